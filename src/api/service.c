@@ -1,0 +1,28 @@
+/* service: /, /healthz, /readyz. */
+#include "api/api.h"
+#include "db/db.h"
+
+static int service_root(struct http_req *r)
+{
+  return http_reply_json(r, MHD_HTTP_OK, json_pack("{s:s}", "message", "Welcome to NetraDrive API"));
+}
+
+static int service_healthz(struct http_req *r)
+{
+  return http_reply_json(r, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"));
+}
+
+static int service_readyz(struct http_req *r)
+{
+  bool db_ok = db_ping(db_get());
+  return http_reply_json(r, db_ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
+                         json_pack("{s:s,s:s,s:s}", "status", db_ok ? "ready" : "unavailable",
+                                   "database", db_ok ? "ok" : "unreachable", "storage", "ok"));
+}
+
+const struct http_route api_service_routes[] = {
+  {"GET", "/", service_root, 0, NULL},
+  {"GET", "/healthz", service_healthz, 0, NULL},
+  {"GET", "/readyz", service_readyz, 0, NULL},
+  {NULL, NULL, NULL, 0, NULL},
+};

@@ -1,0 +1,61 @@
+/* config: every setting from the environment, an optional .env file in the
+ * working directory, and command-line flags (flags win over env, env over
+ * .env, .env over defaults). Loaded once at start into an immutable struct. */
+#ifndef NETRA_CONFIG_H
+#define NETRA_CONFIG_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum storage_backend { STORAGE_LOCAL = 0, STORAGE_TELEGRAM };
+enum dedup_mode { DEDUP_LINK = 0, DEDUP_REJECT };
+
+struct config {
+  char *host;                     /* HOST, --host (127.0.0.1) */
+  int port;                       /* PORT, --port (8000) */
+  char *data_dir;                 /* DATA_DIR, --data-dir (./data) */
+  char *database_url;             /* DATABASE_URL, --database-url (sqlite://$DATA_DIR/netradrive.db) */
+  char *secret_key;               /* SECRET_KEY; NULL until config_ensure_secret */
+  long access_token_expire_minutes; /* 30 */
+  long refresh_token_expire_days;   /* 7 */
+  enum storage_backend storage_backend; /* STORAGE_BACKEND local|telegram */
+  char *telegram_bot_token;       /* comma list, raw */
+  char *telegram_storage_chat_id; /* comma list, raw */
+  char *telegram_api_url;         /* https://api.telegram.org */
+  bool telegram_local_mode;
+  int telegram_parallel;          /* TELEGRAM_PARALLEL_UPLOADS (4) */
+  uint64_t chunk_size;            /* CHUNK_SIZE; default 20 MiB - 64 KiB (telegram) / 8 MiB (local) */
+  uint64_t max_upload_size;       /* MAX_UPLOAD_SIZE (0 = no limit) */
+  uint64_t cache_size;            /* CACHE_SIZE (1 GiB) */
+  enum dedup_mode dedup;          /* DEDUP link|reject */
+  char *cors_origins;             /* CORS_ORIGINS comma list, "" = none */
+  char *public_url;               /* PUBLIC_URL (http://HOST:PORT) */
+  char *smtp_url;                 /* SMTP_URL, NULL when unset */
+  char *smtp_from;                /* SMTP_FROM (netradrive@localhost) */
+  bool require_email_verification;/* default: on iff smtp_url is set */
+  bool allow_private_urls;        /* ALLOW_PRIVATE_URLS (false) */
+  int bin_retention_days;         /* BIN_RETENTION_DAYS (30) */
+  int log_level;                  /* LOG_LEVEL debug|info|warn|error (info) */
+  int threads;                    /* THREADS, --threads: HTTP worker threads (4) */
+  int login_max_failures;         /* LOGIN_MAX_FAILURES per account/address per window (5) */
+  int login_window_seconds;       /* LOGIN_WINDOW_SECONDS (900) */
+};
+
+/** Loads the configuration. `argv` may hold flags after the subcommand
+ *  (--host H --port N --data-dir D --database-url U --log-level L --threads N).
+ *  On a bad value returns -1 and writes one line naming the variable to `err`. */
+int config_load(struct config *cfg, int argc, char **argv, char *err, size_t errlen);
+
+/** Reads SECRET_KEY from $DATA_DIR/secret_key or generates it there (0600),
+ *  logging that it did; a no-op when SECRET_KEY was set. */
+int config_ensure_secret(struct config *cfg, char *err, size_t errlen);
+
+/** Frees every string of a loaded config. */
+void config_free(struct config *cfg);
+
+/** Parses a size with an optional K/M/G suffix (powers of 1024). 0 on success. */
+int config_parse_size(const char *s, uint64_t *out);
+/** Parses true/false/1/0/yes/no/on/off. 0 on success. */
+int config_parse_bool(const char *s, bool *out);
+
+#endif

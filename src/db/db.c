@@ -1,0 +1,200 @@
+/* db: thread-local connections, dispatch to the driver, and migrations. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "db/driver.h"
+#include "util/log.h"
+
+#define DB_MAX_CONNS 512
+
+/* Every connection begins with a pointer to its driver. */
+struct db {
+  const struct db_driver *drv;
+};
+struct db_stmt {
+  const struct db_driver *drv;
+};
+
+static const struct db_driver *db_drv;
+static char *db_url;
+static pthread_mutex_t db_lock = PTHREAD_MUTEX_INITIALIZER;
+static db_t *db_conns[DB_MAX_CONNS];
+static int db_nconns;
+static __thread db_t *db_thread_conn;
+
+int db_init(const char *url, char *err, size_t errlen)
+{
+  if(!strncmp(url, "sqlite://", 9))
+    db_drv = &db_sqlite_driver;
+  else if(!strncmp(url, "postgresql://", 13) || !strncmp(url, "postgres://", 11)) {
+    snprintf(err, errlen, "DATABASE_URL: PostgreSQL support is not built in yet");
+    return -1;
+  }
+  else {
+    snprintf(err, errlen, "DATABASE_URL: must start with sqlite:// or postgresql://");
+    return -1;
+  }
+  free(db_url);
+  db_url = strdup(url);
+  db_t *db = db_drv->open(url, err, errlen);
+  if(!db)
+    return -1;
+  pthread_mutex_lock(&db_lock);
+  db_conns[db_nconns++] = db;
+  pthread_mutex_unlock(&db_lock);
+  db_thread_conn = db;
+  return db_migrate(db, err, errlen) < 0 ? -1 : 0;
+}
+
+void db_shutdown(void)
+{
+  pthread_mutex_lock(&db_lock);
+  for(int i = 0; i < db_nconns; i++)
+    db_drv->close(db_conns[i]);
+  db_nconns = 0;
+  pthread_mutex_unlock(&db_lock);
+  db_thread_conn = NULL;
+  free(db_url);
+  db_url = NULL;
+}
+
+db_t *db_get(void)
+{
+  if(db_thread_conn)
+    return db_thread_conn;
+  if(!db_drv || !db_url)
+    return NULL;
+  char err[256];
+  db_t *db = db_drv->open(db_url, err, sizeof(err));
+  if(!db) {
+    log_error("db: %s", err);
+    return NULL;
+  }
+  pthread_mutex_lock(&db_lock);
+  if(db_nconns >= DB_MAX_CONNS) {
+    pthread_mutex_unlock(&db_lock);
+    db_drv->close(db);
+    log_error("db: too many connections");
+    return NULL;
+  }
+  db_conns[db_nconns++] = db;
+  pthread_mutex_unlock(&db_lock);
+  db_thread_conn = db;
+  return db;
+}
+
+bool db_ping(db_t *db)
+{
+  int64_t v = 0;
+  return db && db_query_int(db, &v, "SELECT 1", "") == DB_ROW && v == 1;
+}
+
+int db_begin(db_t *db)
+{
+  return db_drv->exec_script(db, db_drv->begin_sql);
+}
+
+int db_commit(db_t *db)
+{
+  return db_drv->exec_script(db, "COMMIT");
+}
+
+int db_rollback(db_t *db)
+{
+  return db_drv->exec_script(db, "ROLLBACK");
+}
+
+db_stmt_t *db_query(db_t *db, const char *sql, const char *types, ...)
+{
+  va_list ap;
+  va_start(ap, types);
+  db_stmt_t *st = db_drv->query(db, sql, types, ap);
+  va_end(ap);
+  return st;
+}
+
+int db_step(db_stmt_t *st)
+{
+  return st ? st->drv->step(st) : DB_ERROR;
+}
+
+const char *db_col_text(db_stmt_t *st, int col)
+{
+  return st->drv->col_text(st, col);
+}
+
+int64_t db_col_int(db_stmt_t *st, int col)
+{
+  return st->drv->col_int(st, col);
+}
+
+bool db_col_null(db_stmt_t *st, int col)
+{
+  return st->drv->col_null(st, col);
+}
+
+int db_finalize(db_stmt_t *st)
+{
+  return st ? st->drv->finalize(st) : DB_ERROR;
+}
+
+int64_t db_changes(db_t *db)
+{
+  return db_drv->changes(db);
+}
+
+int db_exec(db_t *db, const char *sql, const char *types, ...)
+{
+  va_list ap;
+  va_start(ap, types);
+  db_stmt_t *st = db_drv->query(db, sql, types, ap);
+  va_end(ap);
+  if(!st)
+    return DB_ERROR;
+  int rc;
+  while((rc = db_step(st)) == DB_ROW)
+    ;
+  int frc = db_finalize(st);
+  return rc == DB_DONE ? frc : rc;
+}
+
+int db_query_int(db_t *db, int64_t *out, const char *sql, const char *types, ...)
+{
+  va_list ap;
+  va_start(ap, types);
+  db_stmt_t *st = db_drv->query(db, sql, types, ap);
+  va_end(ap);
+  if(!st)
+    return DB_ERROR;
+  int rc = db_step(st);
+  if(rc == DB_ROW)
+    *out = db_col_int(st, 0);
+  int frc = db_finalize(st);
+  return frc != DB_OK ? frc : rc;
+}
+
+int db_migrate(db_t *db, char *err, size_t errlen)
+{
+  int64_t version = 0;
+  if(db_drv->exec_script(db, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)") ||
+     db_query_int(db, &version, "SELECT MAX(version) FROM schema_version", "") < 0) {
+    snprintf(err, errlen, "DATABASE_URL: cannot read the schema version");
+    return -1;
+  }
+  for(int i = 0; i < db_migration_count; i++) {
+    const struct db_migration *m = &db_migrations[i];
+    if(m->version <= version)
+      continue;
+    if(db_begin(db) || db_drv->exec_script(db, m->sql) ||
+       db_exec(db, "INSERT INTO schema_version (version) VALUES ($1)", "i", (int64_t)m->version) ||
+       db_commit(db)) {
+      db_rollback(db);
+      snprintf(err, errlen, "DATABASE_URL: migration %03d_%s failed", m->version, m->name);
+      return -1;
+    }
+    log_info("db: applied migration %03d_%s", m->version, m->name);
+    version = m->version;
+  }
+  return (int)version;
+}

@@ -1,0 +1,67 @@
+/* db: the one small, portable interface to the metadata database.
+ *
+ * SQL is written once in the dialect SQLite and PostgreSQL share, with
+ * PostgreSQL-style placeholders $1..$n (the SQLite driver maps them). Values
+ * are bound, never spliced into SQL text. Each thread uses its own connection
+ * (db_get()); a statement lives between db_query()/db_prepare() and
+ * db_finalize() on that thread. Timestamps are BIGINT milliseconds since the
+ * epoch, booleans INTEGER 0/1. */
+#ifndef NETRA_DB_H
+#define NETRA_DB_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+  DB_OK = 0,
+  DB_ROW = 1,           /* db_step: a row is ready */
+  DB_DONE = 2,          /* db_step: no more rows */
+  DB_ERROR = -1,        /* any other failure (logged) */
+  DB_CONSTRAINT = -2,   /* unique / foreign-key violation */
+  DB_UNAVAILABLE = -3   /* cannot reach/open the database */
+};
+
+typedef struct db db_t;
+typedef struct db_stmt db_stmt_t;
+
+/** Checks the URL, opens a first connection and applies migrations.
+ *  Returns 0, or -1 with one line in err. */
+int db_init(const char *url, char *err, size_t errlen);
+/** Closes every connection (call after all worker threads stopped). */
+void db_shutdown(void);
+/** The calling thread's connection, opened on first use; NULL when the
+ *  database cannot be opened. */
+db_t *db_get(void);
+/** Applies pending migrations; returns the schema version or -1. */
+int db_migrate(db_t *db, char *err, size_t errlen);
+/** Cheap liveness query for /readyz. */
+bool db_ping(db_t *db);
+
+/** Transactions. db_begin takes the write lock at once (SQLite: IMMEDIATE). */
+int db_begin(db_t *db);
+int db_commit(db_t *db);
+int db_rollback(db_t *db);
+
+/** Prepares `sql` and binds the arguments described by `types`, one char per
+ *  parameter: 't' const char * (NULL binds NULL), 'i' int64_t, 'n' NULL (no
+ *  argument consumed), 'b' int (0/1). Returns NULL on failure (logged). */
+db_stmt_t *db_query(db_t *db, const char *sql, const char *types, ...);
+/** Advances: DB_ROW, DB_DONE or an error code. */
+int db_step(db_stmt_t *st);
+/** Column accessors for the current row (0-based). Text is valid until the
+ *  next step/finalize; NULL for SQL NULL. */
+const char *db_col_text(db_stmt_t *st, int col);
+int64_t db_col_int(db_stmt_t *st, int col);
+bool db_col_null(db_stmt_t *st, int col);
+/** Releases the statement; returns the first error seen, or DB_OK. */
+int db_finalize(db_stmt_t *st);
+
+/** Runs a statement with bound arguments to completion; DB_OK or an error. */
+int db_exec(db_t *db, const char *sql, const char *types, ...);
+/** Rows changed by the last INSERT/UPDATE/DELETE on this connection. */
+int64_t db_changes(db_t *db);
+/** Runs one query expected to produce at most one integer; returns DB_ROW
+ *  (value in *out), DB_DONE (no row) or an error. */
+int db_query_int(db_t *db, int64_t *out, const char *sql, const char *types, ...);
+
+#endif

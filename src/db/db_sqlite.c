@@ -1,0 +1,262 @@
+/* db_sqlite: the SQLite driver. WAL mode, a busy timeout, foreign keys on,
+ * and a small per-connection cache of prepared statements keyed by the SQL
+ * text's address (callers pass string literals). */
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "db/driver.h"
+#include "util/buf.h"
+#include "util/log.h"
+
+#define SQ_CACHE 128
+
+struct sq_cached {
+  const char *key;
+  sqlite3_stmt *stmt;
+  bool in_use;
+};
+
+struct sq_conn {
+  const struct db_driver *drv; /* must be first (see db.c) */
+  sqlite3 *h;
+  struct sq_cached cache[SQ_CACHE];
+};
+
+struct sq_stmt {
+  const struct db_driver *drv; /* must be first */
+  struct sq_conn *c;
+  sqlite3_stmt *s;
+  struct sq_cached *slot;      /* NULL when not cached */
+  int err;
+};
+
+static int sq_code(int rc)
+{
+  switch(rc & 0xff) {
+  case SQLITE_OK: return DB_OK;
+  case SQLITE_ROW: return DB_ROW;
+  case SQLITE_DONE: return DB_DONE;
+  case SQLITE_CONSTRAINT: return DB_CONSTRAINT;
+  case SQLITE_CANTOPEN: case SQLITE_NOTADB: case SQLITE_CORRUPT: case SQLITE_IOERR:
+  case SQLITE_FULL: case SQLITE_READONLY:
+    return DB_UNAVAILABLE;
+  default: return DB_ERROR;
+  }
+}
+
+static db_t *sq_open(const char *url, char *err, size_t errlen)
+{
+  const char *path = url + strlen("sqlite://");
+  if(!*path) {
+    snprintf(err, errlen, "DATABASE_URL: sqlite:// needs a file path");
+    return NULL;
+  }
+  struct sq_conn *c = calloc(1, sizeof(*c));
+  if(!c)
+    return NULL;
+  c->drv = &db_sqlite_driver;
+  int rc = sqlite3_open_v2(path, &c->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                           SQLITE_OPEN_NOMUTEX, NULL);
+  if(rc != SQLITE_OK) {
+    snprintf(err, errlen, "DATABASE_URL: cannot open %s: %s", path,
+             c->h ? sqlite3_errmsg(c->h) : sqlite3_errstr(rc));
+    goto fail;
+  }
+  sqlite3_busy_timeout(c->h, 10000);
+  sqlite3_extended_result_codes(c->h, 1);
+  /* WAL lets readers run beside the single writer; NORMAL sync is durable
+   * across application crashes and keeps commits cheap. */
+  char *emsg = NULL;
+  rc = sqlite3_exec(c->h, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                    "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"
+                    "PRAGMA cache_size=-16000;", NULL, NULL, &emsg);
+  if(rc != SQLITE_OK) {
+    snprintf(err, errlen, "DATABASE_URL: cannot set up %s: %s", path, emsg ? emsg : "?");
+    sqlite3_free(emsg);
+    goto fail;
+  }
+  return (db_t *)c;
+fail:
+  sqlite3_close(c->h);
+  free(c);
+  return NULL;
+}
+
+static void sq_close(db_t *db)
+{
+  struct sq_conn *c = (struct sq_conn *)db;
+  if(!c)
+    return;
+  for(int i = 0; i < SQ_CACHE; i++)
+    sqlite3_finalize(c->cache[i].stmt);
+  sqlite3_close(c->h);
+  free(c);
+}
+
+static int sq_exec_script(db_t *db, const char *sql)
+{
+  struct sq_conn *c = (struct sq_conn *)db;
+  char *emsg = NULL;
+  int rc = sqlite3_exec(c->h, sql, NULL, NULL, &emsg);
+  if(rc != SQLITE_OK) {
+    log_error("sqlite: %s (in: %.80s)", emsg ? emsg : sqlite3_errstr(rc), sql);
+    sqlite3_free(emsg);
+    return sq_code(rc);
+  }
+  return DB_OK;
+}
+
+/* Rewrites PostgreSQL placeholders $N into SQLite's ?N outside of quotes. */
+static char *sq_translate(const char *sql)
+{
+  char *out = strdup(sql);
+  if(!out)
+    return NULL;
+  char quote = 0;
+  for(char *p = out; *p; p++) {
+    if(quote) {
+      if(*p == quote)
+        quote = 0;
+    }
+    else if(*p == '\'' || *p == '"')
+      quote = *p;
+    else if(*p == '$' && p[1] >= '0' && p[1] <= '9')
+      *p = '?';
+  }
+  return out;
+}
+
+static sqlite3_stmt *sq_prepare(struct sq_conn *c, const char *sql, bool persistent)
+{
+  char *tsql = sq_translate(sql);
+  if(!tsql)
+    return NULL;
+  sqlite3_stmt *s = NULL;
+  int rc = sqlite3_prepare_v3(c->h, tsql, -1, persistent ? SQLITE_PREPARE_PERSISTENT : 0, &s, NULL);
+  if(rc != SQLITE_OK) {
+    log_error("sqlite: prepare failed: %s (in: %.120s)", sqlite3_errmsg(c->h), sql);
+    s = NULL;
+  }
+  free(tsql);
+  return s;
+}
+
+static db_stmt_t *sq_query(db_t *db, const char *sql, const char *types, va_list ap)
+{
+  struct sq_conn *c = (struct sq_conn *)db;
+  struct sq_stmt *st = calloc(1, sizeof(*st));
+  if(!st)
+    return NULL;
+  st->drv = &db_sqlite_driver;
+  st->c = c;
+  struct sq_cached *slot = &c->cache[((uintptr_t)sql >> 3) % SQ_CACHE];
+  if(slot->key == sql && slot->stmt && !slot->in_use) {
+    st->s = slot->stmt;
+    st->slot = slot;
+  }
+  else if(!slot->in_use) {
+    sqlite3_finalize(slot->stmt);
+    slot->stmt = NULL;
+    slot->key = NULL;
+    st->s = sq_prepare(c, sql, true);
+    if(st->s) {
+      slot->key = sql;
+      slot->stmt = st->s;
+      st->slot = slot;
+    }
+  }
+  else
+    st->s = sq_prepare(c, sql, false);
+  if(!st->s) {
+    free(st);
+    return NULL;
+  }
+  if(st->slot)
+    st->slot->in_use = true;
+
+  int idx = 1, rc = SQLITE_OK;
+  for(const char *t = types; *t && rc == SQLITE_OK; t++, idx++) {
+    switch(*t) {
+    case 't': {
+      const char *v = va_arg(ap, const char *);
+      rc = v ? sqlite3_bind_text(st->s, idx, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st->s, idx);
+      break;
+    }
+    case 'i': rc = sqlite3_bind_int64(st->s, idx, va_arg(ap, int64_t)); break;
+    case 'b': rc = sqlite3_bind_int(st->s, idx, va_arg(ap, int) ? 1 : 0); break;
+    case 'n': rc = sqlite3_bind_null(st->s, idx); break;
+    default: rc = SQLITE_MISUSE; break;
+    }
+  }
+  if(rc != SQLITE_OK) {
+    log_error("sqlite: bind failed (%s) for: %.120s", sqlite3_errstr(rc), sql);
+    st->err = DB_ERROR;
+  }
+  return (db_stmt_t *)st;
+}
+
+static int sq_step(db_stmt_t *dst)
+{
+  struct sq_stmt *st = (struct sq_stmt *)dst;
+  if(st->err)
+    return st->err;
+  int rc = sqlite3_step(st->s);
+  if(rc == SQLITE_ROW || rc == SQLITE_DONE)
+    return sq_code(rc);
+  st->err = sq_code(rc);
+  if(st->err != DB_CONSTRAINT)
+    log_error("sqlite: %s (in: %.120s)", sqlite3_errmsg(st->c->h), sqlite3_sql(st->s));
+  return st->err;
+}
+
+static const char *sq_col_text(db_stmt_t *dst, int col)
+{
+  return (const char *)sqlite3_column_text(((struct sq_stmt *)dst)->s, col);
+}
+
+static int64_t sq_col_int(db_stmt_t *dst, int col)
+{
+  return sqlite3_column_int64(((struct sq_stmt *)dst)->s, col);
+}
+
+static bool sq_col_null(db_stmt_t *dst, int col)
+{
+  return sqlite3_column_type(((struct sq_stmt *)dst)->s, col) == SQLITE_NULL;
+}
+
+static int sq_finalize(db_stmt_t *dst)
+{
+  struct sq_stmt *st = (struct sq_stmt *)dst;
+  int err = st->err;
+  if(st->slot) {
+    sqlite3_reset(st->s);
+    sqlite3_clear_bindings(st->s);
+    st->slot->in_use = false;
+  }
+  else
+    sqlite3_finalize(st->s);
+  free(st);
+  return err;
+}
+
+static int64_t sq_changes(db_t *db)
+{
+  return sqlite3_changes64(((struct sq_conn *)db)->h);
+}
+
+const struct db_driver db_sqlite_driver = {
+  .name = "sqlite",
+  .open = sq_open,
+  .close = sq_close,
+  .exec_script = sq_exec_script,
+  .query = sq_query,
+  .step = sq_step,
+  .col_text = sq_col_text,
+  .col_int = sq_col_int,
+  .col_null = sq_col_null,
+  .finalize = sq_finalize,
+  .changes = sq_changes,
+  .begin_sql = "BEGIN IMMEDIATE",
+};

@@ -1,0 +1,33 @@
+/* driver: what a database backend implements behind db.h. */
+#ifndef NETRA_DB_DRIVER_H
+#define NETRA_DB_DRIVER_H
+#include <stdarg.h>
+#include "db/db.h"
+
+struct db_driver {
+  const char *name;
+  db_t *(*open)(const char *url, char *err, size_t errlen);
+  void (*close)(db_t *db);
+  int (*exec_script)(db_t *db, const char *sql); /* several statements, no params */
+  db_stmt_t *(*query)(db_t *db, const char *sql, const char *types, va_list ap);
+  int (*step)(db_stmt_t *st);
+  const char *(*col_text)(db_stmt_t *st, int col);
+  int64_t (*col_int)(db_stmt_t *st, int col);
+  bool (*col_null)(db_stmt_t *st, int col);
+  int (*finalize)(db_stmt_t *st);
+  int64_t (*changes)(db_t *db);
+  const char *begin_sql;
+};
+
+extern const struct db_driver db_sqlite_driver;
+
+/** The migrations, generated from src/db/migrations/NNN_*.sql at build time. */
+struct db_migration {
+  int version;
+  const char *name;
+  const char *sql;
+};
+extern const struct db_migration db_migrations[];
+extern const int db_migration_count;
+
+#endif

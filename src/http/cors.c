@@ -1,0 +1,83 @@
+#include <stdlib.h>
+#include <string.h>
+#include "http/cors.h"
+
+#define CORS_MAX_ORIGINS 32
+
+static char *cors_list[CORS_MAX_ORIGINS];
+static int cors_count;
+static bool cors_any;
+
+int cors_init(const char *origins)
+{
+  cors_free();
+  if(!origins)
+    return 0;
+  char *copy = strdup(origins);
+  if(!copy)
+    return -1;
+  char *save = NULL;
+  for(char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    while(*tok == ' ')
+      tok++;
+    size_t n = strlen(tok);
+    while(n && (tok[n - 1] == ' ' || tok[n - 1] == '/'))
+      tok[--n] = 0;
+    if(!n)
+      continue;
+    if(!strcmp(tok, "*"))
+      cors_any = true;
+    else if(cors_count < CORS_MAX_ORIGINS)
+      cors_list[cors_count++] = strdup(tok);
+  }
+  free(copy);
+  return 0;
+}
+
+void cors_free(void)
+{
+  for(int i = 0; i < cors_count; i++)
+    free(cors_list[i]);
+  cors_count = 0;
+  cors_any = false;
+}
+
+const char *cors_allowed_origin(const char *origin)
+{
+  if(!origin || !*origin)
+    return NULL;
+  if(cors_any)
+    return origin;
+  for(int i = 0; i < cors_count; i++)
+    if(cors_list[i] && !strcmp(cors_list[i], origin))
+      return origin;
+  return NULL;
+}
+
+void cors_add_headers(const struct http_req *r, struct MHD_Response *resp)
+{
+  MHD_add_response_header(resp, "Vary", "Origin");
+  if(!r->cors_origin)
+    return;
+  MHD_add_response_header(resp, "Access-Control-Allow-Origin", r->cors_origin);
+  MHD_add_response_header(resp, "Access-Control-Expose-Headers",
+                          "Content-Disposition, Content-Range, Content-Length, ETag, "
+                          "X-Total-Count, X-Request-Id, Retry-After, Accept-Ranges");
+}
+
+void cors_preflight(struct http_req *r)
+{
+  struct MHD_Response *resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+  if(!resp)
+    return;
+  MHD_add_response_header(resp, "Allow", "GET, HEAD, POST, PUT, DELETE, OPTIONS");
+  if(r->cors_origin) {
+    MHD_add_response_header(resp, "Access-Control-Allow-Methods",
+                            "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
+    MHD_add_response_header(resp, "Access-Control-Allow-Headers",
+                            "Authorization, Content-Type, Range, If-Range, If-None-Match, "
+                            "X-Share-Password, X-Requested-With");
+    MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
+  }
+  http_reply_response(r, MHD_HTTP_NO_CONTENT, resp);
+}

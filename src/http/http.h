@@ -1,0 +1,155 @@
+/* http: the HTTP layer on libmicrohttpd. A route table maps method + path
+ * pattern ("/api/v1/folders/{id}/path") to a handler; the core creates one
+ * request context per request, runs authentication for routes that need it,
+ * collects small bodies (JSON/form, capped) or streams big ones to the route,
+ * adds the common headers (X-Request-Id, nosniff, CORS) to every reply, writes
+ * one access-log line, and frees the context in one place when MHD is done. */
+#ifndef NETRA_HTTP_H
+#define NETRA_HTTP_H
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "util/buf.h"
+
+#define HTTP_BODY_MAX (64 * 1024)  /* small bodies: JSON and forms */
+#define HTTP_MAX_PARAMS 4
+#define HTTP_MAX_EXTRA_HEADERS 8
+
+struct http_req;
+
+/** A handler answers by calling one of the http_reply_* functions. Its return
+ *  value is ignored when it replied; when it did not, the core answers 500. */
+typedef int (*http_handler_fn)(struct http_req *r);
+
+/** Streaming body routes (uploads). `begin` runs once the headers are in and
+ *  auth passed: it may reply at once (an error before the body is read) or
+ *  return 0 to receive the body. `data` gets each piece; it may call
+ *  http_suspend() and must then consume the piece later. `end` runs when the
+ *  body is complete and must reply. `abort` runs when the request ends without
+ *  `end` having completed (client gone, error, shutdown). */
+struct http_stream_ops {
+  int (*begin)(struct http_req *r);
+  int (*data)(struct http_req *r, const char *data, size_t len);
+  int (*end)(struct http_req *r);
+  void (*abort)(struct http_req *r);
+};
+
+enum {
+  HTTP_AUTH = 1 << 0,        /* needs a valid access token */
+  HTTP_PUBLIC_CACHE = 1 << 1 /* reserved */
+};
+
+struct http_route {
+  const char *method;  /* "GET", "POST", ... ; GET routes also answer HEAD */
+  const char *pattern; /* literal segments and {param} segments */
+  http_handler_fn handler;
+  unsigned flags;
+  const struct http_stream_ops *stream; /* non-NULL: streaming body route */
+};
+
+struct http_header {
+  char *name;
+  char *value;
+};
+
+struct http_req {
+  struct MHD_Connection *conn;
+  const char *method;
+  char *path;               /* normalised: no trailing slash except "/" */
+  char request_id[24];
+  int64_t start_us;
+  const struct http_route *route;
+  int nparams;
+  const char *param_names[HTTP_MAX_PARAMS];
+  char *param_values[HTTP_MAX_PARAMS];
+  buf_t body;               /* small bodies only */
+  bool body_too_big;
+  bool replied;
+  bool stream_done;         /* `end` was called */
+  bool suspended;
+  unsigned status;
+  uint64_t bytes_in;
+  const char *cors_origin;  /* the allowed Origin to echo, or NULL */
+  char user_id[32];         /* set by auth for HTTP_AUTH routes */
+  char username[40];
+  int nextra;
+  struct http_header extra[HTTP_MAX_EXTRA_HEADERS];
+  void *ctx;                /* route state (streaming), freed with ctx_free */
+  void (*ctx_free)(void *ctx);
+};
+
+/** Validates a bearer token; on success fills r->user_id (and r->username)
+ *  and returns 0. Set once by the api layer before http_start. */
+typedef int (*http_auth_fn)(struct http_req *r, const char *token);
+
+struct http_options {
+  const char *host;
+  int port;
+  int threads;
+  const char *cors_origins; /* comma list, "*" allowed, NULL/"" = none */
+  http_auth_fn auth;
+  const struct http_route *const *tables; /* NULL-terminated list of route tables */
+};
+
+/** Starts the daemon. Returns 0, or -1 with a message in err. */
+int http_start(const struct http_options *opt, char *err, size_t errlen);
+/** Stops accepting, lets in-flight requests finish (up to `grace_ms`), stops. */
+void http_stop(int grace_ms);
+
+/* ---- request accessors ---- */
+/** The value of path parameter `name`, or "" when absent. */
+const char *http_param(const struct http_req *r, const char *name);
+/** The query-string value of `key`, or NULL. */
+const char *http_query(const struct http_req *r, const char *key);
+/** A request header, or NULL. */
+const char *http_header(const struct http_req *r, const char *name);
+/** The client address as text ("127.0.0.1"). */
+void http_client_addr(const struct http_req *r, char *out, size_t outsz);
+
+/** Parses the small body as a JSON object. On failure it replies (415 wrong
+ *  content type, 422 malformed) and returns NULL. With `optional`, an empty
+ *  body yields an empty object. Caller json_decref()s. */
+json_t *http_json_body(struct http_req *r, bool optional);
+/** Reads field `key` of an application/x-www-form-urlencoded body into out
+ *  (decoded). Returns 0 found, 1 absent, -1 too long or malformed. */
+int http_form_get(const struct http_req *r, const char *key, char *out, size_t outsz);
+/** True when the request's Content-Type media type equals `type`. */
+bool http_content_type_is(const struct http_req *r, const char *type);
+
+/* ---- replies ---- */
+/** Adds a header to the reply to come (copied). */
+void http_add_header(struct http_req *r, const char *name, const char *value);
+/** Replies with a JSON body; steals the reference to `body`. */
+int http_reply_json(struct http_req *r, unsigned status, json_t *body);
+/** Replies {"detail": detail}. */
+int http_reply_error(struct http_req *r, unsigned status, const char *detail);
+/** Replies {"detail": "Item not found"}-style 404. */
+int http_reply_not_found(struct http_req *r, const char *what);
+/** Queues a prepared MHD response after adding the common headers; the
+ *  response is destroyed here. */
+int http_reply_response(struct http_req *r, unsigned status, struct MHD_Response *resp);
+
+/** Suspends/resumes a streaming request's connection (backpressure). */
+void http_suspend(struct http_req *r);
+void http_resume(struct http_req *r);
+
+/* ---- router (exposed for unit tests) ---- */
+/** Result of matching a path against the tables. */
+enum http_match { HTTP_MATCH_OK = 0, HTTP_MATCH_NONE, HTTP_MATCH_METHOD };
+/** Matches method+path; on OK fills r->route and path params (pointing into
+ *  a copy owned by r). Paths are compared after normalisation. */
+enum http_match http_route_match(const struct http_route *const *tables, const char *method,
+                                 struct http_req *r);
+/** Normalises a request path in place: collapses a trailing '/' (except "/"). */
+void http_path_normalize(char *path);
+
+/** Counters for /metrics. */
+struct http_stats {
+  uint64_t requests;
+  uint64_t bytes_in;
+  uint64_t inflight;
+};
+void http_stats_get(struct http_stats *out);
+
+#endif

@@ -1,0 +1,263 @@
+/* server: the libmicrohttpd daemon, the per-request lifecycle and the access
+ * log. Everything a request allocates hangs off struct http_req and is freed
+ * in req_free(), called from MHD's completion notification. */
+#include <arpa/inet.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+#include "http/http.h"
+#include "http/cors.h"
+#include "util/id.h"
+#include "util/log.h"
+
+static struct MHD_Daemon *srv_daemon;
+static const struct http_route *const *srv_tables;
+static http_auth_fn srv_auth;
+static atomic_uint_fast64_t srv_inflight;
+static atomic_uint_fast64_t srv_requests;
+static atomic_uint_fast64_t srv_bytes_in;
+
+static int64_t now_us(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void http_stats_get(struct http_stats *out)
+{
+  out->requests = atomic_load(&srv_requests);
+  out->bytes_in = atomic_load(&srv_bytes_in);
+  out->inflight = atomic_load(&srv_inflight);
+}
+
+static void req_free(struct http_req *r)
+{
+  if(r->ctx && r->ctx_free)
+    r->ctx_free(r->ctx);
+  for(int i = 0; i < r->nparams; i++)
+    free(r->param_values[i]);
+  for(int i = 0; i < r->nextra; i++) {
+    free(r->extra[i].name);
+    free(r->extra[i].value);
+  }
+  buf_free(&r->body);
+  free(r->path);
+  free(r);
+}
+
+/* Checks the Authorization header for HTTP_AUTH routes; replies 401 itself. */
+static bool req_authenticate(struct http_req *r)
+{
+  const char *h = http_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
+  if(!h || !*h) {
+    http_add_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+    http_reply_error(r, MHD_HTTP_UNAUTHORIZED, "Not authenticated");
+    return false;
+  }
+  if(strncasecmp(h, "Bearer ", 7) != 0 || !srv_auth || srv_auth(r, h + 7) != 0) {
+    http_add_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+    http_reply_error(r, MHD_HTTP_UNAUTHORIZED, "Could not validate credentials");
+    return false;
+  }
+  return true;
+}
+
+/* First call for a request: route it and decide how its body is handled. */
+static void req_start(struct http_req *r)
+{
+  r->cors_origin = cors_allowed_origin(http_header(r, "Origin"));
+  if(!strcmp(r->method, "OPTIONS")) {
+    cors_preflight(r);
+    return;
+  }
+  enum http_match m = http_route_match(srv_tables, r->method, r);
+  if(m == HTTP_MATCH_NONE) {
+    http_reply_error(r, MHD_HTTP_NOT_FOUND, "Not Found");
+    return;
+  }
+  if(m == HTTP_MATCH_METHOD) {
+    http_reply_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "Method Not Allowed");
+    return;
+  }
+  if((r->route->flags & HTTP_AUTH) && !req_authenticate(r))
+    return;
+  if(!r->route->stream) {
+    /* Reject an announced oversized small body before reading it. */
+    const char *cl = http_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if(cl && strtoull(cl, NULL, 10) > HTTP_BODY_MAX) {
+      http_reply_error(r, MHD_HTTP_CONTENT_TOO_LARGE, "Request body too large");
+      return;
+    }
+    return;
+  }
+  if(r->route->stream->begin)
+    r->route->stream->begin(r);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+  struct http_req *r = *con_cls;
+  if(!r) {
+    r = calloc(1, sizeof(*r));
+    if(!r)
+      return MHD_NO;
+    r->conn = conn;
+    r->method = method;
+    r->start_us = now_us();
+    r->path = strdup(url);
+    if(!r->path) {
+      free(r);
+      return MHD_NO;
+    }
+    http_path_normalize(r->path);
+    buf_init(&r->body, HTTP_BODY_MAX);
+    id_new(r->request_id);
+    *con_cls = r;
+    atomic_fetch_add(&srv_inflight, 1);
+    atomic_fetch_add(&srv_requests, 1);
+    req_start(r);
+    return MHD_YES;
+  }
+
+  if(*upload_data_size) {
+    size_t n = *upload_data_size;
+    r->bytes_in += n;
+    atomic_fetch_add(&srv_bytes_in, n);
+    if(r->replied) {
+      *upload_data_size = 0;   /* an early reply: drop the rest */
+      return MHD_YES;
+    }
+    if(r->route->stream) {
+      /* The route consumes the piece (or suspends and takes it on resume). */
+      if(r->route->stream->data(r, upload_data, n) != 0 && !r->replied)
+        http_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal server error");
+      if(!r->suspended || r->replied)
+        *upload_data_size = 0;
+      return MHD_YES;
+    }
+    if(buf_append(&r->body, upload_data, n) != BUF_OK)
+      r->body_too_big = true;
+    *upload_data_size = 0;
+    return MHD_YES;
+  }
+
+  if(r->replied)
+    return MHD_YES;
+  if(r->route->stream) {
+    r->stream_done = true;
+    r->route->stream->end(r);
+  }
+  else if(r->body_too_big)
+    http_reply_error(r, MHD_HTTP_CONTENT_TOO_LARGE, "Request body too large");
+  else
+    r->route->handler(r);
+  if(!r->replied) {
+    log_error("request %s: %s %s produced no response", r->request_id, r->method, r->path);
+    http_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal server error");
+  }
+  return MHD_YES;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+  struct http_req *r = *con_cls;
+  if(!r)
+    return;
+  if(r->route && r->route->stream && r->route->stream->abort &&
+     (!r->stream_done || toe != MHD_REQUEST_TERMINATED_COMPLETED_OK))
+    r->route->stream->abort(r);
+  double ms = (double)(now_us() - r->start_us) / 1000.0;
+  log_info("%s %s %u %.1fms in=%llu id=%s%s", r->method, r->path, r->status, ms,
+           (unsigned long long)r->bytes_in, r->request_id,
+           toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+  atomic_fetch_sub(&srv_inflight, 1);
+  req_free(r);
+  *con_cls = NULL;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+  char line[512];
+  vsnprintf(line, sizeof(line), fmt, ap);
+  size_t n = strlen(line);
+  while(n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+    line[--n] = 0;
+  log_debug("mhd: %s", line);
+}
+
+int http_start(const struct http_options *opt, char *err, size_t errlen)
+{
+  struct sockaddr_in sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons((uint16_t)opt->port);
+  if(inet_pton(AF_INET, opt->host, &sa.sin_addr) != 1) {
+    snprintf(err, errlen, "HOST: not an IPv4 address: '%s'", opt->host);
+    return -1;
+  }
+  srv_tables = opt->tables;
+  srv_auth = opt->auth;
+  if(cors_init(opt->cors_origins) != 0) {
+    snprintf(err, errlen, "CORS_ORIGINS: could not parse");
+    return -1;
+  }
+  unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE |
+                   MHD_USE_ERROR_LOG | MHD_USE_ITC;
+  srv_daemon = MHD_start_daemon(
+      flags, (uint16_t)opt->port, NULL, NULL, on_request, NULL,
+      MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+      MHD_OPTION_THREAD_POOL_SIZE, (unsigned)opt->threads,
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),
+      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300,
+      MHD_OPTION_THREAD_STACK_SIZE, (size_t)(8 * 1024 * 1024),
+      MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+      MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+      MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+      MHD_OPTION_END);
+  if(!srv_daemon) {
+    snprintf(err, errlen, "PORT: cannot listen on %s:%d (in use or not permitted)", opt->host,
+             opt->port);
+    return -1;
+  }
+  return 0;
+}
+
+void http_stop(int grace_ms)
+{
+  if(!srv_daemon)
+    return;
+  /* Stop accepting, then give in-flight requests time to finish. */
+  MHD_socket fd = MHD_quiesce_daemon(srv_daemon);
+  if(fd != MHD_INVALID_SOCKET)
+    close(fd);
+  for(int waited = 0; waited < grace_ms && atomic_load(&srv_inflight) > 0; waited += 20)
+    usleep(20 * 1000);
+  MHD_stop_daemon(srv_daemon);
+  srv_daemon = NULL;
+  cors_free();
+}
+
+void http_suspend(struct http_req *r)
+{
+  if(!r->suspended) {
+    r->suspended = true;
+    MHD_suspend_connection(r->conn);
+  }
+}
+
+void http_resume(struct http_req *r)
+{
+  if(r->suspended) {
+    r->suspended = false;
+    MHD_resume_connection(r->conn);
+  }
+}

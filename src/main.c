@@ -1,0 +1,131 @@
+/* netradrive: serve | migrate | gc | fsck | version */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "api/api.h"
+#include "config.h"
+#include "db/db.h"
+#include "http/http.h"
+#include "util/log.h"
+
+#define NETRA_VERSION "0.1.0"
+
+static int mkdir_p(const char *path)
+{
+  char tmp[4096];
+  if(snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
+    return -1;
+  for(char *p = tmp + 1; *p; p++) {
+    if(*p == '/') {
+      *p = 0;
+      if(mkdir(tmp, 0700) != 0 && errno != EEXIST)
+        return -1;
+      *p = '/';
+    }
+  }
+  return (mkdir(tmp, 0700) != 0 && errno != EEXIST) ? -1 : 0;
+}
+
+static void usage(void)
+{
+  fprintf(stderr, "usage: netradrive [serve|migrate|version] [--host H] [--port N] "
+                  "[--data-dir D] [--database-url U] [--log-level L] [--threads N]\n");
+}
+
+static int serve(struct config *cfg)
+{
+  char err[512];
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  /* Block before any thread starts so only sigwait below sees them. */
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  if(api_init(cfg, err, sizeof(err)) != 0) {
+    fprintf(stderr, "netradrive: %s\n", err);
+    return 1;
+  }
+  struct http_options opt = {
+    .host = cfg->host,
+    .port = cfg->port,
+    .threads = cfg->threads,
+    .cors_origins = cfg->cors_origins,
+    .auth = api_auth_bearer,
+    .tables = api_route_tables(),
+  };
+  if(http_start(&opt, err, sizeof(err)) != 0) {
+    fprintf(stderr, "netradrive: %s\n", err);
+    api_shutdown();
+    return 1;
+  }
+  log_info("netradrive %s listening on http://%s:%d (database %s, storage %s)", NETRA_VERSION,
+           cfg->host, cfg->port, cfg->database_url,
+           cfg->storage_backend == STORAGE_TELEGRAM ? "telegram" : "local");
+  int sig = 0;
+  sigwait(&set, &sig);
+  log_info("received %s, finishing in-flight requests", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  http_stop(10000);
+  api_shutdown();
+  log_info("stopped");
+  return 0;
+}
+
+int main(int argc, char **argv)
+{
+  const char *cmd = "serve";
+  int argi = 1;
+  if(argc > 1 && argv[1][0] != '-') {
+    cmd = argv[1];
+    argi = 2;
+  }
+  if(!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+    printf("netradrive %s\n", NETRA_VERSION);
+    return 0;
+  }
+  if(strcmp(cmd, "serve") && strcmp(cmd, "migrate")) {
+    usage();
+    return 2;
+  }
+  if(sodium_init() < 0) {
+    fprintf(stderr, "netradrive: libsodium failed to initialise\n");
+    return 1;
+  }
+
+  struct config cfg;
+  char err[512];
+  int rc = 1;
+  if(config_load(&cfg, argc - argi, argv + argi, err, sizeof(err)) != 0) {
+    fprintf(stderr, "netradrive: %s\n", err);
+    return 1;
+  }
+  log_set_level((enum log_level)cfg.log_level);
+  if(mkdir_p(cfg.data_dir) != 0) {
+    fprintf(stderr, "netradrive: DATA_DIR: cannot create '%s': %s\n", cfg.data_dir, strerror(errno));
+    goto out;
+  }
+  if(config_ensure_secret(&cfg, err, sizeof(err)) != 0) {
+    fprintf(stderr, "netradrive: %s\n", err);
+    goto out;
+  }
+  if(db_init(cfg.database_url, err, sizeof(err)) != 0) {
+    fprintf(stderr, "netradrive: %s\n", err);
+    goto out;
+  }
+  if(!strcmp(cmd, "migrate")) {
+    printf("database is up to date\n");
+    rc = 0;
+  }
+  else
+    rc = serve(&cfg);
+  db_shutdown();
+out:
+  config_free(&cfg);
+  return rc;
+}

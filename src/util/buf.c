@@ -1,0 +1,96 @@
+#include "util/buf.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void buf_init(buf_t *b, size_t max)
+{
+  b->data = NULL;
+  b->len = b->cap = 0;
+  b->max = max;
+}
+
+void buf_free(buf_t *b)
+{
+  free(b->data);
+  b->data = NULL;
+  b->len = b->cap = 0;
+}
+
+void buf_reset(buf_t *b)
+{
+  b->len = 0;
+  if(b->data)
+    b->data[0] = 0;
+}
+
+/* Makes room for `extra` more bytes plus the terminating NUL. */
+static int buf_grow(buf_t *b, size_t extra)
+{
+  if(extra > b->max || b->len > b->max - extra)
+    return BUF_TOO_BIG;
+  size_t need = b->len + extra + 1;
+  if(need <= b->cap)
+    return BUF_OK;
+  size_t cap = b->cap ? b->cap : 64;
+  while(cap < need)
+    cap *= 2;
+  char *p = realloc(b->data, cap);
+  if(!p)
+    return BUF_NOMEM;
+  b->data = p;
+  b->cap = cap;
+  return BUF_OK;
+}
+
+int buf_append(buf_t *b, const void *p, size_t n)
+{
+  int rc = buf_grow(b, n);
+  if(rc)
+    return rc;
+  if(n)
+    memcpy(b->data + b->len, p, n);
+  b->len += n;
+  b->data[b->len] = 0;
+  return BUF_OK;
+}
+
+int buf_puts(buf_t *b, const char *s)
+{
+  return buf_append(b, s, strlen(s));
+}
+
+int buf_vprintf(buf_t *b, const char *fmt, va_list ap)
+{
+  va_list ap2;
+  va_copy(ap2, ap);
+  int n = vsnprintf(NULL, 0, fmt, ap2);
+  va_end(ap2);
+  if(n < 0)
+    return BUF_NOMEM;
+  int rc = buf_grow(b, (size_t)n);
+  if(rc)
+    return rc;
+  vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+  b->len += (size_t)n;
+  return BUF_OK;
+}
+
+int buf_printf(buf_t *b, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  int rc = buf_vprintf(b, fmt, ap);
+  va_end(ap);
+  return rc;
+}
+
+char *buf_steal(buf_t *b)
+{
+  char *p = b->data;
+  if(!p)
+    p = calloc(1, 1);
+  b->data = NULL;
+  b->len = b->cap = 0;
+  return p;
+}
