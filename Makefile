@@ -79,9 +79,8 @@ api: all
 	  /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/api $(PYTEST_ARGS)
 
 test: deps
-	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory unit
-	@$(MAKE) --no-print-directory api
+	@$(MAKE) --no-print-directory all $(UNIT_BIN)
+	@sh tools/test.sh $(BUILD) $(PYTEST_ARGS)
 
 clean:
 	rm -rf build build-san

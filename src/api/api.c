@@ -8,6 +8,8 @@ static const struct http_route *const api_tables[] = {
   api_service_routes,
   api_auth_routes,
   api_folder_routes,
+  api_item_routes,
+  api_user_routes,
   NULL,
 };
 

@@ -24,5 +24,7 @@ int api_reply_db_error(struct http_req *r, int rc);
 extern const struct http_route api_service_routes[];
 extern const struct http_route api_auth_routes[];
 extern const struct http_route api_folder_routes[];
+extern const struct http_route api_item_routes[];
+extern const struct http_route api_user_routes[];
 
 #endif

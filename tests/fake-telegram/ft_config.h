@@ -40,7 +40,7 @@ struct ft_runtime {
 };
 
 struct ft_config {
-  unsigned port;            /* 0 = any free port (printed at start) */
+  int port;                 /* 0 = any free port (printed at start) */
   char dir[PATH_MAX];       /* absolute path of the data directory */
   int local;                /* --local: big files, absolute file_path */
   uint64_t seed;

@@ -11,8 +11,7 @@
 #define FID_MAGIC_LEN 4
 #define FID_TAG_LEN 16
 #define FID_LEN (FID_MAGIC_LEN + 8 + 8 + FID_TAG_LEN)
-#define FUID_TAG_LEN 4
-#define FUID_LEN (4 + 8 + FUID_TAG_LEN)
+#define FUID_LEN (4 + 8)
 
 static const unsigned char fid_magic[FID_MAGIC_LEN] = {0x05, 0x00, 0x02, 0x01};
 static const unsigned char fuid_magic[4] = {0x02, 0x00, 0x03, 0x00};
@@ -82,6 +81,20 @@ static void tag(const unsigned char *msg, size_t len, unsigned char *out, size_t
   memcpy(out, mac, outlen);
 }
 
+/* XORs the 16 id bytes with a mask derived from the tag, so ids look random
+ * and clients cannot read bot or file numbers out of them. */
+static void mask(unsigned char *body, const unsigned char *tg)
+{
+  unsigned char m[FID_TAG_LEN + 1], k[16];
+  size_t i;
+
+  m[0] = 'm';
+  memcpy(m + 1, tg, FID_TAG_LEN);
+  tag(m, sizeof(m), k, sizeof(k));
+  for(i = 0; i < 16; i++)
+    body[i] ^= k[i];
+}
+
 void ft_file_id_encode(int64_t bot_id, uint64_t file_no, char out[FT_FILE_ID_MAX])
 {
   unsigned char raw[FID_LEN];
@@ -90,6 +103,7 @@ void ft_file_id_encode(int64_t bot_id, uint64_t file_no, char out[FT_FILE_ID_MAX
   put_u64(raw + FID_MAGIC_LEN, (uint64_t)bot_id);
   put_u64(raw + FID_MAGIC_LEN + 8, file_no);
   tag(raw, FID_MAGIC_LEN + 16, raw + FID_MAGIC_LEN + 16, FID_TAG_LEN);
+  mask(raw + FID_MAGIC_LEN, raw + FID_MAGIC_LEN + 16);
   sodium_bin2base64(out, FT_FILE_ID_MAX, raw, sizeof(raw),
                     sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
@@ -108,6 +122,7 @@ int ft_file_id_decode(const char *s, int64_t *bot_id, uint64_t *file_no)
     return -1;
   if(memcmp(raw, fid_magic, FID_MAGIC_LEN))
     return -1;
+  mask(raw + FID_MAGIC_LEN, raw + FID_MAGIC_LEN + 16);
   tag(raw, FID_MAGIC_LEN + 16, want, FID_TAG_LEN);
   if(sodium_memcmp(want, raw + FID_MAGIC_LEN + 16, FID_TAG_LEN))
     return -1;
@@ -118,11 +133,13 @@ int ft_file_id_decode(const char *s, int64_t *bot_id, uint64_t *file_no)
 
 void ft_file_unique_id_encode(uint64_t file_no, char out[FT_FILE_UNIQUE_ID_MAX])
 {
-  unsigned char raw[FUID_LEN];
+  unsigned char msg[9], raw[FUID_LEN];
 
+  /* a keyed hash of the file number: stable, unique, and never decoded */
+  msg[0] = 'u';
+  put_u64(msg + 1, file_no);
   memcpy(raw, fuid_magic, 4);
-  put_u64(raw + 4, file_no);
-  tag(raw, 12, raw + 12, FUID_TAG_LEN);
+  tag(msg, sizeof(msg), raw + 4, FUID_LEN - 4);
   sodium_bin2base64(out, FT_FILE_UNIQUE_ID_MAX, raw, sizeof(raw),
                     sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }

@@ -19,11 +19,6 @@ static const char *skip_ws(const char *p)
   return p;
 }
 
-static int is_tchar(char c)
-{
-  return c > 0x20 && c < 0x7f && !strchr("()<>@,;:\\\"/[]?={}", c);
-}
-
 int ft_mp_header_param(const char *value, const char *key, char *out, size_t outsz)
 {
   const char *p = value;

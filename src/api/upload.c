@@ -1,0 +1,164 @@
+/* upload: POST /api/v1/files/upload, a streaming multipart upload. The folder
+ * and size checks run before the body is read; the body is parsed as it
+ * arrives and the file part goes straight into the upload pipeline. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "api/api.h"
+#include "api/render.h"
+#include "drive/drive.h"
+#include "drive/files.h"
+#include "drive/folders.h"
+#include "drive/upload.h"
+#include "util/id.h"
+#include "util/multipart.h"
+
+/* Allowance for multipart framing when comparing Content-Length to the cap. */
+#define UPLOAD_FRAMING_SLACK (64 * 1024)
+
+struct up_ctx {
+  struct upload *up;
+  struct mp_parser mp;
+  const struct mp_callbacks *cbs;
+  bool in_file;
+  bool have_file;
+  unsigned fail_status;
+  const char *fail_detail;
+};
+
+static void up_ctx_free(void *p)
+{
+  struct up_ctx *c = p;
+  upload_free(c->up);
+  free(c);
+}
+
+static int up_fail(struct up_ctx *c, unsigned status, const char *detail)
+{
+  c->fail_status = status;
+  c->fail_detail = detail;
+  return -1;
+}
+
+static int up_part_begin(void *arg, const struct mp_part *part)
+{
+  struct up_ctx *c = arg;
+  c->in_file = false;
+  if(strcmp(part->name, "file") != 0)
+    return 0;   /* other fields are read and ignored */
+  if(!part->has_filename)
+    return up_fail(c, MHD_HTTP_UNPROCESSABLE_CONTENT, "Field 'file' must be a file");
+  if(c->have_file)
+    return up_fail(c, MHD_HTTP_BAD_REQUEST, "Only one file per upload");
+  const char *why = NULL;
+  if(upload_set_name(c->up, part->filename, &why) != UPLOAD_OK)
+    return up_fail(c, MHD_HTTP_BAD_REQUEST, why);
+  c->have_file = true;
+  c->in_file = true;
+  return 0;
+}
+
+static int up_part_data(void *arg, const char *data, size_t len)
+{
+  struct up_ctx *c = arg;
+  if(!c->in_file)
+    return 0;
+  int rc = upload_write(c->up, data, len);
+  if(rc == UPLOAD_TOO_BIG)
+    return up_fail(c, MHD_HTTP_CONTENT_TOO_LARGE, "File exceeds the maximum upload size");
+  if(rc != UPLOAD_OK)
+    return up_fail(c, MHD_HTTP_SERVICE_UNAVAILABLE, "Storage unavailable");
+  return 0;
+}
+
+static int up_part_end(void *arg)
+{
+  ((struct up_ctx *)arg)->in_file = false;
+  return 0;
+}
+
+static const struct mp_callbacks up_callbacks = {up_part_begin, up_part_data, up_part_end};
+
+static int up_begin(struct http_req *r)
+{
+  const char *folder = http_query(r, "folder_id");
+  char boundary[MP_BOUNDARY_MAX + 1];
+  if(folder && (!*folder || !strcmp(folder, "root") || !strcmp(folder, "null")))
+    folder = NULL;
+  if(folder && !id_valid(folder))
+    return http_reply_not_found(r, "Folder");
+  db_t *db = db_get();
+  if(!db)
+    return api_reply_db_error(r, DB_UNAVAILABLE);
+  int rc = folder_check_live(db, r->user_id, folder);
+  if(rc == DRIVE_NOT_FOUND)
+    return http_reply_not_found(r, "Folder");
+  if(rc != DRIVE_OK)
+    return api_reply_db_error(r, DB_ERROR);
+  if(!http_content_type_is(r, "multipart/form-data"))
+    return http_reply_error(r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                            "Content-Type must be multipart/form-data");
+  if(mp_boundary_from_content_type(http_header(r, MHD_HTTP_HEADER_CONTENT_TYPE), boundary,
+                                   sizeof(boundary)) != 0)
+    return http_reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT,
+                            "multipart/form-data needs a valid boundary");
+  const char *cl = http_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+  uint64_t max = api_cfg->max_upload_size;
+  if(max && cl && strtoull(cl, NULL, 10) > max + UPLOAD_FRAMING_SLACK)
+    return http_reply_error(r, MHD_HTTP_CONTENT_TOO_LARGE, "File exceeds the maximum upload size");
+
+  struct up_ctx *c = calloc(1, sizeof(*c));
+  if(!c)
+    return http_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal server error");
+  r->ctx = c;
+  r->ctx_free = up_ctx_free;
+  c->up = upload_new(api_cfg, r->user_id, folder);
+  if(!c->up || mp_init(&c->mp, boundary, &up_callbacks, c) != 0)
+    return http_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal server error");
+  return 0;
+}
+
+static int up_data(struct http_req *r, const char *data, size_t len)
+{
+  struct up_ctx *c = r->ctx;
+  int rc = mp_feed(&c->mp, data, len);
+  if(rc == MP_ERR_CALLBACK)
+    return http_reply_error(r, c->fail_status, c->fail_detail);
+  if(rc == MP_ERR_SYNTAX) {
+    char detail[160];
+    snprintf(detail, sizeof(detail), "Malformed multipart body: %s", c->mp.error);
+    return http_reply_error(r, MHD_HTTP_BAD_REQUEST, detail);
+  }
+  return 0;
+}
+
+static int up_end(struct http_req *r)
+{
+  struct up_ctx *c = r->ctx;
+  char file_id[40];
+  if(!mp_done(&c->mp))
+    return http_reply_error(r, MHD_HTTP_BAD_REQUEST, "Malformed multipart body: it ended early");
+  if(!c->have_file)
+    return http_reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, "Field 'file' is required");
+  int rc = upload_finish(c->up, file_id, sizeof(file_id));
+  switch(rc) {
+  case UPLOAD_OK: break;
+  case UPLOAD_DUPLICATE:
+    return http_reply_error(r, MHD_HTTP_CONFLICT,
+                            "This file already exists in your storage (same content).");
+  case UPLOAD_NO_FOLDER: return http_reply_not_found(r, "Folder");
+  case UPLOAD_IO: return http_reply_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "Storage unavailable");
+  default: return api_reply_db_error(r, DB_ERROR);
+  }
+  struct file_rec f;
+  if(file_get(db_get(), r->user_id, file_id, &f) != DRIVE_OK)
+    return api_reply_db_error(r, DB_ERROR);
+  return http_reply_json(r, MHD_HTTP_CREATED, render_file(&f));
+}
+
+static const struct http_stream_ops up_ops = {up_begin, up_data, up_end, NULL};
+
+const struct http_route api_upload_routes[] = {
+  {"POST", "/api/v1/files/upload", NULL, HTTP_AUTH, &up_ops},
+  {NULL, NULL, NULL, 0, NULL},
+};

@@ -1,0 +1,62 @@
+/* blob: the chunk store. A file's content is an ordered list of chunks; each
+ * chunk is stored by a backend (local disk, Telegram) under an opaque locator
+ * that only this layer understands. The shape is asynchronous so a remote
+ * backend fits: writes complete through a callback, reads may have to wait
+ * for bytes to arrive. */
+#ifndef NETRA_BLOB_H
+#define NETRA_BLOB_H
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "config.h"
+
+#define BLOB_LOCATOR_MAX 512
+#define BLOB_PATH_MAX 4096
+
+enum { BLOB_OK = 0, BLOB_ERR = -1, BLOB_AGAIN = -2, BLOB_NOTFOUND = -3, BLOB_CANCELLED = -4 };
+
+struct blob;
+struct blob_reader;
+
+/** Called exactly once when a put finishes: rc BLOB_OK with the locator to
+ *  record, or an error. Local: before blob_put returns; remote: later, from a
+ *  store thread. */
+typedef void (*blob_done_fn)(void *arg, int rc, const char *locator);
+
+/** Opens the store the configuration names; creates its directories.
+ *  Returns NULL with a one-line message in err. */
+struct blob *blob_open(const struct config *cfg, char *err, size_t errlen);
+void blob_close(struct blob *b);
+/** "local" or "telegram": recorded with every content and pending delete. */
+const char *blob_backend_name(const struct blob *b);
+/** True when reachable (for /readyz). */
+int blob_ping(struct blob *b);
+
+/** Creates a new spool file for a chunk being received; returns an fd open
+ *  for writing and its path, or -1. */
+int blob_spool_create(struct blob *b, char *path, size_t pathsz);
+
+/** Stores a complete spooled chunk (`size` bytes, SHA-256 `sha256_hex`). The
+ *  spool file is consumed (moved or removed) whatever the outcome. The chunk
+ *  is durable when `done` reports BLOB_OK. Returns BLOB_OK when accepted. */
+int blob_put(struct blob *b, const char *spool_path, uint64_t size, const char *sha256_hex,
+             blob_done_fn done, void *arg);
+
+/** The local path a locator would be stored at (local backend), for tools. */
+int blob_local_path(const struct blob *b, const char *locator, char *out, size_t outsz);
+
+/** Opens a chunk of `size` bytes for reading. */
+int blob_reader_open(struct blob *b, const char *locator, uint64_t size, struct blob_reader **out);
+/** Reads up to n bytes at off. Returns the count (>0), 0 at the end of the
+ *  chunk, BLOB_AGAIN when the bytes have not arrived yet (then `wake` runs
+ *  once they have; see blob_reader_set_wake), or an error. */
+ssize_t blob_reader_pread(struct blob_reader *rd, void *buf, size_t n, uint64_t off);
+/** Registers a callback for BLOB_AGAIN (remote backends). */
+void blob_reader_set_wake(struct blob_reader *rd, void (*wake)(void *arg), void *arg);
+void blob_reader_close(struct blob_reader *rd);
+
+/** Removes a stored chunk; a chunk that is already gone counts as removed.
+ *  BLOB_OK, or an error to retry later. Called from background work only. */
+int blob_delete(struct blob *b, const char *locator);
+
+#endif

@@ -1,0 +1,365 @@
+#include <errno.h>
+#include <magic.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include "drive/content.h"
+#include "drive/drive.h"
+#include "drive/folders.h"
+#include "drive/store.h"
+#include "drive/upload.h"
+#include "util/id.h"
+#include "util/log.h"
+#include "util/names.h"
+#include "util/timefmt.h"
+
+#define UPLOAD_HEAD_MAX 8192   /* bytes kept for MIME sniffing */
+
+struct upload_chunk {
+  char locator[BLOB_LOCATOR_MAX];
+  char staged_id[ID_LEN + 1];
+  char sha256[65];
+  uint64_t size;
+};
+
+struct upload {
+  const struct config *cfg;
+  char owner_id[40];
+  char folder_id[40];            /* "" = root */
+  char name[256];
+  EVP_MD_CTX *file_md;
+  EVP_MD_CTX *chunk_md;
+  uint64_t size;
+  uint64_t chunk_fill;           /* bytes in the current spool file */
+  int spool_fd;
+  char spool_path[BLOB_PATH_MAX];
+  struct upload_chunk *chunks;
+  size_t nchunks, capchunks;
+  int put_rc;                    /* result of the last blob_put */
+  bool finished;
+  char head[UPLOAD_HEAD_MAX];
+  size_t head_len;
+};
+
+static void hex(const unsigned char *d, size_t n, char *out)
+{
+  static const char digits[] = "0123456789abcdef";
+  for(size_t i = 0; i < n; i++) {
+    out[2 * i] = digits[d[i] >> 4];
+    out[2 * i + 1] = digits[d[i] & 15];
+  }
+  out[2 * n] = 0;
+}
+
+struct upload *upload_new(const struct config *cfg, const char *owner_id, const char *folder_id)
+{
+  struct upload *u = calloc(1, sizeof(*u));
+  if(!u)
+    return NULL;
+  u->cfg = cfg;
+  u->spool_fd = -1;
+  snprintf(u->owner_id, sizeof(u->owner_id), "%s", owner_id);
+  snprintf(u->folder_id, sizeof(u->folder_id), "%s", folder_id ? folder_id : "");
+  u->file_md = EVP_MD_CTX_new();
+  u->chunk_md = EVP_MD_CTX_new();
+  if(!u->file_md || !u->chunk_md || !EVP_DigestInit_ex(u->file_md, EVP_sha256(), NULL)) {
+    upload_free(u);
+    return NULL;
+  }
+  return u;
+}
+
+int upload_set_name(struct upload *u, const char *filename, const char **why)
+{
+  const char *err = name_clean(filename, u->name, sizeof(u->name));
+  if(err) {
+    *why = err;
+    return UPLOAD_BAD_NAME;
+  }
+  return UPLOAD_OK;
+}
+
+uint64_t upload_size(const struct upload *u)
+{
+  return u->size;
+}
+
+/* Records a stored chunk as staged garbage until the file commits. */
+static void upload_put_done(void *arg, int rc, const char *locator)
+{
+  struct upload *u = arg;
+  struct upload_chunk *c = &u->chunks[u->nchunks];
+  u->put_rc = rc;
+  if(rc != BLOB_OK)
+    return;
+  snprintf(c->locator, sizeof(c->locator), "%s", locator);
+  id_new(c->staged_id);
+  int64_t now = time_now_ms();
+  db_t *db = db_get();
+  if(!db || db_exec(db, "INSERT INTO pending_deletes (id, backend, locator, state, next_attempt_at, "
+                        "created_at) VALUES ($1, $2, $3, 'staged', $4, $4)",
+                    "ttti", c->staged_id, blob_backend_name(store_blob()), locator, now) != DB_OK) {
+    /* Could not record it: remove it now rather than leak it. */
+    blob_delete(store_blob(), locator);
+    u->put_rc = BLOB_ERR;
+    return;
+  }
+  u->nchunks++;
+}
+
+/* Closes the current spool file and hands it to the store. */
+static int upload_flush_chunk(struct upload *u)
+{
+  unsigned char md[32];
+  unsigned int mdlen = 0;
+  if(u->spool_fd < 0)
+    return UPLOAD_OK;
+  close(u->spool_fd);
+  u->spool_fd = -1;
+  if(u->nchunks == u->capchunks) {
+    size_t cap = u->capchunks ? u->capchunks * 2 : 16;
+    struct upload_chunk *p = realloc(u->chunks, cap * sizeof(*p));
+    if(!p) {
+      unlink(u->spool_path);
+      return UPLOAD_IO;
+    }
+    u->chunks = p;
+    u->capchunks = cap;
+  }
+  struct upload_chunk *c = &u->chunks[u->nchunks];
+  memset(c, 0, sizeof(*c));
+  EVP_DigestFinal_ex(u->chunk_md, md, &mdlen);
+  hex(md, 32, c->sha256);
+  c->size = u->chunk_fill;
+  u->chunk_fill = 0;
+  u->put_rc = BLOB_ERR;
+  if(blob_put(store_blob(), u->spool_path, c->size, c->sha256, upload_put_done, u) != BLOB_OK ||
+     u->put_rc != BLOB_OK)
+    return UPLOAD_IO;
+  return UPLOAD_OK;
+}
+
+int upload_write(struct upload *u, const char *data, size_t n)
+{
+  uint64_t max = u->cfg->max_upload_size;
+  if(max && (u->size + n < u->size || u->size + n > max))
+    return UPLOAD_TOO_BIG;
+  if(u->head_len < UPLOAD_HEAD_MAX) {
+    size_t k = n < UPLOAD_HEAD_MAX - u->head_len ? n : UPLOAD_HEAD_MAX - u->head_len;
+    memcpy(u->head + u->head_len, data, k);
+    u->head_len += k;
+  }
+  EVP_DigestUpdate(u->file_md, data, n);
+  u->size += n;
+  while(n > 0) {
+    if(u->spool_fd < 0) {
+      u->spool_fd = blob_spool_create(store_blob(), u->spool_path, sizeof(u->spool_path));
+      if(u->spool_fd < 0 || !EVP_DigestInit_ex(u->chunk_md, EVP_sha256(), NULL)) {
+        log_error("upload: cannot create a spool file: %s", strerror(errno));
+        return UPLOAD_IO;
+      }
+    }
+    uint64_t room = u->cfg->chunk_size - u->chunk_fill;
+    size_t k = n < room ? n : (size_t)room;
+    EVP_DigestUpdate(u->chunk_md, data, k);
+    for(size_t off = 0; off < k;) {
+      ssize_t w = write(u->spool_fd, data + off, k - off);
+      if(w < 0 && errno == EINTR)
+        continue;
+      if(w <= 0) {
+        log_error("upload: spool write failed: %s", strerror(errno));
+        return UPLOAD_IO;
+      }
+      off += (size_t)w;
+    }
+    u->chunk_fill += k;
+    data += k;
+    n -= k;
+    if(u->chunk_fill == u->cfg->chunk_size) {
+      int rc = upload_flush_chunk(u);
+      if(rc)
+        return rc;
+    }
+  }
+  return UPLOAD_OK;
+}
+
+/* Extension fallback for what content sniffing cannot tell apart. */
+static const char *mime_by_ext(const char *name)
+{
+  static const struct { const char *ext, *type; } table[] = {
+    {"txt", "text/plain"}, {"md", "text/markdown"}, {"csv", "text/csv"},
+    {"html", "text/html"}, {"htm", "text/html"}, {"css", "text/css"},
+    {"js", "text/javascript"}, {"mjs", "text/javascript"}, {"json", "application/json"},
+    {"xml", "application/xml"}, {"svg", "image/svg+xml"}, {"png", "image/png"},
+    {"jpg", "image/jpeg"}, {"jpeg", "image/jpeg"}, {"gif", "image/gif"}, {"webp", "image/webp"},
+    {"pdf", "application/pdf"}, {"zip", "application/zip"}, {"gz", "application/gzip"},
+    {"tar", "application/x-tar"}, {"mp4", "video/mp4"}, {"webm", "video/webm"},
+    {"mkv", "video/x-matroska"}, {"mov", "video/quicktime"}, {"mp3", "audio/mpeg"},
+    {"wav", "audio/wav"}, {"ogg", "audio/ogg"}, {"flac", "audio/flac"},
+    {"doc", "application/msword"}, {"docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
+    {"xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+    {"pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation"},
+    {"c", "text/x-c"}, {"h", "text/x-c"}, {"py", "text/x-python"}, {"sh", "application/x-sh"},
+  };
+  const char *dot = strrchr(name, '.');
+  if(!dot || !dot[1])
+    return NULL;
+  for(size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+    if(!strcasecmp(dot + 1, table[i].ext))
+      return table[i].type;
+  return NULL;
+}
+
+void upload_sniff_mime(const char *head, size_t n, const char *name, char *out, size_t outsz)
+{
+  /* libmagic handles are not thread-safe: one per thread, opened once. */
+  static __thread magic_t cookie;
+  static __thread bool tried;
+  const char *type = NULL;
+  if(!tried) {
+    tried = true;
+    cookie = magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR);
+    if(cookie && magic_load(cookie, NULL) != 0) {
+      magic_close(cookie);
+      cookie = NULL;
+    }
+  }
+  if(cookie && n > 0)
+    type = magic_buffer(cookie, head, n);
+  const char *by_ext = mime_by_ext(name);
+  /* Sniffing can't tell text formats (CSS, JSON, JS) or zip-based office
+   * files apart: trust the extension there. */
+  if(by_ext && (!type || !strcmp(type, "application/octet-stream") ||
+                !strncmp(type, "text/", 5) || !strcmp(type, "application/zip") ||
+                !strcmp(type, "application/x-empty")))
+    type = by_ext;
+  if(!type || !strcmp(type, "application/x-empty"))
+    type = by_ext ? by_ext : "application/octet-stream";
+  snprintf(out, outsz, "%s", type);
+}
+
+/* The commit: dedup, content + chunks, the file row, sizes and usage. */
+static int upload_commit(struct upload *u, db_t *db, const char *sha, const char *mime,
+                         char *file_id)
+{
+  int64_t now = time_now_ms();
+  const char *folder = u->folder_id[0] ? u->folder_id : NULL;
+  char content_id[ID_LEN + 1] = "";
+  bool dup = false;
+  int rc;
+
+  if(folder_check_live(db, u->owner_id, folder) != DRIVE_OK)
+    return UPLOAD_NO_FOLDER;
+  db_stmt_t *st = db_query(db, "SELECT id FROM contents WHERE owner_id = $1 AND sha256 = $2", "tt",
+                           u->owner_id, sha);
+  if(!st)
+    return UPLOAD_DB;
+  if(db_step(st) == DB_ROW) {
+    snprintf(content_id, sizeof(content_id), "%s", db_col_text(st, 0));
+    dup = true;
+  }
+  if(db_finalize(st) != DB_OK)
+    return UPLOAD_DB;
+
+  if(dup) {
+    if(u->cfg->dedup == DEDUP_REJECT)
+      return UPLOAD_DUPLICATE;
+    if(db_exec(db, "UPDATE contents SET refcount = refcount + 1 WHERE id = $1", "t", content_id))
+      return UPLOAD_DB;
+    /* Our copy of the bytes is redundant: let the sweeper remove it. */
+    for(size_t i = 0; i < u->nchunks; i++)
+      if(db_exec(db, "UPDATE pending_deletes SET state = 'delete' WHERE id = $1", "t",
+                 u->chunks[i].staged_id))
+        return UPLOAD_DB;
+  }
+  else {
+    id_new(content_id);
+    if(db_exec(db, "INSERT INTO contents (id, owner_id, sha256, size, chunk_size, chunk_count, "
+                   "backend, refcount, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8)",
+               "tttiiiti", content_id, u->owner_id, sha, (int64_t)u->size,
+               (int64_t)u->cfg->chunk_size, (int64_t)u->nchunks,
+               blob_backend_name(store_blob()), now))
+      return UPLOAD_DB;
+    for(size_t i = 0; i < u->nchunks; i++) {
+      struct upload_chunk *c = &u->chunks[i];
+      if(db_exec(db, "INSERT INTO chunks (content_id, idx, size, sha256, locator) "
+                     "VALUES ($1, $2, $3, $4, $5)",
+                 "tiitt", content_id, (int64_t)i, (int64_t)c->size, c->sha256, c->locator) ||
+         db_exec(db, "DELETE FROM pending_deletes WHERE id = $1", "t", c->staged_id))
+        return UPLOAD_DB;
+    }
+    if(usage_add(db, u->owner_id, 0, 0, 0, (int64_t)u->size))
+      return UPLOAD_DB;
+  }
+
+  char key[1024];
+  if(utf8_fold(u->name, key, sizeof(key)) != 0)
+    snprintf(key, sizeof(key), "%s", u->name);
+  id_new(file_id);
+  rc = db_exec(db, "INSERT INTO files (id, owner_id, folder_id, content_id, name, name_key, "
+                   "mime_type, size, sha256, created_at, updated_at) "
+                   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+               "tttttttiti", file_id, u->owner_id, folder, content_id, u->name, key, mime,
+               (int64_t)u->size, sha, now);
+  return rc == DB_OK ? UPLOAD_OK : UPLOAD_DB;
+}
+
+int upload_finish(struct upload *u, char *file_id, size_t idsz)
+{
+  unsigned char md[32];
+  unsigned int mdlen = 0;
+  char sha[65], mime[128];
+  int rc = upload_flush_chunk(u);
+  if(rc)
+    return rc;
+  EVP_DigestFinal_ex(u->file_md, md, &mdlen);
+  hex(md, 32, sha);
+  upload_sniff_mime(u->head, u->head_len, u->name, mime, sizeof(mime));
+
+  db_t *db = db_get();
+  if(!db || idsz < ID_LEN + 1)
+    return UPLOAD_DB;
+  if(db_begin(db) != DB_OK)
+    return UPLOAD_DB;
+  rc = upload_commit(u, db, sha, mime, file_id);
+  if(rc == UPLOAD_OK && (folder_add_size(db, u->folder_id[0] ? u->folder_id : NULL,
+                                         (int64_t)u->size) != DRIVE_OK ||
+                         usage_add(db, u->owner_id, (int64_t)u->size, 1, 0, 0) != DB_OK))
+    rc = UPLOAD_DB;
+  if(rc == UPLOAD_OK && db_commit(db) != DB_OK)
+    rc = UPLOAD_DB;
+  if(rc != UPLOAD_OK) {
+    db_rollback(db);
+    return rc;
+  }
+  u->finished = true;
+  if(u->nchunks && u->cfg->dedup == DEDUP_LINK)
+    store_kick();
+  return UPLOAD_OK;
+}
+
+void upload_free(struct upload *u)
+{
+  if(!u)
+    return;
+  if(u->spool_fd >= 0) {
+    close(u->spool_fd);
+    unlink(u->spool_path);
+  }
+  if(!u->finished && u->nchunks) {
+    /* Abandoned: everything stored so far becomes garbage now. */
+    db_t *db = db_get();
+    for(size_t i = 0; db && i < u->nchunks; i++)
+      db_exec(db, "UPDATE pending_deletes SET state = 'delete' WHERE id = $1", "t",
+              u->chunks[i].staged_id);
+    store_kick();
+  }
+  EVP_MD_CTX_free(u->file_md);
+  EVP_MD_CTX_free(u->chunk_md);
+  free(u->chunks);
+  free(u);
+}

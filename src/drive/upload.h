@@ -1,0 +1,43 @@
+/* upload: the streaming upload pipeline. Bytes arrive in pieces; each piece
+ * is hashed (SHA-256 of the whole file and of the current chunk) and appended
+ * to the current chunk's spool file; a full chunk goes to the chunk store.
+ * Every stored chunk is recorded as 'staged' garbage until the final
+ * transaction makes the file visible, so an upload that dies leaves nothing
+ * behind that the sweeper does not remove. */
+#ifndef NETRA_UPLOAD_H
+#define NETRA_UPLOAD_H
+#include <stdbool.h>
+#include <stdint.h>
+#include "config.h"
+
+enum {
+  UPLOAD_OK = 0,
+  UPLOAD_TOO_BIG = -10,    /* over MAX_UPLOAD_SIZE */
+  UPLOAD_IO = -11,         /* spool or store failure */
+  UPLOAD_BAD_NAME = -12,
+  UPLOAD_DUPLICATE = -13,  /* DEDUP=reject and the content exists */
+  UPLOAD_NO_FOLDER = -14,  /* the folder went away meanwhile */
+  UPLOAD_DB = -15
+};
+
+struct upload;
+
+/** Starts an upload for `owner_id` into `folder_id` (NULL = root). */
+struct upload *upload_new(const struct config *cfg, const char *owner_id, const char *folder_id);
+/** Names the file (validated); UPLOAD_BAD_NAME with a reason in *why. */
+int upload_set_name(struct upload *u, const char *filename, const char **why);
+/** Appends bytes. */
+int upload_write(struct upload *u, const char *data, size_t n);
+/** Stores the last chunk and makes the file visible in one transaction.
+ *  On UPLOAD_OK, file_id (>= 32 bytes) holds the new file's id. */
+int upload_finish(struct upload *u, char *file_id, size_t idsz);
+/** Bytes received so far. */
+uint64_t upload_size(const struct upload *u);
+/** Drops everything stored so far (queued for removal) and frees. Safe to
+ *  call after upload_finish (then it only frees). */
+void upload_free(struct upload *u);
+
+/** MIME type from the first bytes and the name's extension. */
+void upload_sniff_mime(const char *head, size_t n, const char *name, char *out, size_t outsz);
+
+#endif

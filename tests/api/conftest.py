@@ -1,0 +1,161 @@
+"""pytest harness for the NetraDrive black-box suites.
+
+The binary is $NETRADRIVE_BIN (default <repo>/build/netradrive); a missing
+binary is a test error, never a skip.
+
+Fixtures (see helpers.py for the classes):
+
+  netradrive_bin          session  path of the binary (errors when missing)
+  server                  module   default server for the module. A module may
+                                   set SERVER_ENV = {...} (extra env) and/or
+                                   SERVER_ARGS = [...] at top level to customise it.
+  server_factory          function factory(env=None, args=(), data_dir=None,
+                                   port=None, cwd=None, start=True) -> Server;
+                                   every server it made is SIGTERMed at teardown
+                                   and must exit 0 within 10 s.
+  module_server_factory   module   the same, shared by a module.
+  client                  function anonymous Client for `server`
+  user                    module   one signed-up, logged-in User on `server`
+  other_user              module   a second User on `server`
+  user_factory            function make a fresh User on `server`: user_factory(prefix="u")
+  smtp_sink               function a fresh SmtpSink (loopback)
+  module_smtp_sink        module   an SmtpSink shared by a module
+
+Each Server runs with a clean environment: DATA_DIR=<fresh tmp>, HOST=127.0.0.1,
+PORT=<free port>, LOG_LEVEL=warn, cwd=<its own tmp dir> (so no stray .env), plus
+the extra env given. On any test failure the logs of all running servers are
+attached to the report.
+"""
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import helpers  # noqa: E402
+from helpers import LIVE_SERVERS, Server, ServerStartError, SmtpSink, make_user  # noqa: E402
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "deep: 10,000-deep / 10,000-wide folder trees "
+                                       "(run by default; deselect with -m 'not deep')")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.failed:
+        for s in list(LIVE_SERVERS):
+            rep.sections.append((f"{s.name} log (port {s.port}, {s.workdir})", s.log(8000)))
+
+
+@pytest.fixture(scope="session")
+def netradrive_bin():
+    path = helpers.netradrive_bin()
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        pytest.fail(f"netradrive binary not found or not executable: {path} "
+                    "(build it or set NETRADRIVE_BIN)", pytrace=False)
+    return path
+
+
+class _Factory:
+    def __init__(self, tmp_path_factory, binary, label):
+        self.tmp = tmp_path_factory
+        self.binary = binary
+        self.label = label
+        self.servers = []
+
+    def __call__(self, env=None, args=(), data_dir=None, port=None, cwd=None, start=True,
+                 timeout=15.0, name="netradrive"):
+        workdir = self.tmp.mktemp(self.label)
+        s = Server(workdir, env=env, args=args, data_dir=data_dir, port=port,
+                   binary=self.binary, name=name, cwd=cwd)
+        self.servers.append(s)
+        if start:
+            try:
+                s.start(timeout=timeout)
+            except ServerStartError as e:
+                pytest.fail(str(e), pytrace=False)
+        return s
+
+    def close(self):
+        problems = []
+        for s in self.servers:
+            was_running = s.alive()
+            try:
+                rc = s.stop(10.0)
+            except AssertionError as e:
+                problems.append(str(e))
+                continue
+            if was_running and rc != 0:
+                problems.append(f"server on port {s.port} exited with {rc} after SIGTERM "
+                                f"(expected 0):\n{s.log(8000)}")
+        self.servers.clear()
+        if problems:
+            pytest.fail("\n\n".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def server_factory(tmp_path_factory, netradrive_bin):
+    f = _Factory(tmp_path_factory, netradrive_bin, "srv")
+    yield f
+    f.close()
+
+
+@pytest.fixture(scope="module")
+def module_server_factory(tmp_path_factory, netradrive_bin):
+    f = _Factory(tmp_path_factory, netradrive_bin, "msrv")
+    yield f
+    f.close()
+
+
+@pytest.fixture(scope="module")
+def server(request, module_server_factory):
+    env = getattr(request.module, "SERVER_ENV", None)
+    args = getattr(request.module, "SERVER_ARGS", ())
+    s = module_server_factory(env=env, args=args)
+    yield s
+    # A crash during the module shows up here rather than at the very end.
+    if not s.alive():
+        pytest.fail(f"default server died during the module (rc={s.proc.poll()}):\n{s.log()}",
+                    pytrace=False)
+
+
+@pytest.fixture
+def client(server):
+    c = server.client()
+    yield c
+    c.close()
+
+
+@pytest.fixture(scope="module")
+def user(server):
+    return make_user(server, prefix="alice")
+
+
+@pytest.fixture(scope="module")
+def other_user(server):
+    return make_user(server, prefix="bob")
+
+
+@pytest.fixture
+def user_factory(server):
+    def make(prefix="u", **kw):
+        return make_user(server, prefix=prefix, **kw)
+    return make
+
+
+@pytest.fixture
+def smtp_sink():
+    s = SmtpSink()
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="module")
+def module_smtp_sink():
+    s = SmtpSink()
+    yield s
+    s.close()

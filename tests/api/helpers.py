@@ -1,0 +1,763 @@
+"""Shared helpers for the NetraDrive black-box suites.
+
+Nothing in here knows about pytest fixtures; conftest.py wires these into
+fixtures. Everything talks to a real `netradrive serve` process over HTTP.
+
+Main pieces:
+  Server        one running `netradrive serve` (start/stop/log/client)
+  Client        requests.Session that prefixes a base URL ("/api/v1/..." works)
+  User, make_user(server)      signup + login -> authorized Client
+  SmtpSink      loopback SMTP server collecting messages
+  RawConn       keep-alive http.client connection for bulk requests
+  jwt helpers   b64url, decode_jwt, forge_jwt
+  assertions    assert_error, assert_folder, TS_RE
+"""
+import base64
+import email
+import email.policy
+import hashlib
+import hmac
+import http.client
+import itertools
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import uuid
+
+import requests
+
+API = "/api/v1"
+TS_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+FOLDER_FIELDS = {"_id", "id", "type", "name", "parent_id", "owner_id", "size",
+                 "created_at", "updated_at", "is_deleted", "is_starred", "deleted_at"}
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+DEFAULT_BIN = os.path.join(REPO, "build", "netradrive")
+
+# Timing budgets (e.g. the "< 5 s" deep-tree checks) are multiplied by this;
+# leave it at 1 normally, raise it only when profiling a slow build.
+TIME_FACTOR = float(os.environ.get("NETRADRIVE_TEST_TIME_FACTOR", "1"))
+
+# Environment variables passed through from the test runner to the server.
+# Everything else (SECRET_KEY, SMTP_URL, ...) is dropped so runs are reproducible.
+_PASS_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "LD_LIBRARY_PATH",
+             "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "MSAN_OPTIONS",
+             "TSAN_OPTIONS")
+
+
+def netradrive_bin():
+    return os.environ.get("NETRADRIVE_BIN") or DEFAULT_BIN
+
+
+def free_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+    finally:
+        s.close()
+
+
+def port_open(port, host="127.0.0.1"):
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def clean_env(extra=None):
+    """A minimal environment for the server; `extra` values of None remove a key."""
+    env = {k: os.environ[k] for k in _PASS_ENV if k in os.environ}
+    env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
+    for k, v in (extra or {}).items():
+        if v is None:
+            env.pop(k, None)
+        else:
+            env[k] = str(v)
+    return env
+
+
+_counter = itertools.count(1)
+
+
+def unique(prefix="u"):
+    """A short unique token valid as a username: [A-Za-z0-9_.-], <= 32 chars."""
+    return f"{prefix}{next(_counter)}_{uuid.uuid4().hex[:8]}"[:32]
+
+
+# --------------------------------------------------------------------------
+# HTTP client
+# --------------------------------------------------------------------------
+
+class Client(requests.Session):
+    """requests.Session bound to a base URL; relative paths starting with '/'
+    are resolved against it. Redirects are never followed (the API must not
+    redirect) and every request has a timeout."""
+
+    def __init__(self, base_url, token=None):
+        super().__init__()
+        self.base_url = base_url.rstrip("/")
+        if token:
+            self.headers["Authorization"] = f"Bearer {token}"
+
+    def set_token(self, token):
+        if token is None:
+            self.headers.pop("Authorization", None)
+        else:
+            self.headers["Authorization"] = f"Bearer {token}"
+
+    def request(self, method, url, *args, **kwargs):
+        if url.startswith("/"):
+            url = self.base_url + url
+        kwargs.setdefault("timeout", 60)
+        kwargs.setdefault("allow_redirects", False)
+        return super().request(method, url, *args, **kwargs)
+
+
+class RawConn:
+    """One keep-alive http.client connection; much cheaper per request than
+    requests, for the bulk tests (thousands of requests)."""
+
+    def __init__(self, port, token=None, host="127.0.0.1", timeout=120):
+        self.host, self.port, self.timeout = host, port, timeout
+        self.token = token
+        self.conn = None
+
+    def _connect(self):
+        self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+
+    def request(self, method, path, body=None, headers=None):
+        """Returns (status, headers, body bytes). JSON-encodes dict/list bodies."""
+        hdrs = {}
+        if self.token:
+            hdrs["Authorization"] = f"Bearer {self.token}"
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body).encode()
+            hdrs["Content-Type"] = "application/json"
+        hdrs.update(headers or {})
+        for attempt in (0, 1):
+            if self.conn is None:
+                self._connect()
+            try:
+                self.conn.request(method, path, body=body, headers=hdrs)
+                r = self.conn.getresponse()
+                data = r.read()
+                if r.getheader("Connection", "").lower() == "close":
+                    self.close()
+                return r.status, r.headers, data
+            except (http.client.RemoteDisconnected, BrokenPipeError,
+                    ConnectionResetError, http.client.CannotSendRequest):
+                # The server closed an idle keep-alive connection before this
+                # request was read; retry once on a new connection.
+                self.close()
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    def json(self, method, path, body=None, expect=200):
+        status, hdrs, data = self.request(method, path, body)
+        assert status == expect, f"{method} {path} -> {status} {data[:500]!r}"
+        return json.loads(data) if data else None
+
+    def close(self):
+        if self.conn is not None:
+            try:
+                self.conn.close()
+            finally:
+                self.conn = None
+
+
+# --------------------------------------------------------------------------
+# Server process
+# --------------------------------------------------------------------------
+
+class ServerStartError(Exception):
+    pass
+
+
+LIVE_SERVERS = []  # servers currently running (conftest adds their logs to failures)
+
+
+class Server:
+    """One `netradrive <cmd>` process with its own DATA_DIR and working directory.
+
+    env: extra env (None removes a key, e.g. {"PORT": None} to test .env).
+    args: extra command-line args after the subcommand.
+    port: the port to health-check (default: the PORT we pass).
+    """
+
+    def __init__(self, workdir, env=None, args=(), data_dir=None, port=None,
+                 binary=None, name="netradrive", cwd=None):
+        self.binary = binary or netradrive_bin()
+        self.workdir = str(workdir)
+        os.makedirs(self.workdir, exist_ok=True)
+        self.data_dir = str(data_dir) if data_dir else os.path.join(self.workdir, "data")
+        os.makedirs(self.data_dir, exist_ok=True)
+        self.cwd = str(cwd) if cwd else self.workdir
+        self.extra_env = dict(env or {})
+        self.args = list(args)
+        self.fixed_port = port
+        self.name = name
+        self.proc = None
+        self.port = None
+        self.returncode = None
+        self._n = 0
+
+    # -- lifecycle --------------------------------------------------------
+    def _env(self):
+        base = {"DATA_DIR": self.data_dir, "HOST": "127.0.0.1", "PORT": str(self.port),
+                "LOG_LEVEL": "warn"}
+        base.update(self.extra_env)
+        return clean_env(base)
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout=15.0):
+        """Starts the server and waits for GET /healthz == 200. Retries with a
+        new port when the chosen one was taken in the meantime."""
+        last = None
+        for _ in range(3):
+            self.port = self.fixed_port or free_port()
+            if self.fixed_port is None and "PORT" in self.extra_env:
+                v = self.extra_env["PORT"]
+                if v is not None and str(v).isdigit():
+                    self.port = int(v)
+            try:
+                self._spawn()
+                self._wait_ready(timeout)
+                return self
+            except ServerStartError as e:
+                last = e
+                err = self.stderr()
+                if self.fixed_port is None and re.search(r"in use|bind", err, re.I):
+                    continue
+                raise
+        raise last
+
+    def _spawn(self):
+        self._n += 1
+        self.stdout_path = os.path.join(self.workdir, f"stdout.{self._n}.log")
+        self.stderr_path = os.path.join(self.workdir, f"stderr.{self._n}.log")
+        out = open(self.stdout_path, "wb")
+        err = open(self.stderr_path, "wb")
+        if not (os.path.isfile(self.binary) and os.access(self.binary, os.X_OK)):
+            raise ServerStartError(f"netradrive binary not found or not executable: {self.binary} "
+                                   "(set NETRADRIVE_BIN)")
+        try:
+            self.proc = subprocess.Popen([self.binary, "serve", *self.args], cwd=self.cwd,
+                                         env=self._env(), stdout=out, stderr=err,
+                                         stdin=subprocess.DEVNULL)
+        finally:
+            out.close()
+            err.close()
+        self.returncode = None
+        LIVE_SERVERS.append(self)
+
+    def _wait_ready(self, timeout):
+        deadline = time.monotonic() + timeout
+        while True:
+            rc = self.proc.poll()
+            if rc is not None:
+                self._forget()
+                self.returncode = rc
+                raise ServerStartError(f"server exited with {rc} before /healthz answered; "
+                                       f"stderr:\n{self.stderr()}")
+            try:
+                r = requests.get(self.url + "/healthz", timeout=1)
+                if r.status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                self.kill()
+                raise ServerStartError(f"/healthz did not answer 200 within {timeout}s; "
+                                       f"stderr:\n{self.stderr()}")
+            time.sleep(0.05)
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout=10.0):
+        """SIGTERM, wait up to `timeout`; returns the exit code. Raises
+        AssertionError (after a SIGKILL) when it does not exit in time."""
+        if self.proc is None:
+            return self.returncode
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+                raise AssertionError(f"server did not exit within {timeout}s of SIGTERM; "
+                                     f"stderr:\n{self.stderr()}")
+        self.returncode = self.proc.returncode
+        self._forget()
+        return self.returncode
+
+    def kill(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc is not None:
+            self.returncode = self.proc.returncode
+        self._forget()
+
+    def _forget(self):
+        if self in LIVE_SERVERS:
+            LIVE_SERVERS.remove(self)
+
+    # -- logs -------------------------------------------------------------
+    def _read(self, path, limit):
+        try:
+            with open(path, "rb") as f:
+                f.seek(0, os.SEEK_END)
+                size = f.tell()
+                f.seek(max(0, size - limit))
+                return f.read().decode("utf-8", "replace")
+        except (OSError, AttributeError):
+            return ""
+
+    def stderr(self, limit=20000):
+        return self._read(getattr(self, "stderr_path", ""), limit)
+
+    def stdout(self, limit=20000):
+        return self._read(getattr(self, "stdout_path", ""), limit)
+
+    def log(self, limit=20000):
+        out = self.stdout(limit)
+        return (f"--- stderr ---\n{self.stderr(limit)}" + (f"\n--- stdout ---\n{out}" if out else ""))
+
+    # -- clients ----------------------------------------------------------
+    def client(self, token=None):
+        return Client(self.url, token)
+
+
+def run_cmd(args, workdir, env=None, timeout=30, cwd=None):
+    """Runs `netradrive <args>` to completion with a clean env; returns CompletedProcess."""
+    binary = netradrive_bin()
+    data_dir = os.path.join(str(workdir), "data")
+    os.makedirs(data_dir, exist_ok=True)
+    base = {"DATA_DIR": data_dir, "HOST": "127.0.0.1", "LOG_LEVEL": "warn"}
+    base.update(env or {})
+    return subprocess.run([binary, *args], cwd=str(cwd or workdir), env=clean_env(base),
+                          stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+
+
+# --------------------------------------------------------------------------
+# Users
+# --------------------------------------------------------------------------
+
+class User:
+    def __init__(self, server, username, email, password):
+        self.server = server
+        self.username, self.email, self.password = username, email, password
+        self.id = None
+        self.access_token = self.refresh_token = None
+        self.client = server.client()
+
+    def login(self, username=None, password=None):
+        """Logs in (form POST) and installs the access token on self.client."""
+        r = self.server.client().post(f"{API}/auth/token", data={
+            "username": username or self.username, "password": password or self.password})
+        assert r.status_code == 200, f"login {self.username}: {r.status_code} {r.text}"
+        tok = r.json()
+        self.access_token, self.refresh_token = tok["access_token"], tok["refresh_token"]
+        self.client.set_token(self.access_token)
+        return tok
+
+    def __repr__(self):
+        return f"<User {self.username} {self.id}>"
+
+
+def signup(client, username, email, password):
+    return client.post(f"{API}/auth/signup",
+                       json={"username": username, "email": email, "password": password})
+
+
+def make_user(server, prefix="u", password=None, login=True):
+    """Signs up a fresh user (verified at signup when SMTP is not configured)
+    and logs in. Returns a User whose .client carries the Bearer token."""
+    name = unique(prefix)
+    u = User(server, name, f"{name.lower()}@example.com", password or f"pw-{uuid.uuid4().hex}")
+    r = signup(server.client(), u.username, u.email, u.password)
+    assert r.status_code == 201, f"signup: {r.status_code} {r.text}"
+    if login:
+        u.login()
+        me = u.client.get(f"{API}/users/me")
+        assert me.status_code == 200, f"users/me: {me.status_code} {me.text}"
+        u.id = me.json()["id"]
+    return u
+
+
+# --------------------------------------------------------------------------
+# Folder helpers
+# --------------------------------------------------------------------------
+
+def create_folder(client, name, parent_id=None, expect=201):
+    body = {"name": name}
+    if parent_id is not None:
+        body["parent_id"] = parent_id
+    r = client.post(f"{API}/folders", json=body)
+    assert r.status_code == expect, f"create {name!r} in {parent_id}: {r.status_code} {r.text}"
+    return r.json()
+
+
+def list_folders(client, expect=200, **params):
+    """GET /folders with params; returns (list, X-Total-Count as int or None)."""
+    r = client.get(f"{API}/folders", params=params)
+    assert r.status_code == expect, f"list {params}: {r.status_code} {r.text}"
+    total = r.headers.get("X-Total-Count")
+    return r.json(), (int(total) if total is not None else None)
+
+
+def names(items):
+    return [i["name"] for i in items]
+
+
+def item_action(client, item_type, fid, action, body=None, expect=200):
+    if body is None:
+        r = client.put(f"{API}/{item_type}/{fid}/{action}")
+    else:
+        r = client.put(f"{API}/{item_type}/{fid}/{action}", json=body)
+    assert r.status_code == expect, f"{action} {item_type}/{fid}: {r.status_code} {r.text}"
+    return r.json()
+
+
+def bin_folder(client, fid):
+    r = client.put(f"{API}/folders/{fid}/bin")
+    assert r.status_code == 200, f"bin {fid}: {r.status_code} {r.text}"
+    assert_message(r)
+
+
+def restore_folder(client, fid):
+    r = client.put(f"{API}/folders/{fid}/restore")
+    assert r.status_code == 200, f"restore {fid}: {r.status_code} {r.text}"
+    assert_message(r)
+
+
+def folder_path(client, fid, expect=200):
+    r = client.get(f"{API}/folders/{fid}/path")
+    assert r.status_code == expect, f"path {fid}: {r.status_code} {r.text}"
+    return r.json()
+
+
+# --------------------------------------------------------------------------
+# Assertions
+# --------------------------------------------------------------------------
+
+def _is_json(r):
+    return r.headers.get("Content-Type", "").split(";")[0].strip().lower() == "application/json"
+
+
+def assert_error(r, status, detail=None):
+    """Status is exact; body is {"detail": "<non-empty string>"} as JSON."""
+    assert r.status_code == status, \
+        f"{r.request.method} {r.request.url}: expected {status}, got {r.status_code}: {r.text[:500]}"
+    assert _is_json(r), f"error Content-Type {r.headers.get('Content-Type')!r}: {r.text[:200]}"
+    body = r.json()
+    assert isinstance(body, dict) and isinstance(body.get("detail"), str) and body["detail"], \
+        f"error body must be {{'detail': str}}: {body!r}"
+    if detail is not None:
+        assert body["detail"] == detail, f"detail {body['detail']!r} != {detail!r}"
+    return body
+
+
+def assert_message(r, status=200):
+    assert r.status_code == status, f"{r.status_code} {r.text[:500]}"
+    body = r.json()
+    assert isinstance(body, dict) and isinstance(body.get("message"), str) and body["message"], body
+    return body
+
+
+def assert_ts(value):
+    assert isinstance(value, str) and TS_RE.match(value), f"bad timestamp {value!r}"
+
+
+def assert_folder(f, name=None, parent_id="__any__", owner_id=None, deleted=None, starred=None):
+    """Checks every field and type of a Folder object (SPEC section 2)."""
+    assert isinstance(f, dict), f
+    missing = FOLDER_FIELDS - set(f)
+    assert not missing, f"folder lacks {missing}: {f}"
+    assert isinstance(f["id"], str) and f["id"], f
+    assert f["_id"] == f["id"], f
+    assert f["type"] == "folder", f
+    assert isinstance(f["name"], str), f
+    assert f["parent_id"] is None or (isinstance(f["parent_id"], str) and f["parent_id"]), f
+    assert isinstance(f["owner_id"], str) and f["owner_id"], f
+    assert type(f["size"]) is int and f["size"] >= 0, f
+    assert_ts(f["created_at"])
+    assert_ts(f["updated_at"])
+    assert f["updated_at"] >= f["created_at"], f
+    assert type(f["is_deleted"]) is bool, f
+    assert type(f["is_starred"]) is bool, f
+    if f["is_deleted"]:
+        assert_ts(f["deleted_at"])
+    else:
+        assert f["deleted_at"] is None, f
+    if name is not None:
+        assert f["name"] == name, f
+    if parent_id != "__any__":
+        assert f["parent_id"] == parent_id, f
+    if owner_id is not None:
+        assert f["owner_id"] == owner_id, f
+    if deleted is not None:
+        assert f["is_deleted"] is deleted, f
+    if starred is not None:
+        assert f["is_starred"] is starred, f
+    return f
+
+
+# --------------------------------------------------------------------------
+# JWT
+# --------------------------------------------------------------------------
+
+def b64url(data):
+    if isinstance(data, str):
+        data = data.encode()
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def b64url_decode(s):
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def decode_jwt(token):
+    """Returns (header, payload) without verifying."""
+    h, p, _ = token.split(".")
+    return json.loads(b64url_decode(h)), json.loads(b64url_decode(p))
+
+
+def forge_jwt(payload, key, alg="HS256", header=None, signature=None):
+    """Builds a JWT. alg HS256/HS384/HS512 signs with `key`; alg "none" (or a
+    given `signature`) uses that signature text (default empty)."""
+    hdr = {"alg": alg, "typ": "JWT"}
+    hdr.update(header or {})
+    signing_input = b64url(json.dumps(hdr, separators=(",", ":"))) + "." + \
+        b64url(json.dumps(payload, separators=(",", ":")))
+    if signature is None:
+        digest = {"HS256": hashlib.sha256, "HS384": hashlib.sha384,
+                  "HS512": hashlib.sha512}.get(alg)
+        if digest is None:
+            signature = ""
+        else:
+            k = key.encode() if isinstance(key, str) else key
+            signature = b64url(hmac.new(k, signing_input.encode(), digest).digest())
+    return signing_input + "." + signature
+
+
+# --------------------------------------------------------------------------
+# SMTP sink
+# --------------------------------------------------------------------------
+
+class Mail:
+    def __init__(self, mail_from, rcpt_to, data):
+        self.mail_from = mail_from      # address without <>
+        self.rcpt_to = rcpt_to          # list of addresses without <>
+        self.data = data                # raw message bytes (dot-unstuffed)
+        self.received = time.time()
+
+    @property
+    def message(self):
+        return email.message_from_bytes(self.data, policy=email.policy.default)
+
+    def text(self):
+        """The decoded text of every text/* part (falls back to the raw data)."""
+        parts = []
+        try:
+            msg = self.message
+            for part in msg.walk():
+                if part.get_content_maintype() == "text":
+                    try:
+                        parts.append(part.get_content())
+                    except Exception:
+                        parts.append(part.get_payload(decode=True).decode("utf-8", "replace"))
+        except Exception:
+            pass
+        raw = self.data.decode("utf-8", "replace")
+        return "\n".join(parts) + "\n" + raw
+
+    def token(self, public_url, kind):
+        """The token of the `{public_url}/#/{kind}?token=...` link in the body."""
+        m = re.search(re.escape(public_url.rstrip("/")) + "/#/" + re.escape(kind)
+                      + r"\?token=([A-Za-z0-9._~%+/=-]+)", self.text())
+        assert m, f"no {public_url}/#/{kind}?token= link in mail:\n{self.text()[:3000]}"
+        return urllib.parse.unquote(m.group(1))
+
+    def __repr__(self):
+        return f"<Mail from={self.mail_from} to={self.rcpt_to} {len(self.data)}B>"
+
+
+def _addr(arg):
+    m = re.search(r"<([^>]*)>", arg)
+    return (m.group(1) if m else arg.split(":", 1)[-1].strip().split(" ")[0]).strip()
+
+
+class SmtpSink:
+    """A loopback SMTP server that accepts every message and keeps it.
+    No STARTTLS, no AUTH, no extensions advertised."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.url = f"smtp://127.0.0.1:{self.port}"
+        self.messages = []
+        self.commands = []
+        self._consumed = set()
+        self._cond = threading.Condition()
+        self._closed = False
+        self._thread = threading.Thread(target=self._accept_loop, daemon=True)
+        self._thread.start()
+
+    def _accept_loop(self):
+        while not self._closed:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._session, args=(conn,), daemon=True).start()
+
+    def _session(self, conn):
+        conn.settimeout(60)
+        f = conn.makefile("rb")
+
+        def send(line):
+            conn.sendall(line.encode() + b"\r\n")
+
+        mail_from, rcpts = None, []
+        try:
+            send("220 netra-sink ESMTP ready")
+            while True:
+                line = f.readline(65536)
+                if not line:
+                    return
+                cmdline = line.decode("utf-8", "replace").rstrip("\r\n")
+                with self._cond:
+                    self.commands.append(cmdline)
+                verb = cmdline.split(" ", 1)[0].upper()
+                if verb in ("EHLO", "HELO"):
+                    send("250 netra-sink")
+                elif verb == "MAIL":
+                    mail_from, rcpts = _addr(cmdline), []
+                    send("250 OK")
+                elif verb == "RCPT":
+                    rcpts.append(_addr(cmdline))
+                    send("250 OK")
+                elif verb == "DATA":
+                    send("354 End data with <CR><LF>.<CR><LF>")
+                    chunks = []
+                    while True:
+                        dl = f.readline(1 << 20)
+                        if not dl:
+                            return
+                        if dl in (b".\r\n", b".\n"):
+                            break
+                        if dl.startswith(b".."):
+                            dl = dl[1:]
+                        chunks.append(dl)
+                    with self._cond:
+                        self.messages.append(Mail(mail_from, list(rcpts), b"".join(chunks)))
+                        self._cond.notify_all()
+                    mail_from, rcpts = None, []
+                    send("250 OK queued")
+                elif verb == "RSET":
+                    mail_from, rcpts = None, []
+                    send("250 OK")
+                elif verb == "NOOP":
+                    send("250 OK")
+                elif verb == "QUIT":
+                    send("221 Bye")
+                    return
+                else:
+                    send("502 Command not implemented")
+        except OSError:
+            return
+        finally:
+            try:
+                f.close()
+                conn.close()
+            except OSError:
+                pass
+
+    def messages_to(self, address):
+        a = address.lower()
+        with self._cond:
+            return [m for m in self.messages if a in (r.lower() for r in m.rcpt_to)]
+
+    def wait_for(self, address, timeout=15.0):
+        """The next message to `address` not yet returned by wait_for."""
+        a = address.lower()
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for i, m in enumerate(self.messages):
+                    if i not in self._consumed and a in (r.lower() for r in m.rcpt_to):
+                        self._consumed.add(i)
+                        return m
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"no mail to {address} within {timeout}s; "
+                                         f"got {self.messages}")
+                self._cond.wait(left)
+
+    def close(self):
+        self._closed = True
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+# --------------------------------------------------------------------------
+# Deeply nested JSON
+# --------------------------------------------------------------------------
+
+def deep_json_loads(data):
+    """json.loads for documents nested far deeper than Python's default
+    recursion limit (runs in a thread with a big stack)."""
+    result = {}
+
+    def run():
+        old = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(old, 1_000_000))
+        try:
+            result["value"] = json.loads(data)
+        except BaseException as e:  # noqa: BLE001 - re-raised below
+            result["error"] = e
+        finally:
+            sys.setrecursionlimit(old)
+
+    old_size = threading.stack_size(512 * 1024 * 1024)
+    try:
+        t = threading.Thread(target=run)
+        t.start()
+    finally:
+        threading.stack_size(old_size)
+    t.join()
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
+
+
+def free_deep(value):
+    """Dismantles a deeply nested structure iteratively (avoids deep dealloc)."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, dict):
+            stack.extend(v.values())
+            v.clear()
+        elif isinstance(v, list):
+            stack.extend(v)
+            v.clear()
