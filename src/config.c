@@ -34,8 +34,12 @@ static const struct {
   const char *flag;
   const char *var;
 } cfg_flags[] = {
-  {"--host", "HOST"},           {"--port", "PORT"},           {"--data-dir", "DATA_DIR"},
-  {"--database-url", "DATABASE_URL"}, {"--log-level", "LOG_LEVEL"}, {"--threads", "THREADS"},
+  {"--host", "HOST"},
+  {"--port", "PORT"},
+  {"--data-dir", "DATA_DIR"},
+  {"--database-url", "DATABASE_URL"},
+  {"--log-level", "LOG_LEVEL"},
+  {"--threads", "THREADS"},
 };
 #define CFG_NFLAGS (sizeof(cfg_flags) / sizeof(cfg_flags[0]))
 
@@ -69,8 +73,10 @@ static const char *cfg_show(const char *v, char out[72])
   size_t i = 0;
   for(; v[i] && i < 64; i++)
     out[i] = (v[i] >= 0x20 && v[i] < 0x7f) ? v[i] : '?';
-  if(v[i])
-    out[i++] = '.', out[i++] = '.', out[i++] = '.';
+  if(v[i]) {
+    memcpy(out + i, "...", 3);
+    i += 3;
+  }
   out[i] = 0;
   return out;
 }
@@ -233,14 +239,11 @@ out:
 
 /* ---- flags --------------------------------------------------------------- */
 
-/* Leading words that are not flags (program name, subcommand) are skipped, so
- * callers may pass argv as-is or from the subcommand on. */
+/* `argv` starts after the subcommand, so every word must be a known flag or
+ * a flag's value: a stray word is an error rather than silently ignored. */
 static int cfg_parse_flags(struct cfg_ctx *c, int argc, char **argv)
 {
-  int i = 0;
-  while(i < argc && argv[i] && argv[i][0] != '-')
-    i++;
-  for(; i < argc && argv[i]; i++) {
+  for(int i = 0; i < argc && argv[i]; i++) {
     const char *arg = argv[i];
     const char *eq = strchr(arg, '=');
     size_t nlen = eq ? (size_t)(eq - arg) : strlen(arg);
@@ -250,7 +253,8 @@ static int cfg_parse_flags(struct cfg_ctx *c, int argc, char **argv)
       f++;
     if(f == CFG_NFLAGS) {
       char shown[72];
-      return cfg_fail(c, cfg_show(arg, shown), "unknown option");
+      return cfg_fail(c, cfg_show(arg, shown),
+                      arg[0] == '-' ? "unknown option" : "unexpected argument");
     }
     const char *val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
     if(!val || !*val)
@@ -324,7 +328,8 @@ static int cfg_size(struct cfg_ctx *c, const char *var, uint64_t def, uint64_t *
   }
   if(config_parse_size(v, out)) {
     char shown[72];
-    return cfg_fail(c, label, "must be a size in bytes with an optional K, M or G suffix (got '%s')",
+    return cfg_fail(c, label,
+                    "must be a size in bytes with an optional K, M or G suffix (got '%s')",
                     cfg_show(v, shown));
   }
   return 0;
@@ -409,11 +414,12 @@ static const char *cfg_check_list(const char *list, bool (*ok)(const char *item)
       p++, n--;
     while(n && cfg_is_blank(p[n - 1]))
       n--;
-    if(n >= sizeof(item))
+    bool too_long = n >= sizeof(item); /* refused whole, never checked in part */
+    if(too_long)
       n = sizeof(item) - 1;
     memcpy(item, p, n);
     item[n] = 0;
-    if(!n || !ok(item))
+    if(!n || too_long || !ok(item))
       return cfg_show(item, bad);
     if(!end)
       return NULL;
@@ -692,7 +698,8 @@ static int cfg_load_service(struct cfg_ctx *c, struct config *cfg)
   v = cfg_get(c, "PUBLIC_URL", &label);
   if(v) {
     if(!cfg_is_http_url(v))
-      return cfg_fail(c, label, "must be an http:// or https:// URL (got '%s')", cfg_show(v, shown));
+      return cfg_fail(c, label, "must be an http:// or https:// URL (got '%s')",
+                      cfg_show(v, shown));
     cfg->public_url = strdup(v);
   }
   else {
@@ -713,9 +720,11 @@ static int cfg_load_service(struct cfg_ctx *c, struct config *cfg)
      cfg_str(c, "SMTP_FROM", "netradrive@localhost", &cfg->smtp_from))
     return -1;
   /* SMTP_FROM lands in a mail header: one printable line with an address. */
-  if(!strchr(cfg->smtp_from, '@') || !cfg_printable(cfg->smtp_from) || strlen(cfg->smtp_from) > 320) {
+  if(!strchr(cfg->smtp_from, '@') || !cfg_printable(cfg->smtp_from) ||
+     strlen(cfg->smtp_from) > 320) {
     cfg_get(c, "SMTP_FROM", &label);
-    return cfg_fail(c, label, "must be an email address (got '%s')", cfg_show(cfg->smtp_from, shown));
+    return cfg_fail(c, label, "must be an email address (got '%s')",
+                    cfg_show(cfg->smtp_from, shown));
   }
 
   if(cfg_bool(c, "REQUIRE_EMAIL_VERIFICATION", cfg->smtp_url != NULL,

@@ -1,5 +1,10 @@
+#include <stdio.h>
 #include "api/api.h"
 #include "db/db.h"
+#include "drive/mail.h"
+#include "drive/tokens.h"
+#include "drive/users.h"
+#include "drive/store.h"
 #include "util/log.h"
 
 const struct config *api_cfg;
@@ -10,19 +15,44 @@ static const struct http_route *const api_tables[] = {
   api_folder_routes,
   api_item_routes,
   api_user_routes,
+  api_upload_routes,
   NULL,
 };
 
 int api_init(const struct config *cfg, char *err, size_t errlen)
 {
   api_cfg = cfg;
-  (void)err;
-  (void)errlen;
+  tokens_init(cfg->secret_key, (int64_t)cfg->access_token_expire_minutes * 60,
+              (int64_t)cfg->refresh_token_expire_days * 86400);
+  /* Verification needs a way to deliver the link: without SMTP it is off. */
+  struct users_options uo = {
+    .login_max_failures = cfg->login_max_failures,
+    .login_window_s = cfg->login_window_seconds,
+    .public_url = cfg->public_url,
+    .require_verification = cfg->smtp_url && cfg->require_email_verification,
+  };
+  if(users_init(&uo) != 0) {
+    snprintf(err, errlen, "users: cannot initialise (out of memory?)");
+    return -1;
+  }
+  if(mail_start(cfg->smtp_url, cfg->smtp_from, err, errlen) != 0) {
+    users_shutdown();
+    return -1;
+  }
+  if(store_init(cfg, err, errlen) != 0) {
+    mail_stop(0);
+    users_shutdown();
+    return -1;
+  }
   return 0;
 }
 
 void api_shutdown(void)
 {
+  store_shutdown();
+  /* Give queued mail (a verification link just promised) a moment to leave. */
+  mail_stop(5000);
+  users_shutdown();
 }
 
 const struct http_route *const *api_route_tables(void)

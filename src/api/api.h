@@ -26,5 +26,6 @@ extern const struct http_route api_auth_routes[];
 extern const struct http_route api_folder_routes[];
 extern const struct http_route api_item_routes[];
 extern const struct http_route api_user_routes[];
+extern const struct http_route api_upload_routes[];
 
 #endif

@@ -1,4 +1,319 @@
-/* auth: placeholder until the accounts module lands. */
+/* auth: /api/v1/auth (SPEC §3) and the bearer-token check behind every
+ * authenticated route. Parsing and status codes live here; the account
+ * rules live in drive/users.c and drive/tokens.c. */
+#include <stdio.h>
+#include <string.h>
 #include "api/api.h"
-int api_auth_bearer(struct http_req *r, const char *token) { (void)r; (void)token; return -1; }
-const struct http_route api_auth_routes[] = {{NULL, NULL, NULL, 0, NULL}};
+#include "db/db.h"
+#include "drive/tokens.h"
+#include "drive/users.h"
+#include "util/jsonx.h"
+#include "util/log.h"
+#include "util/timefmt.h"
+#include "util/validate.h"
+
+#define AUTH_BAD_TOKEN "Could not validate credentials"
+#define AUTH_BAD_LINK "Invalid or expired token"
+#define AUTH_FORM_LOGIN_MAX 320    /* a username or an email, with room */
+#define AUTH_FORM_PASSWORD_MAX 1100 /* passwords are at most 1024 bytes */
+
+static int64_t now_s(void)
+{
+  return time_now_ms() / 1000;
+}
+
+/* Reads a required string field; on failure replies 422 and returns -1. */
+static int auth_field(struct http_req *r, const json_t *body, const char *key, const char **out)
+{
+  char detail[96];
+  int rc = jsonx_get_str(body, key, out);
+  if(rc == 0)
+    return 0;
+  snprintf(detail, sizeof(detail), rc > 0 ? "Field '%s' is required" : "Field '%s' must be a string",
+           key);
+  http_reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, detail);
+  return -1;
+}
+
+/* 401 for a token that is not (or no longer) good, as OAuth2 clients expect. */
+static int auth_reply_401(struct http_req *r, const char *detail)
+{
+  http_add_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+  return http_reply_error(r, MHD_HTTP_UNAUTHORIZED, detail);
+}
+
+static int auth_reply_pair(struct http_req *r, struct token_pair *p)
+{
+  /* Tokens must not end up in a shared cache. */
+  http_add_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+  int rc = http_reply_json(r, MHD_HTTP_OK,
+                           json_pack("{s:s,s:s,s:s}", "access_token", p->access, "refresh_token",
+                                     p->refresh, "token_type", "bearer"));
+  token_pair_free(p);
+  return rc;
+}
+
+static int auth_reply_message(struct http_req *r, unsigned status, const char *msg)
+{
+  return http_reply_json(r, status, json_pack("{s:s}", "message", msg));
+}
+
+/* Maps the results every users_* call may return besides its own. */
+static int auth_reply_users_error(struct http_req *r, int rc)
+{
+  if(rc < 0)
+    return api_reply_db_error(r, rc);
+  log_error("request %s: account operation failed (%d)", r->request_id, rc);
+  return http_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal server error");
+}
+
+/* POST /signup {username, email, password} */
+static int auth_signup(struct http_req *r)
+{
+  const char *username, *email, *password, *bad;
+  struct user u;
+  int rc = -1;
+  json_t *body = http_json_body(r, false);
+  if(!body)
+    return -1;
+  if(auth_field(r, body, "username", &username) || auth_field(r, body, "email", &email) ||
+     auth_field(r, body, "password", &password))
+    goto out;
+  if((bad = validate_username(username)) || (bad = validate_email(email)) ||
+     (bad = validate_password(password))) {
+    rc = http_reply_error(r, MHD_HTTP_BAD_REQUEST, bad);
+    goto out;
+  }
+  db_t *db = db_get();
+  rc = db ? users_signup(db, username, email, password, &u) : DB_UNAVAILABLE;
+  if(rc == USERS_DUP_USERNAME)
+    rc = http_reply_error(r, MHD_HTTP_CONFLICT, "Username already registered");
+  else if(rc == USERS_DUP_EMAIL)
+    rc = http_reply_error(r, MHD_HTTP_CONFLICT, "Email already registered");
+  else if(rc != USERS_OK)
+    rc = auth_reply_users_error(r, rc);
+  else if(u.is_verified)
+    rc = auth_reply_message(r, MHD_HTTP_CREATED, "User created successfully");
+  else
+    rc = auth_reply_message(r, MHD_HTTP_CREATED,
+                            "User created successfully. Please check your email to verify "
+                            "your account.");
+out:
+  json_decref(body);
+  return rc;
+}
+
+/* Reads a required form field; on failure replies 422 and returns -1. */
+static int auth_form_field(struct http_req *r, const char *key, char *out, size_t outsz)
+{
+  char detail[96];
+  int rc = http_form_get(r, key, out, outsz);
+  if(rc == 0 && *out)
+    return 0;
+  snprintf(detail, sizeof(detail),
+           rc < 0 ? "Form field '%s' is too long or malformed" : "Form field '%s' is required", key);
+  http_reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, detail);
+  return -1;
+}
+
+/* POST /token (OAuth2 password form: username, password) */
+static int auth_token(struct http_req *r)
+{
+  char login[AUTH_FORM_LOGIN_MAX + 1], password[AUTH_FORM_PASSWORD_MAX + 1], addr[64];
+  char retry[16];
+  struct user u;
+  struct token_pair pair;
+  int retry_after = 0, rc = -1;
+  password[0] = 0;
+  if(!http_content_type_is(r, "application/x-www-form-urlencoded")) {
+    rc = http_reply_error(r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                          "Content-Type must be application/x-www-form-urlencoded");
+    goto out;
+  }
+  if(auth_form_field(r, "username", login, sizeof(login)) ||
+     auth_form_field(r, "password", password, sizeof(password)))
+    goto out;
+  db_t *db = db_get();
+  if(!db) {
+    rc = api_reply_db_error(r, DB_UNAVAILABLE);
+    goto out;
+  }
+  http_client_addr(r, addr, sizeof(addr));
+  rc = users_login(db, login, password, addr, &u, &retry_after);
+  switch(rc) {
+  case USERS_OK:
+    rc = tokens_issue_pair(db, u.id, u.username, now_s(), &pair);
+    rc = rc == TOKEN_OK ? auth_reply_pair(r, &pair) : api_reply_db_error(r, rc);
+    break;
+  case USERS_BAD_CREDENTIALS:
+    rc = auth_reply_401(r, "Incorrect username or password");
+    break;
+  case USERS_UNVERIFIED:
+    rc = auth_reply_401(r, "Email not verified. Please check your inbox.");
+    break;
+  case USERS_THROTTLED:
+    snprintf(retry, sizeof(retry), "%d", retry_after);
+    http_add_header(r, MHD_HTTP_HEADER_RETRY_AFTER, retry);
+    rc = http_reply_error(r, MHD_HTTP_TOO_MANY_REQUESTS,
+                          "Too many failed login attempts. Try again later.");
+    break;
+  default:
+    rc = auth_reply_users_error(r, rc);
+  }
+out:
+  memset(password, 0, sizeof(password));
+  return rc;
+}
+
+/* POST /refresh_token {refresh_token} */
+static int auth_refresh(struct http_req *r)
+{
+  const char *token;
+  struct token_pair pair;
+  int rc = -1;
+  json_t *body = http_json_body(r, false);
+  if(!body)
+    return -1;
+  if(auth_field(r, body, "refresh_token", &token))
+    goto out;
+  db_t *db = db_get();
+  rc = db ? tokens_rotate(db, token, now_s(), &pair) : DB_UNAVAILABLE;
+  if(rc == TOKEN_OK)
+    rc = auth_reply_pair(r, &pair);
+  else if(rc > 0)
+    rc = auth_reply_401(r, AUTH_BAD_TOKEN);
+  else
+    rc = api_reply_db_error(r, rc);
+out:
+  json_decref(body);
+  return rc;
+}
+
+/* POST /logout {refresh_token} */
+static int auth_logout(struct http_req *r)
+{
+  const char *token;
+  int rc = -1;
+  json_t *body = http_json_body(r, false);
+  if(!body)
+    return -1;
+  if(auth_field(r, body, "refresh_token", &token))
+    goto out;
+  db_t *db = db_get();
+  rc = db ? tokens_revoke(db, token, now_s()) : DB_UNAVAILABLE;
+  if(rc == TOKEN_OK)
+    rc = auth_reply_message(r, MHD_HTTP_OK, "Logged out");
+  else if(rc > 0)
+    rc = auth_reply_401(r, AUTH_BAD_TOKEN);
+  else
+    rc = api_reply_db_error(r, rc);
+out:
+  json_decref(body);
+  return rc;
+}
+
+/* GET /verify-email?token= */
+static int auth_verify_email(struct http_req *r)
+{
+  const char *token = http_query(r, "token");
+  if(!token || !*token)
+    return http_reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, "Query parameter 'token' is required");
+  db_t *db = db_get();
+  int rc = db ? users_verify_email(db, token) : DB_UNAVAILABLE;
+  if(rc == USERS_OK)
+    return auth_reply_message(r, MHD_HTTP_OK, "Email verified successfully");
+  if(rc == USERS_BAD_TOKEN)
+    return http_reply_error(r, MHD_HTTP_BAD_REQUEST, AUTH_BAD_LINK);
+  return auth_reply_users_error(r, rc);
+}
+
+/* POST /resend-verification {email} and POST /forgot-password {email}: the
+ * same answer whether or not the address has an account. */
+static int auth_email_action(struct http_req *r, int (*action)(db_t *, const char *),
+                             const char *message)
+{
+  const char *email;
+  int rc = -1;
+  json_t *body = http_json_body(r, false);
+  if(!body)
+    return -1;
+  if(auth_field(r, body, "email", &email))
+    goto out;
+  db_t *db = db_get();
+  rc = db ? action(db, email) : DB_UNAVAILABLE;
+  rc = rc == USERS_OK ? auth_reply_message(r, MHD_HTTP_OK, message) : auth_reply_users_error(r, rc);
+out:
+  json_decref(body);
+  return rc;
+}
+
+static int auth_resend_verification(struct http_req *r)
+{
+  return auth_email_action(r, users_resend_verification,
+                           "If that email belongs to an account that still needs verification, "
+                           "a new verification link has been sent.");
+}
+
+static int auth_forgot_password(struct http_req *r)
+{
+  return auth_email_action(r, users_forgot_password,
+                           "If that email belongs to an account, a password reset link has "
+                           "been sent.");
+}
+
+/* POST /reset-password {token, new_password} */
+static int auth_reset_password(struct http_req *r)
+{
+  const char *token, *password, *bad;
+  int rc = -1;
+  json_t *body = http_json_body(r, false);
+  if(!body)
+    return -1;
+  if(auth_field(r, body, "token", &token) || auth_field(r, body, "new_password", &password))
+    goto out;
+  if((bad = validate_password(password))) {
+    rc = http_reply_error(r, MHD_HTTP_BAD_REQUEST, bad);
+    goto out;
+  }
+  db_t *db = db_get();
+  rc = db ? users_reset_password(db, token, password) : DB_UNAVAILABLE;
+  if(rc == USERS_OK)
+    rc = auth_reply_message(r, MHD_HTTP_OK, "Password has been reset successfully");
+  else if(rc == USERS_BAD_TOKEN)
+    rc = http_reply_error(r, MHD_HTTP_BAD_REQUEST, AUTH_BAD_LINK);
+  else
+    rc = auth_reply_users_error(r, rc);
+out:
+  json_decref(body);
+  return rc;
+}
+
+int api_auth_bearer(struct http_req *r, const char *token)
+{
+  struct token_claims c;
+  struct user u;
+  while(*token == ' ')
+    token++;
+  if(token_verify(TOKEN_ACCESS, token, now_s(), &c) != TOKEN_OK)
+    return -1;
+  /* A deleted account's tokens die with it. A database outage also ends
+   * here as a 401; the next request will tell the truth with a 503. */
+  db_t *db = db_get();
+  if(!db || users_get(db, c.sub, &u) != USERS_OK)
+    return -1;
+  snprintf(r->user_id, sizeof(r->user_id), "%s", u.id);
+  snprintf(r->username, sizeof(r->username), "%s", u.username);
+  return 0;
+}
+
+const struct http_route api_auth_routes[] = {
+  {"POST", "/api/v1/auth/signup", auth_signup, 0, NULL},
+  {"POST", "/api/v1/auth/token", auth_token, 0, NULL},
+  {"POST", "/api/v1/auth/refresh_token", auth_refresh, 0, NULL},
+  {"POST", "/api/v1/auth/logout", auth_logout, 0, NULL},
+  {"GET", "/api/v1/auth/verify-email", auth_verify_email, 0, NULL},
+  {"POST", "/api/v1/auth/resend-verification", auth_resend_verification, 0, NULL},
+  {"POST", "/api/v1/auth/forgot-password", auth_forgot_password, 0, NULL},
+  {"POST", "/api/v1/auth/reset-password", auth_reset_password, 0, NULL},
+  {NULL, NULL, NULL, 0, NULL},
+};

@@ -1,3 +1,263 @@
-/* folders: placeholder until the folders module lands. */
+/* folders: /api/v1/folders (SPEC §4) and the folder side of the item
+ * actions (SPEC §6). Parses requests, calls drive/folders, renders JSON. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include "api/api.h"
-const struct http_route api_folder_routes[] = {{NULL, NULL, NULL, 0, NULL}};
+#include "api/items.h"
+#include "api/listing.h"
+#include "api/render.h"
+#include "db/db.h"
+#include "drive/folders.h"
+#include "util/jsonx.h"
+
+/* Largest tree document we are willing to build in memory. */
+#define FOLDER_TREE_MAX (512u * 1024 * 1024)
+
+/* Maps a drive code to the folder API's reply. */
+static int folder_reply_error(struct http_req *r, int rc, const char *why)
+{
+  switch(rc) {
+  case DRIVE_NOT_FOUND:
+    return http_reply_not_found(r, "Folder");
+  case DRIVE_CONFLICT:
+    return http_reply_error(r, MHD_HTTP_CONFLICT, "A folder with this name already exists here");
+  case DRIVE_INVALID:
+    return http_reply_error(r, MHD_HTTP_BAD_REQUEST, why ? why : "Invalid value");
+  case DRIVE_UNAVAILABLE:
+    return api_reply_db_error(r, DB_UNAVAILABLE);
+  default:
+    return api_reply_db_error(r, DB_ERROR);
+  }
+}
+
+/* The request thread's database connection; replies 503 when there is none. */
+static db_t *folder_db(struct http_req *r)
+{
+  db_t *db = db_get();
+  if(!db)
+    api_reply_db_error(r, DB_UNAVAILABLE);
+  return db;
+}
+
+/* Reads a parent id field: absent, null, "" and "root" mean the root (*out
+ * NULL). Returns -1 when the field is not a string. */
+static int folder_parent_field(const json_t *body, const char *key, const char **out)
+{
+  const char *v = NULL;
+  int rc = jsonx_get_str(body, key, &v);
+  if(rc < 0)
+    return -1;
+  *out = rc == 0 && *v && strcmp(v, "root") != 0 ? v : NULL;
+  return 0;
+}
+
+static int folder_reply_message(struct http_req *r, const char *message)
+{
+  return http_reply_json(r, MHD_HTTP_OK, json_pack("{s:s}", "message", message));
+}
+
+/* POST /api/v1/folders {name, parent_id} */
+static int folders_create(struct http_req *r)
+{
+  struct folder f;
+  const char *name = NULL, *parent = NULL, *why = NULL;
+  json_t *body = http_json_body(r, false);
+  if(!body)
+    return 0;
+  int rc = -1;
+  int g = jsonx_get_str(body, "name", &name);
+  if(g != 0) {
+    http_reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT,
+                     g < 0 ? "name must be a string" : "name is required");
+    goto out;
+  }
+  if(folder_parent_field(body, "parent_id", &parent) != 0) {
+    http_reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, "parent_id must be a string or null");
+    goto out;
+  }
+  db_t *db = folder_db(r);
+  if(!db)
+    goto out;
+  rc = folder_create(db, r->user_id, parent, name, &f, &why);
+  if(rc)
+    folder_reply_error(r, rc, why);
+  else
+    rc = http_reply_json(r, MHD_HTTP_CREATED, render_folder(&f));
+out:
+  json_decref(body);
+  return rc;
+}
+
+/* Appends each listed folder to the JSON array in `arg`. */
+static int folders_list_one(const struct folder *f, void *arg)
+{
+  return json_array_append_new((json_t *)arg, render_folder(f)) == 0 ? 0 : DRIVE_DB;
+}
+
+/* GET /api/v1/folders?parent_id=&include_deleted=&is_starred=&sort=&order=&limit=&offset= */
+static int folders_list(struct http_req *r)
+{
+  struct drive_listing q;
+  int64_t total = 0;
+  const char *err = listing_from_request(&q, r, "parent_id");
+  if(err)
+    return http_reply_error(r, MHD_HTTP_BAD_REQUEST, err);
+  db_t *db = folder_db(r);
+  if(!db)
+    return -1;
+  json_t *arr = json_array();
+  if(!arr)
+    return folder_reply_error(r, DRIVE_DB, NULL);
+  int rc = folder_list(db, r->user_id, &q, folders_list_one, arr, &total);
+  if(rc) {
+    json_decref(arr);
+    return folder_reply_error(r, rc, NULL);
+  }
+  char count[24];
+  snprintf(count, sizeof(count), "%" PRId64, total);
+  http_add_header(r, "X-Total-Count", count);
+  return http_reply_json(r, MHD_HTTP_OK, arr);
+}
+
+/* GET /api/v1/folders/tree: built flat, written without recursion. */
+static int folders_tree(struct http_req *r)
+{
+  struct folder_tree t;
+  buf_t out;
+  db_t *db = folder_db(r);
+  if(!db)
+    return -1;
+  buf_init(&out, FOLDER_TREE_MAX);
+  int rc = folder_tree_load(db, r->user_id, &t);
+  if(rc) {
+    folder_reply_error(r, rc, NULL);
+    goto out;
+  }
+  if(render_folder_tree(&t, &out) != BUF_OK) {
+    rc = folder_reply_error(r, DRIVE_DB, NULL);
+    goto out;
+  }
+  size_t len = out.len;
+  char *text = buf_steal(&out);
+  struct MHD_Response *resp =
+      MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+  if(!resp) {
+    free(text);
+    rc = -1;
+    goto out;
+  }
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+  rc = http_reply_response(r, MHD_HTTP_OK, resp);
+out:
+  folder_tree_free(&t);
+  buf_free(&out);
+  return rc;
+}
+
+/* GET /api/v1/folders/{id} */
+static int folders_get(struct http_req *r)
+{
+  struct folder f;
+  db_t *db = folder_db(r);
+  if(!db)
+    return -1;
+  int rc = folder_get(db, r->user_id, http_param(r, "id"), &f);
+  if(rc)
+    return folder_reply_error(r, rc, NULL);
+  return http_reply_json(r, MHD_HTTP_OK, render_folder(&f));
+}
+
+/* GET /api/v1/folders/{id}/path */
+static int folders_path(struct http_req *r)
+{
+  struct folder_crumb *crumbs = NULL;
+  size_t n = 0;
+  db_t *db = folder_db(r);
+  if(!db)
+    return -1;
+  int rc = folder_path(db, r->user_id, http_param(r, "id"), &crumbs, &n);
+  if(rc)
+    return folder_reply_error(r, rc, NULL);
+  json_t *arr = render_folder_path(crumbs, n);
+  free(crumbs);
+  return http_reply_json(r, MHD_HTTP_OK, arr);
+}
+
+/* PUT /api/v1/folders/{id}/bin */
+static int folders_bin(struct http_req *r)
+{
+  db_t *db = folder_db(r);
+  if(!db)
+    return -1;
+  int rc = folder_bin(db, r->user_id, http_param(r, "id"));
+  return rc ? folder_reply_error(r, rc, NULL) : folder_reply_message(r, "Folder moved to bin");
+}
+
+/* PUT /api/v1/folders/{id}/restore */
+static int folders_restore(struct http_req *r)
+{
+  db_t *db = folder_db(r);
+  if(!db)
+    return -1;
+  int rc = folder_restore(db, r->user_id, http_param(r, "id"));
+  return rc ? folder_reply_error(r, rc, NULL) : folder_reply_message(r, "Folder restored");
+}
+
+/* DELETE /api/v1/folders/{id} */
+static int folders_delete(struct http_req *r)
+{
+  db_t *db = folder_db(r);
+  if(!db)
+    return -1;
+  int rc = folder_delete(db, r->user_id, http_param(r, "id"));
+  return rc ? folder_reply_error(r, rc, NULL)
+            : folder_reply_message(r, "Folder permanently deleted");
+}
+
+int api_folder_item_action(struct http_req *r, enum item_action action, const char *id,
+                           const json_t *body)
+{
+  struct folder f;
+  const char *why = NULL, *s = NULL;
+  int rc = DRIVE_DB;
+  db_t *db = folder_db(r);
+  if(!db)
+    return -1;
+  switch(action) {
+  case ITEM_RENAME: {
+    int g = jsonx_get_str(body, "new_name", &s);
+    if(g != 0)
+      return http_reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT,
+                              g < 0 ? "new_name must be a string" : "new_name is required");
+    rc = folder_rename(db, r->user_id, id, s, &f, &why);
+    break;
+  }
+  case ITEM_MOVE:
+    if(folder_parent_field(body, "new_parent_id", &s) != 0)
+      return http_reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT,
+                              "new_parent_id must be a string or null");
+    rc = folder_move(db, r->user_id, id, s, &f, &why);
+    break;
+  case ITEM_STAR:
+  case ITEM_UNSTAR:
+    rc = folder_set_starred(db, r->user_id, id, action == ITEM_STAR, &f);
+    break;
+  }
+  if(rc)
+    return folder_reply_error(r, rc, why);
+  return http_reply_json(r, MHD_HTTP_OK, render_folder(&f));
+}
+
+const struct http_route api_folder_routes[] = {
+  {"POST", "/api/v1/folders", folders_create, HTTP_AUTH, NULL},
+  {"GET", "/api/v1/folders", folders_list, HTTP_AUTH, NULL},
+  {"GET", "/api/v1/folders/tree", folders_tree, HTTP_AUTH, NULL},
+  {"GET", "/api/v1/folders/{id}", folders_get, HTTP_AUTH, NULL},
+  {"DELETE", "/api/v1/folders/{id}", folders_delete, HTTP_AUTH, NULL},
+  {"GET", "/api/v1/folders/{id}/path", folders_path, HTTP_AUTH, NULL},
+  {"PUT", "/api/v1/folders/{id}/bin", folders_bin, HTTP_AUTH, NULL},
+  {"PUT", "/api/v1/folders/{id}/restore", folders_restore, HTTP_AUTH, NULL},
+  {NULL, NULL, NULL, 0, NULL},
+};

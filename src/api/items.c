@@ -1,3 +1,90 @@
-/* items: placeholder until the item actions land. */
+/* items: /api/v1/{item_type}/{id}/{rename|move|star|unstar} (SPEC §6) and
+ * DELETE /api/v1/bin. The item type picks a handler from item_kinds; singular
+ * and plural both work, anything else is 404. */
+#include <string.h>
 #include "api/api.h"
-const struct http_route api_item_routes[] = {{NULL, NULL, NULL, 0, NULL}};
+#include "api/items.h"
+#include "db/db.h"
+#include "drive/bin.h"
+
+/* Files are not served yet: every file id is unknown. api/files.c replaces
+ * this with its own handler in item_kinds below. */
+static int items_file_action(struct http_req *r, enum item_action action, const char *id,
+                             const json_t *body)
+{
+  (void)action;
+  (void)id;
+  (void)body;
+  return http_reply_not_found(r, "File");
+}
+
+static const struct item_kind {
+  const char *one;
+  const char *many;
+  item_action_fn act;
+} item_kinds[] = {
+  {"folder", "folders", api_folder_item_action},
+  {"file", "files", items_file_action},
+};
+
+static int items_dispatch(struct http_req *r, enum item_action action)
+{
+  const char *type = http_param(r, "item_type");
+  const struct item_kind *kind = NULL;
+  for(size_t i = 0; i < sizeof(item_kinds) / sizeof(item_kinds[0]); i++) {
+    if(!strcmp(type, item_kinds[i].one) || !strcmp(type, item_kinds[i].many))
+      kind = &item_kinds[i];
+  }
+  if(!kind)
+    return http_reply_error(r, MHD_HTTP_NOT_FOUND, "Not found");
+  /* Rename and move read a JSON body; star and unstar ignore any body. */
+  json_t *body = action == ITEM_RENAME || action == ITEM_MOVE ? http_json_body(r, false)
+                                                              : json_object();
+  if(!body)
+    return r->replied ? 0 : http_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                                             "Internal server error");
+  int rc = kind->act(r, action, http_param(r, "id"), body);
+  json_decref(body);
+  return rc;
+}
+
+static int items_rename(struct http_req *r)
+{
+  return items_dispatch(r, ITEM_RENAME);
+}
+
+static int items_move(struct http_req *r)
+{
+  return items_dispatch(r, ITEM_MOVE);
+}
+
+static int items_star(struct http_req *r)
+{
+  return items_dispatch(r, ITEM_STAR);
+}
+
+static int items_unstar(struct http_req *r)
+{
+  return items_dispatch(r, ITEM_UNSTAR);
+}
+
+/* DELETE /api/v1/bin: empties the caller's bin. */
+static int items_bin_empty(struct http_req *r)
+{
+  db_t *db = db_get();
+  if(!db)
+    return api_reply_db_error(r, DB_UNAVAILABLE);
+  int rc = drive_bin_empty(db, r->user_id);
+  if(rc)
+    return api_reply_db_error(r, rc == DRIVE_UNAVAILABLE ? DB_UNAVAILABLE : DB_ERROR);
+  return http_reply_json(r, MHD_HTTP_OK, json_pack("{s:s}", "message", "Bin emptied"));
+}
+
+const struct http_route api_item_routes[] = {
+  {"PUT", "/api/v1/{item_type}/{id}/rename", items_rename, HTTP_AUTH, NULL},
+  {"PUT", "/api/v1/{item_type}/{id}/move", items_move, HTTP_AUTH, NULL},
+  {"PUT", "/api/v1/{item_type}/{id}/star", items_star, HTTP_AUTH, NULL},
+  {"PUT", "/api/v1/{item_type}/{id}/unstar", items_unstar, HTTP_AUTH, NULL},
+  {"DELETE", "/api/v1/bin", items_bin_empty, HTTP_AUTH, NULL},
+  {NULL, NULL, NULL, 0, NULL},
+};

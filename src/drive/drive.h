@@ -26,6 +26,27 @@ static inline int drive_from_db(int dbrc)
   return DRIVE_DB;
 }
 
+/** Starts a write transaction; DRIVE_OK or a fault code. */
+static inline int drive_tx_begin(db_t *db)
+{
+  int rc = db_begin(db);
+  return rc == DB_OK ? DRIVE_OK : drive_from_db(rc);
+}
+
+/** Ends a transaction: commits when rc is DRIVE_OK (a failed commit becomes
+ *  the result), rolls back otherwise. Returns the final code. */
+static inline int drive_tx_end(db_t *db, int rc)
+{
+  if(rc == DRIVE_OK) {
+    int crc = db_commit(db);
+    if(crc == DB_OK)
+      return DRIVE_OK;
+    rc = drive_from_db(crc);
+  }
+  db_rollback(db);
+  return rc;
+}
+
 /** Sort keys of a listing. */
 enum drive_sort {
   DRIVE_SORT_NAME = 0,  /* case-insensitive (name_key) */

@@ -140,7 +140,7 @@ int tokens_issue_pair(db_t *db, const char *user_id, const char *username, int64
 int tokens_rotate(db_t *db, const char *refresh_token, int64_t now_s, struct token_pair *out)
 {
   struct token_claims c;
-  char family[ID_LEN + 1], username[64];
+  char family[ID_LEN + 1], username[sizeof(c.username)];
   int64_t revoked = 0;
   out->access = out->refresh = NULL;
   int rc = token_verify(TOKEN_REFRESH, refresh_token, now_s, &c);

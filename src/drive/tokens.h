@@ -33,7 +33,7 @@ enum {
 struct token_claims {
   enum token_type typ;
   char sub[ID_LEN + 1];
-  char username[64];
+  char username[40]; /* usernames are at most 32 bytes */
   char jti[ID_LEN + 1];
   int64_t iat; /* seconds since the epoch */
   int64_t exp;

@@ -74,10 +74,13 @@ class _Factory:
                    binary=self.binary, name=name, cwd=cwd)
         self.servers.append(s)
         if start:
+            err = None
             try:
                 s.start(timeout=timeout)
             except ServerStartError as e:
-                pytest.fail(str(e), pytrace=False)
+                err = str(e)
+            if err is not None:
+                pytest.fail(err, pytrace=False)
         return s
 
     def close(self):

@@ -761,3 +761,306 @@ def free_deep(value):
         elif isinstance(v, list):
             stack.extend(v)
             v.clear()
+
+
+# --------------------------------------------------------------------------
+# File helpers (uploads, listings, storage usage, raw HTTP)
+# --------------------------------------------------------------------------
+
+FILE_FIELDS = {"_id", "id", "type", "name", "mime_type", "size", "folder_id", "owner_id",
+               "hash", "created_at", "updated_at", "is_deleted", "is_starred", "deleted_at"}
+STORAGE_FIELDS = {"total_usage_bytes", "file_count", "bin_bytes", "stored_bytes"}
+# Keys that would reveal storage-backend internals (SPEC section 2).
+INTERNAL_KEY_RE = re.compile(r"chat|message_id|chunk|content_id|locator|bot|telegram|blob|"
+                             r"storage_|file_path|tg_", re.I)
+
+
+def sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def assert_no_internals(obj, where="response"):
+    """No dict anywhere in `obj` has a key naming storage internals."""
+    stack = [obj]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, dict):
+            for k, x in v.items():
+                assert not INTERNAL_KEY_RE.search(k), f"{where} exposes internal key {k!r}: {v}"
+                stack.append(x)
+        elif isinstance(v, list):
+            stack.extend(v)
+
+
+def assert_file(f, name=None, folder_id="__any__", owner_id=None, size=None, hash=None,
+                deleted=None, starred=None, mime_type=None):
+    """Checks every field and type of a File object (SPEC section 2) and that no
+    storage internals are exposed."""
+    assert isinstance(f, dict), f
+    missing = FILE_FIELDS - set(f)
+    assert not missing, f"file lacks {missing}: {f}"
+    assert_no_internals(f, "File")
+    assert isinstance(f["id"], str) and f["id"], f
+    assert f["_id"] == f["id"], f
+    assert f["type"] == "file", f
+    assert isinstance(f["name"], str) and f["name"], f
+    assert isinstance(f["mime_type"], str) and "/" in f["mime_type"], f
+    assert type(f["size"]) is int and f["size"] >= 0, f
+    assert f["folder_id"] is None or (isinstance(f["folder_id"], str) and f["folder_id"]), f
+    assert isinstance(f["owner_id"], str) and f["owner_id"], f
+    assert isinstance(f["hash"], str) and re.fullmatch(r"[0-9a-f]{64}", f["hash"]), f
+    assert_ts(f["created_at"])
+    assert_ts(f["updated_at"])
+    assert f["updated_at"] >= f["created_at"], f
+    assert type(f["is_deleted"]) is bool, f
+    assert type(f["is_starred"]) is bool, f
+    if f["is_deleted"]:
+        assert_ts(f["deleted_at"])
+    else:
+        assert f["deleted_at"] is None, f
+    for key, want in (("name", name), ("owner_id", owner_id), ("size", size), ("hash", hash),
+                      ("is_deleted", deleted), ("is_starred", starred),
+                      ("mime_type", mime_type)):
+        if want is not None:
+            assert f[key] == want, f"{key}: {f[key]!r} != {want!r} in {f}"
+    if folder_id != "__any__":
+        assert f["folder_id"] == folder_id, f
+    return f
+
+
+def _mp_quote(s):
+    if isinstance(s, str):
+        s = s.encode("utf-8")
+    return s.replace(b'"', b"%22").replace(b"\r", b"%0D").replace(b"\n", b"%0A")
+
+
+def multipart_body(parts, boundary=None):
+    """Builds a multipart/form-data body byte for byte (no path stripping, no
+    filename mangling). parts: (field_name, filename or None, data[, content_type]).
+    Returns (body, content_type_header)."""
+    boundary = boundary or "----netra" + uuid.uuid4().hex
+    out = []
+    for p in parts:
+        name, filename, data = p[0], p[1], p[2]
+        ctype = p[3] if len(p) > 3 else ("application/octet-stream" if filename is not None
+                                        else None)
+        disp = b'Content-Disposition: form-data; name="' + _mp_quote(name) + b'"'
+        if filename is not None:
+            disp += b'; filename="' + _mp_quote(filename) + b'"'
+        out.append(b"--" + boundary.encode() + b"\r\n" + disp + b"\r\n")
+        if ctype:
+            out.append(b"Content-Type: " + ctype.encode() + b"\r\n")
+        out.append(b"\r\n")
+        out.append(data if isinstance(data, bytes) else data.encode())
+        out.append(b"\r\n")
+    out.append(b"--" + boundary.encode() + b"--\r\n")
+    return b"".join(out), f"multipart/form-data; boundary={boundary}"
+
+
+def upload_raw(client, parts, folder_id=None, boundary=None, params=None):
+    """POST /files/upload with a hand-built multipart body; returns the response."""
+    body, ctype = multipart_body(parts, boundary)
+    q = dict(params or {})
+    if folder_id is not None:
+        q["folder_id"] = folder_id
+    return client.post(f"{API}/files/upload", params=q, data=body,
+                       headers={"Content-Type": ctype})
+
+
+def upload_file(client, name, data, folder_id=None, expect=201, ctype="application/octet-stream"):
+    """Uploads `data` (bytes) as `name`; asserts the status; returns the JSON body."""
+    r = upload_raw(client, [("file", name, data, ctype)], folder_id=folder_id)
+    assert r.status_code == expect, f"upload {name!r} into {folder_id}: {r.status_code} {r.text[:500]}"
+    return r.json()
+
+
+def list_files(client, expect=200, **params):
+    """GET /files with params; returns (list, X-Total-Count as int or None)."""
+    r = client.get(f"{API}/files", params=params)
+    assert r.status_code == expect, f"list files {params}: {r.status_code} {r.text[:500]}"
+    total = r.headers.get("X-Total-Count")
+    return r.json(), (int(total) if total is not None else None)
+
+
+def download(client, fid, expect=200):
+    r = client.get(f"{API}/files/{fid}/download")
+    assert r.status_code == expect, f"download {fid}: {r.status_code} {r.text[:300]}"
+    return r.content
+
+
+def storage_usage(client):
+    """GET /users/me/storage; checks the exact key set and integer values."""
+    r = client.get(f"{API}/users/me/storage")
+    assert r.status_code == 200, f"storage: {r.status_code} {r.text[:300]}"
+    body = r.json()
+    assert set(body) == STORAGE_FIELDS, body
+    for k in STORAGE_FIELDS:
+        assert type(body[k]) is int and body[k] >= 0, body
+    return body
+
+
+def chunk_files(server):
+    """Regular files under DATA_DIR/chunks (the local backend's stored chunks)."""
+    found = []
+    for root, _dirs, files in os.walk(os.path.join(server.data_dir, "chunks")):
+        for f in files:
+            p = os.path.join(root, f)
+            if os.path.isfile(p) and not os.path.islink(p):
+                found.append(p)
+    return sorted(found)
+
+
+def spool_files(server):
+    """Anything left under DATA_DIR/tmp (upload spool)."""
+    found = []
+    for root, dirs, files in os.walk(os.path.join(server.data_dir, "tmp")):
+        found.extend(os.path.join(root, f) for f in files)
+    return sorted(found)
+
+
+def wait_until(pred, timeout=10.0, interval=0.05):
+    """Polls pred() until truthy or timeout; returns the last value."""
+    deadline = time.monotonic() + timeout * TIME_FACTOR
+    while True:
+        v = pred()
+        if v or time.monotonic() > deadline:
+            return v
+        time.sleep(interval)
+
+
+def prng_blocks(seed, size, block=1 << 20):
+    """Deterministic pseudo-random bytes, `size` in total, yielded in blocks."""
+    import random
+    rnd = random.Random(seed)
+    left = size
+    while left > 0:
+        n = min(block, left)
+        yield rnd.randbytes(n)
+        left -= n
+
+
+def upload_stream(server, token, name, size, blocks, folder_id=None, timeout=300):
+    """Streams a `size`-byte upload (bytes from the iterable `blocks`) with a fixed
+    Content-Length over http.client, never holding it in memory. Returns
+    (status, parsed JSON body or raw bytes)."""
+    boundary = "----netra" + uuid.uuid4().hex
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+            f"filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").encode()
+    tail = f"\r\n--{boundary}--\r\n".encode()
+    path = f"{API}/files/upload"
+    if folder_id is not None:
+        path += "?folder_id=" + urllib.parse.quote(folder_id)
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=timeout)
+    try:
+        conn.putrequest("POST", path)
+        conn.putheader("Authorization", f"Bearer {token}")
+        conn.putheader("Content-Type", f"multipart/form-data; boundary={boundary}")
+        conn.putheader("Content-Length", str(len(head) + size + len(tail)))
+        conn.endheaders()
+        conn.send(head)
+        sent = 0
+        for b in blocks:
+            conn.send(b)
+            sent += len(b)
+        assert sent == size, (sent, size)
+        conn.send(tail)
+        r = conn.getresponse()
+        data = r.read()
+        try:
+            return r.status, json.loads(data)
+        except ValueError:
+            return r.status, data
+    finally:
+        conn.close()
+
+
+class RawResponse:
+    def __init__(self, status, headers, body):
+        self.status, self.headers, self.body = status, headers, body
+
+    def json(self):
+        return json.loads(self.body)
+
+    def __repr__(self):
+        return f"<RawResponse {self.status} {self.body[:200]!r}>"
+
+
+def _parse_raw_response(buf):
+    head, sep, rest = buf.partition(b"\r\n\r\n")
+    if not sep:
+        return None
+    lines = head.decode("latin-1").split("\r\n")
+    m = re.match(r"HTTP/1\.[01] (\d{3})", lines[0])
+    if not m:
+        return None
+    hdrs = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        hdrs[k.strip().lower()] = v.strip()
+    n = hdrs.get("content-length")
+    body = rest[:int(n)] if n is not None and n.isdigit() else rest
+    return RawResponse(int(m.group(1)), hdrs, body)
+
+
+def raw_exchange(port, head, body_parts=(), shutdown=False, close_early=False,
+                 timeout=10.0, pause=0.0):
+    """Sends the request head (bytes) and then each of body_parts over a raw socket.
+    close_early: close the socket right after sending, without reading (an aborted
+    upload; returns None). shutdown: half-close (SHUT_WR) after sending.
+    Otherwise reads until the response is complete, EOF or `timeout`; returns a
+    RawResponse or None when the server closed without answering.
+    A send that fails because the server already answered and closed is ignored."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        try:
+            s.sendall(head)
+            for part in body_parts:
+                if pause:
+                    time.sleep(pause)
+                s.sendall(part)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        if close_early:
+            # RST-free close: the peer sees EOF in the middle of the body.
+            return None
+        if shutdown:
+            try:
+                s.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+        buf = b""
+        deadline = time.monotonic() + timeout * TIME_FACTOR
+        while time.monotonic() < deadline:
+            try:
+                data = s.recv(65536)
+            except socket.timeout:
+                break
+            except ConnectionResetError:
+                break
+            if not data:
+                break
+            buf += data
+            r = _parse_raw_response(buf)
+            if r is not None:
+                n = r.headers.get("content-length")
+                if n is not None and n.isdigit() and len(r.body) >= int(n):
+                    return r
+        return _parse_raw_response(buf)
+    finally:
+        s.close()
+
+
+def upload_head(token, content_length=None, boundary="rawb0undary", folder_id=None,
+                extra=b"", chunked=False, content_type=None):
+    """The request head of a raw POST /files/upload."""
+    path = f"{API}/files/upload"
+    if folder_id is not None:
+        path += "?folder_id=" + urllib.parse.quote(folder_id)
+    ct = content_type or f"multipart/form-data; boundary={boundary}"
+    lines = [f"POST {path} HTTP/1.1", "Host: 127.0.0.1", f"Authorization: Bearer {token}",
+             f"Content-Type: {ct}", "Connection: close"]
+    if content_length is not None:
+        lines.append(f"Content-Length: {content_length}")
+    if chunked:
+        lines.append("Transfer-Encoding: chunked")
+    return ("\r\n".join(lines) + "\r\n").encode() + extra + b"\r\n"

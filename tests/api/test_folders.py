@@ -80,7 +80,7 @@ def test_name_trimmed(user, box):
 
 @pytest.mark.parametrize("bad", ["", "   ", "a/b", "/", "a\u0000b", "tab\there", "line\nbreak",
                                  "bell\u0007", "esc\u001b", ".", "..", "  ..  ", "x" * 256,
-                                 "\u00e9" * 128])
+                                 "\u00e9" * 128], ids=lambda v: repr(v[:12]) + f"/{len(v)}")
 def test_create_invalid_name_400(user, box, bad):
     r = user.client.post(f"{API}/folders", json={"name": bad, "parent_id": box["id"]})
     assert_error(r, 400)
@@ -89,7 +89,8 @@ def test_create_invalid_name_400(user, box, bad):
 
 @pytest.mark.parametrize("good", ["x" * 255, "\u00e9" * 127 + "x", "...", ".hidden",
                                   "with spaces inside", "\u65e5\u672c\u8a9e \U0001F600",
-                                  "a\\b", "100% _done_", "quote\"d 'name'", "<b>&amp;</b>"])
+                                  "a\\b", "100% _done_", "quote\"d 'name'", "<b>&amp;</b>"],
+                         ids=lambda v: repr(v[:12]) + f"/{len(v)}")
 def test_create_valid_names_roundtrip(user, box, good):
     f = create_folder(user.client, good, box["id"])
     assert f["name"] == good

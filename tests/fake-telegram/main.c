@@ -47,8 +47,11 @@ int main(int argc, char **argv)
     fprintf(stderr, "fake-telegram: cannot listen on 127.0.0.1:%d\n", app.cfg.port);
     goto out_pace;
   }
+  pthread_mutex_lock(&app.cfg.lock);
+  app.cfg.port = ft_server_port(d); /* the real one when --port 0 */
+  pthread_mutex_unlock(&app.cfg.lock);
   if(!app.cfg.quiet) {
-    printf("fake-telegram listening on 127.0.0.1:%d (%s mode, dir %s)\n", ft_server_port(d),
+    printf("fake-telegram listening on 127.0.0.1:%d (%s mode, dir %s)\n", app.cfg.port,
            app.cfg.local ? "local" : "cloud", app.cfg.dir);
     fflush(stdout);
   }

@@ -61,7 +61,8 @@ static void test_external_token(void **state)
 {
   /* Made with Python's hmac/base64, independent of this code. */
   const char *tok = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
-                    "eyJzdWIiOiJ1c2VyMSIsInR5cCI6ImFjY2VzcyIsImV4cCI6MjAwMDAwMDAwMCwidXNlcm5hbWUiOiJhbGljZSJ9."
+                    "eyJzdWIiOiJ1c2VyMSIsInR5cCI6ImFjY2VzcyIsImV4cCI6MjAwMDAwMDAwMCwi"
+                    "dXNlcm5hbWUiOiJhbGljZSJ9."
                     "WxawX2x-xBsQETGwhNwgPQBArwSZEKZxYG1g-jJbWkA";
   json_t *got = NULL;
   assert_int_equal(jwt_verify(SECRET, tok, "access", NOW, &got), JWT_OK);
@@ -267,7 +268,8 @@ static void test_sign_limits(void **state)
 static void test_unicode_claims(void **state)
 {
   json_t *claims = claims_std("access", NOW + 60), *got = NULL;
-  json_object_set_new(claims, "username", json_string("\xd0\xb0\xd0\xbb\xd0\xb8\xd1\x81\xd0\xb0 \xf0\x9f\x98\x80"));
+  json_object_set_new(claims, "username",
+                      json_string("\xd0\xb0\xd0\xbb\xd0\xb8\xd1\x81\xd0\xb0 \xf0\x9f\x98\x80"));
   char *tok = NULL;
   assert_int_equal(jwt_sign(SECRET, claims, &tok), 0);
   assert_int_equal(jwt_verify(SECRET, tok, "access", NOW, &got), JWT_OK);

@@ -1,0 +1,180 @@
+/* bin: permanent deletes from the bin, by hand (empty) or by age (purge). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "drive/bin.h"
+#include "drive/content.h"
+#include "drive/folders.h"
+
+/* Rows handled per transaction by the age purge, so the write lock is held
+ * only briefly at a time. */
+#define BIN_PURGE_BATCH 64
+
+int bin_purge_collect(struct bin_purge *p, db_stmt_t *st)
+{
+  if(!st)
+    return DRIVE_DB;
+  int rc;
+  while((rc = db_step(st)) == DB_ROW) {
+    if(p->count == p->cap) {
+      size_t ncap = p->cap ? p->cap * 2 : 16;
+      char(*nc)[64] = realloc(p->contents, ncap * sizeof(*nc));
+      if(!nc) {
+        rc = DB_ERROR;
+        break;
+      }
+      p->contents = nc;
+      p->cap = ncap;
+    }
+    const char *cid = db_col_text(st, 0);
+    snprintf(p->contents[p->count++], sizeof(p->contents[0]), "%s", cid ? cid : "");
+    int64_t size = db_col_int(st, 1);
+    p->bytes += size;
+    if(db_col_int(st, 2))
+      p->bin_bytes += size;
+  }
+  int frc = db_finalize(st);
+  if(rc != DB_DONE)
+    return drive_from_db(rc);
+  return frc == DB_OK ? DRIVE_OK : drive_from_db(frc);
+}
+
+int bin_purge_finish(db_t *db, const char *owner_id, struct bin_purge *p)
+{
+  for(size_t i = 0; i < p->count; i++) {
+    int rc = content_unref(db, p->contents[i]);
+    if(rc != DB_OK)
+      return drive_from_db(rc);
+  }
+  if(p->count == 0)
+    return DRIVE_OK;
+  int rc = usage_add(db, owner_id, -p->bytes, -(int64_t)p->count, -p->bin_bytes, 0);
+  return rc == DB_OK ? DRIVE_OK : drive_from_db(rc);
+}
+
+void bin_purge_free(struct bin_purge *p)
+{
+  free(p->contents);
+  memset(p, 0, sizeof(*p));
+}
+
+int drive_bin_empty(db_t *db, const char *owner_id)
+{
+  struct bin_purge p = {0};
+  int rc = drive_tx_begin(db);
+  if(rc)
+    return rc;
+  rc = bin_purge_collect(&p, db_query(db,
+                                      "SELECT content_id, size, is_deleted FROM files "
+                                      "WHERE owner_id = $1 AND is_deleted = 1",
+                                      "t", owner_id));
+  if(rc)
+    goto out;
+  int dbrc = db_exec(db, "DELETE FROM files WHERE owner_id = $1 AND is_deleted = 1", "t", owner_id);
+  if(dbrc != DB_OK) {
+    rc = drive_from_db(dbrc);
+    goto out;
+  }
+  rc = bin_purge_finish(db, owner_id, &p);
+  if(rc)
+    goto out;
+  /* Everything below a binned folder is binned too, so one statement takes
+   * all binned folders without tripping the parent_id foreign key. */
+  dbrc = db_exec(db, "DELETE FROM folders WHERE owner_id = $1 AND is_deleted = 1", "t", owner_id);
+  if(dbrc != DB_OK)
+    rc = drive_from_db(dbrc);
+out:
+  bin_purge_free(&p);
+  return drive_tx_end(db, rc);
+}
+
+/* One expired item: its id and owner. */
+struct bin_item {
+  char id[64];
+  char owner[FOLDER_OWNER_MAX];
+};
+
+/* Reads up to BIN_PURGE_BATCH (id, owner_id) rows. */
+static int bin_read_batch(db_stmt_t *st, struct bin_item *items, size_t *n)
+{
+  *n = 0;
+  if(!st)
+    return DRIVE_DB;
+  int rc = DB_DONE;
+  while(*n < BIN_PURGE_BATCH && (rc = db_step(st)) == DB_ROW) {
+    snprintf(items[*n].id, sizeof(items[0].id), "%s", db_col_text(st, 0));
+    snprintf(items[*n].owner, sizeof(items[0].owner), "%s", db_col_text(st, 1));
+    (*n)++;
+  }
+  if(*n == BIN_PURGE_BATCH)
+    rc = DB_DONE;
+  int frc = db_finalize(st);
+  if(rc != DB_DONE)
+    return drive_from_db(rc);
+  return frc == DB_OK ? DRIVE_OK : drive_from_db(frc);
+}
+
+/* Permanently deletes one file binned directly, in the caller's transaction. */
+static int bin_purge_file(db_t *db, const char *owner_id, const char *file_id)
+{
+  struct bin_purge p = {0};
+  int rc = bin_purge_collect(&p, db_query(db,
+                                          "SELECT content_id, size, is_deleted FROM files "
+                                          "WHERE id = $1 AND owner_id = $2 AND is_deleted = 1",
+                                          "tt", file_id, owner_id));
+  if(!rc && p.count) {
+    int dbrc = db_exec(db, "DELETE FROM files WHERE id = $1", "t", file_id);
+    rc = dbrc == DB_OK ? bin_purge_finish(db, owner_id, &p) : drive_from_db(dbrc);
+  }
+  bin_purge_free(&p);
+  return rc;
+}
+
+int drive_purge_bin_older_than(db_t *db, int64_t cutoff_ms)
+{
+  struct bin_item items[BIN_PURGE_BATCH];
+  size_t n;
+  int rc;
+  /* Folders binned directly, each with everything carried along (and any
+   * older bin items below it), one transaction per folder. */
+  for(;;) {
+    rc = bin_read_batch(db_query(db,
+                                 "SELECT id, owner_id FROM folders WHERE is_deleted = 1 AND "
+                                 "trashed_with IS NULL AND deleted_at < $1 LIMIT $2",
+                                 "ii", cutoff_ms, (int64_t)BIN_PURGE_BATCH),
+                        items, &n);
+    if(rc || n == 0)
+      break;
+    for(size_t i = 0; i < n && !rc; i++) {
+      rc = drive_tx_begin(db);
+      if(rc)
+        break;
+      rc = drive_tx_end(db, folder_purge(db, items[i].owner, items[i].id));
+      if(rc == DRIVE_NOT_FOUND)
+        rc = DRIVE_OK; /* went with an older folder of this batch */
+    }
+    if(rc)
+      return rc;
+  }
+  if(rc)
+    return rc;
+  /* Then the files binned directly, a batch per transaction. */
+  for(;;) {
+    rc = bin_read_batch(db_query(db,
+                                 "SELECT id, owner_id FROM files WHERE is_deleted = 1 AND "
+                                 "trashed_with IS NULL AND deleted_at < $1 LIMIT $2",
+                                 "ii", cutoff_ms, (int64_t)BIN_PURGE_BATCH),
+                        items, &n);
+    if(rc || n == 0)
+      break;
+    rc = drive_tx_begin(db);
+    if(rc)
+      break;
+    for(size_t i = 0; i < n && !rc; i++)
+      rc = bin_purge_file(db, items[i].owner, items[i].id);
+    rc = drive_tx_end(db, rc);
+    if(rc)
+      break;
+  }
+  return rc;
+}

@@ -1,0 +1,743 @@
+/* folders: the folder tree. Whole subtrees are handled by single statements
+ * over recursive CTEs (never row-by-row recursion in C), so a chain 10,000
+ * deep costs no C stack and a handful of statements. Recursive CTEs use
+ * UNION rather than UNION ALL where they walk ids, so even a corrupt cycle
+ * cannot make them loop forever. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "drive/bin.h"
+#include "drive/content.h"
+#include "drive/folders.h"
+#include "util/timefmt.h"
+
+#define FOLDER_COLS                                                                        \
+  "id, parent_id, owner_id, name, size, is_deleted, is_starred, deleted_at, trashed_with, " \
+  "created_at, updated_at"
+
+/* Every folder from $1 (of owner $2) down, whatever its state. */
+#define SUBTREE_ALL                                                              \
+  "WITH RECURSIVE sub(id) AS (SELECT id FROM folders WHERE id = $1 AND owner_id = $2 " \
+  "UNION SELECT f.id FROM folders f JOIN sub ON f.parent_id = sub.id) SELECT id FROM sub"
+
+/* Folder $1 (of owner $2) and the live folders below it, through live ones. */
+#define SUBTREE_LIVE                                                             \
+  "WITH RECURSIVE sub(id) AS (SELECT id FROM folders WHERE id = $1 AND owner_id = $2 " \
+  "UNION SELECT f.id FROM folders f JOIN sub ON f.parent_id = sub.id "                \
+  "WHERE f.is_deleted = 0) SELECT id FROM sub"
+
+/* Folder $1 (of owner $2) and the folders below it in bin group $3. */
+#define SUBTREE_GROUP                                                            \
+  "WITH RECURSIVE sub(id) AS (SELECT id FROM folders WHERE id = $1 AND owner_id = $2 " \
+  "UNION SELECT f.id FROM folders f JOIN sub ON f.parent_id = sub.id "                \
+  "WHERE f.is_deleted = 1 AND f.trashed_with = $3) SELECT id FROM sub"
+
+/* Guards the breadcrumb walk (which cannot use UNION: it carries a depth). */
+#define FOLDER_PATH_MAX_DEPTH 1000000
+/* How many "name (n)" candidates a restore tries before giving up. */
+#define FOLDER_RENAME_TRIES 100000
+
+static void copy_text(char *dst, size_t n, const char *src)
+{
+  snprintf(dst, n, "%s", src ? src : "");
+}
+
+static void folder_from_row(db_stmt_t *st, struct folder *f)
+{
+  memset(f, 0, sizeof(*f));
+  copy_text(f->id, sizeof(f->id), db_col_text(st, 0));
+  copy_text(f->parent_id, sizeof(f->parent_id), db_col_text(st, 1));
+  copy_text(f->owner_id, sizeof(f->owner_id), db_col_text(st, 2));
+  copy_text(f->name, sizeof(f->name), db_col_text(st, 3));
+  f->size = db_col_int(st, 4);
+  f->is_deleted = db_col_int(st, 5) != 0;
+  f->is_starred = db_col_int(st, 6) != 0;
+  f->deleted_at = db_col_null(st, 7) ? 0 : db_col_int(st, 7);
+  copy_text(f->trashed_with, sizeof(f->trashed_with), db_col_text(st, 8));
+  f->created_at = db_col_int(st, 9);
+  f->updated_at = db_col_int(st, 10);
+}
+
+/* Steps a statement expected to yield at most one folder row, finalizes it. */
+static int folder_read_one(db_stmt_t *st, struct folder *out)
+{
+  if(!st)
+    return DRIVE_DB;
+  int rc = db_step(st);
+  if(rc == DB_ROW)
+    folder_from_row(st, out);
+  int frc = db_finalize(st);
+  if(rc == DB_ROW)
+    return DRIVE_OK;
+  if(rc == DB_DONE)
+    return frc == DB_OK ? DRIVE_NOT_FOUND : drive_from_db(frc);
+  return drive_from_db(rc);
+}
+
+/* Runs a statement and maps its db code. */
+static int drive_db(int dbrc)
+{
+  return dbrc == DB_OK ? DRIVE_OK : drive_from_db(dbrc);
+}
+
+/* Parent ids as SQL values: "" (root) binds NULL. */
+static const char *nullable(const char *s)
+{
+  return s && *s ? s : NULL;
+}
+
+int folder_get(db_t *db, const char *owner_id, const char *folder_id, struct folder *out)
+{
+  if(!id_valid(folder_id))
+    return DRIVE_NOT_FOUND;
+  return folder_read_one(db_query(db, "SELECT " FOLDER_COLS " FROM folders "
+                                      "WHERE id = $1 AND owner_id = $2",
+                                  "tt", folder_id, owner_id),
+                         out);
+}
+
+/* folder_get restricted to live folders: the bin is read-only. */
+static int folder_get_live(db_t *db, const char *owner_id, const char *folder_id,
+                           struct folder *out)
+{
+  int rc = folder_get(db, owner_id, folder_id, out);
+  if(rc == DRIVE_OK && out->is_deleted)
+    rc = DRIVE_NOT_FOUND;
+  return rc;
+}
+
+int folder_check_live(db_t *db, const char *owner_id, const char *folder_id)
+{
+  if(!folder_id)
+    return DRIVE_OK;
+  if(!id_valid(folder_id))
+    return DRIVE_NOT_FOUND;
+  int64_t one = 0;
+  int rc = db_query_int(db, &one,
+                        "SELECT 1 FROM folders WHERE id = $1 AND owner_id = $2 AND is_deleted = 0",
+                        "tt", folder_id, owner_id);
+  if(rc == DB_ROW)
+    return DRIVE_OK;
+  return rc == DB_DONE ? DRIVE_NOT_FOUND : drive_from_db(rc);
+}
+
+/* Cleans a name and computes its case-folded key. */
+static int folder_name_prepare(const char *in, char name[NAME_MAX_BYTES + 1],
+                               char key[NAME_MAX_BYTES + 1], const char **why)
+{
+  *why = name_clean(in, name, NAME_MAX_BYTES + 1);
+  if(*why)
+    return DRIVE_INVALID;
+  if(utf8_fold(name, key, NAME_MAX_BYTES + 1) != 0) {
+    *why = "Name must be valid UTF-8";
+    return DRIVE_INVALID;
+  }
+  return DRIVE_OK;
+}
+
+/* DRIVE_CONFLICT when a live folder other than `self` (may be NULL) is called
+ * `key` under `parent` (NULL/"" = root); DRIVE_OK when the name is free. The
+ * query matches the partial unique index folders_sibling_name exactly. */
+static int folder_name_taken(db_t *db, const char *owner_id, const char *parent,
+                             const char *key, const char *self)
+{
+  db_stmt_t *st = db_query(db,
+                           "SELECT id FROM folders WHERE owner_id = $1 AND "
+                           "COALESCE(parent_id, '') = $2 AND name_key = $3 AND is_deleted = 0",
+                           "ttt", owner_id, parent ? parent : "", key);
+  if(!st)
+    return DRIVE_DB;
+  int rc = db_step(st);
+  bool taken = rc == DB_ROW && !(self && !strcmp(db_col_text(st, 0), self));
+  int frc = db_finalize(st);
+  if(rc != DB_ROW && rc != DB_DONE)
+    return drive_from_db(rc);
+  if(frc != DB_OK)
+    return drive_from_db(frc);
+  return taken ? DRIVE_CONFLICT : DRIVE_OK;
+}
+
+int folder_add_size(db_t *db, const char *folder_id, int64_t delta)
+{
+  if(!folder_id || !*folder_id || delta == 0)
+    return DRIVE_OK;
+  /* Walk up while the parent is in the same state: live above live, and
+   * within a bin group up to (and including) the folder binned directly. */
+  return drive_db(db_exec(db,
+                          "UPDATE folders SET size = size + $2 WHERE id IN ("
+                          "WITH RECURSIVE up(id, parent_id, is_deleted, trashed_with) AS ("
+                          "SELECT id, parent_id, is_deleted, trashed_with FROM folders WHERE id = $1 "
+                          "UNION SELECT f.id, f.parent_id, f.is_deleted, f.trashed_with "
+                          "FROM folders f JOIN up ON f.id = up.parent_id "
+                          "WHERE (up.is_deleted = 0 AND f.is_deleted = 0) OR "
+                          "(up.trashed_with IS NOT NULL AND "
+                          "(f.id = up.trashed_with OR f.trashed_with = up.trashed_with))) "
+                          "SELECT id FROM up)",
+                          "ti", folder_id, delta));
+}
+
+int folder_create(db_t *db, const char *owner_id, const char *parent_id, const char *name,
+                  struct folder *out, const char **why)
+{
+  char clean[NAME_MAX_BYTES + 1], key[NAME_MAX_BYTES + 1];
+  int rc = folder_name_prepare(name, clean, key, why);
+  if(rc)
+    return rc;
+  if(parent_id && !id_valid(parent_id))
+    return DRIVE_NOT_FOUND;
+  rc = drive_tx_begin(db);
+  if(rc)
+    return rc;
+  rc = folder_check_live(db, owner_id, parent_id);
+  if(rc)
+    goto out;
+  rc = folder_name_taken(db, owner_id, parent_id, key, NULL);
+  if(rc)
+    goto out;
+
+  memset(out, 0, sizeof(*out));
+  id_new(out->id);
+  copy_text(out->parent_id, sizeof(out->parent_id), parent_id);
+  copy_text(out->owner_id, sizeof(out->owner_id), owner_id);
+  copy_text(out->name, sizeof(out->name), clean);
+  out->created_at = out->updated_at = time_now_ms();
+  /* The unique index still guards a race the check above cannot see. */
+  rc = drive_db(db_exec(db,
+                        "INSERT INTO folders (id, owner_id, parent_id, name, name_key, size, "
+                        "is_deleted, is_starred, created_at, updated_at) "
+                        "VALUES ($1, $2, $3, $4, $5, 0, 0, 0, $6, $6)",
+                        "tttttii", out->id, owner_id, parent_id, clean, key, out->created_at));
+out:
+  return drive_tx_end(db, rc);
+}
+
+/* ---- listing ---- */
+
+/* Which rows a listing selects; parameters: $1 owner, $2 is_deleted,
+ * $3 starred-only, then $4 limit, $5 offset, $6 parent (select) or $4 parent
+ * (count), keeping PostgreSQL's placeholders contiguous. */
+#define FL_BASE "FROM folders WHERE owner_id = $1 AND is_deleted = $2 AND ($3 = 0 OR is_starred = 1) AND "
+#define FL_W_ROOT "parent_id IS NULL"
+#define FL_W_PARENT "parent_id = $6"
+#define FL_W_PARENT_COUNT "parent_id = $4"
+#define FL_W_BIN "trashed_with IS NULL" /* binned directly */
+#define FL_W_ANY "1 = 1"
+
+enum { FL_ROOT, FL_PARENT, FL_BIN, FL_ANY };
+
+#define FL_SEL(w, order) "SELECT " FOLDER_COLS " " FL_BASE w " ORDER BY " order " LIMIT $4 OFFSET $5"
+/* Ties break by name then id in the same direction, so desc = reversed asc. */
+#define FL_SORTS(w)                                                                    \
+  {                                                                                    \
+    {FL_SEL(w, "name_key ASC, id ASC"), FL_SEL(w, "name_key DESC, id DESC")},          \
+    {FL_SEL(w, "size ASC, name_key ASC, id ASC"),                                      \
+     FL_SEL(w, "size DESC, name_key DESC, id DESC")},                                  \
+    {FL_SEL(w, "created_at ASC, name_key ASC, id ASC"),                                \
+     FL_SEL(w, "created_at DESC, name_key DESC, id DESC")},                            \
+    {FL_SEL(w, "updated_at ASC, name_key ASC, id ASC"),                                \
+     FL_SEL(w, "updated_at DESC, name_key DESC, id DESC")},                            \
+  }
+
+/* Fixed SQL texts only: the sort and order pick one, no SQL is built. */
+static const char *const folder_list_sql[4][4][2] = {
+  [FL_ROOT] = FL_SORTS(FL_W_ROOT),
+  [FL_PARENT] = FL_SORTS(FL_W_PARENT),
+  [FL_BIN] = FL_SORTS(FL_W_BIN),
+  [FL_ANY] = FL_SORTS(FL_W_ANY),
+};
+
+static const char *const folder_count_sql[4] = {
+  [FL_ROOT] = "SELECT COUNT(*) " FL_BASE FL_W_ROOT,
+  [FL_PARENT] = "SELECT COUNT(*) " FL_BASE FL_W_PARENT_COUNT,
+  [FL_BIN] = "SELECT COUNT(*) " FL_BASE FL_W_BIN,
+  [FL_ANY] = "SELECT COUNT(*) " FL_BASE FL_W_ANY,
+};
+
+int folder_list(db_t *db, const char *owner_id, const struct drive_listing *q,
+                folder_each_fn each, void *arg, int64_t *total)
+{
+  int mode;
+  if(q->parent_id) {
+    struct folder parent;
+    int prc = folder_get(db, owner_id, q->parent_id, &parent);
+    if(prc)
+      return prc;
+    mode = FL_PARENT;
+  }
+  else if(q->in_bin)
+    mode = FL_BIN;
+  else if(q->starred)
+    mode = FL_ANY; /* every starred live folder, wherever it is */
+  else
+    mode = FL_ROOT;
+  int sort = q->sort >= DRIVE_SORT_NAME && q->sort <= DRIVE_SORT_UPDATED ? (int)q->sort : 0;
+  int del = q->in_bin ? 1 : 0, star = q->starred ? 1 : 0;
+
+  int rc = mode == FL_PARENT
+               ? db_query_int(db, total, folder_count_sql[mode], "tiit", owner_id, (int64_t)del,
+                              (int64_t)star, q->parent_id)
+               : db_query_int(db, total, folder_count_sql[mode], "tii", owner_id, (int64_t)del,
+                              (int64_t)star);
+  if(rc != DB_ROW)
+    return rc == DB_DONE ? DRIVE_DB : drive_from_db(rc);
+
+  const char *sql = folder_list_sql[mode][sort][q->desc ? 1 : 0];
+  db_stmt_t *st = mode == FL_PARENT
+                      ? db_query(db, sql, "tiiiit", owner_id, (int64_t)del, (int64_t)star,
+                                 q->limit, q->offset, q->parent_id)
+                      : db_query(db, sql, "tiiii", owner_id, (int64_t)del, (int64_t)star,
+                                 q->limit, q->offset);
+  if(!st)
+    return DRIVE_DB;
+  int stop = 0;
+  struct folder f;
+  while(!stop && (rc = db_step(st)) == DB_ROW) {
+    folder_from_row(st, &f);
+    stop = each(&f, arg);
+  }
+  int frc = db_finalize(st);
+  if(stop)
+    return stop;
+  if(rc != DB_DONE)
+    return drive_from_db(rc);
+  return drive_db(frc);
+}
+
+/* ---- tree ---- */
+
+static int node_cmp_id(const void *a, const void *b)
+{
+  const struct folder_node *x = *(const struct folder_node *const *)a;
+  const struct folder_node *y = *(const struct folder_node *const *)b;
+  return strcmp(x->f.id, y->f.id);
+}
+
+static int node_cmp_key(const void *key, const void *elem)
+{
+  const struct folder_node *y = *(const struct folder_node *const *)elem;
+  return strcmp((const char *)key, y->f.id);
+}
+
+/* Links the flat, name-ordered nodes: a by-id index finds each parent, and
+ * walking backwards while prepending keeps every child list in name order. */
+static int folder_tree_link(struct folder_tree *t)
+{
+  struct folder_node **by_id = NULL;
+  t->first_root = FOLDER_NONE;
+  if(t->count == 0)
+    return DRIVE_OK;
+  by_id = malloc(t->count * sizeof(*by_id));
+  if(!by_id)
+    return DRIVE_DB;
+  for(size_t i = 0; i < t->count; i++)
+    by_id[i] = &t->nodes[i];
+  qsort(by_id, t->count, sizeof(*by_id), node_cmp_id);
+  for(size_t i = t->count; i-- > 0;) {
+    struct folder_node *n = &t->nodes[i];
+    struct folder_node **parent = NULL;
+    if(n->f.parent_id[0])
+      parent = bsearch(n->f.parent_id, by_id, t->count, sizeof(*by_id), node_cmp_key);
+    /* A live folder's parent is always live; were it not, show it at the top
+     * rather than lose it. */
+    size_t *head = parent ? &(*parent)->first_child : &t->first_root;
+    n->next_sibling = *head;
+    *head = i;
+  }
+  free(by_id);
+  return DRIVE_OK;
+}
+
+int folder_tree_load(db_t *db, const char *owner_id, struct folder_tree *out)
+{
+  memset(out, 0, sizeof(*out));
+  out->first_root = FOLDER_NONE;
+  size_t cap = 0;
+  int rc;
+  db_stmt_t *st = db_query(db,
+                           "SELECT " FOLDER_COLS " FROM folders WHERE owner_id = $1 AND "
+                           "is_deleted = 0 ORDER BY name_key, id",
+                           "t", owner_id);
+  if(!st)
+    return DRIVE_DB;
+  while((rc = db_step(st)) == DB_ROW) {
+    if(out->count == cap) {
+      size_t ncap = cap ? cap * 2 : 64;
+      struct folder_node *nn = realloc(out->nodes, ncap * sizeof(*nn));
+      if(!nn) {
+        rc = DB_ERROR;
+        break;
+      }
+      out->nodes = nn;
+      cap = ncap;
+    }
+    struct folder_node *n = &out->nodes[out->count++];
+    folder_from_row(st, &n->f);
+    n->first_child = n->next_sibling = FOLDER_NONE;
+  }
+  int frc = db_finalize(st);
+  if(rc != DB_DONE)
+    return drive_from_db(rc);
+  if(frc != DB_OK)
+    return drive_from_db(frc);
+  return folder_tree_link(out);
+}
+
+void folder_tree_free(struct folder_tree *t)
+{
+  free(t->nodes);
+  t->nodes = NULL;
+  t->count = 0;
+  t->first_root = FOLDER_NONE;
+}
+
+/* ---- path ---- */
+
+int folder_path(db_t *db, const char *owner_id, const char *folder_id,
+                struct folder_crumb **out, size_t *count)
+{
+  *out = NULL;
+  *count = 0;
+  if(!id_valid(folder_id))
+    return DRIVE_NOT_FOUND;
+  size_t cap = 0;
+  int rc;
+  db_stmt_t *st = db_query(db,
+                           "WITH RECURSIVE up(id, parent_id, name, depth) AS ("
+                           "SELECT id, parent_id, name, 0 FROM folders WHERE id = $1 AND owner_id = $2 "
+                           "UNION ALL SELECT f.id, f.parent_id, f.name, up.depth + 1 "
+                           "FROM folders f JOIN up ON f.id = up.parent_id "
+                           "WHERE f.owner_id = $2 AND up.depth < $3) "
+                           "SELECT id, name FROM up ORDER BY depth DESC",
+                           "tti", folder_id, owner_id, (int64_t)FOLDER_PATH_MAX_DEPTH);
+  if(!st)
+    return DRIVE_DB;
+  while((rc = db_step(st)) == DB_ROW) {
+    if(*count == cap) {
+      size_t ncap = cap ? cap * 2 : 16;
+      struct folder_crumb *nc = realloc(*out, ncap * sizeof(*nc));
+      if(!nc) {
+        rc = DB_ERROR;
+        break;
+      }
+      *out = nc;
+      cap = ncap;
+    }
+    struct folder_crumb *c = &(*out)[(*count)++];
+    copy_text(c->id, sizeof(c->id), db_col_text(st, 0));
+    copy_text(c->name, sizeof(c->name), db_col_text(st, 1));
+  }
+  int frc = db_finalize(st);
+  if(rc == DB_DONE && frc == DB_OK)
+    rc = *count ? DRIVE_OK : DRIVE_NOT_FOUND;
+  else
+    rc = drive_from_db(rc != DB_DONE ? rc : frc);
+  if(rc) {
+    free(*out);
+    *out = NULL;
+    *count = 0;
+  }
+  return rc;
+}
+
+/* ---- rename, move, star ---- */
+
+int folder_rename(db_t *db, const char *owner_id, const char *folder_id, const char *new_name,
+                  struct folder *out, const char **why)
+{
+  char clean[NAME_MAX_BYTES + 1], key[NAME_MAX_BYTES + 1];
+  int rc = folder_name_prepare(new_name, clean, key, why);
+  if(rc)
+    return rc;
+  if(!id_valid(folder_id))
+    return DRIVE_NOT_FOUND;
+  rc = drive_tx_begin(db);
+  if(rc)
+    return rc;
+  rc = folder_get_live(db, owner_id, folder_id, out);
+  if(rc)
+    goto out;
+  rc = folder_name_taken(db, owner_id, out->parent_id, key, folder_id);
+  if(rc)
+    goto out;
+  rc = folder_read_one(db_query(db,
+                                "UPDATE folders SET name = $1, name_key = $2, updated_at = $3 "
+                                "WHERE id = $4 RETURNING " FOLDER_COLS,
+                                "ttit", clean, key, time_now_ms(), folder_id),
+                       out);
+out:
+  return drive_tx_end(db, rc);
+}
+
+/* DRIVE_INVALID when `target` is `folder_id` or lies below it: walks up from
+ * the target, which is cheap (one row per level) even 10,000 levels deep. */
+static int folder_check_not_below(db_t *db, const char *folder_id, const char *target)
+{
+  int64_t hits = 0;
+  int rc = db_query_int(db, &hits,
+                        "WITH RECURSIVE up(id, parent_id) AS ("
+                        "SELECT id, parent_id FROM folders WHERE id = $1 "
+                        "UNION SELECT f.id, f.parent_id FROM folders f JOIN up ON f.id = up.parent_id) "
+                        "SELECT COUNT(*) FROM up WHERE id = $2",
+                        "tt", target, folder_id);
+  if(rc != DB_ROW)
+    return rc == DB_DONE ? DRIVE_DB : drive_from_db(rc);
+  return hits ? DRIVE_INVALID : DRIVE_OK;
+}
+
+int folder_move(db_t *db, const char *owner_id, const char *folder_id,
+                const char *new_parent_id, struct folder *out, const char **why)
+{
+  char key[NAME_MAX_BYTES + 1];
+  struct folder f;
+  *why = NULL;
+  if(!id_valid(folder_id))
+    return DRIVE_NOT_FOUND;
+  int rc = drive_tx_begin(db);
+  if(rc)
+    return rc;
+  rc = folder_get_live(db, owner_id, folder_id, &f);
+  if(rc)
+    goto out;
+  rc = folder_check_live(db, owner_id, new_parent_id);
+  if(rc)
+    goto out;
+  if(new_parent_id) {
+    rc = folder_check_not_below(db, folder_id, new_parent_id);
+    if(rc == DRIVE_INVALID)
+      *why = "Cannot move a folder into itself or one of its subfolders";
+    if(rc)
+      goto out;
+  }
+  if(utf8_fold(f.name, key, sizeof(key)) != 0) {
+    rc = DRIVE_DB;
+    goto out;
+  }
+  rc = folder_name_taken(db, owner_id, new_parent_id, key, folder_id);
+  if(rc)
+    goto out;
+  const char *old_parent = nullable(f.parent_id);
+  bool same = (!old_parent && !new_parent_id) ||
+              (old_parent && new_parent_id && !strcmp(old_parent, new_parent_id));
+  if(!same) {
+    rc = folder_add_size(db, old_parent, -f.size);
+    if(!rc)
+      rc = folder_add_size(db, new_parent_id, f.size);
+    if(rc)
+      goto out;
+  }
+  rc = folder_read_one(db_query(db,
+                                "UPDATE folders SET parent_id = $1, updated_at = $2 "
+                                "WHERE id = $3 RETURNING " FOLDER_COLS,
+                                "tit", new_parent_id, time_now_ms(), folder_id),
+                       out);
+out:
+  return drive_tx_end(db, rc);
+}
+
+int folder_set_starred(db_t *db, const char *owner_id, const char *folder_id, bool starred,
+                       struct folder *out)
+{
+  if(!id_valid(folder_id))
+    return DRIVE_NOT_FOUND;
+  return folder_read_one(db_query(db,
+                                  "UPDATE folders SET is_starred = $1 WHERE id = $2 AND "
+                                  "owner_id = $3 AND is_deleted = 0 RETURNING " FOLDER_COLS,
+                                  "btt", (int)starred, folder_id, owner_id),
+                         out);
+}
+
+/* ---- bin, restore ---- */
+
+int folder_bin(db_t *db, const char *owner_id, const char *folder_id)
+{
+  struct folder f;
+  int64_t bytes = 0, now = time_now_ms();
+  if(!id_valid(folder_id))
+    return DRIVE_NOT_FOUND;
+  int rc = drive_tx_begin(db);
+  if(rc)
+    return rc;
+  rc = folder_get(db, owner_id, folder_id, &f);
+  if(rc || f.is_deleted)
+    goto out; /* already in the bin: nothing to do */
+
+  /* The live ancestors no longer hold what goes to the bin. */
+  rc = folder_add_size(db, nullable(f.parent_id), -f.size);
+  if(rc)
+    goto out;
+  int dbrc = db_query_int(db, &bytes,
+                          "SELECT COALESCE(SUM(size), 0) FROM files WHERE is_deleted = 0 AND "
+                          "folder_id IN (" SUBTREE_LIVE ")",
+                          "tt", folder_id, owner_id);
+  if(dbrc != DB_ROW) {
+    rc = drive_from_db(dbrc);
+    goto out;
+  }
+  /* Files first: the folder walk below only passes through live folders. */
+  rc = drive_db(db_exec(db,
+                        "UPDATE files SET is_deleted = 1, deleted_at = $3, trashed_with = $1 "
+                        "WHERE is_deleted = 0 AND folder_id IN (" SUBTREE_LIVE ")",
+                        "tti", folder_id, owner_id, now));
+  if(rc)
+    goto out;
+  rc = drive_db(db_exec(db,
+                        "UPDATE folders SET is_deleted = 1, deleted_at = $3, "
+                        "trashed_with = CASE WHEN id = $1 THEN NULL ELSE $1 END "
+                        "WHERE id IN (" SUBTREE_LIVE ")",
+                        "tti", folder_id, owner_id, now));
+  if(rc)
+    goto out;
+  rc = drive_db(usage_add(db, owner_id, 0, 0, bytes, 0));
+out:
+  return drive_tx_end(db, rc);
+}
+
+/* Finds a name for `name` that is free under `parent`: the name itself, or
+ * "name (1)", "name (2)", ... with the base cut (at a character boundary) so
+ * the result stays within NAME_MAX_BYTES. */
+static int folder_free_name(db_t *db, const char *owner_id, const char *parent,
+                            const char *self, const char *name,
+                            char out[NAME_MAX_BYTES + 1], char key[NAME_MAX_BYTES + 1])
+{
+  copy_text(out, NAME_MAX_BYTES + 1, name);
+  for(long n = 0; n <= FOLDER_RENAME_TRIES; n++) {
+    if(n > 0) {
+      char suffix[24];
+      int slen = snprintf(suffix, sizeof(suffix), " (%ld)", n);
+      size_t base = strlen(name);
+      if(base + (size_t)slen > NAME_MAX_BYTES) {
+        base = NAME_MAX_BYTES - (size_t)slen;
+        while(base > 0 && ((unsigned char)name[base] & 0xC0) == 0x80)
+          base--;
+      }
+      snprintf(out, NAME_MAX_BYTES + 1, "%.*s%s", (int)base, name, suffix);
+    }
+    if(utf8_fold(out, key, NAME_MAX_BYTES + 1) != 0)
+      return DRIVE_DB;
+    int rc = folder_name_taken(db, owner_id, parent, key, self);
+    if(rc != DRIVE_CONFLICT)
+      return rc;
+  }
+  return DRIVE_CONFLICT;
+}
+
+int folder_restore(db_t *db, const char *owner_id, const char *folder_id)
+{
+  struct folder f;
+  char name[NAME_MAX_BYTES + 1], key[NAME_MAX_BYTES + 1], group[ID_LEN + 1];
+  int64_t bytes = 0;
+  if(!id_valid(folder_id))
+    return DRIVE_NOT_FOUND;
+  int rc = drive_tx_begin(db);
+  if(rc)
+    return rc;
+  rc = folder_get(db, owner_id, folder_id, &f);
+  if(rc || !f.is_deleted)
+    goto out; /* not in the bin: nothing to do */
+
+  /* The bin group: this folder when binned directly, else the folder whose
+   * binning carried it (then it leaves that group's sizes). */
+  copy_text(group, sizeof(group), f.trashed_with[0] ? f.trashed_with : f.id);
+  if(f.trashed_with[0]) {
+    rc = folder_add_size(db, nullable(f.parent_id), -f.size);
+    if(rc)
+      goto out;
+  }
+  const char *parent = nullable(f.parent_id);
+  if(parent) {
+    rc = folder_check_live(db, owner_id, parent);
+    if(rc == DRIVE_NOT_FOUND)
+      parent = NULL; /* binned or gone: back to the root */
+    else if(rc)
+      goto out;
+  }
+  rc = folder_free_name(db, owner_id, parent, folder_id, f.name, name, key);
+  if(rc)
+    goto out;
+  /* Settle place and name while still binned (outside the unique index). */
+  if(strcmp(name, f.name) || !parent != !nullable(f.parent_id)) {
+    rc = drive_db(db_exec(db,
+                          "UPDATE folders SET parent_id = $1, name = $2, name_key = $3, "
+                          "updated_at = $4 WHERE id = $5",
+                          "tttit", parent, name, key, time_now_ms(), folder_id));
+    if(rc)
+      goto out;
+  }
+  int dbrc = db_query_int(db, &bytes,
+                          "SELECT COALESCE(SUM(size), 0) FROM files WHERE is_deleted = 1 AND "
+                          "trashed_with = $3 AND folder_id IN (" SUBTREE_GROUP ")",
+                          "ttt", folder_id, owner_id, group);
+  if(dbrc != DB_ROW) {
+    rc = drive_from_db(dbrc);
+    goto out;
+  }
+  /* Files first: the folder walk only passes through the group's folders. */
+  rc = drive_db(db_exec(db,
+                        "UPDATE files SET is_deleted = 0, deleted_at = NULL, trashed_with = NULL "
+                        "WHERE is_deleted = 1 AND trashed_with = $3 AND folder_id IN ("
+                        SUBTREE_GROUP ")",
+                        "ttt", folder_id, owner_id, group));
+  if(rc)
+    goto out;
+  rc = drive_db(db_exec(db,
+                        "UPDATE folders SET is_deleted = 0, deleted_at = NULL, trashed_with = NULL "
+                        "WHERE id IN (" SUBTREE_GROUP ")",
+                        "ttt", folder_id, owner_id, group));
+  if(rc)
+    goto out;
+  rc = folder_add_size(db, parent, f.size);
+  if(!rc)
+    rc = drive_db(usage_add(db, owner_id, 0, 0, -bytes, 0));
+out:
+  return drive_tx_end(db, rc);
+}
+
+/* ---- permanent delete ---- */
+
+int folder_purge(db_t *db, const char *owner_id, const char *folder_id)
+{
+  struct folder f;
+  struct bin_purge p = {0};
+  int rc = folder_get(db, owner_id, folder_id, &f);
+  if(rc)
+    return rc;
+  /* Its size counts in the ancestors of its own state, unless it was binned
+   * directly (then it was already taken off its live ancestors). */
+  if(!f.is_deleted || f.trashed_with[0]) {
+    rc = folder_add_size(db, nullable(f.parent_id), -f.size);
+    if(rc)
+      goto out;
+  }
+  rc = bin_purge_collect(&p, db_query(db,
+                                      "SELECT content_id, size, is_deleted FROM files WHERE "
+                                      "folder_id IN (" SUBTREE_ALL ")",
+                                      "tt", folder_id, owner_id));
+  if(rc)
+    goto out;
+  /* File rows go before their contents (files.content_id references them)
+   * and before the folders (files.folder_id references those). */
+  rc = drive_db(db_exec(db, "DELETE FROM files WHERE folder_id IN (" SUBTREE_ALL ")", "tt",
+                        folder_id, owner_id));
+  if(rc)
+    goto out;
+  rc = bin_purge_finish(db, owner_id, &p);
+  if(rc)
+    goto out;
+  /* One statement for the whole subtree: the parent_id foreign key is checked
+   * at the end of the statement, so order within it does not matter. */
+  rc = drive_db(db_exec(db, "DELETE FROM folders WHERE id IN (" SUBTREE_ALL ")", "tt",
+                        folder_id, owner_id));
+out:
+  bin_purge_free(&p);
+  return rc;
+}
+
+int folder_delete(db_t *db, const char *owner_id, const char *folder_id)
+{
+  if(!id_valid(folder_id))
+    return DRIVE_NOT_FOUND;
+  int rc = drive_tx_begin(db);
+  if(rc)
+    return rc;
+  return drive_tx_end(db, folder_purge(db, owner_id, folder_id));
+}

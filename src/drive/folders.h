@@ -1,0 +1,139 @@
+/* folders: a user's folder tree (SPEC §4, §6): create, list, tree, path,
+ * rename, move, star, bin, restore and permanent delete, with the folder
+ * sizes kept right incrementally.
+ *
+ * Every function is scoped by owner_id: another user's folder, a malformed
+ * id and a missing one all give DRIVE_NOT_FOUND. Functions that change data
+ * run their own transaction unless they say they run inside the caller's.
+ *
+ * The bin: binning folder X marks X (trashed_with NULL) and every live row
+ * below it (trashed_with = X). X and the rows carried with it form one bin
+ * group; restoring brings back exactly that group below the restored folder.
+ * A folder's size is the total size of the files below it in its own state:
+ * live folders count live files, a binned folder what was carried with it. */
+#ifndef NETRA_FOLDERS_H
+#define NETRA_FOLDERS_H
+#include <stddef.h>
+#include <stdint.h>
+#include "drive/drive.h"
+#include "util/id.h"
+#include "util/names.h"
+
+/** Longest user id kept in a folder (as in the request context). */
+#define FOLDER_OWNER_MAX 32
+
+struct folder {
+  char id[ID_LEN + 1];
+  char parent_id[ID_LEN + 1];     /* "" = root */
+  char owner_id[FOLDER_OWNER_MAX];
+  char trashed_with[ID_LEN + 1];  /* "" unless carried into the bin by another folder */
+  char name[NAME_MAX_BYTES + 1];
+  int64_t size;
+  int64_t created_at;             /* ms since the epoch */
+  int64_t updated_at;
+  int64_t deleted_at;             /* meaningful when is_deleted */
+  bool is_deleted;
+  bool is_starred;
+};
+
+/** Creates folder `name` (cleaned with name_clean) under `parent_id` (NULL =
+ *  root). DRIVE_INVALID with *why for a bad name, DRIVE_NOT_FOUND when the
+ *  parent is missing, foreign or binned, DRIVE_CONFLICT when a live sibling
+ *  folder has the same name case-insensitively. Fills *out on success. */
+int folder_create(db_t *db, const char *owner_id, const char *parent_id, const char *name,
+                  struct folder *out, const char **why);
+
+/** Reads one folder of the owner, in any state. */
+int folder_get(db_t *db, const char *owner_id, const char *folder_id, struct folder *out);
+
+/** DRIVE_OK when `folder_id` is NULL (root) or names a folder that exists,
+ *  belongs to the owner and is not binned; else DRIVE_NOT_FOUND (or a db
+ *  code). Runs inside the caller's transaction, if any. */
+int folder_check_live(db_t *db, const char *owner_id, const char *folder_id);
+
+/** Called once per listed folder; a non-zero return stops the listing and
+ *  becomes folder_list's result. */
+typedef int (*folder_each_fn)(const struct folder *f, void *arg);
+
+/** Lists folders by the SPEC listing rules, calling `each` in order, and sets
+ *  *total to the count before limit/offset. DRIVE_NOT_FOUND when the given
+ *  parent is not the owner's folder. */
+int folder_list(db_t *db, const char *owner_id, const struct drive_listing *q,
+                folder_each_fn each, void *arg, int64_t *total);
+
+/** No node (end of a child or sibling list). */
+#define FOLDER_NONE SIZE_MAX
+
+/** One folder of the tree with its links: children and siblings by name. */
+struct folder_node {
+  struct folder f;
+  size_t first_child;
+  size_t next_sibling;
+};
+
+/** The owner's live folders, flat, linked into a tree. */
+struct folder_tree {
+  struct folder_node *nodes;
+  size_t count;
+  size_t first_root;
+};
+
+/** Loads every live folder of the owner in one query and links them (no
+ *  recursion, any depth). Free with folder_tree_free, also on failure. */
+int folder_tree_load(db_t *db, const char *owner_id, struct folder_tree *out);
+/** Releases a tree. */
+void folder_tree_free(struct folder_tree *t);
+
+/** One breadcrumb. */
+struct folder_crumb {
+  char id[ID_LEN + 1];
+  char name[NAME_MAX_BYTES + 1];
+};
+
+/** The path from the root down to the folder (itself last), binned or not.
+ *  *out is malloc'ed (free it); *count >= 1 on success. */
+int folder_path(db_t *db, const char *owner_id, const char *folder_id,
+                struct folder_crumb **out, size_t *count);
+
+/** Renames a live folder; DRIVE_INVALID (*why), DRIVE_CONFLICT on a sibling
+ *  clash, DRIVE_NOT_FOUND when missing or binned. Fills *out. */
+int folder_rename(db_t *db, const char *owner_id, const char *folder_id, const char *new_name,
+                  struct folder *out, const char **why);
+
+/** Moves a live folder under `new_parent_id` (NULL = root), keeping the sizes
+ *  of old and new ancestors right. DRIVE_NOT_FOUND when the folder or the
+ *  target is missing, foreign or binned; DRIVE_INVALID (*why) when the target
+ *  is the folder itself or below it; DRIVE_CONFLICT on a name clash there. */
+int folder_move(db_t *db, const char *owner_id, const char *folder_id,
+                const char *new_parent_id, struct folder *out, const char **why);
+
+/** Stars or unstars a live folder. Fills *out. */
+int folder_set_starred(db_t *db, const char *owner_id, const char *folder_id, bool starred,
+                       struct folder *out);
+
+/** Moves a live folder and everything live below it (folders and files) to
+ *  the bin. Binning a folder already in the bin changes nothing (DRIVE_OK). */
+int folder_bin(db_t *db, const char *owner_id, const char *folder_id);
+
+/** Restores a binned folder and what was binned with it. It goes back to its
+ *  parent, or to the root when the parent is binned or gone, renamed to
+ *  "name (1)", "name (2)", ... when its name is taken there. Restoring a
+ *  live folder changes nothing (DRIVE_OK). */
+int folder_restore(db_t *db, const char *owner_id, const char *folder_id);
+
+/** Permanently deletes the folder and everything below it, in any state, in
+ *  one transaction (see folder_purge). */
+int folder_delete(db_t *db, const char *owner_id, const char *folder_id);
+
+/** folder_delete's work inside the caller's transaction: fixes ancestor
+ *  sizes, deletes the files below (dropping their content references and
+ *  usage) and then the folders, each with one statement. */
+int folder_purge(db_t *db, const char *owner_id, const char *folder_id);
+
+/** Adds `delta` bytes to the size of `folder_id` (NULL: nothing to do) and of
+ *  its ancestors in the same state: all of them for a live folder, those of
+ *  its bin group for a binned one. One statement; runs inside the caller's
+ *  transaction. DRIVE_OK or a db fault code. */
+int folder_add_size(db_t *db, const char *folder_id, int64_t delta);
+
+#endif

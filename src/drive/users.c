@@ -1,0 +1,432 @@
+#include <semaphore.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "drive/mail.h"
+#include "drive/throttle.h"
+#include "drive/tokens.h"
+#include "drive/users.h"
+#include "util/log.h"
+#include "util/names.h"
+#include "util/timefmt.h"
+
+/* Argon2id with t=2 passes over m=19 MiB, one lane: OWASP's baseline for
+ * Argon2id (Password Storage Cheat Sheet), about 20-40 ms per hash here. It
+ * is the price of every signup and login, so it is kept at the baseline
+ * rather than libsodium's heavier INTERACTIVE preset (64 MiB); stored hashes
+ * carry their parameters and are upgraded at login if these change. */
+#define USERS_PWHASH_OPS 2ULL
+#define USERS_PWHASH_MEM (19u * 1024 * 1024)
+
+/* Hashes in flight at once: each takes 19 MiB, so many worker threads
+ * hashing together must not multiply memory without bound. */
+#define USERS_HASH_SLOTS 4
+
+/* Keys held by the login throttle; 256 bytes each plus bookkeeping. */
+#define USERS_THROTTLE_CAPACITY 8192
+
+/* Mails per account per window: a bound on what an anonymous caller can
+ * make us send to someone's inbox through resend/forgot. */
+#define USERS_MAIL_MAX 5
+#define USERS_MAIL_WINDOW_S (15 * 60)
+
+static struct users_options users_opt;
+static throttle_t *users_login_throttle;
+static throttle_t *users_mail_throttle;
+static char users_dummy_hash[USERS_HASH_MAX];
+static sem_t users_hash_sem;
+
+/* ---- passwords ---- */
+
+int users_hash_password(const char *password, char out[USERS_HASH_MAX])
+{
+  sem_wait(&users_hash_sem);
+  int rc = crypto_pwhash_str_alg(out, password, strlen(password), USERS_PWHASH_OPS,
+                                 USERS_PWHASH_MEM, crypto_pwhash_ALG_ARGON2ID13);
+  sem_post(&users_hash_sem);
+  if(rc != 0)
+    log_error("users: password hashing failed (out of memory?)");
+  return rc == 0 ? 0 : -1;
+}
+
+bool users_check_password(const char *hash, const char *password)
+{
+  sem_wait(&users_hash_sem);
+  bool ok = crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
+  sem_post(&users_hash_sem);
+  return ok;
+}
+
+/* ---- lifecycle ---- */
+
+int users_init(const struct users_options *o)
+{
+  char pw[32];
+  users_opt = *o;
+  if(sem_init(&users_hash_sem, 0, USERS_HASH_SLOTS) != 0)
+    return -1;
+  users_login_throttle =
+      throttle_new(o->login_max_failures, o->login_window_s, USERS_THROTTLE_CAPACITY);
+  users_mail_throttle = throttle_new(USERS_MAIL_MAX, USERS_MAIL_WINDOW_S, USERS_THROTTLE_CAPACITY);
+  /* A hash of a random password, verified against when the account does not
+   * exist so the answer takes as long as for a real one. */
+  id_token(pw, 16, sizeof(pw));
+  if(!users_login_throttle || !users_mail_throttle || users_hash_password(pw, users_dummy_hash)) {
+    users_shutdown();
+    return -1;
+  }
+  if(!o->require_verification)
+    log_info("users: email verification is off; new accounts are verified at signup");
+  return 0;
+}
+
+void users_shutdown(void)
+{
+  throttle_free(users_login_throttle);
+  throttle_free(users_mail_throttle);
+  users_login_throttle = users_mail_throttle = NULL;
+  sem_destroy(&users_hash_sem);
+}
+
+/* ---- lookups ---- */
+
+#define USER_COLS "id, username, email, is_verified, created_at, password_hash"
+
+/* Reads one user row (USER_COLS) from a single-row query; copies the
+ * password hash into `hash` when non-NULL. */
+static int user_row(db_stmt_t *st, struct user *out, char hash[USERS_HASH_MAX])
+{
+  int rc = db_step(st);
+  if(rc == DB_ROW) {
+    snprintf(out->id, sizeof(out->id), "%s", db_col_text(st, 0));
+    snprintf(out->username, sizeof(out->username), "%s", db_col_text(st, 1));
+    snprintf(out->email, sizeof(out->email), "%s", db_col_text(st, 2));
+    out->is_verified = db_col_int(st, 3) != 0;
+    out->created_at = db_col_int(st, 4);
+    if(hash)
+      snprintf(hash, USERS_HASH_MAX, "%s", db_col_text(st, 5));
+  }
+  int frc = db_finalize(st);
+  if(rc == DB_ROW)
+    return frc == DB_OK ? USERS_OK : frc;
+  return rc == DB_DONE ? USERS_NOT_FOUND : rc;
+}
+
+int users_get(db_t *db, const char *id, struct user *out)
+{
+  return user_row(db_query(db, "SELECT " USER_COLS " FROM users WHERE id = $1", "t", id), out,
+                  NULL);
+}
+
+/* Finds the account for a login name: an email when it holds '@' (usernames
+ * cannot), else a username; both case-insensitively. */
+static int user_by_login(db_t *db, const char *login, struct user *out, char hash[USERS_HASH_MAX])
+{
+  char key[256];
+  if(utf8_fold(login, key, sizeof(key)) != 0)
+    return USERS_NOT_FOUND;
+  const char *sql = strchr(key, '@') ? "SELECT " USER_COLS " FROM users WHERE email_key = $1"
+                                     : "SELECT " USER_COLS " FROM users WHERE username_key = $1";
+  return user_row(db_query(db, sql, "t", key), out, hash);
+}
+
+/* ---- mails ---- */
+
+enum user_mail { MAIL_VERIFY, MAIL_RESET };
+
+/* Signs a link token for `u` and queues the matching mail. Failures are
+ * logged only: the request that caused the mail succeeds regardless. */
+static void users_send_link(const struct user *u, enum user_mail kind)
+{
+  char *token = NULL, *body = NULL;
+  enum token_type typ = kind == MAIL_VERIFY ? TOKEN_VERIFY : TOKEN_RESET;
+  char key[64];
+  snprintf(key, sizeof(key), "mail:%s", u->id);
+  if(!mail_enabled()) {
+    log_warn("users: SMTP_URL is not set; no %s mail for user %s",
+             kind == MAIL_VERIFY ? "verification" : "password reset", u->id);
+    return;
+  }
+  int64_t now = time_mono_ms();
+  if(throttle_check(users_mail_throttle, key, now) != 0) {
+    log_warn("users: mail limit reached for user %s; not sending", u->id);
+    return;
+  }
+  throttle_fail(users_mail_throttle, key, now);
+  if(token_sign(typ, u->id, u->username, time_now_ms() / 1000, &token, NULL) != 0) {
+    log_error("users: cannot sign a %s token", kind == MAIL_VERIFY ? "verify" : "reset");
+    return;
+  }
+  int n;
+  if(kind == MAIL_VERIFY)
+    n = asprintf(&body,
+                 "Hello %s,\n\n"
+                 "Please confirm your email address for NetraDrive by opening this link:\n\n"
+                 "%s/#/verify-email?token=%s\n\n"
+                 "The link is valid for 24 hours. If you did not create a NetraDrive account,\n"
+                 "you can ignore this message.\n",
+                 u->username, users_opt.public_url, token);
+  else
+    n = asprintf(&body,
+                 "Hello %s,\n\n"
+                 "Someone asked to reset the password of your NetraDrive account. To choose\n"
+                 "a new password, open this link:\n\n"
+                 "%s/#/reset-password?token=%s\n\n"
+                 "The link is valid for 15 minutes and works once. If you did not ask for\n"
+                 "this, you can ignore this message; your password stays as it is.\n",
+                 u->username, users_opt.public_url, token);
+  if(n < 0)
+    body = NULL;
+  else
+    mail_queue(u->email,
+               kind == MAIL_VERIFY ? "Verify your NetraDrive email address"
+                                   : "Reset your NetraDrive password",
+               body);
+  if(token)
+    sodium_memzero(token, strlen(token));
+  free(token);
+  free(body);
+}
+
+/* ---- signup ---- */
+
+/* Tells which unique key a new account collides with, if any. */
+static int users_conflict(db_t *db, const char *username_key, const char *email_key)
+{
+  int64_t n = 0;
+  int rc = db_query_int(db, &n, "SELECT COUNT(*) FROM users WHERE username_key = $1", "t",
+                        username_key);
+  if(rc != DB_ROW)
+    return rc == DB_DONE ? DB_ERROR : rc;
+  if(n)
+    return USERS_DUP_USERNAME;
+  rc = db_query_int(db, &n, "SELECT COUNT(*) FROM users WHERE email_key = $1", "t", email_key);
+  if(rc != DB_ROW)
+    return rc == DB_DONE ? DB_ERROR : rc;
+  return n ? USERS_DUP_EMAIL : USERS_OK;
+}
+
+int users_signup(db_t *db, const char *username, const char *email, const char *password,
+                 struct user *out)
+{
+  char ukey[sizeof(out->username)], ekey[sizeof(out->email)], hash[USERS_HASH_MAX];
+  if(strlen(username) >= sizeof(out->username) || strlen(email) >= sizeof(out->email) ||
+     utf8_fold(username, ukey, sizeof(ukey)) || utf8_fold(email, ekey, sizeof(ekey)))
+    return USERS_INTERNAL; /* the caller validated; cannot happen */
+
+  /* Cheap check first so a duplicate does not cost a hash; the unique
+   * indexes still decide under concurrency. */
+  int rc = users_conflict(db, ukey, ekey);
+  if(rc != USERS_OK)
+    return rc;
+  if(users_hash_password(password, hash) != 0)
+    return USERS_INTERNAL;
+
+  memset(out, 0, sizeof(*out));
+  id_new(out->id);
+  snprintf(out->username, sizeof(out->username), "%s", username);
+  snprintf(out->email, sizeof(out->email), "%s", email);
+  out->is_verified = !users_opt.require_verification;
+  out->created_at = time_now_ms();
+  rc = db_exec(db,
+               "INSERT INTO users (id, username, username_key, email, email_key, password_hash, "
+               "is_verified, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+               "ttttttbi", out->id, username, ukey, email, ekey, hash, (int)out->is_verified,
+               out->created_at);
+  sodium_memzero(hash, sizeof(hash));
+  if(rc == DB_CONSTRAINT) {
+    rc = users_conflict(db, ukey, ekey);
+    return rc == USERS_OK ? DB_CONSTRAINT : rc;
+  }
+  if(rc != DB_OK)
+    return rc;
+  if(out->is_verified)
+    log_info("users: new account %s (verified at once: email verification is off)", out->id);
+  else {
+    log_info("users: new account %s, verification mail pending", out->id);
+    users_send_link(out, MAIL_VERIFY);
+  }
+  return USERS_OK;
+}
+
+/* ---- login ---- */
+
+/* Upgrades a stored hash made with other parameters; best effort. */
+static void users_rehash(db_t *db, const struct user *u, const char *hash, const char *password)
+{
+  char fresh[USERS_HASH_MAX];
+  if(crypto_pwhash_str_needs_rehash(hash, USERS_PWHASH_OPS, USERS_PWHASH_MEM) == 0)
+    return;
+  if(users_hash_password(password, fresh) == 0 &&
+     db_exec(db, "UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3",
+             "ttt", fresh, u->id, hash) == DB_OK)
+    log_info("users: upgraded the password hash of user %s", u->id);
+  sodium_memzero(fresh, sizeof(fresh));
+}
+
+int users_login(db_t *db, const char *login, const char *password, const char *client_addr,
+                struct user *out, int *retry_after)
+{
+  char hash[USERS_HASH_MAX], acct_key[THROTTLE_KEY_MAX + 1], addr_key[80];
+  *retry_after = 0;
+  int rc = user_by_login(db, login, out, hash);
+  if(rc < 0)
+    return rc;
+  bool found = rc == USERS_OK;
+
+  /* Count per account (by id, so username and email share one counter) and
+   * per address; unknown names count under their folded text. */
+  char folded[256];
+  if(utf8_fold(login, folded, sizeof(folded)) != 0)
+    snprintf(folded, sizeof(folded), "%s", "\x01invalid");
+  if(found)
+    snprintf(acct_key, sizeof(acct_key), "user:%s", out->id);
+  else
+    snprintf(acct_key, sizeof(acct_key), "login:%s", folded);
+  snprintf(addr_key, sizeof(addr_key), "addr:%s", client_addr);
+
+  int64_t now = time_mono_ms();
+  int wait_acct = throttle_check(users_login_throttle, acct_key, now);
+  int wait_addr = throttle_check(users_login_throttle, addr_key, now);
+  if(wait_acct || wait_addr) {
+    *retry_after = wait_acct > wait_addr ? wait_acct : wait_addr;
+    rc = USERS_THROTTLED;
+    goto out;
+  }
+
+  /* Always one Argon2id verify, so a missing account answers as slowly. */
+  bool ok = users_check_password(found ? hash : users_dummy_hash, password);
+  if(!found || !ok) {
+    now = time_mono_ms();
+    throttle_fail(users_login_throttle, acct_key, now);
+    throttle_fail(users_login_throttle, addr_key, now);
+    rc = USERS_BAD_CREDENTIALS;
+    goto out;
+  }
+  throttle_clear(users_login_throttle, acct_key);
+  users_rehash(db, out, hash, password);
+  rc = out->is_verified ? USERS_OK : USERS_UNVERIFIED;
+out:
+  sodium_memzero(hash, sizeof(hash));
+  return rc;
+}
+
+/* ---- links ---- */
+
+int users_verify_email(db_t *db, const char *token)
+{
+  struct token_claims c;
+  int64_t now_s = time_now_ms() / 1000;
+  if(token_verify(TOKEN_VERIFY, token, now_s, &c) != TOKEN_OK)
+    return USERS_BAD_TOKEN;
+  int rc = db_begin(db);
+  if(rc != DB_OK)
+    return rc;
+  rc = tokens_spend(db, &c, now_s);
+  if(rc == TOKEN_USED) {
+    rc = USERS_BAD_TOKEN;
+    goto fail;
+  }
+  if(rc != TOKEN_OK)
+    goto fail;
+  rc = db_exec(db, "UPDATE users SET is_verified = 1, updated_at = $1 WHERE id = $2", "it",
+               time_now_ms(), c.sub);
+  if(rc != DB_OK)
+    goto fail;
+  if(db_changes(db) != 1) {
+    rc = USERS_BAD_TOKEN; /* the account is gone */
+    goto fail;
+  }
+  rc = db_commit(db);
+  if(rc != DB_OK)
+    goto fail;
+  log_info("users: user %s verified their email", c.sub);
+  return USERS_OK;
+fail:
+  db_rollback(db);
+  return rc;
+}
+
+/* Loads the account of `email` (any case); USERS_NOT_FOUND for anything
+ * that is not a known address. */
+static int user_by_email(db_t *db, const char *email, struct user *out)
+{
+  char key[256];
+  if(!strchr(email, '@') || utf8_fold(email, key, sizeof(key)) != 0)
+    return USERS_NOT_FOUND;
+  return user_row(db_query(db, "SELECT " USER_COLS " FROM users WHERE email_key = $1", "t", key),
+                  out, NULL);
+}
+
+int users_resend_verification(db_t *db, const char *email)
+{
+  struct user u;
+  int rc = user_by_email(db, email, &u);
+  if(rc < 0)
+    return rc;
+  if(rc == USERS_OK && !u.is_verified)
+    users_send_link(&u, MAIL_VERIFY);
+  return USERS_OK;
+}
+
+int users_forgot_password(db_t *db, const char *email)
+{
+  struct user u;
+  int rc = user_by_email(db, email, &u);
+  if(rc < 0)
+    return rc;
+  if(rc == USERS_OK)
+    users_send_link(&u, MAIL_RESET);
+  return USERS_OK;
+}
+
+int users_reset_password(db_t *db, const char *token, const char *new_password)
+{
+  struct token_claims c;
+  char hash[USERS_HASH_MAX], key[64];
+  int64_t now_s = time_now_ms() / 1000;
+  if(token_verify(TOKEN_RESET, token, now_s, &c) != TOKEN_OK)
+    return USERS_BAD_TOKEN;
+  /* Hash before taking the write lock: it is the slow part. */
+  if(users_hash_password(new_password, hash) != 0)
+    return USERS_INTERNAL;
+  int rc = db_begin(db);
+  if(rc != DB_OK)
+    goto out;
+  rc = tokens_spend(db, &c, now_s);
+  if(rc == TOKEN_USED) {
+    rc = USERS_BAD_TOKEN;
+    goto fail;
+  }
+  if(rc != TOKEN_OK)
+    goto fail;
+  /* Following the link proved the mailbox, so the account is verified too. */
+  rc = db_exec(db,
+               "UPDATE users SET password_hash = $1, is_verified = 1, updated_at = $2 "
+               "WHERE id = $3",
+               "tit", hash, time_now_ms(), c.sub);
+  if(rc != DB_OK)
+    goto fail;
+  if(db_changes(db) != 1) {
+    rc = USERS_BAD_TOKEN;
+    goto fail;
+  }
+  rc = tokens_revoke_user(db, c.sub);
+  if(rc != DB_OK)
+    goto fail;
+  rc = db_commit(db);
+  if(rc != DB_OK)
+    goto fail;
+  /* A fresh password deserves a fresh start at the login throttle. */
+  snprintf(key, sizeof(key), "user:%s", c.sub);
+  throttle_clear(users_login_throttle, key);
+  log_info("users: user %s reset their password; refresh tokens revoked", c.sub);
+  rc = USERS_OK;
+  goto out;
+fail:
+  db_rollback(db);
+out:
+  sodium_memzero(hash, sizeof(hash));
+  return rc;
+}
