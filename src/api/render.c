@@ -100,3 +100,22 @@ json_t *render_folder_path(const struct folder_crumb *crumbs, size_t count)
   }
   return arr;
 }
+
+json_t *render_file(const struct file_rec *f)
+{
+  return json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:o,s:s,s:s,s:o,s:o,s:b,s:b,s:o}",
+                   "_id", f->id,
+                   "id", f->id,
+                   "type", "file",
+                   "name", f->name,
+                   "mime_type", f->mime_type,
+                   "size", (json_int_t)f->size,
+                   "folder_id", render_opt_str(f->folder_id),
+                   "owner_id", f->owner_id,
+                   "hash", f->sha256,
+                   "created_at", render_time(f->created_at),
+                   "updated_at", render_time(f->updated_at),
+                   "is_deleted", (int)f->is_deleted,
+                   "is_starred", (int)f->is_starred,
+                   "deleted_at", f->is_deleted ? render_time(f->deleted_at) : json_null());
+}

@@ -4,6 +4,7 @@
 #define NETRA_RENDER_H
 #include <jansson.h>
 #include <stddef.h>
+#include "drive/files.h"
 #include "drive/folders.h"
 #include "util/buf.h"
 
@@ -19,5 +20,10 @@ int render_folder_tree(const struct folder_tree *t, buf_t *out);
 
 /** Breadcrumbs: [{"id","name"}, ...] in the given order. */
 json_t *render_folder_path(const struct folder_crumb *crumbs, size_t count);
+
+/** A File object: {"_id","id","type":"file","name","mime_type","size",
+ *  "folder_id"|null,"owner_id","hash","created_at","updated_at","is_deleted",
+ *  "is_starred","deleted_at"|null}. No storage internals. New reference. */
+json_t *render_file(const struct file_rec *f);
 
 #endif

@@ -42,9 +42,6 @@ int blob_spool_create(struct blob *b, char *path, size_t pathsz);
 int blob_put(struct blob *b, const char *spool_path, uint64_t size, const char *sha256_hex,
              blob_done_fn done, void *arg);
 
-/** The local path a locator would be stored at (local backend), for tools. */
-int blob_local_path(const struct blob *b, const char *locator, char *out, size_t outsz);
-
 /** Opens a chunk of `size` bytes for reading. */
 int blob_reader_open(struct blob *b, const char *locator, uint64_t size, struct blob_reader **out);
 /** Reads up to n bytes at off. Returns the count (>0), 0 at the end of the

@@ -9,15 +9,15 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "blob/blob.h"
+#include "blob/backend.h"
 #include "util/id.h"
 #include "util/log.h"
 
-struct blob {
+struct local {
   char root[BLOB_PATH_MAX - 64];
 };
 
-struct blob_reader {
+struct local_reader {
   int fd;
   uint64_t size;
 };
@@ -29,22 +29,15 @@ static int ensure_dir(const char *path)
   return 0;
 }
 
-struct blob *blob_open(const struct config *cfg, char *err, size_t errlen)
+static void *local_open(const struct config *cfg, char *err, size_t errlen)
 {
-  if(cfg->storage_backend != STORAGE_LOCAL) {
-    snprintf(err, errlen, "STORAGE_BACKEND: telegram storage is not available in this build");
-    return NULL;
-  }
-  struct blob *b = calloc(1, sizeof(*b));
+  struct local *b = calloc(1, sizeof(*b));
   char path[BLOB_PATH_MAX];
   if(!b)
     goto fail;
   if(snprintf(b->root, sizeof(b->root), "%s", cfg->data_dir) >= (int)sizeof(b->root))
     goto fail;
   snprintf(path, sizeof(path), "%s/chunks", b->root);
-  if(ensure_dir(path))
-    goto fail;
-  snprintf(path, sizeof(path), "%s/tmp", b->root);
   if(ensure_dir(path))
     goto fail;
   return b;
@@ -54,35 +47,21 @@ fail:
   return NULL;
 }
 
-void blob_close(struct blob *b)
+static void local_close(void *self)
 {
-  free(b);
+  free(self);
 }
 
-const char *blob_backend_name(const struct blob *b)
+static int local_ping(void *self)
 {
-  (void)b;
-  return "local";
-}
-
-int blob_ping(struct blob *b)
-{
+  struct local *b = self;
   char path[BLOB_PATH_MAX];
   snprintf(path, sizeof(path), "%s/chunks", b->root);
   return access(path, W_OK) == 0;
 }
 
-int blob_spool_create(struct blob *b, char *path, size_t pathsz)
-{
-  char id[ID_LEN + 1];
-  id_new(id);
-  if(snprintf(path, pathsz, "%s/tmp/%s.part", b->root, id) >= (int)pathsz)
-    return -1;
-  return open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-}
-
 /* Locators are "<2 chars>/<id>": the prefix spreads files over 4096 dirs. */
-int blob_local_path(const struct blob *b, const char *locator, char *out, size_t outsz)
+static int local_path(const struct local *b, const char *locator, char *out, size_t outsz)
 {
   size_t n = strlen(locator);
   if(n != ID_LEN + 3 || locator[2] != '/' || !id_valid(locator + 3) ||
@@ -103,16 +82,17 @@ static int fsync_dir(const char *dir)
   return rc;
 }
 
-int blob_put(struct blob *b, const char *spool_path, uint64_t size, const char *sha256_hex,
+static int local_put(void *self, const char *spool_path, uint64_t size, const char *sha256_hex,
              blob_done_fn done, void *arg)
 {
   char id[ID_LEN + 1], locator[ID_LEN + 4], dir[BLOB_PATH_MAX], dest[BLOB_PATH_MAX];
+  struct local *b = self;
   int rc = BLOB_ERR;
   (void)sha256_hex;
   id_new(id);
   snprintf(locator, sizeof(locator), "%.2s/%s", id, id);
   snprintf(dir, sizeof(dir), "%s/chunks/%.2s", b->root, id);
-  if(blob_local_path(b, locator, dest, sizeof(dest)) != BLOB_OK || ensure_dir(dir) != 0)
+  if(local_path(b, locator, dest, sizeof(dest)) != BLOB_OK || ensure_dir(dir) != 0)
     goto out;
   int fd = open(spool_path, O_RDONLY | O_CLOEXEC);
   if(fd < 0)
@@ -137,16 +117,17 @@ out:
   return BLOB_OK;
 }
 
-int blob_reader_open(struct blob *b, const char *locator, uint64_t size, struct blob_reader **out)
+static int local_reader_open(void *self, const char *locator, uint64_t size, void **out)
 {
+  struct local *b = self;
   char path[BLOB_PATH_MAX];
   *out = NULL;
-  if(blob_local_path(b, locator, path, sizeof(path)) != BLOB_OK)
+  if(local_path(b, locator, path, sizeof(path)) != BLOB_OK)
     return BLOB_ERR;
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if(fd < 0)
     return errno == ENOENT ? BLOB_NOTFOUND : BLOB_ERR;
-  struct blob_reader *rd = malloc(sizeof(*rd));
+  struct local_reader *rd = malloc(sizeof(*rd));
   if(!rd) {
     close(fd);
     return BLOB_ERR;
@@ -157,8 +138,9 @@ int blob_reader_open(struct blob *b, const char *locator, uint64_t size, struct 
   return BLOB_OK;
 }
 
-ssize_t blob_reader_pread(struct blob_reader *rd, void *buf, size_t n, uint64_t off)
+static ssize_t local_reader_pread(void *self, void *buf, size_t n, uint64_t off)
 {
+  struct local_reader *rd = self;
   if(off >= rd->size)
     return 0;
   if(n > rd->size - off)
@@ -172,27 +154,35 @@ ssize_t blob_reader_pread(struct blob_reader *rd, void *buf, size_t n, uint64_t 
   return got < 0 ? BLOB_ERR : got;
 }
 
-void blob_reader_set_wake(struct blob_reader *rd, void (*wake)(void *arg), void *arg)
+static void local_reader_close(void *self)
 {
-  (void)rd;
-  (void)wake;
-  (void)arg;
-}
-
-void blob_reader_close(struct blob_reader *rd)
-{
+  struct local_reader *rd = self;
   if(!rd)
     return;
   close(rd->fd);
   free(rd);
 }
 
-int blob_delete(struct blob *b, const char *locator)
+static int local_delete(void *self, const char *locator)
 {
+  struct local *b = self;
   char path[BLOB_PATH_MAX];
-  if(blob_local_path(b, locator, path, sizeof(path)) != BLOB_OK)
+  if(local_path(b, locator, path, sizeof(path)) != BLOB_OK)
     return BLOB_ERR;
   if(unlink(path) != 0 && errno != ENOENT)
     return BLOB_ERR;
   return BLOB_OK;
 }
+
+const struct blob_backend blob_local_backend = {
+  .name = "local",
+  .open = local_open,
+  .close = local_close,
+  .ping = local_ping,
+  .put = local_put,
+  .reader_open = local_reader_open,
+  .reader_pread = local_reader_pread,
+  .reader_set_wake = NULL,
+  .reader_close = local_reader_close,
+  .del = local_delete,
+};

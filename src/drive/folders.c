@@ -206,7 +206,7 @@ int folder_create(db_t *db, const char *owner_id, const char *parent_id, const c
                         "INSERT INTO folders (id, owner_id, parent_id, name, name_key, size, "
                         "is_deleted, is_starred, created_at, updated_at) "
                         "VALUES ($1, $2, $3, $4, $5, 0, 0, 0, $6, $6)",
-                        "tttttii", out->id, owner_id, parent_id, clean, key, out->created_at));
+                        "ttttti", out->id, owner_id, parent_id, clean, key, out->created_at));
 out:
   return drive_tx_end(db, rc);
 }

@@ -146,6 +146,7 @@ static enum MHD_Result send_document(struct ft_req *r)
   uint64_t no;
   int retry;
 
+  memset(&f, 0, sizeof(f));
   if(get_chat(r, &chat, &res))
     return res;
   up = document_upload(r, doc);

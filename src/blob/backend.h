@@ -1,0 +1,27 @@
+/* backend: what a chunk store backend implements behind blob.h. Each
+ * function mirrors the blob_* function of the same name; `self` is the
+ * backend's own state, created by `open`. */
+#ifndef NETRA_BLOB_BACKEND_H
+#define NETRA_BLOB_BACKEND_H
+#include "blob/blob.h"
+
+struct blob_backend {
+  const char *name;
+  void *(*open)(const struct config *cfg, char *err, size_t errlen);
+  void (*close)(void *self);
+  int (*ping)(void *self);
+  int (*put)(void *self, const char *spool_path, uint64_t size, const char *sha256_hex,
+             blob_done_fn done, void *arg);
+  /* Reader state is the backend's; blob.c wraps it. */
+  int (*reader_open)(void *self, const char *locator, uint64_t size, void **out);
+  ssize_t (*reader_pread)(void *rd, void *buf, size_t n, uint64_t off);
+  void (*reader_set_wake)(void *rd, void (*wake)(void *arg), void *arg);
+  void (*reader_close)(void *rd);
+  int (*del)(void *self, const char *locator);
+};
+
+extern const struct blob_backend blob_local_backend;
+extern const struct blob_backend blob_telegram_backend;
+
+/** Spool files live under DATA_DIR/tmp for every backend (blob.c). */
+#endif

@@ -1,0 +1,117 @@
+/* blob: dispatch to the configured backend, plus what all backends share
+ * (the spool directory under DATA_DIR/tmp). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "blob/backend.h"
+#include "util/id.h"
+
+struct blob {
+  const struct blob_backend *be;
+  void *self;
+  char spool_dir[BLOB_PATH_MAX - 64];
+};
+
+struct blob_reader {
+  const struct blob_backend *be;
+  void *rd;
+};
+
+struct blob *blob_open(const struct config *cfg, char *err, size_t errlen)
+{
+  struct blob *b = calloc(1, sizeof(*b));
+  if(!b) {
+    snprintf(err, errlen, "out of memory");
+    return NULL;
+  }
+  b->be = cfg->storage_backend == STORAGE_TELEGRAM ? &blob_telegram_backend : &blob_local_backend;
+  if(snprintf(b->spool_dir, sizeof(b->spool_dir), "%s/tmp", cfg->data_dir) >= (int)sizeof(b->spool_dir) ||
+     (mkdir(b->spool_dir, 0700) != 0 && errno != EEXIST)) {
+    snprintf(err, errlen, "DATA_DIR: cannot create '%s/tmp'", cfg->data_dir);
+    free(b);
+    return NULL;
+  }
+  b->self = b->be->open(cfg, err, errlen);
+  if(!b->self) {
+    free(b);
+    return NULL;
+  }
+  return b;
+}
+
+void blob_close(struct blob *b)
+{
+  if(!b)
+    return;
+  b->be->close(b->self);
+  free(b);
+}
+
+const char *blob_backend_name(const struct blob *b)
+{
+  return b->be->name;
+}
+
+int blob_ping(struct blob *b)
+{
+  return b->be->ping(b->self);
+}
+
+int blob_spool_create(struct blob *b, char *path, size_t pathsz)
+{
+  char id[ID_LEN + 1];
+  id_new(id);
+  if(snprintf(path, pathsz, "%s/%s.part", b->spool_dir, id) >= (int)pathsz)
+    return -1;
+  return open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+}
+
+int blob_put(struct blob *b, const char *spool_path, uint64_t size, const char *sha256_hex,
+             blob_done_fn done, void *arg)
+{
+  return b->be->put(b->self, spool_path, size, sha256_hex, done, arg);
+}
+
+int blob_reader_open(struct blob *b, const char *locator, uint64_t size, struct blob_reader **out)
+{
+  *out = NULL;
+  struct blob_reader *r = malloc(sizeof(*r));
+  if(!r)
+    return BLOB_ERR;
+  r->be = b->be;
+  int rc = b->be->reader_open(b->self, locator, size, &r->rd);
+  if(rc != BLOB_OK) {
+    free(r);
+    return rc;
+  }
+  *out = r;
+  return BLOB_OK;
+}
+
+ssize_t blob_reader_pread(struct blob_reader *rd, void *buf, size_t n, uint64_t off)
+{
+  return rd->be->reader_pread(rd->rd, buf, n, off);
+}
+
+void blob_reader_set_wake(struct blob_reader *rd, void (*wake)(void *arg), void *arg)
+{
+  if(rd->be->reader_set_wake)
+    rd->be->reader_set_wake(rd->rd, wake, arg);
+}
+
+void blob_reader_close(struct blob_reader *rd)
+{
+  if(!rd)
+    return;
+  rd->be->reader_close(rd->rd);
+  free(rd);
+}
+
+int blob_delete(struct blob *b, const char *locator)
+{
+  return b->be->del(b->self, locator);
+}
