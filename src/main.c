@@ -10,6 +10,8 @@
 #include "api/api.h"
 #include "config.h"
 #include "db/db.h"
+#include "drive/maint.h"
+#include "drive/store.h"
 #include "http/http.h"
 #include "util/log.h"
 
@@ -33,8 +35,32 @@ static int mkdir_p(const char *path)
 
 static void usage(void)
 {
-  fprintf(stderr, "usage: netradrive [serve|migrate|version] [--host H] [--port N] "
-                  "[--data-dir D] [--database-url U] [--log-level L] [--threads N]\n");
+  fprintf(stderr, "usage: netradrive [serve|migrate|gc|fsck|version] [--host H] [--port N] "
+                  "[--data-dir D] [--database-url U] [--log-level L] [--threads N]\n"
+                  "       netradrive gc [--all-staged]   (use --all-staged only while no server runs)\n"
+                  "       netradrive fsck [--repair]\n");
+}
+
+/* `gc` and `fsck`: maintenance on the same database and store as the server. */
+static int maintenance(const char *cmd, struct config *cfg, bool flag)
+{
+  char err[512];
+  struct maint_report rep;
+  if(store_init(cfg, false, err, sizeof(err)) != 0) {
+    fprintf(stderr, "netradrive: %s\n", err);
+    return 1;
+  }
+  db_t *db = db_get();
+  int rc;
+  if(!strcmp(cmd, "gc"))
+    rc = maint_gc(cfg, db, flag ? 0 : 24LL * 3600 * 1000, stdout, &rep);
+  else {
+    rc = maint_fsck(cfg, db, flag, stdout, &rep);
+    if(rc == 0 && !flag && (rep.files_damaged || rep.orphans_found))
+      rc = 3;   /* problems found and not repaired */
+  }
+  store_shutdown();
+  return rc < 0 ? 1 : rc;
 }
 
 static int serve(struct config *cfg)
@@ -89,7 +115,19 @@ int main(int argc, char **argv)
     printf("netradrive %s\n", NETRA_VERSION);
     return 0;
   }
-  if(strcmp(cmd, "serve") && strcmp(cmd, "migrate")) {
+  /* Subcommand switches are taken out before the config sees the flags. */
+  bool flag = false;
+  if(!strcmp(cmd, "gc") || !strcmp(cmd, "fsck")) {
+    const char *want = !strcmp(cmd, "gc") ? "--all-staged" : "--repair";
+    for(int i = argi; i < argc; i++)
+      if(!strcmp(argv[i], want)) {
+        flag = true;
+        memmove(&argv[i], &argv[i + 1], (size_t)(argc - i) * sizeof(*argv));
+        argc--;
+        break;
+      }
+  }
+  else if(strcmp(cmd, "serve") && strcmp(cmd, "migrate")) {
     usage();
     return 2;
   }
@@ -122,6 +160,8 @@ int main(int argc, char **argv)
     printf("database is up to date\n");
     rc = 0;
   }
+  else if(!strcmp(cmd, "gc") || !strcmp(cmd, "fsck"))
+    rc = maintenance(cmd, &cfg, flag);
   else
     rc = serve(&cfg);
   db_shutdown();

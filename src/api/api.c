@@ -5,6 +5,7 @@
 #include "drive/tokens.h"
 #include "drive/users.h"
 #include "drive/store.h"
+#include "util/timefmt.h"
 #include "util/log.h"
 
 const struct config *api_cfg;
@@ -39,11 +40,16 @@ int api_init(const struct config *cfg, char *err, size_t errlen)
     users_shutdown();
     return -1;
   }
-  if(store_init(cfg, err, errlen) != 0) {
+  if(store_init(cfg, true, err, errlen) != 0) {
     mail_stop(0);
     users_shutdown();
     return -1;
   }
+  /* One server per SQLite database: a chunk still staged at start belongs to
+   * an upload that died with the previous process. */
+  db_t *db = db_get();
+  if(db)
+    store_reclaim_staged(db, time_now_ms());
   return 0;
 }
 

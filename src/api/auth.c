@@ -218,6 +218,13 @@ static int auth_verify_email(struct http_req *r)
   const char *token = http_query(r, "token");
   if(!token || !*token)
     return http_reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, "Query parameter 'token' is required");
+  /* HEAD is safe by definition (and link scanners use it): check, do not spend. */
+  if(!strcmp(r->method, "HEAD")) {
+    struct token_claims c;
+    return token_verify(TOKEN_VERIFY, token, now_s(), &c) == TOKEN_OK
+               ? auth_reply_message(r, MHD_HTTP_OK, "Token is valid")
+               : http_reply_error(r, MHD_HTTP_BAD_REQUEST, AUTH_BAD_LINK);
+  }
   db_t *db = db_get();
   int rc = db ? users_verify_email(db, token) : DB_UNAVAILABLE;
   if(rc == USERS_OK)

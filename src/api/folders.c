@@ -42,15 +42,44 @@ static db_t *folder_db(struct http_req *r)
 }
 
 /* Reads a parent id field: absent, null, "" and "root" mean the root (*out
- * NULL). Returns -1 when the field is not a string. */
-static int folder_parent_field(const json_t *body, const char *key, const char **out)
+ * NULL). On failure replies (422 not a string; 404 for a string with a NUL,
+ * which no id holds) and returns -1. */
+static int folder_parent_field(struct http_req *r, const json_t *body, const char *key,
+                               const char **out)
 {
+  char detail[96];
   const char *v = NULL;
-  int rc = jsonx_get_str(body, key, &v);
-  if(rc < 0)
+  int g = jsonx_get_str(body, key, &v);
+  if(g == -2) {
+    http_reply_not_found(r, "Folder");
     return -1;
-  *out = rc == 0 && *v && strcmp(v, "root") != 0 ? v : NULL;
+  }
+  if(g < 0) {
+    snprintf(detail, sizeof(detail), "Field '%s' must be a string or null", key);
+    http_reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, detail);
+    return -1;
+  }
+  *out = g == 0 && *v && strcmp(v, "root") != 0 ? v : NULL;
   return 0;
+}
+
+/* Reads a required name field; replies 422 (missing, not a string) or 400
+ * (a NUL inside, which the name rules forbid) and returns -1 on failure. */
+static int folder_name_field(struct http_req *r, const json_t *body, const char *key,
+                             const char **out)
+{
+  char detail[96];
+  int g = jsonx_get_str(body, key, out);
+  if(g == 0)
+    return 0;
+  if(g == -2)
+    http_reply_error(r, MHD_HTTP_BAD_REQUEST, "Name must not contain control characters");
+  else {
+    snprintf(detail, sizeof(detail), g > 0 ? "Field '%s' is required" : "Field '%s' must be a string",
+             key);
+    http_reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, detail);
+  }
+  return -1;
 }
 
 static int folder_reply_message(struct http_req *r, const char *message)
@@ -67,16 +96,10 @@ static int folders_create(struct http_req *r)
   if(!body)
     return 0;
   int rc = -1;
-  int g = jsonx_get_str(body, "name", &name);
-  if(g != 0) {
-    http_reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT,
-                     g < 0 ? "name must be a string" : "name is required");
+  if(folder_name_field(r, body, "name", &name) != 0)
     goto out;
-  }
-  if(folder_parent_field(body, "parent_id", &parent) != 0) {
-    http_reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, "parent_id must be a string or null");
+  if(folder_parent_field(r, body, "parent_id", &parent) != 0)
     goto out;
-  }
   db_t *db = folder_db(r);
   if(!db)
     goto out;
@@ -188,21 +211,13 @@ static int folders_path(struct http_req *r)
 /* PUT /api/v1/folders/{id}/bin */
 static int folders_bin(struct http_req *r)
 {
-  db_t *db = folder_db(r);
-  if(!db)
-    return -1;
-  int rc = folder_bin(db, r->user_id, http_param(r, "id"));
-  return rc ? folder_reply_error(r, rc, NULL) : folder_reply_message(r, "Folder moved to bin");
+  return api_folder_item_action(r, ITEM_BIN, http_param(r, "id"), NULL);
 }
 
 /* PUT /api/v1/folders/{id}/restore */
 static int folders_restore(struct http_req *r)
 {
-  db_t *db = folder_db(r);
-  if(!db)
-    return -1;
-  int rc = folder_restore(db, r->user_id, http_param(r, "id"));
-  return rc ? folder_reply_error(r, rc, NULL) : folder_reply_message(r, "Folder restored");
+  return api_folder_item_action(r, ITEM_RESTORE, http_param(r, "id"), NULL);
 }
 
 /* DELETE /api/v1/folders/{id} */
@@ -227,23 +242,26 @@ int api_folder_item_action(struct http_req *r, enum item_action action, const ch
     return -1;
   switch(action) {
   case ITEM_RENAME: {
-    int g = jsonx_get_str(body, "new_name", &s);
-    if(g != 0)
-      return http_reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT,
-                              g < 0 ? "new_name must be a string" : "new_name is required");
+    if(folder_name_field(r, body, "new_name", &s) != 0)
+      return -1;
     rc = folder_rename(db, r->user_id, id, s, &f, &why);
     break;
   }
   case ITEM_MOVE:
-    if(folder_parent_field(body, "new_parent_id", &s) != 0)
-      return http_reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT,
-                              "new_parent_id must be a string or null");
+    if(folder_parent_field(r, body, "new_parent_id", &s) != 0)
+      return -1;
     rc = folder_move(db, r->user_id, id, s, &f, &why);
     break;
   case ITEM_STAR:
   case ITEM_UNSTAR:
     rc = folder_set_starred(db, r->user_id, id, action == ITEM_STAR, &f);
     break;
+  case ITEM_BIN:
+    rc = folder_bin(db, r->user_id, id);
+    return rc ? folder_reply_error(r, rc, NULL) : folder_reply_message(r, "Folder moved to bin");
+  case ITEM_RESTORE:
+    rc = folder_restore(db, r->user_id, id);
+    return rc ? folder_reply_error(r, rc, NULL) : folder_reply_message(r, "Folder restored");
   }
   if(rc)
     return folder_reply_error(r, rc, why);

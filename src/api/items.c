@@ -1,4 +1,5 @@
-/* items: /api/v1/{item_type}/{id}/{rename|move|star|unstar} (SPEC §6) and
+/* items: /api/v1/{item_type}/{id}/{rename|move|star|unstar|bin|restore}
+ * (SPEC §6; bin and restore also answer under the folder and file routes) and
  * DELETE /api/v1/bin. The item type picks a handler from item_kinds; singular
  * and plural both work, anything else is 404. */
 #include <string.h>
@@ -37,7 +38,7 @@ static int items_dispatch(struct http_req *r, enum item_action action)
   }
   if(!kind)
     return http_reply_error(r, MHD_HTTP_NOT_FOUND, "Not found");
-  /* Rename and move read a JSON body; star and unstar ignore any body. */
+  /* Rename and move read a JSON body; the other actions ignore any body. */
   json_t *body = action == ITEM_RENAME || action == ITEM_MOVE ? http_json_body(r, false)
                                                               : json_object();
   if(!body)
@@ -68,6 +69,16 @@ static int items_unstar(struct http_req *r)
   return items_dispatch(r, ITEM_UNSTAR);
 }
 
+static int items_bin(struct http_req *r)
+{
+  return items_dispatch(r, ITEM_BIN);
+}
+
+static int items_restore(struct http_req *r)
+{
+  return items_dispatch(r, ITEM_RESTORE);
+}
+
 /* DELETE /api/v1/bin: empties the caller's bin. */
 static int items_bin_empty(struct http_req *r)
 {
@@ -85,6 +96,8 @@ const struct http_route api_item_routes[] = {
   {"PUT", "/api/v1/{item_type}/{id}/move", items_move, HTTP_AUTH, NULL},
   {"PUT", "/api/v1/{item_type}/{id}/star", items_star, HTTP_AUTH, NULL},
   {"PUT", "/api/v1/{item_type}/{id}/unstar", items_unstar, HTTP_AUTH, NULL},
+  {"PUT", "/api/v1/{item_type}/{id}/bin", items_bin, HTTP_AUTH, NULL},
+  {"PUT", "/api/v1/{item_type}/{id}/restore", items_restore, HTTP_AUTH, NULL},
   {"DELETE", "/api/v1/bin", items_bin_empty, HTTP_AUTH, NULL},
   {NULL, NULL, NULL, 0, NULL},
 };

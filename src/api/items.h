@@ -10,12 +10,14 @@ enum item_action {
   ITEM_RENAME = 0,  /* body {"new_name"} */
   ITEM_MOVE,        /* body {"new_parent_id"}: null/absent/"root" = root */
   ITEM_STAR,
-  ITEM_UNSTAR
+  ITEM_UNSTAR,
+  ITEM_BIN,         /* replies {"message"} */
+  ITEM_RESTORE      /* replies {"message"} */
 };
 
 /** Performs `action` on item `id` of the caller (r->user_id) and replies:
- *  200 with the updated object, or an error. `body` is the parsed JSON body
- *  (an empty object for star/unstar), borrowed. */
+ *  200 with the updated object (bin, restore: {"message"}), or an error. `body` is the parsed JSON body
+ *  (an empty object for star, unstar, bin, restore), borrowed. */
 typedef int (*item_action_fn)(struct http_req *r, enum item_action action, const char *id,
                               const json_t *body);
 

@@ -33,6 +33,16 @@ static void up_ctx_free(void *p)
   free(c);
 }
 
+static void up_suspend(void *arg)
+{
+  http_suspend(arg);
+}
+
+static void up_wake(void *arg)
+{
+  http_resume(arg);
+}
+
 static int up_fail(struct up_ctx *c, unsigned status, const char *detail)
 {
   c->fail_status = status;
@@ -66,7 +76,7 @@ static int up_part_data(void *arg, const char *data, size_t len)
   int rc = upload_write(c->up, data, len);
   if(rc == UPLOAD_TOO_BIG)
     return up_fail(c, MHD_HTTP_CONTENT_TOO_LARGE, "File exceeds the maximum upload size");
-  if(rc != UPLOAD_OK)
+  if(rc != UPLOAD_OK && rc != UPLOAD_WAIT)
     return up_fail(c, MHD_HTTP_SERVICE_UNAVAILABLE, "Storage unavailable");
   return 0;
 }
@@ -115,6 +125,7 @@ static int up_begin(struct http_req *r)
   c->up = upload_new(api_cfg, r->user_id, folder);
   if(!c->up || mp_init(&c->mp, boundary, &up_callbacks, c) != 0)
     return http_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal server error");
+  upload_set_wake(c->up, up_suspend, up_wake, r);
   return 0;
 }
 
@@ -143,6 +154,7 @@ static int up_end(struct http_req *r)
   int rc = upload_finish(c->up, file_id, sizeof(file_id));
   switch(rc) {
   case UPLOAD_OK: break;
+  case UPLOAD_WAIT: return HTTP_PENDING;   /* chunks still landing */
   case UPLOAD_DUPLICATE:
     return http_reply_error(r, MHD_HTTP_CONFLICT,
                             "This file already exists in your storage (same content).");

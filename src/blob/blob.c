@@ -115,3 +115,8 @@ int blob_delete(struct blob *b, const char *locator)
 {
   return b->be->del(b->self, locator);
 }
+
+int blob_list(struct blob *b, blob_list_fn fn, void *arg)
+{
+  return b->be->list ? b->be->list(b->self, fn, arg) : BLOB_ERR;
+}

@@ -56,4 +56,10 @@ void blob_reader_close(struct blob_reader *rd);
  *  BLOB_OK, or an error to retry later. Called from background work only. */
 int blob_delete(struct blob *b, const char *locator);
 
+/** Called for each stored chunk by blob_list; non-zero stops the walk. */
+typedef int (*blob_list_fn)(void *arg, const char *locator, int64_t mtime_ms);
+/** Walks every chunk the store holds (local store); BLOB_ERR when the
+ *  backend cannot enumerate (Telegram). */
+int blob_list(struct blob *b, blob_list_fn fn, void *arg);
+
 #endif

@@ -2,6 +2,7 @@
  * received into DATA_DIR/tmp, fsynced, then renamed into place (same file
  * system, so the rename is atomic): the database never points at a half
  * written chunk. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -127,6 +128,13 @@ static int local_reader_open(void *self, const char *locator, uint64_t size, voi
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if(fd < 0)
     return errno == ENOENT ? BLOB_NOTFOUND : BLOB_ERR;
+  struct stat st;
+  if(fstat(fd, &st) != 0 || (uint64_t)st.st_size != size) {
+    log_error("blob_local: chunk %s is %lld bytes, expected %llu: damaged", locator,
+              (long long)st.st_size, (unsigned long long)size);
+    close(fd);
+    return BLOB_ERR;
+  }
   struct local_reader *rd = malloc(sizeof(*rd));
   if(!rd) {
     close(fd);
@@ -174,6 +182,42 @@ static int local_delete(void *self, const char *locator)
   return BLOB_OK;
 }
 
+static int local_list(void *self, blob_list_fn fn, void *arg)
+{
+  struct local *b = self;
+  char dir[BLOB_PATH_MAX], path[BLOB_PATH_MAX], locator[BLOB_LOCATOR_MAX];
+  snprintf(dir, sizeof(dir), "%s/chunks", b->root);
+  DIR *top = opendir(dir);
+  if(!top)
+    return BLOB_ERR;
+  int rc = BLOB_OK;
+  struct dirent *d;
+  while(rc == BLOB_OK && (d = readdir(top)) != NULL) {
+    if(strlen(d->d_name) != 2)
+      continue;
+    if(snprintf(path, sizeof(path), "%s/chunks/%.2s", b->root, d->d_name) >= (int)sizeof(path))
+      continue;
+    DIR *sub = opendir(path);
+    if(!sub)
+      continue;
+    struct dirent *e;
+    while(rc == BLOB_OK && (e = readdir(sub)) != NULL) {
+      if(e->d_name[0] == '.')
+        continue;
+      snprintf(locator, sizeof(locator), "%s/%s", d->d_name, e->d_name);
+      char full[BLOB_PATH_MAX];
+      struct stat st;
+      if(local_path(b, locator, full, sizeof(full)) != BLOB_OK || stat(full, &st) != 0)
+        continue;
+      if(fn(arg, locator, (int64_t)st.st_mtime * 1000) != 0)
+        rc = BLOB_CANCELLED;
+    }
+    closedir(sub);
+  }
+  closedir(top);
+  return rc == BLOB_CANCELLED ? BLOB_OK : rc;
+}
+
 const struct blob_backend blob_local_backend = {
   .name = "local",
   .open = local_open,
@@ -185,4 +229,5 @@ const struct blob_backend blob_local_backend = {
   .reader_set_wake = NULL,
   .reader_close = local_reader_close,
   .del = local_delete,
+  .list = local_list,
 };

@@ -364,7 +364,9 @@ int mail_queue(const char *to, const char *subject, const char *body)
   log_info("mail: queued '%s' to %s", subject, to);
   return 0;
 fail:
-  log_warn("mail: '%s' to %s not sent: %s", subject, to, why);
+  /* Only values that passed the checks are echoed: no CR/LF into the log. */
+  log_warn("mail: '%s' to %s not sent: %s", header_value_ok(subject) ? subject : "(invalid)",
+           validate_email(to) == NULL ? to : "(invalid)", why);
   msg_free(m);
   return -1;
 }

@@ -115,16 +115,13 @@ void store_kick(void)
   pthread_mutex_unlock(&sweeper_lock);
 }
 
-int store_init(const struct config *cfg, char *err, size_t errlen)
+int store_init(const struct config *cfg, bool with_sweeper, char *err, size_t errlen)
 {
   store = blob_open(cfg, err, errlen);
   if(!store)
     return -1;
-  /* Single-node SQLite: any staged chunk at start belongs to an upload that
-   * died with the previous process. */
-  db_t *db = db_get();
-  if(db)
-    store_reclaim_staged(db, time_now_ms());
+  if(!with_sweeper)
+    return 0;
   sweeper_stop = false;
   if(pthread_create(&sweeper, NULL, sweeper_main, NULL) != 0) {
     snprintf(err, errlen, "cannot start the storage sweeper thread");

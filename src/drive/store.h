@@ -3,12 +3,14 @@
  * backoff, so a request never waits on (or fails because of) a removal. */
 #ifndef NETRA_STORE_H
 #define NETRA_STORE_H
+#include <stdbool.h>
 #include "blob/blob.h"
 #include "config.h"
 #include "db/db.h"
 
-/** Opens the configured chunk store and starts the sweeper. */
-int store_init(const struct config *cfg, char *err, size_t errlen);
+/** Opens the configured chunk store; with `sweeper`, also starts the
+ *  background sweeper thread (the server) — tools sweep by hand. */
+int store_init(const struct config *cfg, bool sweeper, char *err, size_t errlen);
 /** Stops the sweeper and closes the store. */
 void store_shutdown(void);
 /** The chunk store. */

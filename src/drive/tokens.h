@@ -34,7 +34,7 @@ struct token_claims {
   enum token_type typ;
   char sub[ID_LEN + 1];
   char username[40]; /* usernames are at most 32 bytes */
-  char jti[ID_LEN + 1];
+  char jti[64]; /* ours are ID_LEN; other signers may use longer ones */
   int64_t iat; /* seconds since the epoch */
   int64_t exp;
 };

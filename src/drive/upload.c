@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <magic.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,12 +18,20 @@
 #include "util/timefmt.h"
 
 #define UPLOAD_HEAD_MAX 8192   /* bytes kept for MIME sniffing */
+#define UPLOAD_MAX_INFLIGHT 4  /* chunks spooled or being sent per upload */
 
 struct upload_chunk {
   char locator[BLOB_LOCATOR_MAX];
   char staged_id[ID_LEN + 1];
   char sha256[65];
   uint64_t size;
+  bool stored;
+};
+
+/* One chunk handed to the store; owns a reference to its upload. */
+struct upload_put {
+  struct upload *u;
+  size_t idx;
 };
 
 struct upload {
@@ -38,8 +47,16 @@ struct upload {
   char spool_path[BLOB_PATH_MAX];
   struct upload_chunk *chunks;
   size_t nchunks, capchunks;
-  int put_rc;                    /* result of the last blob_put */
   bool finished;
+  /* Shared with store threads, under `lock`: */
+  pthread_mutex_t lock;
+  int inflight;                  /* puts not yet done */
+  bool put_failed;
+  bool abandoned;                /* upload_free ran while puts were in flight */
+  bool waiting;                  /* the request is suspended until wake */
+  void (*suspend)(void *);
+  void (*wake)(void *);
+  void *wake_arg;
   char head[UPLOAD_HEAD_MAX];
   size_t head_len;
 };
@@ -61,6 +78,7 @@ struct upload *upload_new(const struct config *cfg, const char *owner_id, const 
     return NULL;
   u->cfg = cfg;
   u->spool_fd = -1;
+  pthread_mutex_init(&u->lock, NULL);
   snprintf(u->owner_id, sizeof(u->owner_id), "%s", owner_id);
   snprintf(u->folder_id, sizeof(u->folder_id), "%s", folder_id ? folder_id : "");
   u->file_md = EVP_MD_CTX_new();
@@ -87,27 +105,69 @@ uint64_t upload_size(const struct upload *u)
   return u->size;
 }
 
-/* Records a stored chunk as staged garbage until the file commits. */
+void upload_set_wake(struct upload *u, void (*suspend)(void *), void (*wake)(void *), void *arg)
+{
+  u->suspend = suspend;
+  u->wake = wake;
+  u->wake_arg = arg;
+}
+
+static void upload_destroy(struct upload *u)
+{
+  pthread_mutex_destroy(&u->lock);
+  EVP_MD_CTX_free(u->file_md);
+  EVP_MD_CTX_free(u->chunk_md);
+  free(u->chunks);
+  free(u);
+}
+
+/* A chunk landed (or failed). Runs on the caller's thread for the local
+ * store and on a store thread for remote ones. The chunk is recorded as
+ * staged garbage until the file commits, so a crash never leaks it. */
 static void upload_put_done(void *arg, int rc, const char *locator)
 {
-  struct upload *u = arg;
-  struct upload_chunk *c = &u->chunks[u->nchunks];
-  u->put_rc = rc;
-  if(rc != BLOB_OK)
-    return;
-  snprintf(c->locator, sizeof(c->locator), "%s", locator);
-  id_new(c->staged_id);
-  int64_t now = time_now_ms();
-  db_t *db = db_get();
-  if(!db || db_exec(db, "INSERT INTO pending_deletes (id, backend, locator, state, next_attempt_at, "
-                        "created_at) VALUES ($1, $2, $3, 'staged', $4, $4)",
-                    "ttti", c->staged_id, blob_backend_name(store_blob()), locator, now) != DB_OK) {
-    /* Could not record it: remove it now rather than leak it. */
-    blob_delete(store_blob(), locator);
-    u->put_rc = BLOB_ERR;
-    return;
+  struct upload_put *p = arg;
+  struct upload *u = p->u;
+  char staged[ID_LEN + 1];
+  bool recorded = false;
+  if(rc == BLOB_OK) {
+    id_new(staged);
+    int64_t now = time_now_ms();
+    db_t *db = db_get();
+    recorded = db && db_exec(db, "INSERT INTO pending_deletes (id, backend, locator, state, "
+                                 "next_attempt_at, created_at) VALUES ($1, $2, $3, 'staged', $4, $4)",
+                             "ttti", staged, blob_backend_name(store_blob()), locator, now) == DB_OK;
+    if(!recorded)
+      blob_delete(store_blob(), locator);   /* could not record it: don't leak it */
   }
-  u->nchunks++;
+  pthread_mutex_lock(&u->lock);
+  if(recorded) {
+    struct upload_chunk *c = &u->chunks[p->idx];
+    snprintf(c->locator, sizeof(c->locator), "%s", locator);
+    memcpy(c->staged_id, staged, sizeof(staged));
+    c->stored = true;
+  }
+  else
+    u->put_failed = true;
+  u->inflight--;
+  bool last = u->abandoned && u->inflight == 0;
+  if(u->waiting) {
+    u->waiting = false;
+    if(u->wake)
+      u->wake(u->wake_arg);
+  }
+  pthread_mutex_unlock(&u->lock);
+  free(p);
+  if(last) {
+    /* The request is gone: what landed late is garbage now. */
+    db_t *db = db_get();
+    for(size_t i = 0; db && i < u->nchunks; i++)
+      if(u->chunks[i].stored)
+        db_exec(db, "UPDATE pending_deletes SET state = 'delete' WHERE id = $1", "t",
+                u->chunks[i].staged_id);
+    store_kick();
+    upload_destroy(u);
+  }
 }
 
 /* Closes the current spool file and hands it to the store. */
@@ -119,27 +179,53 @@ static int upload_flush_chunk(struct upload *u)
     return UPLOAD_OK;
   close(u->spool_fd);
   u->spool_fd = -1;
-  if(u->nchunks == u->capchunks) {
+  struct upload_put *p = malloc(sizeof(*p));
+  pthread_mutex_lock(&u->lock);
+  if(p && u->nchunks == u->capchunks) {
     size_t cap = u->capchunks ? u->capchunks * 2 : 16;
-    struct upload_chunk *p = realloc(u->chunks, cap * sizeof(*p));
-    if(!p) {
-      unlink(u->spool_path);
-      return UPLOAD_IO;
+    struct upload_chunk *grown = realloc(u->chunks, cap * sizeof(*grown));
+    if(grown) {
+      u->chunks = grown;
+      u->capchunks = cap;
     }
-    u->chunks = p;
-    u->capchunks = cap;
+  }
+  if(!p || u->nchunks == u->capchunks) {
+    pthread_mutex_unlock(&u->lock);
+    free(p);
+    unlink(u->spool_path);
+    return UPLOAD_IO;
   }
   struct upload_chunk *c = &u->chunks[u->nchunks];
   memset(c, 0, sizeof(*c));
   EVP_DigestFinal_ex(u->chunk_md, md, &mdlen);
   hex(md, 32, c->sha256);
   c->size = u->chunk_fill;
+  p->u = u;
+  p->idx = u->nchunks++;
+  u->inflight++;
+  pthread_mutex_unlock(&u->lock);
   u->chunk_fill = 0;
-  u->put_rc = BLOB_ERR;
-  if(blob_put(store_blob(), u->spool_path, c->size, c->sha256, upload_put_done, u) != BLOB_OK ||
-     u->put_rc != BLOB_OK)
+  /* blob_put calls upload_put_done exactly once, maybe before returning. */
+  if(blob_put(store_blob(), u->spool_path, c->size, c->sha256, upload_put_done, p) != BLOB_OK)
     return UPLOAD_IO;
   return UPLOAD_OK;
+}
+
+/* Decides, under the lock, whether the caller must wait for the store. */
+static int upload_backpressure(struct upload *u, int limit)
+{
+  int rc = UPLOAD_OK;
+  pthread_mutex_lock(&u->lock);
+  if(u->put_failed)
+    rc = UPLOAD_IO;
+  else if(u->inflight > limit) {
+    u->waiting = true;
+    if(u->suspend)
+      u->suspend(u->wake_arg);
+    rc = UPLOAD_WAIT;
+  }
+  pthread_mutex_unlock(&u->lock);
+  return rc;
 }
 
 int upload_write(struct upload *u, const char *data, size_t n)
@@ -184,7 +270,7 @@ int upload_write(struct upload *u, const char *data, size_t n)
         return rc;
     }
   }
-  return UPLOAD_OK;
+  return upload_backpressure(u, UPLOAD_MAX_INFLIGHT - 1);
 }
 
 /* Extension fallback for what content sniffing cannot tell apart. */
@@ -316,6 +402,11 @@ int upload_finish(struct upload *u, char *file_id, size_t idsz)
   int rc = upload_flush_chunk(u);
   if(rc)
     return rc;
+  rc = upload_backpressure(u, 0);   /* every chunk must have landed */
+  if(rc)
+    return rc;
+  if(u->finished)
+    return UPLOAD_IO;
   EVP_DigestFinal_ex(u->file_md, md, &mdlen);
   hex(md, 32, sha);
   upload_sniff_mime(u->head, u->head_len, u->name, mime, sizeof(mime));
@@ -349,17 +440,28 @@ void upload_free(struct upload *u)
   if(u->spool_fd >= 0) {
     close(u->spool_fd);
     unlink(u->spool_path);
+    u->spool_fd = -1;
   }
-  if(!u->finished && u->nchunks) {
+  pthread_mutex_lock(&u->lock);
+  u->wake = NULL;   /* the request is going away */
+  if(u->inflight > 0) {
+    u->abandoned = true;   /* the last upload_put_done cleans up */
+    pthread_mutex_unlock(&u->lock);
+    return;
+  }
+  pthread_mutex_unlock(&u->lock);
+  if(!u->finished) {
     /* Abandoned: everything stored so far becomes garbage now. */
     db_t *db = db_get();
+    bool any = false;
     for(size_t i = 0; db && i < u->nchunks; i++)
-      db_exec(db, "UPDATE pending_deletes SET state = 'delete' WHERE id = $1", "t",
-              u->chunks[i].staged_id);
-    store_kick();
+      if(u->chunks[i].stored) {
+        db_exec(db, "UPDATE pending_deletes SET state = 'delete' WHERE id = $1", "t",
+                u->chunks[i].staged_id);
+        any = true;
+      }
+    if(any)
+      store_kick();
   }
-  EVP_MD_CTX_free(u->file_md);
-  EVP_MD_CTX_free(u->chunk_md);
-  free(u->chunks);
-  free(u);
+  upload_destroy(u);
 }

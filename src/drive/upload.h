@@ -17,24 +17,32 @@ enum {
   UPLOAD_BAD_NAME = -12,
   UPLOAD_DUPLICATE = -13,  /* DEDUP=reject and the content exists */
   UPLOAD_NO_FOLDER = -14,  /* the folder went away meanwhile */
-  UPLOAD_DB = -15
+  UPLOAD_DB = -15,
+  UPLOAD_WAIT = -16        /* accepted, but wait for upload_set_wake's wake */
 };
 
 struct upload;
 
 /** Starts an upload for `owner_id` into `folder_id` (NULL = root). */
 struct upload *upload_new(const struct config *cfg, const char *owner_id, const char *folder_id);
+/** Backpressure for stores that work in the background. When a call returns
+ *  UPLOAD_WAIT, `suspend(arg)` has been called (under the upload's lock) and
+ *  `wake(arg)` will be called from a store thread once the caller may go on
+ *  (for upload_finish: call it again). */
+void upload_set_wake(struct upload *u, void (*suspend)(void *), void (*wake)(void *), void *arg);
 /** Names the file (validated); UPLOAD_BAD_NAME with a reason in *why. */
 int upload_set_name(struct upload *u, const char *filename, const char **why);
-/** Appends bytes. */
+/** Appends bytes (always consumed; UPLOAD_WAIT asks to hold the next ones). */
 int upload_write(struct upload *u, const char *data, size_t n);
-/** Stores the last chunk and makes the file visible in one transaction.
- *  On UPLOAD_OK, file_id (>= 32 bytes) holds the new file's id. */
+/** Stores the last chunk and makes the file visible in one transaction once
+ *  every chunk is stored (UPLOAD_WAIT until then). On UPLOAD_OK, file_id
+ *  (>= 32 bytes) holds the new file's id. */
 int upload_finish(struct upload *u, char *file_id, size_t idsz);
 /** Bytes received so far. */
 uint64_t upload_size(const struct upload *u);
-/** Drops everything stored so far (queued for removal) and frees. Safe to
- *  call after upload_finish (then it only frees). */
+/** Drops everything stored so far (queued for removal) and releases the
+ *  upload; chunks still in flight are dropped when they land. Safe to call
+ *  after upload_finish (then it only frees). */
 void upload_free(struct upload *u);
 
 /** MIME type from the first bytes and the name's extension. */

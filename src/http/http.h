@@ -24,10 +24,13 @@ typedef int (*http_handler_fn)(struct http_req *r);
 
 /** Streaming body routes (uploads). `begin` runs once the headers are in and
  *  auth passed: it may reply at once (an error before the body is read) or
- *  return 0 to receive the body. `data` gets each piece; it may call
- *  http_suspend() and must then consume the piece later. `end` runs when the
- *  body is complete and must reply. `abort` runs when the request ends without
- *  `end` having completed (client gone, error, shutdown). */
+ *  return 0 to receive the body. `data` gets and consumes each piece; it may
+ *  call http_suspend() to hold back the next piece until http_resume().
+ *  `end` runs when the body is complete and must reply, or suspend and
+ *  return HTTP_PENDING: it then runs again after http_resume(). `abort` runs when the request ends
+ *  without `end` having completed (client gone, error, shutdown). */
+#define HTTP_PENDING 1
+
 struct http_stream_ops {
   int (*begin)(struct http_req *r);
   int (*data)(struct http_req *r, const char *data, size_t len);

@@ -3,7 +3,6 @@
  * allocates, and treats anything it does not understand as "absent". */
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 #include "http/range.h"
 
@@ -358,6 +357,13 @@ int range_date_parse(const char *s, int64_t *secs)
   return 0;
 }
 
+/* Writes `v` as exactly `n` decimal digits, zero-padded. */
+static void put_digits(char *out, unsigned v, int n)
+{
+  for(int i = n - 1; i >= 0; i--, v /= 10)
+    out[i] = (char)('0' + v % 10);
+}
+
 void range_date_format(int64_t secs, char out[RANGE_DATE_LEN])
 {
   const int64_t lo = days_from_civil(0, 1, 1) * 86400;
@@ -371,9 +377,23 @@ void range_date_format(int64_t secs, char out[RANGE_DATE_LEN])
   int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
   int64_t rem = secs - days * 86400;
   civil_from_days(days, &y, &m, &d);
-  int wday = (int)(((days % 7) + 7 + 4) % 7);   /* 1970-01-01 was a Thursday */
-  snprintf(out, RANGE_DATE_LEN, "%s, %02u %s %04d %02d:%02d:%02d GMT", day_short[wday], d,
-           month_short[m - 1], (int)y, (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
+  unsigned wday = (unsigned)(((days % 7) + 7 + 4) % 7);   /* 1970-01-01 was a Thursday */
+  unsigned r = (unsigned)rem;
+  /* Fixed layout "Sun, 06 Nov 1994 08:49:37 GMT": written by position. */
+  memcpy(out, day_short[wday], 3);
+  memcpy(out + 3, ", ", 2);
+  put_digits(out + 5, d, 2);
+  out[7] = ' ';
+  memcpy(out + 8, month_short[m - 1], 3);
+  out[11] = ' ';
+  put_digits(out + 12, (unsigned)y, 4);
+  out[16] = ' ';
+  put_digits(out + 17, r / 3600, 2);
+  out[19] = ':';
+  put_digits(out + 20, r / 60 % 60, 2);
+  out[22] = ':';
+  put_digits(out + 23, r % 60, 2);
+  memcpy(out + 25, " GMT", 5);
 }
 
 /* ---- evaluation ---- */

@@ -58,7 +58,9 @@ json_t *http_json_body(struct http_req *r, bool optional)
     http_reply_error(r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json");
     return NULL;
   }
-  json_t *j = jsonx_parse_object(r->body.data ? r->body.data : "", r->body.len, err, sizeof(err));
+  /* NULs inside strings parse; jsonx_get_str then refuses those values. */
+  json_t *j = jsonx_parse_object_ex(r->body.data ? r->body.data : "", r->body.len,
+                                    JSONX_ALLOW_NUL, err, sizeof(err));
   if(!j) {
     char detail[200];
     snprintf(detail, sizeof(detail), "Malformed JSON body: %s", err);

@@ -136,11 +136,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
       return MHD_YES;
     }
     if(r->route->stream) {
-      /* The route consumes the piece (or suspends and takes it on resume). */
+      /* The route consumes the piece; it may suspend to stop the next one. */
       if(r->route->stream->data(r, upload_data, n) != 0 && !r->replied)
         http_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal server error");
-      if(!r->suspended || r->replied)
-        *upload_data_size = 0;
+      *upload_data_size = 0;
       return MHD_YES;
     }
     if(buf_append(&r->body, upload_data, n) != BUF_OK)
@@ -152,8 +151,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
   if(r->replied)
     return MHD_YES;
   if(r->route->stream) {
+    /* `end` may wait (suspended) for background work; MHD calls again. */
+    if(r->route->stream->end(r) == HTTP_PENDING && !r->replied)
+      return MHD_YES;
     r->stream_done = true;
-    r->route->stream->end(r);
   }
   else if(r->body_too_big)
     http_reply_error(r, MHD_HTTP_CONTENT_TOO_LARGE, "Request body too large");
@@ -182,6 +183,34 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
   atomic_fetch_sub(&srv_inflight, 1);
   req_free(r);
   *con_cls = NULL;
+}
+
+static int unhex(int c)
+{
+  if(c >= '0' && c <= '9') return c - '0';
+  if(c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if(c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/* Decodes %XX in the path and query in place as MHD does, but keeps "%00" as
+ * it is: a NUL would cut the string, so "/folders/%00/path" would become
+ * "/folders" and "?parent_id=%00" an empty (root) value. */
+static size_t on_unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+  char *w = s;
+  for(const char *p = s; *p;) {
+    int hi = p[0] == '%' ? unhex((unsigned char)p[1]) : -1;
+    int lo = hi >= 0 ? unhex((unsigned char)p[2]) : -1;
+    if(lo >= 0 && (hi | lo) != 0) {
+      *w++ = (char)(hi * 16 + lo);
+      p += 3;
+    }
+    else
+      *w++ = *p++;
+  }
+  *w = 0;
+  return (size_t)(w - s);
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -222,6 +251,7 @@ int http_start(const struct http_options *opt, char *err, size_t errlen)
       MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
       MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
       MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+      MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, NULL,
       MHD_OPTION_END);
   if(!srv_daemon) {
     snprintf(err, errlen, "PORT: cannot listen on %s:%d (in use or not permitted)", opt->host,

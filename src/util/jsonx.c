@@ -1,7 +1,14 @@
 #include "util/jsonx.h"
 #include <stdio.h>
+#include <string.h>
 
 json_t *jsonx_parse_object(const char *data, size_t len, char *err, size_t errlen)
+{
+  return jsonx_parse_object_ex(data, len, 0, err, errlen);
+}
+
+json_t *jsonx_parse_object_ex(const char *data, size_t len, unsigned flags, char *err,
+                              size_t errlen)
 {
   json_error_t jerr;
   if(!data || !len) {
@@ -10,7 +17,7 @@ json_t *jsonx_parse_object(const char *data, size_t len, char *err, size_t errle
   }
   /* No JSON_DECODE_ANY: a bare scalar is already a parse error; jansson also
    * checks UTF-8 and refuses \u0000 unless JSON_ALLOW_NUL is given. */
-  json_t *j = json_loadb(data, len, 0, &jerr);
+  json_t *j = json_loadb(data, len, (flags & JSONX_ALLOW_NUL) ? JSON_ALLOW_NUL : 0, &jerr);
   if(!j) {
     snprintf(err, errlen, "Invalid JSON body: %s (line %d, column %d)", jerr.text, jerr.line,
              jerr.column);
@@ -38,6 +45,9 @@ int jsonx_get_str(const json_t *obj, const char *key, const char **out)
     return 1;
   if(!json_is_string(v))
     return -1;
+  /* A C string would silently end at the NUL. */
+  if(strlen(json_string_value(v)) != json_string_length(v))
+    return -2;
   *out = json_string_value(v);
   return 0;
 }

@@ -1,0 +1,242 @@
+#include <dirent.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "drive/drive.h"
+#include "drive/files.h"
+#include "drive/maint.h"
+#include "drive/store.h"
+#include "util/timefmt.h"
+
+#define ORPHAN_MIN_AGE_MS (60 * 60 * 1000)   /* never race a live upload */
+#define SPOOL_MIN_AGE_S (24 * 60 * 60)
+
+/* True when a locator is known to the database (a chunk or queued garbage). */
+static bool locator_known(db_t *db, const char *locator)
+{
+  int64_t one = 0;
+  int rc = db_query_int(db, &one,
+                        "SELECT 1 FROM chunks WHERE locator = $1 UNION ALL "
+                        "SELECT 1 FROM pending_deletes WHERE locator = $1 LIMIT 1",
+                        "t", locator);
+  return rc != DB_DONE;   /* on error, assume known: never delete by mistake */
+}
+
+struct orphan_walk {
+  db_t *db;
+  FILE *out;
+  bool remove;
+  int64_t now;
+  struct maint_report *rep;
+};
+
+static int orphan_visit(void *arg, const char *locator, int64_t mtime_ms)
+{
+  struct orphan_walk *w = arg;
+  if(w->now - mtime_ms < ORPHAN_MIN_AGE_MS || locator_known(w->db, locator))
+    return 0;
+  w->rep->orphans_found++;
+  if(w->remove && blob_delete(store_blob(), locator) == BLOB_OK) {
+    w->rep->orphans_removed++;
+    fprintf(w->out, "removed unreferenced chunk %s\n", locator);
+  }
+  else
+    fprintf(w->out, "unreferenced chunk %s\n", locator);
+  return 0;
+}
+
+/* Removes spool files left by a crash (uploads in flight are younger). */
+static void sweep_spool(const struct config *cfg, FILE *out)
+{
+  char dir[4096], path[4352];
+  snprintf(dir, sizeof(dir), "%s/tmp", cfg->data_dir);
+  DIR *d = opendir(dir);
+  if(!d)
+    return;
+  time_t now = time(NULL);
+  struct dirent *e;
+  while((e = readdir(d)) != NULL) {
+    struct stat st;
+    if(e->d_name[0] == '.')
+      continue;
+    snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+    if(stat(path, &st) == 0 && S_ISREG(st.st_mode) && now - st.st_mtime > SPOOL_MIN_AGE_S &&
+       unlink(path) == 0)
+      fprintf(out, "removed stale spool file %s\n", e->d_name);
+  }
+  closedir(d);
+}
+
+int maint_gc(const struct config *cfg, db_t *db, int64_t staged_age_ms, FILE *out,
+             struct maint_report *rep)
+{
+  memset(rep, 0, sizeof(*rep));
+  if(store_reclaim_staged(db, time_now_ms() - staged_age_ms) < 0)
+    return -1;
+  int n;
+  while((n = store_sweep(db, 64)) > 0)
+    rep->garbage_removed += n;
+  struct orphan_walk w = {db, out, true, time_now_ms(), rep};
+  blob_list(store_blob(), orphan_visit, &w);   /* remote stores cannot list: skipped */
+  sweep_spool(cfg, out);
+  int64_t left = 0;
+  db_query_int(db, &left, "SELECT COUNT(*) FROM pending_deletes WHERE state = 'delete'", "");
+  fprintf(out, "gc: %ld chunks removed, %ld unreferenced chunks removed, %lld deletions still "
+               "pending\n", rep->garbage_removed, rep->orphans_removed, (long long)left);
+  return 0;
+}
+
+/* Blocking read for tools: waits when a remote store has no bytes yet. */
+struct wait_state {
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  bool woken;
+};
+
+static void wait_wake(void *arg)
+{
+  struct wait_state *w = arg;
+  pthread_mutex_lock(&w->lock);
+  w->woken = true;
+  pthread_cond_signal(&w->cond);
+  pthread_mutex_unlock(&w->lock);
+}
+
+/* Reads a chunk back and compares size and SHA-256: 0 ok, 1 missing, 2 corrupt. */
+static int check_chunk(const char *locator, int64_t size, const char *want_sha)
+{
+  struct blob_reader *rd = NULL;
+  int rc = blob_reader_open(store_blob(), locator, (uint64_t)size, &rd);
+  if(rc == BLOB_NOTFOUND)
+    return 1;
+  if(rc != BLOB_OK)
+    return 2;
+  struct wait_state w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false};
+  blob_reader_set_wake(rd, wait_wake, &w);
+  EVP_MD_CTX *md = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+  static char buf[1 << 20];
+  uint64_t off = 0;
+  int result = 0;
+  while(off < (uint64_t)size) {
+    ssize_t got = blob_reader_pread(rd, buf, sizeof(buf), off);
+    if(got == BLOB_AGAIN) {
+      pthread_mutex_lock(&w.lock);
+      if(!w.woken) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 1;
+        pthread_cond_timedwait(&w.cond, &w.lock, &ts);
+      }
+      w.woken = false;
+      pthread_mutex_unlock(&w.lock);
+      continue;
+    }
+    if(got == BLOB_NOTFOUND) {
+      result = 1;
+      break;
+    }
+    if(got <= 0) {
+      result = 2;
+      break;
+    }
+    EVP_DigestUpdate(md, buf, (size_t)got);
+    off += (uint64_t)got;
+  }
+  unsigned char d[32];
+  unsigned int dl = 0;
+  char hexd[65];
+  EVP_DigestFinal_ex(md, d, &dl);
+  for(int i = 0; i < 32; i++)
+    snprintf(hexd + 2 * i, 3, "%02x", d[i]);
+  if(result == 0 && strcmp(hexd, want_sha) != 0)
+    result = 2;
+  EVP_MD_CTX_free(md);
+  blob_reader_close(rd);
+  return result;
+}
+
+/* Removes every file that uses a damaged content. */
+static int repair_content(db_t *db, const char *content_id, FILE *out, struct maint_report *rep)
+{
+  struct file_rec f;
+  for(;;) {
+    db_stmt_t *st = db_query(db, "SELECT " FILE_COLUMNS " FROM files WHERE content_id = $1 LIMIT 1",
+                             "t", content_id);
+    if(!st)
+      return -1;
+    int rc = db_step(st);
+    if(rc == DB_ROW)
+      file_from_row(st, 0, &f);
+    db_finalize(st);
+    if(rc != DB_ROW)
+      return rc == DB_DONE ? 0 : -1;
+    if(db_begin(db) != DB_OK)
+      return -1;
+    if(file_purge(db, &f) != DRIVE_OK || db_commit(db) != DB_OK) {
+      db_rollback(db);
+      return -1;
+    }
+    rep->files_removed++;
+    fprintf(out, "removed damaged file %s (%s) of user %s\n", f.id, f.name, f.owner_id);
+  }
+}
+
+int maint_fsck(const struct config *cfg, db_t *db, bool repair, FILE *out,
+               struct maint_report *rep)
+{
+  (void)cfg;
+  memset(rep, 0, sizeof(*rep));
+  char last_bad[64] = "";
+  /* Contents are checked chunk by chunk, in order; one bad chunk marks the
+   * whole content (and every file using it) damaged. */
+  db_stmt_t *st = db_query(db, "SELECT c.content_id, c.idx, c.size, c.sha256, c.locator "
+                               "FROM chunks c JOIN contents t ON t.id = c.content_id "
+                               "WHERE t.backend = $1 ORDER BY c.content_id, c.idx",
+                           "t", blob_backend_name(store_blob()));
+  if(!st)
+    return -1;
+  char (*bad)[64] = NULL;
+  size_t nbad = 0;
+  while(db_step(st) == DB_ROW) {
+    const char *cid = db_col_text(st, 0);
+    rep->chunks_checked++;
+    if(!strcmp(cid, last_bad))
+      continue;
+    int r = check_chunk(db_col_text(st, 4), db_col_int(st, 2), db_col_text(st, 3));
+    if(r == 0)
+      continue;
+    if(r == 1)
+      rep->chunks_missing++;
+    else
+      rep->chunks_corrupt++;
+    fprintf(out, "content %s chunk %lld is %s\n", cid, (long long)db_col_int(st, 1),
+            r == 1 ? "missing" : "corrupt");
+    snprintf(last_bad, sizeof(last_bad), "%s", cid);
+    char (*grown)[64] = realloc(bad, (nbad + 1) * sizeof(*bad));
+    if(grown) {
+      bad = grown;
+      snprintf(bad[nbad++], 64, "%s", cid);
+    }
+  }
+  db_finalize(st);
+  for(size_t i = 0; i < nbad; i++) {
+    int64_t nfiles = 0;
+    db_query_int(db, &nfiles, "SELECT COUNT(*) FROM files WHERE content_id = $1", "t", bad[i]);
+    rep->files_damaged += nfiles;
+    if(repair && repair_content(db, bad[i], out, rep) != 0)
+      fprintf(out, "could not repair content %s\n", bad[i]);
+  }
+  free(bad);
+  struct orphan_walk w = {db, out, repair, time_now_ms(), rep};
+  blob_list(store_blob(), orphan_visit, &w);
+  fprintf(out, "fsck: %ld chunks checked, %ld missing, %ld corrupt, %ld files damaged, "
+               "%ld unreferenced chunks%s\n", rep->chunks_checked, rep->chunks_missing,
+          rep->chunks_corrupt, rep->files_damaged, rep->orphans_found,
+          repair ? " (repaired)" : "");
+  return 0;
+}

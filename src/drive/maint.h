@@ -1,0 +1,34 @@
+/* maint: offline and background maintenance behind `netradrive gc` and
+ * `netradrive fsck`. */
+#ifndef NETRA_MAINT_H
+#define NETRA_MAINT_H
+#include <stdbool.h>
+#include <stdio.h>
+#include "config.h"
+#include "db/db.h"
+
+struct maint_report {
+  long chunks_checked;
+  long chunks_missing;
+  long chunks_corrupt;
+  long files_damaged;
+  long orphans_found;      /* stored chunks nothing references */
+  long orphans_removed;
+  long garbage_removed;    /* pending deletions carried out */
+  long files_removed;      /* damaged files removed by --repair */
+};
+
+/** gc: carries out pending deletions (including staged chunks older than
+ *  `staged_age_ms`) and, for the local store, removes chunk files nothing
+ *  references that are older than an hour, and stale spool files. */
+int maint_gc(const struct config *cfg, db_t *db, int64_t staged_age_ms, FILE *out,
+             struct maint_report *rep);
+
+/** fsck: reads every stored chunk back and checks its size and SHA-256;
+ *  reports damaged files and unreferenced chunks. With `repair`, damaged
+ *  files are removed (their folder sizes and usage corrected) and
+ *  unreferenced chunks deleted. */
+int maint_fsck(const struct config *cfg, db_t *db, bool repair, FILE *out,
+               struct maint_report *rep);
+
+#endif
