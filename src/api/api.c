@@ -13,10 +13,13 @@ const struct config *api_cfg;
 static const struct http_route *const api_tables[] = {
   api_service_routes,
   api_auth_routes,
+  api_search_routes, /* before any /files/{id} route */
   api_folder_routes,
   api_item_routes,
   api_user_routes,
   api_upload_routes,
+  api_download_routes,
+  api_share_routes,
   NULL,
 };
 

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "drive/bin.h"
 #include "drive/content.h"
+#include "drive/files.h"
 #include "drive/folders.h"
 
 /* Rows handled per transaction by the age purge, so the write lock is held
@@ -117,17 +118,11 @@ static int bin_read_batch(db_stmt_t *st, struct bin_item *items, size_t *n)
 /* Permanently deletes one file binned directly, in the caller's transaction. */
 static int bin_purge_file(db_t *db, const char *owner_id, const char *file_id)
 {
-  struct bin_purge p = {0};
-  int rc = bin_purge_collect(&p, db_query(db,
-                                          "SELECT content_id, size, is_deleted FROM files "
-                                          "WHERE id = $1 AND owner_id = $2 AND is_deleted = 1",
-                                          "tt", file_id, owner_id));
-  if(!rc && p.count) {
-    int dbrc = db_exec(db, "DELETE FROM files WHERE id = $1", "t", file_id);
-    rc = dbrc == DB_OK ? bin_purge_finish(db, owner_id, &p) : drive_from_db(dbrc);
-  }
-  bin_purge_free(&p);
-  return rc;
+  struct file_rec f;
+  int rc = file_get(db, owner_id, file_id, &f);
+  if(rc == DRIVE_NOT_FOUND || (rc == DRIVE_OK && !f.is_deleted))
+    return DRIVE_OK; /* gone or restored meanwhile */
+  return rc ? rc : file_purge(db, &f);
 }
 
 int drive_purge_bin_older_than(db_t *db, int64_t cutoff_ms)

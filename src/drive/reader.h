@@ -13,7 +13,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "blob/blob.h"
 #include "db/db.h"
+
+/** reader_read's "not there yet": the chunk store's BLOB_AGAIN. */
+#define READER_AGAIN BLOB_AGAIN
 
 #define READER_AHEAD 2    /* chunks opened ahead of the one being read */
 #define READER_BATCH 16   /* chunk records loaded per database query */
@@ -33,12 +37,12 @@ void reader_set_window(struct reader *rd, uint64_t from, uint64_t to);
 
 /** Reads up to n bytes at absolute offset `off`, never across a chunk end
  *  (a short count is normal: call again). Returns the count (> 0), 0 at or
- *  past the end of the content, BLOB_AGAIN when the bytes have not arrived
+ *  past the end of the content, READER_AGAIN when the bytes have not arrived
  *  yet (the wake callback runs once they have), or another negative BLOB_*
  *  code (missing or damaged chunk: logged). */
 ssize_t reader_read(struct reader *rd, uint64_t off, void *buf, size_t n);
 
-/** Registers the callback for BLOB_AGAIN. It may run on any thread, also
+/** Registers the callback for READER_AGAIN. It may run on any thread, also
  *  spuriously (e.g. when a read-ahead chunk arrives); it must be cheap and
  *  thread-safe. */
 void reader_set_wake(struct reader *rd, void (*wake)(void *arg), void *arg);

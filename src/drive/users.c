@@ -119,13 +119,10 @@ int users_get(db_t *db, const char *id, struct user *out)
                   NULL);
 }
 
-/* Finds the account for a login name: an email when it holds '@' (usernames
- * cannot), else a username; both case-insensitively. */
-static int user_by_login(db_t *db, const char *login, struct user *out, char hash[USERS_HASH_MAX])
+/* Finds the account for a folded login name: an email when it holds '@'
+ * (usernames cannot), else a username. */
+static int user_by_login(db_t *db, const char *key, struct user *out, char hash[USERS_HASH_MAX])
 {
-  char key[256];
-  if(utf8_fold(login, key, sizeof(key)) != 0)
-    return USERS_NOT_FOUND;
   const char *sql = strchr(key, '@') ? "SELECT " USER_COLS " FROM users WHERE email_key = $1"
                                      : "SELECT " USER_COLS " FROM users WHERE username_key = $1";
   return user_row(db_query(db, sql, "t", key), out, hash);
@@ -153,7 +150,7 @@ static void users_send_link(const struct user *u, enum user_mail kind)
     log_warn("users: mail limit reached for user %s; not sending", u->id);
     return;
   }
-  throttle_fail(users_mail_throttle, key, now);
+  throttle_fail(users_mail_throttle, key, now); /* here it counts mails, not failures */
   if(token_sign(typ, u->id, u->username, time_now_ms() / 1000, &token, NULL) != 0) {
     log_error("users: cannot sign a %s token", kind == MAIL_VERIFY ? "verify" : "reset");
     return;
@@ -268,18 +265,19 @@ static void users_rehash(db_t *db, const struct user *u, const char *hash, const
 int users_login(db_t *db, const char *login, const char *password, const char *client_addr,
                 struct user *out, int *retry_after)
 {
-  char hash[USERS_HASH_MAX], acct_key[THROTTLE_KEY_MAX + 1], addr_key[80];
+  char hash[USERS_HASH_MAX], folded[256], acct_key[THROTTLE_KEY_MAX + 1], addr_key[80];
+  int rc = USERS_NOT_FOUND;
   *retry_after = 0;
-  int rc = user_by_login(db, login, out, hash);
+  hash[0] = 0;
+  /* Case-insensitive like signup; text that cannot fold matches no one. */
+  if(utf8_fold(login, folded, sizeof(folded)) == 0)
+    rc = user_by_login(db, folded, out, hash);
   if(rc < 0)
     return rc;
   bool found = rc == USERS_OK;
 
   /* Count per account (by id, so username and email share one counter) and
    * per address; unknown names count under their folded text. */
-  char folded[256];
-  if(utf8_fold(login, folded, sizeof(folded)) != 0)
-    snprintf(folded, sizeof(folded), "%s", "\x01invalid");
   if(found)
     snprintf(acct_key, sizeof(acct_key), "user:%s", out->id);
   else

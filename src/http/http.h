@@ -105,6 +105,9 @@ void http_stop(int grace_ms);
 const char *http_param(const struct http_req *r, const char *name);
 /** The query-string value of `key`, or NULL. */
 const char *http_query(const struct http_req *r, const char *key);
+/** Like http_query, and sets *len to the decoded length (the unescape step
+ *  keeps "%00" literal, so a value never holds a NUL byte). */
+const char *http_query_n(const struct http_req *r, const char *key, size_t *len);
 /** A request header, or NULL. */
 const char *http_header(const struct http_req *r, const char *name);
 /** The client address as text ("127.0.0.1"). */

@@ -16,6 +16,16 @@ const char *http_query(const struct http_req *r, const char *key)
   return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
 }
 
+const char *http_query_n(const struct http_req *r, const char *key, size_t *len)
+{
+  const char *v = NULL;
+  *len = 0;
+  if(MHD_lookup_connection_value_n(r->conn, MHD_GET_ARGUMENT_KIND, key, strlen(key), &v, len) !=
+     MHD_YES)
+    return NULL;
+  return v;
+}
+
 const char *http_header(const struct http_req *r, const char *name)
 {
   return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);

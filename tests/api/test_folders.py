@@ -89,7 +89,7 @@ def test_create_invalid_name_400(user, box, bad):
 
 @pytest.mark.parametrize("good", ["x" * 255, "\u00e9" * 127 + "x", "...", ".hidden",
                                   "with spaces inside", "\u65e5\u672c\u8a9e \U0001F600",
-                                  "a\\b", "100% _done_", "quote\"d 'name'", "<b>&amp;</b>"],
+                                  "a\\b", "100% _done_", "quote\"d 'name'", "<b>&amp;<i>"],
                          ids=lambda v: repr(v[:12]) + f"/{len(v)}")
 def test_create_valid_names_roundtrip(user, box, good):
     f = create_folder(user.client, good, box["id"])
@@ -729,3 +729,95 @@ def test_wide_bin_restore(server, wide):
         assert len(kids) == WIDTH and not any(k["is_deleted"] for k in kids)
     finally:
         conn.close()
+
+
+# ---------------------------------------------------------------- documented decisions
+# (docs/DECISIONS.md: where the SPEC is silent)
+
+def test_get_single_folder(user, box):
+    c = user.client
+    f = create_folder(c, "single", box["id"])
+    r = c.get(f"{API}/folders/{f['id']}")
+    assert r.status_code == 200, r.text
+    assert r.json() == f
+    assert_error(c.get(f"{API}/folders/doesnotexist"), 404)
+
+
+def test_binned_items_are_read_only(user, box):
+    c = user.client
+    f = create_folder(c, "frozen", box["id"])
+    kid = create_folder(c, "frozen-kid", f["id"])
+    bin_folder(c, f["id"])
+    for fid in (f["id"], kid["id"]):
+        assert_error(c.put(f"{API}/folders/{fid}/rename", json={"new_name": "thawed"}), 404)
+        assert_error(c.put(f"{API}/folders/{fid}/move", json={"new_parent_id": box["id"]}), 404)
+        assert_error(c.put(f"{API}/folders/{fid}/star"), 404)
+    restore_folder(c, f["id"])
+    listed, _ = list_folders(c, parent_id=box["id"])
+    assert_folder(listed[0], name="frozen", starred=False, deleted=False)
+
+
+def test_bin_twice_and_restore_live_are_harmless(user, box):
+    c = user.client
+    f = create_folder(c, "twice", box["id"])
+    assert_message(c.put(f"{API}/folders/{f['id']}/restore"))     # live: no-op 200
+    assert names(list_folders(c, parent_id=box["id"])[0]) == ["twice"]
+    bin_folder(c, f["id"])
+    bin_folder(c, f["id"])
+    restore_folder(c, f["id"])
+    listed, _ = list_folders(c, parent_id=box["id"])
+    assert_folder(listed[0], name="twice", deleted=False)
+
+
+def test_restore_carried_folder_on_its_own(fresh):
+    c = fresh.client
+    top = create_folder(c, "top")
+    mid = create_folder(c, "mid", top["id"])
+    low = create_folder(c, "low", mid["id"])
+    bin_folder(c, top["id"])
+    restore_folder(c, mid["id"])
+    listed, _ = list_folders(c)
+    assert [f["id"] for f in listed] == [mid["id"]]
+    assert_folder(listed[0], parent_id=None, deleted=False)
+    listed, _ = list_folders(c, parent_id=mid["id"])
+    assert [f["id"] for f in listed] == [low["id"]]
+    assert_folder(listed[0], deleted=False)
+    # top is still binned, now without mid
+    assert names(list_folders(c, include_deleted="true")[0]) == ["top"]
+    assert list_folders(c, include_deleted="true", parent_id=top["id"]) == ([], 0)
+
+
+def test_browse_binned_folder_shows_children_binned_before(fresh):
+    c = fresh.client
+    p = create_folder(c, "p")
+    early = create_folder(c, "early", p["id"])
+    create_folder(c, "late", p["id"])
+    bin_folder(c, early["id"])
+    bin_folder(c, p["id"])
+    listed, total = list_folders(c, include_deleted="true", parent_id=p["id"])
+    assert names(listed) == ["early", "late"] and total == 2
+
+
+def test_limit_zero_400_and_empty_values_absent(user, box):
+    assert_error(user.client.get(f"{API}/folders", params={"limit": "0"}), 400)
+    _mk(user.client, box["id"], ["b", "a"])
+    listed, total = list_folders(user.client, parent_id=box["id"], sort="", order="", limit="",
+                                 offset="")
+    assert names(listed) == ["a", "b"] and total == 2
+
+
+def test_desc_is_asc_reversed_with_ties(user, box):
+    _mk(user.client, box["id"], ["t3", "T1", "t2", "t0"])
+    for sort in ("size", "name", "created_at", "updated_at"):
+        asc, _ = list_folders(user.client, parent_id=box["id"], sort=sort, order="asc")
+        desc, _ = list_folders(user.client, parent_id=box["id"], sort=sort, order="desc")
+        assert [f["id"] for f in desc] == [f["id"] for f in asc][::-1], sort
+    asc, _ = list_folders(user.client, parent_id=box["id"], sort="size")
+    assert names(asc) == ["t0", "T1", "t2", "t3"]      # equal sizes: ties break by name
+
+
+def test_unicode_case_folding_clash(user, box):
+    create_folder(user.client, "\u00c9t\u00e9 Stra\u00dfe", box["id"])
+    for clash in ("\u00e9T\u00c9 stra\u00dfe", "\u00c9T\u00c9 STRA\u00dfE"):
+        assert_error(user.client.post(f"{API}/folders",
+                                      json={"name": clash, "parent_id": box["id"]}), 409)

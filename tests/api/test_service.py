@@ -204,3 +204,11 @@ def test_sigterm_after_activity_exits_zero(server_factory):
     assert u.client.post(f"{API}/folders", json={"name": "x"}).status_code == 201
     rc = s.stop(10.0)
     assert rc == 0, f"exit code {rc}; log:\n{s.log()}"
+
+
+def test_head_on_get_routes(client):
+    for path in ("/", "/healthz"):
+        r = client.head(path)
+        assert r.status_code == 200, path
+        assert r.content == b""
+        assert r.headers.get("X-Request-Id")

@@ -1,0 +1,217 @@
+/* shares: /api/v1/share (create, list, revoke links) and the public link
+ * route /s/{id} (SPEC §8). Parses requests, calls drive/shares, renders JSON,
+ * and hands the bytes of a shared file to the download responder. */
+#include <stdio.h>
+#include <string.h>
+#include "api/api.h"
+#include "api/download.h"
+#include "db/db.h"
+#include "drive/shares.h"
+#include "http/range.h"
+#include "util/jsonx.h"
+#include "util/timefmt.h"
+
+/* The one answer for every link that cannot be used (never says why). */
+#define SHARE_GONE "Share link not found"
+
+/* The share object: {_id,id,file_id,is_active,owner_id,created_at,views,
+ * expires_at|null,has_password}. The password hash never leaves drive/. */
+static json_t *share_render(const struct share *s)
+{
+  char created[32], expires[32];
+  time_rfc3339(s->created_at, created);
+  time_rfc3339(s->expires_at, expires);
+  return json_pack("{s:s,s:s,s:s,s:b,s:s,s:s,s:I,s:o,s:b}",
+                   "_id", s->id,
+                   "id", s->id,
+                   "file_id", s->file_id,
+                   "is_active", (int)s->is_active,
+                   "owner_id", s->owner_id,
+                   "created_at", created,
+                   "views", (json_int_t)s->views,
+                   "expires_at", s->expires_at ? json_string(expires) : json_null(),
+                   "has_password", s->password_hash[0] != 0);
+}
+
+/* Maps a drive fault to 503/500. */
+static int share_reply_fault(struct http_req *r, int rc)
+{
+  return api_reply_db_error(r, rc == DRIVE_UNAVAILABLE ? DB_UNAVAILABLE : DB_ERROR);
+}
+
+/* Reads the optional options body; replies and returns -1 on a bad one. */
+static int share_read_options(struct http_req *r, const json_t *body, struct share_options *opt)
+{
+  memset(opt, 0, sizeof(*opt));
+  int g = jsonx_get_int(body, "expires_in_seconds", &opt->expires_in_s);
+  if(g < 0) {
+    http_reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT,
+                     "Field 'expires_in_seconds' must be an integer or null");
+    return -1;
+  }
+  opt->expires = g == 0;
+  g = jsonx_get_str(body, "password", &opt->password);
+  if(g == -2) {
+    http_reply_error(r, MHD_HTTP_BAD_REQUEST, "password must not contain NUL characters");
+    return -1;
+  }
+  if(g < 0) {
+    http_reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT,
+                     "Field 'password' must be a string or null");
+    return -1;
+  }
+  if(g > 0)
+    opt->password = NULL;
+  const char *why = share_options_check(opt);
+  if(why) {
+    http_reply_error(r, MHD_HTTP_BAD_REQUEST, why);
+    return -1;
+  }
+  return 0;
+}
+
+/* POST /api/v1/share/generate/{file_id} [{expires_in_seconds, password}] */
+static int share_generate_route(struct http_req *r)
+{
+  struct share_options opt;
+  struct share s;
+  bool created = false;
+  const char *why = NULL;
+  int rc = -1;
+  json_t *body = http_json_body(r, true);
+  if(!body)
+    return 0;
+  if(share_read_options(r, body, &opt) != 0)
+    goto out;
+  db_t *db = db_get();
+  if(!db) {
+    api_reply_db_error(r, DB_UNAVAILABLE);
+    goto out;
+  }
+  rc = share_generate(db, r->user_id, http_param(r, "file_id"), &opt, &s, &created, &why);
+  if(rc == DRIVE_NOT_FOUND)
+    http_reply_not_found(r, "File");
+  else if(rc == DRIVE_INVALID)
+    http_reply_error(r, MHD_HTTP_BAD_REQUEST, why ? why : "Invalid value");
+  else if(rc)
+    share_reply_fault(r, rc);
+  else
+    rc = http_reply_json(r, created ? MHD_HTTP_CREATED : MHD_HTTP_OK, share_render(&s));
+out:
+  json_decref(body); /* jsonx strings in opt are borrowed from body: free last */
+  return rc;
+}
+
+/* Appends one link to the JSON array in `arg`. */
+static int share_list_one(const struct share *s, void *arg)
+{
+  return json_array_append_new((json_t *)arg, share_render(s)) == 0 ? DRIVE_OK : DRIVE_DB;
+}
+
+/* GET /api/v1/share: the caller's live links, newest first. */
+static int share_list_route(struct http_req *r)
+{
+  db_t *db = db_get();
+  if(!db)
+    return api_reply_db_error(r, DB_UNAVAILABLE);
+  json_t *arr = json_array();
+  if(!arr)
+    return share_reply_fault(r, DRIVE_DB);
+  int rc = share_list(db, r->user_id, share_list_one, arr);
+  if(rc) {
+    json_decref(arr);
+    return share_reply_fault(r, rc);
+  }
+  return http_reply_json(r, MHD_HTTP_OK, arr);
+}
+
+/* DELETE /api/v1/share/{id} */
+static int share_revoke_route(struct http_req *r)
+{
+  db_t *db = db_get();
+  if(!db)
+    return api_reply_db_error(r, DB_UNAVAILABLE);
+  int rc = share_revoke(db, r->user_id, http_param(r, "id"));
+  if(rc == DRIVE_NOT_FOUND)
+    return http_reply_error(r, MHD_HTTP_NOT_FOUND, SHARE_GONE);
+  if(rc)
+    return share_reply_fault(r, rc);
+  return http_reply_json(r, MHD_HTTP_OK, json_pack("{s:s}", "message", "Share link revoked"));
+}
+
+/* True when a GET would send bytes from the start of the file: no usable
+ * Range (the whole file goes out), or one whose ranges include byte 0. */
+static bool share_starts_at_zero(const char *range, int64_t size)
+{
+  struct range rs[RANGE_MAX];
+  size_t n = 0;
+  enum range_result res = range_parse(range, (uint64_t)size, rs, RANGE_MAX, &n);
+  if(res == RANGE_IGNORE)
+    return true;
+  if(res != RANGE_OK)
+    return false;
+  for(size_t i = 0; i < n; i++) {
+    if(rs[i].first == 0)
+      return true;
+  }
+  return false;
+}
+
+/* GET and HEAD /s/{id}: public. */
+static int share_public_route(struct http_req *r)
+{
+  struct share s;
+  struct file_rec f;
+  char client[64];
+  db_t *db = db_get();
+  if(!db)
+    return api_reply_db_error(r, DB_UNAVAILABLE);
+  int rc = share_open(db, http_param(r, "id"), &s, &f);
+  if(rc == DRIVE_NOT_FOUND)
+    return http_reply_error(r, MHD_HTTP_NOT_FOUND, SHARE_GONE);
+  if(rc)
+    return share_reply_fault(r, rc);
+
+  /* The header keeps the password out of URLs and logs; ?password= is for
+   * links opened in a browser. A NUL in it cannot be right. */
+  size_t plen = 0;
+  const char *pw = http_header(r, "X-Share-Password");
+  if(!pw) {
+    pw = http_query_n(r, "password", &plen);
+    if(pw && plen != strlen(pw))
+      return http_reply_error(r, MHD_HTTP_UNAUTHORIZED, "Password required");
+  }
+  int retry = 0;
+  http_client_addr(r, client, sizeof(client));
+  enum share_access acc = share_check_password(&s, client, pw, &retry);
+  if(acc == SHARE_ACCESS_LOCKED) {
+    char ra[16];
+    snprintf(ra, sizeof(ra), "%d", retry);
+    http_add_header(r, "Retry-After", ra);
+    return http_reply_error(r, MHD_HTTP_TOO_MANY_REQUESTS,
+                            "Too many wrong passwords; try again later");
+  }
+  if(acc != SHARE_ACCESS_OK)
+    return http_reply_error(r, MHD_HTTP_UNAUTHORIZED, "Password required");
+
+  /* A view is a GET that starts at byte 0: a player's follow-up range
+   * requests are not new views. */
+  if(!strcmp(r->method, "GET") &&
+     share_starts_at_zero(http_header(r, MHD_HTTP_HEADER_RANGE), f.size)) {
+    rc = share_count_view(db, s.id);
+    if(rc)
+      return share_reply_fault(r, rc);
+  }
+  /* Links in a shared document must not carry the link (or its password)
+   * to other sites. */
+  http_add_header(r, "Referrer-Policy", "no-referrer");
+  return download_respond(r, &f, true, NULL);
+}
+
+const struct http_route api_share_routes[] = {
+  {"POST", "/api/v1/share/generate/{file_id}", share_generate_route, HTTP_AUTH, NULL},
+  {"GET", "/api/v1/share", share_list_route, HTTP_AUTH, NULL},
+  {"DELETE", "/api/v1/share/{id}", share_revoke_route, HTTP_AUTH, NULL},
+  {"GET", "/s/{id}", share_public_route, 0, NULL},
+  {NULL, NULL, NULL, 0, NULL},
+};

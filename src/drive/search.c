@@ -1,0 +1,176 @@
+/* search: name search over search_items / search_fts (migration 002). */
+#include <stdio.h>
+#include <string.h>
+#include "drive/search.h"
+#include "util/names.h"
+
+/* The FTS5 trigram tokenizer only matches queries of 3+ characters. */
+#define SEARCH_TRIGRAM 3
+
+/* Parameters common to the four statements: $1 owner, $2 folded query,
+ * $3 limit, and for the indexed ones $4 the quoted FTS5 query. instr() is
+ * the literal substring test (no LIKE wildcards to escape); on the indexed
+ * path it confirms what the trigram match found. */
+#define SEARCH_ORDER                                                               \
+  " ORDER BY CASE WHEN s.name_key = $2 THEN 0 WHEN instr(s.name_key, $2) = 1 THEN 1 " \
+  "ELSE 2 END, s.name_key, x.name, x.id LIMIT $3"
+
+#define SEARCH_FOLDER_COLS                                                       \
+  "x.id, x.parent_id, x.owner_id, x.name, x.size, x.is_deleted, x.is_starred, " \
+  "x.deleted_at, x.created_at, x.updated_at"
+
+#define SEARCH_FILE_COLS                                                              \
+  "x.id, x.owner_id, x.folder_id, x.content_id, x.name, x.mime_type, x.sha256, x.size, " \
+  "x.is_deleted, x.is_starred, x.deleted_at, x.created_at, x.updated_at"
+
+/* Scan of the owner's names (short queries). */
+#define SEARCH_SCAN(kind, table, cols)                                        \
+  "SELECT " cols " FROM search_items s JOIN " table " x ON x.id = s.item_id " \
+  "WHERE s.owner_id = $1 AND s.kind = '" kind "' AND instr(s.name_key, $2) > 0 " \
+  "AND x.is_deleted = 0" SEARCH_ORDER
+
+/* Trigram index first, then the owner and the literal check. */
+#define SEARCH_FTS(kind, table, cols)                                                   \
+  "SELECT " cols " FROM search_fts JOIN search_items s ON s.sid = search_fts.rowid "   \
+  "JOIN " table " x ON x.id = s.item_id WHERE search_fts MATCH $4 AND s.owner_id = $1 " \
+  "AND s.kind = '" kind "' AND instr(s.name_key, $2) > 0 AND x.is_deleted = 0" SEARCH_ORDER
+
+static const char search_folders_scan[] = SEARCH_SCAN("folder", "folders", SEARCH_FOLDER_COLS);
+static const char search_folders_fts[] = SEARCH_FTS("folder", "folders", SEARCH_FOLDER_COLS);
+static const char search_files_scan[] = SEARCH_SCAN("file", "files", SEARCH_FILE_COLS);
+static const char search_files_fts[] = SEARCH_FTS("file", "files", SEARCH_FILE_COLS);
+
+static bool search_is_space(char c)
+{
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+enum search_prep search_prepare(const char *raw, size_t len, char *out, size_t outsz)
+{
+  char buf[SEARCH_QUERY_MAX + 1];
+  if(outsz)
+    out[0] = 0;
+  if(!raw)
+    return SEARCH_PREP_EMPTY;
+  while(len && search_is_space(raw[0])) {
+    raw++;
+    len--;
+  }
+  while(len && search_is_space(raw[len - 1]))
+    len--;
+  if(!len)
+    return SEARCH_PREP_EMPTY;
+  if(memchr(raw, 0, len) || !utf8_valid(raw, len))
+    return SEARCH_PREP_INVALID;
+  if(len > SEARCH_QUERY_MAX)
+    return SEARCH_PREP_NO_MATCH;
+  memcpy(buf, raw, len);
+  buf[len] = 0;
+  if(utf8_fold(buf, out, outsz) != 0)
+    return SEARCH_PREP_INVALID; /* valid UTF-8, so only a too-small `out` */
+  return strlen(out) > NAME_MAX_BYTES ? SEARCH_PREP_NO_MATCH : SEARCH_PREP_OK;
+}
+
+int search_fts_quote(const char *text, char *out, size_t outsz)
+{
+  size_t o = 0;
+  if(outsz < 3)
+    return -1;
+  out[o++] = '"';
+  for(const char *p = text; *p; p++) {
+    size_t need = *p == '"' ? 2 : 1;
+    if(o + need + 2 > outsz) /* room for this, the closing quote and the NUL */
+      goto fail;
+    out[o++] = *p;
+    if(*p == '"')
+      out[o++] = '"';
+  }
+  out[o++] = '"';
+  out[o] = 0;
+  return 0;
+fail:
+  out[0] = 0;
+  return -1;
+}
+
+size_t search_char_count(const char *s)
+{
+  size_t n = 0;
+  for(; *s; s++)
+    n += ((unsigned char)*s & 0xC0) != 0x80; /* count lead bytes, not continuations */
+  return n;
+}
+
+static void search_copy(char *dst, size_t n, const char *src)
+{
+  snprintf(dst, n, "%s", src ? src : "");
+}
+
+/* SEARCH_FOLDER_COLS into a folder (a live one: no bin group). */
+static void search_folder_from_row(db_stmt_t *st, struct folder *f)
+{
+  memset(f, 0, sizeof(*f));
+  search_copy(f->id, sizeof(f->id), db_col_text(st, 0));
+  search_copy(f->parent_id, sizeof(f->parent_id), db_col_text(st, 1));
+  search_copy(f->owner_id, sizeof(f->owner_id), db_col_text(st, 2));
+  search_copy(f->name, sizeof(f->name), db_col_text(st, 3));
+  f->size = db_col_int(st, 4);
+  f->is_deleted = db_col_int(st, 5) != 0;
+  f->is_starred = db_col_int(st, 6) != 0;
+  f->deleted_at = db_col_null(st, 7) ? 0 : db_col_int(st, 7);
+  f->created_at = db_col_int(st, 8);
+  f->updated_at = db_col_int(st, 9);
+}
+
+/* Runs one search statement and hands each row to the sink. */
+static int search_run(db_t *db, const char *sql, const char *owner_id, const char *key,
+                      int64_t limit, const char *fts, bool folders,
+                      const struct search_sink *sink)
+{
+  db_stmt_t *st = fts ? db_query(db, sql, "ttit", owner_id, key, limit, fts)
+                      : db_query(db, sql, "tti", owner_id, key, limit);
+  if(!st)
+    return DRIVE_DB;
+  int rc = DRIVE_OK, step;
+  while((step = db_step(st)) == DB_ROW) {
+    if(folders) {
+      struct folder f;
+      search_folder_from_row(st, &f);
+      rc = sink->folder ? sink->folder(&f, sink->arg) : DRIVE_OK;
+    }
+    else {
+      struct file_rec f;
+      file_from_row(st, 0, &f);
+      rc = sink->file ? sink->file(&f, sink->arg) : DRIVE_OK;
+    }
+    if(rc)
+      break;
+  }
+  int frc = db_finalize(st);
+  if(rc)
+    return rc;
+  if(step != DB_DONE)
+    return drive_from_db(step);
+  return frc == DB_OK ? DRIVE_OK : drive_from_db(frc);
+}
+
+int search_names(db_t *db, const char *owner_id, const char *key, int64_t limit,
+                 const struct search_sink *sink)
+{
+  /* The quoted form is at most 2 * NAME_MAX_BYTES + 3 bytes. */
+  char fts[2 * NAME_MAX_BYTES + 3];
+  const char *match = NULL;
+  if(!*key || limit < 1 || limit > SEARCH_LIMIT_MAX || strlen(key) > NAME_MAX_BYTES)
+    return DRIVE_INVALID;
+  if(search_char_count(key) >= SEARCH_TRIGRAM) {
+    if(search_fts_quote(key, fts, sizeof(fts)) != 0)
+      return DRIVE_INVALID;
+    match = fts;
+  }
+  int rc = search_run(db, match ? search_folders_fts : search_folders_scan, owner_id, key,
+                      limit, match, true, sink);
+  if(rc == DRIVE_OK)
+    rc = search_run(db, match ? search_files_fts : search_files_scan, owner_id, key, limit,
+                    match, false, sink);
+  return rc;
+}

@@ -1,0 +1,65 @@
+/* search: case-insensitive substring search over the names of a user's live
+ * files and folders (SPEC §5 GET /files/search).
+ *
+ * The query is literal text: it is trimmed, case-folded with utf8_fold (the
+ * folding behind name_key) and matched as a substring of name_key. Queries of
+ * three characters or more go through the FTS5 trigram index of migration
+ * 002 (passed as one quoted FTS5 string, so no FTS syntax applies) and are
+ * confirmed with instr(); shorter ones scan the owner's indexed names with
+ * instr(), which is literal too. Results come best match first: the exact
+ * name, then names starting with the query, then the rest, each group by
+ * name. */
+#ifndef NETRA_SEARCH_H
+#define NETRA_SEARCH_H
+#include <stddef.h>
+#include <stdint.h>
+#include "drive/drive.h"
+#include "drive/files.h"
+#include "drive/folders.h"
+
+/** Default and largest number of folders (and of files) returned. */
+#define SEARCH_LIMIT_DEFAULT 100
+#define SEARCH_LIMIT_MAX 1000
+
+/** Longest raw query (bytes) that is looked at. Folding shrinks text at most
+ *  threefold (U+212A KELVIN SIGN, 3 bytes, folds to "k"), so a longer query
+ *  folds to more than NAME_MAX_BYTES and cannot match any name. */
+#define SEARCH_QUERY_MAX 1024
+
+/** Outcome of search_prepare. */
+enum search_prep {
+  SEARCH_PREP_OK = 0,     /* *out holds the folded query */
+  SEARCH_PREP_EMPTY,      /* nothing left after trimming */
+  SEARCH_PREP_INVALID,    /* not UTF-8, or holds a NUL byte */
+  SEARCH_PREP_NO_MATCH    /* longer than any name can be: matches nothing */
+};
+
+/** Turns the `len` raw bytes of a query into the folded text that is matched
+ *  against name_key: ASCII whitespace around it is trimmed, then it is
+ *  case-folded into `out` (SEARCH_QUERY_MAX + 1 bytes suffice). */
+enum search_prep search_prepare(const char *raw, size_t len, char *out, size_t outsz);
+
+/** Writes `text` as one FTS5 string ("..." with each '"' doubled), so the
+ *  MATCH operand is a single literal phrase whatever the text holds. Returns
+ *  0, or -1 when `out` is too small (2 * strlen(text) + 3 always suffices). */
+int search_fts_quote(const char *text, char *out, size_t outsz);
+
+/** Number of UTF-8 characters (code points) in the NUL-terminated `s`. */
+size_t search_char_count(const char *s);
+
+/** Receives the hits; a non-zero return stops the search and becomes its
+ *  result. Folders come first, then files. */
+struct search_sink {
+  int (*folder)(const struct folder *f, void *arg);
+  int (*file)(const struct file_rec *f, void *arg);
+  void *arg;
+};
+
+/** Finds the owner's live folders and files whose name contains `key` (a
+ *  query from search_prepare: folded, non-empty), at most `limit`
+ *  (1..SEARCH_LIMIT_MAX) of each, best match first. DRIVE_OK, a sink's code,
+ *  or a db fault code. */
+int search_names(db_t *db, const char *owner_id, const char *key, int64_t limit,
+                 const struct search_sink *sink);
+
+#endif

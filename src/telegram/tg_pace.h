@@ -1,0 +1,39 @@
+/* tg_pace: client-side flood control for one chat or one bot. Telegram
+ * allows about one message per second per chat with short bursts, and
+ * about 20 per minute in a group or channel; going over earns 429s. A pace
+ * is a token bucket (rate + burst) plus a rolling 60-second window, plus a
+ * block set from a 429's retry_after. Times are monotonic milliseconds;
+ * the caller serialises access (the client thread owns every pace). */
+#ifndef NETRA_TG_PACE_H
+#define NETRA_TG_PACE_H
+#include <stdint.h>
+
+#define TG_PACE_WINDOW_MAX 64 /* largest per-minute limit a pace can track */
+#define TG_PACE_WINDOW_MS 60000
+
+struct tg_pace {
+  double per_sec;     /* bucket refill per second; 0 = no bucket */
+  double burst;       /* bucket size */
+  int per_min;        /* sends per rolling minute; 0 = no window */
+  double tokens;
+  int64_t last_ms;    /* when `tokens` was last brought up to date */
+  int64_t sent[TG_PACE_WINDOW_MAX]; /* ring of send times within the window */
+  int head, count;
+  int64_t blocked_until; /* no sends before this (429) */
+};
+
+/** Sets the limits (per_min is clamped to TG_PACE_WINDOW_MAX) and starts
+ *  with a full bucket. A pace with per_sec 0 and per_min 0 never waits,
+ *  except for a 429 block. */
+void tg_pace_init(struct tg_pace *p, double per_sec, double burst, int per_min, int64_t now);
+
+/** Milliseconds until a send may go (0 = now). */
+int64_t tg_pace_delay(struct tg_pace *p, int64_t now);
+
+/** Records a send at `now` (call when tg_pace_delay said 0). */
+void tg_pace_take(struct tg_pace *p, int64_t now);
+
+/** Holds every send back until `until` (after a 429 with retry_after). */
+void tg_pace_block(struct tg_pace *p, int64_t until);
+
+#endif

@@ -1,0 +1,311 @@
+/* Unit tests for drive/folders and drive/bin against a throw-away SQLite
+ * file: folder sizes through upload-like inserts, move, bin, restore and
+ * delete; bin groups; name clashes; the move-into-descendant check; the
+ * automatic purge (which no API route reaches); and a deep chain through
+ * tree load, render and path without recursion. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "api/render.h"
+#include "db/db.h"
+#include "drive/bin.h"
+#include "drive/content.h"
+#include "drive/folders.h"
+#include "util/timefmt.h"
+
+#define UID "AAAAAAAAAAAAAAAAAAAAAA"
+#define OTHER "BBBBBBBBBBBBBBBBBBBBBB"
+
+static char tmpdir[64];
+static db_t *db;
+
+static int setup_db(void **state)
+{
+  char url[128], err[256];
+  snprintf(tmpdir, sizeof(tmpdir), "/tmp/netra-test-folders-XXXXXX");
+  if(!mkdtemp(tmpdir))
+    return -1;
+  snprintf(url, sizeof(url), "sqlite://%s/t.db", tmpdir);
+  if(db_init(url, err, sizeof(err)) != 0) {
+    fprintf(stderr, "db_init: %s\n", err);
+    return -1;
+  }
+  db = db_get();
+  const char *ids[] = {UID, OTHER};
+  for(int i = 0; i < 2; i++) {
+    if(db_exec(db,
+               "INSERT INTO users (id, username, username_key, email, email_key, "
+               "password_hash, is_verified, created_at, updated_at) "
+               "VALUES ($1, $1, $1, $1, $1, 'x', 1, 0, 0)",
+               "t", ids[i]) != DB_OK)
+      return -1;
+  }
+  return 0;
+}
+
+static int teardown_db(void **state)
+{
+  char path[128];
+  db_shutdown();
+  const char *files[] = {"t.db", "t.db-wal", "t.db-shm"};
+  for(size_t i = 0; i < 3; i++) {
+    snprintf(path, sizeof(path), "%s/%s", tmpdir, files[i]);
+    unlink(path);
+  }
+  rmdir(tmpdir);
+  return 0;
+}
+
+static void mk(const char *owner, const char *parent, const char *name, char id[ID_LEN + 1])
+{
+  struct folder f;
+  const char *why = NULL;
+  assert_int_equal(folder_create(db, owner, parent, name, &f, &why), DRIVE_OK);
+  memcpy(id, f.id, ID_LEN + 1);
+}
+
+/* What the upload code does: a content, a file, sizes and usage. */
+static void put_file(const char *folder, int64_t size)
+{
+  char cid[ID_LEN + 1], fid[ID_LEN + 1], hash[65];
+  id_new(cid);
+  id_new(fid);
+  snprintf(hash, sizeof(hash), "%s", cid);
+  assert_int_equal(db_begin(db), DB_OK);
+  assert_int_equal(db_exec(db,
+                           "INSERT INTO contents (id, owner_id, sha256, size, chunk_size, "
+                           "chunk_count, backend, refcount, created_at) "
+                           "VALUES ($1, $2, $3, $4, 1, 0, 'local', 1, 0)",
+                           "ttti", cid, UID, hash, size),
+                   DB_OK);
+  assert_int_equal(db_exec(db,
+                           "INSERT INTO files (id, owner_id, folder_id, content_id, name, "
+                           "name_key, mime_type, size, sha256, created_at, updated_at) "
+                           "VALUES ($1, $2, $3, $4, $1, $1, 'x/y', $5, $6, 0, 0)",
+                           "ttttit", fid, UID, folder, cid, size, hash),
+                   DB_OK);
+  assert_int_equal(folder_add_size(db, folder, size), DRIVE_OK);
+  assert_int_equal(usage_add(db, UID, size, 1, 0, size), DB_OK);
+  assert_int_equal(db_commit(db), DB_OK);
+}
+
+static int64_t size_of(const char *id)
+{
+  struct folder f;
+  assert_int_equal(folder_get(db, UID, id, &f), DRIVE_OK);
+  return f.size;
+}
+
+static void usage_is(int64_t total, int64_t count, int64_t bin)
+{
+  int64_t v = -1;
+  assert_int_equal(db_query_int(db, &v, "SELECT total_usage_bytes FROM users WHERE id = $1", "t", UID), DB_ROW);
+  assert_int_equal(v, total);
+  assert_int_equal(db_query_int(db, &v, "SELECT file_count FROM users WHERE id = $1", "t", UID), DB_ROW);
+  assert_int_equal(v, count);
+  assert_int_equal(db_query_int(db, &v, "SELECT bin_bytes FROM users WHERE id = $1", "t", UID), DB_ROW);
+  assert_int_equal(v, bin);
+}
+
+static void test_sizes_through_everything(void **state)
+{
+  char a[ID_LEN + 1], b[ID_LEN + 1], c[ID_LEN + 1], x[ID_LEN + 1];
+  struct folder f;
+  const char *why;
+  mk(UID, NULL, "sz-a", a);
+  mk(UID, a, "b", b);
+  mk(UID, b, "c", c);
+  mk(UID, NULL, "sz-x", x);
+  put_file(c, 100);
+  put_file(b, 20);
+  put_file(a, 3);
+  assert_int_equal(size_of(a), 123);
+  assert_int_equal(size_of(b), 120);
+  assert_int_equal(size_of(c), 100);
+
+  assert_int_equal(folder_move(db, UID, c, x, &f, &why), DRIVE_OK);
+  assert_int_equal(size_of(a), 23);
+  assert_int_equal(size_of(x), 100);
+  assert_int_equal(folder_move(db, UID, c, b, &f, &why), DRIVE_OK);
+  assert_int_equal(size_of(a), 123);
+  assert_int_equal(size_of(x), 0);
+
+  /* Bin b: a loses it, b and c keep what they carry. */
+  assert_int_equal(folder_bin(db, UID, b), DRIVE_OK);
+  assert_int_equal(size_of(a), 3);
+  assert_int_equal(size_of(b), 120);
+  assert_int_equal(size_of(c), 100);
+  usage_is(123, 3, 120);
+  /* Binning again changes nothing. */
+  assert_int_equal(folder_bin(db, UID, b), DRIVE_OK);
+  usage_is(123, 3, 120);
+  /* The bin is read-only. */
+  assert_int_equal(folder_rename(db, UID, c, "z", &f, &why), DRIVE_NOT_FOUND);
+  assert_int_equal(folder_set_starred(db, UID, c, true, &f), DRIVE_NOT_FOUND);
+  assert_int_equal(folder_move(db, UID, c, NULL, &f, &why), DRIVE_NOT_FOUND);
+
+  /* Restoring the carried c alone: to the root, out of b's group. */
+  assert_int_equal(folder_restore(db, UID, c), DRIVE_OK);
+  assert_int_equal(folder_get(db, UID, c, &f), DRIVE_OK);
+  assert_false(f.is_deleted);
+  assert_string_equal(f.parent_id, "");
+  assert_int_equal(size_of(b), 20);
+  usage_is(123, 3, 20);
+  assert_int_equal(folder_restore(db, UID, b), DRIVE_OK);
+  assert_int_equal(size_of(a), 23);
+  usage_is(123, 3, 0);
+
+  /* Permanent delete of a live tree with a binned child inside. */
+  assert_int_equal(folder_move(db, UID, c, b, &f, &why), DRIVE_OK);
+  assert_int_equal(folder_bin(db, UID, c), DRIVE_OK);
+  usage_is(123, 3, 100);
+  assert_int_equal(folder_delete(db, UID, a), DRIVE_OK);
+  usage_is(0, 0, 0);
+  assert_int_equal(folder_get(db, UID, c, &f), DRIVE_NOT_FOUND);
+  int64_t n = -1;
+  assert_int_equal(db_query_int(db, &n, "SELECT COUNT(*) FROM contents", ""), DB_ROW);
+  assert_int_equal(n, 0);
+  assert_int_equal(folder_delete(db, UID, x), DRIVE_OK);
+}
+
+static void test_clash_cycle_and_scope(void **state)
+{
+  char a[ID_LEN + 1], b[ID_LEN + 1], c[ID_LEN + 1], o[ID_LEN + 1];
+  struct folder f;
+  const char *why = NULL;
+  mk(UID, NULL, "cl-a", a);
+  mk(UID, a, "Same", b);
+  mk(UID, b, "c", c);
+  mk(OTHER, NULL, "theirs", o);
+  assert_int_equal(folder_create(db, UID, a, "  sAME ", &f, &why), DRIVE_CONFLICT);
+  assert_int_equal(folder_create(db, UID, a, "a/b", &f, &why), DRIVE_INVALID);
+  assert_string_equal(why, "Name must not contain '/'");
+  assert_int_equal(folder_move(db, UID, a, c, &f, &why), DRIVE_INVALID);
+  assert_string_equal(why, "Cannot move a folder into itself or one of its subfolders");
+  assert_int_equal(folder_move(db, UID, a, a, &f, &why), DRIVE_INVALID);
+  assert_int_equal(folder_move(db, UID, c, o, &f, &why), DRIVE_NOT_FOUND);
+  assert_int_equal(folder_get(db, OTHER, a, &f), DRIVE_NOT_FOUND);
+  assert_int_equal(folder_bin(db, OTHER, a), DRIVE_NOT_FOUND);
+  assert_int_equal(folder_delete(db, OTHER, a), DRIVE_NOT_FOUND);
+  assert_int_equal(folder_check_live(db, UID, NULL), DRIVE_OK);
+  assert_int_equal(folder_check_live(db, UID, o), DRIVE_NOT_FOUND);
+  assert_int_equal(folder_check_live(db, UID, "not an id"), DRIVE_NOT_FOUND);
+
+  /* Restore into a taken name: "Same (1)". */
+  assert_int_equal(folder_bin(db, UID, b), DRIVE_OK);
+  char b2[ID_LEN + 1];
+  mk(UID, a, "same", b2);
+  assert_int_equal(folder_restore(db, UID, b), DRIVE_OK);
+  assert_int_equal(folder_get(db, UID, b, &f), DRIVE_OK);
+  assert_string_equal(f.name, "Same (1)");
+  assert_string_equal(f.parent_id, a);
+  /* A 255-byte name keeps within the limit when suffixed, at a character
+   * boundary. */
+  char longname[256];
+  memset(longname, 'x', 250);
+  memcpy(longname + 250, "\xc3\xa9\xc3\xa9", 5); /* 254 bytes: 250 x + éé */
+  char l1[ID_LEN + 1], l2[ID_LEN + 1];
+  mk(UID, a, longname, l1);
+  assert_int_equal(folder_bin(db, UID, l1), DRIVE_OK);
+  mk(UID, a, longname, l2);
+  assert_int_equal(folder_restore(db, UID, l1), DRIVE_OK);
+  assert_int_equal(folder_get(db, UID, l1, &f), DRIVE_OK);
+  assert_int_equal(strlen(f.name), 254); /* the cut falls inside an é */
+  assert_memory_equal(f.name + 249, "x (1)", 6);
+  assert_int_equal(folder_delete(db, UID, a), DRIVE_OK);
+  assert_int_equal(folder_delete(db, OTHER, o), DRIVE_OK);
+}
+
+static void test_purge_older_than(void **state)
+{
+  char a[ID_LEN + 1], b[ID_LEN + 1], keep[ID_LEN + 1];
+  struct folder f;
+  mk(UID, NULL, "pg-a", a);
+  mk(UID, a, "b", b);
+  mk(UID, NULL, "pg-keep", keep);
+  put_file(b, 10);
+  put_file(keep, 5);
+  assert_int_equal(folder_bin(db, UID, a), DRIVE_OK);
+  assert_int_equal(folder_bin(db, UID, keep), DRIVE_OK);
+  /* Age a's binning; keep's stays recent. */
+  assert_int_equal(db_exec(db, "UPDATE folders SET deleted_at = 1000 WHERE id = $1", "t", a), DB_OK);
+  usage_is(15, 2, 15);
+  assert_int_equal(drive_purge_bin_older_than(db, time_now_ms() - 60000), DRIVE_OK);
+  assert_int_equal(folder_get(db, UID, a, &f), DRIVE_NOT_FOUND);
+  assert_int_equal(folder_get(db, UID, b, &f), DRIVE_NOT_FOUND);
+  assert_int_equal(folder_get(db, UID, keep, &f), DRIVE_OK);
+  usage_is(5, 1, 5);
+  assert_int_equal(drive_bin_empty(db, UID), DRIVE_OK);
+  usage_is(0, 0, 0);
+  assert_int_equal(folder_get(db, UID, keep, &f), DRIVE_NOT_FOUND);
+}
+
+static void test_deep_chain(void **state)
+{
+  enum { DEPTH = 3000 };
+  char parent[ID_LEN + 1] = "", top[ID_LEN + 1] = "", name[16];
+  for(int i = 0; i < DEPTH; i++) {
+    char id[ID_LEN + 1];
+    snprintf(name, sizeof(name), "d%d", i);
+    mk(UID, parent[0] ? parent : NULL, name, id);
+    memcpy(parent, id, sizeof(id));
+    if(i == 0)
+      memcpy(top, id, sizeof(id));
+  }
+  put_file(parent, 7);
+  assert_int_equal(size_of(top), 7);
+
+  struct folder_crumb *crumbs = NULL;
+  size_t n = 0;
+  assert_int_equal(folder_path(db, UID, parent, &crumbs, &n), DRIVE_OK);
+  assert_int_equal(n, DEPTH);
+  assert_string_equal(crumbs[0].name, "d0");
+  assert_string_equal(crumbs[DEPTH - 1].id, parent);
+  free(crumbs);
+
+  struct folder_tree t;
+  buf_t out;
+  buf_init(&out, 64 * 1024 * 1024);
+  assert_int_equal(folder_tree_load(db, UID, &t), DRIVE_OK);
+  assert_int_equal(t.count, DEPTH);
+  assert_int_equal(render_folder_tree(&t, &out), BUF_OK);
+  folder_tree_free(&t);
+  /* Balanced, and nested DEPTH arrays deep below the top one (no string in
+   * this tree holds a bracket). */
+  int depth = 0, max = 0;
+  for(size_t i = 0; i < out.len; i++) {
+    depth += out.data[i] == '[' ? 1 : out.data[i] == ']' ? -1 : 0;
+    assert_true(depth >= 0);
+    if(depth > max)
+      max = depth;
+  }
+  assert_int_equal(depth, 0);
+  assert_int_equal(max, DEPTH + 1);
+  assert_int_equal(strncmp(out.data, "[{\"_id\"", 7), 0);
+  buf_free(&out);
+
+  struct folder f;
+  const char *why;
+  assert_int_equal(folder_move(db, UID, top, parent, &f, &why), DRIVE_INVALID);
+  assert_int_equal(folder_bin(db, UID, top), DRIVE_OK);
+  assert_int_equal(folder_restore(db, UID, top), DRIVE_OK);
+  assert_int_equal(size_of(top), 7);
+  assert_int_equal(folder_delete(db, UID, top), DRIVE_OK);
+  usage_is(0, 0, 0);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_sizes_through_everything),
+    cmocka_unit_test(test_clash_cycle_and_scope),
+    cmocka_unit_test(test_purge_older_than),
+    cmocka_unit_test(test_deep_chain),
+  };
+  return cmocka_run_group_tests(tests, setup_db, teardown_db);
+}
