@@ -4,6 +4,7 @@
 #include "drive/mail.h"
 #include "drive/tokens.h"
 #include "drive/users.h"
+#include "drive/janitor.h"
 #include "drive/store.h"
 #include "util/timefmt.h"
 #include "util/log.h"
@@ -53,11 +54,19 @@ int api_init(const struct config *cfg, char *err, size_t errlen)
   db_t *db = db_get();
   if(db)
     store_reclaim_staged(db, time_now_ms());
+  if(janitor_start(cfg) != 0) {
+    snprintf(err, errlen, "cannot start the janitor thread");
+    store_shutdown();
+    mail_stop(0);
+    users_shutdown();
+    return -1;
+  }
   return 0;
 }
 
 void api_shutdown(void)
 {
+  janitor_stop();
   store_shutdown();
   /* Give queued mail (a verification link just promised) a moment to leave. */
   mail_stop(5000);

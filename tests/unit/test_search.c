@@ -123,8 +123,7 @@ static int setup_db(void **state)
   db_t *db = db_get();
   const char *users[] = {ALICE, BOB};
   for(int i = 0; i < 2; i++) {
-    char key[8];
-    snprintf(key, sizeof(key), "u%d", i);
+    const char *key = i ? "u1" : "u0";
     if(db_exec(db, "INSERT INTO users (id, username, username_key, email, email_key, "
                "password_hash, is_verified, created_at, updated_at) "
                "VALUES ($1, $2, $2, $2, $2, 'x', 1, 0, 0)", "tt", users[i], key) ||
@@ -151,7 +150,10 @@ static int teardown_db(void **state)
 /* A fresh 22-character id. */
 static void make_id(char out[ID_LEN + 1])
 {
-  snprintf(out, ID_LEN + 1, "T%021d", ++next_id);
+  char tmp[48];
+  snprintf(tmp, sizeof(tmp), "T%021d", ++next_id);
+  memcpy(out, tmp, ID_LEN);
+  out[ID_LEN] = 0;
 }
 
 /* Inserts a live file (or folder) of `owner` named `name`; its id in `id`. */

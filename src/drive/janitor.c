@@ -1,0 +1,73 @@
+#include <pthread.h>
+#include <stdbool.h>
+#include <time.h>
+#include "db/db.h"
+#include "drive/bin.h"
+#include "drive/janitor.h"
+#include "util/log.h"
+#include "util/timefmt.h"
+
+#define JANITOR_INTERVAL_S 60
+
+static const struct config *jan_cfg;
+static pthread_t jan_thread;
+static bool jan_running, jan_stop;
+static pthread_mutex_t jan_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t jan_cond = PTHREAD_COND_INITIALIZER;
+
+void janitor_run_once(const struct config *cfg)
+{
+  db_t *db = db_get();
+  if(!db)
+    return;
+  int64_t now = time_now_ms();
+  if(cfg->bin_retention_days > 0) {
+    int64_t cutoff = now - (int64_t)cfg->bin_retention_days * 86400 * 1000;
+    if(drive_purge_bin_older_than(db, cutoff) != DRIVE_OK)
+      log_warn("janitor: purging old bin items failed; will retry");
+  }
+  /* Spent and expired tokens are only needed until they would expire anyway. */
+  db_exec(db, "DELETE FROM used_tokens WHERE expires_at < $1", "i", now);
+  db_exec(db, "DELETE FROM refresh_tokens WHERE expires_at < $1", "i", now);
+}
+
+static void *janitor_main(void *arg)
+{
+  (void)arg;
+  pthread_mutex_lock(&jan_lock);
+  while(!jan_stop) {
+    pthread_mutex_unlock(&jan_lock);
+    janitor_run_once(jan_cfg);
+    pthread_mutex_lock(&jan_lock);
+    if(jan_stop)
+      break;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += JANITOR_INTERVAL_S;
+    pthread_cond_timedwait(&jan_cond, &jan_lock, &ts);
+  }
+  pthread_mutex_unlock(&jan_lock);
+  return NULL;
+}
+
+int janitor_start(const struct config *cfg)
+{
+  jan_cfg = cfg;
+  jan_stop = false;
+  if(pthread_create(&jan_thread, NULL, janitor_main, NULL) != 0)
+    return -1;
+  jan_running = true;
+  return 0;
+}
+
+void janitor_stop(void)
+{
+  if(!jan_running)
+    return;
+  pthread_mutex_lock(&jan_lock);
+  jan_stop = true;
+  pthread_cond_signal(&jan_cond);
+  pthread_mutex_unlock(&jan_lock);
+  pthread_join(jan_thread, NULL);
+  jan_running = false;
+}
