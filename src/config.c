@@ -628,7 +628,8 @@ static int cfg_load_core(struct cfg_ctx *c, struct config *cfg)
      cfg_str(c, "TELEGRAM_STORAGE_CHAT_ID", NULL, &cfg->telegram_storage_chat_id) ||
      cfg_str(c, "TELEGRAM_API_URL", "https://api.telegram.org", &cfg->telegram_api_url) ||
      cfg_bool(c, "TELEGRAM_LOCAL_MODE", false, &cfg->telegram_local_mode) ||
-     cfg_int32(c, "TELEGRAM_PARALLEL_UPLOADS", 4, 1, 64, &cfg->telegram_parallel))
+     cfg_int32(c, "TELEGRAM_PARALLEL_UPLOADS", 4, 1, 64, &cfg->telegram_parallel) ||
+     cfg_bool(c, "TELEGRAM_PACING", true, &cfg->telegram_pacing))
     return -1;
   /* Telegram values are only checked when used, so a local setup may keep
    * placeholders from an example .env. */

@@ -24,6 +24,7 @@ struct config {
   char *telegram_api_url;         /* https://api.telegram.org */
   bool telegram_local_mode;
   int telegram_parallel;          /* TELEGRAM_PARALLEL_UPLOADS (4) */
+  bool telegram_pacing;           /* TELEGRAM_PACING: client-side flood control (true) */
   uint64_t chunk_size;            /* CHUNK_SIZE; default 20 MiB - 64 KiB (telegram) / 8 MiB (local) */
   uint64_t max_upload_size;       /* MAX_UPLOAD_SIZE (0 = no limit) */
   uint64_t cache_size;            /* CACHE_SIZE (1 GiB) */

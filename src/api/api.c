@@ -6,6 +6,7 @@
 #include "drive/users.h"
 #include "drive/janitor.h"
 #include "drive/store.h"
+#include "drive/upload.h"
 #include "util/timefmt.h"
 #include "util/log.h"
 
@@ -68,6 +69,7 @@ void api_shutdown(void)
 {
   janitor_stop();
   store_shutdown();
+  upload_shutdown();
   /* Give queued mail (a verification link just promised) a moment to leave. */
   mail_stop(5000);
   users_shutdown();

@@ -283,19 +283,16 @@ static int dl_reply_fault(struct http_req *r, const struct file_rec *f, int rc)
   return http_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal server error");
 }
 
-int download_respond(struct http_req *r, const struct file_rec *f, bool inline_disposition,
-                     const char *extra_csp)
+/* The strong validator: the content's SHA-256, quoted. */
+static void dl_etag(const struct file_rec *f, char out[72])
 {
-  char etag[72], lastmod[RANGE_DATE_LEN], ctype[DL_TYPE_MAX], disp[DL_DISPOSITION_MAX];
-  char csp[256], crange[80], boundary[ID_LEN + 8], mtype[DL_TYPE_MAX + 32];
-  struct range_plan plan;
-  struct MHD_Response *resp = NULL;
-  struct dl_stream *s = NULL;
-  uint64_t size = f->size > 0 ? (uint64_t)f->size : 0, total = 0;
-  int64_t mtime = f->updated_at / 1000;
+  snprintf(out, 72, "\"%s\"", f->sha256);
+}
 
-  snprintf(etag, sizeof(etag), "\"%s\"", f->sha256);
-  range_date_format(mtime, lastmod);
+/* Evaluates the request's preconditions and Range against the file. */
+static void dl_plan(struct http_req *r, const struct file_rec *f, const char *etag,
+                    struct range_plan *plan)
+{
   struct range_request rq = {
     .range = http_header(r, MHD_HTTP_HEADER_RANGE),
     .if_range = http_header(r, MHD_HTTP_HEADER_IF_RANGE),
@@ -305,56 +302,71 @@ int download_respond(struct http_req *r, const struct file_rec *f, bool inline_d
     .if_unmodified_since = http_header(r, MHD_HTTP_HEADER_IF_UNMODIFIED_SINCE),
     .is_get = !strcmp(r->method, "GET"),
   };
-  range_evaluate(&rq, size, etag, mtime, &plan);
+  range_evaluate(&rq, f->size > 0 ? (uint64_t)f->size : 0, etag, f->updated_at / 1000, plan);
+}
 
-  if(plan.status == MHD_HTTP_NOT_MODIFIED) {
-    /* MHD sends a 304 without a body but with the response's size as
-     * Content-Length, which must be the length a 200 would have (RFC 9110
-     * §8.6): a sized response whose reader is never called. */
-    resp = MHD_create_response_from_callback(size, 1024, dl_no_body, NULL, NULL);
-    if(!resp)
-      return http_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal server error");
-    dl_common_headers(resp, etag, lastmod);
-    return http_reply_response(r, plan.status, resp);
-  }
-  if(plan.status == MHD_HTTP_PRECONDITION_FAILED)
-    return http_reply_error(r, plan.status, "Precondition failed");
-  if(plan.status == MHD_HTTP_RANGE_NOT_SATISFIABLE) {
-    snprintf(crange, sizeof(crange), "bytes */%llu", (unsigned long long)size);
-    http_add_header(r, MHD_HTTP_HEADER_CONTENT_RANGE, crange);
-    http_add_header(r, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
-    return http_reply_error(r, plan.status, "Requested range not satisfiable");
-  }
+static int dl_reply_not_modified(struct http_req *r, uint64_t size, const char *etag,
+                                 const char *lastmod)
+{
+  /* MHD sends a 304 without a body but with the response's size as
+   * Content-Length, which must be the length a 200 would have (RFC 9110
+   * §8.6): a sized response whose reader is never called. */
+  struct MHD_Response *resp = MHD_create_response_from_callback(size, 1024, dl_no_body, NULL,
+                                                                NULL);
+  if(!resp)
+    return http_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal server error");
+  dl_common_headers(resp, etag, lastmod);
+  return http_reply_response(r, MHD_HTTP_NOT_MODIFIED, resp);
+}
 
-  /* Type and policy: never let the browser run a stored document's script
-   * in our origin. */
+static int dl_reply_unsatisfiable(struct http_req *r, uint64_t size)
+{
+  char crange[48];
+  snprintf(crange, sizeof(crange), "bytes */%llu", (unsigned long long)size);
+  http_add_header(r, MHD_HTTP_HEADER_CONTENT_RANGE, crange);
+  http_add_header(r, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+  return http_reply_error(r, MHD_HTTP_RANGE_NOT_SATISFIABLE, "Requested range not satisfiable");
+}
+
+/* 200 or 206: the streamed body and its headers. */
+static int dl_reply_body(struct http_req *r, const struct file_rec *f,
+                         const struct range_plan *plan, const char *etag, const char *lastmod,
+                         bool inline_disposition, const char *extra_csp)
+{
+  char ctype[DL_TYPE_MAX], disp[DL_DISPOSITION_MAX], csp[256], crange[80];
+  char boundary[ID_LEN + 8] = "", mtype[DL_TYPE_MAX + 32];
+  uint64_t size = f->size > 0 ? (uint64_t)f->size : 0, total = 0;
+  bool multi = plan->status == MHD_HTTP_PARTIAL_CONTENT && plan->n > 1;
+  struct MHD_Response *resp = NULL;
+  struct dl_stream *s = NULL;
+  int rc;
+
+  /* Never let a browser run a stored document's script in our origin. */
   dl_safe_type(f->mime_type, ctype, sizeof(ctype));
   bool scriptable = dl_type_scriptable(ctype);
   if(scriptable && inline_disposition)
     snprintf(ctype, sizeof(ctype), "text/plain; charset=utf-8");
-  csp[0] = 0;
-  if(scriptable || extra_csp)
-    snprintf(csp, sizeof(csp), "%s%s%s", scriptable ? "sandbox" : "",
-             scriptable && extra_csp ? "; " : "", extra_csp ? extra_csp : "");
+  snprintf(csp, sizeof(csp), "%s%s%s", scriptable ? "sandbox" : "",
+           scriptable && extra_csp ? "; " : "", extra_csp ? extra_csp : "");
   dl_disposition(f->name, inline_disposition, disp, sizeof(disp));
-
-  boundary[0] = 0;
-  if(plan.status == MHD_HTTP_PARTIAL_CONTENT && plan.n > 1) {
+  if(multi) {
     char id[ID_LEN + 1];
     id_new(id);
     snprintf(boundary, sizeof(boundary), "netra-%s", id);
   }
-  s = dl_stream_new(&plan, size, ctype, boundary, &total);
+
+  s = dl_stream_new(plan, size, ctype, boundary, &total);
   if(!s)
-    return http_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal server error");
+    goto fail;
   if(total == 0) {
     /* Empty file: nothing to stream. */
-    dl_stream_free(s);
-    s = NULL;
     resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    dl_stream_free(s);
+    if(!resp)
+      goto fail;
   }
   else {
-    int rc = reader_open(db_get(), f->content_id, size, &s->rd);
+    rc = reader_open(db_get(), f->content_id, size, &s->rd);
     if(rc != DRIVE_OK) {
       dl_stream_free(s);
       return dl_reply_fault(r, f, rc);
@@ -364,31 +376,67 @@ int download_respond(struct http_req *r, const struct file_rec *f, bool inline_d
     reader_set_wake(s->rd, dl_wake, s);
     dl_enter_segment(s);
     resp = MHD_create_response_from_callback(total, DOWNLOAD_BLOCK, dl_read, s, dl_stream_free);
-    if(!resp)
-      dl_stream_free(s);   /* MHD calls the free callback only for a created response */
+    if(!resp) {
+      dl_stream_free(s);   /* MHD owns `s` only once the response exists */
+      goto fail;
+    }
   }
-  if(!resp)
-    return http_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal server error");
 
   dl_common_headers(resp, etag, lastmod);
   MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
   MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, disp);
   if(csp[0])
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_SECURITY_POLICY, csp);
-  if(plan.status == MHD_HTTP_PARTIAL_CONTENT && plan.n > 1) {
+  if(multi) {
     snprintf(mtype, sizeof(mtype), "multipart/byteranges; boundary=%s", boundary);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, mtype);
   }
-  else {
+  else
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-    if(plan.status == MHD_HTTP_PARTIAL_CONTENT) {
-      snprintf(crange, sizeof(crange), "bytes %llu-%llu/%llu",
-               (unsigned long long)plan.ranges[0].first, (unsigned long long)plan.ranges[0].last,
-               (unsigned long long)size);
-      MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, crange);
-    }
+  if(plan->status == MHD_HTTP_PARTIAL_CONTENT && !multi) {
+    snprintf(crange, sizeof(crange), "bytes %llu-%llu/%llu",
+             (unsigned long long)plan->ranges[0].first, (unsigned long long)plan->ranges[0].last,
+             (unsigned long long)size);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, crange);
   }
-  return http_reply_response(r, plan.status, resp);
+  return http_reply_response(r, plan->status, resp);
+fail:
+  return http_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal server error");
+}
+
+int download_respond(struct http_req *r, const struct file_rec *f, bool inline_disposition,
+                     const char *extra_csp)
+{
+  char etag[72], lastmod[RANGE_DATE_LEN];
+  struct range_plan plan;
+  dl_etag(f, etag);
+  range_date_format(f->updated_at / 1000, lastmod);
+  dl_plan(r, f, etag, &plan);
+  switch(plan.status) {
+  case MHD_HTTP_NOT_MODIFIED:
+    return dl_reply_not_modified(r, f->size > 0 ? (uint64_t)f->size : 0, etag, lastmod);
+  case MHD_HTTP_PRECONDITION_FAILED:
+    return http_reply_error(r, plan.status, "Precondition failed");
+  case MHD_HTTP_RANGE_NOT_SATISFIABLE:
+    return dl_reply_unsatisfiable(r, f->size > 0 ? (uint64_t)f->size : 0);
+  default:
+    return dl_reply_body(r, f, &plan, etag, lastmod, inline_disposition, extra_csp);
+  }
+}
+
+int64_t download_first_byte(struct http_req *r, const struct file_rec *f)
+{
+  char etag[72];
+  struct range_plan plan;
+  if(strcmp(r->method, "GET") != 0)
+    return -1;
+  dl_etag(f, etag);
+  dl_plan(r, f, etag, &plan);
+  if(plan.status == MHD_HTTP_OK)
+    return 0;
+  if(plan.status == MHD_HTTP_PARTIAL_CONTENT)
+    return (int64_t)plan.ranges[0].first;
+  return -1;
 }
 
 /* ---- routes ---- */

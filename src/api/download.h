@@ -15,6 +15,7 @@
 #ifndef NETRA_DOWNLOAD_H
 #define NETRA_DOWNLOAD_H
 #include <stdbool.h>
+#include <stdint.h>
 #include "drive/files.h"
 #include "http/http.h"
 
@@ -27,9 +28,15 @@
  *  text/plain; every answer for such a type carries
  *  `Content-Security-Policy: sandbox`. `extra_csp` (NULL for none) is an
  *  additional Content-Security-Policy value sent with every answer.
- *  Returns 0 when a reply was queued, -1 otherwise (a reply was still
- *  attempted: 500/503 on a storage or database fault). */
+ *  Returns what the http_reply_* call returned (0: a reply was queued);
+ *  storage or database faults are answered 500/503 here. */
 int download_respond(struct http_req *r, const struct file_rec *f, bool inline_disposition,
                      const char *extra_csp);
+
+/** The first content byte download_respond() would send for this request:
+ *  0 for a whole-file GET (also of an empty file), the first range's start
+ *  for a 206, -1 when no content goes out (HEAD, 304, 412, 416). For
+ *  counting views of shares ("requests that start at byte 0"). */
+int64_t download_first_byte(struct http_req *r, const struct file_rec *f);
 
 #endif

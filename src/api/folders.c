@@ -241,12 +241,11 @@ int api_folder_item_action(struct http_req *r, enum item_action action, const ch
   if(!db)
     return -1;
   switch(action) {
-  case ITEM_RENAME: {
+  case ITEM_RENAME:
     if(folder_name_field(r, body, "new_name", &s) != 0)
       return -1;
     rc = folder_rename(db, r->user_id, id, s, &f, &why);
     break;
-  }
   case ITEM_MOVE:
     if(folder_parent_field(r, body, "new_parent_id", &s) != 0)
       return -1;

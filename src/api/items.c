@@ -37,13 +37,14 @@ static int items_dispatch(struct http_req *r, enum item_action action)
       kind = &item_kinds[i];
   }
   if(!kind)
-    return http_reply_error(r, MHD_HTTP_NOT_FOUND, "Not found");
+    return http_reply_error(r, MHD_HTTP_NOT_FOUND, "Not Found");
   /* Rename and move read a JSON body; the other actions ignore any body. */
-  json_t *body = action == ITEM_RENAME || action == ITEM_MOVE ? http_json_body(r, false)
-                                                              : json_object();
-  if(!body)
-    return r->replied ? 0 : http_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR,
-                                             "Internal server error");
+  json_t *body = NULL;
+  if(action == ITEM_RENAME || action == ITEM_MOVE) {
+    body = http_json_body(r, false);
+    if(!body)
+      return 0; /* it replied */
+  }
   int rc = kind->act(r, action, http_param(r, "id"), body);
   json_decref(body);
   return rc;

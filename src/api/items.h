@@ -16,8 +16,9 @@ enum item_action {
 };
 
 /** Performs `action` on item `id` of the caller (r->user_id) and replies:
- *  200 with the updated object (bin, restore: {"message"}), or an error. `body` is the parsed JSON body
- *  (an empty object for star, unstar, bin, restore), borrowed. */
+ *  200 with the updated object (bin, restore: {"message"}), or an error.
+ *  `body` is the parsed JSON body for rename and move (borrowed); the other
+ *  actions take none and may be given NULL. */
 typedef int (*item_action_fn)(struct http_req *r, enum item_action action, const char *id,
                               const json_t *body);
 

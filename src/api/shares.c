@@ -7,7 +7,6 @@
 #include "api/download.h"
 #include "db/db.h"
 #include "drive/shares.h"
-#include "http/range.h"
 #include "util/jsonx.h"
 #include "util/timefmt.h"
 
@@ -139,24 +138,6 @@ static int share_revoke_route(struct http_req *r)
   return http_reply_json(r, MHD_HTTP_OK, json_pack("{s:s}", "message", "Share link revoked"));
 }
 
-/* True when a GET would send bytes from the start of the file: no usable
- * Range (the whole file goes out), or one whose ranges include byte 0. */
-static bool share_starts_at_zero(const char *range, int64_t size)
-{
-  struct range rs[RANGE_MAX];
-  size_t n = 0;
-  enum range_result res = range_parse(range, (uint64_t)size, rs, RANGE_MAX, &n);
-  if(res == RANGE_IGNORE)
-    return true;
-  if(res != RANGE_OK)
-    return false;
-  for(size_t i = 0; i < n; i++) {
-    if(rs[i].first == 0)
-      return true;
-  }
-  return false;
-}
-
 /* GET and HEAD /s/{id}: public. */
 static int share_public_route(struct http_req *r)
 {
@@ -194,10 +175,9 @@ static int share_public_route(struct http_req *r)
   if(acc != SHARE_ACCESS_OK)
     return http_reply_error(r, MHD_HTTP_UNAUTHORIZED, "Password required");
 
-  /* A view is a GET that starts at byte 0: a player's follow-up range
-   * requests are not new views. */
-  if(!strcmp(r->method, "GET") &&
-     share_starts_at_zero(http_header(r, MHD_HTTP_HEADER_RANGE), f.size)) {
+  /* A view is a GET whose bytes start at 0: a player's follow-up range
+   * requests, HEAD, 304 and 416 answers are not new views. */
+  if(download_first_byte(r, &f) == 0) {
     rc = share_count_view(db, s.id);
     if(rc)
       return share_reply_fault(r, rc);

@@ -18,6 +18,8 @@ struct blob_backend {
   void (*reader_set_wake)(void *rd, void (*wake)(void *arg), void *arg);
   void (*reader_close)(void *rd);
   int (*del)(void *self, const char *locator);
+  /* Optional: batched del (blob_delete_many loops over del without it). */
+  void (*del_many)(void *self, const char *const *locators, int n, int *rcs);
   /* Optional: every stored locator with its age, for gc and fsck. */
   int (*list)(void *self, blob_list_fn fn, void *arg);
 };

@@ -116,6 +116,16 @@ int blob_delete(struct blob *b, const char *locator)
   return b->be->del(b->self, locator);
 }
 
+void blob_delete_many(struct blob *b, const char *const *locators, int n, int *rcs)
+{
+  if(b->be->del_many) {
+    b->be->del_many(b->self, locators, n, rcs);
+    return;
+  }
+  for(int i = 0; i < n; i++)
+    rcs[i] = b->be->del(b->self, locators[i]);
+}
+
 int blob_list(struct blob *b, blob_list_fn fn, void *arg)
 {
   return b->be->list ? b->be->list(b->self, fn, arg) : BLOB_ERR;

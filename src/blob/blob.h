@@ -56,6 +56,11 @@ void blob_reader_close(struct blob_reader *rd);
  *  BLOB_OK, or an error to retry later. Called from background work only. */
 int blob_delete(struct blob *b, const char *locator);
 
+/** Removes several chunks at once (Telegram deletes up to 100 messages per
+ *  call); rcs[i] is what blob_delete would answer for locators[i]. Called
+ *  from background work only. */
+void blob_delete_many(struct blob *b, const char *const *locators, int n, int *rcs);
+
 /** Called for each stored chunk by blob_list; non-zero stops the walk. */
 typedef int (*blob_list_fn)(void *arg, const char *locator, int64_t mtime_ms);
 /** Walks every chunk the store holds (local store); BLOB_ERR when the

@@ -49,8 +49,15 @@ int store_sweep(db_t *db, int max_items)
     n++;
   }
   db_finalize(st);
+  /* One batch: a remote store removes many in one call. */
+  const char *locators[SWEEP_BATCH];
+  int rcs[SWEEP_BATCH];
+  for(int i = 0; i < n; i++)
+    locators[i] = items[i].locator;
+  if(n > 0)
+    blob_delete_many(store, locators, n, rcs);
   for(int i = 0; i < n; i++) {
-    if(blob_delete(store, items[i].locator) == BLOB_OK) {
+    if(rcs[i] == BLOB_OK) {
       db_exec(db, "DELETE FROM pending_deletes WHERE id = $1", "t", items[i].id);
       removed++;
       continue;

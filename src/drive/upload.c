@@ -48,6 +48,7 @@ struct upload {
   struct upload_chunk *chunks;
   size_t nchunks, capchunks;
   bool finished;
+  bool redundant;                /* dedup linked to existing content */
   /* Shared with store threads, under `lock`: */
   pthread_mutex_t lock;
   int inflight;                  /* puts not yet done */
@@ -300,22 +301,43 @@ static const char *mime_by_ext(const char *name)
   return NULL;
 }
 
+/* One libmagic handle for the process: handles are not thread-safe and each
+ * costs megabytes of compiled rules, so sniffing takes a lock instead. */
+static pthread_mutex_t magic_lock = PTHREAD_MUTEX_INITIALIZER;
+static magic_t magic_cookie;
+static bool magic_tried;
+
+void upload_shutdown(void)
+{
+  pthread_mutex_lock(&magic_lock);
+  if(magic_cookie)
+    magic_close(magic_cookie);
+  magic_cookie = NULL;
+  magic_tried = false;
+  pthread_mutex_unlock(&magic_lock);
+}
+
 void upload_sniff_mime(const char *head, size_t n, const char *name, char *out, size_t outsz)
 {
-  /* libmagic handles are not thread-safe: one per thread, opened once. */
-  static __thread magic_t cookie;
-  static __thread bool tried;
+  char sniffed[128] = "";
   const char *type = NULL;
-  if(!tried) {
-    tried = true;
-    cookie = magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR);
-    if(cookie && magic_load(cookie, NULL) != 0) {
-      magic_close(cookie);
-      cookie = NULL;
+  pthread_mutex_lock(&magic_lock);
+  if(!magic_tried) {
+    magic_tried = true;
+    magic_cookie = magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR);
+    if(magic_cookie && magic_load(magic_cookie, NULL) != 0) {
+      magic_close(magic_cookie);
+      magic_cookie = NULL;
     }
   }
-  if(cookie && n > 0)
-    type = magic_buffer(cookie, head, n);
+  if(magic_cookie && n > 0) {
+    const char *t = magic_buffer(magic_cookie, head, n);
+    if(t) {
+      snprintf(sniffed, sizeof(sniffed), "%s", t);
+      type = sniffed;
+    }
+  }
+  pthread_mutex_unlock(&magic_lock);
   const char *by_ext = mime_by_ext(name);
   /* Sniffing can't tell text formats (CSS, JSON, JS) or zip-based office
    * files apart: trust the extension there. */
@@ -356,7 +378,8 @@ static int upload_commit(struct upload *u, db_t *db, const char *sha, const char
       return UPLOAD_DUPLICATE;
     if(db_exec(db, "UPDATE contents SET refcount = refcount + 1 WHERE id = $1", "t", content_id))
       return UPLOAD_DB;
-    /* Our copy of the bytes is redundant: let the sweeper remove it. */
+    /* Our copy of the bytes is redundant: it becomes garbage. */
+    u->redundant = true;
     for(size_t i = 0; i < u->nchunks; i++)
       if(db_exec(db, "UPDATE pending_deletes SET state = 'delete' WHERE id = $1", "t",
                  u->chunks[i].staged_id))
@@ -428,8 +451,15 @@ int upload_finish(struct upload *u, char *file_id, size_t idsz)
     return rc;
   }
   u->finished = true;
-  if(u->nchunks && u->cfg->dedup == DEDUP_LINK)
+  if(u->redundant && u->nchunks) {
+    /* Removing a local chunk is one unlink: do it now so the duplicate never
+     * lingers on disk; remote removals stay with the sweeper. */
+    if(!strcmp(blob_backend_name(store_blob()), "local"))
+      for(size_t i = 0; i < u->nchunks; i++)
+        if(blob_delete(store_blob(), u->chunks[i].locator) == BLOB_OK)
+          db_exec(db, "DELETE FROM pending_deletes WHERE id = $1", "t", u->chunks[i].staged_id);
     store_kick();
+  }
   return UPLOAD_OK;
 }
 

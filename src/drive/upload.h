@@ -45,6 +45,9 @@ uint64_t upload_size(const struct upload *u);
  *  after upload_finish (then it only frees). */
 void upload_free(struct upload *u);
 
+/** Releases process-wide resources (the MIME sniffer). */
+void upload_shutdown(void);
+
 /** MIME type from the first bytes and the name's extension. */
 void upload_sniff_mime(const char *head, size_t n, const char *name, char *out, size_t outsz);
 

@@ -5,7 +5,7 @@
  * server's download responder uses it, and so can a test tool (the fake
  * Telegram server) by including range.c.
  *
- * Policy (documented in docs/ARCHITECTURE.md):
+ * Policy:
  *  - a Range header with bad syntax, another unit, or more than RANGE_MAX
  *    range-specs is ignored (200 with everything), as RFC 9110 §14.2 allows;
  *  - only GET honours Range (HEAD answers as a plain GET would: 200);

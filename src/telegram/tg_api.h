@@ -29,6 +29,7 @@ struct tg_call_opts {
   int max_rate_limited;    /* 0 = TG_DEFAULT_RATE_LIMITED */
   struct tg_pace *pace[2]; /* waited for before each attempt, blocked by a 429
                             * (loop-thread state; NULL = none) */
+  bool first_paced;        /* the caller took the paces for the first attempt */
   long timeout_s;          /* whole-exchange limit; 0 = the default for the kind */
 };
 

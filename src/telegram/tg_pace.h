@@ -1,7 +1,7 @@
 /* tg_pace: client-side flood control for one chat or one bot. Telegram
  * allows about one message per second per chat with short bursts, and
  * about 20 per minute in a group or channel; going over earns 429s. A pace
- * is a token bucket (rate + burst) plus a rolling 60-second window, plus a
+ * is a token bucket (rate + burst) plus a rolling one-minute window, plus a
  * block set from a 429's retry_after. Times are monotonic milliseconds;
  * the caller serialises access (the client thread owns every pace). */
 #ifndef NETRA_TG_PACE_H
@@ -9,7 +9,9 @@
 #include <stdint.h>
 
 #define TG_PACE_WINDOW_MAX 64 /* largest per-minute limit a pace can track */
-#define TG_PACE_WINDOW_MS 60000
+/* Telegram counts a minute by when messages arrive; ours start earlier and
+ * their uploads take a while, so the window gets a second of margin. */
+#define TG_PACE_WINDOW_MS 61000
 
 struct tg_pace {
   double per_sec;     /* bucket refill per second; 0 = no bucket */

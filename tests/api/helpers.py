@@ -224,6 +224,7 @@ class Server:
     def start(self, timeout=15.0):
         """Starts the server and waits for GET /healthz == 200. Retries with a
         new port when the chosen one was taken in the meantime."""
+        timeout *= TIME_FACTOR
         last = None
         for _ in range(3):
             self.port = self.fixed_port or free_port()
@@ -864,7 +865,7 @@ def upload_raw(client, parts, folder_id=None, boundary=None, params=None):
     if folder_id is not None:
         q["folder_id"] = folder_id
     return client.post(f"{API}/files/upload", params=q, data=body,
-                       headers={"Content-Type": ctype})
+                       headers={"Content-Type": ctype}, timeout=20 * TIME_FACTOR)
 
 
 def upload_file(client, name, data, folder_id=None, expect=201, ctype="application/octet-stream"):

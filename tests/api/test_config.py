@@ -140,7 +140,7 @@ def test_different_secret_rejects_old_tokens(server_factory, tmp_path):
     data.mkdir()
     s1 = server_factory(data_dir=data, env={"SECRET_KEY": "a" * 64})
     u = make_user(s1, prefix="sec")
-    s1.stop()
+    assert s1.stop() == 0
     s2 = server_factory(data_dir=data, env={"SECRET_KEY": "b" * 64})
     r = s2.client(u.access_token).get(f"{API}/users/me")
     assert r.status_code == 401
@@ -162,7 +162,7 @@ def test_data_persists_across_restart(server_factory, tmp_path):
     s1 = server_factory(data_dir=data)
     u = make_user(s1, prefix="per")
     f = u.client.post(f"{API}/folders", json={"name": "persistent"}).json()
-    s1.stop()
+    assert s1.stop() == 0
     s2 = server_factory(data_dir=data)
     c = s2.client(u.access_token)
     r = c.get(f"{API}/folders")
