@@ -16,6 +16,7 @@ static const struct http_route *const api_tables[] = {
   api_service_routes,
   api_auth_routes,
   api_search_routes, /* before any /files/{id} route */
+  api_file_routes,
   api_folder_routes,
   api_item_routes,
   api_user_routes,

@@ -29,6 +29,7 @@ extern const struct http_route api_user_routes[];
 extern const struct http_route api_upload_routes[];
 extern const struct http_route api_download_routes[];
 extern const struct http_route api_search_routes[];
+extern const struct http_route api_file_routes[];
 extern const struct http_route api_share_routes[];
 
 #endif

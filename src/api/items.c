@@ -8,24 +8,13 @@
 #include "db/db.h"
 #include "drive/bin.h"
 
-/* Files are not served yet: every file id is unknown. api/files.c replaces
- * this with its own handler in item_kinds below. */
-static int items_file_action(struct http_req *r, enum item_action action, const char *id,
-                             const json_t *body)
-{
-  (void)action;
-  (void)id;
-  (void)body;
-  return http_reply_not_found(r, "File");
-}
-
 static const struct item_kind {
   const char *one;
   const char *many;
   item_action_fn act;
 } item_kinds[] = {
   {"folder", "folders", api_folder_item_action},
-  {"file", "files", items_file_action},
+  {"file", "files", api_file_item_action},
 };
 
 static int items_dispatch(struct http_req *r, enum item_action action)

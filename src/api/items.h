@@ -1,6 +1,6 @@
 /* items: the item actions of SPEC §6 (/api/v1/{item_type}/{id}/{action}).
  * items.c parses the route and dispatches by item type to a handler that
- * each resource module (folders.c, later files.c) provides. */
+ * each resource module (folders.c, files.c) provides. */
 #ifndef NETRA_ITEMS_H
 #define NETRA_ITEMS_H
 #include <jansson.h>
@@ -25,5 +25,9 @@ typedef int (*item_action_fn)(struct http_req *r, enum item_action action, const
 /** The folder side (api/folders.c). */
 int api_folder_item_action(struct http_req *r, enum item_action action, const char *id,
                            const json_t *body);
+
+/** The file side (api/files.c). */
+int api_file_item_action(struct http_req *r, enum item_action action, const char *id,
+                         const json_t *body);
 
 #endif

@@ -1,6 +1,7 @@
 /* service: /, /healthz, /readyz. */
 #include "api/api.h"
 #include "db/db.h"
+#include "drive/store.h"
 
 static int service_root(struct http_req *r)
 {
@@ -15,9 +16,12 @@ static int service_healthz(struct http_req *r)
 static int service_readyz(struct http_req *r)
 {
   bool db_ok = db_ping(db_get());
-  return http_reply_json(r, db_ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
-                         json_pack("{s:s,s:s,s:s}", "status", db_ok ? "ready" : "unavailable",
-                                   "database", db_ok ? "ok" : "unreachable", "storage", "ok"));
+  bool store_ok = store_blob() && blob_ping(store_blob());
+  bool ok = db_ok && store_ok;
+  return http_reply_json(r, ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
+                         json_pack("{s:s,s:s,s:s}", "status", ok ? "ready" : "unavailable",
+                                   "database", db_ok ? "ok" : "unreachable",
+                                   "storage", store_ok ? "ok" : "unreachable"));
 }
 
 const struct http_route api_service_routes[] = {

@@ -760,30 +760,32 @@ static void tgb_reader_close(void *self)
 
 /* ---- deletes (background threads) ------------------------------------------- */
 
-static int tgb_delete(void *self, const char *locator)
+#define TGB_DELETE_BATCH 100 /* deleteMessages takes 1..100 ids */
+
+/* Parses a locator for deletion and finds its bot; forgets its cache entry. */
+static int tgb_delete_target(struct tgb *b, const char *locator, struct tg_locator *loc, int *bot)
 {
-  struct tgb *b = self;
-  struct tg_locator loc;
+  if(tg_locator_parse(locator, loc) != 0) {
+    log_error("telegram: cannot delete: malformed chunk locator '%.64s'", locator);
+    return -1;
+  }
+  *bot = tgb_bot_by_id(b, loc->bot_id);
+  if(*bot < 0) {
+    log_error("telegram: cannot delete message %lld in chat %lld: bot %lld is not configured",
+              (long long)loc->message_id, (long long)loc->chat_id, (long long)loc->bot_id);
+    return -1;
+  }
+  cache_forget(b->cache, loc->file_unique_id);
+  return 0;
+}
+
+/* deleteMessage, waiting for the answer. */
+static int tgb_delete_one(struct tgb *b, const struct tg_locator *loc, int bot)
+{
   struct tg_result res;
   char chat[24], msg[24];
-  if(tg_locator_parse(locator, &loc) != 0) {
-    log_error("telegram: cannot delete: malformed chunk locator '%.64s'", locator);
-    return BLOB_ERR;
-  }
-  int bot = tgb_bot_by_id(b, loc.bot_id);
-  if(bot < 0) {
-    log_error("telegram: cannot delete message %lld in chat %lld: bot %lld is not configured",
-              (long long)loc.message_id, (long long)loc.chat_id, (long long)loc.bot_id);
-    return BLOB_ERR;
-  }
-  cache_forget(b->cache, loc.file_unique_id);
-  if(tg_loop_on_thread(b->loop)) {
-    /* From an upload callback on the loop itself: it must not block. */
-    tgb_delete_async(b, bot, loc.chat_id, loc.message_id);
-    return BLOB_OK;
-  }
-  snprintf(chat, sizeof(chat), "%lld", (long long)loc.chat_id);
-  snprintf(msg, sizeof(msg), "%lld", (long long)loc.message_id);
+  snprintf(chat, sizeof(chat), "%lld", (long long)loc->chat_id);
+  snprintf(msg, sizeof(msg), "%lld", (long long)loc->message_id);
   struct tg_param params[] = {{"chat_id", chat}, {"message_id", msg}};
   struct tg_call_opts opts = {.max_attempts = TGB_DELETE_ATTEMPTS};
   enum tg_status st = tg_call_sync(b->api, b->bots[bot].token, "deleteMessage", params, 2, &opts,
@@ -794,10 +796,89 @@ static int tgb_delete(void *self, const char *locator)
                strstr(res.reply.description, "message to delete not found"));
   if(!gone)
     log_warn("telegram: cannot delete message %lld in chat %lld (bot %s): %s",
-             (long long)loc.message_id, (long long)loc.chat_id, b->bots[bot].masked,
+             (long long)loc->message_id, (long long)loc->chat_id, b->bots[bot].masked,
              res.reply.description);
   tg_reply_clear(&res.reply);
   return gone ? BLOB_OK : BLOB_ERR;
+}
+
+static int tgb_delete(void *self, const char *locator)
+{
+  struct tgb *b = self;
+  struct tg_locator loc;
+  int bot;
+  if(tgb_delete_target(b, locator, &loc, &bot) != 0)
+    return BLOB_ERR;
+  if(tg_loop_on_thread(b->loop)) {
+    /* From an upload callback on the loop itself: it must not block. */
+    tgb_delete_async(b, bot, loc.chat_id, loc.message_id);
+    return BLOB_OK;
+  }
+  return tgb_delete_one(b, &loc, bot);
+}
+
+/* Deletes messages of one bot in one chat with deleteMessages, which skips
+ * the ones already gone; falls back to one by one when the server refuses
+ * the batch (an older Bot API server without the method, say). */
+static void tgb_delete_group(struct tgb *b, int bot, int64_t chat_id,
+                             const struct tg_locator *locs, const int *idx, int n, int *rcs)
+{
+  char chat[24], ids[TGB_DELETE_BATCH * 21 + 2];
+  size_t len = 0;
+  ids[len++] = '[';
+  for(int i = 0; i < n; i++)
+    len += (size_t)snprintf(ids + len, sizeof(ids) - len, "%s%lld", i ? "," : "",
+                            (long long)locs[idx[i]].message_id);
+  snprintf(ids + len, sizeof(ids) - len, "]");
+  snprintf(chat, sizeof(chat), "%lld", (long long)chat_id);
+  struct tg_param params[] = {{"chat_id", chat}, {"message_ids", ids}};
+  struct tg_call_opts opts = {.max_attempts = TGB_DELETE_ATTEMPTS};
+  struct tg_result res;
+  enum tg_status st = tg_call_sync(b->api, b->bots[bot].token, "deleteMessages", params, 2, &opts,
+                                   &res);
+  bool refused = st == TG_FAILED && res.reply.envelope &&
+                 (res.reply.error_code == 400 || res.reply.error_code == 404);
+  if(st != TG_OK && !refused)
+    log_warn("telegram: cannot delete %d message%s in chat %lld (bot %s): %s", n,
+             n == 1 ? "" : "s", (long long)chat_id, b->bots[bot].masked, res.reply.description);
+  tg_reply_clear(&res.reply);
+  for(int i = 0; i < n; i++)
+    rcs[idx[i]] = st == TG_OK ? BLOB_OK : refused ? tgb_delete_one(b, &locs[idx[i]], bot)
+                                                  : BLOB_ERR;
+}
+
+static void tgb_delete_many(void *self, const char *const *locators, int n, int *rcs)
+{
+  struct tgb *b = self;
+  struct tg_locator *locs = calloc((size_t)n, sizeof(*locs));
+  int *bots = calloc((size_t)n, sizeof(*bots)), *idx = calloc((size_t)n, sizeof(*idx));
+  bool *done = calloc((size_t)n, sizeof(*done));
+  if(!locs || !bots || !idx || !done || tg_loop_on_thread(b->loop)) {
+    for(int i = 0; i < n; i++)
+      rcs[i] = tgb_delete(self, locators[i]);
+    goto out;
+  }
+  for(int i = 0; i < n; i++) {
+    done[i] = tgb_delete_target(b, locators[i], &locs[i], &bots[i]) != 0;
+    rcs[i] = BLOB_ERR;
+  }
+  /* Group by (bot, chat), at most a batch per call. */
+  for(int i = 0; i < n; i++) {
+    if(done[i])
+      continue;
+    int k = 0;
+    for(int j = i; j < n && k < TGB_DELETE_BATCH; j++)
+      if(!done[j] && bots[j] == bots[i] && locs[j].chat_id == locs[i].chat_id) {
+        idx[k++] = j;
+        done[j] = true;
+      }
+    tgb_delete_group(b, bots[i], locs[i].chat_id, locs, idx, k, rcs);
+  }
+out:
+  free(locs);
+  free(bots);
+  free(idx);
+  free(done);
 }
 
 /* ---- open / close ---------------------------------------------------------------- */
@@ -896,10 +977,10 @@ static int tgb_check_chat(struct tgb *b, struct tgb_chat *chat, const char *api_
         snprintf(err, errlen, "TELEGRAM_API_URL: cannot reach the Bot API at %s: %s", api_url,
                  res.reply.description);
       else
-        snprintf(err, errlen,
-                 "TELEGRAM_STORAGE_CHAT_ID: chat %s cannot be used by bot %s (%d %s); add the "
-                 "bot to the chat as an administrator",
-                 chat->name, b->bots[i].masked, res.reply.error_code, res.reply.description);
+        snprintf(err, errlen, "TELEGRAM_STORAGE_CHAT_ID: chat %s cannot be used by bot %s (%d %s); %s",
+                 chat->name, b->bots[i].masked, res.reply.error_code, res.reply.description,
+                 res.reply.error_code == 400 ? "check the id (a channel's starts with -100)"
+                                             : "add the bot to the chat as an administrator");
       tg_reply_clear(&res.reply);
       return -1;
     }
@@ -1023,4 +1104,5 @@ const struct blob_backend blob_telegram_backend = {
   .reader_set_wake = tgb_reader_set_wake,
   .reader_close = tgb_reader_close,
   .del = tgb_delete,
+  .del_many = tgb_delete_many,
 };

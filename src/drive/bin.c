@@ -66,22 +66,17 @@ int drive_bin_empty(db_t *db, const char *owner_id)
   if(rc)
     return rc;
   rc = bin_purge_collect(&p, db_query(db,
-                                      "SELECT content_id, size, is_deleted FROM files "
-                                      "WHERE owner_id = $1 AND is_deleted = 1",
+                                      "DELETE FROM files WHERE owner_id = $1 AND is_deleted = 1 "
+                                      "RETURNING content_id, size, is_deleted",
                                       "t", owner_id));
   if(rc)
     goto out;
-  int dbrc = db_exec(db, "DELETE FROM files WHERE owner_id = $1 AND is_deleted = 1", "t", owner_id);
-  if(dbrc != DB_OK) {
-    rc = drive_from_db(dbrc);
-    goto out;
-  }
   rc = bin_purge_finish(db, owner_id, &p);
   if(rc)
     goto out;
   /* Everything below a binned folder is binned too, so one statement takes
    * all binned folders without tripping the parent_id foreign key. */
-  dbrc = db_exec(db, "DELETE FROM folders WHERE owner_id = $1 AND is_deleted = 1", "t", owner_id);
+  int dbrc = db_exec(db, "DELETE FROM folders WHERE owner_id = $1 AND is_deleted = 1", "t", owner_id);
   if(dbrc != DB_OK)
     rc = drive_from_db(dbrc);
 out:

@@ -17,8 +17,8 @@ struct bin_purge {
   int64_t bin_bytes;     /* the deleted files that were in the bin */
 };
 
-/** Reads rows (content_id, size, is_deleted) of the files about to be deleted
- *  from `st`, then finalizes it. DRIVE_OK or a fault code. */
+/** Reads rows (content_id, size, is_deleted) of the files being deleted from
+ *  `st` (a DELETE ... RETURNING), then finalizes it. DRIVE_OK or a fault. */
 int bin_purge_collect(struct bin_purge *p, db_stmt_t *st);
 
 /** After the file rows are gone: drops one content reference per file and

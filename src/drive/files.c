@@ -1,10 +1,15 @@
+/* files: file records. Changes that touch more than one row (sizes, usage)
+ * run in one transaction; single-row changes are one atomic statement. */
 #include <stdio.h>
 #include <string.h>
 #include "drive/content.h"
 #include "drive/drive.h"
 #include "drive/folders.h"
 #include "drive/files.h"
+#include "drive/store.h"
 #include "util/id.h"
+#include "util/names.h"
+#include "util/timefmt.h"
 
 static void copy_col(db_stmt_t *st, int col, char *out, size_t outsz)
 {
@@ -63,4 +68,301 @@ int file_purge(db_t *db, const struct file_rec *f)
   if(rc == DB_OK)
     rc = content_unref(db, f->content_id);
   return rc == DB_OK ? DRIVE_OK : drive_from_db(rc);
+}
+
+/* Steps a statement expected to yield at most one file row, finalizes it. */
+static int file_read_one(db_stmt_t *st, struct file_rec *out)
+{
+  if(!st)
+    return DRIVE_DB;
+  int rc = db_step(st);
+  if(rc == DB_ROW)
+    file_from_row(st, 0, out);
+  int frc = db_finalize(st);
+  if(rc == DB_ROW)
+    return frc == DB_OK ? DRIVE_OK : drive_from_db(frc);
+  if(rc == DB_DONE)
+    return frc == DB_OK ? DRIVE_NOT_FOUND : drive_from_db(frc);
+  return drive_from_db(rc);
+}
+
+/* file_get restricted to live files: the bin is read-only. */
+static int file_get_live(db_t *db, const char *owner_id, const char *file_id,
+                         struct file_rec *out)
+{
+  if(!id_valid(file_id))
+    return DRIVE_NOT_FOUND;
+  return file_read_one(db_query(db, "SELECT " FILE_COLUMNS " FROM files WHERE id = $1 AND "
+                                    "owner_id = $2 AND is_deleted = 0",
+                                "tt", file_id, owner_id),
+                       out);
+}
+
+/* Folder ids as SQL values: "" (root) binds NULL. */
+static const char *nullable(const char *s)
+{
+  return s && *s ? s : NULL;
+}
+
+static int drive_db(int dbrc)
+{
+  return dbrc == DB_OK ? DRIVE_OK : drive_from_db(dbrc);
+}
+
+/* ---- listing ---- */
+
+/* Which rows a listing selects; parameters: $1 owner, $2 is_deleted,
+ * $3 starred-only, then $4 limit, $5 offset, $6 folder (select) or $4 folder
+ * (count), keeping PostgreSQL's placeholders contiguous. The same rules as
+ * folder_list, over files. */
+#define FI_BASE "FROM files WHERE owner_id = $1 AND is_deleted = $2 AND ($3 = 0 OR is_starred = 1) AND "
+#define FI_W_ROOT "folder_id IS NULL"
+#define FI_W_FOLDER "folder_id = $6"
+#define FI_W_FOLDER_COUNT "folder_id = $4"
+#define FI_W_BIN "trashed_with IS NULL" /* binned directly */
+#define FI_W_ANY "1 = 1"
+
+enum { FI_ROOT, FI_FOLDER, FI_BIN, FI_ANY };
+
+#define FI_SEL(w, order) "SELECT " FILE_COLUMNS " " FI_BASE w " ORDER BY " order " LIMIT $4 OFFSET $5"
+/* Ties break by name then id in the same direction, so desc = reversed asc. */
+#define FI_SORTS(w)                                                                    \
+  {                                                                                    \
+    {FI_SEL(w, "name_key ASC, id ASC"), FI_SEL(w, "name_key DESC, id DESC")},          \
+    {FI_SEL(w, "size ASC, name_key ASC, id ASC"),                                      \
+     FI_SEL(w, "size DESC, name_key DESC, id DESC")},                                  \
+    {FI_SEL(w, "created_at ASC, name_key ASC, id ASC"),                                \
+     FI_SEL(w, "created_at DESC, name_key DESC, id DESC")},                            \
+    {FI_SEL(w, "updated_at ASC, name_key ASC, id ASC"),                                \
+     FI_SEL(w, "updated_at DESC, name_key DESC, id DESC")},                            \
+  }
+
+/* Fixed SQL texts only: the sort and order pick one, no SQL is built. */
+static const char *const file_list_sql[4][4][2] = {
+  [FI_ROOT] = FI_SORTS(FI_W_ROOT),
+  [FI_FOLDER] = FI_SORTS(FI_W_FOLDER),
+  [FI_BIN] = FI_SORTS(FI_W_BIN),
+  [FI_ANY] = FI_SORTS(FI_W_ANY),
+};
+
+static const char *const file_count_sql[4] = {
+  [FI_ROOT] = "SELECT COUNT(*) " FI_BASE FI_W_ROOT,
+  [FI_FOLDER] = "SELECT COUNT(*) " FI_BASE FI_W_FOLDER_COUNT,
+  [FI_BIN] = "SELECT COUNT(*) " FI_BASE FI_W_BIN,
+  [FI_ANY] = "SELECT COUNT(*) " FI_BASE FI_W_ANY,
+};
+
+int file_list(db_t *db, const char *owner_id, const struct drive_listing *q,
+              file_each_fn each, void *arg, int64_t *total)
+{
+  int mode;
+  if(q->parent_id) {
+    /* Any state: a binned folder can be browsed in the bin. */
+    struct folder parent;
+    int prc = folder_get(db, owner_id, q->parent_id, &parent);
+    if(prc)
+      return prc;
+    mode = FI_FOLDER;
+  }
+  else if(q->in_bin)
+    mode = FI_BIN;
+  else if(q->starred)
+    mode = FI_ANY; /* every starred live file, wherever it is */
+  else
+    mode = FI_ROOT;
+  int sort = q->sort >= DRIVE_SORT_NAME && q->sort <= DRIVE_SORT_UPDATED ? (int)q->sort : 0;
+  int64_t del = q->in_bin ? 1 : 0, star = q->starred ? 1 : 0;
+
+  int rc = mode == FI_FOLDER
+               ? db_query_int(db, total, file_count_sql[mode], "tiit", owner_id, del, star,
+                              q->parent_id)
+               : db_query_int(db, total, file_count_sql[mode], "tii", owner_id, del, star);
+  if(rc != DB_ROW)
+    return rc == DB_DONE ? DRIVE_DB : drive_from_db(rc);
+
+  const char *sql = file_list_sql[mode][sort][q->desc ? 1 : 0];
+  db_stmt_t *st = mode == FI_FOLDER
+                      ? db_query(db, sql, "tiiiit", owner_id, del, star, q->limit, q->offset,
+                                 q->parent_id)
+                      : db_query(db, sql, "tiiii", owner_id, del, star, q->limit, q->offset);
+  if(!st)
+    return DRIVE_DB;
+  int stop = 0;
+  struct file_rec f;
+  while(!stop && (rc = db_step(st)) == DB_ROW) {
+    file_from_row(st, 0, &f);
+    stop = each(&f, arg);
+  }
+  int frc = db_finalize(st);
+  if(stop)
+    return stop;
+  if(rc != DB_DONE)
+    return drive_from_db(rc);
+  return drive_db(frc);
+}
+
+/* ---- rename, move, star ---- */
+
+int file_rename(db_t *db, const char *owner_id, const char *file_id, const char *new_name,
+                struct file_rec *out, const char **why)
+{
+  char clean[NAME_MAX_BYTES + 1], key[NAME_MAX_BYTES + 1];
+  *why = name_clean(new_name, clean, sizeof(clean));
+  if(*why)
+    return DRIVE_INVALID;
+  if(utf8_fold(clean, key, sizeof(key)) != 0) {
+    *why = "Name must be valid UTF-8";
+    return DRIVE_INVALID;
+  }
+  if(!id_valid(file_id))
+    return DRIVE_NOT_FOUND;
+  /* One statement, so atomic on its own; files may share names, so there is
+   * no sibling check to keep in step with it. */
+  return file_read_one(db_query(db,
+                                "UPDATE files SET name = $1, name_key = $2, updated_at = $3 "
+                                "WHERE id = $4 AND owner_id = $5 AND is_deleted = 0 "
+                                "RETURNING " FILE_COLUMNS,
+                                "ttitt", clean, key, time_now_ms(), file_id, owner_id),
+                       out);
+}
+
+int file_move(db_t *db, const char *owner_id, const char *file_id, const char *folder_id,
+              struct file_rec *out, const char **missing)
+{
+  struct file_rec f;
+  *missing = "File";
+  if(!id_valid(file_id))
+    return DRIVE_NOT_FOUND;
+  int rc = drive_tx_begin(db);
+  if(rc)
+    return rc;
+  rc = file_get_live(db, owner_id, file_id, &f);
+  if(rc)
+    goto out;
+  rc = folder_check_live(db, owner_id, folder_id);
+  if(rc) {
+    if(rc == DRIVE_NOT_FOUND)
+      *missing = "Folder";
+    goto out;
+  }
+  const char *old = nullable(f.folder_id);
+  if((!old && !folder_id) || (old && folder_id && !strcmp(old, folder_id))) {
+    *out = f; /* already there: nothing changes */
+    goto out;
+  }
+  rc = folder_add_size(db, old, -f.size);
+  if(!rc)
+    rc = folder_add_size(db, folder_id, f.size);
+  if(rc)
+    goto out;
+  rc = file_read_one(db_query(db,
+                              "UPDATE files SET folder_id = $1, updated_at = $2 WHERE id = $3 "
+                              "RETURNING " FILE_COLUMNS,
+                              "tit", folder_id, time_now_ms(), file_id),
+                     out);
+out:
+  return drive_tx_end(db, rc);
+}
+
+int file_set_starred(db_t *db, const char *owner_id, const char *file_id, bool starred,
+                     struct file_rec *out)
+{
+  if(!id_valid(file_id))
+    return DRIVE_NOT_FOUND;
+  /* Starring twice is no change, so it leaves updated_at alone. */
+  return file_read_one(db_query(db,
+                                "UPDATE files SET is_starred = $1, updated_at = CASE WHEN "
+                                "is_starred = $1 THEN updated_at ELSE $2 END "
+                                "WHERE id = $3 AND owner_id = $4 AND is_deleted = 0 "
+                                "RETURNING " FILE_COLUMNS,
+                                "bitt", (int)starred, time_now_ms(), file_id, owner_id),
+                       out);
+}
+
+/* ---- bin, restore, delete ---- */
+
+int file_bin(db_t *db, const char *owner_id, const char *file_id)
+{
+  struct file_rec f;
+  if(!id_valid(file_id))
+    return DRIVE_NOT_FOUND;
+  int rc = drive_tx_begin(db);
+  if(rc)
+    return rc;
+  rc = file_get(db, owner_id, file_id, &f);
+  if(rc || f.is_deleted)
+    goto out; /* already in the bin: nothing to do */
+  rc = drive_db(db_exec(db,
+                        "UPDATE files SET is_deleted = 1, deleted_at = $1, trashed_with = NULL "
+                        "WHERE id = $2",
+                        "it", time_now_ms(), file_id));
+  if(rc)
+    goto out;
+  /* Binned on its own, it counts in no folder any more. */
+  rc = folder_add_size(db, nullable(f.folder_id), -f.size);
+  if(!rc)
+    rc = drive_db(usage_add(db, owner_id, 0, 0, f.size, 0));
+out:
+  return drive_tx_end(db, rc);
+}
+
+int file_restore(db_t *db, const char *owner_id, const char *file_id)
+{
+  struct file_rec f;
+  if(!id_valid(file_id))
+    return DRIVE_NOT_FOUND;
+  int rc = drive_tx_begin(db);
+  if(rc)
+    return rc;
+  rc = file_get(db, owner_id, file_id, &f);
+  if(rc || !f.is_deleted)
+    goto out; /* not in the bin: nothing to do */
+
+  const char *folder = nullable(f.folder_id);
+  bool live = false;
+  if(folder) {
+    rc = folder_check_live(db, owner_id, folder);
+    if(rc && rc != DRIVE_NOT_FOUND)
+      goto out;
+    live = rc == DRIVE_OK;
+    rc = DRIVE_OK;
+  }
+  /* Carried into the bin by a folder, it counted in that bin group's sizes;
+   * restored on its own, it leaves them. */
+  if(f.carried && folder && !live) {
+    rc = folder_add_size(db, folder, -f.size);
+    if(rc)
+      goto out;
+  }
+  const char *target = live ? folder : NULL; /* binned or gone: the root */
+  int64_t updated = target == folder ? f.updated_at : time_now_ms();
+  rc = drive_db(db_exec(db,
+                        "UPDATE files SET is_deleted = 0, deleted_at = NULL, trashed_with = NULL, "
+                        "folder_id = $1, updated_at = $2 WHERE id = $3",
+                        "tit", target, updated, file_id));
+  if(rc)
+    goto out;
+  rc = folder_add_size(db, target, f.size);
+  if(!rc)
+    rc = drive_db(usage_add(db, owner_id, 0, 0, -f.size, 0));
+out:
+  return drive_tx_end(db, rc);
+}
+
+int file_delete(db_t *db, const char *owner_id, const char *file_id)
+{
+  struct file_rec f;
+  if(!id_valid(file_id))
+    return DRIVE_NOT_FOUND;
+  int rc = drive_tx_begin(db);
+  if(rc)
+    return rc;
+  rc = file_get(db, owner_id, file_id, &f);
+  if(!rc)
+    rc = file_purge(db, &f);
+  rc = drive_tx_end(db, rc);
+  /* The content may have lost its last reference: its chunks are queued. */
+  if(rc == DRIVE_OK)
+    store_kick();
+  return rc;
 }

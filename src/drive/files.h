@@ -1,9 +1,18 @@
-/* files: file records (the metadata side; bytes are in contents/chunks). */
+/* files: file records (the metadata side; bytes are in contents/chunks):
+ * read, list, rename, move, star, bin, restore and permanent delete.
+ *
+ * Every function is scoped by owner_id: another user's file, a malformed id
+ * and a missing one all give DRIVE_NOT_FOUND. Functions that change data run
+ * their own transaction unless they say they run inside the caller's. A
+ * file's size counts in the folders above it in its own state: live files in
+ * live folders, a file carried into the bin in its folder's bin group, a file
+ * binned directly nowhere. */
 #ifndef NETRA_FILES_H
 #define NETRA_FILES_H
 #include <stdbool.h>
 #include <stdint.h>
 #include "db/db.h"
+#include "drive/drive.h"
 
 struct file_rec {
   char id[32];
@@ -41,5 +50,46 @@ int file_get(db_t *db, const char *owner_id, const char *file_id, struct file_re
  *  and the content loses a reference (its chunks are queued for removal at
  *  zero). DRIVE_OK or a db fault code. */
 int file_purge(db_t *db, const struct file_rec *f);
+
+/** Called once per listed file; a non-zero return stops the listing and
+ *  becomes file_list's result. */
+typedef int (*file_each_fn)(const struct file_rec *f, void *arg);
+
+/** Lists files by the SPEC listing rules (q->parent_id is the folder), calling
+ *  `each` in order, and sets *total to the count before limit/offset.
+ *  DRIVE_NOT_FOUND when the given folder is not the owner's. */
+int file_list(db_t *db, const char *owner_id, const struct drive_listing *q,
+              file_each_fn each, void *arg, int64_t *total);
+
+/** Renames a live file (cleaned with name_clean; files may share names).
+ *  DRIVE_INVALID with *why for a bad name, DRIVE_NOT_FOUND when the file is
+ *  missing, foreign or binned. Fills *out. */
+int file_rename(db_t *db, const char *owner_id, const char *file_id, const char *new_name,
+                struct file_rec *out, const char **why);
+
+/** Moves a live file into `folder_id` (NULL = root), keeping the sizes of the
+ *  old and new ancestors right. DRIVE_NOT_FOUND with *missing set to "File"
+ *  or "Folder" (the target missing, foreign or binned). Fills *out. */
+int file_move(db_t *db, const char *owner_id, const char *file_id, const char *folder_id,
+              struct file_rec *out, const char **missing);
+
+/** Stars or unstars a live file; updated_at moves only when the flag
+ *  changes. DRIVE_NOT_FOUND when missing, foreign or binned. Fills *out. */
+int file_set_starred(db_t *db, const char *owner_id, const char *file_id, bool starred,
+                     struct file_rec *out);
+
+/** Moves a live file to the bin on its own (trashed_with NULL): its folders
+ *  lose its size and the owner's bin_bytes grows. A file already in the bin
+ *  is left alone (DRIVE_OK). */
+int file_bin(db_t *db, const char *owner_id, const char *file_id);
+
+/** Restores a binned file into its folder, or into the root when that folder
+ *  is binned or gone. A file carried into the bin by a folder leaves that
+ *  folder's bin group. Restoring a live file changes nothing (DRIVE_OK). */
+int file_restore(db_t *db, const char *owner_id, const char *file_id);
+
+/** Permanently deletes a file in any state (file_purge in one transaction)
+ *  and wakes the storage sweeper for its bytes. */
+int file_delete(db_t *db, const char *owner_id, const char *file_id);
 
 #endif

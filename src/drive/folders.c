@@ -548,6 +548,20 @@ int folder_set_starred(db_t *db, const char *owner_id, const char *folder_id, bo
 
 /* ---- bin, restore ---- */
 
+/* Steps an UPDATE ... RETURNING size to its end, adding up the sizes. */
+static int folder_sum_rows(db_stmt_t *st, int64_t *sum)
+{
+  if(!st)
+    return DRIVE_DB;
+  int rc;
+  while((rc = db_step(st)) == DB_ROW)
+    *sum += db_col_int(st, 0);
+  int frc = db_finalize(st);
+  if(rc != DB_DONE)
+    return drive_from_db(rc);
+  return drive_db(frc);
+}
+
 int folder_bin(db_t *db, const char *owner_id, const char *folder_id)
 {
   struct folder f;
@@ -565,21 +579,8 @@ int folder_bin(db_t *db, const char *owner_id, const char *folder_id)
   rc = folder_add_size(db, nullable(f.parent_id), -f.size);
   if(rc)
     goto out;
-  int dbrc = db_query_int(db, &bytes,
-                          "SELECT COALESCE(SUM(size), 0) FROM files WHERE is_deleted = 0 AND "
-                          "folder_id IN (" SUBTREE_LIVE ")",
-                          "tt", folder_id, owner_id);
-  if(dbrc != DB_ROW) {
-    rc = drive_from_db(dbrc);
-    goto out;
-  }
-  /* Files first: the folder walk below only passes through live folders. */
-  rc = drive_db(db_exec(db,
-                        "UPDATE files SET is_deleted = 1, deleted_at = $3, trashed_with = $1 "
-                        "WHERE is_deleted = 0 AND folder_id IN (" SUBTREE_LIVE ")",
-                        "tti", folder_id, owner_id, now));
-  if(rc)
-    goto out;
+  /* One walk marks the group: the folder itself (trashed_with NULL) and the
+   * live folders below it (trashed_with = it) ... */
   rc = drive_db(db_exec(db,
                         "UPDATE folders SET is_deleted = 1, deleted_at = $3, "
                         "trashed_with = CASE WHEN id = $1 THEN NULL ELSE $1 END "
@@ -587,7 +588,15 @@ int folder_bin(db_t *db, const char *owner_id, const char *folder_id)
                         "tti", folder_id, owner_id, now));
   if(rc)
     goto out;
-  rc = drive_db(usage_add(db, owner_id, 0, 0, bytes, 0));
+  /* ... so their live files are found through the trashed_with index. */
+  rc = folder_sum_rows(db_query(db,
+                                "UPDATE files SET is_deleted = 1, deleted_at = $2, trashed_with = $1 "
+                                "WHERE is_deleted = 0 AND folder_id IN (SELECT id FROM folders "
+                                "WHERE id = $1 OR trashed_with = $1) RETURNING size",
+                                "ti", folder_id, now),
+                       &bytes);
+  if(!rc)
+    rc = drive_db(usage_add(db, owner_id, 0, 0, bytes, 0));
 out:
   return drive_tx_end(db, rc);
 }
@@ -619,6 +628,44 @@ static int folder_free_name(db_t *db, const char *owner_id, const char *parent,
       return rc;
   }
   return DRIVE_CONFLICT;
+}
+
+/* Brings the files and then the folders of bin group `group` below
+ * `folder_id` back to life, adding the files' bytes to *bytes. Restoring the
+ * group's top, the whole group comes back through the trashed_with index;
+ * restoring a folder carried inside it needs a walk down. */
+static int folder_unbin_rows(db_t *db, const char *owner_id, const char *folder_id,
+                             const char *group, int64_t *bytes)
+{
+  int rc;
+  if(!strcmp(folder_id, group)) {
+    rc = folder_sum_rows(db_query(db,
+                                  "UPDATE files SET is_deleted = 0, deleted_at = NULL, "
+                                  "trashed_with = NULL WHERE trashed_with = $1 AND owner_id = $2 "
+                                  "AND is_deleted = 1 RETURNING size",
+                                  "tt", group, owner_id),
+                         bytes);
+    if(!rc)
+      rc = drive_db(db_exec(db,
+                            "UPDATE folders SET is_deleted = 0, deleted_at = NULL, "
+                            "trashed_with = NULL WHERE (id = $1 OR trashed_with = $1) "
+                            "AND owner_id = $2",
+                            "tt", group, owner_id));
+    return rc;
+  }
+  /* Files first: the walk only passes through the group's binned folders. */
+  rc = folder_sum_rows(db_query(db,
+                                "UPDATE files SET is_deleted = 0, deleted_at = NULL, "
+                                "trashed_with = NULL WHERE is_deleted = 1 AND trashed_with = $3 "
+                                "AND folder_id IN (" SUBTREE_GROUP ") RETURNING size",
+                                "ttt", folder_id, owner_id, group),
+                       bytes);
+  if(!rc)
+    rc = drive_db(db_exec(db,
+                          "UPDATE folders SET is_deleted = 0, deleted_at = NULL, "
+                          "trashed_with = NULL WHERE id IN (" SUBTREE_GROUP ")",
+                          "ttt", folder_id, owner_id, group));
+  return rc;
 }
 
 int folder_restore(db_t *db, const char *owner_id, const char *folder_id)
@@ -663,29 +710,9 @@ int folder_restore(db_t *db, const char *owner_id, const char *folder_id)
     if(rc)
       goto out;
   }
-  int dbrc = db_query_int(db, &bytes,
-                          "SELECT COALESCE(SUM(size), 0) FROM files WHERE is_deleted = 1 AND "
-                          "trashed_with = $3 AND folder_id IN (" SUBTREE_GROUP ")",
-                          "ttt", folder_id, owner_id, group);
-  if(dbrc != DB_ROW) {
-    rc = drive_from_db(dbrc);
-    goto out;
-  }
-  /* Files first: the folder walk only passes through the group's folders. */
-  rc = drive_db(db_exec(db,
-                        "UPDATE files SET is_deleted = 0, deleted_at = NULL, trashed_with = NULL "
-                        "WHERE is_deleted = 1 AND trashed_with = $3 AND folder_id IN ("
-                        SUBTREE_GROUP ")",
-                        "ttt", folder_id, owner_id, group));
-  if(rc)
-    goto out;
-  rc = drive_db(db_exec(db,
-                        "UPDATE folders SET is_deleted = 0, deleted_at = NULL, trashed_with = NULL "
-                        "WHERE id IN (" SUBTREE_GROUP ")",
-                        "ttt", folder_id, owner_id, group));
-  if(rc)
-    goto out;
-  rc = folder_add_size(db, parent, f.size);
+  rc = folder_unbin_rows(db, owner_id, folder_id, group, &bytes);
+  if(!rc)
+    rc = folder_add_size(db, parent, f.size);
   if(!rc)
     rc = drive_db(usage_add(db, owner_id, 0, 0, -bytes, 0));
 out:
@@ -708,16 +735,12 @@ int folder_purge(db_t *db, const char *owner_id, const char *folder_id)
     if(rc)
       goto out;
   }
+  /* File rows go first: before their contents (files.content_id references
+   * them) and before the folders (files.folder_id references those). */
   rc = bin_purge_collect(&p, db_query(db,
-                                      "SELECT content_id, size, is_deleted FROM files WHERE "
-                                      "folder_id IN (" SUBTREE_ALL ")",
+                                      "DELETE FROM files WHERE folder_id IN (" SUBTREE_ALL ") "
+                                      "RETURNING content_id, size, is_deleted",
                                       "tt", folder_id, owner_id));
-  if(rc)
-    goto out;
-  /* File rows go before their contents (files.content_id references them)
-   * and before the folders (files.folder_id references those). */
-  rc = drive_db(db_exec(db, "DELETE FROM files WHERE folder_id IN (" SUBTREE_ALL ")", "tt",
-                        folder_id, owner_id));
   if(rc)
     goto out;
   rc = bin_purge_finish(db, owner_id, &p);

@@ -239,10 +239,14 @@ int http_start(const struct http_options *opt, char *err, size_t errlen)
     snprintf(err, errlen, "CORS_ORIGINS: could not parse");
     return -1;
   }
-  unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE |
+  /* poll, not epoll: with edge-triggered epoll, MHD 0.9.75 misses a FIN that
+   * arrives with the last data (the connection then sits in CLOSE-WAIT and
+   * an aborted upload is never cleaned up). Level-triggered poll sees it. */
+  unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE |
                    MHD_USE_ERROR_LOG | MHD_USE_ITC;
   srv_daemon = MHD_start_daemon(
       flags, (uint16_t)opt->port, NULL, NULL, on_request, NULL,
+      MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
       MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
       MHD_OPTION_THREAD_POOL_SIZE, (unsigned)opt->threads,
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024),

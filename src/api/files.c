@@ -1,0 +1,164 @@
+/* files: GET and DELETE under /api/v1/files (SPEC §5) and the file side of
+ * the item actions (SPEC §6). Upload, download and search have their own
+ * modules; PUT /files/{id}/bin|restore reach api_file_item_action through
+ * the item routes (items.c). Parses requests, calls drive/files, renders. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include "api/api.h"
+#include "api/items.h"
+#include "api/listing.h"
+#include "api/render.h"
+#include "db/db.h"
+#include "drive/files.h"
+#include "util/jsonx.h"
+
+/* Maps a drive code to the file API's reply; `what` names the missing
+ * object of a DRIVE_NOT_FOUND ("File" unless told). */
+static int file_reply_error(struct http_req *r, int rc, const char *what, const char *why)
+{
+  switch(rc) {
+  case DRIVE_NOT_FOUND:
+    return http_reply_not_found(r, what ? what : "File");
+  case DRIVE_INVALID:
+    return http_reply_error(r, MHD_HTTP_BAD_REQUEST, why ? why : "Invalid value");
+  case DRIVE_UNAVAILABLE:
+    return api_reply_db_error(r, DB_UNAVAILABLE);
+  default:
+    return api_reply_db_error(r, DB_ERROR);
+  }
+}
+
+/* The request thread's database connection; replies 503 when there is none. */
+static db_t *file_db(struct http_req *r)
+{
+  db_t *db = db_get();
+  if(!db)
+    api_reply_db_error(r, DB_UNAVAILABLE);
+  return db;
+}
+
+static int file_reply_message(struct http_req *r, const char *message)
+{
+  return http_reply_json(r, MHD_HTTP_OK, json_pack("{s:s}", "message", message));
+}
+
+/* Appends each listed file to the JSON array in `arg`. */
+static int files_list_one(const struct file_rec *f, void *arg)
+{
+  return json_array_append_new((json_t *)arg, render_file(f)) == 0 ? 0 : DRIVE_DB;
+}
+
+/* GET /api/v1/files?folder_id=&include_deleted=&is_starred=&sort=&order=&limit=&offset= */
+static int files_list(struct http_req *r)
+{
+  struct drive_listing q;
+  int64_t total = 0;
+  const char *err = listing_from_request(&q, r, "folder_id");
+  if(err)
+    return http_reply_error(r, MHD_HTTP_BAD_REQUEST, err);
+  db_t *db = file_db(r);
+  if(!db)
+    return -1;
+  json_t *arr = json_array();
+  if(!arr)
+    return file_reply_error(r, DRIVE_DB, NULL, NULL);
+  int rc = file_list(db, r->user_id, &q, files_list_one, arr, &total);
+  if(rc) {
+    json_decref(arr);
+    return file_reply_error(r, rc, "Folder", NULL); /* only the folder can be missing */
+  }
+  char count[24];
+  snprintf(count, sizeof(count), "%" PRId64, total);
+  http_add_header(r, "X-Total-Count", count);
+  return http_reply_json(r, MHD_HTTP_OK, arr);
+}
+
+/* DELETE /api/v1/files/{id} */
+static int files_delete(struct http_req *r)
+{
+  db_t *db = file_db(r);
+  if(!db)
+    return -1;
+  int rc = file_delete(db, r->user_id, http_param(r, "id"));
+  return rc ? file_reply_error(r, rc, NULL, NULL)
+            : file_reply_message(r, "File permanently deleted");
+}
+
+/* Reads the required "new_name"; replies 422 (missing, not a string) or 400
+ * (a NUL inside, which the name rules forbid) and returns -1 on failure. */
+static int file_name_field(struct http_req *r, const json_t *body, const char **out)
+{
+  int g = jsonx_get_str(body, "new_name", out);
+  if(g == 0)
+    return 0;
+  if(g == -2)
+    http_reply_error(r, MHD_HTTP_BAD_REQUEST, "Name must not contain control characters");
+  else
+    http_reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT,
+                     g > 0 ? "Field 'new_name' is required" : "Field 'new_name' must be a string");
+  return -1;
+}
+
+/* Reads "new_parent_id": absent, null, "" and "root" mean the root (*out
+ * NULL). Replies 422 for another type, 404 for a string with a NUL (no id
+ * holds one), and returns -1 on failure. */
+static int file_folder_field(struct http_req *r, const json_t *body, const char **out)
+{
+  const char *v = NULL;
+  int g = jsonx_get_str(body, "new_parent_id", &v);
+  if(g == -2) {
+    http_reply_not_found(r, "Folder");
+    return -1;
+  }
+  if(g < 0) {
+    http_reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT,
+                     "Field 'new_parent_id' must be a string or null");
+    return -1;
+  }
+  *out = g == 0 && *v && strcmp(v, "root") != 0 ? v : NULL;
+  return 0;
+}
+
+int api_file_item_action(struct http_req *r, enum item_action action, const char *id,
+                         const json_t *body)
+{
+  struct file_rec f;
+  const char *why = NULL, *what = NULL, *s = NULL;
+  int rc = DRIVE_DB;
+  db_t *db = file_db(r);
+  if(!db)
+    return -1;
+  switch(action) {
+  case ITEM_RENAME:
+    if(file_name_field(r, body, &s) != 0)
+      return -1;
+    rc = file_rename(db, r->user_id, id, s, &f, &why);
+    break;
+  case ITEM_MOVE:
+    if(file_folder_field(r, body, &s) != 0)
+      return -1;
+    rc = file_move(db, r->user_id, id, s, &f, &what);
+    break;
+  case ITEM_STAR:
+  case ITEM_UNSTAR:
+    rc = file_set_starred(db, r->user_id, id, action == ITEM_STAR, &f);
+    break;
+  case ITEM_BIN:
+    rc = file_bin(db, r->user_id, id);
+    return rc ? file_reply_error(r, rc, NULL, NULL) : file_reply_message(r, "File moved to bin");
+  case ITEM_RESTORE:
+    rc = file_restore(db, r->user_id, id);
+    return rc ? file_reply_error(r, rc, NULL, NULL) : file_reply_message(r, "File restored");
+  }
+  if(rc)
+    return file_reply_error(r, rc, what, why);
+  return http_reply_json(r, MHD_HTTP_OK, render_file(&f));
+}
+
+/* PUT /files/{id}/bin and /restore come through api_item_routes. */
+const struct http_route api_file_routes[] = {
+  {"GET", "/api/v1/files", files_list, HTTP_AUTH, NULL},
+  {"DELETE", "/api/v1/files/{id}", files_delete, HTTP_AUTH, NULL},
+  {NULL, NULL, NULL, 0, NULL},
+};
