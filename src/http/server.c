@@ -254,7 +254,6 @@ int http_start(const struct http_options *opt, char *err, size_t errlen)
       MHD_OPTION_THREAD_STACK_SIZE, (size_t)(8 * 1024 * 1024),
       MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
       MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-      MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
       MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, NULL,
       MHD_OPTION_END);
   if(!srv_daemon) {
