@@ -6,6 +6,7 @@
 #include "drive/users.h"
 #include "drive/janitor.h"
 #include "drive/store.h"
+#include "drive/tasks.h"
 #include "drive/upload.h"
 #include "util/timefmt.h"
 #include "util/log.h"
@@ -23,6 +24,7 @@ static const struct http_route *const api_tables[] = {
   api_upload_routes,
   api_download_routes,
   api_share_routes,
+  api_task_routes,
   NULL,
 };
 
@@ -54,8 +56,10 @@ int api_init(const struct config *cfg, char *err, size_t errlen)
   /* One server per SQLite database: a chunk still staged at start belongs to
    * an upload that died with the previous process. */
   db_t *db = db_get();
-  if(db)
+  if(db) {
     store_reclaim_staged(db, time_now_ms());
+    tasks_init(db);   /* what the previous process left running died with it */
+  }
   if(janitor_start(cfg) != 0) {
     snprintf(err, errlen, "cannot start the janitor thread");
     store_shutdown();
@@ -69,7 +73,8 @@ int api_init(const struct config *cfg, char *err, size_t errlen)
 void api_shutdown(void)
 {
   janitor_stop();
-  store_shutdown();
+  store_shutdown();   /* the last abandoned uploads release their tasks here */
+  tasks_shutdown();
   upload_shutdown();
   /* Give queued mail (a verification link just promised) a moment to leave. */
   mail_stop(5000);

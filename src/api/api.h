@@ -31,5 +31,6 @@ extern const struct http_route api_download_routes[];
 extern const struct http_route api_search_routes[];
 extern const struct http_route api_file_routes[];
 extern const struct http_route api_share_routes[];
+extern const struct http_route api_task_routes[];
 
 #endif

@@ -22,6 +22,9 @@ struct blob_backend {
   void (*del_many)(void *self, const char *const *locators, int n, int *rcs);
   /* Optional: every stored locator with its age, for gc and fsck. */
   int (*list)(void *self, blob_list_fn fn, void *arg);
+  /* Optional: gives up the put started with `put_arg` (see blob_cancel);
+   * must not run `done` before returning nor block on the store's thread. */
+  int (*cancel)(void *self, void *put_arg);
 };
 
 extern const struct blob_backend blob_local_backend;

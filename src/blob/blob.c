@@ -56,6 +56,11 @@ const char *blob_backend_name(const struct blob *b)
   return b->be->name;
 }
 
+bool blob_is_remote(const struct blob *b)
+{
+  return strcmp(b->be->name, "local") != 0;
+}
+
 int blob_ping(struct blob *b)
 {
   return b->be->ping(b->self);
@@ -74,6 +79,11 @@ int blob_put(struct blob *b, const char *spool_path, uint64_t size, const char *
              blob_done_fn done, void *arg)
 {
   return b->be->put(b->self, spool_path, size, sha256_hex, done, arg);
+}
+
+int blob_cancel(struct blob *b, void *put_arg)
+{
+  return b->be->cancel ? b->be->cancel(b->self, put_arg) : BLOB_ERR;
 }
 
 int blob_reader_open(struct blob *b, const char *locator, uint64_t size, struct blob_reader **out)

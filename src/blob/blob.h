@@ -5,6 +5,7 @@
  * for bytes to arrive. */
 #ifndef NETRA_BLOB_H
 #define NETRA_BLOB_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -29,6 +30,9 @@ struct blob *blob_open(const struct config *cfg, char *err, size_t errlen);
 void blob_close(struct blob *b);
 /** "local" or "telegram": recorded with every content and pending delete. */
 const char *blob_backend_name(const struct blob *b);
+/** True for stores whose puts travel over the network (not "local"):
+ *  uploads to them are tasks the user can watch and cancel. */
+bool blob_is_remote(const struct blob *b);
 /** True when reachable (for /readyz). */
 int blob_ping(struct blob *b);
 
@@ -42,13 +46,25 @@ int blob_spool_create(struct blob *b, char *path, size_t pathsz);
 int blob_put(struct blob *b, const char *spool_path, uint64_t size, const char *sha256_hex,
              blob_done_fn done, void *arg);
 
+/** Asks the store to give up a put started with this `arg` (queued or in
+ *  flight): it stops sending, and the put's `done` then reports
+ *  BLOB_CANCELLED (or its real outcome when it finished meanwhile) exactly
+ *  once, later, on the store's thread; never from inside blob_cancel. A put
+ *  the store no longer knows (already done) is ignored. Does not block.
+ *  BLOB_OK when asked, BLOB_ERR when the backend cannot cancel (the put then
+ *  runs to its end as usual). */
+int blob_cancel(struct blob *b, void *put_arg);
+
 /** Opens a chunk of `size` bytes for reading. */
 int blob_reader_open(struct blob *b, const char *locator, uint64_t size, struct blob_reader **out);
 /** Reads up to n bytes at off. Returns the count (>0), 0 at the end of the
  *  chunk, BLOB_AGAIN when the bytes have not arrived yet (then `wake` runs
  *  once they have; see blob_reader_set_wake), or an error. */
 ssize_t blob_reader_pread(struct blob_reader *rd, void *buf, size_t n, uint64_t off);
-/** Registers a callback for BLOB_AGAIN (remote backends). */
+/** Registers a callback for BLOB_AGAIN (remote backends). Contract: after a
+ *  BLOB_AGAIN the wake must eventually fire (or a later pread fail), and no
+ *  wake may fire once blob_reader_close has returned — the HTTP layer keeps
+ *  a connection suspended until it is woken. */
 void blob_reader_set_wake(struct blob_reader *rd, void (*wake)(void *arg), void *arg);
 void blob_reader_close(struct blob_reader *rd);
 

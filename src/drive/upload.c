@@ -11,6 +11,7 @@
 #include "drive/drive.h"
 #include "drive/folders.h"
 #include "drive/store.h"
+#include "drive/tasks.h"
 #include "drive/upload.h"
 #include "util/id.h"
 #include "util/log.h"
@@ -26,12 +27,14 @@ struct upload_chunk {
   char sha256[65];
   uint64_t size;
   bool stored;
+  struct upload_put *put;        /* while in flight (under the lock): for blob_cancel */
 };
 
 /* One chunk handed to the store; owns a reference to its upload. */
 struct upload_put {
   struct upload *u;
   size_t idx;
+  uint64_t size;
 };
 
 struct upload {
@@ -49,11 +52,15 @@ struct upload {
   size_t nchunks, capchunks;
   bool finished;
   bool redundant;                /* dedup linked to existing content */
+  uint64_t expected;             /* announced size, for the task (0 = unknown) */
+  struct task *task;             /* remote stores: what the user watches, or NULL */
+  char error[128];               /* why it is given up, for the task */
   /* Shared with store threads, under `lock`: */
   pthread_mutex_t lock;
   int inflight;                  /* puts not yet done */
   bool put_failed;
   bool abandoned;                /* upload_free ran while puts were in flight */
+  bool cancelled;                /* the task was cancelled: store nothing more */
   bool waiting;                  /* the request is suspended until wake */
   void (*suspend)(void *);
   void (*wake)(void *);
@@ -91,6 +98,30 @@ struct upload *upload_new(const struct config *cfg, const char *owner_id, const 
   return u;
 }
 
+/* The task's cancel hook (tasks registry locked; see task_cancel_fn): stop
+ * sending, give up what is in flight, and wake a waiting request so it can
+ * answer. What was stored becomes garbage when the request lets go. */
+static void upload_cancel(void *arg)
+{
+  struct upload *u = arg;
+  pthread_mutex_lock(&u->lock);
+  u->cancelled = true;
+  for(size_t i = 0; i < u->nchunks; i++)
+    if(u->chunks[i].put)
+      blob_cancel(store_blob(), u->chunks[i].put);
+  if(u->waiting) {
+    u->waiting = false;
+    if(u->wake)
+      u->wake(u->wake_arg);
+  }
+  pthread_mutex_unlock(&u->lock);
+}
+
+void upload_set_expected(struct upload *u, uint64_t total)
+{
+  u->expected = total;
+}
+
 int upload_set_name(struct upload *u, const char *filename, const char **why)
 {
   const char *err = name_clean(filename, u->name, sizeof(u->name));
@@ -98,7 +129,29 @@ int upload_set_name(struct upload *u, const char *filename, const char **why)
     *why = err;
     return UPLOAD_BAD_NAME;
   }
+  /* Remote uploads take a while: the user can watch and cancel them. */
+  if(!u->task && blob_is_remote(store_blob())) {
+    struct task_spec spec = {
+      .user_id = u->owner_id, .type = "upload", .file_name = u->name,
+      .folder_id = u->folder_id[0] ? u->folder_id : NULL, .total = u->expected,
+    };
+    u->task = task_start(&spec, upload_cancel, u);   /* NULL: goes on untracked */
+  }
   return UPLOAD_OK;
+}
+
+void upload_set_error(struct upload *u, const char *why)
+{
+  if(!u->error[0] && why)
+    snprintf(u->error, sizeof(u->error), "%s", why);
+}
+
+bool upload_cancelled(struct upload *u)
+{
+  pthread_mutex_lock(&u->lock);
+  bool c = u->cancelled;
+  pthread_mutex_unlock(&u->lock);
+  return c;
 }
 
 uint64_t upload_size(const struct upload *u)
@@ -113,8 +166,10 @@ void upload_set_wake(struct upload *u, void (*suspend)(void *), void (*wake)(voi
   u->wake_arg = arg;
 }
 
+/* Not under u->lock: releasing waits for a running cancel hook. */
 static void upload_destroy(struct upload *u)
 {
+  task_release(u->task);   /* after this, upload_cancel never runs again */
   pthread_mutex_destroy(&u->lock);
   EVP_MD_CTX_free(u->file_md);
   EVP_MD_CTX_free(u->chunk_md);
@@ -131,6 +186,9 @@ static void upload_put_done(void *arg, int rc, const char *locator)
   struct upload *u = p->u;
   char staged[ID_LEN + 1];
   bool recorded = false;
+  /* This put keeps `u` alive; tasks are never called under u->lock. */
+  if(rc == BLOB_OK && u->task)
+    task_progress(u->task, p->size);
   if(rc == BLOB_OK) {
     id_new(staged);
     int64_t now = time_now_ms();
@@ -150,6 +208,7 @@ static void upload_put_done(void *arg, int rc, const char *locator)
   }
   else
     u->put_failed = true;
+  u->chunks[p->idx].put = NULL;
   u->inflight--;
   bool last = u->abandoned && u->inflight == 0;
   if(u->waiting) {
@@ -190,18 +249,21 @@ static int upload_flush_chunk(struct upload *u)
       u->capchunks = cap;
     }
   }
-  if(!p || u->nchunks == u->capchunks) {
+  if(!p || u->nchunks == u->capchunks || u->cancelled) {
+    bool cancelled = u->cancelled;
     pthread_mutex_unlock(&u->lock);
     free(p);
     unlink(u->spool_path);
-    return UPLOAD_IO;
+    return cancelled ? UPLOAD_CANCELLED : UPLOAD_IO;
   }
   struct upload_chunk *c = &u->chunks[u->nchunks];
   memset(c, 0, sizeof(*c));
   EVP_DigestFinal_ex(u->chunk_md, md, &mdlen);
   hex(md, 32, c->sha256);
   c->size = u->chunk_fill;
+  c->put = p;
   p->u = u;
+  p->size = c->size;
   p->idx = u->nchunks++;
   u->inflight++;
   pthread_mutex_unlock(&u->lock);
@@ -217,7 +279,9 @@ static int upload_backpressure(struct upload *u, int limit)
 {
   int rc = UPLOAD_OK;
   pthread_mutex_lock(&u->lock);
-  if(u->put_failed)
+  if(u->cancelled)
+    rc = UPLOAD_CANCELLED;
+  else if(u->put_failed)
     rc = UPLOAD_IO;
   else if(u->inflight > limit) {
     u->waiting = true;

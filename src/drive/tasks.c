@@ -1,0 +1,472 @@
+/* tasks: the registry of running and recently finished tasks (see tasks.h).
+ *
+ * Locking: one mutex guards the list and every task in it. Owners call in
+ * from any thread (store threads report progress); the API reads copies.
+ * Database writes happen outside the lock (a slow write must not stall the
+ * store threads reporting progress); the UPDATEs never turn a finished row
+ * back, so two writes landing out of order cannot undo a final status. */
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "drive/tasks.h"
+#include "util/log.h"
+#include "util/timefmt.h"
+
+#define TASK_SPEED_TAU_MS 5000.0 /* smoothing time constant of the speed */
+#define TASK_SAMPLE_MIN_MS 250   /* bytes confirmed closer together are summed first */
+#define TASK_INTERRUPTED "Interrupted before it finished"
+
+struct task {
+  struct task *next;       /* registry list, newest first */
+  int refs;                /* the registry's and the owner's */
+  bool listed;
+  struct task_view v;      /* speed, eta_s and can_cancel are computed on read */
+  bool committing;         /* past task_commit_begin */
+  task_cancel_fn cancel;
+  void *cancel_arg;
+  /* The speed is an exponential moving average, over time, of the rate at
+   * which bytes are confirmed; samples are at least TASK_SAMPLE_MIN_MS apart. */
+  int64_t sample_ms;       /* monotonic: the last sample (the start before one) */
+  uint64_t unsampled;      /* bytes since then */
+  double speed;
+  double gap_ms;           /* smoothed time between samples */
+  bool sampled;
+  int64_t finished_ms;     /* monotonic, 0 while running */
+};
+
+static pthread_mutex_t tasks_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct task *tasks_head;
+static int64_t (*tasks_clock)(void) = time_mono_ms; /* unit tests drive time */
+
+static const char *const task_status_names[] = {"queued", "in_progress", "completed", "failed",
+                                                "cancelled"};
+
+const char *task_status_name(enum task_status s)
+{
+  return (unsigned)s < sizeof(task_status_names) / sizeof(task_status_names[0])
+             ? task_status_names[s]
+             : "failed";
+}
+
+int task_status_parse(const char *s)
+{
+  for(size_t i = 0; s && i < sizeof(task_status_names) / sizeof(task_status_names[0]); i++)
+    if(!strcmp(s, task_status_names[i]))
+      return (int)i;
+  return -1;
+}
+
+bool task_status_final(enum task_status s)
+{
+  return s == TASK_COMPLETED || s == TASK_FAILED || s == TASK_CANCELLED;
+}
+
+/* ---- speed and ETA -------------------------------------------------------- */
+
+/* Folds `bytes` that took `dt` ms into the average. */
+static double task_speed_fold(double speed, bool sampled, uint64_t bytes, double dt)
+{
+  if(dt <= 0)
+    return speed;
+  double rate = (double)bytes * 1000.0 / dt;
+  if(!sampled)
+    return rate;
+  return speed + (1.0 - exp(-dt / TASK_SPEED_TAU_MS)) * (rate - speed);
+}
+
+/* The speed as of `now`. Bytes not sampled yet count once they are far
+ * enough apart to mean something; a pause much longer than the usual gap
+ * between confirmations (a stall) drags the speed down as it goes on. */
+static double task_speed_at(const struct task *t, int64_t now)
+{
+  double dt = (double)(now - t->sample_ms);
+  if(t->unsampled && dt >= TASK_SAMPLE_MIN_MS)
+    return task_speed_fold(t->speed, t->sampled, t->unsampled, dt);
+  if(!t->sampled)
+    return 0;
+  double allow = 2 * t->gap_ms > 1000 ? 2 * t->gap_ms : 1000;
+  if(dt > allow)
+    return task_speed_fold(t->speed, true, 0, dt - allow);
+  return t->speed;
+}
+
+static void task_sample(struct task *t, int64_t now)
+{
+  double dt = (double)(now - t->sample_ms);
+  t->speed = task_speed_fold(t->speed, t->sampled, t->unsampled, dt);
+  t->gap_ms = t->sampled ? t->gap_ms + 0.3 * (dt - t->gap_ms) : dt;
+  t->sampled = true;
+  t->sample_ms = now;
+  t->unsampled = 0;
+}
+
+/* A copy of `t` with the derived fields filled in (registry locked). */
+static void task_view_at(const struct task *t, int64_t now, struct task_view *out)
+{
+  *out = t->v;
+  bool running = !task_status_final(t->v.status);
+  out->can_cancel = running && !t->committing;
+  out->speed = running ? task_speed_at(t, now) : 0;
+  out->eta_s = -1;
+  if(running && t->v.total > 0) {
+    if(t->v.transferred >= t->v.total)
+      out->eta_s = 0;
+    else if(out->speed > 0)
+      out->eta_s = (int64_t)ceil((double)(t->v.total - t->v.transferred) / out->speed);
+  }
+}
+
+/* ---- persistence ---------------------------------------------------------- */
+
+static int task_insert(db_t *db, const struct task_view *v, const char *url, const char *folder_id)
+{
+  return db_exec(db, "INSERT INTO tasks (id, user_id, type, status, file_name, url, folder_id, "
+                     "transferred, total, created_at, updated_at) "
+                     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+                 "tttttttiii", v->id, v->user_id, v->type, task_status_name(v->status),
+                 v->file_name, url, folder_id, (int64_t)v->transferred, (int64_t)v->total,
+                 v->created_at);
+}
+
+/* Writes a status change. A row already finished is never changed again. */
+static void task_persist(const struct task_view *v)
+{
+  db_t *db = db_get();
+  int rc = db ? db_exec(db, "UPDATE tasks SET status = $2, file_id = $3, error = $4, "
+                            "transferred = $5, total = $6, updated_at = $7 "
+                            "WHERE id = $1 AND status IN ('queued', 'in_progress')",
+                        "ttttiii", v->id, task_status_name(v->status),
+                        v->file_id[0] ? v->file_id : NULL, v->error[0] ? v->error : NULL,
+                        (int64_t)v->transferred, (int64_t)v->total, v->updated_at)
+              : DB_UNAVAILABLE;
+  if(rc != DB_OK)
+    log_error("tasks: cannot record task %s as %s (%d)", v->id, task_status_name(v->status), rc);
+}
+
+/* ---- registry (all _locked functions run with tasks_lock held) ------------ */
+
+static void task_unref_locked(struct task *t)
+{
+  if(--t->refs == 0)
+    free(t);
+}
+
+/* Drops finished tasks older than TASKS_KEEP_MS, and beyond TASKS_KEEP_MAX
+ * finished ones the oldest (the list is newest first). */
+static void tasks_prune_locked(int64_t now)
+{
+  size_t kept = 0;
+  for(struct task **pp = &tasks_head; *pp;) {
+    struct task *t = *pp;
+    if(t->finished_ms && (now - t->finished_ms >= TASKS_KEEP_MS || ++kept > TASKS_KEEP_MAX)) {
+      *pp = t->next;
+      t->listed = false;
+      task_unref_locked(t);
+      continue;
+    }
+    pp = &t->next;
+  }
+}
+
+static struct task *tasks_find_locked(const char *id)
+{
+  for(struct task *t = tasks_head; t; t = t->next)
+    if(!strcmp(t->v.id, id))
+      return t;
+  return NULL;
+}
+
+/* Moves a running task to a final status; false when it had one already. */
+static bool task_finish_locked(struct task *t, enum task_status status, const char *file_id,
+                               const char *error)
+{
+  if(task_status_final(t->v.status))
+    return false;
+  int64_t now = tasks_clock();
+  if(t->unsampled)
+    task_sample(t, now);
+  t->v.status = status;
+  t->v.updated_at = time_now_ms();
+  t->finished_ms = now > 0 ? now : 1;
+  snprintf(t->v.file_id, sizeof(t->v.file_id), "%s", file_id ? file_id : "");
+  snprintf(t->v.error, sizeof(t->v.error), "%s", error ? error : "");
+  return true;
+}
+
+/* ---- lifecycle ------------------------------------------------------------ */
+
+int tasks_init(db_t *db)
+{
+  if(!db)
+    return TASKS_UNAVAILABLE;
+  int rc = db_exec(db, "UPDATE tasks SET status = 'failed', error = $1, updated_at = $2 "
+                       "WHERE status IN ('queued', 'in_progress')",
+                   "ti", "Interrupted: the server stopped before it finished", time_now_ms());
+  return rc == DB_OK ? TASKS_OK : TASKS_DB;
+}
+
+void tasks_shutdown(void)
+{
+  pthread_mutex_lock(&tasks_lock);
+  while(tasks_head) {
+    struct task *t = tasks_head;
+    tasks_head = t->next;
+    t->listed = false;
+    task_unref_locked(t);
+  }
+  pthread_mutex_unlock(&tasks_lock);
+}
+
+struct task *task_start(const struct task_spec *spec, task_cancel_fn cancel, void *arg)
+{
+  if(!spec || !spec->user_id || !spec->type || !spec->file_name)
+    return NULL;
+  struct task *t = calloc(1, sizeof(*t));
+  if(!t) {
+    log_error("tasks: out of memory");
+    return NULL;
+  }
+  id_new(t->v.id);
+  snprintf(t->v.user_id, sizeof(t->v.user_id), "%s", spec->user_id);
+  snprintf(t->v.type, sizeof(t->v.type), "%s", spec->type);
+  snprintf(t->v.file_name, sizeof(t->v.file_name), "%s", spec->file_name);
+  t->v.status = spec->queued ? TASK_QUEUED : TASK_IN_PROGRESS;
+  t->v.total = spec->total;
+  t->v.created_at = t->v.updated_at = time_now_ms();
+  t->refs = 2;
+  t->cancel = cancel;
+  t->cancel_arg = arg;
+  t->sample_ms = tasks_clock();
+  /* Recorded before it is listed: every later UPDATE finds the row. */
+  db_t *db = db_get();
+  int rc = db ? task_insert(db, &t->v, spec->url, spec->folder_id) : DB_UNAVAILABLE;
+  if(rc != DB_OK) {
+    log_error("tasks: cannot record a new %s task (%d)", spec->type, rc);
+    free(t);
+    return NULL;
+  }
+  pthread_mutex_lock(&tasks_lock);
+  tasks_prune_locked(t->sample_ms);
+  t->next = tasks_head;
+  tasks_head = t;
+  t->listed = true;
+  pthread_mutex_unlock(&tasks_lock);
+  return t;
+}
+
+void task_set_running(struct task *t)
+{
+  struct task_view snap;
+  bool changed = false;
+  pthread_mutex_lock(&tasks_lock);
+  if(t->v.status == TASK_QUEUED) {
+    t->v.status = TASK_IN_PROGRESS;
+    t->v.updated_at = time_now_ms();
+    t->sample_ms = tasks_clock();   /* the speed counts from here */
+    snap = t->v;
+    changed = true;
+  }
+  pthread_mutex_unlock(&tasks_lock);
+  if(changed)
+    task_persist(&snap);
+}
+
+void task_set_total(struct task *t, uint64_t total)
+{
+  pthread_mutex_lock(&tasks_lock);
+  if(!task_status_final(t->v.status))
+    t->v.total = total;
+  pthread_mutex_unlock(&tasks_lock);
+}
+
+void task_progress(struct task *t, uint64_t bytes)
+{
+  pthread_mutex_lock(&tasks_lock);
+  if(!task_status_final(t->v.status)) {
+    int64_t now = tasks_clock();
+    t->v.transferred += bytes;
+    t->v.updated_at = time_now_ms();
+    t->unsampled += bytes;
+    if(now - t->sample_ms >= TASK_SAMPLE_MIN_MS)
+      task_sample(t, now);
+  }
+  pthread_mutex_unlock(&tasks_lock);
+}
+
+int task_commit_begin(struct task *t)
+{
+  int rc = TASKS_OK;
+  pthread_mutex_lock(&tasks_lock);
+  if(task_status_final(t->v.status))
+    rc = TASKS_FINISHED;
+  else
+    t->committing = true;
+  pthread_mutex_unlock(&tasks_lock);
+  return rc;
+}
+
+void task_complete(struct task *t, const char *file_id, uint64_t size)
+{
+  struct task_view snap;
+  pthread_mutex_lock(&tasks_lock);
+  bool changed = task_finish_locked(t, TASK_COMPLETED, file_id, NULL);
+  if(changed) {
+    t->v.transferred = t->v.total = size;
+    snap = t->v;
+  }
+  pthread_mutex_unlock(&tasks_lock);
+  if(changed)
+    task_persist(&snap);
+}
+
+void task_fail(struct task *t, const char *error)
+{
+  struct task_view snap;
+  pthread_mutex_lock(&tasks_lock);
+  bool changed = task_finish_locked(t, TASK_FAILED, NULL, error && *error ? error : TASK_INTERRUPTED);
+  if(changed)
+    snap = t->v;
+  pthread_mutex_unlock(&tasks_lock);
+  if(changed)
+    task_persist(&snap);
+}
+
+bool task_cancelled(struct task *t)
+{
+  pthread_mutex_lock(&tasks_lock);
+  bool c = t->v.status == TASK_CANCELLED;
+  pthread_mutex_unlock(&tasks_lock);
+  return c;
+}
+
+void task_release(struct task *t)
+{
+  struct task_view snap;
+  if(!t)
+    return;
+  pthread_mutex_lock(&tasks_lock);
+  t->cancel = NULL;
+  bool changed = task_finish_locked(t, TASK_FAILED, NULL, TASK_INTERRUPTED);
+  if(changed)
+    snap = t->v;
+  task_unref_locked(t);
+  pthread_mutex_unlock(&tasks_lock);
+  if(changed)
+    task_persist(&snap);
+}
+
+/* ---- what the API asks ---------------------------------------------------- */
+
+int tasks_list(const char *user_id, struct task_view **out, size_t *n)
+{
+  size_t count = 0, i = 0;
+  *out = NULL;
+  *n = 0;
+  pthread_mutex_lock(&tasks_lock);
+  int64_t now = tasks_clock();
+  tasks_prune_locked(now);
+  for(struct task *t = tasks_head; t; t = t->next)
+    if(!strcmp(t->v.user_id, user_id))
+      count++;
+  struct task_view *v = count ? malloc(count * sizeof(*v)) : NULL;
+  if(count && !v) {
+    pthread_mutex_unlock(&tasks_lock);
+    return TASKS_NOMEM;
+  }
+  for(struct task *t = tasks_head; t && i < count; t = t->next)
+    if(!strcmp(t->v.user_id, user_id))
+      task_view_at(t, now, &v[i++]);
+  pthread_mutex_unlock(&tasks_lock);
+  *out = v;
+  *n = count;
+  return TASKS_OK;
+}
+
+int tasks_cancel(const char *user_id, const char *task_id)
+{
+  struct task_view snap;
+  int rc = TASKS_OK;
+  pthread_mutex_lock(&tasks_lock);
+  struct task *t = tasks_find_locked(task_id);
+  if(!t || strcmp(t->v.user_id, user_id) != 0)
+    rc = TASKS_NOT_FOUND;
+  else if(t->committing || !task_finish_locked(t, TASK_CANCELLED, NULL, NULL))
+    rc = TASKS_FINISHED;   /* finished, or its result is being made visible */
+  else {
+    snap = t->v;
+    /* Under the lock, so the owner cannot be releasing the task meanwhile. */
+    if(t->cancel)
+      t->cancel(t->cancel_arg);
+  }
+  pthread_mutex_unlock(&tasks_lock);
+  if(rc == TASKS_OK)
+    task_persist(&snap);
+  else if(rc == TASKS_NOT_FOUND) {
+    /* Gone from memory: a row of the user's means it finished long ago. */
+    int64_t one = 0;
+    db_t *db = db_get();
+    int q = db ? db_query_int(db, &one, "SELECT 1 FROM tasks WHERE id = $1 AND user_id = $2",
+                              "tt", task_id, user_id)
+               : DB_UNAVAILABLE;
+    if(q == DB_ROW)
+      rc = TASKS_FINISHED;
+    else if(q != DB_DONE)
+      rc = q == DB_UNAVAILABLE ? TASKS_UNAVAILABLE : TASKS_DB;
+  }
+  return rc;
+}
+
+int tasks_history(db_t *db, const char *user_id, int status, int64_t limit, int64_t skip,
+                  tasks_history_fn fn, void *arg)
+{
+  static const char cols[] =
+      "SELECT id, user_id, type, status, file_name, file_id, error, transferred, total, "
+      "created_at, updated_at FROM tasks WHERE user_id = $1 ";
+  char sql[512];
+  db_stmt_t *st;
+  if(!db)
+    return TASKS_UNAVAILABLE;
+  if(status >= 0) {
+    snprintf(sql, sizeof(sql), "%s%s", cols,
+             "AND status = $2 ORDER BY updated_at DESC, id DESC LIMIT $3 OFFSET $4");
+    st = db_query(db, sql, "ttii", user_id, task_status_name((enum task_status)status), limit,
+                  skip);
+  }
+  else {
+    snprintf(sql, sizeof(sql), "%s%s", cols,
+             "AND status IN ('completed', 'failed', 'cancelled') "
+             "ORDER BY updated_at DESC, id DESC LIMIT $2 OFFSET $3");
+    st = db_query(db, sql, "tii", user_id, limit, skip);
+  }
+  if(!st)
+    return TASKS_DB;
+  int rc = DB_DONE, stop = 0;
+  while(!stop && (rc = db_step(st)) == DB_ROW) {
+    struct task_view v;
+    const char *s;
+    memset(&v, 0, sizeof(v));
+    snprintf(v.id, sizeof(v.id), "%s", db_col_text(st, 0));
+    snprintf(v.user_id, sizeof(v.user_id), "%s", db_col_text(st, 1));
+    snprintf(v.type, sizeof(v.type), "%s", db_col_text(st, 2));
+    int parsed = task_status_parse(db_col_text(st, 3));
+    v.status = parsed < 0 ? TASK_FAILED : (enum task_status)parsed;
+    snprintf(v.file_name, sizeof(v.file_name), "%s", db_col_text(st, 4));
+    if((s = db_col_text(st, 5)))
+      snprintf(v.file_id, sizeof(v.file_id), "%s", s);
+    if((s = db_col_text(st, 6)))
+      snprintf(v.error, sizeof(v.error), "%s", s);
+    int64_t x = db_col_int(st, 7), y = db_col_int(st, 8);
+    v.transferred = x > 0 ? (uint64_t)x : 0;
+    v.total = y > 0 ? (uint64_t)y : 0;
+    v.created_at = db_col_int(st, 9);
+    v.updated_at = db_col_int(st, 10);
+    v.eta_s = -1;
+    stop = fn(&v, arg);
+  }
+  int frc = db_finalize(st);
+  if(!stop && rc != DB_DONE)
+    return TASKS_DB;
+  return frc == DB_OK ? TASKS_OK : TASKS_DB;
+}
