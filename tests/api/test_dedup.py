@@ -290,3 +290,57 @@ def test_reject_is_per_user(rejecting):
     assert_error(upload_raw(b.client, [("file", "again.bin", data)]), 409, DUP_DETAIL)
     assert storage_usage(a.client) == usage(3000, 1, 0, 3000)
     assert storage_usage(b.client) == usage(3000, 1, 0, 3000)
+
+
+def test_parallel_deletes_of_copies(fresh, server):
+    """Deleting every copy at once (racing the reference count) frees the content."""
+    c = fresh.client
+    size = 3 * CHUNK + 1
+    data = rbytes(size, 21)
+    baseline = set(chunk_files(server))
+    ids = [upload_file(c, f"copy{i}.bin", data)["id"] for i in range(6)]
+    stored = new_chunks(server, baseline)
+    assert len(stored) == nchunks(size)
+    statuses = []
+
+    def rm(fid):
+        statuses.append(fresh.server.client(fresh.access_token)
+                        .delete(f"{API}/files/{fid}").status_code)
+    threads = [threading.Thread(target=rm, args=(i,)) for i in ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [200] * 6, statuses
+    assert storage_usage(c) == usage(0, 0, 0, 0)
+    gone(server, stored)
+
+
+def test_upload_while_last_copy_is_deleted(fresh, server):
+    """A new copy racing the delete of the last one is either stored afresh or
+    keeps the content: it must download correctly either way."""
+    c = fresh.client
+    data = rbytes(2 * CHUNK + 3, 22)
+    for round_ in range(5):
+        f = upload_file(c, f"r{round_}.bin", data)
+        out = {}
+
+        def rm():
+            out["rm"] = fresh.server.client(fresh.access_token) \
+                .delete(f"{API}/files/{f['id']}").status_code
+
+        def up():
+            out["up"] = upload_raw(fresh.server.client(fresh.access_token),
+                                   [("file", f"r{round_}b.bin", data)])
+        threads = [threading.Thread(target=rm), threading.Thread(target=up)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert out["rm"] == 200
+        assert out["up"].status_code == 201, out["up"].text
+        g = out["up"].json()
+        time.sleep(0.2)
+        assert download(c, g["id"]) == data
+        assert storage_usage(c) == usage(len(data), 1, 0, len(data))
+        assert c.delete(f"{API}/files/{g['id']}").status_code == 200

@@ -10,13 +10,18 @@ import pytest
 from helpers import (API, assert_error, assert_file, assert_folder, bin_folder, create_folder,
                      make_user, restore_folder, upload_file)
 
+SOFIA = "\u03a3\u039f\u03a6\u0399\u0391"                      # Greek capitals
+SOFOS = "\u03c3\u03bf\u03c6\u03cc\u03c2.txt"                 # Greek small, final sigma
+DOKUMENTY = "\u0414\u043e\u043a\u0443\u043c\u0435\u043d\u0442\u044b"  # Cyrillic
+DOKUMENT_TXT = "\u0414\u043e\u043a\u0443\u043c\u0435\u043d\u0442.txt"
+
 # (name, parent name or None)
 FOLDERS = [
     ("Report", None), ("Reports 2024", None), ("Annual report", "Reports 2024"),
     ("100% sure", None), ("percent", None), ("under_score", None), ("star*name", None),
     ("dot.name", None), ("dotXname", None), ("[abc]", None), ("a", None), ("b", None),
     ("(paren)", None), ("back\\slash", None), ("it's", None), ("\u00c9COLE", None),
-    ("\u03a3\u039f\u03a6\u0399\u0391", None), ("\u0414\u043e\u043a\u0443\u043c\u0435\u043d\u0442\u044b", None),
+    (SOFIA, None), (DOKUMENTY, None),
     ("C++ notes", None), ("MiXeD CaSe", "Report"),
     ("binned report", None), ("inside binned", "binned report"),
 ]
@@ -25,8 +30,7 @@ FILES = [
     ("report.txt", None), ("old report.pdf", "Annual report"), ("REPORT", "Report"),
     ("under_file.txt", None), ("underXfile.txt", None), ("star*file.txt", "star*name"),
     ("[bracket].txt", None), ("(paren).txt", None), ("it's.txt", None),
-    ("caf\u00e9.txt", None), ("\u0414\u043e\u043a\u0443\u043c\u0435\u043d\u0442.txt", None),
-    ("\u03c3\u03bf\u03c6\u03cc\u03c2.txt", None),
+    ("caf\u00e9.txt", None), (DOKUMENT_TXT, None), (SOFOS, None),
     ("note", None), ("notebook.txt", None), ("Notes.md", "Report"), ("my note", None),
     ("footnote", "dot.name"),
     ("binned report.txt", None), ("report in binned folder.txt", "binned report"),
@@ -119,12 +123,10 @@ def test_metacharacters_are_literal(corpus, q, folders, files):
     ("\u00c9cOlE", ["\u00c9COLE"], []),
     ("CAF\u00c9", [], ["caf\u00e9.txt"]),
     ("caf\u00e9.TXT", [], ["caf\u00e9.txt"]),
-    ("\u03c3\u03bf\u03c6", ["\u03a3\u039f\u03a6\u0399\u0391"], ["\u03c3\u03bf\u03c6\u03cc\u03c2.txt"]),
-    ("\u03a3\u039f\u03a6", ["\u03a3\u039f\u03a6\u0399\u0391"], ["\u03c3\u03bf\u03c6\u03cc\u03c2.txt"]),
-    ("\u0434\u043e\u043a", ["\u0414\u043e\u043a\u0443\u043c\u0435\u043d\u0442\u044b"],
-     ["\u0414\u043e\u043a\u0443\u043c\u0435\u043d\u0442.txt"]),
-    ("\u0414\u041e\u041a\u0423\u041c\u0415\u041d\u0422", ["\u0414\u043e\u043a\u0443\u043c\u0435\u043d\u0442\u044b"],
-     ["\u0414\u043e\u043a\u0443\u043c\u0435\u043d\u0442.txt"]),
+    ("\u03c3\u03bf\u03c6", [SOFIA], [SOFOS]),
+    ("\u03a3\u039f\u03a6", [SOFIA], [SOFOS]),
+    ("\u0434\u043e\u043a", [DOKUMENTY], [DOKUMENT_TXT]),
+    ("\u0414\u041e\u041a\u0423\u041c\u0415\u041d\u0422", [DOKUMENTY], [DOKUMENT_TXT]),
     ("annual REPORT", ["Annual report"], []),
 ])
 def test_case_insensitive(corpus, q, folders, files):

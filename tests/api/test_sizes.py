@@ -348,3 +348,39 @@ def test_sizes_listing_sort_by_size(drive):
     assert [(f["name"], f["size"]) for f in listed] == [("B", 11100), ("E", 100000)]
     listed, _ = list_folders(drive.c, sort="size", order="desc")
     assert [(f["name"], f["size"]) for f in listed] == [("A", 111110), ("D", 3)]
+
+
+def test_sizes_parallel_uploads_and_deletes(drive):
+    """Concurrent uploads into (and deletes from) one branch keep every size right."""
+    import threading
+    sizes = [11, 222, 3333, 44444, 5, 66, 777, 8888]
+    results = [None] * len(sizes)
+
+    def up(i):
+        c = drive.u.server.client(drive.u.access_token)
+        results[i] = upload_file(c, f"par{i}", bytes([i]) * sizes[i],
+                                 drive.id("C" if i % 2 else "E"))
+    threads = [threading.Thread(target=up, args=(i,)) for i in range(len(sizes))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for i, f in enumerate(results):
+        assert f is not None, f"upload {i} failed"
+        drive.m.add_file(f"par{i}", f["id"], drive.id("C" if i % 2 else "E"), sizes[i])
+    drive.check("parallel uploads")
+    statuses = []
+
+    def rm(label):
+        c = drive.u.server.client(drive.u.access_token)
+        statuses.append(c.delete(f"{API}/files/{drive.id(label)}").status_code)
+    doomed = ["par0", "par1", "par2", "par3", "f_c1", "f_e"]
+    threads = [threading.Thread(target=rm, args=(lb,)) for lb in doomed]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [200] * len(doomed), statuses
+    for lb in doomed:
+        del drive.m.files[drive.id(lb)]
+    drive.check("parallel deletes")
