@@ -71,6 +71,8 @@ struct http_req {
   bool replied;
   bool stream_done;         /* `end` was called */
   bool suspended;
+  bool in_body;             /* inside an upload-data call: MHD refuses replies */
+  struct MHD_Response *early; /* a reply made in_body, queued once the body is read */
   unsigned status;
   uint64_t bytes_in;
   const char *cors_origin;  /* the allowed Origin to echo, or NULL */

@@ -161,6 +161,14 @@ int http_reply_response(struct http_req *r, unsigned status, struct MHD_Response
     MHD_add_response_header(resp, r->extra[i].name, r->extra[i].value);
   if(status >= 500)
     log_error("request %s: %s %s -> %u", r->request_id, r->method, r->path, status);
+  if(r->in_body) {
+    /* MHD 0.9 only takes a response once the whole body is in (queueing
+     * returns MHD_NO meanwhile); the server sends it after the last piece. */
+    r->early = resp;
+    r->replied = true;
+    r->status = status;
+    return 0;
+  }
   enum MHD_Result rc = MHD_queue_response(r->conn, status, resp);
   MHD_destroy_response(resp);
   r->replied = true;

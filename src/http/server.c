@@ -45,6 +45,8 @@ static void req_free(struct http_req *r)
     free(r->extra[i].name);
     free(r->extra[i].value);
   }
+  if(r->early)
+    MHD_destroy_response(r->early); /* the client left before it could be sent */
   buf_free(&r->body);
   free(r->path);
   free(r);
@@ -136,9 +138,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
       return MHD_YES;
     }
     if(r->route->stream) {
-      /* The route consumes the piece; it may suspend to stop the next one. */
+      /* The route consumes the piece; it may suspend to stop the next one.
+       * A reply made here waits in r->early for the end of the body. */
+      r->in_body = true;
       if(r->route->stream->data(r, upload_data, n) != 0 && !r->replied)
         http_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal server error");
+      r->in_body = false;
       *upload_data_size = 0;
       return MHD_YES;
     }
@@ -148,6 +153,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return MHD_YES;
   }
 
+  if(r->early) {
+    struct MHD_Response *resp = r->early;
+    r->early = NULL;
+    MHD_queue_response(conn, r->status, resp);
+    MHD_destroy_response(resp);
+    return MHD_YES;
+  }
   if(r->replied)
     return MHD_YES;
   if(r->route->stream) {

@@ -220,6 +220,10 @@ int mp_feed(struct mp_parser *p, const char *data, size_t len)
     case MP_HEADERS:
       if(p->hlen + 1 >= sizeof(p->hdr))
         return mp_fail(p, "part headers too large");
+      /* Headers are parsed as C strings: a NUL would silently cut a
+       * filename ("nul\0x" -> "nul"), so it is malformed. */
+      if(data[i] == '\0')
+        return mp_fail(p, "NUL byte in part headers");
       p->hdr[p->hlen++] = data[i++];
       if(p->hlen >= 2 && p->hdr[p->hlen - 2] == '\r' && p->hdr[p->hlen - 1] == '\n' &&
          (p->hlen == 2 || (p->hlen >= 4 && p->hdr[p->hlen - 4] == '\r' && p->hdr[p->hlen - 3] == '\n'))) {
