@@ -269,13 +269,13 @@ int file_set_starred(db_t *db, const char *owner_id, const char *file_id, bool s
 {
   if(!id_valid(file_id))
     return DRIVE_NOT_FOUND;
-  /* Starring twice is no change, so it leaves updated_at alone. */
+  /* A star is the user's mark, not a change to the file (as for folders and
+   * in Google Drive): updated_at stays. */
   return file_read_one(db_query(db,
-                                "UPDATE files SET is_starred = $1, updated_at = CASE WHEN "
-                                "is_starred = $1 THEN updated_at ELSE $2 END "
-                                "WHERE id = $3 AND owner_id = $4 AND is_deleted = 0 "
+                                "UPDATE files SET is_starred = $1 "
+                                "WHERE id = $2 AND owner_id = $3 AND is_deleted = 0 "
                                 "RETURNING " FILE_COLUMNS,
-                                "bitt", (int)starred, time_now_ms(), file_id, owner_id),
+                                "btt", (int)starred, file_id, owner_id),
                        out);
 }
 
