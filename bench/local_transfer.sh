@@ -31,6 +31,7 @@ ng_port=$(free_port)
 mkdir -p "$work/nginx/root" "$work/nginx/tmp"
 cat > "$work/nginx/nginx.conf" <<CONF
 worker_processes 1;
+$( [ "$(id -u)" = 0 ] && echo "user root;")
 daemon off;
 error_log $work/nginx/error.log;
 pid $work/nginx/nginx.pid;

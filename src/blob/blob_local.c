@@ -3,6 +3,8 @@
  * system, so the rename is atomic): the database never points at a half
  * written chunk. */
 #include <dirent.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,8 +16,24 @@
 #include "util/id.h"
 #include "util/log.h"
 
+/* A chunk waiting for its fsync + rename. */
+struct local_job {
+  struct local_job *next;
+  char spool_path[BLOB_PATH_MAX];
+  uint64_t size;
+  blob_done_fn done;
+  void *arg;
+};
+
 struct local {
   char root[BLOB_PATH_MAX - 64];
+  /* One writer thread makes chunks durable while the request thread goes on
+   * receiving the next one: fsync is the slow part of a local put. */
+  pthread_t writer;
+  bool writer_running, stopping;
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  struct local_job *head, *tail;
 };
 
 struct local_reader {
@@ -30,6 +48,8 @@ static int ensure_dir(const char *path)
   return 0;
 }
 
+static void *local_writer_main(void *self);
+
 static void *local_open(const struct config *cfg, char *err, size_t errlen)
 {
   struct local *b = calloc(1, sizeof(*b));
@@ -41,6 +61,16 @@ static void *local_open(const struct config *cfg, char *err, size_t errlen)
   snprintf(path, sizeof(path), "%s/chunks", b->root);
   if(ensure_dir(path))
     goto fail;
+  pthread_mutex_init(&b->lock, NULL);
+  pthread_cond_init(&b->cond, NULL);
+  if(pthread_create(&b->writer, NULL, local_writer_main, b) != 0) {
+    pthread_mutex_destroy(&b->lock);
+    pthread_cond_destroy(&b->cond);
+    snprintf(err, errlen, "cannot start the chunk writer thread");
+    free(b);
+    return NULL;
+  }
+  b->writer_running = true;
   return b;
 fail:
   snprintf(err, errlen, "DATA_DIR: cannot create the chunk directories under '%s'", cfg->data_dir);
@@ -50,7 +80,19 @@ fail:
 
 static void local_close(void *self)
 {
-  free(self);
+  struct local *b = self;
+  if(!b)
+    return;
+  if(b->writer_running) {
+    pthread_mutex_lock(&b->lock);
+    b->stopping = true;   /* the writer drains what is queued, then ends */
+    pthread_cond_signal(&b->cond);
+    pthread_mutex_unlock(&b->lock);
+    pthread_join(b->writer, NULL);
+  }
+  pthread_mutex_destroy(&b->lock);
+  pthread_cond_destroy(&b->cond);
+  free(b);
 }
 
 static int local_ping(void *self)
@@ -83,13 +125,12 @@ static int fsync_dir(const char *dir)
   return rc;
 }
 
-static int local_put(void *self, const char *spool_path, uint64_t size, const char *sha256_hex,
-             blob_done_fn done, void *arg)
+/* Makes one spooled chunk durable and moves it into place; calls done. */
+static void local_store(struct local *b, const char *spool_path, uint64_t size, blob_done_fn done,
+                        void *arg)
 {
   char id[ID_LEN + 1], locator[ID_LEN + 4], dir[BLOB_PATH_MAX], dest[BLOB_PATH_MAX];
-  struct local *b = self;
   int rc = BLOB_ERR;
-  (void)sha256_hex;
   id_new(id);
   snprintf(locator, sizeof(locator), "%.2s/%s", id, id);
   snprintf(dir, sizeof(dir), "%s/chunks/%.2s", b->root, id);
@@ -115,6 +156,52 @@ out:
   if(rc != BLOB_OK)
     unlink(spool_path);
   done(arg, rc, rc == BLOB_OK ? locator : NULL);
+}
+
+static void *local_writer_main(void *self)
+{
+  struct local *b = self;
+  pthread_mutex_lock(&b->lock);
+  for(;;) {
+    while(!b->head && !b->stopping)
+      pthread_cond_wait(&b->cond, &b->lock);
+    struct local_job *j = b->head;
+    if(!j)
+      break;   /* stopping and drained */
+    b->head = j->next;
+    if(!b->head)
+      b->tail = NULL;
+    pthread_mutex_unlock(&b->lock);
+    local_store(b, j->spool_path, j->size, j->done, j->arg);
+    free(j);
+    pthread_mutex_lock(&b->lock);
+  }
+  pthread_mutex_unlock(&b->lock);
+  return NULL;
+}
+
+static int local_put(void *self, const char *spool_path, uint64_t size, const char *sha256_hex,
+                     blob_done_fn done, void *arg)
+{
+  struct local *b = self;
+  (void)sha256_hex;
+  struct local_job *j = calloc(1, sizeof(*j));
+  if(!j || snprintf(j->spool_path, sizeof(j->spool_path), "%s", spool_path) >= (int)sizeof(j->spool_path)) {
+    free(j);
+    local_store(b, spool_path, size, done, arg);   /* no memory: do it inline */
+    return BLOB_OK;
+  }
+  j->size = size;
+  j->done = done;
+  j->arg = arg;
+  pthread_mutex_lock(&b->lock);
+  if(b->tail)
+    b->tail->next = j;
+  else
+    b->head = j;
+  b->tail = j;
+  pthread_cond_signal(&b->cond);
+  pthread_mutex_unlock(&b->lock);
   return BLOB_OK;
 }
 

@@ -165,32 +165,54 @@ int mp_feed(struct mp_parser *p, const char *data, size_t len)
     switch(p->state) {
     case MP_PREAMBLE:
     case MP_BODY: {
-      /* Fast path: no partial match pending, skip to the next CR. */
-      if(p->matched == 0) {
-        const char *cr = memchr(data + i, '\r', len - i);
-        size_t upto = cr ? (size_t)(cr - data) : len;
-        if(mp_emit(p, data + i, upto - i))
-          return MP_ERR_CALLBACK;
-        i = upto;
-        if(i == len)
-          break;
-      }
-      if(data[i] == p->delim[p->matched]) {
-        p->matched++;
-        i++;
-        if(p->matched == p->dlen) {
-          p->matched = 0;
-          if(p->state == MP_BODY && p->cb->part_end(p->arg) != 0)
-            return MP_ERR_CALLBACK;
-          p->state = MP_AFTER_DELIM;
+      /* Body bytes go out in the largest contiguous spans possible: only a
+       * delimiter (or the end of this buffer) cuts a span. `carried` counts
+       * delimiter bytes matched at the end of the previous buffer. */
+      size_t span = i;
+      size_t carried = i == 0 ? p->matched : 0;
+      bool found = false;
+      while(i < len) {
+        if(p->matched == 0) {
+          const char *cr = memchr(data + i, '\r', len - i);
+          if(!cr) {
+            i = len;
+            break;
+          }
+          i = (size_t)(cr - data);
         }
+        if(data[i] == p->delim[p->matched]) {
+          p->matched++;
+          i++;
+          if(p->matched == p->dlen) {
+            found = true;
+            break;
+          }
+          continue;
+        }
+        /* Mismatch: what matched was data. Bytes carried over from the last
+         * buffer precede this span, so they go out first. The boundary has
+         * no CR, so the only possible new start is the current byte. */
+        if(carried && mp_emit(p, p->delim, carried))
+          return MP_ERR_CALLBACK;
+        carried = 0;
+        p->matched = 0;
+        if(data[i] != '\r')
+          i++;
+      }
+      if(found) {
+        size_t dstart = i - (p->dlen - carried);   /* delimiter's first byte in this buffer */
+        if(mp_emit(p, data + span, dstart - span))
+          return MP_ERR_CALLBACK;
+        p->matched = 0;
+        if(p->state == MP_BODY && p->cb->part_end(p->arg) != 0)
+          return MP_ERR_CALLBACK;
+        p->state = MP_AFTER_DELIM;
         break;
       }
-      /* Mismatch: the held bytes were data. The boundary has no CR, so the
-       * only possible new start is the current byte itself. */
-      if(mp_emit(p, p->delim, p->matched))
+      /* End of buffer: hold back a partial delimiter match, emit the rest. */
+      size_t pending = p->matched - carried;
+      if(p->matched >= carried && mp_emit(p, data + span, i - pending - span))
         return MP_ERR_CALLBACK;
-      p->matched = 0;
       break;
     }
     case MP_AFTER_DELIM:

@@ -145,11 +145,46 @@ static void test_content_type(void **state)
   assert_int_equal(mp_boundary_from_content_type(longb, b, sizeof(b)), -1);
 }
 
+/* Every split of body1 into two feeds, and random splits into many, must give
+ * the same parts and bytes as one feed. */
+static void test_every_split(void **state)
+{
+  for(size_t cut = 0; cut <= sizeof(body1) - 1; cut++) {
+    struct mp_parser p;
+    struct collect c;
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(mp_init(&p, "XyZ", &cbs, &c), 0);
+    assert_int_equal(mp_feed(&p, body1, cut), MP_OK);
+    assert_int_equal(mp_feed(&p, body1 + cut, sizeof(body1) - 1 - cut), MP_OK);
+    assert_true(mp_done(&p));
+    check_body1(&c);
+  }
+  unsigned seed = 12345;
+  for(int round = 0; round < 2000; round++) {
+    struct mp_parser p;
+    struct collect c;
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(mp_init(&p, "XyZ", &cbs, &c), 0);
+    size_t off = 0;
+    while(off < sizeof(body1) - 1) {
+      seed = seed * 1103515245u + 12345u;
+      size_t n = 1 + (seed >> 16) % 9;
+      if(n > sizeof(body1) - 1 - off)
+        n = sizeof(body1) - 1 - off;
+      assert_int_equal(mp_feed(&p, body1 + off, n), MP_OK);
+      off += n;
+    }
+    assert_true(mp_done(&p));
+    check_body1(&c);
+  }
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_whole),
     cmocka_unit_test(test_byte_by_byte),
+    cmocka_unit_test(test_every_split),
     cmocka_unit_test(test_boundary_at_start),
     cmocka_unit_test(test_truncated_and_garbage),
     cmocka_unit_test(test_content_type),
