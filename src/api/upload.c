@@ -1,6 +1,8 @@
 /* upload: POST /api/v1/files/upload, a streaming multipart upload. The folder
  * and size checks run before the body is read; the body is parsed as it
- * arrives and the file part goes straight into the upload pipeline. */
+ * arrives and the file part goes straight into the upload pipeline. With a
+ * remote store the upload is a task: cancelling it makes this request answer
+ * 409 (a waiting request is woken for that). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +52,16 @@ static int up_fail(struct up_ctx *c, unsigned status, const char *detail)
   return -1;
 }
 
+/* An error answer once the upload exists: its task shows the same reason. */
+static int up_reply_error(struct http_req *r, unsigned status, const char *detail)
+{
+  struct up_ctx *c = r->ctx;
+  upload_set_error(c->up, detail);
+  return http_reply_error(r, status, detail);
+}
+
+#define UP_CANCELLED "Upload cancelled"
+
 static int up_part_begin(void *arg, const struct mp_part *part)
 {
   struct up_ctx *c = arg;
@@ -76,6 +88,8 @@ static int up_part_data(void *arg, const char *data, size_t len)
   int rc = upload_write(c->up, data, len);
   if(rc == UPLOAD_TOO_BIG)
     return up_fail(c, MHD_HTTP_CONTENT_TOO_LARGE, "File exceeds the maximum upload size");
+  if(rc == UPLOAD_CANCELLED)
+    return up_fail(c, MHD_HTTP_CONFLICT, UP_CANCELLED);
   if(rc != UPLOAD_OK && rc != UPLOAD_WAIT)
     return up_fail(c, MHD_HTTP_SERVICE_UNAVAILABLE, "Storage unavailable");
   return 0;
@@ -126,19 +140,23 @@ static int up_begin(struct http_req *r)
   if(!c->up || mp_init(&c->mp, boundary, &up_callbacks, c) != 0)
     return http_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal server error");
   upload_set_wake(c->up, up_suspend, up_wake, r);
+  upload_set_expected(c->up, cl ? strtoull(cl, NULL, 10) : 0);
   return 0;
 }
 
 static int up_data(struct http_req *r, const char *data, size_t len)
 {
   struct up_ctx *c = r->ctx;
+  /* Woken by a cancel, or a cancel came between two pieces. */
+  if(upload_cancelled(c->up))
+    return up_reply_error(r, MHD_HTTP_CONFLICT, UP_CANCELLED);
   int rc = mp_feed(&c->mp, data, len);
   if(rc == MP_ERR_CALLBACK)
-    return http_reply_error(r, c->fail_status, c->fail_detail);
+    return up_reply_error(r, c->fail_status, c->fail_detail);
   if(rc == MP_ERR_SYNTAX) {
     char detail[160];
     snprintf(detail, sizeof(detail), "Malformed multipart body: %s", c->mp.error);
-    return http_reply_error(r, MHD_HTTP_BAD_REQUEST, detail);
+    return up_reply_error(r, MHD_HTTP_BAD_REQUEST, detail);
   }
   return 0;
 }
@@ -147,20 +165,27 @@ static int up_end(struct http_req *r)
 {
   struct up_ctx *c = r->ctx;
   char file_id[40];
+  if(upload_cancelled(c->up))
+    return up_reply_error(r, MHD_HTTP_CONFLICT, UP_CANCELLED);
   if(!mp_done(&c->mp))
-    return http_reply_error(r, MHD_HTTP_BAD_REQUEST, "Malformed multipart body: it ended early");
+    return up_reply_error(r, MHD_HTTP_BAD_REQUEST, "Malformed multipart body: it ended early");
   if(!c->have_file)
     return http_reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, "Field 'file' is required");
   int rc = upload_finish(c->up, file_id, sizeof(file_id));
   switch(rc) {
   case UPLOAD_OK: break;
   case UPLOAD_WAIT: return HTTP_PENDING;   /* chunks still landing */
+  case UPLOAD_CANCELLED: return up_reply_error(r, MHD_HTTP_CONFLICT, UP_CANCELLED);
   case UPLOAD_DUPLICATE:
-    return http_reply_error(r, MHD_HTTP_CONFLICT,
-                            "This file already exists in your storage (same content).");
-  case UPLOAD_NO_FOLDER: return http_reply_not_found(r, "Folder");
-  case UPLOAD_IO: return http_reply_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "Storage unavailable");
-  default: return api_reply_db_error(r, DB_ERROR);
+    return up_reply_error(r, MHD_HTTP_CONFLICT,
+                          "This file already exists in your storage (same content).");
+  case UPLOAD_NO_FOLDER:
+    upload_set_error(c->up, "The folder no longer exists");
+    return http_reply_not_found(r, "Folder");
+  case UPLOAD_IO: return up_reply_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "Storage unavailable");
+  default:
+    upload_set_error(c->up, "Database error");
+    return api_reply_db_error(r, DB_ERROR);
   }
   struct file_rec f;
   if(file_get(db_get(), r->user_id, file_id, &f) != DRIVE_OK)

@@ -15,23 +15,27 @@
 #include "util/timefmt.h"
 
 #define TASK_SPEED_TAU_MS 5000.0 /* smoothing time constant of the speed */
-#define TASK_SAMPLE_MIN_MS 250   /* bytes confirmed closer together are summed first */
+#define TASK_CLUMP_GAP_MS 250    /* confirmations closer together form one clump */
+#define TASK_CLUMP_MAX_MS 1000   /* ... for at most this long */
 #define TASK_INTERRUPTED "Interrupted before it finished"
 
 struct task {
   struct task *next;       /* registry list, newest first */
   int refs;                /* the registry's and the owner's */
-  bool listed;
   struct task_view v;      /* speed, eta_s and can_cancel are computed on read */
   bool committing;         /* past task_commit_begin */
   task_cancel_fn cancel;
   void *cancel_arg;
   /* The speed is an exponential moving average, over time, of the rate at
-   * which bytes are confirmed; samples are at least TASK_SAMPLE_MIN_MS apart. */
-  int64_t sample_ms;       /* monotonic: the last sample (the start before one) */
-  uint64_t unsampled;      /* bytes since then */
+   * which bytes are confirmed. Confirmations come in clumps (parallel puts
+   * finish together), so a clump's bytes are folded in as one sample, over
+   * the time since the previous clump, once the next one begins. */
+  int64_t sample_ms;       /* monotonic: end of the last folded clump (or the start) */
+  int64_t last_ms;         /* monotonic: the latest confirmation (or the start) */
+  int64_t clump_ms;        /* monotonic: the first confirmation of the current clump */
+  uint64_t unsampled;      /* bytes of the current clump */
   double speed;
-  double gap_ms;           /* smoothed time between samples */
+  double gap_ms;           /* smoothed time between clumps */
   bool sampled;
   int64_t finished_ms;     /* monotonic, 0 while running */
 };
@@ -76,30 +80,45 @@ static double task_speed_fold(double speed, bool sampled, uint64_t bytes, double
   return speed + (1.0 - exp(-dt / TASK_SPEED_TAU_MS)) * (rate - speed);
 }
 
-/* The speed as of `now`. Bytes not sampled yet count once they are far
- * enough apart to mean something; a pause much longer than the usual gap
- * between confirmations (a stall) drags the speed down as it goes on. */
+/* The speed as of `now`: with the current clump counted, and dragged down
+ * when nothing arrived for much longer than the usual gap (a stall). */
 static double task_speed_at(const struct task *t, int64_t now)
 {
-  double dt = (double)(now - t->sample_ms);
-  if(t->unsampled && dt >= TASK_SAMPLE_MIN_MS)
-    return task_speed_fold(t->speed, t->sampled, t->unsampled, dt);
-  if(!t->sampled)
+  double speed = t->speed, span = (double)(t->last_ms - t->sample_ms);
+  bool sampled = t->sampled;
+  if(t->unsampled && span > 0) {
+    speed = task_speed_fold(speed, sampled, t->unsampled, span);
+    sampled = true;
+  }
+  if(!sampled)
     return 0;
-  double allow = 2 * t->gap_ms > 1000 ? 2 * t->gap_ms : 1000;
-  if(dt > allow)
-    return task_speed_fold(t->speed, true, 0, dt - allow);
-  return t->speed;
+  double gap = t->sampled ? t->gap_ms : span;
+  double allow = 2 * gap > 1000 ? 2 * gap : 1000;
+  double idle = (double)(now - t->last_ms);
+  if(idle > allow)
+    speed = task_speed_fold(speed, true, 0, idle - allow);
+  return speed;
 }
 
-static void task_sample(struct task *t, int64_t now)
+/* Counts `bytes` confirmed at `now`, folding the previous clump in first
+ * when this starts a new one. */
+static void task_speed_add(struct task *t, uint64_t bytes, int64_t now)
 {
-  double dt = (double)(now - t->sample_ms);
-  t->speed = task_speed_fold(t->speed, t->sampled, t->unsampled, dt);
-  t->gap_ms = t->sampled ? t->gap_ms + 0.3 * (dt - t->gap_ms) : dt;
-  t->sampled = true;
-  t->sample_ms = now;
-  t->unsampled = 0;
+  if(t->unsampled && (now - t->last_ms >= TASK_CLUMP_GAP_MS ||
+                      now - t->clump_ms >= TASK_CLUMP_MAX_MS)) {
+    double span = (double)(t->last_ms - t->sample_ms);
+    if(span > 0) {
+      t->speed = task_speed_fold(t->speed, t->sampled, t->unsampled, span);
+      t->gap_ms = t->sampled ? t->gap_ms + 0.3 * (span - t->gap_ms) : span;
+      t->sampled = true;
+    }
+    t->sample_ms = t->last_ms;
+    t->unsampled = 0;
+  }
+  if(!t->unsampled)
+    t->clump_ms = now;
+  t->unsampled += bytes;
+  t->last_ms = now;
 }
 
 /* A copy of `t` with the derived fields filled in (registry locked). */
@@ -162,7 +181,6 @@ static void tasks_prune_locked(int64_t now)
     struct task *t = *pp;
     if(t->finished_ms && (now - t->finished_ms >= TASKS_KEEP_MS || ++kept > TASKS_KEEP_MAX)) {
       *pp = t->next;
-      t->listed = false;
       task_unref_locked(t);
       continue;
     }
@@ -185,8 +203,6 @@ static bool task_finish_locked(struct task *t, enum task_status status, const ch
   if(task_status_final(t->v.status))
     return false;
   int64_t now = tasks_clock();
-  if(t->unsampled)
-    task_sample(t, now);
   t->v.status = status;
   t->v.updated_at = time_now_ms();
   t->finished_ms = now > 0 ? now : 1;
@@ -213,7 +229,6 @@ void tasks_shutdown(void)
   while(tasks_head) {
     struct task *t = tasks_head;
     tasks_head = t->next;
-    t->listed = false;
     task_unref_locked(t);
   }
   pthread_mutex_unlock(&tasks_lock);
@@ -238,7 +253,7 @@ struct task *task_start(const struct task_spec *spec, task_cancel_fn cancel, voi
   t->refs = 2;
   t->cancel = cancel;
   t->cancel_arg = arg;
-  t->sample_ms = tasks_clock();
+  t->sample_ms = t->last_ms = tasks_clock();
   /* Recorded before it is listed: every later UPDATE finds the row. */
   db_t *db = db_get();
   int rc = db ? task_insert(db, &t->v, spec->url, spec->folder_id) : DB_UNAVAILABLE;
@@ -251,7 +266,6 @@ struct task *task_start(const struct task_spec *spec, task_cancel_fn cancel, voi
   tasks_prune_locked(t->sample_ms);
   t->next = tasks_head;
   tasks_head = t;
-  t->listed = true;
   pthread_mutex_unlock(&tasks_lock);
   return t;
 }
@@ -264,7 +278,7 @@ void task_set_running(struct task *t)
   if(t->v.status == TASK_QUEUED) {
     t->v.status = TASK_IN_PROGRESS;
     t->v.updated_at = time_now_ms();
-    t->sample_ms = tasks_clock();   /* the speed counts from here */
+    t->sample_ms = t->last_ms = tasks_clock();   /* the speed counts from here */
     snap = t->v;
     changed = true;
   }
@@ -285,12 +299,9 @@ void task_progress(struct task *t, uint64_t bytes)
 {
   pthread_mutex_lock(&tasks_lock);
   if(!task_status_final(t->v.status)) {
-    int64_t now = tasks_clock();
     t->v.transferred += bytes;
     t->v.updated_at = time_now_ms();
-    t->unsampled += bytes;
-    if(now - t->sample_ms >= TASK_SAMPLE_MIN_MS)
-      task_sample(t, now);
+    task_speed_add(t, bytes, tasks_clock());
   }
   pthread_mutex_unlock(&tasks_lock);
 }
@@ -418,28 +429,25 @@ int tasks_cancel(const char *user_id, const char *task_id)
   return rc;
 }
 
+#define TASKS_HISTORY_COLS                                                                 \
+  "SELECT id, user_id, type, status, file_name, file_id, error, transferred, total, "      \
+  "created_at, updated_at FROM tasks WHERE user_id = $1 "
+
 int tasks_history(db_t *db, const char *user_id, int status, int64_t limit, int64_t skip,
                   tasks_history_fn fn, void *arg)
 {
-  static const char cols[] =
-      "SELECT id, user_id, type, status, file_name, file_id, error, transferred, total, "
-      "created_at, updated_at FROM tasks WHERE user_id = $1 ";
-  char sql[512];
+  /* Literal SQL: the driver caches statements by the text's address. */
   db_stmt_t *st;
   if(!db)
     return TASKS_UNAVAILABLE;
-  if(status >= 0) {
-    snprintf(sql, sizeof(sql), "%s%s", cols,
-             "AND status = $2 ORDER BY updated_at DESC, id DESC LIMIT $3 OFFSET $4");
-    st = db_query(db, sql, "ttii", user_id, task_status_name((enum task_status)status), limit,
-                  skip);
-  }
-  else {
-    snprintf(sql, sizeof(sql), "%s%s", cols,
-             "AND status IN ('completed', 'failed', 'cancelled') "
-             "ORDER BY updated_at DESC, id DESC LIMIT $2 OFFSET $3");
-    st = db_query(db, sql, "tii", user_id, limit, skip);
-  }
+  if(status >= 0)
+    st = db_query(db, TASKS_HISTORY_COLS "AND status = $2 "
+                      "ORDER BY updated_at DESC, id DESC LIMIT $3 OFFSET $4",
+                  "ttii", user_id, task_status_name((enum task_status)status), limit, skip);
+  else
+    st = db_query(db, TASKS_HISTORY_COLS "AND status IN ('completed', 'failed', 'cancelled') "
+                      "ORDER BY updated_at DESC, id DESC LIMIT $2 OFFSET $3",
+                  "tii", user_id, limit, skip);
   if(!st)
     return TASKS_DB;
   int rc = DB_DONE, stop = 0;

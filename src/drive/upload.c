@@ -501,6 +501,9 @@ int upload_finish(struct upload *u, char *file_id, size_t idsz)
   db_t *db = db_get();
   if(!db || idsz < ID_LEN + 1)
     return UPLOAD_DB;
+  /* Past this point a cancel is refused: the file is about to appear. */
+  if(u->task && task_commit_begin(u->task) != TASKS_OK)
+    return UPLOAD_CANCELLED;
   if(db_begin(db) != DB_OK)
     return UPLOAD_DB;
   rc = upload_commit(u, db, sha, mime, file_id);
@@ -515,6 +518,8 @@ int upload_finish(struct upload *u, char *file_id, size_t idsz)
     return rc;
   }
   u->finished = true;
+  if(u->task)
+    task_complete(u->task, file_id, u->size);
   if(u->redundant && u->nchunks) {
     /* Removing a local chunk is one unlink: do it now so the duplicate never
      * lingers on disk; remote removals stay with the sweeper. */
@@ -536,10 +541,17 @@ void upload_free(struct upload *u)
     unlink(u->spool_path);
     u->spool_fd = -1;
   }
+  if(u->task && !u->finished)
+    task_fail(u->task, u->error[0] ? u->error : "The upload was interrupted before it finished");
   pthread_mutex_lock(&u->lock);
   u->wake = NULL;   /* the request is going away */
   if(u->inflight > 0) {
     u->abandoned = true;   /* the last upload_put_done cleans up */
+    /* Nobody will use what is still being sent: stop it where we can. */
+    if(!u->finished)
+      for(size_t i = 0; i < u->nchunks; i++)
+        if(u->chunks[i].put)
+          blob_cancel(store_blob(), u->chunks[i].put);
     pthread_mutex_unlock(&u->lock);
     return;
   }

@@ -3,7 +3,12 @@
  * to the current chunk's spool file; a full chunk goes to the chunk store.
  * Every stored chunk is recorded as 'staged' garbage until the final
  * transaction makes the file visible, so an upload that dies leaves nothing
- * behind that the sweeper does not remove. */
+ * behind that the sweeper does not remove.
+ *
+ * An upload to a remote store is also a task (drive/tasks.h): it shows
+ * progress as chunks are confirmed, and a cancel stops it: no more chunks go
+ * out, those in flight are cancelled where the store can, the request is
+ * woken to answer UPLOAD_CANCELLED, and every stored chunk becomes garbage. */
 #ifndef NETRA_UPLOAD_H
 #define NETRA_UPLOAD_H
 #include <stdbool.h>
@@ -18,7 +23,8 @@ enum {
   UPLOAD_DUPLICATE = -13,  /* DEDUP=reject and the content exists */
   UPLOAD_NO_FOLDER = -14,  /* the folder went away meanwhile */
   UPLOAD_DB = -15,
-  UPLOAD_WAIT = -16        /* accepted, but wait for upload_set_wake's wake */
+  UPLOAD_WAIT = -16,       /* accepted, but wait for upload_set_wake's wake */
+  UPLOAD_CANCELLED = -17   /* its task was cancelled: nothing will be stored */
 };
 
 struct upload;
@@ -30,19 +36,31 @@ struct upload *upload_new(const struct config *cfg, const char *owner_id, const 
  *  `wake(arg)` will be called from a store thread once the caller may go on
  *  (for upload_finish: call it again). */
 void upload_set_wake(struct upload *u, void (*suspend)(void *), void (*wake)(void *), void *arg);
-/** Names the file (validated); UPLOAD_BAD_NAME with a reason in *why. */
+/** The size announced for the upload (e.g. the request's Content-Length; 0 =
+ *  unknown), shown as the task's total. Call before upload_set_name. */
+void upload_set_expected(struct upload *u, uint64_t total);
+/** Names the file (validated); UPLOAD_BAD_NAME with a reason in *why. For a
+ *  remote store this starts the upload's task. */
 int upload_set_name(struct upload *u, const char *filename, const char **why);
+/** Records why the upload is being given up (the first reason wins); its
+ *  task shows it once upload_free runs. */
+void upload_set_error(struct upload *u, const char *why);
+/** True once the upload's task was cancelled. */
+bool upload_cancelled(struct upload *u);
 /** Appends bytes (always consumed; UPLOAD_WAIT asks to hold the next ones). */
 int upload_write(struct upload *u, const char *data, size_t n);
 /** Stores the last chunk and makes the file visible in one transaction once
  *  every chunk is stored (UPLOAD_WAIT until then). On UPLOAD_OK, file_id
- *  (>= 32 bytes) holds the new file's id. */
+ *  (>= 32 bytes) holds the new file's id. UPLOAD_CANCELLED (also from
+ *  upload_write) when the task was cancelled first. */
 int upload_finish(struct upload *u, char *file_id, size_t idsz);
 /** Bytes received so far. */
 uint64_t upload_size(const struct upload *u);
 /** Drops everything stored so far (queued for removal) and releases the
- *  upload; chunks still in flight are dropped when they land. Safe to call
- *  after upload_finish (then it only frees). */
+ *  upload; chunks still in flight are cancelled where the store can, else
+ *  dropped when they land. An unfinished upload's task fails (with the
+ *  reason from upload_set_error). Safe to call after upload_finish (then it
+ *  only frees). */
 void upload_free(struct upload *u);
 
 /** Releases process-wide resources (the MIME sniffer). */
