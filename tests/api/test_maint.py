@@ -118,3 +118,53 @@ def test_gc_removes_unreferenced_and_stale(stopped_server_with_files, netradrive
     # fsck agrees the referenced chunks are intact.
     p = run(netradrive_bin, srv.data_dir, "fsck")
     assert "0 missing, 0 corrupt" in p.stdout, p.stdout
+
+
+def test_bin_items_past_retention_are_purged_at_start(server_factory):
+    """The janitor purges bin items older than BIN_RETENTION_DAYS (its first pass runs at
+    start), with their folders' contents, usage and chunks; younger bin items stay."""
+    import sqlite3
+    srv = server_factory(env={"CHUNK_SIZE": str(CHUNK), "BIN_RETENTION_DAYS": "30"})
+    c = srv.client()
+    assert c.post("/api/v1/auth/signup", json={"username": "janitor_user", "email": "j@example.com",
+                                               "password": "janitor-pass"}).status_code == 201
+    token = c.post("/api/v1/auth/token", data={"username": "janitor_user",
+                                               "password": "janitor-pass"}).json()["access_token"]
+    uc = srv.client(token)
+    old_file = upload(uc, "old.bin", os.urandom(2 * CHUNK))
+    folder = uc.post("/api/v1/folders", json={"name": "old folder"}).json()
+    upload(uc, "inside.bin", os.urandom(CHUNK), folder["id"])
+    young = upload(uc, "young.bin", os.urandom(100))
+    for path in (f"/api/v1/files/{old_file['id']}/bin", f"/api/v1/folders/{folder['id']}/bin",
+                 f"/api/v1/files/{young['id']}/bin"):
+        assert uc.put(path).status_code == 200
+    srv.stop()
+    # Age two of the three bin entries past the retention period.
+    db = sqlite3.connect(os.path.join(srv.data_dir, "netradrive.db"))
+    old = int((time.time() - 31 * 86400) * 1000)
+    db.execute("UPDATE files SET deleted_at = ? WHERE id = ?", (old, old_file["id"]))
+    db.execute("UPDATE folders SET deleted_at = ? WHERE id = ?", (old, folder["id"]))
+    db.commit()
+    db.close()
+    srv.start()
+    try:
+        token = srv.client().post("/api/v1/auth/token", data={
+            "username": "janitor_user", "password": "janitor-pass"}).json()["access_token"]
+        uc = srv.client(token)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            binned = uc.get("/api/v1/files", params={"include_deleted": "true"}).json()
+            if [f["id"] for f in binned] == [young["id"]]:
+                break
+            time.sleep(0.2)
+        assert [f["id"] for f in binned] == [young["id"]]
+        assert uc.get("/api/v1/folders", params={"include_deleted": "true"}).json() == []
+        usage = uc.get("/api/v1/users/me/storage").json()
+        assert usage["file_count"] == 1 and usage["total_usage_bytes"] == 100
+        assert usage["bin_bytes"] == 100 and usage["stored_bytes"] == 100
+        # The purged files' chunks are removed by the sweeper.
+        while time.time() < deadline and len(chunk_files(srv.data_dir)) != 1:
+            time.sleep(0.2)
+        assert len(chunk_files(srv.data_dir)) == 1
+    finally:
+        srv.stop()
