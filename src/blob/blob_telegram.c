@@ -5,7 +5,10 @@
  * to the next chat whose pace allows a message now, sent by the next bot
  * whose pace allows it, so chunks spread round-robin over bots x chats and a
  * rate-limited chat is skipped while it cools down. At most
- * TELEGRAM_PARALLEL_UPLOADS documents are being sent at once.
+ * TELEGRAM_PARALLEL_UPLOADS documents are being sent at once. Pacing per
+ * chat and per bot (below) can be turned off with TELEGRAM_PACING=false for
+ * a fake server; 429s are honoured either way. Failed or redundant chunks
+ * are deleted by the sweeper, in deleteMessages batches per bot and chat.
  *
  * Threads: everything Telegram-side runs on the tg_loop thread (one libcurl
  * multi handle): the put queue, the scheduler, the paces, the file_path
@@ -22,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +52,7 @@
 #define TGB_CHECK_ATTEMPTS 3   /* start-up getMe / getChat */
 #define TGB_CHECK_TIMEOUT_S 20
 #define TGB_DELETE_ATTEMPTS 3  /* the sweeper retries on its own schedule */
+#define TGB_DELETE_TIMEOUT_S 15 /* the sweeper must not hang a shutdown for long */
 
 struct tgb_bot {
   char *token;
@@ -74,8 +79,10 @@ struct tgb {
   int parallel;
   struct cache *cache;
   pthread_mutex_t lock;       /* readers' local-mode state */
+  atomic_uint_fast64_t put_seq; /* numbers puts, for blob_cancel */
   /* Loop thread only: */
   struct tgb_put *queue, *queue_tail;
+  struct tgb_put *flight;     /* being sent */
   int sending;
   int rr_chat, rr_bot;
   bool sched_pending;         /* a scheduler timer is set */
@@ -89,15 +96,16 @@ struct tgb_put {
   uint64_t size;
   blob_done_fn done;
   void *arg;
+  uint64_t seq;
   int bot, chat;
-  struct tgb_put *next;
+  struct tg_call *call;       /* while being sent */
+  struct tgb_put *next;       /* in the queue, then in the flight list */
 };
 
 /* Downloads bytes of one chunk into a cache fill. */
 struct tgb_fetch {
   struct tgb *b;
   struct cache_fill *fill;
-  struct cache_entry *entry;  /* prefetch: the reference to drop afterwards */
   int bot;
   char file_id[TG_FILE_ID_MAX];
   uint64_t size;
@@ -226,6 +234,11 @@ static void tgb_put_sent(void *arg, struct tg_result *res)
   char locator[BLOB_LOCATOR_MAX], why[128];
   int rc = res->status == TG_CANCELLED ? BLOB_CANCELLED : BLOB_ERR;
   b->sending--;
+  for(struct tgb_put **pp = &b->flight; *pp; pp = &(*pp)->next)
+    if(*pp == p) {
+      *pp = p->next;
+      break;
+    }
   if(res->status == TG_OK) {
     if(tgb_message_locator(p, res->reply.result, &loc, why, sizeof(why)) == 0 &&
        tg_locator_format(&loc, locator, sizeof(locator)) == 0)
@@ -256,13 +269,16 @@ static void tgb_put_send(struct tgb *b, struct tgb_put *p)
     opts.pace[1] = &b->bots[p->bot].pace;
     opts.first_paced = true;
   }
-  b->sending++;
-  if(tg_send_document(b->api, b->bots[p->bot].token, params, 2, p->spool, p->filename, &opts,
-                      tgb_put_sent, p) != 0) {
-    b->sending--;
+  p->call = tg_send_document(b->api, b->bots[p->bot].token, params, 2, p->spool, p->filename,
+                             &opts, tgb_put_sent, p);
+  if(!p->call) {
     log_error("telegram: cannot start an upload (out of memory?)");
     tgb_put_finish(p, BLOB_ERR, NULL);
+    return;
   }
+  b->sending++;
+  p->next = b->flight;
+  b->flight = p;
 }
 
 /* First index from `start` whose pace allows a send now; else -1 and the
@@ -309,7 +325,7 @@ static void tgb_schedule(struct tgb *b)
     int chat = tgb_pick(tgb_chat_pace, b, b->nchats, b->rr_chat, now, &wait);
     int bot = chat < 0 ? -1 : tgb_pick(tgb_bot_pace, b, b->nbots, b->rr_bot, now, &wait);
     if(chat < 0 || bot < 0) {
-      if(!b->sched_pending && tg_loop_timer(b->loop, wait, tgb_sched_timer, b) == 0)
+      if(!b->sched_pending && tg_loop_timer(b->loop, wait, tgb_sched_timer, b))
         b->sched_pending = true;
       return;
     }
@@ -354,6 +370,7 @@ static int tgb_put(void *self, const char *spool_path, uint64_t size, const char
   p->done = done;
   p->arg = arg;
   strcpy(p->spool, spool_path);
+  p->seq = atomic_fetch_add(&b->put_seq, 1) + 1;
   snprintf(p->filename, sizeof(p->filename), "chunk-%.16s.bin", sha256_hex ? sha256_hex : "");
   if(tg_loop_post(b->loop, tgb_put_enqueue, p) != 0)
     goto fail;
@@ -364,6 +381,56 @@ fail:
   free(p);
   unlink(spool_path);
   done(arg, BLOB_ERR, NULL);
+  return BLOB_OK;
+}
+
+/* blob_cancel: find the put on the loop and drop it from the queue or stop
+ * its transfer. Only puts numbered before the cancel was asked count, so a
+ * new put that reuses a finished one's `arg` address is never hit. A put
+ * not yet queued when the cancel arrives runs on; its chunk becomes garbage
+ * like any other of a cancelled upload. */
+struct tgb_cancel {
+  struct tgb *b;
+  void *arg;
+  uint64_t upto;
+};
+
+static void tgb_cancel_run(void *arg)
+{
+  struct tgb_cancel *c = arg;
+  struct tgb *b = c->b;
+  for(struct tgb_put **pp = &b->queue, *prev = NULL; *pp; prev = *pp, pp = &(*pp)->next) {
+    struct tgb_put *p = *pp;
+    if(p->arg == c->arg && p->seq <= c->upto) {
+      *pp = p->next;
+      if(b->queue_tail == p)
+        b->queue_tail = prev;
+      tgb_put_finish(p, BLOB_CANCELLED, NULL);
+      goto out;
+    }
+  }
+  for(struct tgb_put *p = b->flight; p; p = p->next)
+    if(p->arg == c->arg && p->seq <= c->upto) {
+      tg_call_cancel(p->call); /* tgb_put_sent follows with TG_CANCELLED */
+      break;
+    }
+out:
+  free(c);
+}
+
+static int tgb_cancel(void *self, void *put_arg)
+{
+  struct tgb *b = self;
+  struct tgb_cancel *c = malloc(sizeof(*c));
+  if(!c)
+    return BLOB_ERR;
+  c->b = b;
+  c->arg = put_arg;
+  c->upto = atomic_load(&b->put_seq);
+  if(tg_loop_post(b->loop, tgb_cancel_run, c) != 0) {
+    free(c);
+    return BLOB_ERR;
+  }
   return BLOB_OK;
 }
 
@@ -408,8 +475,8 @@ static void tgb_fetch_download(struct tgb_fetch *f, const char *path)
     tgb_fetch_end(f, true);
     return;
   }
-  if(tg_download(b->api, b->bots[f->bot].token, path, pos, stop, f->size, NULL, tgb_fetch_sink, f,
-                 tgb_fetch_downloaded, f) != 0) {
+  if(!tg_download(b->api, b->bots[f->bot].token, path, pos, stop, f->size, NULL, tgb_fetch_sink,
+                  f, tgb_fetch_downloaded, f)) {
     log_error("telegram: cannot download file_path '%.80s'", path);
     tgb_fetch_end(f, false);
   }
@@ -451,8 +518,8 @@ static void tgb_fetch_got_file(void *arg, struct tg_result *res)
 static void tgb_fetch_getfile(struct tgb_fetch *f)
 {
   struct tg_param params[] = {{"file_id", f->file_id}};
-  if(tg_call(f->b->api, f->b->bots[f->bot].token, "getFile", params, 1, NULL, tgb_fetch_got_file,
-             f) != 0)
+  if(!tg_call(f->b->api, f->b->bots[f->bot].token, "getFile", params, 1, NULL, tgb_fetch_got_file,
+              f))
     tgb_fetch_end(f, false);
 }
 
@@ -583,8 +650,8 @@ static void tgb_resolve_start(void *arg)
     return;
   }
   struct tg_param params[] = {{"file_id", rs->file_id}};
-  if(tg_call(b->api, b->bots[rs->bot].token, "getFile", params, 1, NULL, tgb_resolve_got_file,
-             rs) != 0)
+  if(!tg_call(b->api, b->bots[rs->bot].token, "getFile", params, 1, NULL, tgb_resolve_got_file,
+              rs))
     tgb_resolve_done(rs, NULL);
 }
 
@@ -787,7 +854,8 @@ static int tgb_delete_one(struct tgb *b, const struct tg_locator *loc, int bot)
   snprintf(chat, sizeof(chat), "%lld", (long long)loc->chat_id);
   snprintf(msg, sizeof(msg), "%lld", (long long)loc->message_id);
   struct tg_param params[] = {{"chat_id", chat}, {"message_id", msg}};
-  struct tg_call_opts opts = {.max_attempts = TGB_DELETE_ATTEMPTS};
+  struct tg_call_opts opts = {.max_attempts = TGB_DELETE_ATTEMPTS,
+                              .timeout_s = TGB_DELETE_TIMEOUT_S};
   enum tg_status st = tg_call_sync(b->api, b->bots[bot].token, "deleteMessage", params, 2, &opts,
                                    &res);
   /* Already gone counts as deleted. */
@@ -832,7 +900,8 @@ static void tgb_delete_group(struct tgb *b, int bot, int64_t chat_id,
   snprintf(ids + len, sizeof(ids) - len, "]");
   snprintf(chat, sizeof(chat), "%lld", (long long)chat_id);
   struct tg_param params[] = {{"chat_id", chat}, {"message_ids", ids}};
-  struct tg_call_opts opts = {.max_attempts = TGB_DELETE_ATTEMPTS};
+  struct tg_call_opts opts = {.max_attempts = TGB_DELETE_ATTEMPTS,
+                              .timeout_s = TGB_DELETE_TIMEOUT_S};
   struct tg_result res;
   enum tg_status st = tg_call_sync(b->api, b->bots[bot].token, "deleteMessages", params, 2, &opts,
                                    &res);
@@ -1000,6 +1069,7 @@ static void *tgb_open(const struct config *cfg, char *err, size_t errlen)
     return NULL;
   }
   pthread_mutex_init(&b->lock, NULL);
+  atomic_init(&b->put_seq, 0);
   b->local_mode = cfg->telegram_local_mode;
   b->pacing = cfg->telegram_pacing;
   b->parallel = cfg->telegram_parallel > 0 ? cfg->telegram_parallel : 1;
@@ -1105,4 +1175,5 @@ const struct blob_backend blob_telegram_backend = {
   .reader_close = tgb_reader_close,
   .del = tgb_delete,
   .del_many = tgb_delete_many,
+  .cancel = tgb_cancel,
 };

@@ -14,7 +14,7 @@
 #define TG_CALL_TIMEOUT_S 60      /* small JSON calls */
 #define TG_STALL_TIME_S 60        /* uploads and downloads: abort when stalled this long */
 #define TG_ERROR_BODY_MAX 65536   /* error page kept from a failed download */
-#define TG_URL_MAX 8192
+#define TG_XFER_BUFFER (256 * 1024) /* fewer, larger writes for chunk-sized transfers */
 
 struct tg_api {
   struct tg_loop *loop;
@@ -36,6 +36,8 @@ struct tg_call {
   char *doc_path, *doc_name;
   struct tg_call_opts opts;
   int failures;              /* transient failures counted against max_attempts */
+  bool cancelled;            /* tg_call_cancel ran */
+  struct tg_timer *timer;    /* waiting for the next attempt */
   int rate_limited;
   tg_done_fn done;
   void *arg;
@@ -243,6 +245,8 @@ static int tg_call_prepare(struct tg_call *call)
   /* Big transfers: no overall limit, but give up on a stalled one. */
   curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
   curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (long)TG_STALL_TIME_S);
+  curl_easy_setopt(e, CURLOPT_BUFFERSIZE, (long)TG_XFER_BUFFER);
+  curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, (long)TG_XFER_BUFFER);
   if(call->kind == TG_KIND_DOWNLOAD) {
     char range[64];
     if(call->pos > 0 || call->stop < call->total) {
@@ -277,8 +281,10 @@ static void tg_call_attempt(void *arg)
 {
   struct tg_call *call = arg;
   struct tg_loop *loop = call->api->loop;
-  if(tg_loop_stopping(loop)) {
-    tg_reply_set_error(&call->res.reply, 0, "cancelled: shutting down");
+  call->timer = NULL; /* it fired (or this is the first attempt) */
+  if(tg_loop_stopping(loop) || call->cancelled) {
+    tg_reply_set_error(&call->res.reply, 0,
+                       call->cancelled ? "cancelled" : "cancelled: shutting down");
     tg_call_finish(call, TG_CANCELLED);
     return;
   }
@@ -290,7 +296,7 @@ static void tg_call_attempt(void *arg)
       if(w > wait)
         wait = w;
     }
-  if(wait > 0 && tg_loop_timer(loop, wait, tg_call_attempt, call) == 0)
+  if(wait > 0 && (call->timer = tg_loop_timer(loop, wait, tg_call_attempt, call)))
     return;
   for(int i = 0; i < 2 && !paced; i++)
     if(call->opts.pace[i])
@@ -357,8 +363,9 @@ static void tg_call_done(void *arg, CURL *easy, CURLcode rc)
     atomic_store(&api->healthy, 0);
   enum tg_class cls = tg_call_judge(call, rc);
   tg_call_end_attempt(call);
-  if(tg_loop_stopping(api->loop) && cls != TG_CLASS_OK) {
-    tg_reply_set_error(&call->res.reply, 0, "cancelled: shutting down");
+  if((tg_loop_stopping(api->loop) || call->cancelled) && cls != TG_CLASS_OK) {
+    tg_reply_set_error(&call->res.reply, 0,
+                       call->cancelled ? "cancelled" : "cancelled: shutting down");
     tg_call_finish(call, TG_CANCELLED);
     return;
   }
@@ -396,8 +403,36 @@ static void tg_call_done(void *arg, CURL *easy, CURLcode rc)
     tg_call_finish(call, TG_FAILED);
     return;
   }
-  if(tg_loop_timer(api->loop, delay, tg_call_attempt, call) != 0)
+  if(!(call->timer = tg_loop_timer(api->loop, delay, tg_call_attempt, call)))
     tg_call_finish(call, TG_FAILED);
+}
+
+void tg_call_cancel(struct tg_call *call)
+{
+  struct tg_loop *loop = call->api->loop;
+  if(call->cancelled)
+    return;
+  call->cancelled = true;
+  if(call->timer) {
+    /* Waiting to retry: end it on the next turn instead. */
+    tg_loop_timer_cancel(loop, call->timer);
+    call->timer = tg_loop_timer(loop, 0, tg_call_attempt, call);
+    if(!call->timer)
+      log_error("telegram: out of memory cancelling %s", call->what);
+  }
+  else if(call->easy) {
+    /* A document whose body has all gone out may be stored already, and
+     * the message would be lost to us: let that exchange finish (the
+     * caller gets its real outcome). Before that, Telegram has nothing. */
+    curl_off_t total = -1, sent = 0;
+    curl_easy_getinfo(call->easy, CURLINFO_CONTENT_LENGTH_UPLOAD_T, &total);
+    curl_easy_getinfo(call->easy, CURLINFO_SIZE_UPLOAD_T, &sent);
+    log_debug("telegram: cancelling %s with %lld of %lld bytes sent", call->what,
+              (long long)sent, (long long)total);
+    if(call->kind != TG_KIND_DOC || (total > 0 && sent < total))
+      tg_loop_abort(loop, call->easy);
+  }
+  /* else the first attempt is still posted: it sees the flag */
 }
 
 /* ---- starting calls --------------------------------------------------------- */
@@ -431,13 +466,13 @@ static struct tg_call *tg_call_new(struct tg_api *api, enum tg_kind kind, const 
   return call;
 }
 
-static int tg_call_post(struct tg_call *call)
+static struct tg_call *tg_call_post(struct tg_call *call)
 {
   if(tg_loop_post(call->api->loop, tg_call_attempt, call) != 0) {
     tg_call_free(call);
-    return -1;
+    return NULL;
   }
-  return 0;
+  return call;
 }
 
 /* Bot API method names are letters only; tokens were checked by config. */
@@ -451,12 +486,12 @@ static bool tg_method_ok(const char *m)
   return true;
 }
 
-int tg_call(struct tg_api *api, const char *token, const char *method,
-            const struct tg_param *params, size_t nparams, const struct tg_call_opts *opts,
-            tg_done_fn done, void *arg)
+struct tg_call *tg_call(struct tg_api *api, const char *token, const char *method,
+                        const struct tg_param *params, size_t nparams,
+                        const struct tg_call_opts *opts, tg_done_fn done, void *arg)
 {
   if(!tg_method_ok(method))
-    return -1;
+    return NULL;
   struct tg_call *call = tg_call_new(api, TG_KIND_CALL, token, method, opts, done, arg);
   buf_t form;
   buf_init(&form, TG_REPLY_MAX);
@@ -481,16 +516,17 @@ fail:
   buf_free(&form);
   if(call)
     tg_call_free(call);
-  return -1;
+  return NULL;
 }
 
-int tg_send_document(struct tg_api *api, const char *token, const struct tg_param *params,
-                     size_t nparams, const char *path, const char *filename,
-                     const struct tg_call_opts *opts, tg_done_fn done, void *arg)
+struct tg_call *tg_send_document(struct tg_api *api, const char *token,
+                                 const struct tg_param *params, size_t nparams, const char *path,
+                                 const char *filename, const struct tg_call_opts *opts,
+                                 tg_done_fn done, void *arg)
 {
   struct tg_call *call = tg_call_new(api, TG_KIND_DOC, token, "sendDocument", opts, done, arg);
   if(!call)
-    return -1;
+    return NULL;
   call->params = calloc(nparams ? nparams : 1, sizeof(*call->params));
   if(!call->params || asprintf(&call->url, "%s/bot%s/sendDocument", api->base_url, token) < 0)
     goto fail;
@@ -508,7 +544,7 @@ int tg_send_document(struct tg_api *api, const char *token, const struct tg_para
   return tg_call_post(call);
 fail:
   tg_call_free(call);
-  return -1;
+  return NULL;
 }
 
 /* file_path comes from the server: accept only what a path can be, so it
@@ -526,20 +562,21 @@ static bool tg_file_path_ok(const char *p)
   return true;
 }
 
-int tg_download(struct tg_api *api, const char *token, const char *file_path, uint64_t start,
-                uint64_t stop, uint64_t total, const struct tg_call_opts *opts, tg_sink_fn sink,
-                void *sink_arg, tg_done_fn done, void *arg)
+struct tg_call *tg_download(struct tg_api *api, const char *token, const char *file_path,
+                            uint64_t start, uint64_t stop, uint64_t total,
+                            const struct tg_call_opts *opts, tg_sink_fn sink, void *sink_arg,
+                            tg_done_fn done, void *arg)
 {
   if(!tg_file_path_ok(file_path) || start >= stop || stop > total)
-    return -1;
+    return NULL;
   struct tg_call *call = tg_call_new(api, TG_KIND_DOWNLOAD, token, "download", opts, done, arg);
   if(!call)
-    return -1;
+    return NULL;
   if(asprintf(&call->url, "%s/file/bot%s%s%s", api->base_url, token,
               file_path[0] == '/' ? "" : "/", file_path) < 0) {
     call->url = NULL;
     tg_call_free(call);
-    return -1;
+    return NULL;
   }
   call->pos = start;
   call->stop = stop;
@@ -591,7 +628,7 @@ enum tg_status tg_call_sync(struct tg_api *api, const char *token, const char *m
   }
   pthread_mutex_init(&s.lock, NULL);
   pthread_cond_init(&s.cond, NULL);
-  if(tg_call(api, token, method, params, nparams, opts, tg_sync_done, &s) != 0) {
+  if(!tg_call(api, token, method, params, nparams, opts, tg_sync_done, &s)) {
     tg_reply_set_error(&out->reply, 0, "cannot start the call");
   }
   else {

@@ -18,6 +18,7 @@
 #define TG_TOKEN_MASKED_MAX 40
 
 struct tg_api;
+struct tg_call;
 
 struct tg_param {
   const char *name;
@@ -58,24 +59,34 @@ struct tg_loop *tg_api_loop(struct tg_api *api);
 /** False after a call could not reach the server, until one does. */
 bool tg_api_healthy(struct tg_api *api);
 
-/** Calls `method` with form parameters. 0 when started (`done` will run),
- *  -1 when not (then `done` never runs). */
-int tg_call(struct tg_api *api, const char *token, const char *method,
-            const struct tg_param *params, size_t nparams, const struct tg_call_opts *opts,
-            tg_done_fn done, void *arg);
+/** Calls `method` with form parameters. Returns the call when started
+ *  (`done` will run), NULL when not (then `done` never runs). The handle is
+ *  only for tg_call_cancel on the loop thread, until `done` has run. */
+struct tg_call *tg_call(struct tg_api *api, const char *token, const char *method,
+                        const struct tg_param *params, size_t nparams,
+                        const struct tg_call_opts *opts, tg_done_fn done, void *arg);
 
 /** sendDocument as multipart/form-data: `params` plus a "document" file part
  *  read from `path` (at each attempt) under the name `filename`. */
-int tg_send_document(struct tg_api *api, const char *token, const struct tg_param *params,
-                     size_t nparams, const char *path, const char *filename,
-                     const struct tg_call_opts *opts, tg_done_fn done, void *arg);
+struct tg_call *tg_send_document(struct tg_api *api, const char *token,
+                                 const struct tg_param *params, size_t nparams, const char *path,
+                                 const char *filename, const struct tg_call_opts *opts,
+                                 tg_done_fn done, void *arg);
 
 /** Downloads bytes [start, stop) of a `total`-byte file at `file_path` (from
  *  getFile) into `sink`, with a Range header unless the whole file is
  *  wanted. A retry resumes where the data stopped. */
-int tg_download(struct tg_api *api, const char *token, const char *file_path, uint64_t start,
-                uint64_t stop, uint64_t total, const struct tg_call_opts *opts, tg_sink_fn sink,
-                void *sink_arg, tg_done_fn done, void *arg);
+struct tg_call *tg_download(struct tg_api *api, const char *token, const char *file_path,
+                            uint64_t start, uint64_t stop, uint64_t total,
+                            const struct tg_call_opts *opts, tg_sink_fn sink, void *sink_arg,
+                            tg_done_fn done, void *arg);
+
+/** Gives up a call (loop thread, before its `done` ran): a wait for a retry
+ *  ends, a transfer in flight is aborted, except a document whose body was
+ *  sent whole (it may be stored already: it runs to its answer, so the
+ *  message is never lost). `done` then runs on a later turn with
+ *  TG_CANCELLED, or with the real outcome when the exchange completed. */
+void tg_call_cancel(struct tg_call *call);
 
 /** Blocking tg_call for threads other than the loop's (start-up checks,
  *  deletes). Fills `out`; out->reply.result is the caller's (release with

@@ -16,10 +16,16 @@ struct tg_task {
   struct tg_task *next;
 };
 
+/* A timer is a task in the sorted timer list. */
+struct tg_timer {
+  struct tg_task task;
+};
+
 struct tg_xfer {
   CURL *easy;
   tg_xfer_done_fn done;
   void *arg;
+  bool abort;             /* tg_loop_abort asked: finish on the next turn */
   struct tg_xfer *prev, *next;
 };
 
@@ -36,6 +42,7 @@ struct tg_loop {
   struct tg_task *timers; /* sorted by due */
   struct tg_xfer *xfers;
   int nxfers;
+  bool aborts;            /* some transfer has `abort` set */
 };
 
 static __thread struct tg_loop *tg_current; /* the loop this thread runs */
@@ -87,11 +94,12 @@ int tg_loop_post(struct tg_loop *l, tg_loop_fn fn, void *arg)
   return 0;
 }
 
-int tg_loop_timer(struct tg_loop *l, int64_t delay_ms, tg_loop_fn fn, void *arg)
+struct tg_timer *tg_loop_timer(struct tg_loop *l, int64_t delay_ms, tg_loop_fn fn, void *arg)
 {
-  struct tg_task *t = malloc(sizeof(*t)), **pp = &l->timers;
-  if(!t)
-    return -1;
+  struct tg_timer *tm = malloc(sizeof(*tm));
+  struct tg_task *t = &tm->task, **pp = &l->timers;
+  if(!tm)
+    return NULL;
   t->fn = fn;
   t->arg = arg;
   t->due = tg_loop_now() + (delay_ms > 0 ? delay_ms : 0);
@@ -99,7 +107,27 @@ int tg_loop_timer(struct tg_loop *l, int64_t delay_ms, tg_loop_fn fn, void *arg)
     pp = &(*pp)->next;
   t->next = *pp;
   *pp = t;
-  return 0;
+  return tm;
+}
+
+void tg_loop_timer_cancel(struct tg_loop *l, struct tg_timer *tm)
+{
+  for(struct tg_task **pp = &l->timers; *pp; pp = &(*pp)->next)
+    if(*pp == &tm->task) {
+      *pp = tm->task.next;
+      free(tm);
+      return;
+    }
+}
+
+void tg_loop_abort(struct tg_loop *l, CURL *easy)
+{
+  struct tg_xfer *x = NULL;
+  curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x);
+  if(x) {
+    x->abort = true;
+    l->aborts = true;
+  }
 }
 
 void tg_loop_start(struct tg_loop *l, CURL *easy, tg_xfer_done_fn done, void *arg)
@@ -192,6 +220,20 @@ static void tg_abort_all(struct tg_loop *l)
   }
 }
 
+/* Finishes the transfers tg_loop_abort marked. */
+static void tg_run_aborts(struct tg_loop *l)
+{
+  while(l->aborts) {
+    l->aborts = false;
+    for(struct tg_xfer *x = l->xfers; x; x = x->next)
+      if(x->abort) {
+        tg_xfer_finish(l, x, CURLE_ABORTED_BY_CALLBACK);
+        l->aborts = true; /* the list changed: look again */
+        break;
+      }
+  }
+}
+
 static void tg_collect_done(struct tg_loop *l)
 {
   CURLMsg *m;
@@ -224,6 +266,7 @@ static void *tg_loop_main(void *arg)
     int running = 0;
     tg_run_posts(l);
     tg_run_timers(l);
+    tg_run_aborts(l);
     if(l->stopping)
       tg_abort_all(l);
     CURLMcode mc = curl_multi_perform(l->multi, &running);

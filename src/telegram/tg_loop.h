@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 struct tg_loop;
+struct tg_timer;
 
 typedef void (*tg_loop_fn)(void *arg);
 /** A transfer finished (or was aborted); the easy handle is the caller's
@@ -39,13 +40,21 @@ bool tg_loop_on_thread(const struct tg_loop *l);
 bool tg_loop_stopping(const struct tg_loop *l);
 
 /** Runs fn(arg) on the loop thread after `delay_ms` (loop thread only).
- *  0, or -1 when out of memory. */
-int tg_loop_timer(struct tg_loop *l, int64_t delay_ms, tg_loop_fn fn, void *arg);
+ *  The handle lives until the timer fires or is cancelled; NULL when out of
+ *  memory. */
+struct tg_timer *tg_loop_timer(struct tg_loop *l, int64_t delay_ms, tg_loop_fn fn, void *arg);
+/** Drops a pending timer without running it (loop thread only). */
+void tg_loop_timer_cancel(struct tg_loop *l, struct tg_timer *t);
 
 /** Adds a prepared easy handle (loop thread only, never from inside a curl
  *  callback); `done` runs exactly once, later (or at once when out of
  *  memory, so the caller must not touch its state after this call). */
 void tg_loop_start(struct tg_loop *l, CURL *easy, tg_xfer_done_fn done, void *arg);
+
+/** Aborts a transfer started with tg_loop_start (loop thread only): its
+ *  `done` runs on the next turn with CURLE_ABORTED_BY_CALLBACK, unless it
+ *  completes first. */
+void tg_loop_abort(struct tg_loop *l, CURL *easy);
 
 /** Transfers in flight (loop thread). */
 int tg_loop_active(const struct tg_loop *l);

@@ -276,8 +276,7 @@ static void test_send_document_multipart(void **state)
   struct tg_api *api = api_for(s);
   struct tg_param p[] = {{"chat_id", "-1001"}};
   struct sink *k = calloc(1, sizeof(*k));
-  assert_int_equal(tg_send_document(api, TOKEN, p, 1, path, "chunk-abc.bin", NULL, sink_done, k),
-                   0);
+  assert_non_null(tg_send_document(api, TOKEN, p, 1, path, "chunk-abc.bin", NULL, sink_done, k));
   while(!atomic_load(&k->done))
     usleep(1000);
   assert_int_equal(k->st, TG_OK);
@@ -315,8 +314,8 @@ static void test_download_resumes_with_range(void **state)
   script_run(s);
   struct tg_api *api = api_for(s);
   struct sink *k = calloc(1, sizeof(*k));
-  assert_int_equal(tg_download(api, TOKEN, "documents/file_1.bin", 0, 1000, 1000, NULL, sink_fn, k,
-                               sink_done, k), 0);
+  assert_non_null(tg_download(api, TOKEN, "documents/file_1.bin", 0, 1000, 1000, NULL, sink_fn, k,
+                              sink_done, k));
   while(!atomic_load(&k->done))
     usleep(1000);
   assert_int_equal(k->st, TG_OK);
@@ -341,8 +340,8 @@ static void test_download_part_and_ignored_range(void **state)
   script_run(s);
   struct tg_api *api = api_for(s);
   struct sink *k = calloc(1, sizeof(*k));
-  assert_int_equal(tg_download(api, TOKEN, "documents/file_1.bin", 100, 300, 1000, NULL, sink_fn, k,
-                               sink_done, k), 0);
+  assert_non_null(tg_download(api, TOKEN, "documents/file_1.bin", 100, 300, 1000, NULL, sink_fn, k,
+                              sink_done, k));
   while(!atomic_load(&k->done))
     usleep(1000);
   assert_int_equal(k->st, TG_OK);
@@ -352,8 +351,8 @@ static void test_download_part_and_ignored_range(void **state)
   /* hostile file_path values are refused before any request */
   static const char *const bad[] = {"../secret", "a/../../b", "a b", "a?x=1", "a#f", "", "a//b"};
   for(size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-    assert_int_equal(tg_download(api, TOKEN, bad[i], 0, 10, 10, NULL, sink_fn, k, sink_done, k), -1);
-  assert_int_equal(tg_download(api, TOKEN, "a", 5, 5, 10, NULL, sink_fn, k, sink_done, k), -1);
+    assert_null(tg_download(api, TOKEN, bad[i], 0, 10, 10, NULL, sink_fn, k, sink_done, k));
+  assert_null(tg_download(api, TOKEN, "a", 5, 5, 10, NULL, sink_fn, k, sink_done, k));
   free(k);
   tg_api_free(api);
   script_free(s);
@@ -367,8 +366,7 @@ static void test_download_error_status(void **state)
   script_run(s);
   struct tg_api *api = api_for(s);
   struct sink *k = calloc(1, sizeof(*k));
-  assert_int_equal(tg_download(api, TOKEN, "documents/x", 0, 10, 10, NULL, sink_fn, k, sink_done,
-                               k), 0);
+  assert_non_null(tg_download(api, TOKEN, "documents/x", 0, 10, 10, NULL, sink_fn, k, sink_done, k));
   while(!atomic_load(&k->done))
     usleep(1000);
   assert_int_equal(k->st, TG_FAILED);
@@ -389,7 +387,7 @@ static void test_stop_cancels_waiting_calls(void **state)
   script_run(s);
   struct tg_api *api = api_for(s);
   struct sink *k = calloc(1, sizeof(*k));
-  assert_int_equal(tg_call(api, TOKEN, "getMe", NULL, 0, NULL, sink_done, k), 0);
+  assert_non_null(tg_call(api, TOKEN, "getMe", NULL, 0, NULL, sink_done, k));
   while(atomic_load(&s->served) < 1)
     usleep(1000);
   usleep(50000);
@@ -399,6 +397,52 @@ static void test_stop_cancels_waiting_calls(void **state)
   assert_int_equal(atomic_load(&k->done), 1);
   assert_int_equal(k->st, TG_CANCELLED);
   free(k);
+  script_free(s);
+}
+
+static struct tg_call *to_cancel;
+static void cancel_on_loop(void *arg)
+{
+  (void)arg;
+  tg_call_cancel(to_cancel);
+  tg_call_cancel(to_cancel); /* twice is harmless */
+}
+
+static void test_cancel_waiting_and_running_calls(void **state)
+{
+  struct script *s = script_start();
+  script_reply(s, "429 Too Many Requests", "",
+               "{\"ok\":false,\"error_code\":429,\"description\":\"x\",\"parameters\":"
+               "{\"retry_after\":60}}", false);
+  script_add(s, "", 0, false); /* the next request gets no answer at all */
+  script_run(s);
+  struct tg_api *api = api_for(s);
+  /* waiting 60 s for a retry */
+  struct sink *k = calloc(1, sizeof(*k));
+  to_cancel = tg_call(api, TOKEN, "getMe", NULL, 0, NULL, sink_done, k);
+  assert_non_null(to_cancel);
+  while(atomic_load(&s->served) < 1)
+    usleep(1000);
+  usleep(50000);
+  int64_t t0 = tg_loop_now();
+  tg_loop_post(tg_api_loop(api), cancel_on_loop, NULL);
+  while(!atomic_load(&k->done))
+    usleep(1000);
+  assert_int_equal(k->st, TG_CANCELLED);
+  assert_true(tg_loop_now() - t0 < 1000);
+  /* a transfer in flight (the server never answers) */
+  memset(k, 0, sizeof(*k));
+  to_cancel = tg_call(api, TOKEN, "getChat", NULL, 0, NULL, sink_done, k);
+  while(atomic_load(&s->served) < 2)
+    usleep(1000);
+  t0 = tg_loop_now();
+  tg_loop_post(tg_api_loop(api), cancel_on_loop, NULL);
+  while(!atomic_load(&k->done))
+    usleep(1000);
+  assert_int_equal(k->st, TG_CANCELLED);
+  assert_true(tg_loop_now() - t0 < 1000);
+  free(k);
+  tg_api_free(api);
   script_free(s);
 }
 
@@ -467,6 +511,7 @@ int main(void)
     cmocka_unit_test(test_download_part_and_ignored_range),
     cmocka_unit_test(test_download_error_status),
     cmocka_unit_test(test_stop_cancels_waiting_calls),
+    cmocka_unit_test(test_cancel_waiting_and_running_calls),
     cmocka_unit_test(test_unreachable),
     cmocka_unit_test(test_loop_posts_and_timers),
   };
