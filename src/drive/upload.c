@@ -19,7 +19,7 @@
 #include "util/timefmt.h"
 
 #define UPLOAD_HEAD_MAX 8192   /* bytes kept for MIME sniffing */
-#define UPLOAD_MAX_INFLIGHT 4  /* chunks spooled or being sent per upload */
+#define UPLOAD_MIN_INFLIGHT 4  /* chunks spooled or being stored per upload */
 
 struct upload_chunk {
   char locator[BLOB_LOCATOR_MAX];
@@ -335,7 +335,11 @@ int upload_write(struct upload *u, const char *data, size_t n)
         return rc;
     }
   }
-  return upload_backpressure(u, UPLOAD_MAX_INFLIGHT - 1);
+  /* A remote store sends up to TELEGRAM_PARALLEL_UPLOADS chunks at once:
+   * keep that many spooled so every bot stays busy. */
+  int inflight = u->cfg->telegram_parallel > UPLOAD_MIN_INFLIGHT ? u->cfg->telegram_parallel
+                                                                  : UPLOAD_MIN_INFLIGHT;
+  return upload_backpressure(u, inflight - 1);
 }
 
 /* Extension fallback for what content sniffing cannot tell apart. */
