@@ -1,29 +1,59 @@
 #!/bin/sh
-# Runs the unit tests and the black-box suite for one build directory and
-# ends with the closing line "test: N passed, N failed".
-# usage: tools/test.sh BUILD_DIR [pytest args...]
+# Runs the unit tests and the black-box suite for one build directory, then
+# the file suites a second time with every server on the Telegram backend
+# (NETRADRIVE_BACKEND=telegram: each against its own fake-telegram), and ends
+# with the closing line "test: N passed, N failed" (all three runs added up).
+# usage: tools/test.sh BUILD_DIR [pytest args...]   (the args go to both pytest runs)
 build=$1; shift
 root=$(cd "$(dirname "$0")/.." && pwd)
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
+
+# The suites that must pass on both backends (issue 4).
+TELEGRAM_SUITES="test_files.py test_dedup.py test_sizes.py test_download.py test_shares.py
+test_search.py test_storage_usage.py test_files_security.py"
 
 sh "$root/tools/run-unit.sh" "$root/$build"/tests/test_* | tee "$log"
 unit_line=$(grep '^unit: ' "$log" | tail -1)
 up=$(echo "$unit_line" | sed -n 's/^unit: \([0-9]*\) passed.*/\1/p')
 uf=$(echo "$unit_line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
 
+# pytest_counts: sets pp, pf, pe from the summary line in $log.
+pytest_counts() {
+  summary=$(grep -E '^(=+ )?[0-9]+ (passed|failed)|no tests ran|[0-9]+ error' "$log" | tail -1)
+  pp=$(echo "$summary" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+')
+  pf=$(echo "$summary" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+')
+  pe=$(echo "$summary" | grep -oE '[0-9]+ error' | grep -oE '[0-9]+')
+  pp=${pp:-0} pf=${pf:-0} pe=${pe:-0}
+}
+
 NETRADRIVE_BIN="$root/$build/netradrive" FAKE_TELEGRAM_BIN="$root/$build/fake-telegram" \
   /usr/bin/python3 -m pytest -q -p no:cacheprovider "$root/tests/api" "$@" > "$log" 2>&1
 prc=$?
 cat "$log"
-summary=$(grep -E '^(=+ )?[0-9]+ (passed|failed)|no tests ran|[0-9]+ error' "$log" | tail -1)
-pp=$(echo "$summary" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+')
-pf=$(echo "$summary" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+')
-pe=$(echo "$summary" | grep -oE '[0-9]+ error' | grep -oE '[0-9]+')
-passed=$(( ${up:-0} + ${pp:-0} ))
-failed=$(( ${uf:-0} + ${pf:-0} + ${pe:-0} ))
+pytest_counts
+passed=$(( ${up:-0} + pp ))
+failed=$(( ${uf:-0} + pf + pe ))
 # pytest failing without a count we could read (collection error, -x) still fails.
-[ "$prc" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
+[ "$prc" -ne 0 ] && [ "$pf" -eq 0 ] && [ "$pe" -eq 0 ] && failed=$((failed + 1))
+
+# Second pass: the file suites on the Telegram backend.
+suites=""
+for s in $TELEGRAM_SUITES; do suites="$suites $root/tests/api/$s"; done
+echo "== file suites on the Telegram backend (NETRADRIVE_BACKEND=telegram) =="
+# shellcheck disable=SC2086
+NETRADRIVE_BACKEND=telegram NETRADRIVE_BIN="$root/$build/netradrive" \
+  FAKE_TELEGRAM_BIN="$root/$build/fake-telegram" \
+  /usr/bin/python3 -m pytest -q -p no:cacheprovider $suites "$@" > "$log" 2>&1
+trc=$?
+cat "$log"
+pytest_counts
+echo "telegram backend: $pp passed, $((pf + pe)) failed"
+passed=$(( passed + pp ))
+failed=$(( failed + pf + pe ))
+# rc 5 = everything deselected by the caller's pytest args: nothing to count.
+[ "$trc" -ne 0 ] && [ "$trc" -ne 5 ] && [ "$pf" -eq 0 ] && [ "$pe" -eq 0 ] && failed=$((failed + 1))
+
 # A run that executed nothing is a failure, not a success.
 [ "$passed" -eq 0 ] && failed=$((failed + 1))
 [ -z "$unit_line" ] && failed=$((failed + 1))

@@ -25,6 +25,14 @@ Each Server runs with a clean environment: DATA_DIR=<fresh tmp>, HOST=127.0.0.1,
 PORT=<free port>, LOG_LEVEL=warn, cwd=<its own tmp dir> (so no stray .env), plus
 the extra env given. On any test failure the logs of all running servers are
 attached to the report.
+
+NETRADRIVE_BACKEND=telegram runs every server the fixtures start with
+STORAGE_BACKEND=telegram against a fake-telegram of its own ($FAKE_TELEGRAM_BIN,
+default build/fake-telegram; 2 bots x 2 chats, TELEGRAM_PACING=false), except
+servers whose env sets STORAGE_BACKEND or TELEGRAM_* itself. The fake is stopped
+(and must exit cleanly) when the factory tears down. Tests that look at stored
+chunks use helpers.stored_chunks(server), which works for both backends;
+helpers.TELEGRAM tells which mode the run is in.
 """
 import os
 import sys
@@ -40,6 +48,17 @@ from helpers import LIVE_SERVERS, Server, ServerStartError, SmtpSink, make_user 
 def pytest_configure(config):
     config.addinivalue_line("markers", "deep: 10,000-deep / 10,000-wide folder trees "
                                        "(run by default; deselect with -m 'not deep')")
+
+
+def pytest_report_header(config):
+    if helpers.TELEGRAM:
+        return f"netradrive backend: telegram (fake: {helpers.fake_telegram_bin()})"
+    return "netradrive backend: local"
+
+
+def pytest_sessionfinish(session, exitstatus):
+    # Fakes of servers made outside the factories (normally none are left).
+    helpers.stop_all_fakes()
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -95,6 +114,10 @@ class _Factory:
             if was_running and rc != 0:
                 problems.append(f"server on port {s.port} exited with {rc} after SIGTERM "
                                 f"(expected 0):\n{s.log(8000)}")
+        for s in self.servers:
+            problem = s.release_backend()
+            if problem:
+                problems.append(problem)
         self.servers.clear()
         if problems:
             pytest.fail("\n\n".join(problems), pytrace=False)

@@ -5,6 +5,8 @@ fixtures. Everything talks to a real `netradrive serve` process over HTTP.
 
 Main pieces:
   Server        one running `netradrive serve` (start/stop/log/client)
+  FakeTelegram  one running fake Bot API server (tests/fake-telegram)
+  stored_chunks(server)        backend-aware set of the chunks the store holds
   Client        requests.Session that prefixes a base URL ("/api/v1/..." works)
   User, make_user(server)      signup + login -> authorized Client
   SmtpSink      loopback SMTP server collecting messages
@@ -44,6 +46,21 @@ DEFAULT_BIN = os.path.join(REPO, "build", "netradrive")
 # leave it at 1 normally, raise it only when profiling a slow build.
 TIME_FACTOR = float(os.environ.get("NETRADRIVE_TEST_TIME_FACTOR", "1"))
 
+# Storage backend of the servers the harness starts: NETRADRIVE_BACKEND=local
+# (default) or telegram. With telegram, every Server whose env does not set
+# STORAGE_BACKEND or any TELEGRAM_* itself runs STORAGE_BACKEND=telegram against
+# its own fake-telegram process ($FAKE_TELEGRAM_BIN, default build/fake-telegram),
+# shared by the Servers that use the same DATA_DIR (a restart sees the same
+# messages) and stopped when the fixture that made them tears down.
+BACKEND = (os.environ.get("NETRADRIVE_BACKEND") or "local").strip().lower()
+if BACKEND not in ("local", "telegram"):
+    raise RuntimeError(f"NETRADRIVE_BACKEND must be local or telegram, not {BACKEND!r}")
+TELEGRAM = BACKEND == "telegram"
+DEFAULT_FAKE_BIN = os.path.join(REPO, "build", "fake-telegram")
+# Two bots x two storage chats, so chunks spread over every pair.
+FAKE_BOTS = ("7100001:AAharness-one", "7100002:BBharness_two")
+FAKE_CHATS = (-1007100000001, -1007100000002)
+
 # Environment variables passed through from the test runner to the server.
 # Everything else (SECRET_KEY, SMTP_URL, ...) is dropped so runs are reproducible.
 _PASS_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "LD_LIBRARY_PATH",
@@ -53,6 +70,10 @@ _PASS_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "LD_LIBRARY_P
 
 def netradrive_bin():
     return os.environ.get("NETRADRIVE_BIN") or DEFAULT_BIN
+
+
+def fake_telegram_bin():
+    return os.environ.get("FAKE_TELEGRAM_BIN") or DEFAULT_FAKE_BIN
 
 
 def free_port():
@@ -185,6 +206,121 @@ class ServerStartError(Exception):
 LIVE_SERVERS = []  # servers currently running (conftest adds their logs to failures)
 
 
+class FakeTelegram:
+    """One fake-telegram process (cloud mode, no pacing, no faults) on a free
+    loopback port with its own directory; stdout/stderr go to files there."""
+
+    def __init__(self, directory, bots=FAKE_BOTS, chats=FAKE_CHATS, flags=(), timeout=10.0):
+        self.binary = fake_telegram_bin()
+        if not (os.path.isfile(self.binary) and os.access(self.binary, os.X_OK)):
+            raise ServerStartError(f"fake-telegram not found or not executable: {self.binary} "
+                                   "(build it or set FAKE_TELEGRAM_BIN)")
+        self.dir = str(directory)
+        self.bots, self.chats = tuple(bots), tuple(chats)
+        os.makedirs(self.dir, exist_ok=True)
+        self.stdout_path = os.path.join(self.dir, "fake.stdout.log")
+        self.stderr_path = os.path.join(self.dir, "fake.stderr.log")
+        with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
+            self.proc = subprocess.Popen(
+                [self.binary, "--port", "0", "--dir", os.path.join(self.dir, "store"), *flags],
+                stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=clean_env())
+        self.port = None
+        deadline = time.monotonic() + timeout * TIME_FACTOR
+        while self.port is None:
+            with open(self.stdout_path, "rb") as f:
+                m = re.search(rb"listening on 127\.0\.0\.1:(\d+)", f.read())
+            if m:
+                self.port = int(m.group(1))
+            elif self.proc.poll() is not None or time.monotonic() > deadline:
+                self.proc.kill()
+                self.proc.wait()
+                raise ServerStartError(f"fake-telegram did not start: {self.log()}")
+            else:
+                time.sleep(0.02)
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.http = requests.Session()
+
+    def env(self):
+        """What a netradrive server needs to store its chunks in this fake."""
+        return {"STORAGE_BACKEND": "telegram", "TELEGRAM_API_URL": self.url,
+                "TELEGRAM_BOT_TOKEN": ",".join(self.bots),
+                "TELEGRAM_STORAGE_CHAT_ID": ",".join(str(c) for c in self.chats),
+                "TELEGRAM_PACING": "false"}
+
+    def get(self, name):
+        r = self.http.get(f"{self.url}/_fake/{name}", timeout=10)
+        assert r.status_code == 200, f"/_fake/{name}: {r.status_code} {r.text[:300]}"
+        return r.json()
+
+    def messages(self):
+        return self.get("messages")
+
+    def live_messages(self):
+        return [m for m in self.messages() if not m["deleted"]]
+
+    def stats(self):
+        return self.get("stats")
+
+    def log(self, limit=8000):
+        parts = []
+        for label, path in (("stdout", self.stdout_path), ("stderr", self.stderr_path)):
+            try:
+                with open(path, "rb") as f:
+                    parts.append(f"--- fake-telegram {label} ---\n"
+                                 + f.read()[-limit:].decode("utf-8", "replace"))
+            except OSError:
+                pass
+        return "\n".join(parts)
+
+    def stop(self, timeout=10.0):
+        """SIGTERM and wait; returns a problem description or None."""
+        self.http.close()
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                return f"fake-telegram did not exit within {timeout}s of SIGTERM:\n{self.log()}"
+        rc = self.proc.returncode
+        err = self.log()
+        if rc != 0 or "Sanitizer" in err or "runtime error:" in err:
+            return f"fake-telegram exited with {rc}:\n{err}"
+        return None
+
+
+_FAKES = {}  # realpath(DATA_DIR) -> [FakeTelegram, number of Servers using it]
+
+
+def _acquire_fake(data_dir, workdir):
+    key = os.path.realpath(data_dir)
+    entry = _FAKES.get(key)
+    if entry is None:
+        entry = _FAKES[key] = [FakeTelegram(os.path.join(workdir, "fake-telegram")), 0]
+    entry[1] += 1
+    return entry[0]
+
+
+def _release_fake(data_dir):
+    key = os.path.realpath(data_dir)
+    entry = _FAKES.get(key)
+    if entry is None:
+        return None
+    entry[1] -= 1
+    if entry[1] > 0:
+        return None
+    del _FAKES[key]
+    return entry[0].stop()
+
+
+def stop_all_fakes():
+    """Stops every fake still running (end of the session)."""
+    problems = [e[0].stop() for e in list(_FAKES.values())]
+    _FAKES.clear()
+    return [p for p in problems if p]
+
+
 class Server:
     """One `netradrive <cmd>` process with its own DATA_DIR and working directory.
 
@@ -209,13 +345,36 @@ class Server:
         self.port = None
         self.returncode = None
         self._n = 0
+        # NETRADRIVE_BACKEND=telegram: a fake Bot API server for this DATA_DIR,
+        # unless the test chose its own backend settings.
+        self.fake = None
+        self.wants_fake = TELEGRAM and not any(
+            k == "STORAGE_BACKEND" or k.startswith("TELEGRAM_") for k in self.extra_env)
+
+    @property
+    def backend(self):
+        """The storage backend this server runs with ("local" or "telegram")."""
+        if self.wants_fake:
+            return "telegram"
+        v = self.extra_env.get("STORAGE_BACKEND")
+        return (v or "local").strip().lower()
 
     # -- lifecycle --------------------------------------------------------
     def _env(self):
         base = {"DATA_DIR": self.data_dir, "HOST": "127.0.0.1", "PORT": str(self.port),
                 "LOG_LEVEL": "warn"}
+        if self.fake is not None:
+            base.update(self.fake.env())
         base.update(self.extra_env)
         return clean_env(base)
+
+    def release_backend(self):
+        """Lets go of the fake-telegram (stopped once no Server of this DATA_DIR
+        uses it); call after stop(). Returns a problem description or None."""
+        if self.fake is None:
+            return None
+        self.fake = None
+        return _release_fake(self.data_dir)
 
     @property
     def url(self):
@@ -225,6 +384,8 @@ class Server:
         """Starts the server and waits for GET /healthz == 200. Retries with a
         new port when the chosen one was taken in the meantime."""
         timeout *= TIME_FACTOR
+        if self.wants_fake and self.fake is None:
+            self.fake = _acquire_fake(self.data_dir, self.workdir)
         last = None
         for _ in range(3):
             self.port = self.fixed_port or free_port()
@@ -335,7 +496,10 @@ class Server:
 
     def log(self, limit=20000):
         out = self.stdout(limit)
-        return (f"--- stderr ---\n{self.stderr(limit)}" + (f"\n--- stdout ---\n{out}" if out else ""))
+        text = f"--- stderr ---\n{self.stderr(limit)}" + (f"\n--- stdout ---\n{out}" if out else "")
+        if self.fake is not None:
+            text += "\n" + self.fake.log(limit)
+        return text
 
     # -- clients ----------------------------------------------------------
     def client(self, token=None):
@@ -909,6 +1073,24 @@ def chunk_files(server):
             if os.path.isfile(p) and not os.path.islink(p):
                 found.append(p)
     return sorted(found)
+
+
+def stored_chunks(server):
+    """The chunks the server's store holds right now, as a set of opaque
+    names, whatever the backend: local -> the files under DATA_DIR/chunks;
+    telegram -> the fake's live (not deleted) messages as "tg:<chat>:<message>".
+    A chunk removed from the store leaves this set (Telegram deletes are
+    asynchronous: poll with wait_until)."""
+    if server.backend == "telegram":
+        assert server.fake is not None, \
+            "stored_chunks: this telegram server runs against its own Bot API, not the harness fake"
+        return {f"tg:{m['chat_id']}:{m['message_id']}" for m in server.fake.live_messages()}
+    return set(chunk_files(server))
+
+
+def stored_chunk_count(server):
+    """How many chunks the store holds (see stored_chunks)."""
+    return len(stored_chunks(server))
 
 
 def spool_files(server):

@@ -1,15 +1,18 @@
 """Deduplication (SPEC section 5): DEDUP=link (default) stores a user's content
 once and references it from every File with those bytes; DEDUP=reject answers
 409; dedup is per user. Checked through the File objects, GET /users/me/storage
-and the local backend's chunk files under DATA_DIR/chunks."""
+and the stored chunks (helpers.stored_chunks: the local backend's chunk files
+under DATA_DIR/chunks, or the live messages in the fake Telegram). A duplicate's
+bytes are stored while it streams and removed right after by the sweeper, which
+is asynchronous (and over the network for Telegram), so chunk checks poll."""
 import random
 import threading
 import time
 
 import pytest
 
-from helpers import (API, assert_error, assert_file, chunk_files, create_folder, download,
-                     list_files, make_user, sha256, spool_files, storage_usage, upload_file,
+from helpers import (API, assert_error, assert_file, create_folder, download, list_files,
+                     make_user, sha256, spool_files, storage_usage, stored_chunks, upload_file,
                      upload_raw, wait_until)
 
 CHUNK = 65536
@@ -31,13 +34,21 @@ def usage(total, count, binned, stored):
 
 
 def new_chunks(server, baseline):
-    return set(chunk_files(server)) - baseline
+    return set(stored_chunks(server)) - baseline
+
+
+def settled(server, baseline, want, timeout=10):
+    """Waits until the chunks stored since `baseline` are exactly `want` (a
+    duplicate's redundant chunks are removed by the sweeper after the upload)."""
+    ok = wait_until(lambda: new_chunks(server, baseline) == want, timeout=timeout)
+    assert ok, f"stored chunks since the baseline: {sorted(new_chunks(server, baseline))}, " \
+               f"want {sorted(want)}"
 
 
 def gone(server, paths, timeout=10):
-    """Waits until none of `paths` exists any more."""
-    ok = wait_until(lambda: not (set(chunk_files(server)) & set(paths)), timeout=timeout)
-    assert ok, f"chunk files still there: {sorted(set(chunk_files(server)) & set(paths))}"
+    """Waits until none of the chunks `paths` is stored any more."""
+    ok = wait_until(lambda: not (set(stored_chunks(server)) & set(paths)), timeout=timeout)
+    assert ok, f"chunks still stored: {sorted(set(stored_chunks(server)) & set(paths))}"
 
 
 @pytest.fixture
@@ -61,7 +72,7 @@ def test_same_bytes_twice_stored_once(fresh, server):
     c = fresh.client
     size = 3 * CHUNK + 5
     data = rbytes(size, 1)
-    baseline = set(chunk_files(server))
+    baseline = set(stored_chunks(server))
     f1 = upload_file(c, "first.bin", data)
     stored = new_chunks(server, baseline)
     assert len(stored) == nchunks(size), sorted(stored)
@@ -70,21 +81,21 @@ def test_same_bytes_twice_stored_once(fresh, server):
     assert_file(f1, name="first.bin", folder_id=None, size=size, hash=sha256(data))
     assert_file(f2, name="Second name.txt", folder_id=folder["id"], size=size, hash=sha256(data))
     assert f1["id"] != f2["id"]
-    assert new_chunks(server, baseline) == stored, "the second copy stored new chunks"
+    settled(server, baseline, stored)  # the second copy keeps no chunks of its own
     assert storage_usage(c) == usage(2 * size, 2, 0, size)
     assert download(c, f1["id"]) == data and download(c, f2["id"]) == data
     # a third copy, same folder, same name
     f3 = upload_file(c, "first.bin", data)
     assert f3["id"] not in (f1["id"], f2["id"]) and f3["hash"] == f1["hash"]
     assert storage_usage(c) == usage(3 * size, 3, 0, size)
-    assert new_chunks(server, baseline) == stored
+    settled(server, baseline, stored)
 
     # deleting copies keeps the content while one File still references it
     _delete(c, f1["id"])
     _delete(c, f3["id"])
     assert storage_usage(c) == usage(size, 1, 0, size)
     time.sleep(1.0)
-    assert set(chunk_files(server)) >= stored, "content removed while still referenced"
+    assert set(stored_chunks(server)) >= stored, "content removed while still referenced"
     assert download(c, f2["id"]) == data
     # the last one takes the bytes with it
     _delete(c, f2["id"])
@@ -97,10 +108,11 @@ def test_bin_of_one_copy_keeps_content(fresh, server):
     c = fresh.client
     size = CHUNK + 1
     data = rbytes(size, 2)
-    baseline = set(chunk_files(server))
+    baseline = set(stored_chunks(server))
     a = upload_file(c, "a.bin", data)
-    b = upload_file(c, "b.bin", data)
     stored = new_chunks(server, baseline)
+    b = upload_file(c, "b.bin", data)
+    settled(server, baseline, stored)
     _bin(c, a["id"])
     assert storage_usage(c) == usage(2 * size, 2, size, size)
     assert download(c, b["id"]) == data
@@ -108,7 +120,7 @@ def test_bin_of_one_copy_keeps_content(fresh, server):
     assert c.delete(f"{API}/bin").status_code == 200
     assert storage_usage(c) == usage(size, 1, 0, size)
     time.sleep(1.0)
-    assert set(chunk_files(server)) >= stored
+    assert set(stored_chunks(server)) >= stored
     assert download(c, b["id"]) == data
     _delete(c, b["id"])
     gone(server, stored)
@@ -118,7 +130,7 @@ def test_reupload_after_all_copies_deleted(fresh, server):
     c = fresh.client
     size = 2 * CHUNK
     data = rbytes(size, 3)
-    baseline = set(chunk_files(server))
+    baseline = set(stored_chunks(server))
     f = upload_file(c, "again.bin", data)
     first = new_chunks(server, baseline)
     _delete(c, f["id"])
@@ -146,7 +158,7 @@ def test_copies_of_a_binned_then_restored_file(fresh):
 
 def test_different_bytes_same_name_not_deduplicated(fresh, server):
     c = fresh.client
-    baseline = set(chunk_files(server))
+    baseline = set(stored_chunks(server))
     a = upload_file(c, "same.bin", rbytes(CHUNK, 5))
     b = upload_file(c, "same.bin", rbytes(CHUNK, 6))
     assert a["hash"] != b["hash"]
@@ -172,7 +184,7 @@ def test_parallel_identical_uploads(fresh, server):
     c = fresh.client
     size = 6 * CHUNK + 17
     data = rbytes(size, 7)
-    baseline = set(chunk_files(server))
+    baseline = set(stored_chunks(server))
     results = [None] * 4
 
     def run(i):
@@ -206,7 +218,7 @@ def test_dedup_is_per_user(user_factory, server):
     a, b = user_factory("da"), user_factory("db")
     size = 2 * CHUNK + 9
     data = rbytes(size, 8)
-    baseline = set(chunk_files(server))
+    baseline = set(stored_chunks(server))
     fa = upload_file(a.client, "mine.bin", data)
     stored_a = new_chunks(server, baseline)
     fb = upload_file(b.client, "mine too.bin", data)
@@ -221,7 +233,7 @@ def test_dedup_is_per_user(user_factory, server):
     download(b.client, fa["id"], expect=404)
     _delete(a.client, fa["id"])
     gone(server, stored_a)
-    assert set(chunk_files(server)) >= stored_b
+    assert set(stored_chunks(server)) >= stored_b
     assert download(b.client, fb["id"]) == data
     assert storage_usage(a.client) == usage(0, 0, 0, 0)
     assert storage_usage(b.client) == usage(size, 1, 0, size)
@@ -245,7 +257,7 @@ def test_reject_second_upload_409(rfresh, rejecting):
     c = rfresh.client
     size = 4 * CHUNK + 3
     data = rbytes(size, 9)
-    baseline = set(chunk_files(rejecting))
+    baseline = set(stored_chunks(rejecting))
     f = upload_file(c, "orig.bin", data)
     stored = new_chunks(rejecting, baseline)
     other = create_folder(c, "other")
@@ -297,10 +309,11 @@ def test_parallel_deletes_of_copies(fresh, server):
     c = fresh.client
     size = 3 * CHUNK + 1
     data = rbytes(size, 21)
-    baseline = set(chunk_files(server))
+    baseline = set(stored_chunks(server))
     ids = [upload_file(c, f"copy{i}.bin", data)["id"] for i in range(6)]
+    assert wait_until(lambda: len(new_chunks(server, baseline)) == nchunks(size), timeout=10), \
+        f"{len(new_chunks(server, baseline))} chunks for one content of {nchunks(size)}"
     stored = new_chunks(server, baseline)
-    assert len(stored) == nchunks(size)
     statuses = []
 
     def rm(fid):

@@ -11,10 +11,10 @@ import uuid
 import pytest
 
 from helpers import (API, TIME_FACTOR, assert_error, assert_file, bin_folder,
-                     chunk_files, create_folder, download, list_files, list_folders, make_user,
+                     create_folder, download, list_files, list_folders, make_user,
                      multipart_body, names, prng_blocks, raw_exchange, restore_folder, sha256,
-                     spool_files, storage_usage, upload_file, upload_head, upload_raw,
-                     upload_stream, wait_until)
+                     spool_files, storage_usage, stored_chunks, upload_file, upload_head,
+                     upload_raw, upload_stream, wait_until)
 
 CHUNK = 65536
 SERVER_ENV = {"CHUNK_SIZE": str(CHUNK)}
@@ -59,20 +59,22 @@ def _put(client, t, fid, action, body=None):
 
 
 def _snap(server):
-    """What is in DATA_DIR/chunks and DATA_DIR/tmp right now."""
-    return set(chunk_files(server)), set(spool_files(server))
+    """The stored chunks (DATA_DIR/chunks, or the fake Telegram's live messages)
+    and what is in DATA_DIR/tmp right now."""
+    return set(stored_chunks(server)), set(spool_files(server))
 
 
 def _settled(server, baseline):
-    """After a failed or aborted upload: no spool file and no chunk file beyond
-    the baseline taken before it (leftovers of earlier tests are not counted)."""
+    """After a failed or aborted upload: no spool file and no stored chunk beyond
+    the baseline taken before it (leftovers of earlier tests are not counted).
+    Polls: removing chunks is asynchronous (the sweeper; Telegram deletes)."""
     chunks0, spool0 = baseline
 
     def ok():
-        return set(spool_files(server)) <= spool0 and set(chunk_files(server)) <= chunks0
+        return set(spool_files(server)) <= spool0 and set(stored_chunks(server)) <= chunks0
     assert wait_until(ok, timeout=10), \
         f"left behind: spool={sorted(set(spool_files(server)) - spool0)} " \
-        f"new chunks={sorted(set(chunk_files(server)) - chunks0)}"
+        f"new chunks={sorted(set(stored_chunks(server)) - chunks0)}"
 
 
 def _nothing_created(u, server, folder_id, baseline, usage=None):
@@ -536,7 +538,7 @@ def test_roundtrip_300mb_streaming(server_factory):
     assert status == 201, body
     f = assert_file(body, name="big.bin", size=size, hash=h.hexdigest())
     # stored as 1 MiB chunks, nothing left in the spool
-    assert len(chunk_files(srv)) == (size + (1 << 20) - 1) // (1 << 20)
+    assert len(stored_chunks(srv)) == (size + (1 << 20) - 1) // (1 << 20)
     assert wait_until(lambda: not spool_files(srv), timeout=5), spool_files(srv)
     # never buffered whole in memory
     with open(f"/proc/{srv.proc.pid}/status") as st:
@@ -758,7 +760,7 @@ def test_delete_permanently(fresh, server):
     baseline = _snap(server)
     data = rbytes(3 * CHUNK + 1, seed=31)
     f = upload_file(c, "doomed.bin", data)
-    assert len(set(chunk_files(server)) - baseline[0]) >= 1
+    assert len(set(stored_chunks(server)) - baseline[0]) >= 1
     _ok(c.delete(f"{API}/files/{f['id']}"))
     assert list_files(c) == ([], 0)
     assert list_files(c, include_deleted="true") == ([], 0)

@@ -6,6 +6,8 @@ import time
 
 import pytest
 
+from helpers import stored_chunk_count
+
 CHUNK = 65536
 
 
@@ -33,7 +35,9 @@ def run(netradrive_bin, data_dir, *args):
 
 @pytest.fixture
 def stopped_server_with_files(server_factory):
-    srv = server_factory(env={"CHUNK_SIZE": str(CHUNK)})
+    # fsck/gc here damage and inspect DATA_DIR/chunks, so the local backend even
+    # when NETRADRIVE_BACKEND=telegram (gc against Telegram: test_telegram.py).
+    srv = server_factory(env={"CHUNK_SIZE": str(CHUNK), "STORAGE_BACKEND": "local"})
     c = srv.client()
     r = c.post("/api/v1/auth/signup", json={"username": "maint_user", "email": "m@example.com",
                                              "password": "maint-password"})
@@ -163,8 +167,8 @@ def test_bin_items_past_retention_are_purged_at_start(server_factory):
         assert usage["file_count"] == 1 and usage["total_usage_bytes"] == 100
         assert usage["bin_bytes"] == 100 and usage["stored_bytes"] == 100
         # The purged files' chunks are removed by the sweeper.
-        while time.time() < deadline and len(chunk_files(srv.data_dir)) != 1:
+        while time.time() < deadline and stored_chunk_count(srv) != 1:
             time.sleep(0.2)
-        assert len(chunk_files(srv.data_dir)) == 1
+        assert stored_chunk_count(srv) == 1
     finally:
         srv.stop()

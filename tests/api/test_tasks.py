@@ -29,6 +29,8 @@ TASK_FIELDS = {"task_id", "file_name", "status", "type", "progress_percent", "tr
 HR_RE = re.compile(r"^\d+(\.\d\d)? (B|KB|MB|GB|TB|PB)$")
 ETA_RE = re.compile(r"^(\d+h )?(\d+m )?\d+s$")
 MISSING_ID = "AAAAAAAAAAAAAAAAAAAAAA"
+# The default server is the local backend even when NETRADRIVE_BACKEND=telegram.
+SERVER_ENV = {"STORAGE_BACKEND": "local"}
 
 
 # --------------------------------------------------------------------------
