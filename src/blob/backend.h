@@ -25,6 +25,8 @@ struct blob_backend {
   /* Optional: gives up the put started with `put_arg` (see blob_cancel);
    * must not run `done` before returning nor block on the store's thread. */
   int (*cancel)(void *self, void *put_arg);
+  /* Optional: see blob_fetch_parallel. */
+  int (*fetch_parallel)(const void *self);
 };
 
 extern const struct blob_backend blob_local_backend;

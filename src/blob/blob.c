@@ -61,6 +61,11 @@ bool blob_is_remote(const struct blob *b)
   return strcmp(b->be->name, "local") != 0;
 }
 
+int blob_fetch_parallel(const struct blob *b)
+{
+  return b->be->fetch_parallel ? b->be->fetch_parallel(b->self) : 1;
+}
+
 int blob_ping(struct blob *b)
 {
   return b->be->ping(b->self);

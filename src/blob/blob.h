@@ -33,6 +33,9 @@ const char *blob_backend_name(const struct blob *b);
 /** True for stores whose puts travel over the network (not "local"):
  *  uploads to them are tasks the user can watch and cancel. */
 bool blob_is_remote(const struct blob *b);
+/** How many chunks the store downloads at once to good effect (readers
+ *  open that many to keep it busy); 1 when it does not say. */
+int blob_fetch_parallel(const struct blob *b);
 /** True when reachable (for /readyz). */
 int blob_ping(struct blob *b);
 

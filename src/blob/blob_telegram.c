@@ -49,6 +49,7 @@
 #define TGB_CHAT_PER_MIN 20
 #define TGB_BOT_PER_SEC 25.0
 #define TGB_BOT_BURST 25
+#define TGB_FETCH_MIN 3        /* chunk downloads at once, at least */
 #define TGB_CHECK_ATTEMPTS 3   /* start-up getMe / getChat */
 #define TGB_CHECK_TIMEOUT_S 20
 #define TGB_DELETE_ATTEMPTS 3  /* the sweeper retries on its own schedule */
@@ -272,6 +273,10 @@ static void tgb_put_send(struct tgb *b, struct tgb_put *p)
   p->call = tg_send_document(b->api, b->bots[p->bot].token, params, 2, p->spool, p->filename,
                              &opts, tgb_put_sent, p);
   if(!p->call) {
+    if(b->pacing) { /* the call never started: undo tgb_schedule's charge */
+      tg_pace_land(&b->chats[p->chat].pace, tg_loop_now(), false);
+      tg_pace_land(&b->bots[p->bot].pace, tg_loop_now(), false);
+    }
     log_error("telegram: cannot start an upload (out of memory?)");
     tgb_put_finish(p, BLOB_ERR, NULL);
     return;
@@ -1163,6 +1168,15 @@ static int tgb_ping(void *self)
   return tg_api_healthy(b->api);
 }
 
+/* A chunk download is one connection to the file server, and bandwidth is
+ * granted per connection: fetch one chunk per bot at once (at least
+ * TGB_FETCH_MIN, so a single bot still reads ahead). */
+static int tgb_fetch_parallel(const void *self)
+{
+  const struct tgb *b = self;
+  return b->nbots > TGB_FETCH_MIN ? b->nbots : TGB_FETCH_MIN;
+}
+
 const struct blob_backend blob_telegram_backend = {
   .name = "telegram",
   .open = tgb_open,
@@ -1176,4 +1190,5 @@ const struct blob_backend blob_telegram_backend = {
   .del = tgb_delete,
   .del_many = tgb_delete_many,
   .cancel = tgb_cancel,
+  .fetch_parallel = tgb_fetch_parallel,
 };

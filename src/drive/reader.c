@@ -1,7 +1,8 @@
 /* reader: absolute byte reads over a content's chunk list (see reader.h).
  * Chunk records are loaded READER_BATCH at a time as the reads move on, and
- * at most READER_AHEAD + 1 chunks are open at once, so the memory and file
- * descriptors a download holds do not grow with the file. */
+ * at most `ahead` + 1 chunks are open at once (ahead follows how many chunks
+ * the store fetches in parallel, bounded by READER_AHEAD_MAX), so the memory
+ * and file descriptors a download holds do not grow with the file. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,10 +33,19 @@ struct reader {
   struct reader_meta meta[READER_BATCH];
   int64_t meta_first;           /* idx of meta[0] */
   int meta_n;
-  struct reader_slot slots[READER_AHEAD + 1];
   void (*wake)(void *arg);
   void *wake_arg;
+  int ahead;                    /* chunks opened ahead of the one being read */
+  struct reader_slot slots[READER_AHEAD_MAX + 1];
 };
+
+/* Enough read-ahead to keep every parallel fetch of the store busy: a
+ * remote store with N bots downloads N chunks at once. */
+static int reader_ahead(const struct blob *b)
+{
+  int n = b ? blob_fetch_parallel(b) - 1 : 0;
+  return n < READER_AHEAD ? READER_AHEAD : n > READER_AHEAD_MAX ? READER_AHEAD_MAX : n;
+}
 
 int reader_open(db_t *db, const char *content_id, uint64_t size, struct reader **out)
 {
@@ -76,7 +86,8 @@ int reader_open(db_t *db, const char *content_id, uint64_t size, struct reader *
   rd->chunk_size = (uint64_t)chunk;
   rd->chunk_count = count;
   rd->win_to = size ? size - 1 : 0;
-  for(int i = 0; i <= READER_AHEAD; i++)
+  rd->ahead = reader_ahead(rd->blob);
+  for(int i = 0; i <= rd->ahead; i++)
     rd->slots[i].idx = -1;
   *out = rd;
   rc = DRIVE_OK;
@@ -99,7 +110,7 @@ void reader_set_wake(struct reader *rd, void (*wake)(void *arg), void *arg)
 {
   rd->wake = wake;
   rd->wake_arg = arg;
-  for(int i = 0; i <= READER_AHEAD; i++)
+  for(int i = 0; i <= rd->ahead; i++)
     if(rd->slots[i].br)
       blob_reader_set_wake(rd->slots[i].br, wake, arg);
 }
@@ -115,7 +126,7 @@ void reader_close(struct reader *rd)
 {
   if(!rd)
     return;
-  for(int i = 0; i <= READER_AHEAD; i++)
+  for(int i = 0; i <= rd->ahead; i++)
     slot_close(&rd->slots[i]);
   free(rd);
 }
@@ -179,7 +190,7 @@ static int slot_get(struct reader *rd, int64_t idx, struct reader_slot **out)
 {
   struct reader_slot *free_slot = NULL;
   const struct reader_meta *m;
-  for(int i = 0; i <= READER_AHEAD; i++) {
+  for(int i = 0; i <= rd->ahead; i++) {
     if(rd->slots[i].idx == idx) {
       *out = &rd->slots[i];
       return BLOB_OK;
@@ -211,15 +222,15 @@ ssize_t reader_read(struct reader *rd, uint64_t off, void *buf, size_t n)
   if(off >= rd->size || n == 0)
     return 0;
   int64_t cur = (int64_t)(off / rd->chunk_size);
-  /* Keep only [cur, cur + READER_AHEAD] open: a seek elsewhere drops the rest. */
-  for(int i = 0; i <= READER_AHEAD; i++)
-    if(rd->slots[i].idx >= 0 && (rd->slots[i].idx < cur || rd->slots[i].idx > cur + READER_AHEAD))
+  /* Keep only [cur, cur + ahead] open: a seek elsewhere drops the rest. */
+  for(int i = 0; i <= rd->ahead; i++)
+    if(rd->slots[i].idx >= 0 && (rd->slots[i].idx < cur || rd->slots[i].idx > cur + rd->ahead))
       slot_close(&rd->slots[i]);
   int rc = slot_get(rd, cur, &s);
   if(rc != BLOB_OK)
     return rc;
   /* Read-ahead inside the window; a failure here shows up when it is read. */
-  for(int64_t k = 1; k <= READER_AHEAD; k++) {
+  for(int64_t k = 1; k <= rd->ahead; k++) {
     int64_t j = cur + k;
     struct reader_slot *ahead;
     if(j >= rd->chunk_count || (uint64_t)j * rd->chunk_size > rd->win_to)

@@ -3,8 +3,10 @@
  * last). A read of absolute bytes finds the chunk that holds them, opens it
  * through the chunk store and reads only what was asked: a Range read
  * touches only the chunks it needs. The reader keeps the current chunk open
- * plus up to READER_AHEAD following ones inside the declared window, so a
- * remote backend fetches ahead (bounded); it never buffers a whole file.
+ * plus following ones inside the declared window — READER_AHEAD, or as many
+ * as the store fetches in parallel (blob_fetch_parallel) less one, at most
+ * READER_AHEAD_MAX — so a remote backend fetches ahead (bounded) with all
+ * its connections busy; it never buffers a whole file.
  *
  * A reader is used by one thread at a time (the request's); only the wake
  * callback may run on another thread. Nothing here knows HTTP. */
@@ -19,7 +21,8 @@
 /** reader_read's "not there yet": the chunk store's BLOB_AGAIN. */
 #define READER_AGAIN BLOB_AGAIN
 
-#define READER_AHEAD 2    /* chunks opened ahead of the one being read */
+#define READER_AHEAD 2      /* chunks opened ahead of the one being read, at least */
+#define READER_AHEAD_MAX 15 /* ... and at most */
 #define READER_BATCH 16   /* chunk records loaded per database query */
 
 struct reader;

@@ -336,9 +336,11 @@ int upload_write(struct upload *u, const char *data, size_t n)
     }
   }
   /* A remote store sends up to TELEGRAM_PARALLEL_UPLOADS chunks at once:
-   * keep that many spooled so every bot stays busy. */
-  int inflight = u->cfg->telegram_parallel > UPLOAD_MIN_INFLIGHT ? u->cfg->telegram_parallel
-                                                                  : UPLOAD_MIN_INFLIGHT;
+   * keep one more spooled and queued, so a bot that finishes starts on the
+   * next chunk at once instead of idling while it is received. */
+  int inflight = UPLOAD_MIN_INFLIGHT;
+  if(blob_is_remote(store_blob()) && u->cfg->telegram_parallel + 1 > inflight)
+    inflight = u->cfg->telegram_parallel + 1;
   return upload_backpressure(u, inflight - 1);
 }
 

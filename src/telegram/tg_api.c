@@ -37,6 +37,7 @@ struct tg_call {
   struct tg_call_opts opts;
   int failures;              /* transient failures counted against max_attempts */
   bool cancelled;            /* tg_call_cancel ran */
+  bool pace_open;            /* the paces are taken for an attempt not landed yet */
   struct tg_timer *timer;    /* waiting for the next attempt */
   int rate_limited;
   tg_done_fn done;
@@ -111,8 +112,20 @@ static void tg_call_end_attempt(struct tg_call *call)
   buf_reset(&call->body);
 }
 
+/* Ends the attempt's charge on the paces (see tg_pace.h). */
+static void tg_call_land(struct tg_call *call, bool arrived)
+{
+  if(!call->pace_open)
+    return;
+  call->pace_open = false;
+  for(int i = 0; i < 2; i++)
+    if(call->opts.pace[i])
+      tg_pace_land(call->opts.pace[i], tg_loop_now(), arrived);
+}
+
 static void tg_call_finish(struct tg_call *call, enum tg_status st)
 {
+  tg_call_land(call, false); /* an attempt that never ran */
   call->res.status = st;
   if(st == TG_FAILED) /* callers log with their context */
     log_debug("telegram: %s failed after %d attempt%s: %s", call->what, call->res.attempts,
@@ -299,8 +312,10 @@ static void tg_call_attempt(void *arg)
   if(wait > 0 && (call->timer = tg_loop_timer(loop, wait, tg_call_attempt, call)))
     return;
   for(int i = 0; i < 2 && !paced; i++)
-    if(call->opts.pace[i])
+    if(call->opts.pace[i]) {
       tg_pace_take(call->opts.pace[i], now);
+      call->pace_open = true;
+    }
   if(tg_call_prepare(call) != 0) {
     tg_call_end_attempt(call);
     tg_reply_set_error(&call->res.reply, 0, "out of memory");
@@ -362,6 +377,7 @@ static void tg_call_done(void *arg, CURL *easy, CURLcode rc)
           rc == CURLE_OPERATION_TIMEDOUT)
     atomic_store(&api->healthy, 0);
   enum tg_class cls = tg_call_judge(call, rc);
+  tg_call_land(call, cls == TG_CLASS_OK);
   tg_call_end_attempt(call);
   if((tg_loop_stopping(api->loop) || call->cancelled) && cls != TG_CLASS_OK) {
     tg_reply_set_error(&call->res.reply, 0,
@@ -455,6 +471,8 @@ static struct tg_call *tg_call_new(struct tg_api *api, enum tg_kind kind, const 
     call->opts.max_attempts = TG_DEFAULT_ATTEMPTS;
   if(call->opts.max_rate_limited <= 0)
     call->opts.max_rate_limited = TG_DEFAULT_RATE_LIMITED;
+  /* The caller's charge for the first attempt is ours to land once posted. */
+  call->pace_open = call->opts.first_paced && (call->opts.pace[0] || call->opts.pace[1]);
   buf_init(&call->body, kind == TG_KIND_DOWNLOAD ? TG_ERROR_BODY_MAX : TG_REPLY_MAX);
   tg_reply_clear(&call->res.reply);
   tg_token_mask(token, masked);

@@ -28,9 +28,11 @@ struct tg_param {
 struct tg_call_opts {
   int max_attempts;        /* 0 = TG_DEFAULT_ATTEMPTS */
   int max_rate_limited;    /* 0 = TG_DEFAULT_RATE_LIMITED */
-  struct tg_pace *pace[2]; /* waited for before each attempt, blocked by a 429
-                            * (loop-thread state; NULL = none) */
-  bool first_paced;        /* the caller took the paces for the first attempt */
+  struct tg_pace *pace[2]; /* waited for and taken before each attempt, landed
+                            * when it ends, blocked by a 429 (loop-thread
+                            * state; NULL = none) */
+  bool first_paced;        /* the caller took the paces for the first attempt
+                            * (the call lands them once it is returned) */
   long timeout_s;          /* whole-exchange limit; 0 = the default for the kind */
 };
 

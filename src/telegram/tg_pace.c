@@ -1,4 +1,5 @@
-/* tg_pace: token bucket + rolling window + 429 block (see tg_pace.h). */
+/* tg_pace: token bucket + rolling window + 429 block, charged when sends
+ * land (see tg_pace.h). */
 #include <math.h>
 #include <string.h>
 #include "telegram/tg_pace.h"
@@ -29,19 +30,27 @@ static void tg_pace_refill(struct tg_pace *p, int64_t now)
   }
 }
 
+/* When a pace cannot tell (everything is in flight), look again after this. */
+#define TG_PACE_RECHECK_MS 1000
+
 int64_t tg_pace_delay(struct tg_pace *p, int64_t now)
 {
   int64_t wait = 0;
   tg_pace_refill(p, now);
   if(p->blocked_until > now)
     wait = p->blocked_until - now;
-  if(p->per_sec > 0 && p->tokens < 1.0) {
-    int64_t w = (int64_t)ceil((1.0 - p->tokens) * 1000.0 / p->per_sec);
+  /* What the bucket holds once every send in flight has been charged. */
+  double left = p->tokens - p->inflight;
+  if(p->per_sec > 0 && left < 1.0) {
+    int64_t w = (int64_t)ceil((1.0 - left) * 1000.0 / p->per_sec);
     if(w > wait)
       wait = w;
   }
-  if(p->per_min > 0 && p->count >= p->per_min) {
-    int64_t w = p->sent[p->head] + TG_PACE_WINDOW_MS - now;
+  if(p->per_min > 0 && p->count + p->inflight >= p->per_min) {
+    /* The landing that must leave the window first (in flight: unknown). */
+    int k = p->count + p->inflight - p->per_min;
+    int64_t w = k < p->count ? p->sent[(p->head + k) % TG_PACE_WINDOW_MAX] + TG_PACE_WINDOW_MS - now
+                             : TG_PACE_RECHECK_MS;
     if(w > wait)
       wait = w;
   }
@@ -51,10 +60,20 @@ int64_t tg_pace_delay(struct tg_pace *p, int64_t now)
 void tg_pace_take(struct tg_pace *p, int64_t now)
 {
   tg_pace_refill(p, now);
+  p->inflight++;
+}
+
+void tg_pace_land(struct tg_pace *p, int64_t now, bool arrived)
+{
+  tg_pace_refill(p, now);
+  if(p->inflight > 0)
+    p->inflight--;
+  if(!arrived)
+    return;
   if(p->per_sec > 0)
-    p->tokens = p->tokens >= 1.0 ? p->tokens - 1.0 : 0;
+    p->tokens -= 1.0;  /* may go below 0 after a burst: then it waits longer */
   if(p->per_min > 0) {
-    if(p->count == p->per_min) { /* over (should not happen): forget the oldest */
+    if(p->count == p->per_min) { /* over (a send nobody paced): forget the oldest */
       p->head = (p->head + 1) % TG_PACE_WINDOW_MAX;
       p->count--;
     }

@@ -357,8 +357,9 @@ def test_permanent_error_fails_upload_and_cleans_up(fakes, server_factory):
                       timeout=20)
     assert r.status_code == 503, r.text
     assert storage_usage(u.client)["file_count"] == 0
+    # Chunk 3 goes out only if the 403 for chunk 2 has not come back first.
     landed = [m for m in fake.messages() if m["chat_id"] == CHATS[0]]
-    assert len(landed) == 2
+    assert 1 <= len(landed) <= 2
     assert wait_until(lambda: all(m["deleted"] for m in fake.messages()), timeout=20), \
         fake.messages()
 

@@ -12,7 +12,8 @@
 
 #define T0 5000000 /* an arbitrary monotonic origin, ms */
 
-/* Sends as fast as the pace allows from `start`; returns the send times. */
+/* Sends as fast as the pace allows from `start`, each landing at once;
+ * returns the send times. */
 static int run(struct tg_pace *p, int64_t start, int n, int64_t *at)
 {
   int64_t now = start;
@@ -21,6 +22,7 @@ static int run(struct tg_pace *p, int64_t start, int n, int64_t *at)
     now += d;
     assert_int_equal(tg_pace_delay(p, now), 0);
     tg_pace_take(p, now);
+    tg_pace_land(p, now, true);
     at[i] = now;
   }
   return n;
@@ -77,6 +79,42 @@ static void test_minute_window(void **state)
   run(&p, T0, 200, many);
   for(int i = 20; i < 200; i++)
     assert_true(many[i] - many[i - 20] >= TG_PACE_WINDOW_MS);
+}
+
+/* Sends charge when they land; in flight they count as charged. */
+static void test_charged_on_landing(void **state)
+{
+  struct tg_pace p;
+  tg_pace_init(&p, 1.0, 3, 0, T0);
+  /* a burst of three in flight at once, then nothing until they land */
+  for(int i = 0; i < 3; i++) {
+    assert_int_equal(tg_pace_delay(&p, T0), 0);
+    tg_pace_take(&p, T0);
+  }
+  assert_int_equal(tg_pace_delay(&p, T0), 1000);
+  /* Two seconds later the bucket is still full (nothing charged yet) but
+   * all three are in flight: still no. */
+  assert_true(tg_pace_delay(&p, T0 + 2000) > 0);
+  /* They arrive together at +2 s: the fourth goes a second after that,
+   * not at +1 s as charging at send time would allow. */
+  for(int i = 0; i < 3; i++)
+    tg_pace_land(&p, T0 + 2000, true);
+  assert_int_equal(tg_pace_delay(&p, T0 + 2000), 1000);
+  assert_int_equal(tg_pace_delay(&p, T0 + 3000), 0);
+  /* a send that never arrived gives its charge back */
+  tg_pace_take(&p, T0 + 3000);
+  assert_true(tg_pace_delay(&p, T0 + 3000) > 0);
+  tg_pace_land(&p, T0 + 3000, false);
+  assert_int_equal(tg_pace_delay(&p, T0 + 3000), 0);
+  /* the window counts sends in flight too */
+  tg_pace_init(&p, 0, 1, 2, T0);
+  tg_pace_take(&p, T0);
+  tg_pace_take(&p, T0);
+  assert_int_equal(tg_pace_delay(&p, T0 + 5000), 1000); /* unknown: look again */
+  tg_pace_land(&p, T0 + 5000, true);
+  tg_pace_land(&p, T0 + 6000, true);
+  assert_int_equal(tg_pace_delay(&p, T0 + 6000), TG_PACE_WINDOW_MS - 1000);
+  assert_int_equal(tg_pace_delay(&p, T0 + 5000 + TG_PACE_WINDOW_MS), 0);
 }
 
 static void test_block_after_429(void **state)
@@ -174,6 +212,7 @@ int main(void)
     cmocka_unit_test(test_bucket_burst_then_rate),
     cmocka_unit_test(test_fractional_rate),
     cmocka_unit_test(test_minute_window),
+    cmocka_unit_test(test_charged_on_landing),
     cmocka_unit_test(test_block_after_429),
     cmocka_unit_test(test_backoff),
     cmocka_unit_test(test_fpcache),
