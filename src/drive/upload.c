@@ -20,6 +20,8 @@
 
 #define UPLOAD_HEAD_MAX 8192   /* bytes kept for MIME sniffing */
 #define UPLOAD_MIN_INFLIGHT 4  /* chunks spooled or being stored per upload */
+#define UPLOAD_CHUNK_MIN (64 * 1024) /* as config's CHUNK_SIZE floor */
+#define UPLOAD_FRAMING_EST 4096      /* multipart bytes around a file, at most (usually) */
 
 struct upload_chunk {
   char locator[BLOB_LOCATOR_MAX];
@@ -45,6 +47,7 @@ struct upload {
   EVP_MD_CTX *file_md;
   EVP_MD_CTX *chunk_md;
   uint64_t size;
+  uint64_t chunk_size;           /* this upload's: CHUNK_SIZE, or less (balanced) */
   uint64_t chunk_fill;           /* bytes in the current spool file */
   int spool_fd;
   char spool_path[BLOB_PATH_MAX];
@@ -85,6 +88,7 @@ struct upload *upload_new(const struct config *cfg, const char *owner_id, const 
   if(!u)
     return NULL;
   u->cfg = cfg;
+  u->chunk_size = cfg->chunk_size;
   u->spool_fd = -1;
   pthread_mutex_init(&u->lock, NULL);
   snprintf(u->owner_id, sizeof(u->owner_id), "%s", owner_id);
@@ -117,9 +121,31 @@ static void upload_cancel(void *arg)
   pthread_mutex_unlock(&u->lock);
 }
 
+/* A remote store sends TELEGRAM_PARALLEL_UPLOADS chunks at once, so a file
+ * of 52 full chunks over 8 senders ends with a round where half of them
+ * idle. When the size is announced and the file takes several rounds,
+ * shrink its chunks so their count is a whole number of rounds. `total` is
+ * the request's length: the file plus its multipart framing, taken to be
+ * under UPLOAD_FRAMING_EST (a file of exactly 8 chunks stays 8 chunks). */
+static uint64_t upload_balanced_chunk(const struct upload *u, uint64_t total)
+{
+  uint64_t cs = u->cfg->chunk_size, par = (uint64_t)u->cfg->telegram_parallel;
+  uint64_t file = total > UPLOAD_FRAMING_EST ? total - UPLOAD_FRAMING_EST : total;
+  if(!blob_is_remote(store_blob()) || par < 2 || file / cs < par)
+    return cs;
+  uint64_t count = (file + cs - 1) / cs;
+  uint64_t even = (count + par - 1) / par * par;
+  uint64_t size = (total + even - 1) / even;   /* never more chunks than `even` */
+  if(size > cs)
+    size = cs;
+  return size >= UPLOAD_CHUNK_MIN ? size : cs;
+}
+
 void upload_set_expected(struct upload *u, uint64_t total)
 {
   u->expected = total;
+  if(u->size == 0 && u->nchunks == 0)
+    u->chunk_size = upload_balanced_chunk(u, total);
 }
 
 int upload_set_name(struct upload *u, const char *filename, const char **why)
@@ -313,7 +339,7 @@ int upload_write(struct upload *u, const char *data, size_t n)
         return UPLOAD_IO;
       }
     }
-    uint64_t room = u->cfg->chunk_size - u->chunk_fill;
+    uint64_t room = u->chunk_size - u->chunk_fill;
     size_t k = n < room ? n : (size_t)room;
     EVP_DigestUpdate(u->chunk_md, data, k);
     for(size_t off = 0; off < k;) {
@@ -329,7 +355,7 @@ int upload_write(struct upload *u, const char *data, size_t n)
     u->chunk_fill += k;
     data += k;
     n -= k;
-    if(u->chunk_fill == u->cfg->chunk_size) {
+    if(u->chunk_fill == u->chunk_size) {
       int rc = upload_flush_chunk(u);
       if(rc)
         return rc;
@@ -460,7 +486,7 @@ static int upload_commit(struct upload *u, db_t *db, const char *sha, const char
     if(db_exec(db, "INSERT INTO contents (id, owner_id, sha256, size, chunk_size, chunk_count, "
                    "backend, refcount, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8)",
                "tttiiiti", content_id, u->owner_id, sha, (int64_t)u->size,
-               (int64_t)u->cfg->chunk_size, (int64_t)u->nchunks,
+               (int64_t)u->chunk_size, (int64_t)u->nchunks,
                blob_backend_name(store_blob()), now))
       return UPLOAD_DB;
     for(size_t i = 0; i < u->nchunks; i++) {

@@ -275,7 +275,11 @@ def test_200mb_over_3_bots_and_2_chats(fakes, server_factory):
     assert status == 201, body
     assert body["size"] == size and body["hash"] == want.hexdigest()
     msgs = fake.messages()
-    assert len(msgs) == 200
+    # 200 chunks of 1 MiB would leave the last round of 6 senders part idle:
+    # the announced size is cut into 34 whole rounds of 6 instead.
+    assert len(msgs) == 204
+    assert all(m["size"] <= MIB for m in msgs)
+    assert sum(m["size"] for m in msgs) == size
     pairs = {(m["bot_id"], m["chat_id"]) for m in msgs}
     assert pairs == {(int(b.split(":")[0]), c) for b in BOTS for c in CHATS}
     per_bot = {}
@@ -284,6 +288,50 @@ def test_200mb_over_3_bots_and_2_chats(fakes, server_factory):
     assert min(per_bot.values()) >= 50, per_bot  # round-robin, not all on one bot
     status, digest, n = stream_download(u.client, body["id"])
     assert (status, n, digest) == (200, size, want.hexdigest())
+
+
+def test_chunk_count_is_whole_rounds_of_parallel_sends(fakes, server_factory):
+    # With the size announced (Content-Length), a file of several rounds is cut
+    # into a multiple of TELEGRAM_PARALLEL_UPLOADS chunks, none over CHUNK_SIZE;
+    # smaller files keep CHUNK_SIZE, so do files of unknown size.
+    fake = fakes()
+    s = server_factory(env=tg_env(fake, CHUNK_SIZE="128K", TELEGRAM_PARALLEL_UPLOADS="4"))
+    u = make_user(s, prefix="rounds")
+
+    def new_sizes(before):
+        return sorted((m["size"] for m in fake.messages()
+                       if (m["chat_id"], m["message_id"]) not in before), reverse=True)
+
+    def seen():
+        return {(m["chat_id"], m["message_id"]) for m in fake.messages()}
+
+    k = 128 * K
+    for size, count, biggest in [(9 * k + 5, 12, 97 * K),  # 10 -> 12 chunks of ~96 KiB
+                                 (8 * k, 8, k),                              # already whole
+                                 (3 * k + 1, 4, k)]:                         # one round: as is
+        before = seen()
+        data = os.urandom(size)
+        f = upload_file(u.client, f"r{size}.bin", data)
+        sizes = new_sizes(before)
+        assert len(sizes) == count, (size, sizes)
+        assert sizes[0] <= biggest and sum(sizes) == size
+        assert download(u.client, f["id"]) == data
+        # ranges across the moved chunk borders
+        r = u.client.get(f"{API}/files/{f['id']}/download",
+                         headers={"Range": f"bytes={sizes[0] - 3}-{2 * sizes[0] + 2}"})
+        assert r.status_code == 206 and r.content == data[sizes[0] - 3:2 * sizes[0] + 3]
+    # No Content-Length (chunked request body): the size is unknown, CHUNK_SIZE holds.
+    before = seen()
+    data = os.urandom(9 * k + 5)
+    boundary = "b0undary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+            f"filename=\"c.bin\"\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    r = u.client.post(f"{API}/files/upload", data=iter([body[:1000], body[1000:]]),
+                      headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert r.status_code == 201, r.text
+    sizes = new_sizes(before)
+    assert len(sizes) == 10 and sizes[0] == k, sizes
+    assert download(u.client, r.json()["id"]) == data
 
 
 # --------------------------------------------------------------------------
