@@ -116,7 +116,7 @@ for n in $bots_list; do
 done
 
 echo
-echo "file: $size_mib MiB ($chunks chunks of $chunk bytes), machine: $(nproc) cores," \
+echo "file: $size_mib MiB (CHUNK_SIZE $chunk bytes: $chunks chunks at most), machine: $(nproc) cores," \
      "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "fake: --bandwidth $cap_mib MiB/s per connection, --pace; $chats chats," \
      "pacing bound $chats x 20/61 msg/s x chunk = $pace_mib MiB/s"
@@ -124,26 +124,29 @@ printf '%s\n' "${rows[@]}" > "$work/rows"
 /usr/bin/python3 - "$work/rows" "$cap_mib" "$pace_mib" "$bytes" "$chunk" "$(getconf CLK_TCK)" <<'PY'
 import math, sys
 rows, cap, pace, size, chunk, hz = sys.argv[1], *map(int, sys.argv[2:])
-sizes = [min(chunk, size - i * chunk) for i in range(math.ceil(size / chunk))]
-print(f'{"bots":<5} {"limit MiB/s":<15} {"chunk bound":<12} {"upload MiB/s (%)":<18} '
+print(f'{"bots":<5} {"limit MiB/s":<15} {"chunks, bound":<14} {"upload MiB/s (%)":<18} '
       f'{"download MiB/s (%)":<19} {"peak RSS MiB":<13} {"429s":<5} CPU s up/down: netradrive, fake')
 for line in open(rows):
     n, up, dl, rss_up, rss_all, sent, limited, bout, c0, c1, c2, f0, f1, f2 = line.split()
     n = int(n)
     limit = min(n * cap, pace)
     bind = 'caps' if n * cap <= pace else 'pacing'
-    # Whole chunks, one per bot at a time: the busiest bot carries `lane` bytes.
+    # The chunks the fake stored (NetraDrive may cut the file into whole rounds
+    # of smaller ones), about equal: with one per bot at a time, the busiest
+    # bot carries `lane` bytes.
+    count = int(sent) - int(limited)
+    sizes = [size // count + (1 if i < size % count else 0) for i in range(count)]
     lane = max(sum(sizes[k::n]) for k in range(n))
     bound = min(1.0, size / 1048576 * cap / (lane / 1048576) / limit)
     mib = size / 1048576
     u, d = mib / float(up), mib / float(dl)
     t = lambda a, b: (int(b) - int(a)) / hz
-    print(f'{n:<5} {f"{limit:.0f} ({bind})":<15} {100 * bound:>4.0f}%        '
+    print(f'{n:<5} {f"{limit:.0f} ({bind})":<15} {count:>4}, {100 * bound:>4.0f}%    '
           f'{u:>6.1f} ({100 * u / limit:>3.0f}%)    {d:>6.1f} ({100 * d / limit:>3.0f}%)     '
           f'{rss_up:>4} / {rss_all:<4}   {limited:<5} '
           f'{t(c0, c1):.1f}/{t(c1, c2):.1f}, {t(f0, f1):.1f}/{t(f1, f2):.1f}')
 PY
-echo "limit: min(bots x cap, pacing bound); chunk bound: the share of the limit whole chunks" \
-     "allow when each bot sends one at a time; peak RSS: after the upload / after the download;" \
+echo "limit: min(bots x cap, pacing bound); chunks: stored; bound: the share of the limit" \
+     "those whole chunks allow when each bot sends one at a time; peak RSS: after the upload / after the download;" \
      "429s: sendDocument calls the fake refused"
 echo "bench: total $(( $(date +%s) - t_start )) s"

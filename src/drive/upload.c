@@ -361,12 +361,14 @@ int upload_write(struct upload *u, const char *data, size_t n)
         return rc;
     }
   }
-  /* A remote store sends up to TELEGRAM_PARALLEL_UPLOADS chunks at once:
-   * keep one more spooled and queued, so a bot that finishes starts on the
-   * next chunk at once instead of idling while it is received. */
+  /* A remote store sends up to TELEGRAM_PARALLEL_UPLOADS chunks at once,
+   * and chunks of one size sent together finish together: keep a whole
+   * round more spooled and queued, so every bot that finishes starts on the
+   * next chunk at once instead of idling while it is received (disk, not
+   * memory: 2 x parallel spool files at most). */
   int inflight = UPLOAD_MIN_INFLIGHT;
-  if(blob_is_remote(store_blob()) && u->cfg->telegram_parallel + 1 > inflight)
-    inflight = u->cfg->telegram_parallel + 1;
+  if(blob_is_remote(store_blob()) && 2 * u->cfg->telegram_parallel > inflight)
+    inflight = 2 * u->cfg->telegram_parallel;
   return upload_backpressure(u, inflight - 1);
 }
 
