@@ -26,6 +26,12 @@ static inline int drive_from_db(int dbrc)
   return DRIVE_DB;
 }
 
+/** Maps any db.h result code: DB_OK is DRIVE_OK. */
+static inline int drive_db(int dbrc)
+{
+  return dbrc == DB_OK ? DRIVE_OK : drive_from_db(dbrc);
+}
+
 /** Starts a write transaction; DRIVE_OK or a fault code. */
 static inline int drive_tx_begin(db_t *db)
 {

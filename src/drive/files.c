@@ -6,6 +6,7 @@
 #include "drive/drive.h"
 #include "drive/folders.h"
 #include "drive/files.h"
+#include "drive/listing.h"
 #include "drive/store.h"
 #include "util/id.h"
 #include "util/names.h"
@@ -104,101 +105,28 @@ static const char *nullable(const char *s)
   return s && *s ? s : NULL;
 }
 
-static int drive_db(int dbrc)
-{
-  return dbrc == DB_OK ? DRIVE_OK : drive_from_db(dbrc);
-}
-
 /* ---- listing ---- */
 
-/* Which rows a listing selects; parameters: $1 owner, $2 is_deleted,
- * $3 starred-only, then $4 limit, $5 offset, $6 folder (select) or $4 folder
- * (count), keeping PostgreSQL's placeholders contiguous. The same rules as
- * folder_list, over files. */
-#define FI_BASE "FROM files WHERE owner_id = $1 AND is_deleted = $2 AND ($3 = 0 OR is_starred = 1) AND "
-#define FI_W_ROOT "folder_id IS NULL"
-#define FI_W_FOLDER "folder_id = $6"
-#define FI_W_FOLDER_COUNT "folder_id = $4"
-#define FI_W_BIN "trashed_with IS NULL" /* binned directly */
-#define FI_W_ANY "1 = 1"
+static const struct listing_sql file_listing = LISTING_SQL(FILE_COLUMNS, "files", "folder_id");
 
-enum { FI_ROOT, FI_FOLDER, FI_BIN, FI_ANY };
-
-#define FI_SEL(w, order) "SELECT " FILE_COLUMNS " " FI_BASE w " ORDER BY " order " LIMIT $4 OFFSET $5"
-/* Ties break by name then id in the same direction, so desc = reversed asc. */
-#define FI_SORTS(w)                                                                    \
-  {                                                                                    \
-    {FI_SEL(w, "name_key ASC, id ASC"), FI_SEL(w, "name_key DESC, id DESC")},          \
-    {FI_SEL(w, "size ASC, name_key ASC, id ASC"),                                      \
-     FI_SEL(w, "size DESC, name_key DESC, id DESC")},                                  \
-    {FI_SEL(w, "created_at ASC, name_key ASC, id ASC"),                                \
-     FI_SEL(w, "created_at DESC, name_key DESC, id DESC")},                            \
-    {FI_SEL(w, "updated_at ASC, name_key ASC, id ASC"),                                \
-     FI_SEL(w, "updated_at DESC, name_key DESC, id DESC")},                            \
-  }
-
-/* Fixed SQL texts only: the sort and order pick one, no SQL is built. */
-static const char *const file_list_sql[4][4][2] = {
-  [FI_ROOT] = FI_SORTS(FI_W_ROOT),
-  [FI_FOLDER] = FI_SORTS(FI_W_FOLDER),
-  [FI_BIN] = FI_SORTS(FI_W_BIN),
-  [FI_ANY] = FI_SORTS(FI_W_ANY),
+struct file_list_ctx {
+  file_each_fn each;
+  void *arg;
 };
 
-static const char *const file_count_sql[4] = {
-  [FI_ROOT] = "SELECT COUNT(*) " FI_BASE FI_W_ROOT,
-  [FI_FOLDER] = "SELECT COUNT(*) " FI_BASE FI_W_FOLDER_COUNT,
-  [FI_BIN] = "SELECT COUNT(*) " FI_BASE FI_W_BIN,
-  [FI_ANY] = "SELECT COUNT(*) " FI_BASE FI_W_ANY,
-};
+static int file_list_row(db_stmt_t *st, void *arg)
+{
+  struct file_list_ctx *c = arg;
+  struct file_rec f;
+  file_from_row(st, 0, &f);
+  return c->each(&f, c->arg);
+}
 
 int file_list(db_t *db, const char *owner_id, const struct drive_listing *q,
               file_each_fn each, void *arg, int64_t *total)
 {
-  int mode;
-  if(q->parent_id) {
-    /* Any state: a binned folder can be browsed in the bin. */
-    struct folder parent;
-    int prc = folder_get(db, owner_id, q->parent_id, &parent);
-    if(prc)
-      return prc;
-    mode = FI_FOLDER;
-  }
-  else if(q->in_bin)
-    mode = FI_BIN;
-  else if(q->starred)
-    mode = FI_ANY; /* every starred live file, wherever it is */
-  else
-    mode = FI_ROOT;
-  int sort = q->sort >= DRIVE_SORT_NAME && q->sort <= DRIVE_SORT_UPDATED ? (int)q->sort : 0;
-  int64_t del = q->in_bin ? 1 : 0, star = q->starred ? 1 : 0;
-
-  int rc = mode == FI_FOLDER
-               ? db_query_int(db, total, file_count_sql[mode], "tiit", owner_id, del, star,
-                              q->parent_id)
-               : db_query_int(db, total, file_count_sql[mode], "tii", owner_id, del, star);
-  if(rc != DB_ROW)
-    return rc == DB_DONE ? DRIVE_DB : drive_from_db(rc);
-
-  const char *sql = file_list_sql[mode][sort][q->desc ? 1 : 0];
-  db_stmt_t *st = mode == FI_FOLDER
-                      ? db_query(db, sql, "tiiiit", owner_id, del, star, q->limit, q->offset,
-                                 q->parent_id)
-                      : db_query(db, sql, "tiiii", owner_id, del, star, q->limit, q->offset);
-  if(!st)
-    return DRIVE_DB;
-  int stop = 0;
-  struct file_rec f;
-  while(!stop && (rc = db_step(st)) == DB_ROW) {
-    file_from_row(st, 0, &f);
-    stop = each(&f, arg);
-  }
-  int frc = db_finalize(st);
-  if(stop)
-    return stop;
-  if(rc != DB_DONE)
-    return drive_from_db(rc);
-  return drive_db(frc);
+  struct file_list_ctx c = {each, arg};
+  return listing_run(db, owner_id, q, &file_listing, file_list_row, &c, total);
 }
 
 /* ---- rename, move, star ---- */

@@ -9,6 +9,7 @@
 #include "drive/bin.h"
 #include "drive/content.h"
 #include "drive/folders.h"
+#include "drive/listing.h"
 #include "util/timefmt.h"
 
 #define FOLDER_COLS                                                                        \
@@ -72,12 +73,6 @@ static int folder_read_one(db_stmt_t *st, struct folder *out)
   if(rc == DB_DONE)
     return frc == DB_OK ? DRIVE_NOT_FOUND : drive_from_db(frc);
   return drive_from_db(rc);
-}
-
-/* Runs a statement and maps its db code. */
-static int drive_db(int dbrc)
-{
-  return dbrc == DB_OK ? DRIVE_OK : drive_from_db(dbrc);
 }
 
 /* Parent ids as SQL values: "" (root) binds NULL. */
@@ -213,94 +208,26 @@ out:
 
 /* ---- listing ---- */
 
-/* Which rows a listing selects; parameters: $1 owner, $2 is_deleted,
- * $3 starred-only, then $4 limit, $5 offset, $6 parent (select) or $4 parent
- * (count), keeping PostgreSQL's placeholders contiguous. */
-#define FL_BASE "FROM folders WHERE owner_id = $1 AND is_deleted = $2 AND ($3 = 0 OR is_starred = 1) AND "
-#define FL_W_ROOT "parent_id IS NULL"
-#define FL_W_PARENT "parent_id = $6"
-#define FL_W_PARENT_COUNT "parent_id = $4"
-#define FL_W_BIN "trashed_with IS NULL" /* binned directly */
-#define FL_W_ANY "1 = 1"
+static const struct listing_sql folder_listing = LISTING_SQL(FOLDER_COLS, "folders", "parent_id");
 
-enum { FL_ROOT, FL_PARENT, FL_BIN, FL_ANY };
-
-#define FL_SEL(w, order) "SELECT " FOLDER_COLS " " FL_BASE w " ORDER BY " order " LIMIT $4 OFFSET $5"
-/* Ties break by name then id in the same direction, so desc = reversed asc. */
-#define FL_SORTS(w)                                                                    \
-  {                                                                                    \
-    {FL_SEL(w, "name_key ASC, id ASC"), FL_SEL(w, "name_key DESC, id DESC")},          \
-    {FL_SEL(w, "size ASC, name_key ASC, id ASC"),                                      \
-     FL_SEL(w, "size DESC, name_key DESC, id DESC")},                                  \
-    {FL_SEL(w, "created_at ASC, name_key ASC, id ASC"),                                \
-     FL_SEL(w, "created_at DESC, name_key DESC, id DESC")},                            \
-    {FL_SEL(w, "updated_at ASC, name_key ASC, id ASC"),                                \
-     FL_SEL(w, "updated_at DESC, name_key DESC, id DESC")},                            \
-  }
-
-/* Fixed SQL texts only: the sort and order pick one, no SQL is built. */
-static const char *const folder_list_sql[4][4][2] = {
-  [FL_ROOT] = FL_SORTS(FL_W_ROOT),
-  [FL_PARENT] = FL_SORTS(FL_W_PARENT),
-  [FL_BIN] = FL_SORTS(FL_W_BIN),
-  [FL_ANY] = FL_SORTS(FL_W_ANY),
+struct folder_list_ctx {
+  folder_each_fn each;
+  void *arg;
 };
 
-static const char *const folder_count_sql[4] = {
-  [FL_ROOT] = "SELECT COUNT(*) " FL_BASE FL_W_ROOT,
-  [FL_PARENT] = "SELECT COUNT(*) " FL_BASE FL_W_PARENT_COUNT,
-  [FL_BIN] = "SELECT COUNT(*) " FL_BASE FL_W_BIN,
-  [FL_ANY] = "SELECT COUNT(*) " FL_BASE FL_W_ANY,
-};
+static int folder_list_row(db_stmt_t *st, void *arg)
+{
+  struct folder_list_ctx *c = arg;
+  struct folder f;
+  folder_from_row(st, &f);
+  return c->each(&f, c->arg);
+}
 
 int folder_list(db_t *db, const char *owner_id, const struct drive_listing *q,
                 folder_each_fn each, void *arg, int64_t *total)
 {
-  int mode;
-  if(q->parent_id) {
-    struct folder parent;
-    int prc = folder_get(db, owner_id, q->parent_id, &parent);
-    if(prc)
-      return prc;
-    mode = FL_PARENT;
-  }
-  else if(q->in_bin)
-    mode = FL_BIN;
-  else if(q->starred)
-    mode = FL_ANY; /* every starred live folder, wherever it is */
-  else
-    mode = FL_ROOT;
-  int sort = q->sort >= DRIVE_SORT_NAME && q->sort <= DRIVE_SORT_UPDATED ? (int)q->sort : 0;
-  int del = q->in_bin ? 1 : 0, star = q->starred ? 1 : 0;
-
-  int rc = mode == FL_PARENT
-               ? db_query_int(db, total, folder_count_sql[mode], "tiit", owner_id, (int64_t)del,
-                              (int64_t)star, q->parent_id)
-               : db_query_int(db, total, folder_count_sql[mode], "tii", owner_id, (int64_t)del,
-                              (int64_t)star);
-  if(rc != DB_ROW)
-    return rc == DB_DONE ? DRIVE_DB : drive_from_db(rc);
-
-  const char *sql = folder_list_sql[mode][sort][q->desc ? 1 : 0];
-  db_stmt_t *st = mode == FL_PARENT
-                      ? db_query(db, sql, "tiiiit", owner_id, (int64_t)del, (int64_t)star,
-                                 q->limit, q->offset, q->parent_id)
-                      : db_query(db, sql, "tiiii", owner_id, (int64_t)del, (int64_t)star,
-                                 q->limit, q->offset);
-  if(!st)
-    return DRIVE_DB;
-  int stop = 0;
-  struct folder f;
-  while(!stop && (rc = db_step(st)) == DB_ROW) {
-    folder_from_row(st, &f);
-    stop = each(&f, arg);
-  }
-  int frc = db_finalize(st);
-  if(stop)
-    return stop;
-  if(rc != DB_DONE)
-    return drive_from_db(rc);
-  return drive_db(frc);
+  struct folder_list_ctx c = {each, arg};
+  return listing_run(db, owner_id, q, &folder_listing, folder_list_row, &c, total);
 }
 
 /* ---- tree ---- */

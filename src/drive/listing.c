@@ -1,0 +1,47 @@
+/* listing: see listing.h. */
+#include "drive/folders.h"
+#include "drive/listing.h"
+
+int listing_run(db_t *db, const char *owner_id, const struct drive_listing *q,
+                const struct listing_sql *sql, listing_row_fn row, void *arg, int64_t *total)
+{
+  int mode;
+  if(q->parent_id) {
+    struct folder parent;
+    int prc = folder_get(db, owner_id, q->parent_id, &parent);
+    if(prc)
+      return prc;
+    mode = LISTING_PARENT;
+  }
+  else if(q->in_bin)
+    mode = LISTING_BIN;
+  else if(q->starred)
+    mode = LISTING_ANY;
+  else
+    mode = LISTING_ROOT;
+  int sort = q->sort >= DRIVE_SORT_NAME && q->sort <= DRIVE_SORT_UPDATED ? (int)q->sort : 0;
+  int64_t del = q->in_bin ? 1 : 0, star = q->starred ? 1 : 0;
+
+  int rc = mode == LISTING_PARENT
+               ? db_query_int(db, total, sql->count[mode], "tiit", owner_id, del, star, q->parent_id)
+               : db_query_int(db, total, sql->count[mode], "tii", owner_id, del, star);
+  if(rc != DB_ROW)
+    return rc == DB_DONE ? DRIVE_DB : drive_from_db(rc);
+
+  const char *text = sql->select[mode][sort][q->desc ? 1 : 0];
+  db_stmt_t *st = mode == LISTING_PARENT
+                      ? db_query(db, text, "tiiiit", owner_id, del, star, q->limit, q->offset,
+                                 q->parent_id)
+                      : db_query(db, text, "tiiii", owner_id, del, star, q->limit, q->offset);
+  if(!st)
+    return DRIVE_DB;
+  int stop = 0;
+  while(!stop && (rc = db_step(st)) == DB_ROW)
+    stop = row(st, arg);
+  int frc = db_finalize(st);
+  if(stop)
+    return stop;
+  if(rc != DB_DONE)
+    return drive_from_db(rc);
+  return drive_db(frc);
+}

@@ -1,0 +1,65 @@
+/* listing: the one query behind folder and file listings (SPEC §4 rules).
+ * Both tables share the columns a listing filters and sorts on (owner_id,
+ * is_deleted, is_starred, trashed_with, name_key, size, created_at,
+ * updated_at), so one set of SQL texts, built at compile time from the
+ * table, its columns and its parent column, serves both. No SQL is built at
+ * run time: the mode, sort and order only pick a fixed text. */
+#ifndef NETRA_LISTING_H
+#define NETRA_LISTING_H
+#include "db/db.h"
+#include "drive/drive.h"
+
+enum { LISTING_ROOT, LISTING_PARENT, LISTING_BIN, LISTING_ANY, LISTING_MODES };
+
+/* Parameters: $1 owner, $2 is_deleted, $3 starred-only, then $4 limit,
+ * $5 offset, $6 parent (select) or $4 parent (count), keeping PostgreSQL's
+ * placeholders contiguous. */
+#define LISTING_BASE(table) \
+  "FROM " table " WHERE owner_id = $1 AND is_deleted = $2 AND ($3 = 0 OR is_starred = 1) AND "
+#define LISTING_SEL(cols, table, w, order) \
+  "SELECT " cols " " LISTING_BASE(table) w " ORDER BY " order " LIMIT $4 OFFSET $5"
+/* Ties break by name then id in the same direction, so desc = reversed asc.
+ * Rows follow enum drive_sort. */
+#define LISTING_SORTS(cols, table, w)                                                          \
+  {                                                                                            \
+    {LISTING_SEL(cols, table, w, "name_key ASC, id ASC"),                                      \
+     LISTING_SEL(cols, table, w, "name_key DESC, id DESC")},                                   \
+    {LISTING_SEL(cols, table, w, "size ASC, name_key ASC, id ASC"),                            \
+     LISTING_SEL(cols, table, w, "size DESC, name_key DESC, id DESC")},                        \
+    {LISTING_SEL(cols, table, w, "created_at ASC, name_key ASC, id ASC"),                      \
+     LISTING_SEL(cols, table, w, "created_at DESC, name_key DESC, id DESC")},                  \
+    {LISTING_SEL(cols, table, w, "updated_at ASC, name_key ASC, id ASC"),                      \
+     LISTING_SEL(cols, table, w, "updated_at DESC, name_key DESC, id DESC")},                  \
+  }
+
+struct listing_sql {
+  const char *count[LISTING_MODES];
+  const char *select[LISTING_MODES][4][2]; /* [mode][sort][desc] */
+};
+
+/* The texts for `table` with `cols` selected and `parent` its parent column.
+ * The bin lists what was binned directly (trashed_with IS NULL); starred
+ * lists every starred row wherever it is. */
+#define LISTING_SQL(cols, table, parent)                                                       \
+  {                                                                                            \
+    .count = {"SELECT COUNT(*) " LISTING_BASE(table) parent " IS NULL",                         \
+              "SELECT COUNT(*) " LISTING_BASE(table) parent " = $4",                            \
+              "SELECT COUNT(*) " LISTING_BASE(table) "trashed_with IS NULL",                    \
+              "SELECT COUNT(*) " LISTING_BASE(table) "1 = 1"},                                  \
+    .select = {LISTING_SORTS(cols, table, parent " IS NULL"),                                  \
+               LISTING_SORTS(cols, table, parent " = $6"),                                     \
+               LISTING_SORTS(cols, table, "trashed_with IS NULL"),                             \
+               LISTING_SORTS(cols, table, "1 = 1")},                                           \
+  }
+
+/** Called once per row (columns as selected); non-zero stops the listing
+ *  and is returned. */
+typedef int (*listing_row_fn)(db_stmt_t *st, void *arg);
+
+/** Counts the rows `q` selects into *total and calls `row` for the page
+ *  asked. A parent must be the owner's folder (any state: a binned folder
+ *  can be browsed in the bin). DRIVE_OK or a DRIVE_* error. */
+int listing_run(db_t *db, const char *owner_id, const struct drive_listing *q,
+                const struct listing_sql *sql, listing_row_fn row, void *arg, int64_t *total);
+
+#endif
