@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include "drive/hasher.h"
 #include "drive/store.h"
 #include "util/log.h"
 #include "util/timefmt.h"
@@ -129,9 +131,18 @@ int store_init(const struct config *cfg, bool with_sweeper, char *err, size_t er
     return -1;
   if(!with_sweeper)
     return 0;
+  /* Chunk hashes, off the request threads: one thread per core, a few at most. */
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  if(hasher_start(cores > 0 ? (int)cores : 1) != 0) {
+    snprintf(err, errlen, "cannot start the chunk hasher threads");
+    blob_close(store);
+    store = NULL;
+    return -1;
+  }
   sweeper_stop = false;
   if(pthread_create(&sweeper, NULL, sweeper_main, NULL) != 0) {
     snprintf(err, errlen, "cannot start the storage sweeper thread");
+    hasher_stop();
     blob_close(store);
     store = NULL;
     return -1;
@@ -150,6 +161,7 @@ void store_shutdown(void)
     pthread_join(sweeper, NULL);
     sweeper_running = false;
   }
+  hasher_stop();   /* queued chunks still reach the store */
   blob_close(store);
   store = NULL;
 }

@@ -11,6 +11,7 @@
 #include "drive/drive.h"
 #include "drive/folders.h"
 #include "drive/store.h"
+#include "drive/hasher.h"
 #include "drive/tasks.h"
 #include "drive/upload.h"
 #include "util/id.h"
@@ -32,11 +33,14 @@ struct upload_chunk {
   struct upload_put *put;        /* while in flight (under the lock): for blob_cancel */
 };
 
-/* One chunk handed to the store; owns a reference to its upload. */
+/* One chunk on its way: hashed (hasher thread), then handed to the store.
+ * Owns a reference to its upload. */
 struct upload_put {
   struct upload *u;
   size_t idx;
   uint64_t size;
+  char sha256[65];
+  char spool[BLOB_PATH_MAX];
 };
 
 struct upload {
@@ -45,7 +49,6 @@ struct upload {
   char folder_id[40];            /* "" = root */
   char name[256];
   EVP_MD_CTX *file_md;
-  EVP_MD_CTX *chunk_md;
   uint64_t size;
   uint64_t chunk_size;           /* this upload's: CHUNK_SIZE, or less (balanced) */
   uint64_t chunk_fill;           /* bytes in the current spool file */
@@ -94,8 +97,7 @@ struct upload *upload_new(const struct config *cfg, const char *owner_id, const 
   snprintf(u->owner_id, sizeof(u->owner_id), "%s", owner_id);
   snprintf(u->folder_id, sizeof(u->folder_id), "%s", folder_id ? folder_id : "");
   u->file_md = EVP_MD_CTX_new();
-  u->chunk_md = EVP_MD_CTX_new();
-  if(!u->file_md || !u->chunk_md || !EVP_DigestInit_ex(u->file_md, EVP_sha256(), NULL)) {
+  if(!u->file_md || !EVP_DigestInit_ex(u->file_md, EVP_sha256(), NULL)) {
     upload_free(u);
     return NULL;
   }
@@ -198,7 +200,6 @@ static void upload_destroy(struct upload *u)
   task_release(u->task);   /* after this, upload_cancel never runs again */
   pthread_mutex_destroy(&u->lock);
   EVP_MD_CTX_free(u->file_md);
-  EVP_MD_CTX_free(u->chunk_md);
   free(u->chunks);
   free(u);
 }
@@ -229,6 +230,7 @@ static void upload_put_done(void *arg, int rc, const char *locator)
   if(recorded) {
     struct upload_chunk *c = &u->chunks[p->idx];
     snprintf(c->locator, sizeof(c->locator), "%s", locator);
+    memcpy(c->sha256, p->sha256, sizeof(c->sha256));
     memcpy(c->staged_id, staged, sizeof(staged));
     c->stored = true;
   }
@@ -256,11 +258,28 @@ static void upload_put_done(void *arg, int rc, const char *locator)
   }
 }
 
-/* Closes the current spool file and hands it to the store. */
+/* The chunk's hash is known: store it, unless the upload was given up. */
+static void upload_hashed(void *arg, int rc, const char *sha256_hex)
+{
+  struct upload_put *p = arg;
+  struct upload *u = p->u;
+  pthread_mutex_lock(&u->lock);
+  bool cancelled = u->cancelled;
+  pthread_mutex_unlock(&u->lock);
+  if(rc != 0 || cancelled) {
+    unlink(p->spool);
+    upload_put_done(p, cancelled ? BLOB_CANCELLED : BLOB_ERR, NULL);
+    return;
+  }
+  snprintf(p->sha256, sizeof(p->sha256), "%s", sha256_hex);
+  /* Calls upload_put_done exactly once, maybe before returning. */
+  blob_put(store_blob(), p->spool, p->size, p->sha256, upload_put_done, p);
+}
+
+/* Closes the current spool file and sends it on: hashed on a hasher
+ * thread (the request thread hashes the whole file meanwhile), then stored. */
 static int upload_flush_chunk(struct upload *u)
 {
-  unsigned char md[32];
-  unsigned int mdlen = 0;
   if(u->spool_fd < 0)
     return UPLOAD_OK;
   close(u->spool_fd);
@@ -284,19 +303,17 @@ static int upload_flush_chunk(struct upload *u)
   }
   struct upload_chunk *c = &u->chunks[u->nchunks];
   memset(c, 0, sizeof(*c));
-  EVP_DigestFinal_ex(u->chunk_md, md, &mdlen);
-  hex(md, 32, c->sha256);
   c->size = u->chunk_fill;
   c->put = p;
   p->u = u;
   p->size = c->size;
+  p->sha256[0] = '\0';
+  memcpy(p->spool, u->spool_path, sizeof(p->spool));
   p->idx = u->nchunks++;
   u->inflight++;
   pthread_mutex_unlock(&u->lock);
   u->chunk_fill = 0;
-  /* blob_put calls upload_put_done exactly once, maybe before returning. */
-  if(blob_put(store_blob(), u->spool_path, c->size, c->sha256, upload_put_done, p) != BLOB_OK)
-    return UPLOAD_IO;
+  hasher_submit(p->spool, p->size, upload_hashed, p);
   return UPLOAD_OK;
 }
 
@@ -334,14 +351,13 @@ int upload_write(struct upload *u, const char *data, size_t n)
   while(n > 0) {
     if(u->spool_fd < 0) {
       u->spool_fd = blob_spool_create(store_blob(), u->spool_path, sizeof(u->spool_path));
-      if(u->spool_fd < 0 || !EVP_DigestInit_ex(u->chunk_md, EVP_sha256(), NULL)) {
+      if(u->spool_fd < 0) {
         log_error("upload: cannot create a spool file: %s", strerror(errno));
         return UPLOAD_IO;
       }
     }
     uint64_t room = u->chunk_size - u->chunk_fill;
     size_t k = n < room ? n : (size_t)room;
-    EVP_DigestUpdate(u->chunk_md, data, k);
     for(size_t off = 0; off < k;) {
       ssize_t w = write(u->spool_fd, data + off, k - off);
       if(w < 0 && errno == EINTR)
