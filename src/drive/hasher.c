@@ -28,13 +28,14 @@ static pthread_t threads[HASHER_THREADS_MAX];
 static int nthreads;
 static bool stopping;
 
-int hasher_file(const char *path, uint64_t size, char hex[65])
+/* hasher_file with a HASHER_BUF buffer of the caller's (a hasher thread
+ * keeps one for all its jobs). */
+static int hasher_file_buf(const char *path, uint64_t size, char hex[65], char *buf)
 {
   static const char digits[] = "0123456789abcdef";
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int mdlen = 0;
   int rc = -1;
-  char *buf = malloc(HASHER_BUF);
   EVP_MD_CTX *ctx = EVP_MD_CTX_new();
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if(!buf || !ctx || fd < 0 || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
@@ -64,14 +65,21 @@ out:
   if(fd >= 0)
     close(fd);
   EVP_MD_CTX_free(ctx);
+  return rc;
+}
+
+int hasher_file(const char *path, uint64_t size, char hex[65])
+{
+  char *buf = malloc(HASHER_BUF);
+  int rc = hasher_file_buf(path, size, hex, buf);
   free(buf);
   return rc;
 }
 
-static void hasher_run(struct hasher_job *j)
+static void hasher_run(struct hasher_job *j, char *buf)
 {
   char hex[65] = "";
-  int rc = hasher_file(j->path, j->size, hex);
+  int rc = buf ? hasher_file_buf(j->path, j->size, hex, buf) : hasher_file(j->path, j->size, hex);
   j->done(j->arg, rc, rc == 0 ? hex : NULL);
   free(j);
 }
@@ -79,6 +87,7 @@ static void hasher_run(struct hasher_job *j)
 static void *hasher_main(void *unused)
 {
   (void)unused;
+  char *buf = malloc(HASHER_BUF);   /* NULL: each job allocates its own */
   pthread_mutex_lock(&hasher_lock);
   for(;;) {
     while(!queue_head && !stopping)
@@ -90,10 +99,11 @@ static void *hasher_main(void *unused)
     if(!queue_head)
       queue_tail = NULL;
     pthread_mutex_unlock(&hasher_lock);
-    hasher_run(j);
+    hasher_run(j, buf);
     pthread_mutex_lock(&hasher_lock);
   }
   pthread_mutex_unlock(&hasher_lock);
+  free(buf);
   return NULL;
 }
 
@@ -147,7 +157,7 @@ void hasher_submit(const char *path, uint64_t size, hasher_done_fn done, void *a
       return;
     }
     pthread_mutex_unlock(&hasher_lock);
-    hasher_run(j);   /* not running: here and now */
+    hasher_run(j, NULL);   /* not running: here and now */
     return;
   }
   char hex[65] = "";
