@@ -303,10 +303,11 @@ int api_auth_bearer(struct http_req *r, const char *token)
     token++;
   if(token_verify(TOKEN_ACCESS, token, now_s(), &c) != TOKEN_OK)
     return -1;
-  /* A deleted account's tokens die with it. A database outage also ends
-   * here as a 401; the next request will tell the truth with a 503. */
+  /* A deleted account's tokens die with it, and a password reset ends the
+   * sessions before it. A database outage also ends here as a 401; the next
+   * request will tell the truth with a 503. */
   db_t *db = db_get();
-  if(!db || users_get(db, c.sub, &u) != USERS_OK)
+  if(!db || users_get(db, c.sub, &u) != USERS_OK || c.iat < u.sessions_after)
     return -1;
   snprintf(r->user_id, sizeof(r->user_id), "%s", u.id);
   snprintf(r->username, sizeof(r->username), "%s", u.username);

@@ -91,7 +91,7 @@ void users_shutdown(void)
 
 /* ---- lookups ---- */
 
-#define USER_COLS "id, username, email, is_verified, created_at, password_hash"
+#define USER_COLS "id, username, email, is_verified, created_at, password_hash, sessions_after"
 
 /* Reads one user row (USER_COLS) from a single-row query; copies the
  * password hash into `hash` when non-NULL. */
@@ -106,6 +106,7 @@ static int user_row(db_stmt_t *st, struct user *out, char hash[USERS_HASH_MAX])
     out->created_at = db_col_int(st, 4);
     if(hash)
       snprintf(hash, USERS_HASH_MAX, "%s", db_col_text(st, 5));
+    out->sessions_after = db_col_int(st, 6);
   }
   int frc = db_finalize(st);
   if(rc == DB_ROW)
@@ -399,11 +400,12 @@ int users_reset_password(db_t *db, const char *token, const char *new_password)
   }
   if(rc != TOKEN_OK)
     goto fail;
-  /* Following the link proved the mailbox, so the account is verified too. */
+  /* Following the link proved the mailbox, so the account is verified too.
+   * Sessions end: access tokens issued before this second stop working. */
   rc = db_exec(db,
-               "UPDATE users SET password_hash = $1, is_verified = 1, updated_at = $2 "
-               "WHERE id = $3",
-               "tit", hash, time_now_ms(), c.sub);
+               "UPDATE users SET password_hash = $1, is_verified = 1, updated_at = $2, "
+               "sessions_after = $3 WHERE id = $4",
+               "tiit", hash, time_now_ms(), now_s, c.sub);
   if(rc != DB_OK)
     goto fail;
   if(db_changes(db) != 1) {
@@ -419,7 +421,7 @@ int users_reset_password(db_t *db, const char *token, const char *new_password)
   /* A fresh password deserves a fresh start at the login throttle. */
   snprintf(key, sizeof(key), "user:%s", c.sub);
   throttle_clear(users_login_throttle, key);
-  log_info("users: user %s reset their password; refresh tokens revoked", c.sub);
+  log_info("users: user %s reset their password; sessions ended", c.sub);
   rc = USERS_OK;
   goto out;
 fail:

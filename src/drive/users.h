@@ -30,6 +30,7 @@ struct user {
   char email[256];
   bool is_verified;
   int64_t created_at; /* ms since the epoch */
+  int64_t sessions_after; /* s: tokens issued earlier are void (password reset) */
 };
 
 struct users_options {

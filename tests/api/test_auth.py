@@ -401,9 +401,16 @@ def test_password_reset_flow(mail_server):
     assert_error(s.client().post(f"{API}/auth/reset-password",
                                  json={"token": token, "new_password": "short"}), 400)
     new_pw = "brand-new-" + uuid.uuid4().hex
+    me = f"{API}/users/me"
+    auth = lambda t: {"Authorization": f"Bearer {t}"}
+    assert s.client().get(me, headers=auth(first["access_token"])).status_code == 200
+    time.sleep(1.1)   # token times are whole seconds: these were issued before the reset's
     r = s.client().post(f"{API}/auth/reset-password", json={"token": token,
                                                             "new_password": new_pw})
     assert_message(r)
+    # the reset ends every session: access tokens issued before it stop working
+    assert_error(s.client().get(me, headers=auth(first["access_token"])), 401)
+    assert_error(s.client().get(me, headers=auth(second["access_token"])), 401)
     assert_error(s.client().post(f"{API}/auth/reset-password",
                                  json={"token": token, "new_password": new_pw + "2"}), 400)
     # every refresh token issued before the reset is revoked
@@ -411,7 +418,9 @@ def test_password_reset_flow(mail_server):
     assert_error(_refresh(s.client(), second["refresh_token"]), 401)
     assert_error(_login(s.client(), u.username, u.password), 401)
     assert _login(s.client(), u.username, new_pw).status_code == 200
-    assert _login(s.client(), u.email, new_pw).status_code == 200
+    fresh = _login(s.client(), u.email, new_pw)
+    assert fresh.status_code == 200
+    assert s.client().get(me, headers=auth(fresh.json()["access_token"])).status_code == 200
     time.sleep(0.3)
     assert sink.messages_to(ghost) == []
 
