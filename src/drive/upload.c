@@ -258,13 +258,14 @@ static void upload_put_done(void *arg, int rc, const char *locator)
   }
 }
 
-/* The chunk's hash is known: store it, unless the upload was given up. */
+/* The chunk's hash is known: store it, unless the upload was cancelled or
+ * its request is gone (nothing would ever use the chunk). */
 static void upload_hashed(void *arg, int rc, const char *sha256_hex)
 {
   struct upload_put *p = arg;
   struct upload *u = p->u;
   pthread_mutex_lock(&u->lock);
-  bool cancelled = u->cancelled;
+  bool cancelled = u->cancelled || u->abandoned;
   pthread_mutex_unlock(&u->lock);
   if(rc != 0 || cancelled) {
     unlink(p->spool);
