@@ -68,10 +68,7 @@ static int files_list(struct http_req *r)
     json_decref(arr);
     return file_reply_error(r, rc, "Folder", NULL); /* only the folder can be missing */
   }
-  char count[24];
-  snprintf(count, sizeof(count), "%" PRId64, total);
-  http_add_header(r, "X-Total-Count", count);
-  return http_reply_json(r, MHD_HTTP_OK, arr);
+  return listing_reply(r, arr, total);
 }
 
 /* DELETE /api/v1/files/{id} */

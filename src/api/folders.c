@@ -138,10 +138,7 @@ static int folders_list(struct http_req *r)
     json_decref(arr);
     return folder_reply_error(r, rc, NULL);
   }
-  char count[24];
-  snprintf(count, sizeof(count), "%" PRId64, total);
-  http_add_header(r, "X-Total-Count", count);
-  return http_reply_json(r, MHD_HTTP_OK, arr);
+  return listing_reply(r, arr, total);
 }
 
 /* GET /api/v1/folders/tree: built flat, written without recursion. */

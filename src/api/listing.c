@@ -1,4 +1,6 @@
 /* listing: parsing of the listing query string. */
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include "api/listing.h"
@@ -88,4 +90,12 @@ const char *listing_from_request(struct drive_listing *out, const struct http_re
                                  const char *parent_key)
 {
   return listing_parse(out, listing_http_get, r, parent_key);
+}
+
+int listing_reply(struct http_req *r, json_t *arr, int64_t total)
+{
+  char count[24];
+  snprintf(count, sizeof(count), "%" PRId64, total);
+  http_add_header(r, "X-Total-Count", count);
+  return http_reply_json(r, MHD_HTTP_OK, arr);
 }

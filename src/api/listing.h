@@ -3,6 +3,8 @@
 #ifndef NETRA_LISTING_H
 #define NETRA_LISTING_H
 #include "drive/drive.h"
+#include <jansson.h>
+#include <stdint.h>
 #include "http/http.h"
 
 /** Looks up query parameter `key`; NULL when absent. */
@@ -22,5 +24,9 @@ const char *listing_parse(struct drive_listing *out, listing_get_fn get, const v
 /** listing_parse over the request's query string. */
 const char *listing_from_request(struct drive_listing *out, const struct http_req *r,
                                  const char *parent_key);
+
+/** Answers 200 with the page `arr` (taken) and the whole count in
+ *  X-Total-Count. */
+int listing_reply(struct http_req *r, json_t *arr, int64_t total);
 
 #endif

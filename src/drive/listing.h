@@ -4,8 +4,8 @@
  * updated_at), so one set of SQL texts, built at compile time from the
  * table, its columns and its parent column, serves both. No SQL is built at
  * run time: the mode, sort and order only pick a fixed text. */
-#ifndef NETRA_LISTING_H
-#define NETRA_LISTING_H
+#ifndef NETRA_DRIVE_LISTING_H
+#define NETRA_DRIVE_LISTING_H
 #include "db/db.h"
 #include "drive/drive.h"
 
