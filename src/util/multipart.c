@@ -82,18 +82,31 @@ static int mp_fail(struct mp_parser *p, const char *why)
 static void mp_param(const char *hv, const char *key, char *out, size_t outsz, bool *found)
 {
   size_t klen = strlen(key);
-  const char *s = hv;
-  while((s = strcasestr(s, key)) != NULL) {
-    /* Must be a whole parameter name: preceded by ';' or space. */
-    if(s > hv && s[-1] != ';' && s[-1] != ' ' && s[-1] != '\t') {
-      s += klen;
+  bool quoted = false;
+  for(const char *s = hv; *s; s++) {
+    /* Skip quoted strings: filename="a; name=b" must not yield name "b". */
+    if(quoted) {
+      if(*s == '\\' && s[1])
+        s++;
+      else if(*s == '"')
+        quoted = false;
       continue;
     }
+    if(*s == '"') {
+      quoted = true;
+      continue;
+    }
+    /* Must be a whole parameter name: preceded by ';' or space. */
+    if((s > hv && s[-1] != ';' && s[-1] != ' ' && s[-1] != '\t') || strncasecmp(s, key, klen))
+      continue;
+    const char *at = s;
     s += klen;
     while(*s == ' ')
       s++;
-    if(*s != '=')
+    if(*s != '=') {
+      s = at;   /* not this key: rescan from the next byte, quotes included */
       continue;
+    }
     s++;
     while(*s == ' ')
       s++;
