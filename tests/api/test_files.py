@@ -237,6 +237,19 @@ def test_upload_empty_filename(fresh, server):
     assert list_files(fresh.client) == ([], 0)
 
 
+def test_upload_filename_first_with_quoted_lookalikes(fresh, server):
+    # RFC 7578 allows the parameters in any order; text inside a quoted value is
+    # not a parameter: this is field "file" with the file name "a; name=x.txt".
+    body = (b'--bq\r\nContent-Disposition: form-data; filename="a; name=x.txt"; name="file"'
+            b'\r\nContent-Type: text/plain\r\n\r\nhello\r\n--bq--\r\n')
+    r = fresh.client.post(f"{API}/files/upload", data=body,
+                          headers={"Content-Type": "multipart/form-data; boundary=bq"})
+    assert r.status_code == 201, r.text
+    f = r.json()
+    assert f["name"] == "a; name=x.txt" and f["size"] == 5
+    assert download(fresh.client, f["id"]) == b"hello"
+
+
 # ---------------------------------------------------------------- malformed requests
 
 def _mp(parts, boundary="bnd42"):
