@@ -252,6 +252,11 @@ class FakeTelegram:
         assert r.status_code == 200, f"/_fake/{name}: {r.status_code} {r.text[:300]}"
         return r.json()
 
+    def post(self, name, body=None):
+        r = self.http.post(f"{self.url}/_fake/{name}", json=body, timeout=10)
+        assert r.status_code == 200, f"/_fake/{name}: {r.status_code} {r.text[:300]}"
+        return r.json()
+
     def messages(self):
         return self.get("messages")
 
@@ -288,6 +293,18 @@ class FakeTelegram:
         if rc != 0 or "Sanitizer" in err or "runtime error:" in err:
             return f"fake-telegram exited with {rc}:\n{err}"
         return None
+
+
+class StrictFakeTelegram(FakeTelegram):
+    """A fake a test starts itself, with the given command-line flags;
+    stopping it asserts a clean exit (no sanitizer report)."""
+
+    def __init__(self, directory, *flags):
+        super().__init__(directory, flags=flags)
+
+    def stop(self, timeout=10.0):
+        problem = super().stop(timeout)
+        assert problem is None, problem
 
 
 _FAKES = {}  # realpath(DATA_DIR) -> [FakeTelegram, number of Servers using it]

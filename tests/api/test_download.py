@@ -12,7 +12,7 @@ import urllib.parse
 
 import pytest
 
-from helpers import API, assert_error, make_user
+from helpers import API, assert_error
 
 CH = 65536
 SERVER_ENV = {"CHUNK_SIZE": str(CH)}

@@ -4,19 +4,16 @@ Each test starts the binary (FAKE_TELEGRAM_BIN, default build/fake-telegram)
 on a free loopback port with its own data directory and talks HTTP to it.
 """
 import hashlib
-import json
 import os
 import pathlib
-import select
 import socket
-import subprocess
 import time
 
 import pytest
 import requests
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-BIN = os.environ.get("FAKE_TELEGRAM_BIN", str(ROOT / "build" / "fake-telegram"))
+from helpers import StrictFakeTelegram
+
 TOKEN = "123456:AAH-test_token"
 OTHER = "654321:BBB-other_bot"
 CHAT = -1001234567890
@@ -24,24 +21,12 @@ MB = 1000 * 1000
 MIB = 1024 * 1024
 
 
-class Fake:
-    """One running fake-telegram process."""
+class Fake(StrictFakeTelegram):
+    """One running fake-telegram process, with Bot API shortcuts."""
 
     def __init__(self, tmp_path, *flags):
-        assert os.path.isfile(BIN) and os.access(BIN, os.X_OK), \
-            f"fake-telegram binary not found at {BIN} (build it or set FAKE_TELEGRAM_BIN)"
-        self.dir = tmp_path
-        self.proc = subprocess.Popen(
-            [BIN, "--port", "0", "--dir", str(tmp_path), *flags],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        ready, _, _ = select.select([self.proc.stdout], [], [], 10)
-        line = self.proc.stdout.readline() if ready else ""
-        if "listening on 127.0.0.1:" not in line:
-            self.proc.kill()
-            raise AssertionError(f"fake did not start: {line!r} {self.proc.stderr.read()!r}")
-        self.port = int(line.split("127.0.0.1:")[1].split()[0])
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.http = requests.Session()
+        super().__init__(tmp_path, *flags)
+        self.base = self.url
 
     def api(self, method, token=TOKEN, files=None, json_body=None, **params):
         url = f"{self.base}/bot{token}/{method}"
@@ -66,17 +51,6 @@ class Fake:
             r = self.http.post(f"{self.base}/_fake/{name}", json=body, timeout=10)
         assert r.status_code == 200, r.text
         return r.json()
-
-    def stop(self):
-        self.http.close()
-        self.proc.terminate()
-        try:
-            _, err = self.proc.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            _, err = self.proc.communicate()
-        # a sanitizer build reports memory errors and leaks on stderr
-        assert "Sanitizer" not in err and "runtime error:" not in err, err
 
 
 @pytest.fixture

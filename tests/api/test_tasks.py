@@ -7,20 +7,15 @@ netradrive with STORAGE_BACKEND=telegram against the fake Bot API server
 bandwidth cap, so a multi-chunk upload takes a few seconds and can be watched
 (progress, speed, ETA), completed, cancelled or abandoned.
 """
-import json
 import os
-import pathlib
 import re
-import select
-import subprocess
 import threading
 import time
 import uuid
 
 import pytest
-import requests
 
-from helpers import (API, TS_RE, assert_error, list_files, make_user, prng_blocks,
+from helpers import (API, TS_RE, StrictFakeTelegram, assert_error, list_files, make_user, prng_blocks,
                      raw_exchange, upload_file, upload_head, wait_until)
 
 TASK_FIELDS = {"task_id", "file_name", "status", "type", "progress_percent", "transferred",
@@ -98,52 +93,17 @@ def test_local_uploads_are_not_tasks(user):
 # Telegram backend against the fake Bot API
 # --------------------------------------------------------------------------
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-FAKE_BIN = os.environ.get("FAKE_TELEGRAM_BIN", str(ROOT / "build" / "fake-telegram"))
 K = 1024
 MIB = 1024 * K
 BANDWIDTH = 200_000   # bytes/s per connection in the fake: 64 KiB chunks take ~0.3 s
-
-
-class Fake:
-    """One running fake-telegram process."""
-
-    def __init__(self, tmp_path, *flags):
-        assert os.path.isfile(FAKE_BIN) and os.access(FAKE_BIN, os.X_OK), \
-            f"fake-telegram not found at {FAKE_BIN} (build it or set FAKE_TELEGRAM_BIN)"
-        self.proc = subprocess.Popen([FAKE_BIN, "--port", "0", "--dir", str(tmp_path), *flags],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        ready, _, _ = select.select([self.proc.stdout], [], [], 10)
-        line = self.proc.stdout.readline() if ready else ""
-        if "listening on 127.0.0.1:" not in line:
-            self.proc.kill()
-            raise AssertionError(f"fake did not start: {line!r} {self.proc.stderr.read()!r}")
-        self.port = int(line.split("127.0.0.1:")[1].split()[0])
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.http = requests.Session()
-
-    def messages(self):
-        r = self.http.get(f"{self.url}/_fake/messages", timeout=10)
-        assert r.status_code == 200, r.text
-        return r.json()
-
-    def stop(self):
-        self.http.close()
-        self.proc.terminate()
-        try:
-            _, err = self.proc.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            _, err = self.proc.communicate()
-        assert "Sanitizer" not in err and "runtime error:" not in err, err
 
 
 @pytest.fixture(scope="module")
 def tg(tmp_path_factory, module_server_factory):
     """A fake capped at BANDWIDTH per connection and a server storing 64 KiB
     chunks in it (one bot, one chat, no client-side pacing)."""
-    fake = Fake(tmp_path_factory.mktemp("tasks-fake"), "--seed", "3",
-                "--bandwidth", str(BANDWIDTH), "--latency", "20")
+    fake = StrictFakeTelegram(tmp_path_factory.mktemp("tasks-fake"), "--seed", "3",
+                              "--bandwidth", str(BANDWIDTH), "--latency", "20")
     server = module_server_factory(env={
         "STORAGE_BACKEND": "telegram", "TELEGRAM_API_URL": fake.url,
         "TELEGRAM_BOT_TOKEN": "123:abc", "TELEGRAM_STORAGE_CHAT_ID": "-1001",

@@ -11,20 +11,15 @@ second download comes from the disk cache.
 import hashlib
 import os
 import pathlib
-import select
 import sqlite3
-import subprocess
 import threading
 import time
 
 import pytest
-import requests
 
-from helpers import (API, download, free_port, make_user, prng_blocks, run_cmd, storage_usage,
+from helpers import (API, StrictFakeTelegram, download, free_port, make_user, prng_blocks, run_cmd, storage_usage,
                      upload_file, upload_stream, wait_until)
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-FAKE_BIN = os.environ.get("FAKE_TELEGRAM_BIN", str(ROOT / "build" / "fake-telegram"))
 BOTS = ["111111:AAbot-one", "222222:BBbot_two", "333333:CCbot-three"]
 CHATS = [-1001000000001, -1001000000002]
 K = 1024
@@ -32,49 +27,7 @@ MIB = 1024 * 1024
 CHUNK = 64 * K
 
 
-class Fake:
-    """One running fake-telegram process."""
-
-    def __init__(self, tmp_path, *flags):
-        assert os.path.isfile(FAKE_BIN) and os.access(FAKE_BIN, os.X_OK), \
-            f"fake-telegram not found at {FAKE_BIN} (build it or set FAKE_TELEGRAM_BIN)"
-        self.dir = tmp_path
-        self.proc = subprocess.Popen([FAKE_BIN, "--port", "0", "--dir", str(tmp_path), *flags],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        ready, _, _ = select.select([self.proc.stdout], [], [], 10)
-        line = self.proc.stdout.readline() if ready else ""
-        if "listening on 127.0.0.1:" not in line:
-            self.proc.kill()
-            raise AssertionError(f"fake did not start: {line!r} {self.proc.stderr.read()!r}")
-        self.port = int(line.split("127.0.0.1:")[1].split()[0])
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.http = requests.Session()
-
-    def get(self, name):
-        r = self.http.get(f"{self.url}/_fake/{name}", timeout=10)
-        assert r.status_code == 200, r.text
-        return r.json()
-
-    def post(self, name, body=None):
-        r = self.http.post(f"{self.url}/_fake/{name}", json=body, timeout=10)
-        assert r.status_code == 200, r.text
-        return r.json()
-
-    def messages(self):
-        return self.get("messages")
-
-    def stats(self):
-        return self.get("stats")
-
-    def stop(self):
-        self.http.close()
-        self.proc.terminate()
-        try:
-            _, err = self.proc.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            _, err = self.proc.communicate()
-        assert "Sanitizer" not in err and "runtime error:" not in err, err
+Fake = StrictFakeTelegram  # Fake(directory, *flags)
 
 
 def tg_env(fake, bots=BOTS[:2], chats=CHATS, **extra):
