@@ -14,11 +14,11 @@
 #include <cmocka.h>
 #include "db/db.h"
 #include "drive/search.c"
+#include "testdb.h"
 
 #define ALICE "AAAAAAAAAAAAAAAAAAAAAA"
 #define BOB "BBBBBBBBBBBBBBBBBBBBBB"
 
-static char tmpdir[64];
 static int next_id;
 
 /* ---- pure helpers ---- */
@@ -111,15 +111,8 @@ static void test_char_count(void **state)
 
 static int setup_db(void **state)
 {
-  char url[128], err[256];
-  snprintf(tmpdir, sizeof(tmpdir), "/tmp/netra-test-search-XXXXXX");
-  if(!mkdtemp(tmpdir))
+  if(testdb_open("search") != 0)
     return -1;
-  snprintf(url, sizeof(url), "sqlite://%s/t.db", tmpdir);
-  if(db_init(url, err, sizeof(err)) != 0) {
-    fprintf(stderr, "db_init: %s\n", err);
-    return -1;
-  }
   db_t *db = db_get();
   const char *users[] = {ALICE, BOB};
   for(int i = 0; i < 2; i++) {
@@ -136,14 +129,7 @@ static int setup_db(void **state)
 
 static int teardown_db(void **state)
 {
-  char path[128];
-  db_shutdown();
-  const char *files[] = {"t.db", "t.db-wal", "t.db-shm"};
-  for(size_t i = 0; i < 3; i++) {
-    snprintf(path, sizeof(path), "%s/%s", tmpdir, files[i]);
-    unlink(path);
-  }
-  rmdir(tmpdir);
+  testdb_close();
   return 0;
 }
 

@@ -13,13 +13,13 @@
 #include "api/tasks.h"
 
 #include "drive/tasks.c"
+#include "testdb.h"
 
 #define UID "AAAAAAAAAAAAAAAAAAAAAA"
 #define OTHER "BBBBBBBBBBBBBBBBBBBBBB"
 #define FILE_ID "CCCCCCCCCCCCCCCCCCCCCC"
 #define MB (1024 * 1024)
 
-static char tmpdir[64];
 static db_t *db;
 static int64_t fake_now = 1000000;
 
@@ -30,23 +30,12 @@ static int64_t fake_clock(void)
 
 static int setup_db(void **state)
 {
-  char url[128], err[256];
-  snprintf(tmpdir, sizeof(tmpdir), "/tmp/netra-test-tasks-XXXXXX");
-  if(!mkdtemp(tmpdir))
+  if(testdb_open("tasks") != 0)
     return -1;
-  snprintf(url, sizeof(url), "sqlite://%s/t.db", tmpdir);
-  if(db_init(url, err, sizeof(err)) != 0) {
-    fprintf(stderr, "db_init: %s\n", err);
-    return -1;
-  }
   db = db_get();
   const char *ids[] = {UID, OTHER};
   for(int i = 0; i < 2; i++)
-    if(db_exec(db,
-               "INSERT INTO users (id, username, username_key, email, email_key, "
-               "password_hash, is_verified, created_at, updated_at) "
-               "VALUES ($1, $1, $1, $1, $1, 'x', 1, 0, 0)",
-               "t", ids[i]) != DB_OK)
+    if(testdb_add_user(db, ids[i]) != 0)
       return -1;
   tasks_clock = fake_clock;
   return 0;
@@ -54,15 +43,8 @@ static int setup_db(void **state)
 
 static int teardown_db(void **state)
 {
-  char path[128];
   tasks_shutdown();
-  db_shutdown();
-  const char *files[] = {"t.db", "t.db-wal", "t.db-shm"};
-  for(size_t i = 0; i < 3; i++) {
-    snprintf(path, sizeof(path), "%s/%s", tmpdir, files[i]);
-    unlink(path);
-  }
-  rmdir(tmpdir);
+  testdb_close();
   return 0;
 }
 

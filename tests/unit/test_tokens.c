@@ -15,24 +15,17 @@
 #include "drive/tokens.h"
 #include "util/b64.h"
 #include "util/jwt.h"
+#include "testdb.h"
 
 #define SECRET "unit-test-secret-0123456789abcdef"
 #define NOW 1800000000LL
 #define UID "AAAAAAAAAAAAAAAAAAAAAA"
 
-static char tmpdir[64];
 
 static int setup_db(void **state)
 {
-  char url[128], err[256];
-  snprintf(tmpdir, sizeof(tmpdir), "/tmp/netra-test-tokens-XXXXXX");
-  if(!mkdtemp(tmpdir))
+  if(testdb_open("tokens") != 0)
     return -1;
-  snprintf(url, sizeof(url), "sqlite://%s/t.db", tmpdir);
-  if(db_init(url, err, sizeof(err)) != 0) {
-    fprintf(stderr, "db_init: %s\n", err);
-    return -1;
-  }
   tokens_init(SECRET, 1800, 7 * 86400);
   return db_exec(db_get(),
                  "INSERT INTO users (id, username, username_key, email, email_key, "
@@ -43,14 +36,7 @@ static int setup_db(void **state)
 
 static int teardown_db(void **state)
 {
-  char path[128];
-  db_shutdown();
-  const char *files[] = {"t.db", "t.db-wal", "t.db-shm"};
-  for(size_t i = 0; i < 3; i++) {
-    snprintf(path, sizeof(path), "%s/%s", tmpdir, files[i]);
-    unlink(path);
-  }
-  rmdir(tmpdir);
+  testdb_close();
   return 0;
 }
 
