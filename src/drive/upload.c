@@ -135,9 +135,11 @@ static uint64_t upload_balanced_chunk(const struct upload *u, uint64_t total)
   uint64_t file = total > UPLOAD_FRAMING_EST ? total - UPLOAD_FRAMING_EST : total;
   if(!blob_is_remote(store_blob()) || par < 2 || file / cs < par)
     return cs;
-  uint64_t count = (file + cs - 1) / cs;
-  uint64_t even = (count + par - 1) / par * par;
-  uint64_t size = (total + even - 1) / even;   /* never more chunks than `even` */
+  /* Rounding up without `x + d - 1`: the length is the client's word and
+   * may be near UINT64_MAX. */
+  uint64_t count = file / cs + (file % cs != 0);
+  uint64_t even = (count / par + (count % par != 0)) * par;
+  uint64_t size = total / even + (total % even != 0);   /* never more chunks than `even` */
   if(size > cs)
     size = cs;
   return size >= UPLOAD_CHUNK_MIN ? size : cs;
