@@ -5,7 +5,7 @@
 # into build-san/ so both builds can coexist.
 
 CC      ?= cc
-PKGS    := libmicrohttpd jansson libsodium openssl libcurl sqlite3 libpq
+PKGS    := libmicrohttpd jansson libsodium openssl libcurl sqlite3 libpq libxxhash
 SANITIZE ?=
 ifeq ($(SANITIZE),)
 BUILD   ?= build
@@ -17,7 +17,7 @@ endif
 
 # Debian packages the build, tests and benchmarks need.
 DEB_PKGS := build-essential pkg-config libmicrohttpd-dev libwslay-dev libjansson-dev \
-  libsodium-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev libpq-dev libmagic-dev \
+  libsodium-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev libpq-dev libmagic-dev libxxhash-dev \
   libcmocka-dev python3-pytest python3-requests python3-websocket
 
 CFLAGS  ?= $(OPT) -g

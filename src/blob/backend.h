@@ -10,7 +10,7 @@ struct blob_backend {
   void *(*open)(const struct config *cfg, char *err, size_t errlen);
   void (*close)(void *self);
   int (*ping)(void *self);
-  int (*put)(void *self, const char *spool_path, uint64_t size, const char *sha256_hex,
+  int (*put)(void *self, const char *spool_path, uint64_t size, const char *checksum,
              blob_done_fn done, void *arg);
   /* Reader state is the backend's; blob.c wraps it. */
   int (*reader_open)(void *self, const char *locator, uint64_t size, void **out);

@@ -61,6 +61,11 @@ bool blob_is_remote(const struct blob *b)
   return strcmp(b->be->name, "local") != 0;
 }
 
+enum checksum_kind blob_chunk_checksum(const struct blob *b)
+{
+  return blob_is_remote(b) ? CHECKSUM_SHA256 : CHECKSUM_XXH128;
+}
+
 int blob_fetch_parallel(const struct blob *b)
 {
   return b->be->fetch_parallel ? b->be->fetch_parallel(b->self) : 1;
@@ -80,10 +85,10 @@ int blob_spool_create(struct blob *b, char *path, size_t pathsz)
   return open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 }
 
-int blob_put(struct blob *b, const char *spool_path, uint64_t size, const char *sha256_hex,
+int blob_put(struct blob *b, const char *spool_path, uint64_t size, const char *checksum,
              blob_done_fn done, void *arg)
 {
-  return b->be->put(b->self, spool_path, size, sha256_hex, done, arg);
+  return b->be->put(b->self, spool_path, size, checksum, done, arg);
 }
 
 int blob_cancel(struct blob *b, void *put_arg)

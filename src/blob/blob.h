@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "config.h"
+#include "util/checksum.h"
 
 #define BLOB_LOCATOR_MAX 512
 #define BLOB_PATH_MAX 4096
@@ -36,6 +37,10 @@ bool blob_is_remote(const struct blob *b);
 /** How many chunks the store downloads at once to good effect (readers
  *  open that many to keep it busy); 1 when it does not say. */
 int blob_fetch_parallel(const struct blob *b);
+/** The checksum kind this store keeps with its chunks: SHA-256 for remote
+ *  stores (it also names the document sent; hashing is cheap next to the
+ *  network), XXH3-128 for local disk (where hashing is the bottleneck). */
+enum checksum_kind blob_chunk_checksum(const struct blob *b);
 /** True when reachable (for /readyz). */
 int blob_ping(struct blob *b);
 
@@ -43,10 +48,11 @@ int blob_ping(struct blob *b);
  *  for writing and its path, or -1. */
 int blob_spool_create(struct blob *b, char *path, size_t pathsz);
 
-/** Stores a complete spooled chunk (`size` bytes, SHA-256 `sha256_hex`). The
+/** Stores a complete spooled chunk (`size` bytes, with the checksum text of
+ *  the kind blob_chunk_checksum names: util/checksum.h). The
  *  spool file is consumed (moved or removed) whatever the outcome. The chunk
  *  is durable when `done` reports BLOB_OK. Returns BLOB_OK when accepted. */
-int blob_put(struct blob *b, const char *spool_path, uint64_t size, const char *sha256_hex,
+int blob_put(struct blob *b, const char *spool_path, uint64_t size, const char *checksum,
              blob_done_fn done, void *arg);
 
 /** Asks the store to give up a put started with this `arg` (queued or in

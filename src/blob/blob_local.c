@@ -180,11 +180,11 @@ static void *local_writer_main(void *self)
   return NULL;
 }
 
-static int local_put(void *self, const char *spool_path, uint64_t size, const char *sha256_hex,
+static int local_put(void *self, const char *spool_path, uint64_t size, const char *checksum,
                      blob_done_fn done, void *arg)
 {
   struct local *b = self;
-  (void)sha256_hex;
+  (void)checksum;
   struct local_job *j = calloc(1, sizeof(*j));
   if(!j || snprintf(j->spool_path, sizeof(j->spool_path), "%s", spool_path) >= (int)sizeof(j->spool_path)) {
     free(j);

@@ -363,7 +363,7 @@ static void tgb_put_enqueue(void *arg)
   tgb_schedule(b);
 }
 
-static int tgb_put(void *self, const char *spool_path, uint64_t size, const char *sha256_hex,
+static int tgb_put(void *self, const char *spool_path, uint64_t size, const char *checksum,
                    blob_done_fn done, void *arg)
 {
   struct tgb *b = self;
@@ -376,7 +376,9 @@ static int tgb_put(void *self, const char *spool_path, uint64_t size, const char
   p->arg = arg;
   strcpy(p->spool, spool_path);
   p->seq = atomic_fetch_add(&b->put_seq, 1) + 1;
-  snprintf(p->filename, sizeof(p->filename), "chunk-%.16s.bin", sha256_hex ? sha256_hex : "");
+  /* Named by its SHA-256 (blob_chunk_checksum), so a chat's documents say
+   * what they hold. */
+  snprintf(p->filename, sizeof(p->filename), "chunk-%.16s.bin", checksum ? checksum : "");
   if(tg_loop_post(b->loop, tgb_put_enqueue, p) != 0)
     goto fail;
   return BLOB_OK;

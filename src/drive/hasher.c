@@ -11,34 +11,43 @@
 #include "drive/hasher.h"
 #include "util/log.h"
 
+/* Read back in pieces that stay in a core's L2 cache between the two
+ * hashes that consume them. */
 #define HASHER_BUF (256 * 1024)
 
 struct hasher_job {
   struct hasher_job *next;
   uint64_t size;
+  enum checksum_kind kind;
   hasher_done_fn done;
   void *arg;
   char path[];
 };
 
+struct hasher_stream {
+  struct hasher_stream *next;   /* in the ready list */
+  struct hasher_job *head, *tail;
+  bool active;                  /* in the ready list or being hashed */
+  bool failed;                  /* a chunk failed: the file hash is void */
+  EVP_MD_CTX *file_md;
+};
+
 static pthread_mutex_t hasher_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t hasher_cond = PTHREAD_COND_INITIALIZER;
-static struct hasher_job *queue_head, *queue_tail;
+static struct hasher_stream *ready_head, *ready_tail;   /* streams with work */
 static pthread_t threads[HASHER_THREADS_MAX];
 static int nthreads;
 static bool stopping;
 
-/* hasher_file with a HASHER_BUF buffer of the caller's (a hasher thread
- * keeps one for all its jobs). */
-static int hasher_file_buf(const char *path, uint64_t size, char hex[65], char *buf)
+/* Feeds the first `size` bytes of `path` to the chunk checksum and, when
+ * given, the file hash. `buf` holds HASHER_BUF bytes. */
+static int hash_file_into(const char *path, uint64_t size, enum checksum_kind kind,
+                          EVP_MD_CTX *file_md, char *buf, char out[CHECKSUM_TEXT_MAX])
 {
-  static const char digits[] = "0123456789abcdef";
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int mdlen = 0;
+  struct checksum sum = {0};
   int rc = -1;
-  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
   int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if(!buf || !ctx || fd < 0 || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
+  if(!buf || fd < 0 || checksum_init(&sum, kind) != 0)
     goto out;
   uint64_t left = size;
   while(left > 0) {
@@ -46,41 +55,68 @@ static int hasher_file_buf(const char *path, uint64_t size, char hex[65], char *
     ssize_t got = read(fd, buf, want);
     if(got < 0 && errno == EINTR)
       continue;
-    if(got <= 0 || !EVP_DigestUpdate(ctx, buf, (size_t)got))
+    if(got <= 0)
+      goto out;
+    checksum_update(&sum, buf, (size_t)got);
+    if(file_md && !EVP_DigestUpdate(file_md, buf, (size_t)got))
       goto out;
     left -= (uint64_t)got;
   }
-  if(!EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen != 32)
-    goto out;
-  for(unsigned int i = 0; i < 32; i++) {
-    hex[2 * i] = digits[md[i] >> 4];
-    hex[2 * i + 1] = digits[md[i] & 15];
-  }
-  hex[64] = '\0';
-  rc = 0;
+  rc = checksum_final(&sum, out);
 out:
   if(rc != 0)
     log_error("hasher: cannot hash %llu bytes of %s: %s", (unsigned long long)size, path,
               fd < 0 ? strerror(errno) : "short or unreadable");
   if(fd >= 0)
     close(fd);
-  EVP_MD_CTX_free(ctx);
+  checksum_free(&sum);
   return rc;
 }
 
-int hasher_file(const char *path, uint64_t size, char hex[65])
+int hasher_file(const char *path, uint64_t size, enum checksum_kind kind,
+                char out[CHECKSUM_TEXT_MAX])
 {
   char *buf = malloc(HASHER_BUF);
-  int rc = hasher_file_buf(path, size, hex, buf);
+  int rc = hash_file_into(path, size, kind, NULL, buf, out);
   free(buf);
   return rc;
 }
 
-static void hasher_run(struct hasher_job *j, char *buf)
+/* Under the lock: `s` has jobs and none running; let a thread take it. */
+static void hasher_ready(struct hasher_stream *s)
 {
-  char hex[65] = "";
-  int rc = buf ? hasher_file_buf(j->path, j->size, hex, buf) : hasher_file(j->path, j->size, hex);
-  j->done(j->arg, rc, rc == 0 ? hex : NULL);
+  s->next = NULL;
+  if(ready_tail)
+    ready_tail->next = s;
+  else
+    ready_head = s;
+  ready_tail = s;
+  pthread_cond_signal(&hasher_cond);
+}
+
+/* Hashes one chunk of `s` (no lock held: only one job of a stream runs at
+ * a time), hands the stream its next job, and reports. The report may
+ * free the stream, so the stream is done with before it. */
+static void hasher_run(struct hasher_stream *s, struct hasher_job *j, bool failed, char *buf)
+{
+  char sum[CHECKSUM_TEXT_MAX] = "";
+  int rc = -1;
+  if(!failed) {
+    char *own = buf ? NULL : malloc(HASHER_BUF);
+    rc = hash_file_into(j->path, j->size, j->kind, s->file_md, buf ? buf : own, sum);
+    free(own);
+  }
+  pthread_mutex_lock(&hasher_lock);
+  if(rc != 0)
+    s->failed = true;
+  if(s->active) {
+    if(s->head)
+      hasher_ready(s);
+    else
+      s->active = false;
+  }
+  pthread_mutex_unlock(&hasher_lock);
+  j->done(j->arg, rc, rc == 0 ? sum : NULL);
   free(j);
 }
 
@@ -90,16 +126,21 @@ static void *hasher_main(void *unused)
   char *buf = malloc(HASHER_BUF);   /* NULL: each job allocates its own */
   pthread_mutex_lock(&hasher_lock);
   for(;;) {
-    while(!queue_head && !stopping)
+    while(!ready_head && !stopping)
       pthread_cond_wait(&hasher_cond, &hasher_lock);
-    struct hasher_job *j = queue_head;
-    if(!j)
+    struct hasher_stream *s = ready_head;
+    if(!s)
       break;   /* stopping, and nothing left */
-    queue_head = j->next;
-    if(!queue_head)
-      queue_tail = NULL;
+    ready_head = s->next;
+    if(!ready_head)
+      ready_tail = NULL;
+    struct hasher_job *j = s->head;
+    s->head = j->next;
+    if(!s->head)
+      s->tail = NULL;
+    bool failed = s->failed;
     pthread_mutex_unlock(&hasher_lock);
-    hasher_run(j, buf);
+    hasher_run(s, j, failed, buf);   /* may free `s` when it was its last job */
     pthread_mutex_lock(&hasher_lock);
   }
   pthread_mutex_unlock(&hasher_lock);
@@ -132,35 +173,85 @@ void hasher_stop(void)
   pthread_mutex_unlock(&hasher_lock);
   for(int i = 0; i < nthreads; i++)
     pthread_join(threads[i], NULL);
+  pthread_mutex_lock(&hasher_lock);
   nthreads = 0;
+  pthread_mutex_unlock(&hasher_lock);
 }
 
-void hasher_submit(const char *path, uint64_t size, hasher_done_fn done, void *arg)
+struct hasher_stream *hasher_stream_new(void)
+{
+  struct hasher_stream *s = calloc(1, sizeof(*s));
+  if(!s)
+    return NULL;
+  s->file_md = EVP_MD_CTX_new();
+  if(!s->file_md || !EVP_DigestInit_ex(s->file_md, EVP_sha256(), NULL)) {
+    hasher_stream_free(s);
+    return NULL;
+  }
+  return s;
+}
+
+void hasher_stream_add(struct hasher_stream *s, const char *path, uint64_t size,
+                       enum checksum_kind kind, hasher_done_fn done, void *arg)
 {
   size_t len = strlen(path) + 1;
   struct hasher_job *j = malloc(sizeof(*j) + len);
-  if(j) {
-    memcpy(j->path, path, len);
-    j->size = size;
-    j->done = done;
-    j->arg = arg;
-    j->next = NULL;
+  if(!j) {
     pthread_mutex_lock(&hasher_lock);
-    if(nthreads > 0 && !stopping) {
-      if(queue_tail)
-        queue_tail->next = j;
-      else
-        queue_head = j;
-      queue_tail = j;
-      pthread_cond_signal(&hasher_cond);
-      pthread_mutex_unlock(&hasher_lock);
-      return;
-    }
+    s->failed = true;   /* a chunk the file hash never saw */
     pthread_mutex_unlock(&hasher_lock);
-    hasher_run(j, NULL);   /* not running: here and now */
+    done(arg, -1, NULL);
     return;
   }
-  char hex[65] = "";
-  int rc = hasher_file(path, size, hex);
-  done(arg, rc, rc == 0 ? hex : NULL);
+  memcpy(j->path, path, len);
+  j->size = size;
+  j->kind = kind;
+  j->done = done;
+  j->arg = arg;
+  j->next = NULL;
+  pthread_mutex_lock(&hasher_lock);
+  /* A stream with jobs queued keeps queueing even while stopping (the
+   * threads drain them first), so its chunks stay in order. */
+  if(nthreads > 0 && (!stopping || s->active)) {
+    if(s->tail)
+      s->tail->next = j;
+    else
+      s->head = j;
+    s->tail = j;
+    if(!s->active) {
+      s->active = true;
+      hasher_ready(s);
+    }
+    pthread_mutex_unlock(&hasher_lock);
+    return;
+  }
+  bool failed = s->failed;
+  pthread_mutex_unlock(&hasher_lock);
+  hasher_run(s, j, failed, NULL);   /* not running: here and now */
+}
+
+int hasher_stream_final(struct hasher_stream *s, char hex[65])
+{
+  static const char digits[] = "0123456789abcdef";
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  pthread_mutex_lock(&hasher_lock);   /* the last chunk's writes, seen */
+  bool failed = s->failed || s->active;
+  pthread_mutex_unlock(&hasher_lock);
+  if(failed || !EVP_DigestFinal_ex(s->file_md, md, &len) || len != 32)
+    return -1;
+  for(unsigned int i = 0; i < 32; i++) {
+    hex[2 * i] = digits[md[i] >> 4];
+    hex[2 * i + 1] = digits[md[i] & 15];
+  }
+  hex[64] = '\0';
+  return 0;
+}
+
+void hasher_stream_free(struct hasher_stream *s)
+{
+  if(!s)
+    return;
+  EVP_MD_CTX_free(s->file_md);
+  free(s);
 }

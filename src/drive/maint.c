@@ -1,5 +1,4 @@
 #include <dirent.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 #include "drive/files.h"
 #include "drive/maint.h"
 #include "drive/store.h"
+#include "util/checksum.h"
 #include "util/timefmt.h"
 
 #define ORPHAN_MIN_AGE_MS (60 * 60 * 1000)   /* never race a live upload */
@@ -106,9 +106,13 @@ static void wait_wake(void *arg)
   pthread_mutex_unlock(&w->lock);
 }
 
-/* Reads a chunk back and compares size and SHA-256: 0 ok, 1 missing, 2 corrupt. */
-static int check_chunk(const char *locator, int64_t size, const char *want_sha)
+/* Reads a chunk back and compares its size and checksum (of the kind its
+ * stored text names): 0 ok, 1 missing, 2 corrupt. */
+static int check_chunk(const char *locator, int64_t size, const char *want_sum)
 {
+  enum checksum_kind kind;
+  if(checksum_kind_of(want_sum, &kind) != 0)
+    return 2;   /* a record we can't check is a record we can't trust */
   struct blob_reader *rd = NULL;
   int rc = blob_reader_open(store_blob(), locator, (uint64_t)size, &rd);
   if(rc == BLOB_NOTFOUND)
@@ -117,8 +121,11 @@ static int check_chunk(const char *locator, int64_t size, const char *want_sha)
     return 2;
   struct wait_state w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false};
   blob_reader_set_wake(rd, wait_wake, &w);
-  EVP_MD_CTX *md = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+  struct checksum sum;
+  if(checksum_init(&sum, kind) != 0) {
+    blob_reader_close(rd);
+    return 2;
+  }
   static char buf[1 << 20];
   uint64_t off = 0;
   int result = 0;
@@ -144,18 +151,13 @@ static int check_chunk(const char *locator, int64_t size, const char *want_sha)
       result = 2;
       break;
     }
-    EVP_DigestUpdate(md, buf, (size_t)got);
+    checksum_update(&sum, buf, (size_t)got);
     off += (uint64_t)got;
   }
-  unsigned char d[32];
-  unsigned int dl = 0;
-  char hexd[65];
-  EVP_DigestFinal_ex(md, d, &dl);
-  for(int i = 0; i < 32; i++)
-    snprintf(hexd + 2 * i, 3, "%02x", d[i]);
-  if(result == 0 && strcmp(hexd, want_sha) != 0)
+  char have[CHECKSUM_TEXT_MAX];
+  if(result == 0 && (checksum_final(&sum, have) != 0 || strcmp(have, want_sum) != 0))
     result = 2;
-  EVP_MD_CTX_free(md);
+  checksum_free(&sum);
   blob_reader_close(rd);
   return result;
 }
@@ -194,7 +196,7 @@ int maint_fsck(const struct config *cfg, db_t *db, bool repair, FILE *out,
   char last_bad[64] = "";
   /* Contents are checked chunk by chunk, in order; one bad chunk marks the
    * whole content (and every file using it) damaged. */
-  db_stmt_t *st = db_query(db, "SELECT c.content_id, c.idx, c.size, c.sha256, c.locator "
+  db_stmt_t *st = db_query(db, "SELECT c.content_id, c.idx, c.size, c.checksum, c.locator "
                                "FROM chunks c JOIN contents t ON t.id = c.content_id "
                                "WHERE t.backend = $1 ORDER BY c.content_id, c.idx",
                            "t", blob_backend_name(store_blob()));

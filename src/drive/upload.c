@@ -1,6 +1,5 @@
 #include <errno.h>
 #include <magic.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +26,7 @@
 struct upload_chunk {
   char locator[BLOB_LOCATOR_MAX];
   char staged_id[ID_LEN + 1];
-  char sha256[65];
+  char checksum[CHECKSUM_TEXT_MAX];
   uint64_t size;
   bool stored;
   struct upload_put *put;        /* while in flight (under the lock): for blob_cancel */
@@ -39,7 +38,7 @@ struct upload_put {
   struct upload *u;
   size_t idx;
   uint64_t size;
-  char sha256[65];
+  char checksum[CHECKSUM_TEXT_MAX];
   char spool[BLOB_PATH_MAX];
 };
 
@@ -48,7 +47,7 @@ struct upload {
   char owner_id[40];
   char folder_id[40];            /* "" = root */
   char name[256];
-  EVP_MD_CTX *file_md;
+  struct hasher_stream *hash;    /* the file's SHA-256, fed chunk by chunk */
   uint64_t size;
   uint64_t chunk_size;           /* this upload's: CHUNK_SIZE, or less (balanced) */
   uint64_t chunk_fill;           /* bytes in the current spool file */
@@ -75,16 +74,6 @@ struct upload {
   size_t head_len;
 };
 
-static void hex(const unsigned char *d, size_t n, char *out)
-{
-  static const char digits[] = "0123456789abcdef";
-  for(size_t i = 0; i < n; i++) {
-    out[2 * i] = digits[d[i] >> 4];
-    out[2 * i + 1] = digits[d[i] & 15];
-  }
-  out[2 * n] = 0;
-}
-
 struct upload *upload_new(const struct config *cfg, const char *owner_id, const char *folder_id)
 {
   struct upload *u = calloc(1, sizeof(*u));
@@ -96,8 +85,8 @@ struct upload *upload_new(const struct config *cfg, const char *owner_id, const 
   pthread_mutex_init(&u->lock, NULL);
   snprintf(u->owner_id, sizeof(u->owner_id), "%s", owner_id);
   snprintf(u->folder_id, sizeof(u->folder_id), "%s", folder_id ? folder_id : "");
-  u->file_md = EVP_MD_CTX_new();
-  if(!u->file_md || !EVP_DigestInit_ex(u->file_md, EVP_sha256(), NULL)) {
+  u->hash = hasher_stream_new();
+  if(!u->hash) {
     upload_free(u);
     return NULL;
   }
@@ -201,7 +190,7 @@ static void upload_destroy(struct upload *u)
 {
   task_release(u->task);   /* after this, upload_cancel never runs again */
   pthread_mutex_destroy(&u->lock);
-  EVP_MD_CTX_free(u->file_md);
+  hasher_stream_free(u->hash);
   free(u->chunks);
   free(u);
 }
@@ -232,7 +221,7 @@ static void upload_put_done(void *arg, int rc, const char *locator)
   if(recorded) {
     struct upload_chunk *c = &u->chunks[p->idx];
     snprintf(c->locator, sizeof(c->locator), "%s", locator);
-    memcpy(c->sha256, p->sha256, sizeof(c->sha256));
+    memcpy(c->checksum, p->checksum, sizeof(c->checksum));
     memcpy(c->staged_id, staged, sizeof(staged));
     c->stored = true;
   }
@@ -260,9 +249,9 @@ static void upload_put_done(void *arg, int rc, const char *locator)
   }
 }
 
-/* The chunk's hash is known: store it, unless the upload was cancelled or
- * its request is gone (nothing would ever use the chunk). */
-static void upload_hashed(void *arg, int rc, const char *sha256_hex)
+/* The chunk is hashed: store it, unless the upload was cancelled or its
+ * request is gone (nothing would ever use the chunk). */
+static void upload_hashed(void *arg, int rc, const char *checksum)
 {
   struct upload_put *p = arg;
   struct upload *u = p->u;
@@ -274,13 +263,14 @@ static void upload_hashed(void *arg, int rc, const char *sha256_hex)
     upload_put_done(p, cancelled ? BLOB_CANCELLED : BLOB_ERR, NULL);
     return;
   }
-  snprintf(p->sha256, sizeof(p->sha256), "%s", sha256_hex);
+  snprintf(p->checksum, sizeof(p->checksum), "%s", checksum);
   /* Calls upload_put_done exactly once, maybe before returning. */
-  blob_put(store_blob(), p->spool, p->size, p->sha256, upload_put_done, p);
+  blob_put(store_blob(), p->spool, p->size, p->checksum, upload_put_done, p);
 }
 
 /* Closes the current spool file and sends it on: hashed on a hasher
- * thread (the request thread hashes the whole file meanwhile), then stored. */
+ * thread (into the file's hash and its own checksum) while the request
+ * thread receives the next chunk, then stored. */
 static int upload_flush_chunk(struct upload *u)
 {
   if(u->spool_fd < 0)
@@ -310,13 +300,14 @@ static int upload_flush_chunk(struct upload *u)
   c->put = p;
   p->u = u;
   p->size = c->size;
-  p->sha256[0] = '\0';
+  p->checksum[0] = '\0';
   memcpy(p->spool, u->spool_path, sizeof(p->spool));
   p->idx = u->nchunks++;
   u->inflight++;
   pthread_mutex_unlock(&u->lock);
   u->chunk_fill = 0;
-  hasher_submit(p->spool, p->size, upload_hashed, p);
+  hasher_stream_add(u->hash, p->spool, p->size, blob_chunk_checksum(store_blob()),
+                    upload_hashed, p);
   return UPLOAD_OK;
 }
 
@@ -349,7 +340,6 @@ int upload_write(struct upload *u, const char *data, size_t n)
     memcpy(u->head + u->head_len, data, k);
     u->head_len += k;
   }
-  EVP_DigestUpdate(u->file_md, data, n);
   u->size += n;
   while(n > 0) {
     if(u->spool_fd < 0) {
@@ -512,9 +502,9 @@ static int upload_commit(struct upload *u, db_t *db, const char *sha, const char
       return UPLOAD_DB;
     for(size_t i = 0; i < u->nchunks; i++) {
       struct upload_chunk *c = &u->chunks[i];
-      if(db_exec(db, "INSERT INTO chunks (content_id, idx, size, sha256, locator) "
+      if(db_exec(db, "INSERT INTO chunks (content_id, idx, size, checksum, locator) "
                      "VALUES ($1, $2, $3, $4, $5)",
-                 "tiitt", content_id, (int64_t)i, (int64_t)c->size, c->sha256, c->locator) ||
+                 "tiitt", content_id, (int64_t)i, (int64_t)c->size, c->checksum, c->locator) ||
          db_exec(db, "DELETE FROM pending_deletes WHERE id = $1", "t", c->staged_id))
         return UPLOAD_DB;
     }
@@ -536,8 +526,6 @@ static int upload_commit(struct upload *u, db_t *db, const char *sha, const char
 
 int upload_finish(struct upload *u, char *file_id, size_t idsz)
 {
-  unsigned char md[32];
-  unsigned int mdlen = 0;
   char sha[65], mime[128];
   int rc = upload_flush_chunk(u);
   if(rc)
@@ -547,8 +535,8 @@ int upload_finish(struct upload *u, char *file_id, size_t idsz)
     return rc;
   if(u->finished)
     return UPLOAD_IO;
-  EVP_DigestFinal_ex(u->file_md, md, &mdlen);
-  hex(md, 32, sha);
+  if(hasher_stream_final(u->hash, sha) != 0)
+    return UPLOAD_IO;
   upload_sniff_mime(u->head, u->head_len, u->name, mime, sizeof(mime));
 
   db_t *db = db_get();

@@ -95,6 +95,42 @@ def test_fsck_finds_and_repairs_damage(stopped_server_with_files, netradrive_bin
         srv.stop()
 
 
+def test_fsck_checks_both_checksum_kinds(stopped_server_with_files, netradrive_bin):
+    # Local chunks are recorded with XXH3-128 ("xxh128:" + 32 hex); records
+    # from before that (and Telegram chunks) hold SHA-256 hex: fsck checks each
+    # by the kind its text names, and calls a record it can't parse corrupt.
+    import hashlib
+    import re
+    import sqlite3
+    srv, _, _, _ = stopped_server_with_files
+    db = sqlite3.connect(os.path.join(srv.data_dir, "netradrive.db"))
+    try:
+        rows = db.execute("SELECT checksum, locator, size FROM chunks").fetchall()
+        assert len(rows) == 5
+        assert all(re.fullmatch(r"xxh128:[0-9a-f]{32}", r[0]) for r in rows), rows
+        assert len({r[0] for r in rows}) == 5   # random bytes: all different
+        locator = [r[1] for r in rows if r[2] == CHUNK // 2][0]
+        with open(os.path.join(srv.data_dir, "chunks", locator), "rb") as fh:
+            data = fh.read()
+
+        def set_sum(value):
+            db.execute("UPDATE chunks SET checksum = ? WHERE locator = ?", (value, locator))
+            db.commit()
+
+        set_sum(hashlib.sha256(data).hexdigest())   # an older record: still checked
+        p = run(netradrive_bin, srv.data_dir, "fsck")
+        assert p.returncode == 0, p.stdout + p.stderr
+        assert "5 chunks checked, 0 missing, 0 corrupt" in p.stdout
+        for wrong in (hashlib.sha256(data + b"x").hexdigest(), "xxh128:" + "0" * 32,
+                      "not-a-checksum", ""):
+            set_sum(wrong)
+            p = run(netradrive_bin, srv.data_dir, "fsck")
+            assert p.returncode == 3, (wrong, p.stdout + p.stderr)
+            assert "0 missing, 1 corrupt, 1 files damaged" in p.stdout, (wrong, p.stdout)
+    finally:
+        db.close()
+
+
 def test_gc_removes_unreferenced_and_stale(stopped_server_with_files, netradrive_bin):
     srv, _, _, _ = stopped_server_with_files
     before = chunk_files(srv.data_dir)

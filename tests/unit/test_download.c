@@ -169,7 +169,7 @@ static void add_content(const char *id, uint64_t size, int64_t count, int64_t sk
       continue;
     uint64_t len = (uint64_t)i * CHUNK + CHUNK <= size ? CHUNK : size - (uint64_t)i * CHUNK;
     snprintf(loc, sizeof(loc), "fake-%lld", (long long)i);
-    assert_int_equal(db_exec(db, "INSERT INTO chunks (content_id, idx, size, sha256, locator) "
+    assert_int_equal(db_exec(db, "INSERT INTO chunks (content_id, idx, size, checksum, locator) "
                                  "VALUES ($1, $2, $3, 'x', $4)",
                              "tiit", id, i, (int64_t)len, loc),
                      DB_OK);
