@@ -19,7 +19,12 @@
 #include "util/timefmt.h"
 
 #define UPLOAD_HEAD_MAX 8192   /* bytes kept for MIME sniffing */
-#define UPLOAD_MIN_INFLIGHT 4  /* chunks spooled or being stored per upload */
+/* Chunks spooled, being hashed or being stored per upload. Receiving, hashing
+ * and syncing are three threads whose pace varies from chunk to chunk; a
+ * deeper queue keeps them all busy (1 GiB into tmpfs on 2 cores: 0.97-1.32 s
+ * with 4, the CPUs idle 0.4-0.66 s of it; 0.86-0.97 s with 8). Disk, not
+ * memory: 8 spool files. */
+#define UPLOAD_MIN_INFLIGHT 8
 #define UPLOAD_CHUNK_MIN (64 * 1024) /* as config's CHUNK_SIZE floor */
 #define UPLOAD_FRAMING_EST 4096      /* multipart bytes around a file, at most (usually) */
 
