@@ -13,6 +13,8 @@
 #include "util/buf.h"
 
 #define HTTP_BODY_MAX (64 * 1024)  /* small bodies: JSON and forms */
+#define HTTP_HEAD_MAX (32 * 1024)  /* a request's header fields, as nginx's 4 x 8k */
+#define HTTP_URI_MAX (16 * 1024)   /* its path and query */
 #define HTTP_MAX_PARAMS 4
 #define HTTP_MAX_EXTRA_HEADERS 8
 

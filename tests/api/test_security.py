@@ -304,6 +304,31 @@ def test_raw_http_garbage(server, payload):
     assert requests.get(server.url + "/healthz", timeout=10).status_code == 200
 
 
+def test_request_head_is_capped(server):
+    # MHD's connection buffer is 1 MiB (uploads are read in big pieces), so
+    # the server caps the head itself: 32 KiB of header fields, 16 KiB of URI.
+    h = {"X-Filler": "h" * 16000}
+    assert requests.get(server.url + "/healthz", headers=h, timeout=10).status_code == 200
+    for n in (40000, 600000):
+        r = requests.get(server.url + "/healthz", headers={"X-Filler": "h" * n}, timeout=10)
+        assert r.status_code == 431, (n, r.status_code)
+        assert r.json() == {"detail": "Request header fields too large"}
+    many = {f"X-F{i}": "v" * 1000 for i in range(40)}   # many small ones add up
+    assert requests.get(server.url + "/healthz", headers=many, timeout=10).status_code == 431
+    r = requests.get(server.url + "/api/v1/files/search/", params={"q": "q" * 8000}, timeout=10)
+    assert r.status_code == 401   # within the cap: the route answers
+    for path, params in (("/healthz", {"q": "q" * 20000}), ("/" + "a" * 20000, None)):
+        r = requests.get(server.url + path, params=params, timeout=10)
+        assert r.status_code == 414, r.status_code
+        assert r.json() == {"detail": "URI too long"}
+    # An upload whose head is too big is refused before its body is read.
+    r = requests.post(server.url + "/api/v1/files/upload", headers={"X-Filler": "h" * 40000},
+                      files={"file": ("a.bin", b"x" * 100000)}, timeout=10)
+    assert r.status_code == 431
+    assert server.alive()
+    assert requests.get(server.url + "/healthz", timeout=10).status_code == 200
+
+
 def test_path_traversal(server, user):
     for path in (b"/api/v1/folders/../../../etc/passwd", b"/../../etc/passwd",
                  b"/api/v1/%2e%2e/%2e%2e/etc/passwd", b"/api/v1/folders/..%2f..%2fsecret_key/path"):
