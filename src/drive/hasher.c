@@ -1,7 +1,6 @@
 /* hasher: see hasher.h. */
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -29,7 +28,7 @@ struct hasher_stream {
   struct hasher_job *head, *tail;
   bool active;                  /* in the ready list or being hashed */
   bool failed;                  /* a chunk failed: the file hash is void */
-  EVP_MD_CTX *file_md;
+  struct checksum file;         /* SHA-256 of the whole file */
 };
 
 static pthread_mutex_t hasher_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -42,7 +41,7 @@ static bool stopping;
 /* Feeds the first `size` bytes of `path` to the chunk checksum and, when
  * given, the file hash. `buf` holds HASHER_BUF bytes. */
 static int hash_file_into(const char *path, uint64_t size, enum checksum_kind kind,
-                          EVP_MD_CTX *file_md, char *buf, char out[CHECKSUM_TEXT_MAX])
+                          struct checksum *file, char *buf, char out[CHECKSUM_TEXT_MAX])
 {
   struct checksum sum = {0};
   int rc = -1;
@@ -58,8 +57,8 @@ static int hash_file_into(const char *path, uint64_t size, enum checksum_kind ki
     if(got <= 0)
       goto out;
     checksum_update(&sum, buf, (size_t)got);
-    if(file_md && !EVP_DigestUpdate(file_md, buf, (size_t)got))
-      goto out;
+    if(file)
+      checksum_update(file, buf, (size_t)got);
     left -= (uint64_t)got;
   }
   rc = checksum_final(&sum, out);
@@ -103,7 +102,7 @@ static void hasher_run(struct hasher_stream *s, struct hasher_job *j, bool faile
   int rc = -1;
   if(!failed) {
     char *own = buf ? NULL : malloc(HASHER_BUF);
-    rc = hash_file_into(j->path, j->size, j->kind, s->file_md, buf ? buf : own, sum);
+    rc = hash_file_into(j->path, j->size, j->kind, &s->file, buf ? buf : own, sum);
     free(own);
   }
   pthread_mutex_lock(&hasher_lock);
@@ -183,8 +182,7 @@ struct hasher_stream *hasher_stream_new(void)
   struct hasher_stream *s = calloc(1, sizeof(*s));
   if(!s)
     return NULL;
-  s->file_md = EVP_MD_CTX_new();
-  if(!s->file_md || !EVP_DigestInit_ex(s->file_md, EVP_sha256(), NULL)) {
+  if(checksum_init(&s->file, CHECKSUM_SHA256) != 0) {
     hasher_stream_free(s);
     return NULL;
   }
@@ -232,19 +230,13 @@ void hasher_stream_add(struct hasher_stream *s, const char *path, uint64_t size,
 
 int hasher_stream_final(struct hasher_stream *s, char hex[65])
 {
-  static const char digits[] = "0123456789abcdef";
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
+  char text[CHECKSUM_TEXT_MAX];
   pthread_mutex_lock(&hasher_lock);   /* the last chunk's writes, seen */
   bool failed = s->failed || s->active;
   pthread_mutex_unlock(&hasher_lock);
-  if(failed || !EVP_DigestFinal_ex(s->file_md, md, &len) || len != 32)
+  if(failed || checksum_final(&s->file, text) != 0 || strlen(text) != 64)
     return -1;
-  for(unsigned int i = 0; i < 32; i++) {
-    hex[2 * i] = digits[md[i] >> 4];
-    hex[2 * i + 1] = digits[md[i] & 15];
-  }
-  hex[64] = '\0';
+  memcpy(hex, text, 65);
   return 0;
 }
 
@@ -252,6 +244,6 @@ void hasher_stream_free(struct hasher_stream *s)
 {
   if(!s)
     return;
-  EVP_MD_CTX_free(s->file_md);
+  checksum_free(&s->file);
   free(s);
 }
