@@ -65,7 +65,7 @@ static int hash_file_into(const char *path, uint64_t size, enum checksum_kind ki
 out:
   if(rc != 0)
     log_error("hasher: cannot hash %llu bytes of %s: %s", (unsigned long long)size, path,
-              fd < 0 ? strerror(errno) : "short or unreadable");
+              fd < 0 ? strerror(errno) : !buf ? "out of memory" : "short or unreadable");
   if(fd >= 0)
     close(fd);
   checksum_free(&sum);
@@ -226,6 +226,13 @@ void hasher_stream_add(struct hasher_stream *s, const char *path, uint64_t size,
   bool failed = s->failed;
   pthread_mutex_unlock(&hasher_lock);
   hasher_run(s, j, failed, NULL);   /* not running: here and now */
+}
+
+void hasher_stream_cancel(struct hasher_stream *s)
+{
+  pthread_mutex_lock(&hasher_lock);
+  s->failed = true;   /* the rest is skipped, as after a failed chunk */
+  pthread_mutex_unlock(&hasher_lock);
 }
 
 int hasher_stream_final(struct hasher_stream *s, char hex[65])

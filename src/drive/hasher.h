@@ -40,6 +40,11 @@ struct hasher_stream *hasher_stream_new(void);
 void hasher_stream_add(struct hasher_stream *s, const char *path, uint64_t size,
                        enum checksum_kind kind, hasher_done_fn done, void *arg);
 
+/** Gives the stream up (its upload was cancelled or abandoned): chunks not
+ *  yet hashed report -1 at once instead of being read and hashed for
+ *  nothing, and so does every chunk added later. Does not block. */
+void hasher_stream_cancel(struct hasher_stream *s);
+
 /** The file's SHA-256 in lowercase hex, once every chunk added has
  *  reported. 0, or -1 when a chunk failed. */
 int hasher_stream_final(struct hasher_stream *s, char hex[65]);

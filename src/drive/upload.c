@@ -106,6 +106,7 @@ static void upload_cancel(void *arg)
   struct upload *u = arg;
   pthread_mutex_lock(&u->lock);
   u->cancelled = true;
+  hasher_stream_cancel(u->hash);   /* chunks still to hash: skip them */
   for(size_t i = 0; i < u->nchunks; i++)
     if(u->chunks[i].put)
       blob_cancel(store_blob(), u->chunks[i].put);
@@ -593,11 +594,14 @@ void upload_free(struct upload *u)
   u->wake = NULL;   /* the request is going away */
   if(u->inflight > 0) {
     u->abandoned = true;   /* the last upload_put_done cleans up */
-    /* Nobody will use what is still being sent: stop it where we can. */
-    if(!u->finished)
+    /* Nobody will use what is still being hashed or sent: stop it where
+     * we can. */
+    if(!u->finished) {
+      hasher_stream_cancel(u->hash);
       for(size_t i = 0; i < u->nchunks; i++)
         if(u->chunks[i].put)
           blob_cancel(store_blob(), u->chunks[i].put);
+    }
     pthread_mutex_unlock(&u->lock);
     return;
   }

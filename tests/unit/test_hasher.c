@@ -3,8 +3,10 @@
  * stored text forms, and streams: a file fed chunk by chunk hashes to the
  * whole file's SHA-256, every chunk reports once with its own checksum, many
  * streams run side by side on the threads, a failed chunk voids its stream,
- * and without threads it all runs inline. */
+ * a cancelled stream skips what it has queued, and without threads it all
+ * runs inline. */
 #include <pthread.h>
+#include <stdbool.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -247,6 +249,73 @@ static void test_stream_inline_and_failure(void **state)
   hasher_stream_free(NULL);
 }
 
+/* Holds the only hasher thread inside a report until released. */
+static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
+static bool gate_entered, gate_open;
+
+static void gate_done(void *arg, int rc, const char *sum)
+{
+  done(arg, rc, sum);
+  pthread_mutex_lock(&gate_lock);
+  gate_entered = true;
+  pthread_cond_broadcast(&gate_cond);
+  while(!gate_open)
+    pthread_cond_wait(&gate_cond, &gate_lock);
+  pthread_mutex_unlock(&gate_lock);
+}
+
+static void test_stream_cancel_skips_the_rest(void **state)
+{
+  static char path[STREAMS][CHUNKS][128], want[STREAMS][CHUNKS][CHECKSUM_TEXT_MAX];
+  static char want_file[STREAMS][65];
+  static struct job held, jobs[CHUNKS], late;
+  make_streams(path, want_file, want, CHECKSUM_XXH128);
+  memset(jobs, 0, sizeof(jobs));
+  memset(&held, 0, sizeof(held));
+  memset(&late, 0, sizeof(late));
+  gate_entered = gate_open = false;
+  assert_int_equal(hasher_start(1), 0);
+  struct hasher_stream *busy = hasher_stream_new(), *st = hasher_stream_new();
+  assert_non_null(busy);
+  assert_non_null(st);
+  struct stat sb;
+  /* The one thread is kept busy, so every chunk of `st` is still queued
+   * when the stream is cancelled. */
+  assert_int_equal(stat(path[0][0], &sb), 0);
+  hasher_stream_add(busy, path[0][0], (uint64_t)sb.st_size, CHECKSUM_XXH128, gate_done, &held);
+  pthread_mutex_lock(&gate_lock);
+  while(!gate_entered)
+    pthread_cond_wait(&gate_cond, &gate_lock);
+  pthread_mutex_unlock(&gate_lock);
+  for(int c = 0; c < CHUNKS; c++) {
+    assert_int_equal(stat(path[1][c], &sb), 0);
+    hasher_stream_add(st, path[1][c], (uint64_t)sb.st_size, CHECKSUM_XXH128, done, &jobs[c]);
+  }
+  hasher_stream_cancel(st);
+  assert_int_equal(stat(path[1][0], &sb), 0);
+  hasher_stream_add(st, path[1][0], (uint64_t)sb.st_size, CHECKSUM_XXH128, done, &late);
+  pthread_mutex_lock(&gate_lock);
+  gate_open = true;
+  pthread_cond_broadcast(&gate_cond);
+  pthread_mutex_unlock(&gate_lock);
+  hasher_stop();
+  assert_int_equal(held.calls, 1);
+  assert_int_equal(held.rc, 0);
+  assert_string_equal(held.sum, want[0][0]);
+  for(int c = 0; c < CHUNKS; c++) {   /* each reported once, none hashed */
+    assert_int_equal(jobs[c].calls, 1);
+    assert_int_equal(jobs[c].rc, -1);
+    assert_string_equal(jobs[c].sum, "");
+  }
+  assert_int_equal(late.calls, 1);
+  assert_int_equal(late.rc, -1);
+  char file[65];
+  assert_int_equal(hasher_stream_final(st, file), -1);
+  hasher_stream_free(st);
+  hasher_stream_free(busy);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -254,6 +323,7 @@ int main(void)
     cmocka_unit_test(test_checksum_text_forms),
     cmocka_unit_test(test_streams_on_threads),
     cmocka_unit_test(test_stream_inline_and_failure),
+    cmocka_unit_test(test_stream_cancel_skips_the_rest),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
