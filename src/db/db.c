@@ -129,6 +129,18 @@ int64_t db_col_int(db_stmt_t *st, int col)
   return st->drv->col_int(st, col);
 }
 
+size_t db_col_copy(db_stmt_t *st, int col, char *out, size_t outsz)
+{
+  const char *v = db_col_text(st, col);
+  size_t n = v ? strlen(v) : 0;
+  if(outsz == 0)
+    return n;
+  size_t k = n < outsz ? n : outsz - 1;
+  memcpy(out, v ? v : "", k);
+  out[k] = 0;
+  return n;
+}
+
 bool db_col_null(db_stmt_t *st, int col)
 {
   return st->drv->col_null(st, col);

@@ -53,6 +53,9 @@ int db_step(db_stmt_t *st);
 const char *db_col_text(db_stmt_t *st, int col);
 int64_t db_col_int(db_stmt_t *st, int col);
 bool db_col_null(db_stmt_t *st, int col);
+/** Copies a text column into out (NUL-terminated, cut to fit; SQL NULL reads
+ *  as ""). Returns the column's full length, so n >= outsz means it was cut. */
+size_t db_col_copy(db_stmt_t *st, int col, char *out, size_t outsz);
 /** Releases the statement; returns the first error seen, or DB_OK. */
 int db_finalize(db_stmt_t *st);
 

@@ -1,0 +1,30 @@
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "util/fsutil.h"
+
+static int fs_mkdir_one(const char *path, mode_t mode)
+{
+  return mkdir(path, mode) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+int fs_mkdir_p(const char *path, mode_t mode)
+{
+  char tmp[PATH_MAX];
+  size_t n = strlen(path);
+  if(n == 0 || n >= sizeof(tmp)) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  memcpy(tmp, path, n + 1);
+  for(char *p = tmp + 1; *p; p++) {
+    if(*p != '/')
+      continue;
+    *p = 0;
+    if(fs_mkdir_one(tmp, mode) != 0)
+      return -1;
+    *p = '/';
+  }
+  return fs_mkdir_one(tmp, mode);
+}
