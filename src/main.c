@@ -10,8 +10,8 @@
 #include "api/api.h"
 #include "config.h"
 #include "db/db.h"
+#include "drive/drive.h"
 #include "drive/maint.h"
-#include "drive/store.h"
 #include "http/http.h"
 #include "util/log.h"
 
@@ -41,25 +41,51 @@ static void usage(void)
                   "       netradrive fsck [--repair]\n");
 }
 
+/* The domain's settings, taken from the configuration. */
+static void drive_options_from(const struct config *cfg, bool background,
+                               struct drive_options *o)
+{
+  *o = (struct drive_options){
+    .store_cfg = cfg,
+    .data_dir = cfg->data_dir,
+    .secret_key = cfg->secret_key,
+    .access_ttl_s = (int64_t)cfg->access_token_expire_minutes * 60,
+    .refresh_ttl_s = (int64_t)cfg->refresh_token_expire_days * 86400,
+    .login_max_failures = cfg->login_max_failures,
+    .login_window_s = cfg->login_window_seconds,
+    .public_url = cfg->public_url,
+    .require_verification = cfg->require_email_verification,
+    .smtp_url = cfg->smtp_url,
+    .smtp_from = cfg->smtp_from,
+    .max_upload_size = cfg->max_upload_size,
+    .dedup_reject = cfg->dedup == DEDUP_REJECT,
+    .chunk_size = cfg->chunk_size,
+    .remote_parallel = cfg->telegram_parallel,
+    .bin_retention_days = cfg->bin_retention_days,
+    .background = background,
+  };
+}
+
 /* `gc` and `fsck`: maintenance on the same database and store as the server. */
 static int maintenance(const char *cmd, struct config *cfg, bool flag)
 {
   char err[512];
   struct maint_report rep;
-  if(store_init(cfg, false, err, sizeof(err)) != 0) {
+  struct drive_options o;
+  drive_options_from(cfg, false, &o);
+  if(drive_init(&o, err, sizeof(err)) != 0) {
     fprintf(stderr, "netradrive: %s\n", err);
     return 1;
   }
-  db_t *db = db_get();
   int rc;
   if(!strcmp(cmd, "gc"))
-    rc = maint_gc(cfg, db, flag ? 0 : 24LL * 3600 * 1000, stdout, &rep);
+    rc = maint_gc(cfg->data_dir, flag ? 0 : 24LL * 3600 * 1000, stdout, &rep);
   else {
-    rc = maint_fsck(cfg, db, flag, stdout, &rep);
+    rc = maint_fsck(flag, stdout, &rep);
     if(rc == 0 && !flag && (rep.files_damaged || rep.orphans_found))
       rc = 3;   /* problems found and not repaired */
   }
-  store_shutdown();
+  drive_shutdown();
   return rc < 0 ? 1 : rc;
 }
 
@@ -74,7 +100,9 @@ static int serve(struct config *cfg)
   pthread_sigmask(SIG_BLOCK, &set, NULL);
   signal(SIGPIPE, SIG_IGN);
 
-  if(api_init(cfg, err, sizeof(err)) != 0) {
+  struct drive_options o;
+  drive_options_from(cfg, true, &o);
+  if(drive_init(&o, err, sizeof(err)) != 0) {
     fprintf(stderr, "netradrive: %s\n", err);
     return 1;
   }
@@ -84,11 +112,12 @@ static int serve(struct config *cfg)
     .threads = cfg->threads,
     .cors_origins = cfg->cors_origins,
     .auth = api_auth_bearer,
+    .auth_free = api_auth_free,
     .tables = api_route_tables(),
   };
   if(http_start(&opt, err, sizeof(err)) != 0) {
     fprintf(stderr, "netradrive: %s\n", err);
-    api_shutdown();
+    drive_shutdown();
     return 1;
   }
   log_info("netradrive %s listening on http://%s:%d (database %s, storage %s)", NETRA_VERSION,
@@ -98,7 +127,7 @@ static int serve(struct config *cfg)
   sigwait(&set, &sig);
   log_info("received %s, finishing in-flight requests", sig == SIGINT ? "SIGINT" : "SIGTERM");
   http_stop(10000);
-  api_shutdown();
+  drive_shutdown();
   log_info("stopped");
   return 0;
 }

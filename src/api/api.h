@@ -1,25 +1,28 @@
-/* api: one file per resource. Each parses the request, calls drive/, and
- * renders JSON. This header lists the route tables and the shared helpers. */
+/* api: one file per resource (`*_routes.c`). Each parses the request, calls
+ * drive/, and renders JSON. This header lists the route tables and the
+ * helpers they share. api/ never touches the database itself. */
 #ifndef NETRA_API_H
 #define NETRA_API_H
-#include "config.h"
 #include "http/http.h"
 
-/** The configuration every handler reads (immutable after start). */
-extern const struct config *api_cfg;
-
-/** Stores the config and prepares the api modules; 0 or -1 with err. */
-int api_init(const struct config *cfg, char *err, size_t errlen);
-/** Stops background work started by api_init. */
-void api_shutdown(void);
 /** The NULL-terminated list of route tables for http_start. */
 const struct http_route *const *api_route_tables(void);
 
-/** Bearer-token check used by the HTTP core for HTTP_AUTH routes (auth.c). */
-int api_auth_bearer(struct http_req *r, const char *token);
+/** Bearer-token check the HTTP core runs for HTTP_AUTH routes (caller.c):
+ *  on success *auth holds the caller, freed with api_auth_free. */
+int api_auth_bearer(struct http_req *r, const char *token, void **auth);
+void api_auth_free(void *auth);
+/** The signed-in caller of an HTTP_AUTH route: id and username. */
+const char *api_user_id(const struct http_req *r);
+const char *api_username(const struct http_req *r);
 
-/** Replies 503 when the database is unreachable, 500 otherwise (and logs). */
-int api_reply_db_error(struct http_req *r, int rc);
+/** Replies for a drive/ result that is not DRIVE_OK: the status the code
+ *  means (drive/drive.h), with `detail` as the message, or the code's
+ *  standard message when `detail` is NULL. Faults (database, internal) are
+ *  logged with the request id and always get their standard message. */
+int api_reply_error(struct http_req *r, int rc, const char *detail);
+/** The standard message of a drive/ code (as api_reply_error sends it). */
+const char *api_error_detail(int rc);
 
 extern const struct http_route api_service_routes[];
 extern const struct http_route api_auth_routes[];

@@ -44,13 +44,12 @@ int bin_purge_finish(db_t *db, const char *owner_id, struct bin_purge *p)
 {
   for(size_t i = 0; i < p->count; i++) {
     int rc = content_unref(db, p->contents[i]);
-    if(rc != DB_OK)
-      return drive_from_db(rc);
+    if(rc != DRIVE_OK)
+      return rc;
   }
   if(p->count == 0)
     return DRIVE_OK;
-  int rc = usage_add(db, owner_id, -p->bytes, -(int64_t)p->count, -p->bin_bytes, 0);
-  return rc == DB_OK ? DRIVE_OK : drive_from_db(rc);
+  return usage_add(db, owner_id, -p->bytes, -(int64_t)p->count, -p->bin_bytes, 0);
 }
 
 void bin_purge_free(struct bin_purge *p)
@@ -59,8 +58,11 @@ void bin_purge_free(struct bin_purge *p)
   memset(p, 0, sizeof(*p));
 }
 
-int drive_bin_empty(db_t *db, const char *owner_id)
+int drive_bin_empty(const char *owner_id)
 {
+  db_t *db = db_get();
+  if(!db)
+    return DRIVE_UNAVAILABLE;
   struct bin_purge p = {0};
   int rc = drive_tx_begin(db);
   if(rc)
@@ -114,7 +116,7 @@ static int bin_read_batch(db_stmt_t *st, struct bin_item *items, size_t *n)
 static int bin_purge_file(db_t *db, const char *owner_id, const char *file_id)
 {
   struct file_rec f;
-  int rc = file_get(db, owner_id, file_id, &f);
+  int rc = file_get(owner_id, file_id, &f);
   if(rc == DRIVE_NOT_FOUND || (rc == DRIVE_OK && !f.is_deleted))
     return DRIVE_OK; /* gone or restored meanwhile */
   return rc ? rc : file_purge(db, &f);

@@ -30,7 +30,7 @@ void bin_purge_free(struct bin_purge *p);
 
 /** Permanently deletes everything in the owner's bin, folders and files, in
  *  one transaction. */
-int drive_bin_empty(db_t *db, const char *owner_id);
+int drive_bin_empty(const char *owner_id);
 
 /** Permanently deletes, for every user, the items binned directly before
  *  `cutoff_ms` and everything binned with them, in small transactions so

@@ -1,20 +1,79 @@
-/* drive: the domain layer's shared vocabulary. Every drive/ function returns
- * one of these codes; api/ maps them to HTTP statuses. Nothing in drive/
- * knows about HTTP. */
+/* drive: the domain layer's shared vocabulary. Every drive/ function that
+ * can fail returns DRIVE_OK (0) or one of the negative codes below, the one
+ * error vocabulary from drive/ to api/; api/ maps each to its HTTP reply in
+ * one place (api_reply_error). Nothing in drive/ knows about HTTP. */
 #ifndef NETRA_DRIVE_H
 #define NETRA_DRIVE_H
 #include <stdbool.h>
 #include <stdint.h>
 #include "db/db.h"
 
-enum {
+enum drive_status {
   DRIVE_OK = 0,
-  DRIVE_NOT_FOUND = 1,    /* missing, malformed id, another user's, or binned */
-  DRIVE_CONFLICT = 2,     /* name clash or a state that forbids the change */
-  DRIVE_INVALID = 3,      /* a bad value; the function says why */
-  DRIVE_DB = 4,           /* database fault */
-  DRIVE_UNAVAILABLE = 5   /* database unreachable */
+  DRIVE_PENDING = 1,           /* not a failure: accepted, the outcome comes with a wake */
+  DRIVE_NOT_FOUND = -1,        /* missing, malformed id, another user's, or binned */
+  DRIVE_CONFLICT = -2,         /* a name clash or a state that forbids the change */
+  DRIVE_INVALID = -3,          /* a bad value; the function says why */
+  DRIVE_MISSING = -4,          /* a required value is empty */
+  DRIVE_DB = -5,               /* database fault (logged) */
+  DRIVE_UNAVAILABLE = -6,      /* database unreachable */
+  DRIVE_INTERNAL = -7,         /* out of memory, hashing or signing failed (logged) */
+  DRIVE_USERNAME_TAKEN = -8,
+  DRIVE_EMAIL_TAKEN = -9,
+  DRIVE_BAD_CREDENTIALS = -10, /* unknown account or wrong password */
+  DRIVE_UNVERIFIED = -11,      /* right password, email not verified yet */
+  DRIVE_THROTTLED = -12,       /* too many recent failures; retry later */
+  DRIVE_BAD_TOKEN = -13,       /* a session token (access, refresh) that is not good */
+  DRIVE_BAD_LINK = -14,        /* a mailed link's token: invalid, expired or spent */
+  DRIVE_PASSWORD = -15,        /* a share's password is needed, or wrong */
+  DRIVE_TOO_BIG = -16,         /* over MAX_UPLOAD_SIZE */
+  DRIVE_STORAGE = -17,         /* the chunk store failed */
+  DRIVE_DUPLICATE = -18,       /* DEDUP=reject and the content exists */
+  DRIVE_CANCELLED = -19,       /* the task was cancelled: nothing will be stored */
+  DRIVE_EXPIRED = -20,         /* a session token past its lifetime */
+  DRIVE_REUSED = -21           /* a rotated refresh token shown again: its family is revoked */
 };
+
+/** A short name of a code, for logs. */
+const char *drive_status_name(int rc);
+
+struct config;
+
+/** What /readyz reports: can the domain reach its dependencies? */
+struct drive_health {
+  bool database;
+  bool storage;
+};
+/** Pings the database (this thread's connection) and the chunk store. */
+void drive_health(struct drive_health *out);
+
+/** Everything the domain needs to start (set up by main from the config). */
+struct drive_options {
+  const struct config *store_cfg;  /* the chunk store's settings */
+  const char *data_dir;
+  const char *secret_key;          /* token signing key (kept by pointer) */
+  int64_t access_ttl_s, refresh_ttl_s;
+  int login_max_failures;          /* per account and per client address ... */
+  int login_window_s;              /* ... within this many seconds */
+  const char *public_url;          /* base of links in mails (kept by pointer) */
+  bool require_verification;       /* new accounts must verify their email */
+  const char *smtp_url, *smtp_from;/* smtp_url NULL: no mail */
+  uint64_t max_upload_size;        /* 0 = no limit */
+  bool dedup_reject;
+  uint64_t chunk_size;
+  int remote_parallel;             /* puts a remote store runs at once */
+  int bin_retention_days;          /* 0 = keep binned items */
+  bool background;                 /* the server: sweeper, janitor, mail; false for tools */
+};
+
+/** Starts the domain: tokens, accounts, mail, the chunk store and its
+ *  threads (hashers, completions, sweeper), tasks and the janitor. Items a
+ *  previous process left half-done (staged chunks, running tasks) are
+ *  reclaimed. 0, or -1 with one line in err (nothing left running). */
+int drive_init(const struct drive_options *o, char *err, size_t errlen);
+/** Stops what drive_init started, in reverse order. Call after the HTTP
+ *  layer stopped (no request may be running). */
+void drive_shutdown(void);
 
 /** Maps a failing db.h code to a drive code (constraint -> conflict). */
 static inline int drive_from_db(int dbrc)

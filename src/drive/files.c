@@ -36,8 +36,11 @@ void file_from_row(db_stmt_t *st, int col, struct file_rec *f)
   f->carried = db_col_int(st, col + 13) != 0;
 }
 
-int file_get(db_t *db, const char *owner_id, const char *file_id, struct file_rec *f)
+int file_get(const char *owner_id, const char *file_id, struct file_rec *f)
 {
+  db_t *db = db_get();
+  if(!db)
+    return DRIVE_UNAVAILABLE;
   if(!id_valid(file_id))
     return DRIVE_NOT_FOUND;
   db_stmt_t *st = db_query(db, "SELECT " FILE_COLUMNS " FROM files WHERE id = $1 AND owner_id = $2",
@@ -66,9 +69,9 @@ int file_purge(db_t *db, const struct file_rec *f)
       return rc;
   }
   rc = usage_add(db, f->owner_id, -f->size, -1, f->is_deleted ? -f->size : 0, 0);
-  if(rc == DB_OK)
+  if(rc == DRIVE_OK)
     rc = content_unref(db, f->content_id);
-  return rc == DB_OK ? DRIVE_OK : drive_from_db(rc);
+  return rc;
 }
 
 /* Steps a statement expected to yield at most one file row, finalizes it. */
@@ -122,18 +125,24 @@ static int file_list_row(db_stmt_t *st, void *arg)
   return c->each(&f, c->arg);
 }
 
-int file_list(db_t *db, const char *owner_id, const struct drive_listing *q,
+int file_list(const char *owner_id, const struct drive_listing *q,
               file_each_fn each, void *arg, int64_t *total)
 {
+  db_t *db = db_get();
+  if(!db)
+    return DRIVE_UNAVAILABLE;
   struct file_list_ctx c = {each, arg};
   return listing_run(db, owner_id, q, &file_listing, file_list_row, &c, total);
 }
 
 /* ---- rename, move, star ---- */
 
-int file_rename(db_t *db, const char *owner_id, const char *file_id, const char *new_name,
+int file_rename(const char *owner_id, const char *file_id, const char *new_name,
                 struct file_rec *out, const char **why)
 {
+  db_t *db = db_get();
+  if(!db)
+    return DRIVE_UNAVAILABLE;
   char clean[NAME_MAX_BYTES + 1], key[NAME_MAX_BYTES + 1];
   *why = name_clean(new_name, clean, sizeof(clean));
   if(*why)
@@ -154,9 +163,12 @@ int file_rename(db_t *db, const char *owner_id, const char *file_id, const char 
                        out);
 }
 
-int file_move(db_t *db, const char *owner_id, const char *file_id, const char *folder_id,
+int file_move(const char *owner_id, const char *file_id, const char *folder_id,
               struct file_rec *out, const char **missing)
 {
+  db_t *db = db_get();
+  if(!db)
+    return DRIVE_UNAVAILABLE;
   struct file_rec f;
   *missing = "File";
   if(!id_valid(file_id))
@@ -167,7 +179,7 @@ int file_move(db_t *db, const char *owner_id, const char *file_id, const char *f
   rc = file_get_live(db, owner_id, file_id, &f);
   if(rc)
     goto out;
-  rc = folder_check_live(db, owner_id, folder_id);
+  rc = folder_check_live(owner_id, folder_id);
   if(rc) {
     if(rc == DRIVE_NOT_FOUND)
       *missing = "Folder";
@@ -192,9 +204,12 @@ out:
   return drive_tx_end(db, rc);
 }
 
-int file_set_starred(db_t *db, const char *owner_id, const char *file_id, bool starred,
+int file_set_starred(const char *owner_id, const char *file_id, bool starred,
                      struct file_rec *out)
 {
+  db_t *db = db_get();
+  if(!db)
+    return DRIVE_UNAVAILABLE;
   if(!id_valid(file_id))
     return DRIVE_NOT_FOUND;
   /* A star is the user's mark, not a change to the file (as for folders and
@@ -209,15 +224,18 @@ int file_set_starred(db_t *db, const char *owner_id, const char *file_id, bool s
 
 /* ---- bin, restore, delete ---- */
 
-int file_bin(db_t *db, const char *owner_id, const char *file_id)
+int file_bin(const char *owner_id, const char *file_id)
 {
+  db_t *db = db_get();
+  if(!db)
+    return DRIVE_UNAVAILABLE;
   struct file_rec f;
   if(!id_valid(file_id))
     return DRIVE_NOT_FOUND;
   int rc = drive_tx_begin(db);
   if(rc)
     return rc;
-  rc = file_get(db, owner_id, file_id, &f);
+  rc = file_get(owner_id, file_id, &f);
   if(rc || f.is_deleted)
     goto out; /* already in the bin: nothing to do */
   rc = drive_db(db_exec(db,
@@ -229,27 +247,30 @@ int file_bin(db_t *db, const char *owner_id, const char *file_id)
   /* Binned on its own, it counts in no folder any more. */
   rc = folder_add_size(db, nullable(f.folder_id), -f.size);
   if(!rc)
-    rc = drive_db(usage_add(db, owner_id, 0, 0, f.size, 0));
+    rc = usage_add(db, owner_id, 0, 0, f.size, 0);
 out:
   return drive_tx_end(db, rc);
 }
 
-int file_restore(db_t *db, const char *owner_id, const char *file_id)
+int file_restore(const char *owner_id, const char *file_id)
 {
+  db_t *db = db_get();
+  if(!db)
+    return DRIVE_UNAVAILABLE;
   struct file_rec f;
   if(!id_valid(file_id))
     return DRIVE_NOT_FOUND;
   int rc = drive_tx_begin(db);
   if(rc)
     return rc;
-  rc = file_get(db, owner_id, file_id, &f);
+  rc = file_get(owner_id, file_id, &f);
   if(rc || !f.is_deleted)
     goto out; /* not in the bin: nothing to do */
 
   const char *folder = nullable(f.folder_id);
   bool live = false;
   if(folder) {
-    rc = folder_check_live(db, owner_id, folder);
+    rc = folder_check_live(owner_id, folder);
     if(rc && rc != DRIVE_NOT_FOUND)
       goto out;
     live = rc == DRIVE_OK;
@@ -272,20 +293,23 @@ int file_restore(db_t *db, const char *owner_id, const char *file_id)
     goto out;
   rc = folder_add_size(db, target, f.size);
   if(!rc)
-    rc = drive_db(usage_add(db, owner_id, 0, 0, -f.size, 0));
+    rc = usage_add(db, owner_id, 0, 0, -f.size, 0);
 out:
   return drive_tx_end(db, rc);
 }
 
-int file_delete(db_t *db, const char *owner_id, const char *file_id)
+int file_delete(const char *owner_id, const char *file_id)
 {
+  db_t *db = db_get();
+  if(!db)
+    return DRIVE_UNAVAILABLE;
   struct file_rec f;
   if(!id_valid(file_id))
     return DRIVE_NOT_FOUND;
   int rc = drive_tx_begin(db);
   if(rc)
     return rc;
-  rc = file_get(db, owner_id, file_id, &f);
+  rc = file_get(owner_id, file_id, &f);
   if(!rc)
     rc = file_purge(db, &f);
   rc = drive_tx_end(db, rc);

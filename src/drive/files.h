@@ -43,7 +43,7 @@ struct file_rec {
 /** Fills a record from a row selected with FILE_COLUMNS starting at `col`. */
 void file_from_row(db_stmt_t *st, int col, struct file_rec *f);
 /** Loads the owner's file. DRIVE_OK or DRIVE_NOT_FOUND / DRIVE_DB. */
-int file_get(db_t *db, const char *owner_id, const char *file_id, struct file_rec *f);
+int file_get(const char *owner_id, const char *file_id, struct file_rec *f);
 
 /** Permanently removes a file inside the caller's transaction: the row goes,
  *  the folder sizes that counted it shrink, the owner's usage is corrected
@@ -58,38 +58,38 @@ typedef int (*file_each_fn)(const struct file_rec *f, void *arg);
 /** Lists files by the SPEC listing rules (q->parent_id is the folder), calling
  *  `each` in order, and sets *total to the count before limit/offset.
  *  DRIVE_NOT_FOUND when the given folder is not the owner's. */
-int file_list(db_t *db, const char *owner_id, const struct drive_listing *q,
+int file_list(const char *owner_id, const struct drive_listing *q,
               file_each_fn each, void *arg, int64_t *total);
 
 /** Renames a live file (cleaned with name_clean; files may share names).
  *  DRIVE_INVALID with *why for a bad name, DRIVE_NOT_FOUND when the file is
  *  missing, foreign or binned. Fills *out. */
-int file_rename(db_t *db, const char *owner_id, const char *file_id, const char *new_name,
+int file_rename(const char *owner_id, const char *file_id, const char *new_name,
                 struct file_rec *out, const char **why);
 
 /** Moves a live file into `folder_id` (NULL = root), keeping the sizes of the
  *  old and new ancestors right. DRIVE_NOT_FOUND with *missing set to "File"
  *  or "Folder" (the target missing, foreign or binned). Fills *out. */
-int file_move(db_t *db, const char *owner_id, const char *file_id, const char *folder_id,
+int file_move(const char *owner_id, const char *file_id, const char *folder_id,
               struct file_rec *out, const char **missing);
 
 /** Stars or unstars a live file; updated_at moves only when the flag
  *  changes. DRIVE_NOT_FOUND when missing, foreign or binned. Fills *out. */
-int file_set_starred(db_t *db, const char *owner_id, const char *file_id, bool starred,
+int file_set_starred(const char *owner_id, const char *file_id, bool starred,
                      struct file_rec *out);
 
 /** Moves a live file to the bin on its own (trashed_with NULL): its folders
  *  lose its size and the owner's bin_bytes grows. A file already in the bin
  *  is left alone (DRIVE_OK). */
-int file_bin(db_t *db, const char *owner_id, const char *file_id);
+int file_bin(const char *owner_id, const char *file_id);
 
 /** Restores a binned file into its folder, or into the root when that folder
  *  is binned or gone. A file carried into the bin by a folder leaves that
  *  folder's bin group. Restoring a live file changes nothing (DRIVE_OK). */
-int file_restore(db_t *db, const char *owner_id, const char *file_id);
+int file_restore(const char *owner_id, const char *file_id);
 
 /** Permanently deletes a file in any state (file_purge in one transaction)
  *  and wakes the storage sweeper for its bytes. */
-int file_delete(db_t *db, const char *owner_id, const char *file_id);
+int file_delete(const char *owner_id, const char *file_id);
 
 #endif

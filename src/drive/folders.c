@@ -81,8 +81,11 @@ static const char *nullable(const char *s)
   return s && *s ? s : NULL;
 }
 
-int folder_get(db_t *db, const char *owner_id, const char *folder_id, struct folder *out)
+int folder_get(const char *owner_id, const char *folder_id, struct folder *out)
 {
+  db_t *db = db_get();
+  if(!db)
+    return DRIVE_UNAVAILABLE;
   if(!id_valid(folder_id))
     return DRIVE_NOT_FOUND;
   return folder_read_one(db_query(db, "SELECT " FOLDER_COLS " FROM folders "
@@ -95,14 +98,17 @@ int folder_get(db_t *db, const char *owner_id, const char *folder_id, struct fol
 static int folder_get_live(db_t *db, const char *owner_id, const char *folder_id,
                            struct folder *out)
 {
-  int rc = folder_get(db, owner_id, folder_id, out);
+  int rc = folder_get(owner_id, folder_id, out);
   if(rc == DRIVE_OK && out->is_deleted)
     rc = DRIVE_NOT_FOUND;
   return rc;
 }
 
-int folder_check_live(db_t *db, const char *owner_id, const char *folder_id)
+int folder_check_live(const char *owner_id, const char *folder_id)
 {
+  db_t *db = db_get();
+  if(!db)
+    return DRIVE_UNAVAILABLE;
   if(!folder_id)
     return DRIVE_OK;
   if(!id_valid(folder_id))
@@ -171,9 +177,12 @@ int folder_add_size(db_t *db, const char *folder_id, int64_t delta)
                           "ti", folder_id, delta));
 }
 
-int folder_create(db_t *db, const char *owner_id, const char *parent_id, const char *name,
+int folder_create(const char *owner_id, const char *parent_id, const char *name,
                   struct folder *out, const char **why)
 {
+  db_t *db = db_get();
+  if(!db)
+    return DRIVE_UNAVAILABLE;
   char clean[NAME_MAX_BYTES + 1], key[NAME_MAX_BYTES + 1];
   int rc = folder_name_prepare(name, clean, key, why);
   if(rc)
@@ -183,7 +192,7 @@ int folder_create(db_t *db, const char *owner_id, const char *parent_id, const c
   rc = drive_tx_begin(db);
   if(rc)
     return rc;
-  rc = folder_check_live(db, owner_id, parent_id);
+  rc = folder_check_live(owner_id, parent_id);
   if(rc)
     goto out;
   rc = folder_name_taken(db, owner_id, parent_id, key, NULL);
@@ -223,9 +232,12 @@ static int folder_list_row(db_stmt_t *st, void *arg)
   return c->each(&f, c->arg);
 }
 
-int folder_list(db_t *db, const char *owner_id, const struct drive_listing *q,
+int folder_list(const char *owner_id, const struct drive_listing *q,
                 folder_each_fn each, void *arg, int64_t *total)
 {
+  db_t *db = db_get();
+  if(!db)
+    return DRIVE_UNAVAILABLE;
   struct folder_list_ctx c = {each, arg};
   return listing_run(db, owner_id, q, &folder_listing, folder_list_row, &c, total);
 }
@@ -274,8 +286,11 @@ static int folder_tree_link(struct folder_tree *t)
   return DRIVE_OK;
 }
 
-int folder_tree_load(db_t *db, const char *owner_id, struct folder_tree *out)
+int folder_tree_load(const char *owner_id, struct folder_tree *out)
 {
+  db_t *db = db_get();
+  if(!db)
+    return DRIVE_UNAVAILABLE;
   memset(out, 0, sizeof(*out));
   out->first_root = FOLDER_NONE;
   size_t cap = 0;
@@ -319,9 +334,12 @@ void folder_tree_free(struct folder_tree *t)
 
 /* ---- path ---- */
 
-int folder_path(db_t *db, const char *owner_id, const char *folder_id,
+int folder_path(const char *owner_id, const char *folder_id,
                 struct folder_crumb **out, size_t *count)
 {
+  db_t *db = db_get();
+  if(!db)
+    return DRIVE_UNAVAILABLE;
   *out = NULL;
   *count = 0;
   if(!id_valid(folder_id))
@@ -368,9 +386,12 @@ int folder_path(db_t *db, const char *owner_id, const char *folder_id,
 
 /* ---- rename, move, star ---- */
 
-int folder_rename(db_t *db, const char *owner_id, const char *folder_id, const char *new_name,
+int folder_rename(const char *owner_id, const char *folder_id, const char *new_name,
                   struct folder *out, const char **why)
 {
+  db_t *db = db_get();
+  if(!db)
+    return DRIVE_UNAVAILABLE;
   char clean[NAME_MAX_BYTES + 1], key[NAME_MAX_BYTES + 1];
   int rc = folder_name_prepare(new_name, clean, key, why);
   if(rc)
@@ -411,9 +432,12 @@ static int folder_check_not_below(db_t *db, const char *folder_id, const char *t
   return hits ? DRIVE_INVALID : DRIVE_OK;
 }
 
-int folder_move(db_t *db, const char *owner_id, const char *folder_id,
+int folder_move(const char *owner_id, const char *folder_id,
                 const char *new_parent_id, struct folder *out, const char **why)
 {
+  db_t *db = db_get();
+  if(!db)
+    return DRIVE_UNAVAILABLE;
   char key[NAME_MAX_BYTES + 1];
   struct folder f;
   *why = NULL;
@@ -425,7 +449,7 @@ int folder_move(db_t *db, const char *owner_id, const char *folder_id,
   rc = folder_get_live(db, owner_id, folder_id, &f);
   if(rc)
     goto out;
-  rc = folder_check_live(db, owner_id, new_parent_id);
+  rc = folder_check_live(owner_id, new_parent_id);
   if(rc)
     goto out;
   if(new_parent_id) {
@@ -461,9 +485,12 @@ out:
   return drive_tx_end(db, rc);
 }
 
-int folder_set_starred(db_t *db, const char *owner_id, const char *folder_id, bool starred,
+int folder_set_starred(const char *owner_id, const char *folder_id, bool starred,
                        struct folder *out)
 {
+  db_t *db = db_get();
+  if(!db)
+    return DRIVE_UNAVAILABLE;
   if(!id_valid(folder_id))
     return DRIVE_NOT_FOUND;
   return folder_read_one(db_query(db,
@@ -489,8 +516,11 @@ static int folder_sum_rows(db_stmt_t *st, int64_t *sum)
   return drive_db(frc);
 }
 
-int folder_bin(db_t *db, const char *owner_id, const char *folder_id)
+int folder_bin(const char *owner_id, const char *folder_id)
 {
+  db_t *db = db_get();
+  if(!db)
+    return DRIVE_UNAVAILABLE;
   struct folder f;
   int64_t bytes = 0, now = time_now_ms();
   if(!id_valid(folder_id))
@@ -498,7 +528,7 @@ int folder_bin(db_t *db, const char *owner_id, const char *folder_id)
   int rc = drive_tx_begin(db);
   if(rc)
     return rc;
-  rc = folder_get(db, owner_id, folder_id, &f);
+  rc = folder_get(owner_id, folder_id, &f);
   if(rc || f.is_deleted)
     goto out; /* already in the bin: nothing to do */
 
@@ -523,7 +553,7 @@ int folder_bin(db_t *db, const char *owner_id, const char *folder_id)
                                 "ti", folder_id, now),
                        &bytes);
   if(!rc)
-    rc = drive_db(usage_add(db, owner_id, 0, 0, bytes, 0));
+    rc = usage_add(db, owner_id, 0, 0, bytes, 0);
 out:
   return drive_tx_end(db, rc);
 }
@@ -595,8 +625,11 @@ static int folder_unbin_rows(db_t *db, const char *owner_id, const char *folder_
   return rc;
 }
 
-int folder_restore(db_t *db, const char *owner_id, const char *folder_id)
+int folder_restore(const char *owner_id, const char *folder_id)
 {
+  db_t *db = db_get();
+  if(!db)
+    return DRIVE_UNAVAILABLE;
   struct folder f;
   char name[NAME_MAX_BYTES + 1], key[NAME_MAX_BYTES + 1], group[ID_LEN + 1];
   int64_t bytes = 0;
@@ -605,7 +638,7 @@ int folder_restore(db_t *db, const char *owner_id, const char *folder_id)
   int rc = drive_tx_begin(db);
   if(rc)
     return rc;
-  rc = folder_get(db, owner_id, folder_id, &f);
+  rc = folder_get(owner_id, folder_id, &f);
   if(rc || !f.is_deleted)
     goto out; /* not in the bin: nothing to do */
 
@@ -619,7 +652,7 @@ int folder_restore(db_t *db, const char *owner_id, const char *folder_id)
   }
   const char *parent = nullable(f.parent_id);
   if(parent) {
-    rc = folder_check_live(db, owner_id, parent);
+    rc = folder_check_live(owner_id, parent);
     if(rc == DRIVE_NOT_FOUND)
       parent = NULL; /* binned or gone: back to the root */
     else if(rc)
@@ -641,7 +674,7 @@ int folder_restore(db_t *db, const char *owner_id, const char *folder_id)
   if(!rc)
     rc = folder_add_size(db, parent, f.size);
   if(!rc)
-    rc = drive_db(usage_add(db, owner_id, 0, 0, -bytes, 0));
+    rc = usage_add(db, owner_id, 0, 0, -bytes, 0);
 out:
   return drive_tx_end(db, rc);
 }
@@ -652,7 +685,7 @@ int folder_purge(db_t *db, const char *owner_id, const char *folder_id)
 {
   struct folder f;
   struct bin_purge p = {0};
-  int rc = folder_get(db, owner_id, folder_id, &f);
+  int rc = folder_get(owner_id, folder_id, &f);
   if(rc)
     return rc;
   /* Its size counts in the ancestors of its own state, unless it was binned
@@ -682,8 +715,11 @@ out:
   return rc;
 }
 
-int folder_delete(db_t *db, const char *owner_id, const char *folder_id)
+int folder_delete(const char *owner_id, const char *folder_id)
 {
+  db_t *db = db_get();
+  if(!db)
+    return DRIVE_UNAVAILABLE;
   if(!id_valid(folder_id))
     return DRIVE_NOT_FOUND;
   int rc = drive_tx_begin(db);

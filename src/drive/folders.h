@@ -40,16 +40,16 @@ struct folder {
  *  root). DRIVE_INVALID with *why for a bad name, DRIVE_NOT_FOUND when the
  *  parent is missing, foreign or binned, DRIVE_CONFLICT when a live sibling
  *  folder has the same name case-insensitively. Fills *out on success. */
-int folder_create(db_t *db, const char *owner_id, const char *parent_id, const char *name,
+int folder_create(const char *owner_id, const char *parent_id, const char *name,
                   struct folder *out, const char **why);
 
 /** Reads one folder of the owner, in any state. */
-int folder_get(db_t *db, const char *owner_id, const char *folder_id, struct folder *out);
+int folder_get(const char *owner_id, const char *folder_id, struct folder *out);
 
 /** DRIVE_OK when `folder_id` is NULL (root) or names a folder that exists,
  *  belongs to the owner and is not binned; else DRIVE_NOT_FOUND (or a db
  *  code). Runs inside the caller's transaction, if any. */
-int folder_check_live(db_t *db, const char *owner_id, const char *folder_id);
+int folder_check_live(const char *owner_id, const char *folder_id);
 
 /** Called once per listed folder; a non-zero return stops the listing and
  *  becomes folder_list's result. */
@@ -58,7 +58,7 @@ typedef int (*folder_each_fn)(const struct folder *f, void *arg);
 /** Lists folders by the SPEC listing rules, calling `each` in order, and sets
  *  *total to the count before limit/offset. DRIVE_NOT_FOUND when the given
  *  parent is not the owner's folder. */
-int folder_list(db_t *db, const char *owner_id, const struct drive_listing *q,
+int folder_list(const char *owner_id, const struct drive_listing *q,
                 folder_each_fn each, void *arg, int64_t *total);
 
 /** No node (end of a child or sibling list). */
@@ -80,7 +80,7 @@ struct folder_tree {
 
 /** Loads every live folder of the owner in one query and links them (no
  *  recursion, any depth). Free with folder_tree_free, also on failure. */
-int folder_tree_load(db_t *db, const char *owner_id, struct folder_tree *out);
+int folder_tree_load(const char *owner_id, struct folder_tree *out);
 /** Releases a tree. */
 void folder_tree_free(struct folder_tree *t);
 
@@ -92,38 +92,38 @@ struct folder_crumb {
 
 /** The path from the root down to the folder (itself last), binned or not.
  *  *out is malloc'ed (free it); *count >= 1 on success. */
-int folder_path(db_t *db, const char *owner_id, const char *folder_id,
+int folder_path(const char *owner_id, const char *folder_id,
                 struct folder_crumb **out, size_t *count);
 
 /** Renames a live folder; DRIVE_INVALID (*why), DRIVE_CONFLICT on a sibling
  *  clash, DRIVE_NOT_FOUND when missing or binned. Fills *out. */
-int folder_rename(db_t *db, const char *owner_id, const char *folder_id, const char *new_name,
+int folder_rename(const char *owner_id, const char *folder_id, const char *new_name,
                   struct folder *out, const char **why);
 
 /** Moves a live folder under `new_parent_id` (NULL = root), keeping the sizes
  *  of old and new ancestors right. DRIVE_NOT_FOUND when the folder or the
  *  target is missing, foreign or binned; DRIVE_INVALID (*why) when the target
  *  is the folder itself or below it; DRIVE_CONFLICT on a name clash there. */
-int folder_move(db_t *db, const char *owner_id, const char *folder_id,
+int folder_move(const char *owner_id, const char *folder_id,
                 const char *new_parent_id, struct folder *out, const char **why);
 
 /** Stars or unstars a live folder. Fills *out. */
-int folder_set_starred(db_t *db, const char *owner_id, const char *folder_id, bool starred,
+int folder_set_starred(const char *owner_id, const char *folder_id, bool starred,
                        struct folder *out);
 
 /** Moves a live folder and everything live below it (folders and files) to
  *  the bin. Binning a folder already in the bin changes nothing (DRIVE_OK). */
-int folder_bin(db_t *db, const char *owner_id, const char *folder_id);
+int folder_bin(const char *owner_id, const char *folder_id);
 
 /** Restores a binned folder and what was binned with it. It goes back to its
  *  parent, or to the root when the parent is binned or gone, renamed to
  *  "name (1)", "name (2)", ... when its name is taken there. Restoring a
  *  live folder changes nothing (DRIVE_OK). */
-int folder_restore(db_t *db, const char *owner_id, const char *folder_id);
+int folder_restore(const char *owner_id, const char *folder_id);
 
 /** Permanently deletes the folder and everything below it, in any state, in
  *  one transaction (see folder_purge). */
-int folder_delete(db_t *db, const char *owner_id, const char *folder_id);
+int folder_delete(const char *owner_id, const char *folder_id);
 
 /** folder_delete's work inside the caller's transaction: fixes ancestor
  *  sizes, deletes the files below (dropping their content references and

@@ -4,31 +4,31 @@
 #include "db/db.h"
 #include "drive/bin.h"
 #include "drive/janitor.h"
+#include "drive/tokens.h"
 #include "util/log.h"
 #include "util/timefmt.h"
 
 #define JANITOR_INTERVAL_S 60
 
-static const struct config *jan_cfg;
+static int jan_retention_days;
 static pthread_t jan_thread;
 static bool jan_running, jan_stop;
 static pthread_mutex_t jan_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t jan_cond = PTHREAD_COND_INITIALIZER;
 
-void janitor_run_once(const struct config *cfg)
+void janitor_run_once(int bin_retention_days)
 {
   db_t *db = db_get();
   if(!db)
     return;
   int64_t now = time_now_ms();
-  if(cfg->bin_retention_days > 0) {
-    int64_t cutoff = now - (int64_t)cfg->bin_retention_days * 86400 * 1000;
+  if(bin_retention_days > 0) {
+    int64_t cutoff = now - (int64_t)bin_retention_days * 86400 * 1000;
     if(drive_purge_bin_older_than(db, cutoff) != DRIVE_OK)
       log_warn("janitor: purging old bin items failed; will retry");
   }
-  /* Spent and expired tokens are only needed until they would expire anyway. */
-  db_exec(db, "DELETE FROM used_tokens WHERE expires_at < $1", "i", now);
-  db_exec(db, "DELETE FROM refresh_tokens WHERE expires_at < $1", "i", now);
+  if(tokens_forget_expired(db, now) != DRIVE_OK)
+    log_warn("janitor: forgetting expired tokens failed; will retry");
 }
 
 static void *janitor_main(void *arg)
@@ -37,7 +37,7 @@ static void *janitor_main(void *arg)
   pthread_mutex_lock(&jan_lock);
   while(!jan_stop) {
     pthread_mutex_unlock(&jan_lock);
-    janitor_run_once(jan_cfg);
+    janitor_run_once(jan_retention_days);
     pthread_mutex_lock(&jan_lock);
     if(jan_stop)
       break;
@@ -50,9 +50,9 @@ static void *janitor_main(void *arg)
   return NULL;
 }
 
-int janitor_start(const struct config *cfg)
+int janitor_start(int bin_retention_days)
 {
-  jan_cfg = cfg;
+  jan_retention_days = bin_retention_days;
   jan_stop = false;
   if(pthread_create(&jan_thread, NULL, janitor_main, NULL) != 0)
     return -1;

@@ -8,7 +8,7 @@ int listing_run(db_t *db, const char *owner_id, const struct drive_listing *q,
   int mode;
   if(q->parent_id) {
     struct folder parent;
-    int prc = folder_get(db, owner_id, q->parent_id, &parent);
+    int prc = folder_get(owner_id, q->parent_id, &parent);
     if(prc)
       return prc;
     mode = LISTING_PARENT;

@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "drive/content.h"
 #include "drive/drive.h"
+#include "drive/garbage.h"
 #include "drive/files.h"
 #include "drive/maint.h"
 #include "drive/store.h"
@@ -18,12 +20,7 @@
 /* True when a locator is known to the database (a chunk or queued garbage). */
 static bool locator_known(db_t *db, const char *locator)
 {
-  int64_t one = 0;
-  int rc = db_query_int(db, &one,
-                        "SELECT 1 FROM chunks WHERE locator = $1 UNION ALL "
-                        "SELECT 1 FROM pending_deletes WHERE locator = $1 LIMIT 1",
-                        "t", locator);
-  return rc != DB_DONE;   /* on error, assume known: never delete by mistake */
+  return content_knows_locator(db, locator) || garbage_knows(db, locator);
 }
 
 struct orphan_walk {
@@ -50,10 +47,10 @@ static int orphan_visit(void *arg, const char *locator, int64_t mtime_ms)
 }
 
 /* Removes spool files left by a crash (uploads in flight are younger). */
-static void sweep_spool(const struct config *cfg, FILE *out)
+static void sweep_spool(const char *data_dir, FILE *out)
 {
   char dir[4096], path[4352];
-  snprintf(dir, sizeof(dir), "%s/tmp", cfg->data_dir);
+  snprintf(dir, sizeof(dir), "%s/tmp", data_dir);
   DIR *d = opendir(dir);
   if(!d)
     return;
@@ -71,20 +68,21 @@ static void sweep_spool(const struct config *cfg, FILE *out)
   closedir(d);
 }
 
-int maint_gc(const struct config *cfg, db_t *db, int64_t staged_age_ms, FILE *out,
-             struct maint_report *rep)
+int maint_gc(const char *data_dir, int64_t staged_age_ms, FILE *out, struct maint_report *rep)
 {
   memset(rep, 0, sizeof(*rep));
-  if(store_reclaim_staged(db, time_now_ms() - staged_age_ms) < 0)
+  db_t *db = db_get();
+  if(!db)
+    return -1;
+  if(store_reclaim_staged(time_now_ms() - staged_age_ms) != DRIVE_OK)
     return -1;
   int n;
   while((n = store_sweep(db, 64)) > 0)
     rep->garbage_removed += n;
   struct orphan_walk w = {db, out, true, time_now_ms(), rep};
   blob_list(store_blob(), orphan_visit, &w);   /* remote stores cannot list: skipped */
-  sweep_spool(cfg, out);
-  int64_t left = 0;
-  db_query_int(db, &left, "SELECT COUNT(*) FROM pending_deletes WHERE state = 'delete'", "");
+  sweep_spool(data_dir, out);
+  int64_t left = garbage_pending_count(db);
   fprintf(out, "gc: %ld chunks removed, %ld unreferenced chunks removed, %lld deletions still "
                "pending\n", rep->garbage_removed, rep->orphans_removed, (long long)left);
   return 0;
@@ -188,18 +186,19 @@ static int repair_content(db_t *db, const char *content_id, FILE *out, struct ma
   }
 }
 
-int maint_fsck(const struct config *cfg, db_t *db, bool repair, FILE *out,
-               struct maint_report *rep)
+int maint_fsck(bool repair, FILE *out, struct maint_report *rep)
 {
-  (void)cfg;
   memset(rep, 0, sizeof(*rep));
+  db_t *db = db_get();
+  if(!db)
+    return -1;
   char last_bad[64] = "";
   /* Contents are checked chunk by chunk, in order; one bad chunk marks the
    * whole content (and every file using it) damaged. */
   db_stmt_t *st = db_query(db, "SELECT c.content_id, c.idx, c.size, c.checksum, c.locator "
                                "FROM chunks c JOIN contents t ON t.id = c.content_id "
                                "WHERE t.backend = $1 ORDER BY c.content_id, c.idx",
-                           "t", blob_backend_name(store_blob()));
+                           "t", store_backend_name());
   if(!st)
     return -1;
   char (*bad)[64] = NULL;

@@ -4,8 +4,7 @@
 #define NETRA_MAINT_H
 #include <stdbool.h>
 #include <stdio.h>
-#include "config.h"
-#include "db/db.h"
+#include <stdint.h>
 
 struct maint_report {
   long chunks_checked;
@@ -18,17 +17,18 @@ struct maint_report {
   long files_removed;      /* damaged files removed by --repair */
 };
 
+/* Both run on the calling thread's connection and the open store; 0 or -1. */
+
 /** gc: carries out pending deletions (including staged chunks older than
  *  `staged_age_ms`) and, for the local store, removes chunk files nothing
  *  references that are older than an hour, and stale spool files. */
-int maint_gc(const struct config *cfg, db_t *db, int64_t staged_age_ms, FILE *out,
-             struct maint_report *rep);
+int maint_gc(const char *data_dir, int64_t staged_age_ms, FILE *out, struct maint_report *rep);
 
-/** fsck: reads every stored chunk back and checks its size and SHA-256;
+/** fsck: reads every stored chunk back and checks its size and checksum
+ *  (of the kind its record names: SHA-256, or XXH3-128);
  *  reports damaged files and unreferenced chunks. With `repair`, damaged
  *  files are removed (their folder sizes and usage corrected) and
  *  unreferenced chunks deleted. */
-int maint_fsck(const struct config *cfg, db_t *db, bool repair, FILE *out,
-               struct maint_report *rep);
+int maint_fsck(bool repair, FILE *out, struct maint_report *rep);
 
 #endif

@@ -47,11 +47,12 @@ static int reader_ahead(const struct blob *b)
   return n < READER_AHEAD ? READER_AHEAD : n > READER_AHEAD_MAX ? READER_AHEAD_MAX : n;
 }
 
-int reader_open(db_t *db, const char *content_id, uint64_t size, struct reader **out)
+int reader_open(const char *content_id, uint64_t size, struct reader **out)
 {
   struct reader *rd = NULL;
   int rc = DRIVE_DB;
   *out = NULL;
+  db_t *db = db_get();
   if(!db)
     return DRIVE_UNAVAILABLE;
   if(!id_valid(content_id))

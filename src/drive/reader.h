@@ -31,7 +31,7 @@ struct reader;
  *  size: a mismatch means damaged metadata). The window starts as the whole
  *  content. Returns DRIVE_OK, DRIVE_NOT_FOUND (no such content, or its
  *  records disagree), DRIVE_DB or DRIVE_UNAVAILABLE. */
-int reader_open(db_t *db, const char *content_id, uint64_t size, struct reader **out);
+int reader_open(const char *content_id, uint64_t size, struct reader **out);
 
 /** Declares that the reads to come stay within bytes [from, to] (inclusive);
  *  read-ahead never goes past `to`. Call before each range of a multi-range

@@ -45,13 +45,13 @@ static bool search_is_space(char c)
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
-enum search_prep search_prepare(const char *raw, size_t len, char *out, size_t outsz)
+int search_prepare(const char *raw, size_t len, char *out, size_t outsz)
 {
   char buf[SEARCH_QUERY_MAX + 1];
   if(outsz)
     out[0] = 0;
   if(!raw)
-    return SEARCH_PREP_EMPTY;
+    return DRIVE_MISSING;
   while(len && search_is_space(raw[0])) {
     raw++;
     len--;
@@ -59,16 +59,18 @@ enum search_prep search_prepare(const char *raw, size_t len, char *out, size_t o
   while(len && search_is_space(raw[len - 1]))
     len--;
   if(!len)
-    return SEARCH_PREP_EMPTY;
+    return DRIVE_MISSING;
   if(memchr(raw, 0, len) || !utf8_valid(raw, len))
-    return SEARCH_PREP_INVALID;
+    return DRIVE_INVALID;
   if(len > SEARCH_QUERY_MAX)
-    return SEARCH_PREP_NO_MATCH;
+    return DRIVE_OK; /* out is "": matches nothing */
   memcpy(buf, raw, len);
   buf[len] = 0;
   if(utf8_fold(buf, out, outsz) != 0)
-    return SEARCH_PREP_INVALID; /* valid UTF-8, so only a too-small `out` */
-  return strlen(out) > NAME_MAX_BYTES ? SEARCH_PREP_NO_MATCH : SEARCH_PREP_OK;
+    return DRIVE_INVALID; /* valid UTF-8, so only a too-small `out` */
+  if(strlen(out) > NAME_MAX_BYTES)
+    out[0] = 0; /* longer than any name can be: matches nothing */
+  return DRIVE_OK;
 }
 
 int search_fts_quote(const char *text, char *out, size_t outsz)
@@ -154,9 +156,12 @@ static int search_run(db_t *db, const char *sql, const char *owner_id, const cha
   return frc == DB_OK ? DRIVE_OK : drive_from_db(frc);
 }
 
-int search_names(db_t *db, const char *owner_id, const char *key, int64_t limit,
+int search_names(const char *owner_id, const char *key, int64_t limit,
                  const struct search_sink *sink)
 {
+  db_t *db = db_get();
+  if(!db)
+    return DRIVE_UNAVAILABLE;
   /* The quoted form is at most 2 * NAME_MAX_BYTES + 3 bytes. */
   char fts[2 * NAME_MAX_BYTES + 3];
   const char *match = NULL;

@@ -26,18 +26,13 @@
  *  folds to more than NAME_MAX_BYTES and cannot match any name. */
 #define SEARCH_QUERY_MAX 1024
 
-/** Outcome of search_prepare. */
-enum search_prep {
-  SEARCH_PREP_OK = 0,     /* *out holds the folded query */
-  SEARCH_PREP_EMPTY,      /* nothing left after trimming */
-  SEARCH_PREP_INVALID,    /* not UTF-8, or holds a NUL byte */
-  SEARCH_PREP_NO_MATCH    /* longer than any name can be: matches nothing */
-};
-
 /** Turns the `len` raw bytes of a query into the folded text that is matched
  *  against name_key: ASCII whitespace around it is trimmed, then it is
- *  case-folded into `out` (SEARCH_QUERY_MAX + 1 bytes suffice). */
-enum search_prep search_prepare(const char *raw, size_t len, char *out, size_t outsz);
+ *  case-folded into `out` (SEARCH_QUERY_MAX + 1 bytes suffice). DRIVE_OK;
+ *  DRIVE_MISSING when nothing is left after trimming; DRIVE_INVALID when it
+ *  is not UTF-8 or holds a NUL byte. A query longer than any name can be
+ *  leaves `out` empty: it matches nothing (search_names refuses ""). */
+int search_prepare(const char *raw, size_t len, char *out, size_t outsz);
 
 /** Writes `text` as one FTS5 string ("..." with each '"' doubled), so the
  *  MATCH operand is a single literal phrase whatever the text holds. Returns
@@ -59,7 +54,7 @@ struct search_sink {
  *  query from search_prepare: folded, non-empty), at most `limit`
  *  (1..SEARCH_LIMIT_MAX) of each, best match first. DRIVE_OK, a sink's code,
  *  or a db fault code. */
-int search_names(db_t *db, const char *owner_id, const char *key, int64_t limit,
+int search_names(const char *owner_id, const char *key, int64_t limit,
                  const struct search_sink *sink);
 
 #endif

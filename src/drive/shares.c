@@ -85,10 +85,13 @@ static int share_find_plain(db_t *db, const char *owner_id, const char *file_id,
   return drive_from_db(rc);
 }
 
-int share_generate(db_t *db, const char *owner_id, const char *file_id,
+int share_generate(const char *owner_id, const char *file_id,
                    const struct share_options *opt, struct share *out, bool *created,
                    const char **why)
 {
+  db_t *db = db_get();
+  if(!db)
+    return DRIVE_UNAVAILABLE;
   struct file_rec f;
   struct share s;
   bool plain = !opt->expires && !opt->password;
@@ -106,7 +109,7 @@ int share_generate(db_t *db, const char *owner_id, const char *file_id,
   if(rc)
     return rc;
   int64_t now = time_now_ms();
-  rc = file_get(db, owner_id, file_id, &f);
+  rc = file_get(owner_id, file_id, &f);
   if(rc == DRIVE_OK && f.is_deleted)
     rc = DRIVE_NOT_FOUND;
   if(rc)
@@ -138,8 +141,11 @@ out:
   return drive_tx_end(db, rc);
 }
 
-int share_list(db_t *db, const char *owner_id, share_each_fn each, void *arg)
+int share_list(const char *owner_id, share_each_fn each, void *arg)
 {
+  db_t *db = db_get();
+  if(!db)
+    return DRIVE_UNAVAILABLE;
   db_stmt_t *st = db_query(db, "SELECT " SHARE_COLS " FROM shares WHERE owner_id = $1 "
                            "AND is_active = 1 AND (expires_at IS NULL OR expires_at > $2) "
                            "ORDER BY created_at DESC, id",
@@ -161,8 +167,11 @@ int share_list(db_t *db, const char *owner_id, share_each_fn each, void *arg)
   return frc == DB_OK ? DRIVE_OK : drive_from_db(frc);
 }
 
-int share_revoke(db_t *db, const char *owner_id, const char *share_id)
+int share_revoke(const char *owner_id, const char *share_id)
 {
+  db_t *db = db_get();
+  if(!db)
+    return DRIVE_UNAVAILABLE;
   if(!id_valid(share_id))
     return DRIVE_NOT_FOUND;
   int rc = db_exec(db, "UPDATE shares SET is_active = 0 WHERE id = $1 AND owner_id = $2 "
@@ -172,8 +181,11 @@ int share_revoke(db_t *db, const char *owner_id, const char *share_id)
   return db_changes(db) > 0 ? DRIVE_OK : DRIVE_NOT_FOUND;
 }
 
-int share_open(db_t *db, const char *share_id, struct share *s, struct file_rec *f)
+int share_open(const char *share_id, struct share *s, struct file_rec *f)
 {
+  db_t *db = db_get();
+  if(!db)
+    return DRIVE_UNAVAILABLE;
   if(!id_valid(share_id))
     return DRIVE_NOT_FOUND;
   db_stmt_t *st = db_query(db, "SELECT " SHARE_COLS_S ", " FILE_COLUMNS_F " FROM shares s "
@@ -196,29 +208,32 @@ int share_open(db_t *db, const char *share_id, struct share *s, struct file_rec 
   return drive_from_db(rc);
 }
 
-enum share_access share_check_password(const struct share *s, const char *client,
+int share_check_password(const struct share *s, const char *client,
                                        const char *password, int *retry_after)
 {
   char key[THROTTLE_KEY_MAX];
   *retry_after = 0;
   if(!s->password_hash[0])
-    return SHARE_ACCESS_OK;
+    return DRIVE_OK;
   if(!password || !*password)
-    return SHARE_ACCESS_PASSWORD;
+    return DRIVE_PASSWORD;
   pthread_once(&share_once, share_throttle_init);
   snprintf(key, sizeof(key), "share:%s:%s", s->id, client ? client : "");
   int64_t now = time_mono_ms();
   if(share_throttle && (*retry_after = throttle_check(share_throttle, key, now)) > 0)
-    return SHARE_ACCESS_LOCKED;
+    return DRIVE_THROTTLED;
   if(strlen(password) <= SHARE_PASSWORD_MAX && users_check_password(s->password_hash, password))
-    return SHARE_ACCESS_OK;
+    return DRIVE_OK;
   if(share_throttle)
     throttle_fail(share_throttle, key, now);
-  return SHARE_ACCESS_PASSWORD;
+  return DRIVE_PASSWORD;
 }
 
-int share_count_view(db_t *db, const char *share_id)
+int share_count_view(const char *share_id)
 {
+  db_t *db = db_get();
+  if(!db)
+    return DRIVE_UNAVAILABLE;
   int rc = db_exec(db, "UPDATE shares SET views = views + 1 WHERE id = $1", "t", share_id);
   return rc == DB_OK ? DRIVE_OK : drive_from_db(rc);
 }

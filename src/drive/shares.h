@@ -47,7 +47,7 @@ const char *share_options_check(const struct share_options *opt);
  *  when there is none, or with options, a new link is made (*created true).
  *  DRIVE_NOT_FOUND when the file is missing, foreign or binned; DRIVE_INVALID
  *  (*why) for bad options. Fills *out. */
-int share_generate(db_t *db, const char *owner_id, const char *file_id,
+int share_generate(const char *owner_id, const char *file_id,
                    const struct share_options *opt, struct share *out, bool *created,
                    const char **why);
 
@@ -56,31 +56,26 @@ int share_generate(db_t *db, const char *owner_id, const char *file_id,
 typedef int (*share_each_fn)(const struct share *s, void *arg);
 
 /** The owner's active, unexpired links, newest first. */
-int share_list(db_t *db, const char *owner_id, share_each_fn each, void *arg);
+int share_list(const char *owner_id, share_each_fn each, void *arg);
 
 /** Revokes the owner's active link; DRIVE_NOT_FOUND when there is none
  *  (already revoked, foreign, malformed id). */
-int share_revoke(db_t *db, const char *owner_id, const char *share_id);
+int share_revoke(const char *owner_id, const char *share_id);
 
 /** Resolves a public link: fills *s and *f when the link is live (active,
  *  unexpired, file not binned), else DRIVE_NOT_FOUND (also for a malformed
  *  id). The password is not checked here. */
-int share_open(db_t *db, const char *share_id, struct share *s, struct file_rec *f);
-
-/** Outcome of share_check_password. */
-enum share_access {
-  SHARE_ACCESS_OK = 0,
-  SHARE_ACCESS_PASSWORD,   /* a password is needed, or the given one is wrong */
-  SHARE_ACCESS_LOCKED      /* too many wrong passwords: *retry_after seconds */
-};
+int share_open(const char *share_id, struct share *s, struct file_rec *f);
 
 /** Lets a request through a link: open links always; protected ones with the
- *  right password. `client` identifies the requester (its address) for the
+ *  right password (DRIVE_OK); DRIVE_PASSWORD when a password is needed or
+ *  wrong; DRIVE_THROTTLED after too many wrong ones (*retry_after seconds).
+ *  `client` identifies the requester (its address) for the
  *  wrong-password throttle; `password` may be NULL. */
-enum share_access share_check_password(const struct share *s, const char *client,
-                                       const char *password, int *retry_after);
+int share_check_password(const struct share *s, const char *client, const char *password,
+                         int *retry_after);
 
 /** Counts one view of the link (one atomic UPDATE). */
-int share_count_view(db_t *db, const char *share_id);
+int share_count_view(const char *share_id);
 
 #endif

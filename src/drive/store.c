@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "drive/garbage.h"
 #include "drive/hasher.h"
 #include "drive/store.h"
 #include "util/log.h"
@@ -15,6 +16,7 @@
 #define SWEEP_MAX_BACKOFF_MS (60 * 60 * 1000)
 
 static struct blob *store;
+static const char *store_backend;   /* the backend's name: a constant, outlives the store */
 static pthread_t sweeper;
 static bool sweeper_running;
 static bool sweeper_stop;
@@ -27,40 +29,92 @@ struct blob *store_blob(void)
   return store;
 }
 
-struct sweep_item {
-  char id[64];
-  char locator[BLOB_LOCATOR_MAX];
-  int64_t attempts;
-};
+const char *store_backend_name(void)
+{
+  return store_backend ? store_backend : "";
+}
+
+/* ---- put completions -------------------------------------------------------
+ * A store reports a put from its own thread (the Telegram loop, the local
+ * writer). What the owner does then (record the chunk, update its task)
+ * writes to the database, and a store thread must never wait on it: a long
+ * write elsewhere would freeze every transfer. So each outcome is queued
+ * and the owner's callback runs here, on the completion thread. */
+
+static pthread_t done_thread;
+static bool done_running, done_stop;
+static struct store_op *done_head, **done_tail = &done_head;
+static pthread_mutex_t done_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t done_cond = PTHREAD_COND_INITIALIZER;
+
+/* The store's callback: queue the outcome, never block on anything else. */
+static void store_put_landed(void *arg, int rc, const char *locator)
+{
+  struct store_op *d = arg;
+  d->rc = rc;
+  snprintf(d->locator, sizeof(d->locator), "%s", rc == BLOB_OK && locator ? locator : "");
+  pthread_mutex_lock(&done_lock);
+  d->next = NULL;
+  *done_tail = d;
+  done_tail = &d->next;
+  pthread_cond_signal(&done_cond);
+  pthread_mutex_unlock(&done_lock);
+}
+
+static void *store_done_main(void *unused)
+{
+  (void)unused;
+  pthread_mutex_lock(&done_lock);
+  for(;;) {
+    while(!done_head && !done_stop)
+      pthread_cond_wait(&done_cond, &done_lock);
+    struct store_op *d = done_head;
+    if(!d)
+      break;   /* stopping, and nothing left */
+    done_head = d->next;
+    if(!done_head)
+      done_tail = &done_head;
+    pthread_mutex_unlock(&done_lock);
+    d->fn(d->arg, d->rc, d->rc == BLOB_OK ? d->locator : NULL);   /* may free d */
+    pthread_mutex_lock(&done_lock);
+  }
+  pthread_mutex_unlock(&done_lock);
+  return NULL;
+}
+
+int store_put(struct store_op *op, const char *spool_path, uint64_t size, const char *checksum,
+              blob_done_fn done, void *arg)
+{
+  memset(op, 0, sizeof(*op));
+  op->fn = done;
+  op->arg = arg;
+  return blob_put(store, spool_path, size, checksum, store_put_landed, op);
+}
+
+int store_cancel(struct store_op *op)
+{
+  return store ? blob_cancel(store, op) : BLOB_ERR;
+}
 
 int store_sweep(db_t *db, int max_items)
 {
-  struct sweep_item items[SWEEP_BATCH];
-  int n = 0, removed = 0;
+  struct garbage_item items[SWEEP_BATCH];
+  const char *locators[SWEEP_BATCH];
+  int rcs[SWEEP_BATCH];
+  int removed = 0;
   if(max_items > SWEEP_BATCH)
     max_items = SWEEP_BATCH;
   int64_t now = time_now_ms();
-  db_stmt_t *st = db_query(db,
-                           "SELECT id, locator, attempts FROM pending_deletes WHERE state = 'delete' "
-                           "AND backend = $1 AND next_attempt_at <= $2 ORDER BY next_attempt_at LIMIT $3",
-                           "tii", blob_backend_name(store), now, (int64_t)max_items);
-  while(st && n < max_items && db_step(st) == DB_ROW) {
-    snprintf(items[n].id, sizeof(items[n].id), "%s", db_col_text(st, 0));
-    snprintf(items[n].locator, sizeof(items[n].locator), "%s", db_col_text(st, 1));
-    items[n].attempts = db_col_int(st, 2);
-    n++;
-  }
-  db_finalize(st);
+  int n = garbage_due(db, blob_backend_name(store), now, items, max_items);
+  if(n <= 0)
+    return 0;
   /* One batch: a remote store removes many in one call. */
-  const char *locators[SWEEP_BATCH];
-  int rcs[SWEEP_BATCH];
   for(int i = 0; i < n; i++)
     locators[i] = items[i].locator;
-  if(n > 0)
-    blob_delete_many(store, locators, n, rcs);
+  blob_delete_many(store, locators, n, rcs);
   for(int i = 0; i < n; i++) {
     if(rcs[i] == BLOB_OK) {
-      db_exec(db, "DELETE FROM pending_deletes WHERE id = $1", "t", items[i].id);
+      garbage_done(db, items[i].id);
       removed++;
       continue;
     }
@@ -72,22 +126,22 @@ int store_sweep(db_t *db, int max_items)
       delay = SWEEP_MAX_BACKOFF_MS;
     log_warn("store: removing chunk failed (attempt %lld), retrying in %llds",
              (long long)items[i].attempts + 1, (long long)delay / 1000);
-    db_exec(db, "UPDATE pending_deletes SET attempts = attempts + 1, next_attempt_at = $1, "
-                "last_error = 'delete failed' WHERE id = $2", "it", now + delay, items[i].id);
+    garbage_retry(db, items[i].id, now + delay, "delete failed");
   }
   return removed;
 }
 
-int store_reclaim_staged(db_t *db, int64_t before_ms)
+int store_reclaim_staged(int64_t before_ms)
 {
-  int rc = db_exec(db, "UPDATE pending_deletes SET state = 'delete' WHERE state = 'staged' "
-                       "AND created_at < $1", "i", before_ms);
-  if(rc != DB_OK)
-    return -1;
-  int64_t n = db_changes(db);
+  db_t *db = db_get();
+  if(!db)
+    return DRIVE_UNAVAILABLE;
+  int64_t n = garbage_reclaim_staged(db, before_ms);
+  if(n < 0)
+    return (int)n;
   if(n > 0)
     log_info("store: %lld chunks of interrupted uploads queued for removal", (long long)n);
-  return (int)n;
+  return DRIVE_OK;
 }
 
 static void *sweeper_main(void *arg)
@@ -129,26 +183,25 @@ int store_init(const struct config *cfg, bool with_sweeper, char *err, size_t er
   store = blob_open(cfg, err, errlen);
   if(!store)
     return -1;
+  store_backend = blob_backend_name(store);
+  done_stop = false;
+  if(pthread_create(&done_thread, NULL, store_done_main, NULL) != 0) {
+    snprintf(err, errlen, "cannot start the storage completion thread");
+    goto fail;
+  }
+  done_running = true;
   if(!with_sweeper)
     return 0;
-  /* Chunk hashes, off the request threads: one thread per core, a few at most. */
-  long cores = sysconf(_SC_NPROCESSORS_ONLN);
-  if(hasher_start(cores > 0 ? (int)cores : 1) != 0) {
-    snprintf(err, errlen, "cannot start the chunk hasher threads");
-    blob_close(store);
-    store = NULL;
-    return -1;
-  }
   sweeper_stop = false;
   if(pthread_create(&sweeper, NULL, sweeper_main, NULL) != 0) {
     snprintf(err, errlen, "cannot start the storage sweeper thread");
-    hasher_stop();
-    blob_close(store);
-    store = NULL;
-    return -1;
+    goto fail;
   }
   sweeper_running = true;
   return 0;
+fail:
+  store_shutdown();
+  return -1;
 }
 
 void store_shutdown(void)
@@ -161,7 +214,18 @@ void store_shutdown(void)
     pthread_join(sweeper, NULL);
     sweeper_running = false;
   }
-  hasher_stop();   /* queued chunks still reach the store */
-  blob_close(store);
+  /* Every put's outcome is queued once the store has closed (it drains);
+   * the completion thread runs what is left, then stops. The callbacks
+   * see store_blob() NULL from here on. */
+  if(store)
+    blob_close(store);
   store = NULL;
+  if(done_running) {
+    pthread_mutex_lock(&done_lock);
+    done_stop = true;
+    pthread_cond_signal(&done_cond);
+    pthread_mutex_unlock(&done_lock);
+    pthread_join(done_thread, NULL);
+    done_running = false;
+  }
 }

@@ -11,16 +11,35 @@
 /** Opens the configured chunk store; with `sweeper`, also starts the
  *  background sweeper thread (the server) — tools sweep by hand. */
 int store_init(const struct config *cfg, bool sweeper, char *err, size_t errlen);
-/** Stops the sweeper and closes the store. */
+/** Stops the sweeper, closes the store and runs the last put outcomes. */
 void store_shutdown(void);
-/** The chunk store. */
+/** The chunk store (NULL once store_shutdown has closed it). */
 struct blob *store_blob(void);
+/** The store's backend name, recorded with contents and garbage; valid
+ *  even after store_shutdown. */
+const char *store_backend_name(void);
+/** One put on its way; owned by the caller, who must keep it alive until
+ *  its `done` has run (and may free it there). */
+struct store_op {
+  struct store_op *next;   /* the completion queue */
+  blob_done_fn fn;
+  void *arg;
+  int rc;
+  char locator[BLOB_LOCATOR_MAX];
+};
+/** Stores a spooled chunk like blob_put, but `done(arg, ...)` runs on the
+ *  store's completion thread, never on the store's own (network) thread and
+ *  never inside this call, so it may write to the database. */
+int store_put(struct store_op *op, const char *spool_path, uint64_t size, const char *checksum,
+              blob_done_fn done, void *arg);
+/** Asks the store to give up a put (blob_cancel); BLOB_ERR once it is closed. */
+int store_cancel(struct store_op *op);
 /** Wakes the sweeper (after queueing deletions). */
 void store_kick(void);
 /** Runs one sweep now on `db`; returns the number of chunks removed. */
 int store_sweep(db_t *db, int max_items);
 /** Turns every staged (uncommitted) chunk record older than `before_ms` into
  *  a deletion: chunks of uploads that died with the process. */
-int store_reclaim_staged(db_t *db, int64_t before_ms);
+int store_reclaim_staged(int64_t before_ms);
 
 #endif

@@ -213,14 +213,15 @@ static bool task_finish_locked(struct task *t, enum task_status status, const ch
 
 /* ---- lifecycle ------------------------------------------------------------ */
 
-int tasks_init(db_t *db)
+int tasks_init(void)
 {
+  db_t *db = db_get();
   if(!db)
-    return TASKS_UNAVAILABLE;
+    return DRIVE_UNAVAILABLE;
   int rc = db_exec(db, "UPDATE tasks SET status = 'failed', error = $1, updated_at = $2 "
                        "WHERE status IN ('queued', 'in_progress')",
                    "ti", "Interrupted: the server stopped before it finished", time_now_ms());
-  return rc == DB_OK ? TASKS_OK : TASKS_DB;
+  return drive_db(rc);
 }
 
 void tasks_shutdown(void)
@@ -308,10 +309,10 @@ void task_progress(struct task *t, uint64_t bytes)
 
 int task_commit_begin(struct task *t)
 {
-  int rc = TASKS_OK;
+  int rc = DRIVE_OK;
   pthread_mutex_lock(&tasks_lock);
   if(task_status_final(t->v.status))
-    rc = TASKS_FINISHED;
+    rc = DRIVE_CONFLICT;
   else
     t->committing = true;
   pthread_mutex_unlock(&tasks_lock);
@@ -384,7 +385,7 @@ int tasks_list(const char *user_id, struct task_view **out, size_t *n)
   struct task_view *v = count ? malloc(count * sizeof(*v)) : NULL;
   if(count && !v) {
     pthread_mutex_unlock(&tasks_lock);
-    return TASKS_NOMEM;
+    return DRIVE_INTERNAL;
   }
   for(struct task *t = tasks_head; t && i < count; t = t->next)
     if(!strcmp(t->v.user_id, user_id))
@@ -392,19 +393,19 @@ int tasks_list(const char *user_id, struct task_view **out, size_t *n)
   pthread_mutex_unlock(&tasks_lock);
   *out = v;
   *n = count;
-  return TASKS_OK;
+  return DRIVE_OK;
 }
 
 int tasks_cancel(const char *user_id, const char *task_id)
 {
   struct task_view snap;
-  int rc = TASKS_OK;
+  int rc = DRIVE_OK;
   pthread_mutex_lock(&tasks_lock);
   struct task *t = tasks_find_locked(task_id);
   if(!t || strcmp(t->v.user_id, user_id) != 0)
-    rc = TASKS_NOT_FOUND;
+    rc = DRIVE_NOT_FOUND;
   else if(t->committing || !task_finish_locked(t, TASK_CANCELLED, NULL, NULL))
-    rc = TASKS_FINISHED;   /* finished, or its result is being made visible */
+    rc = DRIVE_CONFLICT;   /* finished, or its result is being made visible */
   else {
     snap = t->v;
     /* Under the lock, so the owner cannot be releasing the task meanwhile. */
@@ -412,9 +413,9 @@ int tasks_cancel(const char *user_id, const char *task_id)
       t->cancel(t->cancel_arg);
   }
   pthread_mutex_unlock(&tasks_lock);
-  if(rc == TASKS_OK)
+  if(rc == DRIVE_OK)
     task_persist(&snap);
-  else if(rc == TASKS_NOT_FOUND) {
+  else if(rc == DRIVE_NOT_FOUND) {
     /* Gone from memory: a row of the user's means it finished long ago. */
     int64_t one = 0;
     db_t *db = db_get();
@@ -422,9 +423,9 @@ int tasks_cancel(const char *user_id, const char *task_id)
                               "tt", task_id, user_id)
                : DB_UNAVAILABLE;
     if(q == DB_ROW)
-      rc = TASKS_FINISHED;
+      rc = DRIVE_CONFLICT;
     else if(q != DB_DONE)
-      rc = q == DB_UNAVAILABLE ? TASKS_UNAVAILABLE : TASKS_DB;
+      rc = drive_from_db(q);
   }
   return rc;
 }
@@ -433,13 +434,13 @@ int tasks_cancel(const char *user_id, const char *task_id)
   "SELECT id, user_id, type, status, file_name, file_id, error, transferred, total, "      \
   "created_at, updated_at FROM tasks WHERE user_id = $1 "
 
-int tasks_history(db_t *db, const char *user_id, int status, int64_t limit, int64_t skip,
+int tasks_history(const char *user_id, int status, int64_t limit, int64_t skip,
                   tasks_history_fn fn, void *arg)
 {
-  /* Literal SQL: the driver caches statements by the text's address. */
-  db_stmt_t *st;
+  db_t *db = db_get();
   if(!db)
-    return TASKS_UNAVAILABLE;
+    return DRIVE_UNAVAILABLE;
+  db_stmt_t *st;
   if(status >= 0)
     st = db_query(db, TASKS_HISTORY_COLS "AND status = $2 "
                       "ORDER BY updated_at DESC, id DESC LIMIT $3 OFFSET $4",
@@ -449,7 +450,7 @@ int tasks_history(db_t *db, const char *user_id, int status, int64_t limit, int6
                       "ORDER BY updated_at DESC, id DESC LIMIT $2 OFFSET $3",
                   "tii", user_id, limit, skip);
   if(!st)
-    return TASKS_DB;
+    return DRIVE_DB;
   int rc = DB_DONE, stop = 0;
   while(!stop && (rc = db_step(st)) == DB_ROW) {
     struct task_view v;
@@ -475,6 +476,6 @@ int tasks_history(db_t *db, const char *user_id, int status, int64_t limit, int6
   }
   int frc = db_finalize(st);
   if(!stop && rc != DB_DONE)
-    return TASKS_DB;
-  return frc == DB_OK ? TASKS_OK : TASKS_DB;
+    return drive_from_db(rc);
+  return drive_db(frc);
 }

@@ -14,19 +14,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "db/db.h"
+#include "drive/drive.h"
 #include "util/id.h"
 
 enum task_status { TASK_QUEUED, TASK_IN_PROGRESS, TASK_COMPLETED, TASK_FAILED, TASK_CANCELLED };
 
-enum {
-  TASKS_OK = 0,
-  TASKS_NOT_FOUND = -1,   /* unknown id, or another user's task */
-  TASKS_FINISHED = -2,    /* no longer cancellable */
-  TASKS_DB = -3,
-  TASKS_UNAVAILABLE = -4, /* the database cannot be reached */
-  TASKS_NOMEM = -5
-};
 
 #define TASK_TYPE_MAX 16
 #define TASK_NAME_MAX 256
@@ -74,7 +66,7 @@ struct task;
 
 /** Marks tasks a previous process left queued or running as failed (their
  *  work died with it). One server per database, as for staged chunks. */
-int tasks_init(db_t *db);
+int tasks_init(void);
 /** Drops the registry (call once the owners released their tasks). */
 void tasks_shutdown(void);
 
@@ -89,7 +81,7 @@ void task_set_total(struct task *t, uint64_t total);
  *  persisted. Ignored once the task finished. */
 void task_progress(struct task *t, uint64_t bytes);
 /** The point of no return before the work's result becomes visible: from
- *  now on a cancel request answers TASKS_FINISHED. TASKS_FINISHED when the
+ *  now on a cancel request answers DRIVE_CONFLICT. DRIVE_CONFLICT when the
  *  task was cancelled (or finished) already: the work must not commit. */
 int task_commit_begin(struct task *t);
 /** Finishes as completed with the new file (transferred = total = size). */
@@ -104,17 +96,17 @@ bool task_cancelled(struct task *t);
 void task_release(struct task *t);
 
 /** The user's tasks in the registry (running and recently finished), newest
- *  first, as a malloc'd array in *out (caller frees). TASKS_OK or NOMEM. */
+ *  first, as a malloc'd array in *out (caller frees). DRIVE_OK or DRIVE_INTERNAL. */
 int tasks_list(const char *user_id, struct task_view **out, size_t *n);
-/** Cancels the user's queued or running task. TASKS_OK, TASKS_NOT_FOUND
- *  (unknown, foreign, or no longer in memory) or TASKS_FINISHED. */
+/** Cancels the user's queued or running task. DRIVE_OK, DRIVE_NOT_FOUND
+ *  (unknown, foreign, or no longer in memory) or DRIVE_CONFLICT. */
 int tasks_cancel(const char *user_id, const char *task_id);
 
 /** Called for each row of tasks_history; non-zero stops the walk. */
 typedef int (*tasks_history_fn)(const struct task_view *v, void *arg);
 /** The user's finished tasks from the database, most recently finished
- *  first; `status` < 0 = any finished status. TASKS_OK or an error. */
-int tasks_history(db_t *db, const char *user_id, int status, int64_t limit, int64_t skip,
+ *  first; `status` < 0 = any finished status. DRIVE_OK or an error. */
+int tasks_history(const char *user_id, int status, int64_t limit, int64_t skip,
                   tasks_history_fn fn, void *arg);
 
 /** "queued", "in_progress", "completed", "failed", "cancelled". */

@@ -78,10 +78,10 @@ int token_verify(enum token_type typ, const char *token, int64_t now_s, struct t
   json_t *claims = NULL;
   int rc = jwt_verify(tokens_secret, token, token_typ_names[typ], now_s, &claims);
   if(rc == JWT_EXPIRED)
-    return TOKEN_EXPIRED;
+    return DRIVE_EXPIRED;
   if(rc != JWT_OK)
-    return TOKEN_INVALID;
-  rc = TOKEN_INVALID;
+    return DRIVE_BAD_TOKEN;
+  rc = DRIVE_BAD_TOKEN;
   json_t *iat = json_object_get(claims, "iat");
   if(claim_copy(claims, "sub", out->sub, sizeof(out->sub)) ||
      claim_copy(claims, "username", out->username, sizeof(out->username)) ||
@@ -90,7 +90,7 @@ int token_verify(enum token_type typ, const char *token, int64_t now_s, struct t
   out->typ = typ;
   out->iat = (int64_t)json_integer_value(iat);
   out->exp = (int64_t)json_integer_value(json_object_get(claims, "exp"));
-  rc = TOKEN_OK;
+  rc = DRIVE_OK;
 out:
   json_decref(claims);
   return rc;
@@ -113,7 +113,7 @@ static int pair_issue(db_t *db, const char *user_id, const char *username, const
   if(token_sign(TOKEN_ACCESS, user_id, username, now_s, &out->access, NULL) ||
      token_sign(TOKEN_REFRESH, user_id, username, now_s, &out->refresh, &rc_claims)) {
     token_pair_free(out);
-    return DB_ERROR;
+    return DRIVE_INTERNAL;
   }
   /* Expired rows can never be presented successfully again: drop them here
    * so the table stays the size of the live sessions. */
@@ -127,28 +127,34 @@ static int pair_issue(db_t *db, const char *user_id, const char *username, const
                  (int64_t)now_s * 1000, rc_claims.exp * 1000);
   if(rc != DB_OK)
     token_pair_free(out);
-  return rc;
+  return drive_db(rc);
 }
 
-int tokens_issue_pair(db_t *db, const char *user_id, const char *username, int64_t now_s,
+int tokens_issue_pair(const char *user_id, const char *username, int64_t now_s,
                       struct token_pair *out)
 {
+  db_t *db = db_get();
+  if(!db)
+    return DRIVE_UNAVAILABLE;
   /* A single INSERT (plus cleanup) needs no explicit transaction. */
   return pair_issue(db, user_id, username, NULL, now_s, out);
 }
 
-int tokens_rotate(db_t *db, const char *refresh_token, int64_t now_s, struct token_pair *out)
+int tokens_rotate(const char *refresh_token, int64_t now_s, struct token_pair *out)
 {
+  db_t *db = db_get();
+  if(!db)
+    return DRIVE_UNAVAILABLE;
   struct token_claims c;
   char family[ID_LEN + 1], username[sizeof(c.username)];
   int64_t revoked = 0;
   out->access = out->refresh = NULL;
   int rc = token_verify(TOKEN_REFRESH, refresh_token, now_s, &c);
-  if(rc != TOKEN_OK)
+  if(rc != DRIVE_OK)
     return rc;
 
-  rc = db_begin(db);
-  if(rc != DB_OK)
+  rc = drive_tx_begin(db);
+  if(rc != DRIVE_OK)
     return rc;
   db_stmt_t *st = db_query(db,
                            "SELECT r.revoked, r.family_id, u.username FROM refresh_tokens r "
@@ -161,68 +167,73 @@ int tokens_rotate(db_t *db, const char *refresh_token, int64_t now_s, struct tok
     snprintf(username, sizeof(username), "%s", db_col_text(st, 2));
   }
   int frc = db_finalize(st);
-  if(rc == DB_DONE) {
-    rc = TOKEN_INVALID; /* unknown token or the user is gone */
-    goto fail;
-  }
+  if(rc == DB_DONE)
+    return drive_tx_end(db, DRIVE_BAD_TOKEN); /* unknown token or the user is gone */
   if(rc != DB_ROW || (rc = frc) != DB_OK)
-    goto fail;
+    return drive_tx_end(db, drive_from_db(rc));
 
   if(revoked) {
     /* Replay of a rotated token: someone else holds the family. */
-    rc = db_exec(db, "UPDATE refresh_tokens SET revoked = 1 WHERE family_id = $1", "t", family);
-    if(rc != DB_OK || (rc = db_commit(db)) != DB_OK)
-      goto fail;
+    rc = drive_tx_end(db, drive_db(db_exec(db, "UPDATE refresh_tokens SET revoked = 1 "
+                                               "WHERE family_id = $1", "t", family)));
+    if(rc != DRIVE_OK)
+      return rc;
     log_warn("tokens: revoked refresh token reused; revoked its family for user %s", c.sub);
-    return TOKEN_REUSED;
+    return DRIVE_REUSED;
   }
-  rc = db_exec(db, "UPDATE refresh_tokens SET revoked = 1 WHERE jti = $1", "t", c.jti);
-  if(rc != DB_OK)
-    goto fail;
-  rc = pair_issue(db, c.sub, username, family, now_s, out);
-  if(rc != DB_OK)
-    goto fail;
-  rc = db_commit(db);
-  if(rc != DB_OK) {
+  rc = drive_db(db_exec(db, "UPDATE refresh_tokens SET revoked = 1 WHERE jti = $1", "t", c.jti));
+  if(rc == DRIVE_OK)
+    rc = pair_issue(db, c.sub, username, family, now_s, out);
+  if(rc != DRIVE_OK)
+    return drive_tx_end(db, rc);
+  rc = drive_tx_end(db, DRIVE_OK);
+  if(rc != DRIVE_OK)
     token_pair_free(out);
-    goto fail;
-  }
-  return TOKEN_OK;
-fail:
-  db_rollback(db);
   return rc;
 }
 
-int tokens_revoke(db_t *db, const char *refresh_token, int64_t now_s)
+int tokens_revoke(const char *refresh_token, int64_t now_s)
 {
+  db_t *db = db_get();
+  if(!db)
+    return DRIVE_UNAVAILABLE;
   struct token_claims c;
   int rc = token_verify(TOKEN_REFRESH, refresh_token, now_s, &c);
-  if(rc != TOKEN_OK)
+  if(rc != DRIVE_OK)
     return rc;
   int64_t n = 0;
   rc = db_query_int(db, &n, "SELECT COUNT(*) FROM refresh_tokens WHERE jti = $1 AND user_id = $2",
                     "tt", c.jti, c.sub);
   if(rc != DB_ROW)
-    return rc == DB_DONE ? TOKEN_INVALID : rc;
+    return rc == DB_DONE ? DRIVE_BAD_TOKEN : drive_from_db(rc);
   if(n == 0)
-    return TOKEN_INVALID;
-  rc = db_exec(db, "UPDATE refresh_tokens SET revoked = 1 WHERE jti = $1", "t", c.jti);
-  return rc == DB_OK ? TOKEN_OK : rc;
+    return DRIVE_BAD_TOKEN;
+  return drive_db(db_exec(db, "UPDATE refresh_tokens SET revoked = 1 WHERE jti = $1", "t", c.jti));
 }
 
 int tokens_revoke_user(db_t *db, const char *user_id)
 {
-  return db_exec(db, "UPDATE refresh_tokens SET revoked = 1 WHERE user_id = $1", "t", user_id);
+  return drive_db(
+      db_exec(db, "UPDATE refresh_tokens SET revoked = 1 WHERE user_id = $1", "t", user_id));
 }
 
 int tokens_spend(db_t *db, const struct token_claims *c, int64_t now_s)
 {
   int rc = db_exec(db, "DELETE FROM used_tokens WHERE expires_at < $1", "i", (int64_t)now_s * 1000);
   if(rc != DB_OK)
-    return rc;
+    return drive_from_db(rc);
   rc = db_exec(db, "INSERT INTO used_tokens (jti, expires_at) VALUES ($1, $2)", "ti", c->jti,
                c->exp * 1000);
   if(rc == DB_CONSTRAINT)
-    return TOKEN_USED;
-  return rc == DB_OK ? TOKEN_OK : rc;
+    return DRIVE_BAD_LINK; /* spent already */
+  return drive_db(rc);
+}
+
+int tokens_forget_expired(db_t *db, int64_t now_ms)
+{
+  /* Spent and expired tokens are only needed until they would expire anyway. */
+  int rc = db_exec(db, "DELETE FROM used_tokens WHERE expires_at < $1", "i", now_ms);
+  if(rc == DB_OK)
+    rc = db_exec(db, "DELETE FROM refresh_tokens WHERE expires_at < $1", "i", now_ms);
+  return drive_db(rc);
 }

@@ -11,19 +11,10 @@
 #ifndef NETRA_TOKENS_H
 #define NETRA_TOKENS_H
 #include <stdint.h>
-#include "db/db.h"
+#include "drive/drive.h"
 #include "util/id.h"
 
 enum token_type { TOKEN_ACCESS = 0, TOKEN_REFRESH, TOKEN_VERIFY, TOKEN_RESET };
-
-/* Results. Negative values are db.h errors (DB_ERROR, DB_UNAVAILABLE). */
-enum {
-  TOKEN_OK = 0,
-  TOKEN_INVALID = 1, /* malformed, bad signature, wrong typ/alg, unknown */
-  TOKEN_EXPIRED = 2,
-  TOKEN_REUSED = 3,  /* a revoked refresh token: its family is now revoked */
-  TOKEN_USED = 4     /* a single-use token presented a second time */
-};
 
 /** Lifetimes of the single-use tokens. */
 #define TOKEN_VERIFY_TTL_S (24 * 3600)
@@ -59,32 +50,35 @@ int token_sign(enum token_type typ, const char *user_id, const char *username, i
                char **out, struct token_claims *claims);
 
 /** Checks signature, alg (HS256 only), typ, expiry and the presence of every
- *  claim. Returns TOKEN_OK (filling *out), TOKEN_INVALID or TOKEN_EXPIRED.
+ *  claim. Returns DRIVE_OK (filling *out), DRIVE_BAD_TOKEN or DRIVE_EXPIRED.
  *  Touches no database: single-use and revocation are checked elsewhere. */
 int token_verify(enum token_type typ, const char *token, int64_t now_s, struct token_claims *out);
 
 /** Issues an access + refresh pair at login, starting a new refresh family.
- *  TOKEN_OK or a db error. */
-int tokens_issue_pair(db_t *db, const char *user_id, const char *username, int64_t now_s,
+ *  DRIVE_OK or a database fault. */
+int tokens_issue_pair(const char *user_id, const char *username, int64_t now_s,
                       struct token_pair *out);
 
-/** Trades a refresh token for a new pair (rotation). TOKEN_OK, TOKEN_INVALID,
- *  TOKEN_EXPIRED, TOKEN_REUSED (family revoked) or a db error. The new access
+/** Trades a refresh token for a new pair (rotation). DRIVE_OK, DRIVE_BAD_TOKEN,
+ *  DRIVE_EXPIRED, DRIVE_REUSED (family revoked) or a database fault. The new access
  *  token carries the user's current username. */
-int tokens_rotate(db_t *db, const char *refresh_token, int64_t now_s, struct token_pair *out);
+int tokens_rotate(const char *refresh_token, int64_t now_s, struct token_pair *out);
 
 /** Revokes one refresh token (logout). Revoking an already revoked token is
- *  fine. TOKEN_OK, TOKEN_INVALID, TOKEN_EXPIRED or a db error. */
-int tokens_revoke(db_t *db, const char *refresh_token, int64_t now_s);
+ *  fine. DRIVE_OK, DRIVE_BAD_TOKEN, DRIVE_EXPIRED or a database fault. */
+int tokens_revoke(const char *refresh_token, int64_t now_s);
 
 /** Revokes every refresh token of a user (password reset). Runs inside the
- *  caller's transaction. DB_OK or a db error. */
+ *  caller's transaction. DRIVE_OK or a database fault. */
 int tokens_revoke_user(db_t *db, const char *user_id);
 
-/** Spends a single-use token inside the caller's transaction. TOKEN_OK the
- *  first time, TOKEN_USED afterwards, or a db error. Also forgets spent
+/** Spends a single-use token inside the caller's transaction. DRIVE_OK the
+ *  first time, DRIVE_BAD_LINK afterwards, or a database fault. Also forgets spent
  *  tokens that have expired anyway. */
 int tokens_spend(db_t *db, const struct token_claims *c, int64_t now_s);
+
+/** Forgets spent and refresh tokens that expired before `now_ms`. */
+int tokens_forget_expired(db_t *db, int64_t now_ms);
 
 /** Frees both tokens of a pair (and clears it). */
 void token_pair_free(struct token_pair *p);

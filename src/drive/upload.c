@@ -1,15 +1,15 @@
 #include <errno.h>
-#include <magic.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 #include "drive/content.h"
 #include "drive/drive.h"
 #include "drive/folders.h"
+#include "drive/garbage.h"
 #include "drive/hasher.h"
+#include "drive/mime.h"
 #include "drive/store.h"
 #include "drive/tasks.h"
 #include "drive/upload.h"
@@ -18,7 +18,6 @@
 #include "util/names.h"
 #include "util/timefmt.h"
 
-#define UPLOAD_HEAD_MAX 8192   /* bytes kept for MIME sniffing */
 /* Chunks spooled, being hashed or being stored per upload. Receiving, hashing
  * and syncing are three threads whose pace varies from chunk to chunk; a
  * deeper queue keeps them all busy (1 GiB into tmpfs on 2 cores: 0.97-1.32 s
@@ -45,10 +44,22 @@ struct upload_put {
   uint64_t size;
   char checksum[CHECKSUM_TEXT_MAX];
   char spool[BLOB_PATH_MAX];
+  struct store_op op;
 };
 
+static struct upload_options upload_opt;
+
+void upload_init(const struct upload_options *o)
+{
+  upload_opt = *o;
+}
+
+uint64_t upload_max_size(void)
+{
+  return upload_opt.max_size;
+}
+
 struct upload {
-  const struct config *cfg;
   char owner_id[40];
   char folder_id[40];            /* "" = root */
   char name[256];
@@ -75,17 +86,16 @@ struct upload {
   void (*suspend)(void *);
   void (*wake)(void *);
   void *wake_arg;
-  char head[UPLOAD_HEAD_MAX];
+  char head[MIME_HEAD_MAX];
   size_t head_len;
 };
 
-struct upload *upload_new(const struct config *cfg, const char *owner_id, const char *folder_id)
+struct upload *upload_new(const char *owner_id, const char *folder_id)
 {
   struct upload *u = calloc(1, sizeof(*u));
   if(!u)
     return NULL;
-  u->cfg = cfg;
-  u->chunk_size = cfg->chunk_size;
+  u->chunk_size = upload_opt.chunk_size;
   u->spool_fd = -1;
   pthread_mutex_init(&u->lock, NULL);
   snprintf(u->owner_id, sizeof(u->owner_id), "%s", owner_id);
@@ -109,7 +119,7 @@ static void upload_cancel(void *arg)
   hasher_stream_cancel(u->hash);   /* chunks still to hash: skip them */
   for(size_t i = 0; i < u->nchunks; i++)
     if(u->chunks[i].put)
-      blob_cancel(store_blob(), u->chunks[i].put);
+      store_cancel(&u->chunks[i].put->op);
   if(u->waiting) {
     u->waiting = false;
     if(u->wake)
@@ -126,7 +136,7 @@ static void upload_cancel(void *arg)
  * under UPLOAD_FRAMING_EST (a file of exactly 8 chunks stays 8 chunks). */
 static uint64_t upload_balanced_chunk(const struct upload *u, uint64_t total)
 {
-  uint64_t cs = u->cfg->chunk_size, par = (uint64_t)u->cfg->telegram_parallel;
+  uint64_t cs = upload_opt.chunk_size, par = (uint64_t)upload_opt.remote_parallel;
   uint64_t file = total > UPLOAD_FRAMING_EST ? total - UPLOAD_FRAMING_EST : total;
   if(!blob_is_remote(store_blob()) || par < 2 || file / cs < par)
     return cs;
@@ -152,7 +162,7 @@ int upload_set_name(struct upload *u, const char *filename, const char **why)
   const char *err = name_clean(filename, u->name, sizeof(u->name));
   if(err) {
     *why = err;
-    return UPLOAD_BAD_NAME;
+    return DRIVE_INVALID;
   }
   /* Remote uploads take a while: the user can watch and cancel them. */
   if(!u->task && blob_is_remote(store_blob())) {
@@ -162,7 +172,7 @@ int upload_set_name(struct upload *u, const char *filename, const char **why)
     };
     u->task = task_start(&spec, upload_cancel, u);   /* NULL: goes on untracked */
   }
-  return UPLOAD_OK;
+  return DRIVE_OK;
 }
 
 void upload_set_error(struct upload *u, const char *why)
@@ -201,9 +211,10 @@ static void upload_destroy(struct upload *u)
   free(u);
 }
 
-/* A chunk landed (or failed). Runs on the caller's thread for the local
- * store and on a store thread for remote ones. The chunk is recorded as
- * staged garbage until the file commits, so a crash never leaks it. */
+/* A chunk landed (or failed). Runs on the store's completion thread (or on
+ * a hasher thread when hashing failed), never on a store's network thread.
+ * The chunk is recorded as staged garbage until the file commits, so a
+ * crash never leaks it. */
 static void upload_put_done(void *arg, int rc, const char *locator)
 {
   struct upload_put *p = arg;
@@ -214,13 +225,9 @@ static void upload_put_done(void *arg, int rc, const char *locator)
   if(rc == BLOB_OK && u->task)
     task_progress(u->task, p->size);
   if(rc == BLOB_OK) {
-    id_new(staged);
-    int64_t now = time_now_ms();
     db_t *db = db_get();
-    recorded = db && db_exec(db, "INSERT INTO pending_deletes (id, backend, locator, state, "
-                                 "next_attempt_at, created_at) VALUES ($1, $2, $3, 'staged', $4, $4)",
-                             "ttti", staged, blob_backend_name(store_blob()), locator, now) == DB_OK;
-    if(!recorded)
+    recorded = db && garbage_record_staged(db, store_backend_name(), locator, staged) == DRIVE_OK;
+    if(!recorded && store_blob())
       blob_delete(store_blob(), locator);   /* could not record it: don't leak it */
   }
   pthread_mutex_lock(&u->lock);
@@ -248,8 +255,7 @@ static void upload_put_done(void *arg, int rc, const char *locator)
     db_t *db = db_get();
     for(size_t i = 0; db && i < u->nchunks; i++)
       if(u->chunks[i].stored)
-        db_exec(db, "UPDATE pending_deletes SET state = 'delete' WHERE id = $1", "t",
-                u->chunks[i].staged_id);
+        garbage_release(db, u->chunks[i].staged_id);
     store_kick();
     upload_destroy(u);
   }
@@ -270,8 +276,8 @@ static void upload_hashed(void *arg, int rc, const char *checksum)
     return;
   }
   snprintf(p->checksum, sizeof(p->checksum), "%s", checksum);
-  /* Calls upload_put_done exactly once, maybe before returning. */
-  blob_put(store_blob(), p->spool, p->size, p->checksum, upload_put_done, p);
+  /* Calls upload_put_done exactly once, later, on the completion thread. */
+  store_put(&p->op, p->spool, p->size, p->checksum, upload_put_done, p);
 }
 
 /* Closes the current spool file and sends it on: hashed on a hasher
@@ -280,7 +286,7 @@ static void upload_hashed(void *arg, int rc, const char *checksum)
 static int upload_flush_chunk(struct upload *u)
 {
   if(u->spool_fd < 0)
-    return UPLOAD_OK;
+    return DRIVE_OK;
   close(u->spool_fd);
   u->spool_fd = -1;
   struct upload_put *p = malloc(sizeof(*p));
@@ -298,7 +304,7 @@ static int upload_flush_chunk(struct upload *u)
     pthread_mutex_unlock(&u->lock);
     free(p);
     unlink(u->spool_path);
-    return cancelled ? UPLOAD_CANCELLED : UPLOAD_IO;
+    return cancelled ? DRIVE_CANCELLED : DRIVE_STORAGE;
   }
   struct upload_chunk *c = &u->chunks[u->nchunks];
   memset(c, 0, sizeof(*c));
@@ -314,23 +320,23 @@ static int upload_flush_chunk(struct upload *u)
   u->chunk_fill = 0;
   hasher_stream_add(u->hash, p->spool, p->size, blob_chunk_checksum(store_blob()),
                     upload_hashed, p);
-  return UPLOAD_OK;
+  return DRIVE_OK;
 }
 
 /* Decides, under the lock, whether the caller must wait for the store. */
 static int upload_backpressure(struct upload *u, int limit)
 {
-  int rc = UPLOAD_OK;
+  int rc = DRIVE_OK;
   pthread_mutex_lock(&u->lock);
   if(u->cancelled)
-    rc = UPLOAD_CANCELLED;
+    rc = DRIVE_CANCELLED;
   else if(u->put_failed)
-    rc = UPLOAD_IO;
+    rc = DRIVE_STORAGE;
   else if(u->inflight > limit) {
     u->waiting = true;
     if(u->suspend)
       u->suspend(u->wake_arg);
-    rc = UPLOAD_WAIT;
+    rc = DRIVE_PENDING;
   }
   pthread_mutex_unlock(&u->lock);
   return rc;
@@ -338,11 +344,11 @@ static int upload_backpressure(struct upload *u, int limit)
 
 int upload_write(struct upload *u, const char *data, size_t n)
 {
-  uint64_t max = u->cfg->max_upload_size;
+  uint64_t max = upload_opt.max_size;
   if(max && (u->size + n < u->size || u->size + n > max))
-    return UPLOAD_TOO_BIG;
-  if(u->head_len < UPLOAD_HEAD_MAX) {
-    size_t k = n < UPLOAD_HEAD_MAX - u->head_len ? n : UPLOAD_HEAD_MAX - u->head_len;
+    return DRIVE_TOO_BIG;
+  if(u->head_len < MIME_HEAD_MAX) {
+    size_t k = n < MIME_HEAD_MAX - u->head_len ? n : MIME_HEAD_MAX - u->head_len;
     memcpy(u->head + u->head_len, data, k);
     u->head_len += k;
   }
@@ -352,7 +358,7 @@ int upload_write(struct upload *u, const char *data, size_t n)
       u->spool_fd = blob_spool_create(store_blob(), u->spool_path, sizeof(u->spool_path));
       if(u->spool_fd < 0) {
         log_error("upload: cannot create a spool file: %s", strerror(errno));
-        return UPLOAD_IO;
+        return DRIVE_STORAGE;
       }
     }
     uint64_t room = u->chunk_size - u->chunk_fill;
@@ -363,7 +369,7 @@ int upload_write(struct upload *u, const char *data, size_t n)
         continue;
       if(w <= 0) {
         log_error("upload: spool write failed: %s", strerror(errno));
-        return UPLOAD_IO;
+        return DRIVE_STORAGE;
       }
       off += (size_t)w;
     }
@@ -382,85 +388,9 @@ int upload_write(struct upload *u, const char *data, size_t n)
    * next chunk at once instead of idling while it is received (disk, not
    * memory: 2 x parallel spool files at most). */
   int inflight = UPLOAD_MIN_INFLIGHT;
-  if(blob_is_remote(store_blob()) && 2 * u->cfg->telegram_parallel > inflight)
-    inflight = 2 * u->cfg->telegram_parallel;
+  if(blob_is_remote(store_blob()) && 2 * upload_opt.remote_parallel > inflight)
+    inflight = 2 * upload_opt.remote_parallel;
   return upload_backpressure(u, inflight - 1);
-}
-
-/* Extension fallback for what content sniffing cannot tell apart. */
-static const char *mime_by_ext(const char *name)
-{
-  static const struct { const char *ext, *type; } table[] = {
-    {"txt", "text/plain"}, {"md", "text/markdown"}, {"csv", "text/csv"},
-    {"html", "text/html"}, {"htm", "text/html"}, {"css", "text/css"},
-    {"js", "text/javascript"}, {"mjs", "text/javascript"}, {"json", "application/json"},
-    {"xml", "application/xml"}, {"svg", "image/svg+xml"}, {"png", "image/png"},
-    {"jpg", "image/jpeg"}, {"jpeg", "image/jpeg"}, {"gif", "image/gif"}, {"webp", "image/webp"},
-    {"pdf", "application/pdf"}, {"zip", "application/zip"}, {"gz", "application/gzip"},
-    {"tar", "application/x-tar"}, {"mp4", "video/mp4"}, {"webm", "video/webm"},
-    {"mkv", "video/x-matroska"}, {"mov", "video/quicktime"}, {"mp3", "audio/mpeg"},
-    {"wav", "audio/wav"}, {"ogg", "audio/ogg"}, {"flac", "audio/flac"},
-    {"doc", "application/msword"}, {"docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
-    {"xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
-    {"pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation"},
-    {"c", "text/x-c"}, {"h", "text/x-c"}, {"py", "text/x-python"}, {"sh", "application/x-sh"},
-  };
-  const char *dot = strrchr(name, '.');
-  if(!dot || !dot[1])
-    return NULL;
-  for(size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
-    if(!strcasecmp(dot + 1, table[i].ext))
-      return table[i].type;
-  return NULL;
-}
-
-/* One libmagic handle for the process: handles are not thread-safe and each
- * costs megabytes of compiled rules, so sniffing takes a lock instead. */
-static pthread_mutex_t magic_lock = PTHREAD_MUTEX_INITIALIZER;
-static magic_t magic_cookie;
-static bool magic_tried;
-
-void upload_shutdown(void)
-{
-  pthread_mutex_lock(&magic_lock);
-  if(magic_cookie)
-    magic_close(magic_cookie);
-  magic_cookie = NULL;
-  magic_tried = false;
-  pthread_mutex_unlock(&magic_lock);
-}
-
-void upload_sniff_mime(const char *head, size_t n, const char *name, char *out, size_t outsz)
-{
-  char sniffed[128] = "";
-  const char *type = NULL;
-  pthread_mutex_lock(&magic_lock);
-  if(!magic_tried) {
-    magic_tried = true;
-    magic_cookie = magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR);
-    if(magic_cookie && magic_load(magic_cookie, NULL) != 0) {
-      magic_close(magic_cookie);
-      magic_cookie = NULL;
-    }
-  }
-  if(magic_cookie && n > 0) {
-    const char *t = magic_buffer(magic_cookie, head, n);
-    if(t) {
-      snprintf(sniffed, sizeof(sniffed), "%s", t);
-      type = sniffed;
-    }
-  }
-  pthread_mutex_unlock(&magic_lock);
-  const char *by_ext = mime_by_ext(name);
-  /* Sniffing can't tell text formats (CSS, JSON, JS) or zip-based office
-   * files apart: trust the extension there. */
-  if(by_ext && (!type || !strcmp(type, "application/octet-stream") ||
-                !strncmp(type, "text/", 5) || !strcmp(type, "application/zip") ||
-                !strcmp(type, "application/x-empty")))
-    type = by_ext;
-  if(!type || !strcmp(type, "application/x-empty"))
-    type = by_ext ? by_ext : "application/octet-stream";
-  snprintf(out, outsz, "%s", type);
 }
 
 /* The commit: dedup, content + chunks, the file row, sizes and usage. */
@@ -473,30 +403,29 @@ static int upload_commit(struct upload *u, db_t *db, const char *sha, const char
   bool dup = false;
   int rc;
 
-  if(folder_check_live(db, u->owner_id, folder) != DRIVE_OK)
-    return UPLOAD_NO_FOLDER;
+  if(folder_check_live(u->owner_id, folder) != DRIVE_OK)
+    return DRIVE_NOT_FOUND;
   db_stmt_t *st = db_query(db, "SELECT id FROM contents WHERE owner_id = $1 AND sha256 = $2", "tt",
                            u->owner_id, sha);
   if(!st)
-    return UPLOAD_DB;
+    return DRIVE_DB;
   if(db_step(st) == DB_ROW) {
     snprintf(content_id, sizeof(content_id), "%s", db_col_text(st, 0));
     dup = true;
   }
   if(db_finalize(st) != DB_OK)
-    return UPLOAD_DB;
+    return DRIVE_DB;
 
   if(dup) {
-    if(u->cfg->dedup == DEDUP_REJECT)
-      return UPLOAD_DUPLICATE;
+    if(upload_opt.dedup_reject)
+      return DRIVE_DUPLICATE;
     if(db_exec(db, "UPDATE contents SET refcount = refcount + 1 WHERE id = $1", "t", content_id))
-      return UPLOAD_DB;
+      return DRIVE_DB;
     /* Our copy of the bytes is redundant: it becomes garbage. */
     u->redundant = true;
     for(size_t i = 0; i < u->nchunks; i++)
-      if(db_exec(db, "UPDATE pending_deletes SET state = 'delete' WHERE id = $1", "t",
-                 u->chunks[i].staged_id))
-        return UPLOAD_DB;
+      if((rc = garbage_release(db, u->chunks[i].staged_id)) != DRIVE_OK)
+        return rc;
   }
   else {
     id_new(content_id);
@@ -504,18 +433,19 @@ static int upload_commit(struct upload *u, db_t *db, const char *sha, const char
                    "backend, refcount, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8)",
                "tttiiiti", content_id, u->owner_id, sha, (int64_t)u->size,
                (int64_t)u->chunk_size, (int64_t)u->nchunks,
-               blob_backend_name(store_blob()), now))
-      return UPLOAD_DB;
+               store_backend_name(), now))
+      return DRIVE_DB;
     for(size_t i = 0; i < u->nchunks; i++) {
       struct upload_chunk *c = &u->chunks[i];
       if(db_exec(db, "INSERT INTO chunks (content_id, idx, size, checksum, locator) "
                      "VALUES ($1, $2, $3, $4, $5)",
-                 "tiitt", content_id, (int64_t)i, (int64_t)c->size, c->checksum, c->locator) ||
-         db_exec(db, "DELETE FROM pending_deletes WHERE id = $1", "t", c->staged_id))
-        return UPLOAD_DB;
+                 "tiitt", content_id, (int64_t)i, (int64_t)c->size, c->checksum, c->locator))
+        return DRIVE_DB;
+      if((rc = garbage_confirm(db, c->staged_id)) != DRIVE_OK)
+        return rc;
     }
-    if(usage_add(db, u->owner_id, 0, 0, 0, (int64_t)u->size))
-      return UPLOAD_DB;
+    if((rc = usage_add(db, u->owner_id, 0, 0, 0, (int64_t)u->size)) != DRIVE_OK)
+      return rc;
   }
 
   char key[1024];
@@ -527,7 +457,7 @@ static int upload_commit(struct upload *u, db_t *db, const char *sha, const char
                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
                "tttttttiti", file_id, u->owner_id, folder, content_id, u->name, key, mime,
                (int64_t)u->size, sha, now);
-  return rc == DB_OK ? UPLOAD_OK : UPLOAD_DB;
+  return rc == DB_OK ? DRIVE_OK : DRIVE_DB;
 }
 
 int upload_finish(struct upload *u, char *file_id, size_t idsz)
@@ -540,43 +470,40 @@ int upload_finish(struct upload *u, char *file_id, size_t idsz)
   if(rc)
     return rc;
   if(u->finished)
-    return UPLOAD_IO;
+    return DRIVE_STORAGE;
   if(hasher_stream_final(u->hash, sha) != 0)
-    return UPLOAD_IO;
-  upload_sniff_mime(u->head, u->head_len, u->name, mime, sizeof(mime));
+    return DRIVE_STORAGE;
+  mime_sniff(u->head, u->head_len, u->name, mime, sizeof(mime));
 
   db_t *db = db_get();
   if(!db || idsz < ID_LEN + 1)
-    return UPLOAD_DB;
+    return DRIVE_DB;
   /* Past this point a cancel is refused: the file is about to appear. */
-  if(u->task && task_commit_begin(u->task) != TASKS_OK)
-    return UPLOAD_CANCELLED;
-  if(db_begin(db) != DB_OK)
-    return UPLOAD_DB;
-  rc = upload_commit(u, db, sha, mime, file_id);
-  if(rc == UPLOAD_OK && (folder_add_size(db, u->folder_id[0] ? u->folder_id : NULL,
-                                         (int64_t)u->size) != DRIVE_OK ||
-                         usage_add(db, u->owner_id, (int64_t)u->size, 1, 0, 0) != DB_OK))
-    rc = UPLOAD_DB;
-  if(rc == UPLOAD_OK && db_commit(db) != DB_OK)
-    rc = UPLOAD_DB;
-  if(rc != UPLOAD_OK) {
-    db_rollback(db);
+  if(u->task && task_commit_begin(u->task) != DRIVE_OK)
+    return DRIVE_CANCELLED;
+  if((rc = drive_tx_begin(db)) != DRIVE_OK)
     return rc;
-  }
+  rc = upload_commit(u, db, sha, mime, file_id);
+  if(rc == DRIVE_OK)
+    rc = folder_add_size(db, u->folder_id[0] ? u->folder_id : NULL, (int64_t)u->size);
+  if(rc == DRIVE_OK)
+    rc = usage_add(db, u->owner_id, (int64_t)u->size, 1, 0, 0);
+  rc = drive_tx_end(db, rc);
+  if(rc != DRIVE_OK)
+    return rc;
   u->finished = true;
   if(u->task)
     task_complete(u->task, file_id, u->size);
   if(u->redundant && u->nchunks) {
     /* Removing a local chunk is one unlink: do it now so the duplicate never
      * lingers on disk; remote removals stay with the sweeper. */
-    if(!strcmp(blob_backend_name(store_blob()), "local"))
+    if(!blob_is_remote(store_blob()))
       for(size_t i = 0; i < u->nchunks; i++)
         if(blob_delete(store_blob(), u->chunks[i].locator) == BLOB_OK)
-          db_exec(db, "DELETE FROM pending_deletes WHERE id = $1", "t", u->chunks[i].staged_id);
+          garbage_done(db, u->chunks[i].staged_id);
     store_kick();
   }
-  return UPLOAD_OK;
+  return DRIVE_OK;
 }
 
 void upload_free(struct upload *u)
@@ -600,7 +527,7 @@ void upload_free(struct upload *u)
       hasher_stream_cancel(u->hash);
       for(size_t i = 0; i < u->nchunks; i++)
         if(u->chunks[i].put)
-          blob_cancel(store_blob(), u->chunks[i].put);
+          store_cancel(&u->chunks[i].put->op);
     }
     pthread_mutex_unlock(&u->lock);
     return;
@@ -612,8 +539,7 @@ void upload_free(struct upload *u)
     bool any = false;
     for(size_t i = 0; db && i < u->nchunks; i++)
       if(u->chunks[i].stored) {
-        db_exec(db, "UPDATE pending_deletes SET state = 'delete' WHERE id = $1", "t",
-                u->chunks[i].staged_id);
+        garbage_release(db, u->chunks[i].staged_id);
         any = true;
       }
     if(any)

@@ -8,38 +8,39 @@
  * An upload to a remote store is also a task (drive/tasks.h): it shows
  * progress as chunks are confirmed, and a cancel stops it: no more chunks go
  * out, those in flight are cancelled where the store can, the request is
- * woken to answer UPLOAD_CANCELLED, and every stored chunk becomes garbage. */
+ * woken to answer DRIVE_CANCELLED, and every stored chunk becomes garbage. */
 #ifndef NETRA_UPLOAD_H
 #define NETRA_UPLOAD_H
 #include <stdbool.h>
 #include <stdint.h>
-#include "config.h"
+#include "drive/drive.h"
 
-enum {
-  UPLOAD_OK = 0,
-  UPLOAD_TOO_BIG = -10,    /* over MAX_UPLOAD_SIZE */
-  UPLOAD_IO = -11,         /* spool or store failure */
-  UPLOAD_BAD_NAME = -12,
-  UPLOAD_DUPLICATE = -13,  /* DEDUP=reject and the content exists */
-  UPLOAD_NO_FOLDER = -14,  /* the folder went away meanwhile */
-  UPLOAD_DB = -15,
-  UPLOAD_WAIT = -16,       /* accepted, but wait for upload_set_wake's wake */
-  UPLOAD_CANCELLED = -17   /* its task was cancelled: nothing will be stored */
-};
 
 struct upload;
 
+/** What every upload obeys (set once by drive_init). */
+struct upload_options {
+  uint64_t max_size;      /* MAX_UPLOAD_SIZE; 0 = no limit */
+  bool dedup_reject;      /* DEDUP=reject: a second copy of content is refused */
+  uint64_t chunk_size;    /* CHUNK_SIZE */
+  int remote_parallel;    /* puts a remote store runs at once */
+};
+/** Sets the options (kept by copy). */
+void upload_init(const struct upload_options *o);
+/** MAX_UPLOAD_SIZE (0 = no limit), for checks before an upload starts. */
+uint64_t upload_max_size(void);
+
 /** Starts an upload for `owner_id` into `folder_id` (NULL = root). */
-struct upload *upload_new(const struct config *cfg, const char *owner_id, const char *folder_id);
+struct upload *upload_new(const char *owner_id, const char *folder_id);
 /** Backpressure for stores that work in the background. When a call returns
- *  UPLOAD_WAIT, `suspend(arg)` has been called (under the upload's lock) and
+ *  DRIVE_PENDING, `suspend(arg)` has been called (under the upload's lock) and
  *  `wake(arg)` will be called from a store thread once the caller may go on
  *  (for upload_finish: call it again). */
 void upload_set_wake(struct upload *u, void (*suspend)(void *), void (*wake)(void *), void *arg);
 /** The size announced for the upload (e.g. the request's Content-Length; 0 =
  *  unknown), shown as the task's total. Call before upload_set_name. */
 void upload_set_expected(struct upload *u, uint64_t total);
-/** Names the file (validated); UPLOAD_BAD_NAME with a reason in *why. For a
+/** Names the file (validated); DRIVE_INVALID with a reason in *why. For a
  *  remote store this starts the upload's task. */
 int upload_set_name(struct upload *u, const char *filename, const char **why);
 /** Records why the upload is being given up (the first reason wins); its
@@ -47,11 +48,11 @@ int upload_set_name(struct upload *u, const char *filename, const char **why);
 void upload_set_error(struct upload *u, const char *why);
 /** True once the upload's task was cancelled. */
 bool upload_cancelled(struct upload *u);
-/** Appends bytes (always consumed; UPLOAD_WAIT asks to hold the next ones). */
+/** Appends bytes (always consumed; DRIVE_PENDING asks to hold the next ones). */
 int upload_write(struct upload *u, const char *data, size_t n);
 /** Stores the last chunk and makes the file visible in one transaction once
- *  every chunk is stored (UPLOAD_WAIT until then). On UPLOAD_OK, file_id
- *  (>= 32 bytes) holds the new file's id. UPLOAD_CANCELLED (also from
+ *  every chunk is stored (DRIVE_PENDING until then). On DRIVE_OK, file_id
+ *  (>= 32 bytes) holds the new file's id. DRIVE_CANCELLED (also from
  *  upload_write) when the task was cancelled first. */
 int upload_finish(struct upload *u, char *file_id, size_t idsz);
 /** Bytes received so far. */
@@ -62,11 +63,5 @@ uint64_t upload_size(const struct upload *u);
  *  reason from upload_set_error). Safe to call after upload_finish (then it
  *  only frees). */
 void upload_free(struct upload *u);
-
-/** Releases process-wide resources (the MIME sniffer). */
-void upload_shutdown(void);
-
-/** MIME type from the first bytes and the name's extension. */
-void upload_sniff_mime(const char *head, size_t n, const char *name, char *out, size_t outsz);
 
 #endif

@@ -110,12 +110,15 @@ static int user_row(db_stmt_t *st, struct user *out, char hash[USERS_HASH_MAX])
   }
   int frc = db_finalize(st);
   if(rc == DB_ROW)
-    return frc == DB_OK ? USERS_OK : frc;
-  return rc == DB_DONE ? USERS_NOT_FOUND : rc;
+    return drive_db(frc);
+  return rc == DB_DONE ? DRIVE_NOT_FOUND : drive_from_db(rc);
 }
 
-int users_get(db_t *db, const char *id, struct user *out)
+int users_get(const char *id, struct user *out)
 {
+  db_t *db = db_get();
+  if(!db)
+    return DRIVE_UNAVAILABLE;
   return user_row(db_query(db, "SELECT " USER_COLS " FROM users WHERE id = $1", "t", id), out,
                   NULL);
 }
@@ -196,30 +199,33 @@ static int users_conflict(db_t *db, const char *username_key, const char *email_
   int rc = db_query_int(db, &n, "SELECT COUNT(*) FROM users WHERE username_key = $1", "t",
                         username_key);
   if(rc != DB_ROW)
-    return rc == DB_DONE ? DB_ERROR : rc;
+    return drive_from_db(rc);
   if(n)
-    return USERS_DUP_USERNAME;
+    return DRIVE_USERNAME_TAKEN;
   rc = db_query_int(db, &n, "SELECT COUNT(*) FROM users WHERE email_key = $1", "t", email_key);
   if(rc != DB_ROW)
-    return rc == DB_DONE ? DB_ERROR : rc;
-  return n ? USERS_DUP_EMAIL : USERS_OK;
+    return drive_from_db(rc);
+  return n ? DRIVE_EMAIL_TAKEN : DRIVE_OK;
 }
 
-int users_signup(db_t *db, const char *username, const char *email, const char *password,
+int users_signup(const char *username, const char *email, const char *password,
                  struct user *out)
 {
+  db_t *db = db_get();
+  if(!db)
+    return DRIVE_UNAVAILABLE;
   char ukey[sizeof(out->username)], ekey[sizeof(out->email)], hash[USERS_HASH_MAX];
   if(strlen(username) >= sizeof(out->username) || strlen(email) >= sizeof(out->email) ||
      utf8_fold(username, ukey, sizeof(ukey)) || utf8_fold(email, ekey, sizeof(ekey)))
-    return USERS_INTERNAL; /* the caller validated; cannot happen */
+    return DRIVE_INTERNAL; /* the caller validated; cannot happen */
 
   /* Cheap check first so a duplicate does not cost a hash; the unique
    * indexes still decide under concurrency. */
   int rc = users_conflict(db, ukey, ekey);
-  if(rc != USERS_OK)
+  if(rc != DRIVE_OK)
     return rc;
   if(users_hash_password(password, hash) != 0)
-    return USERS_INTERNAL;
+    return DRIVE_INTERNAL;
 
   memset(out, 0, sizeof(*out));
   id_new(out->id);
@@ -235,17 +241,17 @@ int users_signup(db_t *db, const char *username, const char *email, const char *
   sodium_memzero(hash, sizeof(hash));
   if(rc == DB_CONSTRAINT) {
     rc = users_conflict(db, ukey, ekey);
-    return rc == USERS_OK ? DB_CONSTRAINT : rc;
+    return rc == DRIVE_OK ? DRIVE_CONFLICT : rc;
   }
   if(rc != DB_OK)
-    return rc;
+    return drive_from_db(rc);
   if(out->is_verified)
     log_info("users: new account %s (verified at once: email verification is off)", out->id);
   else {
     log_info("users: new account %s, verification mail pending", out->id);
     users_send_link(out, MAIL_VERIFY);
   }
-  return USERS_OK;
+  return DRIVE_OK;
 }
 
 /* ---- login ---- */
@@ -263,19 +269,22 @@ static void users_rehash(db_t *db, const struct user *u, const char *hash, const
   sodium_memzero(fresh, sizeof(fresh));
 }
 
-int users_login(db_t *db, const char *login, const char *password, const char *client_addr,
+int users_login(const char *login, const char *password, const char *client_addr,
                 struct user *out, int *retry_after)
 {
+  db_t *db = db_get();
+  if(!db)
+    return DRIVE_UNAVAILABLE;
   char hash[USERS_HASH_MAX], folded[256], acct_key[THROTTLE_KEY_MAX + 1], addr_key[80];
-  int rc = USERS_NOT_FOUND;
+  int rc = DRIVE_NOT_FOUND;
   *retry_after = 0;
   hash[0] = 0;
   /* Case-insensitive like signup; text that cannot fold matches no one. */
   if(utf8_fold(login, folded, sizeof(folded)) == 0)
     rc = user_by_login(db, folded, out, hash);
-  if(rc < 0)
+  if(rc != DRIVE_OK && rc != DRIVE_NOT_FOUND)
     return rc;
-  bool found = rc == USERS_OK;
+  bool found = rc == DRIVE_OK;
 
   /* Count per account (by id, so username and email share one counter) and
    * per address; unknown names count under their folded text. */
@@ -290,7 +299,7 @@ int users_login(db_t *db, const char *login, const char *password, const char *c
   int wait_addr = throttle_check(users_login_throttle, addr_key, now);
   if(wait_acct || wait_addr) {
     *retry_after = wait_acct > wait_addr ? wait_acct : wait_addr;
-    rc = USERS_THROTTLED;
+    rc = DRIVE_THROTTLED;
     goto out;
   }
 
@@ -300,12 +309,12 @@ int users_login(db_t *db, const char *login, const char *password, const char *c
     now = time_mono_ms();
     throttle_fail(users_login_throttle, acct_key, now);
     throttle_fail(users_login_throttle, addr_key, now);
-    rc = USERS_BAD_CREDENTIALS;
+    rc = DRIVE_BAD_CREDENTIALS;
     goto out;
   }
   throttle_clear(users_login_throttle, acct_key);
   users_rehash(db, out, hash, password);
-  rc = out->is_verified ? USERS_OK : USERS_UNVERIFIED;
+  rc = out->is_verified ? DRIVE_OK : DRIVE_UNVERIFIED;
 out:
   sodium_memzero(hash, sizeof(hash));
   return rc;
@@ -313,92 +322,98 @@ out:
 
 /* ---- links ---- */
 
-int users_verify_email(db_t *db, const char *token)
+int users_verify_email(const char *token)
 {
+  db_t *db = db_get();
+  if(!db)
+    return DRIVE_UNAVAILABLE;
   struct token_claims c;
   int64_t now_s = time_now_ms() / 1000;
-  if(token_verify(TOKEN_VERIFY, token, now_s, &c) != TOKEN_OK)
-    return USERS_BAD_TOKEN;
+  if(token_verify(TOKEN_VERIFY, token, now_s, &c) != DRIVE_OK)
+    return DRIVE_BAD_LINK;
   int rc = db_begin(db);
   if(rc != DB_OK)
-    return rc;
+    return drive_from_db(rc);
   rc = tokens_spend(db, &c, now_s);
-  if(rc == TOKEN_USED) {
-    rc = USERS_BAD_TOKEN;
-    goto fail;
-  }
-  if(rc != TOKEN_OK)
+  if(rc != DRIVE_OK)
     goto fail;
   rc = db_exec(db, "UPDATE users SET is_verified = 1, updated_at = $1 WHERE id = $2", "it",
                time_now_ms(), c.sub);
   if(rc != DB_OK)
-    goto fail;
+    goto fail_db;
   if(db_changes(db) != 1) {
-    rc = USERS_BAD_TOKEN; /* the account is gone */
+    rc = DRIVE_BAD_LINK; /* the account is gone */
     goto fail;
   }
   rc = db_commit(db);
   if(rc != DB_OK)
-    goto fail;
+    goto fail_db;
   log_info("users: user %s verified their email", c.sub);
-  return USERS_OK;
+  return DRIVE_OK;
+fail_db:
+  rc = drive_from_db(rc);
 fail:
   db_rollback(db);
   return rc;
 }
 
-/* Loads the account of `email` (any case); USERS_NOT_FOUND for anything
+/* Loads the account of `email` (any case); DRIVE_NOT_FOUND for anything
  * that is not a known address. */
 static int user_by_email(db_t *db, const char *email, struct user *out)
 {
   char key[256];
   if(!strchr(email, '@') || utf8_fold(email, key, sizeof(key)) != 0)
-    return USERS_NOT_FOUND;
+    return DRIVE_NOT_FOUND;
   return user_row(db_query(db, "SELECT " USER_COLS " FROM users WHERE email_key = $1", "t", key),
                   out, NULL);
 }
 
-int users_resend_verification(db_t *db, const char *email)
+int users_resend_verification(const char *email)
 {
+  db_t *db = db_get();
+  if(!db)
+    return DRIVE_UNAVAILABLE;
   struct user u;
   int rc = user_by_email(db, email, &u);
-  if(rc < 0)
+  if(rc != DRIVE_OK && rc != DRIVE_NOT_FOUND)
     return rc;
-  if(rc == USERS_OK && !u.is_verified)
+  if(rc == DRIVE_OK && !u.is_verified)
     users_send_link(&u, MAIL_VERIFY);
-  return USERS_OK;
+  return DRIVE_OK;
 }
 
-int users_forgot_password(db_t *db, const char *email)
+int users_forgot_password(const char *email)
 {
+  db_t *db = db_get();
+  if(!db)
+    return DRIVE_UNAVAILABLE;
   struct user u;
   int rc = user_by_email(db, email, &u);
-  if(rc < 0)
+  if(rc != DRIVE_OK && rc != DRIVE_NOT_FOUND)
     return rc;
-  if(rc == USERS_OK)
+  if(rc == DRIVE_OK)
     users_send_link(&u, MAIL_RESET);
-  return USERS_OK;
+  return DRIVE_OK;
 }
 
-int users_reset_password(db_t *db, const char *token, const char *new_password)
+int users_reset_password(const char *token, const char *new_password)
 {
+  db_t *db = db_get();
+  if(!db)
+    return DRIVE_UNAVAILABLE;
   struct token_claims c;
   char hash[USERS_HASH_MAX], key[64];
   int64_t now_s = time_now_ms() / 1000;
-  if(token_verify(TOKEN_RESET, token, now_s, &c) != TOKEN_OK)
-    return USERS_BAD_TOKEN;
+  if(token_verify(TOKEN_RESET, token, now_s, &c) != DRIVE_OK)
+    return DRIVE_BAD_LINK;
   /* Hash before taking the write lock: it is the slow part. */
   if(users_hash_password(new_password, hash) != 0)
-    return USERS_INTERNAL;
-  int rc = db_begin(db);
-  if(rc != DB_OK)
+    return DRIVE_INTERNAL;
+  int rc = drive_tx_begin(db);
+  if(rc != DRIVE_OK)
     goto out;
   rc = tokens_spend(db, &c, now_s);
-  if(rc == TOKEN_USED) {
-    rc = USERS_BAD_TOKEN;
-    goto fail;
-  }
-  if(rc != TOKEN_OK)
+  if(rc != DRIVE_OK)
     goto fail;
   /* Following the link proved the mailbox, so the account is verified too.
    * Sessions end: access tokens issued before this second stop working. */
@@ -406,23 +421,24 @@ int users_reset_password(db_t *db, const char *token, const char *new_password)
                "UPDATE users SET password_hash = $1, is_verified = 1, updated_at = $2, "
                "sessions_after = $3 WHERE id = $4",
                "tiit", hash, time_now_ms(), now_s, c.sub);
-  if(rc != DB_OK)
+  if(rc != DB_OK) {
+    rc = drive_from_db(rc);
     goto fail;
+  }
   if(db_changes(db) != 1) {
-    rc = USERS_BAD_TOKEN;
+    rc = DRIVE_BAD_LINK;
     goto fail;
   }
   rc = tokens_revoke_user(db, c.sub);
-  if(rc != DB_OK)
+  if(rc != DRIVE_OK)
     goto fail;
-  rc = db_commit(db);
-  if(rc != DB_OK)
-    goto fail;
+  rc = drive_tx_end(db, DRIVE_OK);
+  if(rc != DRIVE_OK)
+    goto out;
   /* A fresh password deserves a fresh start at the login throttle. */
   snprintf(key, sizeof(key), "user:%s", c.sub);
   throttle_clear(users_login_throttle, key);
   log_info("users: user %s reset their password; sessions ended", c.sub);
-  rc = USERS_OK;
   goto out;
 fail:
   db_rollback(db);

@@ -8,21 +8,8 @@
 #define NETRA_USERS_H
 #include <stdbool.h>
 #include <stdint.h>
-#include "db/db.h"
+#include "drive/drive.h"
 #include "util/id.h"
-
-/* Results. Negative values are db.h errors (DB_ERROR, DB_UNAVAILABLE). */
-enum {
-  USERS_OK = 0,
-  USERS_NOT_FOUND = 1,
-  USERS_DUP_USERNAME = 2,
-  USERS_DUP_EMAIL = 3,
-  USERS_BAD_CREDENTIALS = 4, /* unknown account or wrong password */
-  USERS_UNVERIFIED = 5,      /* right password, email not verified yet */
-  USERS_THROTTLED = 6,       /* too many recent failures */
-  USERS_BAD_TOKEN = 7,       /* invalid, expired or already used link token */
-  USERS_INTERNAL = 8         /* hashing or signing failed (logged) */
-};
 
 struct user {
   char id[ID_LEN + 1];
@@ -47,39 +34,39 @@ int users_init(const struct users_options *o);
 void users_shutdown(void);
 
 /** Creates an account. Unless verification is required it is verified at
- *  once; otherwise a verification mail is queued. USERS_OK (filling *out),
- *  USERS_DUP_USERNAME, USERS_DUP_EMAIL, USERS_INTERNAL or a db error. */
-int users_signup(db_t *db, const char *username, const char *email, const char *password,
+ *  once; otherwise a verification mail is queued. DRIVE_OK (filling *out),
+ *  DRIVE_USERNAME_TAKEN, DRIVE_EMAIL_TAKEN, DRIVE_INTERNAL or a database fault. */
+int users_signup(const char *username, const char *email, const char *password,
                  struct user *out);
 
-/** Loads a user by id. USERS_OK, USERS_NOT_FOUND or a db error. */
-int users_get(db_t *db, const char *id, struct user *out);
+/** Loads a user by id. DRIVE_OK, DRIVE_NOT_FOUND or a database fault. */
+int users_get(const char *id, struct user *out);
 
 /** Checks a login (`login` is the username or the email, any case) from
- *  `client_addr`. USERS_OK (filling *out), USERS_BAD_CREDENTIALS,
- *  USERS_UNVERIFIED, USERS_THROTTLED (seconds to wait in *retry_after) or a
+ *  `client_addr`. DRIVE_OK (filling *out), DRIVE_BAD_CREDENTIALS,
+ *  DRIVE_UNVERIFIED, DRIVE_THROTTLED (seconds to wait in *retry_after) or a
  *  db error. Failures count against the account and the address; a success
  *  clears the account's count. */
-int users_login(db_t *db, const char *login, const char *password, const char *client_addr,
+int users_login(const char *login, const char *password, const char *client_addr,
                 struct user *out, int *retry_after);
 
-/** Spends a verify token and marks its user verified. USERS_OK,
- *  USERS_BAD_TOKEN or a db error. */
-int users_verify_email(db_t *db, const char *token);
+/** Spends a verify token and marks its user verified. DRIVE_OK,
+ *  DRIVE_BAD_LINK or a database fault. */
+int users_verify_email(const char *token);
 
 /** Queues a new verification mail when `email` belongs to an unverified
- *  account (and verification is on). USERS_OK whether or not a mail went out
- *  (the caller must not reveal which), or a db error. */
-int users_resend_verification(db_t *db, const char *email);
+ *  account (and verification is on). DRIVE_OK whether or not a mail went out
+ *  (the caller must not reveal which), or a database fault. */
+int users_resend_verification(const char *email);
 
 /** Queues a password-reset mail when `email` belongs to an account.
- *  USERS_OK whether or not a mail went out, or a db error. */
-int users_forgot_password(db_t *db, const char *email);
+ *  DRIVE_OK whether or not a mail went out, or a database fault. */
+int users_forgot_password(const char *email);
 
 /** Spends a reset token and sets the new password; the account counts as
  *  verified (the link proved the mailbox) and all its refresh tokens are
- *  revoked. USERS_OK, USERS_BAD_TOKEN, USERS_INTERNAL or a db error. */
-int users_reset_password(db_t *db, const char *token, const char *new_password);
+ *  revoked. DRIVE_OK, DRIVE_BAD_LINK, DRIVE_INTERNAL or a database fault. */
+int users_reset_password(const char *token, const char *new_password);
 
 /** Hashes a password (Argon2id, parameters in users.c) into `out`, which
  *  must hold USERS_HASH_MAX bytes. Returns 0 or -1. */

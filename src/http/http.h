@@ -78,17 +78,17 @@ struct http_req {
   unsigned status;
   uint64_t bytes_in;
   const char *cors_origin;  /* the allowed Origin to echo, or NULL */
-  char user_id[32];         /* set by auth for HTTP_AUTH routes */
-  char username[40];
+  void *auth;               /* HTTP_AUTH routes: what the auth hook made (opaque here) */
   int nextra;
   struct http_header extra[HTTP_MAX_EXTRA_HEADERS];
   void *ctx;                /* route state (streaming), freed with ctx_free */
   void (*ctx_free)(void *ctx);
 };
 
-/** Validates a bearer token; on success fills r->user_id (and r->username)
- *  and returns 0. Set once by the api layer before http_start. */
-typedef int (*http_auth_fn)(struct http_req *r, const char *token);
+/** Validates a bearer token; on success stores what the handlers need to
+ *  know about the caller in *auth (freed with http_options.auth_free when
+ *  the request ends) and returns 0. Set once by the api layer. */
+typedef int (*http_auth_fn)(struct http_req *r, const char *token, void **auth);
 
 struct http_options {
   const char *host;
@@ -96,6 +96,7 @@ struct http_options {
   int threads;
   const char *cors_origins; /* comma list, "*" allowed, NULL/"" = none */
   http_auth_fn auth;
+  void (*auth_free)(void *auth);   /* frees what `auth` stored */
   const struct http_route *const *tables; /* NULL-terminated list of route tables */
 };
 

@@ -23,6 +23,7 @@
 static struct MHD_Daemon *srv_daemon;
 static const struct http_route *const *srv_tables;
 static http_auth_fn srv_auth;
+static void (*srv_auth_free)(void *auth);
 static atomic_uint_fast64_t srv_inflight;
 static atomic_uint_fast64_t srv_requests;
 static atomic_uint_fast64_t srv_bytes_in;
@@ -54,6 +55,8 @@ static void req_free(struct http_req *r)
   if(r->early)
     MHD_destroy_response(r->early); /* the client left before it could be sent */
   buf_free(&r->body);
+  if(r->auth && srv_auth_free)
+    srv_auth_free(r->auth);
   free(r->path);
   free(r);
 }
@@ -67,7 +70,7 @@ static bool req_authenticate(struct http_req *r)
     http_reply_error(r, MHD_HTTP_UNAUTHORIZED, "Not authenticated");
     return false;
   }
-  if(strncasecmp(h, "Bearer ", 7) != 0 || !srv_auth || srv_auth(r, h + 7) != 0) {
+  if(strncasecmp(h, "Bearer ", 7) != 0 || !srv_auth || srv_auth(r, h + 7, &r->auth) != 0) {
     http_add_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
     http_reply_error(r, MHD_HTTP_UNAUTHORIZED, "Could not validate credentials");
     return false;
@@ -282,6 +285,7 @@ int http_start(const struct http_options *opt, char *err, size_t errlen)
   }
   srv_tables = opt->tables;
   srv_auth = opt->auth;
+  srv_auth_free = opt->auth_free;
   if(cors_init(opt->cors_origins) != 0) {
     snprintf(err, errlen, "CORS_ORIGINS: could not parse");
     return -1;

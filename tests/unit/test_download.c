@@ -19,7 +19,7 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
-#include "api/download.h"
+#include "api/download_routes.h"
 #include "blob/blob.h"
 #include "db/db.h"
 #include "drive/drive.h"
@@ -233,7 +233,7 @@ static void test_reader_whole_and_bounded(void **state)
 {
   struct reader *rd;
   fake_reset(FAKE_READY);
-  assert_int_equal(reader_open(db_get(), content_ok, SIZE, &rd), DRIVE_OK);
+  assert_int_equal(reader_open(content_ok, SIZE, &rd), DRIVE_OK);
   read_all(rd, 0, SIZE - 1, 65536);
   /* Never more open than the current chunk plus the read-ahead. */
   assert_true(atomic_load(&fake_open_max) <= READER_AHEAD + 1);
@@ -252,7 +252,7 @@ static void test_reader_reads_stop_at_chunk_ends(void **state)
   struct reader *rd;
   uint8_t buf[100];
   fake_reset(FAKE_READY);
-  assert_int_equal(reader_open(db_get(), content_ok, SIZE, &rd), DRIVE_OK);
+  assert_int_equal(reader_open(content_ok, SIZE, &rd), DRIVE_OK);
   assert_int_equal(reader_read(rd, CHUNK - 10, buf, sizeof(buf)), 10);
   assert_int_equal(reader_read(rd, CHUNK, buf, sizeof(buf)), 100);
   assert_int_equal(reader_read(rd, SIZE - 2, buf, sizeof(buf)), 2);
@@ -263,7 +263,7 @@ static void test_reader_range_touches_only_its_chunks(void **state)
 {
   struct reader *rd;
   fake_reset(FAKE_READY);
-  assert_int_equal(reader_open(db_get(), content_ok, SIZE, &rd), DRIVE_OK);
+  assert_int_equal(reader_open(content_ok, SIZE, &rd), DRIVE_OK);
   read_all(rd, 2 * CHUNK + 500, 3 * CHUNK + 499, 4096);
   assert_int_equal(atomic_load(&fake_opened), 2);
   assert_int_equal(atomic_load(&fake_opened_idx[2]), 1);
@@ -283,16 +283,15 @@ static void test_reader_bad_metadata(void **state)
   struct reader *rd = (struct reader *)1;
   char missing[ID_LEN + 1];
   id_new(missing);
-  assert_int_equal(reader_open(db_get(), missing, SIZE, &rd), DRIVE_NOT_FOUND);
+  assert_int_equal(reader_open(missing, SIZE, &rd), DRIVE_NOT_FOUND);
   assert_null(rd);
-  assert_int_equal(reader_open(db_get(), "not-an-id", SIZE, &rd), DRIVE_NOT_FOUND);
-  assert_int_equal(reader_open(db_get(), content_ok, SIZE + 1, &rd), DRIVE_NOT_FOUND);
-  assert_int_equal(reader_open(db_get(), content_badcount, SIZE, &rd), DRIVE_NOT_FOUND);
-  assert_int_equal(reader_open(NULL, content_ok, SIZE, &rd), DRIVE_UNAVAILABLE);
+  assert_int_equal(reader_open("not-an-id", SIZE, &rd), DRIVE_NOT_FOUND);
+  assert_int_equal(reader_open(content_ok, SIZE + 1, &rd), DRIVE_NOT_FOUND);
+  assert_int_equal(reader_open(content_badcount, SIZE, &rd), DRIVE_NOT_FOUND);
   /* A missing chunk record fails the read that needs it, not the others. */
   uint8_t buf[16];
   fake_reset(FAKE_READY);
-  assert_int_equal(reader_open(db_get(), content_hole, SIZE, &rd), DRIVE_OK);
+  assert_int_equal(reader_open(content_hole, SIZE, &rd), DRIVE_OK);
   assert_int_equal(reader_read(rd, 0, buf, sizeof(buf)), 16);
   assert_true(reader_read(rd, 7 * CHUNK + 5, buf, sizeof(buf)) < 0);
   assert_int_equal(reader_read(rd, 8 * CHUNK, buf, sizeof(buf)), 16);
@@ -312,7 +311,7 @@ static void test_reader_again_and_wake(void **state)
   uint8_t buf[100];
   fake_reset(FAKE_SLOW);
   atomic_store(&test_wakes, 0);
-  assert_int_equal(reader_open(db_get(), content_ok, SIZE, &rd), DRIVE_OK);
+  assert_int_equal(reader_open(content_ok, SIZE, &rd), DRIVE_OK);
   reader_set_wake(rd, count_wake, NULL);
   assert_int_equal(reader_read(rd, 0, buf, sizeof(buf)), READER_AGAIN);
   for(int i = 0; i < 500 && atomic_load(&test_wakes) == 0; i++)

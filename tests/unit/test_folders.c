@@ -46,7 +46,7 @@ static void mk(const char *owner, const char *parent, const char *name, char id[
 {
   struct folder f;
   const char *why = NULL;
-  assert_int_equal(folder_create(db, owner, parent, name, &f, &why), DRIVE_OK);
+  assert_int_equal(folder_create(owner, parent, name, &f, &why), DRIVE_OK);
   memcpy(id, f.id, ID_LEN + 1);
 }
 
@@ -78,7 +78,7 @@ static void put_file(const char *folder, int64_t size)
 static int64_t size_of(const char *id)
 {
   struct folder f;
-  assert_int_equal(folder_get(db, UID, id, &f), DRIVE_OK);
+  assert_int_equal(folder_get(UID, id, &f), DRIVE_OK);
   return f.size;
 }
 
@@ -109,49 +109,49 @@ static void test_sizes_through_everything(void **state)
   assert_int_equal(size_of(b), 120);
   assert_int_equal(size_of(c), 100);
 
-  assert_int_equal(folder_move(db, UID, c, x, &f, &why), DRIVE_OK);
+  assert_int_equal(folder_move(UID, c, x, &f, &why), DRIVE_OK);
   assert_int_equal(size_of(a), 23);
   assert_int_equal(size_of(x), 100);
-  assert_int_equal(folder_move(db, UID, c, b, &f, &why), DRIVE_OK);
+  assert_int_equal(folder_move(UID, c, b, &f, &why), DRIVE_OK);
   assert_int_equal(size_of(a), 123);
   assert_int_equal(size_of(x), 0);
 
   /* Bin b: a loses it, b and c keep what they carry. */
-  assert_int_equal(folder_bin(db, UID, b), DRIVE_OK);
+  assert_int_equal(folder_bin(UID, b), DRIVE_OK);
   assert_int_equal(size_of(a), 3);
   assert_int_equal(size_of(b), 120);
   assert_int_equal(size_of(c), 100);
   usage_is(123, 3, 120);
   /* Binning again changes nothing. */
-  assert_int_equal(folder_bin(db, UID, b), DRIVE_OK);
+  assert_int_equal(folder_bin(UID, b), DRIVE_OK);
   usage_is(123, 3, 120);
   /* The bin is read-only. */
-  assert_int_equal(folder_rename(db, UID, c, "z", &f, &why), DRIVE_NOT_FOUND);
-  assert_int_equal(folder_set_starred(db, UID, c, true, &f), DRIVE_NOT_FOUND);
-  assert_int_equal(folder_move(db, UID, c, NULL, &f, &why), DRIVE_NOT_FOUND);
+  assert_int_equal(folder_rename(UID, c, "z", &f, &why), DRIVE_NOT_FOUND);
+  assert_int_equal(folder_set_starred(UID, c, true, &f), DRIVE_NOT_FOUND);
+  assert_int_equal(folder_move(UID, c, NULL, &f, &why), DRIVE_NOT_FOUND);
 
   /* Restoring the carried c alone: to the root, out of b's group. */
-  assert_int_equal(folder_restore(db, UID, c), DRIVE_OK);
-  assert_int_equal(folder_get(db, UID, c, &f), DRIVE_OK);
+  assert_int_equal(folder_restore(UID, c), DRIVE_OK);
+  assert_int_equal(folder_get(UID, c, &f), DRIVE_OK);
   assert_false(f.is_deleted);
   assert_string_equal(f.parent_id, "");
   assert_int_equal(size_of(b), 20);
   usage_is(123, 3, 20);
-  assert_int_equal(folder_restore(db, UID, b), DRIVE_OK);
+  assert_int_equal(folder_restore(UID, b), DRIVE_OK);
   assert_int_equal(size_of(a), 23);
   usage_is(123, 3, 0);
 
   /* Permanent delete of a live tree with a binned child inside. */
-  assert_int_equal(folder_move(db, UID, c, b, &f, &why), DRIVE_OK);
-  assert_int_equal(folder_bin(db, UID, c), DRIVE_OK);
+  assert_int_equal(folder_move(UID, c, b, &f, &why), DRIVE_OK);
+  assert_int_equal(folder_bin(UID, c), DRIVE_OK);
   usage_is(123, 3, 100);
-  assert_int_equal(folder_delete(db, UID, a), DRIVE_OK);
+  assert_int_equal(folder_delete(UID, a), DRIVE_OK);
   usage_is(0, 0, 0);
-  assert_int_equal(folder_get(db, UID, c, &f), DRIVE_NOT_FOUND);
+  assert_int_equal(folder_get(UID, c, &f), DRIVE_NOT_FOUND);
   int64_t n = -1;
   assert_int_equal(db_query_int(db, &n, "SELECT COUNT(*) FROM contents", ""), DB_ROW);
   assert_int_equal(n, 0);
-  assert_int_equal(folder_delete(db, UID, x), DRIVE_OK);
+  assert_int_equal(folder_delete(UID, x), DRIVE_OK);
 }
 
 static void test_clash_cycle_and_scope(void **state)
@@ -163,26 +163,26 @@ static void test_clash_cycle_and_scope(void **state)
   mk(UID, a, "Same", b);
   mk(UID, b, "c", c);
   mk(OTHER, NULL, "theirs", o);
-  assert_int_equal(folder_create(db, UID, a, "  sAME ", &f, &why), DRIVE_CONFLICT);
-  assert_int_equal(folder_create(db, UID, a, "a/b", &f, &why), DRIVE_INVALID);
+  assert_int_equal(folder_create(UID, a, "  sAME ", &f, &why), DRIVE_CONFLICT);
+  assert_int_equal(folder_create(UID, a, "a/b", &f, &why), DRIVE_INVALID);
   assert_string_equal(why, "Name must not contain '/'");
-  assert_int_equal(folder_move(db, UID, a, c, &f, &why), DRIVE_INVALID);
+  assert_int_equal(folder_move(UID, a, c, &f, &why), DRIVE_INVALID);
   assert_string_equal(why, "Cannot move a folder into itself or one of its subfolders");
-  assert_int_equal(folder_move(db, UID, a, a, &f, &why), DRIVE_INVALID);
-  assert_int_equal(folder_move(db, UID, c, o, &f, &why), DRIVE_NOT_FOUND);
-  assert_int_equal(folder_get(db, OTHER, a, &f), DRIVE_NOT_FOUND);
-  assert_int_equal(folder_bin(db, OTHER, a), DRIVE_NOT_FOUND);
-  assert_int_equal(folder_delete(db, OTHER, a), DRIVE_NOT_FOUND);
-  assert_int_equal(folder_check_live(db, UID, NULL), DRIVE_OK);
-  assert_int_equal(folder_check_live(db, UID, o), DRIVE_NOT_FOUND);
-  assert_int_equal(folder_check_live(db, UID, "not an id"), DRIVE_NOT_FOUND);
+  assert_int_equal(folder_move(UID, a, a, &f, &why), DRIVE_INVALID);
+  assert_int_equal(folder_move(UID, c, o, &f, &why), DRIVE_NOT_FOUND);
+  assert_int_equal(folder_get(OTHER, a, &f), DRIVE_NOT_FOUND);
+  assert_int_equal(folder_bin(OTHER, a), DRIVE_NOT_FOUND);
+  assert_int_equal(folder_delete(OTHER, a), DRIVE_NOT_FOUND);
+  assert_int_equal(folder_check_live(UID, NULL), DRIVE_OK);
+  assert_int_equal(folder_check_live(UID, o), DRIVE_NOT_FOUND);
+  assert_int_equal(folder_check_live(UID, "not an id"), DRIVE_NOT_FOUND);
 
   /* Restore into a taken name: "Same (1)". */
-  assert_int_equal(folder_bin(db, UID, b), DRIVE_OK);
+  assert_int_equal(folder_bin(UID, b), DRIVE_OK);
   char b2[ID_LEN + 1];
   mk(UID, a, "same", b2);
-  assert_int_equal(folder_restore(db, UID, b), DRIVE_OK);
-  assert_int_equal(folder_get(db, UID, b, &f), DRIVE_OK);
+  assert_int_equal(folder_restore(UID, b), DRIVE_OK);
+  assert_int_equal(folder_get(UID, b, &f), DRIVE_OK);
   assert_string_equal(f.name, "Same (1)");
   assert_string_equal(f.parent_id, a);
   /* A 255-byte name keeps within the limit when suffixed, at a character
@@ -192,14 +192,14 @@ static void test_clash_cycle_and_scope(void **state)
   memcpy(longname + 250, "\xc3\xa9\xc3\xa9", 5); /* 254 bytes: 250 x + éé */
   char l1[ID_LEN + 1], l2[ID_LEN + 1];
   mk(UID, a, longname, l1);
-  assert_int_equal(folder_bin(db, UID, l1), DRIVE_OK);
+  assert_int_equal(folder_bin(UID, l1), DRIVE_OK);
   mk(UID, a, longname, l2);
-  assert_int_equal(folder_restore(db, UID, l1), DRIVE_OK);
-  assert_int_equal(folder_get(db, UID, l1, &f), DRIVE_OK);
+  assert_int_equal(folder_restore(UID, l1), DRIVE_OK);
+  assert_int_equal(folder_get(UID, l1, &f), DRIVE_OK);
   assert_int_equal(strlen(f.name), 254); /* the cut falls inside an é */
   assert_memory_equal(f.name + 249, "x (1)", 6);
-  assert_int_equal(folder_delete(db, UID, a), DRIVE_OK);
-  assert_int_equal(folder_delete(db, OTHER, o), DRIVE_OK);
+  assert_int_equal(folder_delete(UID, a), DRIVE_OK);
+  assert_int_equal(folder_delete(OTHER, o), DRIVE_OK);
 }
 
 static void test_purge_older_than(void **state)
@@ -211,19 +211,19 @@ static void test_purge_older_than(void **state)
   mk(UID, NULL, "pg-keep", keep);
   put_file(b, 10);
   put_file(keep, 5);
-  assert_int_equal(folder_bin(db, UID, a), DRIVE_OK);
-  assert_int_equal(folder_bin(db, UID, keep), DRIVE_OK);
+  assert_int_equal(folder_bin(UID, a), DRIVE_OK);
+  assert_int_equal(folder_bin(UID, keep), DRIVE_OK);
   /* Age a's binning; keep's stays recent. */
   assert_int_equal(db_exec(db, "UPDATE folders SET deleted_at = 1000 WHERE id = $1", "t", a), DB_OK);
   usage_is(15, 2, 15);
   assert_int_equal(drive_purge_bin_older_than(db, time_now_ms() - 60000), DRIVE_OK);
-  assert_int_equal(folder_get(db, UID, a, &f), DRIVE_NOT_FOUND);
-  assert_int_equal(folder_get(db, UID, b, &f), DRIVE_NOT_FOUND);
-  assert_int_equal(folder_get(db, UID, keep, &f), DRIVE_OK);
+  assert_int_equal(folder_get(UID, a, &f), DRIVE_NOT_FOUND);
+  assert_int_equal(folder_get(UID, b, &f), DRIVE_NOT_FOUND);
+  assert_int_equal(folder_get(UID, keep, &f), DRIVE_OK);
   usage_is(5, 1, 5);
-  assert_int_equal(drive_bin_empty(db, UID), DRIVE_OK);
+  assert_int_equal(drive_bin_empty(UID), DRIVE_OK);
   usage_is(0, 0, 0);
-  assert_int_equal(folder_get(db, UID, keep, &f), DRIVE_NOT_FOUND);
+  assert_int_equal(folder_get(UID, keep, &f), DRIVE_NOT_FOUND);
 }
 
 static void test_deep_chain(void **state)
@@ -243,7 +243,7 @@ static void test_deep_chain(void **state)
 
   struct folder_crumb *crumbs = NULL;
   size_t n = 0;
-  assert_int_equal(folder_path(db, UID, parent, &crumbs, &n), DRIVE_OK);
+  assert_int_equal(folder_path(UID, parent, &crumbs, &n), DRIVE_OK);
   assert_int_equal(n, DEPTH);
   assert_string_equal(crumbs[0].name, "d0");
   assert_string_equal(crumbs[DEPTH - 1].id, parent);
@@ -252,7 +252,7 @@ static void test_deep_chain(void **state)
   struct folder_tree t;
   buf_t out;
   buf_init(&out, 64 * 1024 * 1024);
-  assert_int_equal(folder_tree_load(db, UID, &t), DRIVE_OK);
+  assert_int_equal(folder_tree_load(UID, &t), DRIVE_OK);
   assert_int_equal(t.count, DEPTH);
   assert_int_equal(render_folder_tree(&t, &out), BUF_OK);
   folder_tree_free(&t);
@@ -272,11 +272,11 @@ static void test_deep_chain(void **state)
 
   struct folder f;
   const char *why;
-  assert_int_equal(folder_move(db, UID, top, parent, &f, &why), DRIVE_INVALID);
-  assert_int_equal(folder_bin(db, UID, top), DRIVE_OK);
-  assert_int_equal(folder_restore(db, UID, top), DRIVE_OK);
+  assert_int_equal(folder_move(UID, top, parent, &f, &why), DRIVE_INVALID);
+  assert_int_equal(folder_bin(UID, top), DRIVE_OK);
+  assert_int_equal(folder_restore(UID, top), DRIVE_OK);
   assert_int_equal(size_of(top), 7);
-  assert_int_equal(folder_delete(db, UID, top), DRIVE_OK);
+  assert_int_equal(folder_delete(UID, top), DRIVE_OK);
   usage_is(0, 0, 0);
 }
 

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
-#include "api/listing.h"
+#include "api/list_params.h"
 
 /* A fake query string: NULL-terminated key/value pairs. */
 struct kv {

@@ -27,30 +27,30 @@ static void test_prepare_trims_and_folds(void **state)
 {
   char out[SEARCH_QUERY_MAX + 1];
   const char *q = "  Annual REPORT\t\n";
-  assert_int_equal(search_prepare(q, strlen(q), out, sizeof(out)), SEARCH_PREP_OK);
+  assert_int_equal(search_prepare(q, strlen(q), out, sizeof(out)), DRIVE_OK);
   assert_string_equal(out, "annual report");
   /* Greek (with final sigma) and Cyrillic fold like name_key does. */
   q = "\xce\xa3\xce\x8a\xce\xa3\xce\xa5\xce\xa6\xce\x9f\xce\xa3"; /* ΣΊΣΥΦΟΣ */
-  assert_int_equal(search_prepare(q, strlen(q), out, sizeof(out)), SEARCH_PREP_OK);
+  assert_int_equal(search_prepare(q, strlen(q), out, sizeof(out)), DRIVE_OK);
   assert_string_equal(out, "\xcf\x83\xce\xaf\xcf\x83\xcf\x85\xcf\x86\xce\xbf\xcf\x83");
   q = "\xd0\x9f\xd0\xa0\xd0\x98"; /* ПРИ */
-  assert_int_equal(search_prepare(q, strlen(q), out, sizeof(out)), SEARCH_PREP_OK);
+  assert_int_equal(search_prepare(q, strlen(q), out, sizeof(out)), DRIVE_OK);
   assert_string_equal(out, "\xd0\xbf\xd1\x80\xd0\xb8");
   /* Inner spaces and metacharacters stay as they are. */
   q = " a  %_\\\"* ";
-  assert_int_equal(search_prepare(q, strlen(q), out, sizeof(out)), SEARCH_PREP_OK);
+  assert_int_equal(search_prepare(q, strlen(q), out, sizeof(out)), DRIVE_OK);
   assert_string_equal(out, "a  %_\\\"*");
 }
 
 static void test_prepare_empty_invalid(void **state)
 {
   char out[SEARCH_QUERY_MAX + 1];
-  assert_int_equal(search_prepare(NULL, 0, out, sizeof(out)), SEARCH_PREP_EMPTY);
-  assert_int_equal(search_prepare("", 0, out, sizeof(out)), SEARCH_PREP_EMPTY);
-  assert_int_equal(search_prepare(" \t\r\n ", 5, out, sizeof(out)), SEARCH_PREP_EMPTY);
-  assert_int_equal(search_prepare("\xff\xfe", 2, out, sizeof(out)), SEARCH_PREP_INVALID);
-  assert_int_equal(search_prepare("\xc3", 1, out, sizeof(out)), SEARCH_PREP_INVALID);
-  assert_int_equal(search_prepare("a\0b", 3, out, sizeof(out)), SEARCH_PREP_INVALID);
+  assert_int_equal(search_prepare(NULL, 0, out, sizeof(out)), DRIVE_MISSING);
+  assert_int_equal(search_prepare("", 0, out, sizeof(out)), DRIVE_MISSING);
+  assert_int_equal(search_prepare(" \t\r\n ", 5, out, sizeof(out)), DRIVE_MISSING);
+  assert_int_equal(search_prepare("\xff\xfe", 2, out, sizeof(out)), DRIVE_INVALID);
+  assert_int_equal(search_prepare("\xc3", 1, out, sizeof(out)), DRIVE_INVALID);
+  assert_int_equal(search_prepare("a\0b", 3, out, sizeof(out)), DRIVE_INVALID);
   assert_string_equal(out, "");
 }
 
@@ -59,20 +59,22 @@ static void test_prepare_lengths(void **state)
   char in[4000], out[SEARCH_QUERY_MAX + 1];
   /* 255 bytes can still match a name; 256 cannot. */
   memset(in, 'a', 256);
-  assert_int_equal(search_prepare(in, 255, out, sizeof(out)), SEARCH_PREP_OK);
+  assert_int_equal(search_prepare(in, 255, out, sizeof(out)), DRIVE_OK);
   assert_int_equal(strlen(out), 255);
-  assert_int_equal(search_prepare(in, 256, out, sizeof(out)), SEARCH_PREP_NO_MATCH);
+  assert_int_equal(search_prepare(in, 256, out, sizeof(out)), DRIVE_OK);
+  assert_string_equal(out, ""); /* matches nothing */
   /* 100 KELVIN SIGNs are 300 bytes but fold to "k" x 100: still a query. */
   for(int i = 0; i < 100; i++)
     memcpy(in + 3 * i, "\xe2\x84\xaa", 3);
-  assert_int_equal(search_prepare(in, 300, out, sizeof(out)), SEARCH_PREP_OK);
+  assert_int_equal(search_prepare(in, 300, out, sizeof(out)), DRIVE_OK);
   assert_int_equal(strlen(out), 100);
   assert_int_equal(out[0], 'k');
   /* Beyond SEARCH_QUERY_MAX nothing is folded at all. */
   memset(in, 'a', sizeof(in));
-  assert_int_equal(search_prepare(in, SEARCH_QUERY_MAX + 1, out, sizeof(out)),
-                   SEARCH_PREP_NO_MATCH);
-  assert_int_equal(search_prepare(in, sizeof(in), out, sizeof(out)), SEARCH_PREP_NO_MATCH);
+  assert_int_equal(search_prepare(in, SEARCH_QUERY_MAX + 1, out, sizeof(out)), DRIVE_OK);
+  assert_string_equal(out, ""); /* matches nothing */
+  assert_int_equal(search_prepare(in, sizeof(in), out, sizeof(out)), DRIVE_OK);
+  assert_string_equal(out, ""); /* matches nothing */
 }
 
 static void test_fts_quote(void **state)
@@ -192,10 +194,10 @@ static const char *run(const char *owner, const char *raw, int64_t limit)
   static struct hits h;
   char key[SEARCH_QUERY_MAX + 1];
   memset(&h, 0, sizeof(h));
-  if(search_prepare(raw, strlen(raw), key, sizeof(key)) != SEARCH_PREP_OK)
+  if(search_prepare(raw, strlen(raw), key, sizeof(key)) != DRIVE_OK)
     return "(not searched)";
   struct search_sink sink = {hit_folder, hit_file, &h};
-  assert_int_equal(search_names(db_get(), owner, key, limit, &sink), DRIVE_OK);
+  assert_int_equal(search_names(owner, key, limit, &sink), DRIVE_OK);
   return h.text;
 }
 
@@ -317,17 +319,17 @@ static void test_search_limit_and_stop(void **state)
   struct hits h;
   memset(&h, 0, sizeof(h));
   struct search_sink sink = {hit_folder, hit_file, &h};
-  assert_int_equal(search_names(db_get(), ALICE, "limit-", 5, &sink), DRIVE_OK);
+  assert_int_equal(search_names(ALICE, "limit-", 5, &sink), DRIVE_OK);
   assert_string_equal(h.text, "f:limit-00|f:limit-01|f:limit-02|f:limit-03|f:limit-04|");
   /* A sink's code stops the search and comes back. */
   memset(&h, 0, sizeof(h));
   h.stop_after = 2;
-  assert_int_equal(search_names(db_get(), ALICE, "limit-", 100, &sink), 42);
+  assert_int_equal(search_names(ALICE, "limit-", 100, &sink), 42);
   assert_int_equal(h.count, 2);
   /* Bad arguments. */
-  assert_int_equal(search_names(db_get(), ALICE, "", 10, &sink), DRIVE_INVALID);
-  assert_int_equal(search_names(db_get(), ALICE, "x", 0, &sink), DRIVE_INVALID);
-  assert_int_equal(search_names(db_get(), ALICE, "x", SEARCH_LIMIT_MAX + 1, &sink),
+  assert_int_equal(search_names(ALICE, "", 10, &sink), DRIVE_INVALID);
+  assert_int_equal(search_names(ALICE, "x", 0, &sink), DRIVE_INVALID);
+  assert_int_equal(search_names(ALICE, "x", SEARCH_LIMIT_MAX + 1, &sink),
                    DRIVE_INVALID);
 }
 

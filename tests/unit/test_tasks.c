@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "api/tasks.h"
+#include "api/task_render.h"
 
 #include "drive/tasks.c"
 #include "testdb.h"
@@ -70,7 +70,7 @@ static struct task_view view_of(const char *user, const char *name)
 {
   struct task_view *v, found;
   size_t n, hits = 0;
-  assert_int_equal(tasks_list(user, &v, &n), TASKS_OK);
+  assert_int_equal(tasks_list(user, &v, &n), DRIVE_OK);
   for(size_t i = 0; i < n; i++)
     if(!strcmp(v[i].file_name, name)) {
       found = v[i];
@@ -85,7 +85,7 @@ static size_t count_of(const char *user)
 {
   struct task_view *v;
   size_t n;
-  assert_int_equal(tasks_list(user, &v, &n), TASKS_OK);
+  assert_int_equal(tasks_list(user, &v, &n), DRIVE_OK);
   free(v);
   return n;
 }
@@ -132,7 +132,7 @@ static void test_start_list_and_persist(void **state)
   struct task *t2 = start(UID, "b.bin", 0, NULL, NULL);
   struct task_view *all;
   size_t n;
-  assert_int_equal(tasks_list(UID, &all, &n), TASKS_OK);
+  assert_int_equal(tasks_list(UID, &all, &n), DRIVE_OK);
   assert_int_equal(n, 2);
   assert_string_equal(all[0].file_name, "b.bin");
   assert_string_equal(all[1].file_name, "a.bin");
@@ -168,12 +168,12 @@ static void test_complete(void **state)
 {
   struct task *t = start(UID, "done.bin", 3 * MB + 200, on_cancel, NULL);
   task_progress(t, MB);
-  assert_int_equal(task_commit_begin(t), TASKS_OK);
+  assert_int_equal(task_commit_begin(t), DRIVE_OK);
   struct task_view v = view_of(UID, "done.bin");
   assert_int_equal(v.status, TASK_IN_PROGRESS);
   assert_false(v.can_cancel);            /* the file is about to appear */
   cancel_calls = 0;
-  assert_int_equal(tasks_cancel(UID, v.id), TASKS_FINISHED);
+  assert_int_equal(tasks_cancel(UID, v.id), DRIVE_CONFLICT);
   assert_int_equal(cancel_calls, 0);
   task_complete(t, FILE_ID, 3 * MB);
   v = view_of(UID, "done.bin");
@@ -201,10 +201,10 @@ static void test_cancel(void **state)
   struct task *t = start(UID, "c.bin", 10 * MB, on_cancel, &owner);
   struct task_view v = view_of(UID, "c.bin");
   cancel_calls = 0;
-  assert_int_equal(tasks_cancel(OTHER, v.id), TASKS_NOT_FOUND);   /* not theirs */
-  assert_int_equal(tasks_cancel(UID, "ZZZZZZZZZZZZZZZZZZZZZZ"), TASKS_NOT_FOUND);
+  assert_int_equal(tasks_cancel(OTHER, v.id), DRIVE_NOT_FOUND);   /* not theirs */
+  assert_int_equal(tasks_cancel(UID, "ZZZZZZZZZZZZZZZZZZZZZZ"), DRIVE_NOT_FOUND);
   assert_int_equal(cancel_calls, 0);
-  assert_int_equal(tasks_cancel(UID, v.id), TASKS_OK);
+  assert_int_equal(tasks_cancel(UID, v.id), DRIVE_OK);
   assert_int_equal(cancel_calls, 1);
   assert_ptr_equal(cancel_arg_seen, &owner);
   assert_true(task_cancelled(t));
@@ -213,9 +213,9 @@ static void test_cancel(void **state)
   assert_false(v.can_cancel);
   assert_string_equal(db_status(v.id), "cancelled");
   /* Twice: already finished; the owner can no longer commit. */
-  assert_int_equal(tasks_cancel(UID, v.id), TASKS_FINISHED);
+  assert_int_equal(tasks_cancel(UID, v.id), DRIVE_CONFLICT);
   assert_int_equal(cancel_calls, 1);
-  assert_int_equal(task_commit_begin(t), TASKS_FINISHED);
+  assert_int_equal(task_commit_begin(t), DRIVE_CONFLICT);
   task_fail(t, "The upload was interrupted");   /* the owner's later view: ignored */
   task_release(t);
   v = view_of(UID, "c.bin");
@@ -233,7 +233,7 @@ static void test_release_detaches(void **state)
   v = view_of(UID, "r.bin");
   assert_int_equal(v.status, TASK_FAILED);
   assert_string_equal(v.error, TASK_INTERRUPTED);
-  assert_int_equal(tasks_cancel(UID, v.id), TASKS_FINISHED);
+  assert_int_equal(tasks_cancel(UID, v.id), DRIVE_CONFLICT);
   assert_int_equal(cancel_calls, 0);
   task_release(NULL);
 }
@@ -252,8 +252,8 @@ static void test_prune_keeps_history(void **state)
   assert_int_equal(count_of(UID), 1);                  /* only the running one */
   assert_int_equal(view_of(UID, "running.bin").status, TASK_IN_PROGRESS);
   /* Gone from memory, still known: cancelling it is "finished", not 404. */
-  assert_int_equal(tasks_cancel(UID, id), TASKS_FINISHED);
-  assert_int_equal(tasks_cancel(OTHER, id), TASKS_NOT_FOUND);
+  assert_int_equal(tasks_cancel(UID, id), DRIVE_CONFLICT);
+  assert_int_equal(tasks_cancel(OTHER, id), DRIVE_NOT_FOUND);
   /* A running task is never pruned, however old. */
   fake_now += 10 * TASKS_KEEP_MS;
   assert_int_equal(count_of(UID), 1);
@@ -307,22 +307,22 @@ static void test_history(void **state)
   }
   struct task *running = start(UID, "h5", 0, NULL, NULL);
   struct hist h = {0};
-  assert_int_equal(tasks_history(db, UID, -1, 50, 0, hist_one, &h), TASKS_OK);
+  assert_int_equal(tasks_history(UID, -1, 50, 0, hist_one, &h), DRIVE_OK);
   assert_int_equal(h.n, 4);   /* not the running one */
   assert_string_equal(h.names[0], "h4");
   assert_string_equal(h.names[3], "h1");
   memset(&h, 0, sizeof(h));
-  assert_int_equal(tasks_history(db, UID, TASK_COMPLETED, 50, 0, hist_one, &h), TASKS_OK);
+  assert_int_equal(tasks_history(UID, TASK_COMPLETED, 50, 0, hist_one, &h), DRIVE_OK);
   assert_int_equal(h.n, 2);
   assert_string_equal(h.names[0], "h4");
   assert_string_equal(h.names[1], "h1");
   memset(&h, 0, sizeof(h));
-  assert_int_equal(tasks_history(db, UID, -1, 2, 1, hist_one, &h), TASKS_OK);
+  assert_int_equal(tasks_history(UID, -1, 2, 1, hist_one, &h), DRIVE_OK);
   assert_int_equal(h.n, 2);
   assert_string_equal(h.names[0], "h3");
   assert_string_equal(h.names[1], "h2");
   memset(&h, 0, sizeof(h));
-  assert_int_equal(tasks_history(db, OTHER, -1, 50, 0, hist_one, &h), TASKS_OK);
+  assert_int_equal(tasks_history(OTHER, -1, 50, 0, hist_one, &h), DRIVE_OK);
   assert_int_equal(h.n, 0);
   task_release(running);
 }
@@ -334,7 +334,7 @@ static void test_init_fails_leftovers(void **state)
                                "'in_progress', 'x', 1, 1)",
                            "tt", "DDDDDDDDDDDDDDDDDDDDDD", UID),
                    DB_OK);
-  assert_int_equal(tasks_init(db), TASKS_OK);
+  assert_int_equal(tasks_init(), DRIVE_OK);
   assert_string_equal(db_status("DDDDDDDDDDDDDDDDDDDDDD"), "failed");
 }
 

@@ -65,7 +65,7 @@ static void test_sign_verify_roundtrip(void **state)
   char *tok = NULL;
   struct token_claims want, got;
   assert_int_equal(token_sign(TOKEN_ACCESS, UID, "Alice", NOW, &tok, &want), 0);
-  assert_int_equal(token_verify(TOKEN_ACCESS, tok, NOW, &got), TOKEN_OK);
+  assert_int_equal(token_verify(TOKEN_ACCESS, tok, NOW, &got), DRIVE_OK);
   assert_string_equal(got.sub, UID);
   assert_string_equal(got.username, "Alice");
   assert_string_equal(got.jti, want.jti);
@@ -100,7 +100,7 @@ static void test_each_route_takes_only_its_typ(void **state)
     assert_int_equal(token_sign((enum token_type)made, UID, "Alice", NOW, &tok, NULL), 0);
     for(int want = TOKEN_ACCESS; want <= TOKEN_RESET; want++)
       assert_int_equal(token_verify((enum token_type)want, tok, NOW + 1, &c),
-                       made == want ? TOKEN_OK : TOKEN_INVALID);
+                       made == want ? DRIVE_OK : DRIVE_BAD_TOKEN);
     free(tok);
   }
 }
@@ -110,8 +110,8 @@ static void test_expiry(void **state)
   char *tok = NULL;
   struct token_claims c;
   assert_int_equal(token_sign(TOKEN_RESET, UID, "Alice", NOW, &tok, NULL), 0);
-  assert_int_equal(token_verify(TOKEN_RESET, tok, NOW + 15 * 60 - 1, &c), TOKEN_OK);
-  assert_int_equal(token_verify(TOKEN_RESET, tok, NOW + 15 * 60, &c), TOKEN_EXPIRED);
+  assert_int_equal(token_verify(TOKEN_RESET, tok, NOW + 15 * 60 - 1, &c), DRIVE_OK);
+  assert_int_equal(token_verify(TOKEN_RESET, tok, NOW + 15 * 60, &c), DRIVE_EXPIRED);
   free(tok);
 }
 
@@ -126,28 +126,28 @@ static void test_forged_and_tampered(void **state)
   /* The same claims signed correctly are fine... */
   assert_int_equal(token_verify(TOKEN_ACCESS, make_jwt("{\"alg\":\"HS256\",\"typ\":\"JWT\"}",
                                                        payload, SECRET), NOW, &c),
-                   TOKEN_OK);
+                   DRIVE_OK);
   /* ...but not with another key, alg none, or another alg name. */
   assert_int_equal(token_verify(TOKEN_ACCESS, make_jwt("{\"alg\":\"HS256\"}", payload, "other"),
                                 NOW, &c),
-                   TOKEN_INVALID);
+                   DRIVE_BAD_TOKEN);
   assert_int_equal(token_verify(TOKEN_ACCESS, make_jwt("{\"alg\":\"none\"}", payload, NULL), NOW,
                                 &c),
-                   TOKEN_INVALID);
+                   DRIVE_BAD_TOKEN);
   assert_int_equal(token_verify(TOKEN_ACCESS, make_jwt("{\"alg\":\"HS512\"}", payload, SECRET),
                                 NOW, &c),
-                   TOKEN_INVALID);
+                   DRIVE_BAD_TOKEN);
 
   /* A flipped payload character breaks the signature. */
   char *tok = NULL;
   assert_int_equal(token_sign(TOKEN_ACCESS, UID, "Alice", NOW, &tok, NULL), 0);
   char *dot = strchr(tok, '.');
   dot[5] = dot[5] == 'A' ? 'B' : 'A';
-  assert_int_equal(token_verify(TOKEN_ACCESS, tok, NOW, &c), TOKEN_INVALID);
+  assert_int_equal(token_verify(TOKEN_ACCESS, tok, NOW, &c), DRIVE_BAD_TOKEN);
   free(tok);
 
-  assert_int_equal(token_verify(TOKEN_ACCESS, "", NOW, &c), TOKEN_INVALID);
-  assert_int_equal(token_verify(TOKEN_ACCESS, "a.b.c", NOW, &c), TOKEN_INVALID);
+  assert_int_equal(token_verify(TOKEN_ACCESS, "", NOW, &c), DRIVE_BAD_TOKEN);
+  assert_int_equal(token_verify(TOKEN_ACCESS, "a.b.c", NOW, &c), DRIVE_BAD_TOKEN);
 }
 
 static void test_missing_claims(void **state)
@@ -170,7 +170,7 @@ static void test_missing_claims(void **state)
   for(size_t i = 0; i < sizeof(payloads) / sizeof(payloads[0]); i++)
     assert_int_equal(token_verify(TOKEN_ACCESS, make_jwt("{\"alg\":\"HS256\"}", payloads[i], SECRET),
                                   NOW, &c),
-                     TOKEN_INVALID);
+                     DRIVE_BAD_TOKEN);
 }
 
 static int64_t count(const char *sql)
@@ -182,31 +182,30 @@ static int64_t count(const char *sql)
 
 static void test_rotation_and_reuse(void **state)
 {
-  db_t *db = db_get();
   struct token_pair p1, p2, p3;
   struct token_claims c;
-  assert_int_equal(tokens_issue_pair(db, UID, "Alice", NOW, &p1), TOKEN_OK);
-  assert_int_equal(token_verify(TOKEN_ACCESS, p1.access, NOW, &c), TOKEN_OK);
-  assert_int_equal(token_verify(TOKEN_REFRESH, p1.refresh, NOW, &c), TOKEN_OK);
+  assert_int_equal(tokens_issue_pair(UID, "Alice", NOW, &p1), DRIVE_OK);
+  assert_int_equal(token_verify(TOKEN_ACCESS, p1.access, NOW, &c), DRIVE_OK);
+  assert_int_equal(token_verify(TOKEN_REFRESH, p1.refresh, NOW, &c), DRIVE_OK);
 
   /* An access token is no refresh token. */
-  assert_int_equal(tokens_rotate(db, p1.access, NOW, &p2), TOKEN_INVALID);
+  assert_int_equal(tokens_rotate(p1.access, NOW, &p2), DRIVE_BAD_TOKEN);
 
-  assert_int_equal(tokens_rotate(db, p1.refresh, NOW + 10, &p2), TOKEN_OK);
+  assert_int_equal(tokens_rotate(p1.refresh, NOW + 10, &p2), DRIVE_OK);
   assert_string_not_equal(p2.refresh, p1.refresh);
-  assert_int_equal(token_verify(TOKEN_ACCESS, p2.access, NOW + 10, &c), TOKEN_OK);
+  assert_int_equal(token_verify(TOKEN_ACCESS, p2.access, NOW + 10, &c), DRIVE_OK);
   assert_string_equal(c.username, "Alice");
 
   /* The rotated-away token again: theft. The whole family goes. */
-  assert_int_equal(tokens_rotate(db, p1.refresh, NOW + 20, &p3), TOKEN_REUSED);
+  assert_int_equal(tokens_rotate(p1.refresh, NOW + 20, &p3), DRIVE_REUSED);
   assert_null(p3.access);
-  assert_int_equal(tokens_rotate(db, p2.refresh, NOW + 30, &p3), TOKEN_REUSED);
+  assert_int_equal(tokens_rotate(p2.refresh, NOW + 30, &p3), DRIVE_REUSED);
   assert_int_equal(count("SELECT COUNT(*) FROM refresh_tokens WHERE revoked = 0"), 0);
 
   /* Another login is another family, untouched by that. */
   struct token_pair q;
-  assert_int_equal(tokens_issue_pair(db, UID, "Alice", NOW + 40, &q), TOKEN_OK);
-  assert_int_equal(tokens_rotate(db, q.refresh, NOW + 50, &p3), TOKEN_OK);
+  assert_int_equal(tokens_issue_pair(UID, "Alice", NOW + 40, &q), DRIVE_OK);
+  assert_int_equal(tokens_rotate(q.refresh, NOW + 50, &p3), DRIVE_OK);
   token_pair_free(&p3);
   token_pair_free(&q);
   token_pair_free(&p1);
@@ -215,30 +214,28 @@ static void test_rotation_and_reuse(void **state)
 
 static void test_rotation_expired_and_unknown(void **state)
 {
-  db_t *db = db_get();
   struct token_pair p, out;
-  assert_int_equal(tokens_issue_pair(db, UID, "Alice", NOW, &p), TOKEN_OK);
-  assert_int_equal(tokens_rotate(db, p.refresh, NOW + 7 * 86400, &out), TOKEN_EXPIRED);
+  assert_int_equal(tokens_issue_pair(UID, "Alice", NOW, &p), DRIVE_OK);
+  assert_int_equal(tokens_rotate(p.refresh, NOW + 7 * 86400, &out), DRIVE_EXPIRED);
   /* Correctly signed but never recorded (e.g. from before a restore). */
   char *tok = NULL;
   assert_int_equal(token_sign(TOKEN_REFRESH, UID, "Alice", NOW, &tok, NULL), 0);
-  assert_int_equal(tokens_rotate(db, tok, NOW, &out), TOKEN_INVALID);
-  assert_int_equal(tokens_revoke(db, tok, NOW), TOKEN_INVALID);
+  assert_int_equal(tokens_rotate(tok, NOW, &out), DRIVE_BAD_TOKEN);
+  assert_int_equal(tokens_revoke(tok, NOW), DRIVE_BAD_TOKEN);
   free(tok);
   token_pair_free(&p);
 }
 
 static void test_logout_revokes_one(void **state)
 {
-  db_t *db = db_get();
   struct token_pair a, b, out;
-  assert_int_equal(tokens_issue_pair(db, UID, "Alice", NOW, &a), TOKEN_OK);
-  assert_int_equal(tokens_issue_pair(db, UID, "Alice", NOW, &b), TOKEN_OK);
-  assert_int_equal(tokens_revoke(db, a.refresh, NOW + 1), TOKEN_OK);
-  assert_int_equal(tokens_revoke(db, a.refresh, NOW + 2), TOKEN_OK); /* idempotent */
-  assert_int_equal(tokens_revoke(db, a.access, NOW + 2), TOKEN_INVALID);
-  assert_int_equal(tokens_rotate(db, a.refresh, NOW + 3, &out), TOKEN_REUSED);
-  assert_int_equal(tokens_rotate(db, b.refresh, NOW + 3, &out), TOKEN_OK);
+  assert_int_equal(tokens_issue_pair(UID, "Alice", NOW, &a), DRIVE_OK);
+  assert_int_equal(tokens_issue_pair(UID, "Alice", NOW, &b), DRIVE_OK);
+  assert_int_equal(tokens_revoke(a.refresh, NOW + 1), DRIVE_OK);
+  assert_int_equal(tokens_revoke(a.refresh, NOW + 2), DRIVE_OK); /* idempotent */
+  assert_int_equal(tokens_revoke(a.access, NOW + 2), DRIVE_BAD_TOKEN);
+  assert_int_equal(tokens_rotate(a.refresh, NOW + 3, &out), DRIVE_REUSED);
+  assert_int_equal(tokens_rotate(b.refresh, NOW + 3, &out), DRIVE_OK);
   token_pair_free(&out);
   token_pair_free(&a);
   token_pair_free(&b);
@@ -248,21 +245,20 @@ static void test_revoke_user(void **state)
 {
   db_t *db = db_get();
   struct token_pair a, b, out;
-  assert_int_equal(tokens_issue_pair(db, UID, "Alice", NOW, &a), TOKEN_OK);
-  assert_int_equal(tokens_issue_pair(db, UID, "Alice", NOW, &b), TOKEN_OK);
-  assert_int_equal(tokens_revoke_user(db, UID), DB_OK);
-  assert_int_equal(tokens_rotate(db, a.refresh, NOW + 1, &out), TOKEN_REUSED);
-  assert_int_equal(tokens_rotate(db, b.refresh, NOW + 1, &out), TOKEN_REUSED);
+  assert_int_equal(tokens_issue_pair(UID, "Alice", NOW, &a), DRIVE_OK);
+  assert_int_equal(tokens_issue_pair(UID, "Alice", NOW, &b), DRIVE_OK);
+  assert_int_equal(tokens_revoke_user(db, UID), DRIVE_OK);
+  assert_int_equal(tokens_rotate(a.refresh, NOW + 1, &out), DRIVE_REUSED);
+  assert_int_equal(tokens_rotate(b.refresh, NOW + 1, &out), DRIVE_REUSED);
   token_pair_free(&a);
   token_pair_free(&b);
 }
 
 static void test_expired_rows_pruned_at_issue(void **state)
 {
-  db_t *db = db_get();
   struct token_pair p;
   int64_t later = NOW + 30 * 86400; /* every earlier refresh token has expired */
-  assert_int_equal(tokens_issue_pair(db, UID, "Alice", later, &p), TOKEN_OK);
+  assert_int_equal(tokens_issue_pair(UID, "Alice", later, &p), DRIVE_OK);
   assert_int_equal(count("SELECT COUNT(*) FROM refresh_tokens"), 1);
   token_pair_free(&p);
 }
@@ -273,14 +269,14 @@ static void test_single_use(void **state)
   char *tok = NULL;
   struct token_claims c;
   assert_int_equal(token_sign(TOKEN_VERIFY, UID, "Alice", NOW, &tok, NULL), 0);
-  assert_int_equal(token_verify(TOKEN_VERIFY, tok, NOW, &c), TOKEN_OK);
-  assert_int_equal(tokens_spend(db, &c, NOW), TOKEN_OK);
-  assert_int_equal(tokens_spend(db, &c, NOW + 5), TOKEN_USED);
+  assert_int_equal(token_verify(TOKEN_VERIFY, tok, NOW, &c), DRIVE_OK);
+  assert_int_equal(tokens_spend(db, &c, NOW), DRIVE_OK);
+  assert_int_equal(tokens_spend(db, &c, NOW + 5), DRIVE_BAD_LINK);
   /* Spent rows are forgotten once the token could not verify anyway. */
   assert_int_equal(count("SELECT COUNT(*) FROM used_tokens"), 1);
   struct token_claims other = c;
   strcpy(other.jti, "CCCCCCCCCCCCCCCCCCCCCC");
-  assert_int_equal(tokens_spend(db, &other, NOW + 24 * 3600 + 1), TOKEN_OK);
+  assert_int_equal(tokens_spend(db, &other, NOW + 24 * 3600 + 1), DRIVE_OK);
   assert_int_equal(count("SELECT COUNT(*) FROM used_tokens"), 1);
   free(tok);
 }
@@ -289,9 +285,9 @@ static void test_deleted_user(void **state)
 {
   db_t *db = db_get();
   struct token_pair p, out;
-  assert_int_equal(tokens_issue_pair(db, UID, "Alice", NOW, &p), TOKEN_OK);
+  assert_int_equal(tokens_issue_pair(UID, "Alice", NOW, &p), DRIVE_OK);
   assert_int_equal(db_exec(db, "DELETE FROM users WHERE id = $1", "t", UID), DB_OK);
-  assert_int_equal(tokens_rotate(db, p.refresh, NOW + 1, &out), TOKEN_INVALID);
+  assert_int_equal(tokens_rotate(p.refresh, NOW + 1, &out), DRIVE_BAD_TOKEN);
   token_pair_free(&p);
 }
 

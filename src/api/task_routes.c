@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include "api/api.h"
-#include "api/tasks.h"
+#include "api/task_render.h"
 #include "util/human.h"
 #include "util/timefmt.h"
 
@@ -72,13 +72,6 @@ static int tasks_int(const char *s, int64_t min, int64_t max, int64_t *out)
   return 0;
 }
 
-static int tasks_reply_fault(struct http_req *r, int rc)
-{
-  if(rc == TASKS_NOMEM)
-    return http_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal server error");
-  return api_reply_db_error(r, rc == TASKS_UNAVAILABLE ? DB_UNAVAILABLE : DB_ERROR);
-}
-
 /* GET /api/v1/tasks?user_id= : running and recently finished, newest first. */
 static int tasks_list_route(struct http_req *r)
 {
@@ -86,11 +79,11 @@ static int tasks_list_route(struct http_req *r)
   size_t n = 0;
   const char *who = tasks_query(r, "user_id");
   /* The original served anyone's tasks here; now only one's own. */
-  if(who && strcmp(who, r->user_id) != 0 && strcasecmp(who, r->username) != 0)
+  if(who && strcmp(who, api_user_id(r)) != 0 && strcasecmp(who, api_username(r)) != 0)
     return http_reply_error(r, MHD_HTTP_FORBIDDEN, "Not allowed to view another user's tasks");
-  int rc = tasks_list(r->user_id, &v, &n);
+  int rc = tasks_list(api_user_id(r), &v, &n);
   if(rc)
-    return tasks_reply_fault(r, rc);
+    return api_reply_error(r, rc, NULL);
   json_t *arr = json_array();
   for(size_t i = 0; arr && i < n; i++)
     if(json_array_append_new(arr, task_render(&v[i])) != 0) {
@@ -99,7 +92,7 @@ static int tasks_list_route(struct http_req *r)
     }
   free(v);
   if(!arr)
-    return tasks_reply_fault(r, TASKS_NOMEM);
+    return api_reply_error(r, DRIVE_INTERNAL, NULL);
   return http_reply_json(r, MHD_HTTP_OK, arr);
 }
 
@@ -109,13 +102,11 @@ static int tasks_cancel_route(struct http_req *r)
   const char *id = http_param(r, "task_id");
   if(!id_valid(id))
     return http_reply_not_found(r, "Task");
-  int rc = tasks_cancel(r->user_id, id);
-  if(rc == TASKS_NOT_FOUND)
-    return http_reply_not_found(r, "Task");
-  if(rc == TASKS_FINISHED)
-    return http_reply_error(r, MHD_HTTP_CONFLICT, "Task already finished");
+  int rc = tasks_cancel(api_user_id(r), id);
   if(rc)
-    return tasks_reply_fault(r, rc);
+    return api_reply_error(r, rc, rc == DRIVE_NOT_FOUND  ? "Task not found"
+                                  : rc == DRIVE_CONFLICT ? "Task already finished"
+                                                         : NULL);
   return http_reply_json(r, MHD_HTTP_OK,
                          json_pack("{s:s,s:s}", "task_id", id, "status", "cancelled"));
 }
@@ -151,11 +142,11 @@ static int tasks_history_route(struct http_req *r)
     return http_reply_error(r, MHD_HTTP_BAD_REQUEST, "skip must be a non-negative integer");
   struct tasks_history_ctx c = {json_array(), false};
   if(!c.arr)
-    return tasks_reply_fault(r, TASKS_NOMEM);
-  int rc = tasks_history(db_get(), r->user_id, status, limit, skip, tasks_history_one, &c);
+    return api_reply_error(r, DRIVE_INTERNAL, NULL);
+  int rc = tasks_history(api_user_id(r), status, limit, skip, tasks_history_one, &c);
   if(rc || c.oom) {
     json_decref(c.arr);
-    return tasks_reply_fault(r, rc ? rc : TASKS_NOMEM);
+    return api_reply_error(r, rc ? rc : DRIVE_INTERNAL, NULL);
   }
   return http_reply_json(r, MHD_HTTP_OK, c.arr);
 }

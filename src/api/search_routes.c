@@ -46,29 +46,22 @@ static int search_files(struct http_req *r)
   size_t qlen = 0;
   int64_t limit;
   const char *q = http_query_n(r, "q", &qlen);
-  enum search_prep prep = search_prepare(q, q ? qlen : 0, key, sizeof(key));
-  if(prep == SEARCH_PREP_EMPTY)
-    return http_reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, "Query must not be empty");
-  if(prep == SEARCH_PREP_INVALID)
-    return http_reply_error(r, MHD_HTTP_BAD_REQUEST, "Query must be valid UTF-8 text");
+  int rc = search_prepare(q, q ? qlen : 0, key, sizeof(key));
+  if(rc != DRIVE_OK)
+    return api_reply_error(r, rc, rc == DRIVE_MISSING ? "Query must not be empty"
+                                                      : "Query must be valid UTF-8 text");
   if(search_parse_limit(http_query(r, "limit"), &limit) != 0)
     return http_reply_error(r, MHD_HTTP_BAD_REQUEST, "limit must be an integer from 1 to 1000");
 
   json_t *res = json_pack("{s:[],s:[]}", "folders", "files");
   if(!res)
-    return api_reply_db_error(r, DB_ERROR);
-  if(prep == SEARCH_PREP_NO_MATCH) /* longer than any name: nothing to look up */
-    return http_reply_json(r, MHD_HTTP_OK, res);
-  db_t *db = db_get();
-  if(!db) {
-    json_decref(res);
-    return api_reply_db_error(r, DB_UNAVAILABLE);
-  }
+    return api_reply_error(r, DRIVE_INTERNAL, NULL);
   struct search_sink sink = {search_add_folder, search_add_file, res};
-  int rc = search_names(db, r->user_id, key, limit, &sink);
+  /* An empty key is a query longer than any name: it matches nothing. */
+  rc = key[0] ? search_names(api_user_id(r), key, limit, &sink) : DRIVE_OK;
   if(rc != DRIVE_OK) {
     json_decref(res);
-    return api_reply_db_error(r, rc == DRIVE_UNAVAILABLE ? DB_UNAVAILABLE : DB_ERROR);
+    return api_reply_error(r, rc, NULL);
   }
   return http_reply_json(r, MHD_HTTP_OK, res);
 }

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "api/api.h"
-#include "api/items.h"
-#include "api/listing.h"
+#include "api/item_routes.h"
+#include "api/list_params.h"
 #include "api/render.h"
 #include "db/db.h"
 #include "drive/folders.h"
@@ -15,30 +15,14 @@
 /* Largest tree document we are willing to build in memory. */
 #define FOLDER_TREE_MAX (512u * 1024 * 1024)
 
-/* Maps a drive code to the folder API's reply. */
+/* Replies for a failed drive call of the folder API. */
 static int folder_reply_error(struct http_req *r, int rc, const char *why)
 {
-  switch(rc) {
-  case DRIVE_NOT_FOUND:
-    return http_reply_not_found(r, "Folder");
-  case DRIVE_CONFLICT:
-    return http_reply_error(r, MHD_HTTP_CONFLICT, "A folder with this name already exists here");
-  case DRIVE_INVALID:
-    return http_reply_error(r, MHD_HTTP_BAD_REQUEST, why ? why : "Invalid value");
-  case DRIVE_UNAVAILABLE:
-    return api_reply_db_error(r, DB_UNAVAILABLE);
-  default:
-    return api_reply_db_error(r, DB_ERROR);
-  }
-}
-
-/* The request thread's database connection; replies 503 when there is none. */
-static db_t *folder_db(struct http_req *r)
-{
-  db_t *db = db_get();
-  if(!db)
-    api_reply_db_error(r, DB_UNAVAILABLE);
-  return db;
+  if(rc == DRIVE_NOT_FOUND)
+    why = "Folder not found";
+  else if(rc == DRIVE_CONFLICT)
+    why = "A folder with this name already exists here";
+  return api_reply_error(r, rc, why);
 }
 
 /* Reads a parent id field: absent, null, "" and "root" mean the root (*out
@@ -100,10 +84,7 @@ static int folders_create(struct http_req *r)
     goto out;
   if(folder_parent_field(r, body, "parent_id", &parent) != 0)
     goto out;
-  db_t *db = folder_db(r);
-  if(!db)
-    goto out;
-  rc = folder_create(db, r->user_id, parent, name, &f, &why);
+  rc = folder_create(api_user_id(r), parent, name, &f, &why);
   if(rc)
     folder_reply_error(r, rc, why);
   else
@@ -127,13 +108,10 @@ static int folders_list(struct http_req *r)
   const char *err = listing_from_request(&q, r, "parent_id");
   if(err)
     return http_reply_error(r, MHD_HTTP_BAD_REQUEST, err);
-  db_t *db = folder_db(r);
-  if(!db)
-    return -1;
   json_t *arr = json_array();
   if(!arr)
     return folder_reply_error(r, DRIVE_DB, NULL);
-  int rc = folder_list(db, r->user_id, &q, folders_list_one, arr, &total);
+  int rc = folder_list(api_user_id(r), &q, folders_list_one, arr, &total);
   if(rc) {
     json_decref(arr);
     return folder_reply_error(r, rc, NULL);
@@ -146,11 +124,8 @@ static int folders_tree(struct http_req *r)
 {
   struct folder_tree t;
   buf_t out;
-  db_t *db = folder_db(r);
-  if(!db)
-    return -1;
   buf_init(&out, FOLDER_TREE_MAX);
-  int rc = folder_tree_load(db, r->user_id, &t);
+  int rc = folder_tree_load(api_user_id(r), &t);
   if(rc) {
     folder_reply_error(r, rc, NULL);
     goto out;
@@ -180,10 +155,7 @@ out:
 static int folders_get(struct http_req *r)
 {
   struct folder f;
-  db_t *db = folder_db(r);
-  if(!db)
-    return -1;
-  int rc = folder_get(db, r->user_id, http_param(r, "id"), &f);
+  int rc = folder_get(api_user_id(r), http_param(r, "id"), &f);
   if(rc)
     return folder_reply_error(r, rc, NULL);
   return http_reply_json(r, MHD_HTTP_OK, render_folder(&f));
@@ -194,10 +166,7 @@ static int folders_path(struct http_req *r)
 {
   struct folder_crumb *crumbs = NULL;
   size_t n = 0;
-  db_t *db = folder_db(r);
-  if(!db)
-    return -1;
-  int rc = folder_path(db, r->user_id, http_param(r, "id"), &crumbs, &n);
+  int rc = folder_path(api_user_id(r), http_param(r, "id"), &crumbs, &n);
   if(rc)
     return folder_reply_error(r, rc, NULL);
   json_t *arr = render_folder_path(crumbs, n);
@@ -220,10 +189,7 @@ static int folders_restore(struct http_req *r)
 /* DELETE /api/v1/folders/{id} */
 static int folders_delete(struct http_req *r)
 {
-  db_t *db = folder_db(r);
-  if(!db)
-    return -1;
-  int rc = folder_delete(db, r->user_id, http_param(r, "id"));
+  int rc = folder_delete(api_user_id(r), http_param(r, "id"));
   return rc ? folder_reply_error(r, rc, NULL)
             : folder_reply_message(r, "Folder permanently deleted");
 }
@@ -234,29 +200,26 @@ int api_folder_item_action(struct http_req *r, enum item_action action, const ch
   struct folder f;
   const char *why = NULL, *s = NULL;
   int rc = DRIVE_DB;
-  db_t *db = folder_db(r);
-  if(!db)
-    return -1;
   switch(action) {
   case ITEM_RENAME:
     if(folder_name_field(r, body, "new_name", &s) != 0)
       return -1;
-    rc = folder_rename(db, r->user_id, id, s, &f, &why);
+    rc = folder_rename(api_user_id(r), id, s, &f, &why);
     break;
   case ITEM_MOVE:
     if(folder_parent_field(r, body, "new_parent_id", &s) != 0)
       return -1;
-    rc = folder_move(db, r->user_id, id, s, &f, &why);
+    rc = folder_move(api_user_id(r), id, s, &f, &why);
     break;
   case ITEM_STAR:
   case ITEM_UNSTAR:
-    rc = folder_set_starred(db, r->user_id, id, action == ITEM_STAR, &f);
+    rc = folder_set_starred(api_user_id(r), id, action == ITEM_STAR, &f);
     break;
   case ITEM_BIN:
-    rc = folder_bin(db, r->user_id, id);
+    rc = folder_bin(api_user_id(r), id);
     return rc ? folder_reply_error(r, rc, NULL) : folder_reply_message(r, "Folder moved to bin");
   case ITEM_RESTORE:
-    rc = folder_restore(db, r->user_id, id);
+    rc = folder_restore(api_user_id(r), id);
     return rc ? folder_reply_error(r, rc, NULL) : folder_reply_message(r, "Folder restored");
   }
   if(rc)

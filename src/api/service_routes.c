@@ -1,7 +1,6 @@
 /* service: /, /healthz, /readyz. */
 #include "api/api.h"
-#include "db/db.h"
-#include "drive/store.h"
+#include "drive/drive.h"
 
 static int service_root(struct http_req *r)
 {
@@ -15,8 +14,9 @@ static int service_healthz(struct http_req *r)
 
 static int service_readyz(struct http_req *r)
 {
-  bool db_ok = db_ping(db_get());
-  bool store_ok = store_blob() && blob_ping(store_blob());
+  struct drive_health h;
+  drive_health(&h);
+  bool db_ok = h.database, store_ok = h.storage;
   bool ok = db_ok && store_ok;
   return http_reply_json(r, ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
                          json_pack("{s:s,s:s,s:s}", "status", ok ? "ready" : "unavailable",

@@ -24,7 +24,7 @@ struct up_ctx {
   const struct mp_callbacks *cbs;
   bool in_file;
   bool have_file;
-  unsigned fail_status;
+  int fail_rc;                 /* why a multipart callback gave up: a drive code */
   const char *fail_detail;
 };
 
@@ -45,22 +45,22 @@ static void up_wake(void *arg)
   http_resume(arg);
 }
 
-static int up_fail(struct up_ctx *c, unsigned status, const char *detail)
+static int up_fail(struct up_ctx *c, int rc, const char *detail)
 {
-  c->fail_status = status;
+  c->fail_rc = rc;
   c->fail_detail = detail;
   return -1;
 }
 
-/* An error answer once the upload exists: its task shows the same reason. */
-static int up_reply_error(struct http_req *r, unsigned status, const char *detail)
+/* An error answer once the upload exists: its task shows the same reason
+ * (a cancel leaves the task's error empty: upload_set_error ignores it). */
+static int up_reply_error(struct http_req *r, int rc, const char *detail)
 {
   struct up_ctx *c = r->ctx;
-  upload_set_error(c->up, detail);
-  return http_reply_error(r, status, detail);
+  if(rc != DRIVE_CANCELLED)
+    upload_set_error(c->up, detail ? detail : api_error_detail(rc));
+  return api_reply_error(r, rc, detail);
 }
-
-#define UP_CANCELLED "Upload cancelled"
 
 static int up_part_begin(void *arg, const struct mp_part *part)
 {
@@ -69,12 +69,13 @@ static int up_part_begin(void *arg, const struct mp_part *part)
   if(strcmp(part->name, "file") != 0)
     return 0;   /* other fields are read and ignored */
   if(!part->has_filename)
-    return up_fail(c, MHD_HTTP_UNPROCESSABLE_CONTENT, "Field 'file' must be a file");
+    return up_fail(c, DRIVE_MISSING, "Field 'file' must be a file");
   if(c->have_file)
-    return up_fail(c, MHD_HTTP_BAD_REQUEST, "Only one file per upload");
+    return up_fail(c, DRIVE_INVALID, "Only one file per upload");
   const char *why = NULL;
-  if(upload_set_name(c->up, part->filename, &why) != UPLOAD_OK)
-    return up_fail(c, MHD_HTTP_BAD_REQUEST, why);
+  int rc = upload_set_name(c->up, part->filename, &why);
+  if(rc != DRIVE_OK)
+    return up_fail(c, rc, why);
   c->have_file = true;
   c->in_file = true;
   return 0;
@@ -86,12 +87,8 @@ static int up_part_data(void *arg, const char *data, size_t len)
   if(!c->in_file)
     return 0;
   int rc = upload_write(c->up, data, len);
-  if(rc == UPLOAD_TOO_BIG)
-    return up_fail(c, MHD_HTTP_CONTENT_TOO_LARGE, "File exceeds the maximum upload size");
-  if(rc == UPLOAD_CANCELLED)
-    return up_fail(c, MHD_HTTP_CONFLICT, UP_CANCELLED);
-  if(rc != UPLOAD_OK && rc != UPLOAD_WAIT)
-    return up_fail(c, MHD_HTTP_SERVICE_UNAVAILABLE, "Storage unavailable");
+  if(rc != DRIVE_OK && rc != DRIVE_PENDING)
+    return up_fail(c, rc == DRIVE_TOO_BIG || rc == DRIVE_CANCELLED ? rc : DRIVE_STORAGE, NULL);
   return 0;
 }
 
@@ -109,16 +106,9 @@ static int up_begin(struct http_req *r)
   char boundary[MP_BOUNDARY_MAX + 1];
   if(folder && (!*folder || !strcmp(folder, "root") || !strcmp(folder, "null")))
     folder = NULL;
-  if(folder && !id_valid(folder))
-    return http_reply_not_found(r, "Folder");
-  db_t *db = db_get();
-  if(!db)
-    return api_reply_db_error(r, DB_UNAVAILABLE);
-  int rc = folder_check_live(db, r->user_id, folder);
-  if(rc == DRIVE_NOT_FOUND)
-    return http_reply_not_found(r, "Folder");
+  int rc = folder && !id_valid(folder) ? DRIVE_NOT_FOUND : folder_check_live(api_user_id(r), folder);
   if(rc != DRIVE_OK)
-    return api_reply_db_error(r, DB_ERROR);
+    return api_reply_error(r, rc, rc == DRIVE_NOT_FOUND ? "Folder not found" : NULL);
   if(!http_content_type_is(r, "multipart/form-data"))
     return http_reply_error(r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
                             "Content-Type must be multipart/form-data");
@@ -127,18 +117,18 @@ static int up_begin(struct http_req *r)
     return http_reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT,
                             "multipart/form-data needs a valid boundary");
   const char *cl = http_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
-  uint64_t max = api_cfg->max_upload_size;
+  uint64_t max = upload_max_size();
   if(max && cl && strtoull(cl, NULL, 10) > max + UPLOAD_FRAMING_SLACK)
-    return http_reply_error(r, MHD_HTTP_CONTENT_TOO_LARGE, "File exceeds the maximum upload size");
+    return api_reply_error(r, DRIVE_TOO_BIG, NULL);
 
   struct up_ctx *c = calloc(1, sizeof(*c));
   if(!c)
-    return http_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal server error");
+    return api_reply_error(r, DRIVE_INTERNAL, NULL);
   r->ctx = c;
   r->ctx_free = up_ctx_free;
-  c->up = upload_new(api_cfg, r->user_id, folder);
+  c->up = upload_new(api_user_id(r), folder);
   if(!c->up || mp_init(&c->mp, boundary, &up_callbacks, c) != 0)
-    return http_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal server error");
+    return api_reply_error(r, DRIVE_INTERNAL, NULL);
   upload_set_wake(c->up, up_suspend, up_wake, r);
   upload_set_expected(c->up, cl ? strtoull(cl, NULL, 10) : 0);
   return 0;
@@ -149,14 +139,14 @@ static int up_data(struct http_req *r, const char *data, size_t len)
   struct up_ctx *c = r->ctx;
   /* Woken by a cancel, or a cancel came between two pieces. */
   if(upload_cancelled(c->up))
-    return up_reply_error(r, MHD_HTTP_CONFLICT, UP_CANCELLED);
+    return up_reply_error(r, DRIVE_CANCELLED, NULL);
   int rc = mp_feed(&c->mp, data, len);
   if(rc == MP_ERR_CALLBACK)
-    return up_reply_error(r, c->fail_status, c->fail_detail);
+    return up_reply_error(r, c->fail_rc, c->fail_detail);
   if(rc == MP_ERR_SYNTAX) {
     char detail[160];
     snprintf(detail, sizeof(detail), "Malformed multipart body: %s", c->mp.error);
-    return up_reply_error(r, MHD_HTTP_BAD_REQUEST, detail);
+    return up_reply_error(r, DRIVE_INVALID, detail);
   }
   return 0;
 }
@@ -166,30 +156,25 @@ static int up_end(struct http_req *r)
   struct up_ctx *c = r->ctx;
   char file_id[40];
   if(upload_cancelled(c->up))
-    return up_reply_error(r, MHD_HTTP_CONFLICT, UP_CANCELLED);
+    return up_reply_error(r, DRIVE_CANCELLED, NULL);
   if(!mp_done(&c->mp))
-    return up_reply_error(r, MHD_HTTP_BAD_REQUEST, "Malformed multipart body: it ended early");
+    return up_reply_error(r, DRIVE_INVALID, "Malformed multipart body: it ended early");
   if(!c->have_file)
-    return http_reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, "Field 'file' is required");
+    return api_reply_error(r, DRIVE_MISSING, "Field 'file' is required");
   int rc = upload_finish(c->up, file_id, sizeof(file_id));
-  switch(rc) {
-  case UPLOAD_OK: break;
-  case UPLOAD_WAIT: return HTTP_PENDING;   /* chunks still landing */
-  case UPLOAD_CANCELLED: return up_reply_error(r, MHD_HTTP_CONFLICT, UP_CANCELLED);
-  case UPLOAD_DUPLICATE:
-    return up_reply_error(r, MHD_HTTP_CONFLICT,
-                          "This file already exists in your storage (same content).");
-  case UPLOAD_NO_FOLDER:
+  if(rc == DRIVE_PENDING)
+    return HTTP_PENDING;   /* chunks still landing */
+  if(rc == DRIVE_NOT_FOUND) {
     upload_set_error(c->up, "The folder no longer exists");
-    return http_reply_not_found(r, "Folder");
-  case UPLOAD_IO: return up_reply_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "Storage unavailable");
-  default:
-    upload_set_error(c->up, "Database error");
-    return api_reply_db_error(r, DB_ERROR);
+    return api_reply_error(r, rc, "Folder not found");
   }
+  if(rc == DRIVE_DB || rc == DRIVE_UNAVAILABLE)
+    upload_set_error(c->up, "Database error");
+  if(rc != DRIVE_OK)
+    return up_reply_error(r, rc, NULL);
   struct file_rec f;
-  if(file_get(db_get(), r->user_id, file_id, &f) != DRIVE_OK)
-    return api_reply_db_error(r, DB_ERROR);
+  if((rc = file_get(api_user_id(r), file_id, &f)) != DRIVE_OK)
+    return api_reply_error(r, rc == DRIVE_NOT_FOUND ? DRIVE_DB : rc, NULL);
   return http_reply_json(r, MHD_HTTP_CREATED, render_file(&f));
 }
 

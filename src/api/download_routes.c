@@ -13,7 +13,7 @@
 #include <string.h>
 #include <strings.h>
 #include "api/api.h"
-#include "api/download.h"
+#include "api/download_routes.h"
 #include "drive/drive.h"
 #include "drive/reader.h"
 #include "http/range.h"
@@ -276,11 +276,10 @@ fail:
 /* 500 or 503 for a reader that cannot open; logs. */
 static int dl_reply_fault(struct http_req *r, const struct file_rec *f, int rc)
 {
-  if(rc == DRIVE_UNAVAILABLE)
-    return http_reply_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "Database unavailable");
-  log_error("request %s: cannot read file %s (content %s): %d", r->request_id, f->id,
-            f->content_id, rc);
-  return http_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal server error");
+  if(rc != DRIVE_UNAVAILABLE)
+    log_error("request %s: cannot read file %s (content %s): %d", r->request_id, f->id,
+              f->content_id, rc);
+  return api_reply_error(r, rc == DRIVE_UNAVAILABLE ? rc : DRIVE_INTERNAL, NULL);
 }
 
 /* The strong validator: the content's SHA-256, quoted. */
@@ -366,7 +365,7 @@ static int dl_reply_body(struct http_req *r, const struct file_rec *f,
       goto fail;
   }
   else {
-    rc = reader_open(db_get(), f->content_id, size, &s->rd);
+    rc = reader_open(f->content_id, size, &s->rd);
     if(rc != DRIVE_OK) {
       dl_stream_free(s);
       return dl_reply_fault(r, f, rc);
@@ -444,15 +443,12 @@ int64_t download_first_byte(struct http_req *r, const struct file_rec *f)
 static int dl_file(struct http_req *r, bool inline_disposition)
 {
   struct file_rec f;
-  db_t *db = db_get();
-  if(!db)
-    return api_reply_db_error(r, DB_UNAVAILABLE);
-  int rc = file_get(db, r->user_id, http_param(r, "id"), &f);
+  int rc = file_get(api_user_id(r), http_param(r, "id"), &f);
   /* Missing, malformed, another user's or in the bin: all the same 404. */
-  if(rc == DRIVE_NOT_FOUND || (rc == DRIVE_OK && f.is_deleted))
-    return http_reply_not_found(r, "File");
+  if(rc == DRIVE_OK && f.is_deleted)
+    rc = DRIVE_NOT_FOUND;
   if(rc != DRIVE_OK)
-    return api_reply_db_error(r, rc == DRIVE_UNAVAILABLE ? DB_UNAVAILABLE : DB_ERROR);
+    return api_reply_error(r, rc, rc == DRIVE_NOT_FOUND ? "File not found" : NULL);
   return download_respond(r, &f, inline_disposition, NULL);
 }
 

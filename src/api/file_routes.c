@@ -6,36 +6,23 @@
 #include <stdio.h>
 #include <string.h>
 #include "api/api.h"
-#include "api/items.h"
-#include "api/listing.h"
+#include "api/item_routes.h"
+#include "api/list_params.h"
 #include "api/render.h"
 #include "db/db.h"
 #include "drive/files.h"
 #include "util/jsonx.h"
 
-/* Maps a drive code to the file API's reply; `what` names the missing
- * object of a DRIVE_NOT_FOUND ("File" unless told). */
+/* Replies for a failed drive call; `what` names the missing object of a
+ * DRIVE_NOT_FOUND ("File" unless told). */
 static int file_reply_error(struct http_req *r, int rc, const char *what, const char *why)
 {
-  switch(rc) {
-  case DRIVE_NOT_FOUND:
-    return http_reply_not_found(r, what ? what : "File");
-  case DRIVE_INVALID:
-    return http_reply_error(r, MHD_HTTP_BAD_REQUEST, why ? why : "Invalid value");
-  case DRIVE_UNAVAILABLE:
-    return api_reply_db_error(r, DB_UNAVAILABLE);
-  default:
-    return api_reply_db_error(r, DB_ERROR);
+  char detail[64];
+  if(rc == DRIVE_NOT_FOUND) {
+    snprintf(detail, sizeof(detail), "%s not found", what ? what : "File");
+    why = detail;
   }
-}
-
-/* The request thread's database connection; replies 503 when there is none. */
-static db_t *file_db(struct http_req *r)
-{
-  db_t *db = db_get();
-  if(!db)
-    api_reply_db_error(r, DB_UNAVAILABLE);
-  return db;
+  return api_reply_error(r, rc, why);
 }
 
 static int file_reply_message(struct http_req *r, const char *message)
@@ -57,13 +44,10 @@ static int files_list(struct http_req *r)
   const char *err = listing_from_request(&q, r, "folder_id");
   if(err)
     return http_reply_error(r, MHD_HTTP_BAD_REQUEST, err);
-  db_t *db = file_db(r);
-  if(!db)
-    return -1;
   json_t *arr = json_array();
   if(!arr)
     return file_reply_error(r, DRIVE_DB, NULL, NULL);
-  int rc = file_list(db, r->user_id, &q, files_list_one, arr, &total);
+  int rc = file_list(api_user_id(r), &q, files_list_one, arr, &total);
   if(rc) {
     json_decref(arr);
     return file_reply_error(r, rc, "Folder", NULL); /* only the folder can be missing */
@@ -74,10 +58,7 @@ static int files_list(struct http_req *r)
 /* DELETE /api/v1/files/{id} */
 static int files_delete(struct http_req *r)
 {
-  db_t *db = file_db(r);
-  if(!db)
-    return -1;
-  int rc = file_delete(db, r->user_id, http_param(r, "id"));
+  int rc = file_delete(api_user_id(r), http_param(r, "id"));
   return rc ? file_reply_error(r, rc, NULL, NULL)
             : file_reply_message(r, "File permanently deleted");
 }
@@ -123,29 +104,26 @@ int api_file_item_action(struct http_req *r, enum item_action action, const char
   struct file_rec f;
   const char *why = NULL, *what = NULL, *s = NULL;
   int rc = DRIVE_DB;
-  db_t *db = file_db(r);
-  if(!db)
-    return -1;
   switch(action) {
   case ITEM_RENAME:
     if(file_name_field(r, body, &s) != 0)
       return -1;
-    rc = file_rename(db, r->user_id, id, s, &f, &why);
+    rc = file_rename(api_user_id(r), id, s, &f, &why);
     break;
   case ITEM_MOVE:
     if(file_folder_field(r, body, &s) != 0)
       return -1;
-    rc = file_move(db, r->user_id, id, s, &f, &what);
+    rc = file_move(api_user_id(r), id, s, &f, &what);
     break;
   case ITEM_STAR:
   case ITEM_UNSTAR:
-    rc = file_set_starred(db, r->user_id, id, action == ITEM_STAR, &f);
+    rc = file_set_starred(api_user_id(r), id, action == ITEM_STAR, &f);
     break;
   case ITEM_BIN:
-    rc = file_bin(db, r->user_id, id);
+    rc = file_bin(api_user_id(r), id);
     return rc ? file_reply_error(r, rc, NULL, NULL) : file_reply_message(r, "File moved to bin");
   case ITEM_RESTORE:
-    rc = file_restore(db, r->user_id, id);
+    rc = file_restore(api_user_id(r), id);
     return rc ? file_reply_error(r, rc, NULL, NULL) : file_reply_message(r, "File restored");
   }
   if(rc)

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "api/api.h"
-#include "api/download.h"
+#include "api/download_routes.h"
 #include "db/db.h"
 #include "drive/shares.h"
 #include "util/jsonx.h"
@@ -30,12 +30,6 @@ static json_t *share_render(const struct share *s)
                    "views", (json_int_t)s->views,
                    "expires_at", s->expires_at ? json_string(expires) : json_null(),
                    "has_password", s->password_hash[0] != 0);
-}
-
-/* Maps a drive fault to 503/500. */
-static int share_reply_fault(struct http_req *r, int rc)
-{
-  return api_reply_db_error(r, rc == DRIVE_UNAVAILABLE ? DB_UNAVAILABLE : DB_ERROR);
 }
 
 /* Reads the optional options body; replies and returns -1 on a bad one. */
@@ -82,18 +76,9 @@ static int share_generate_route(struct http_req *r)
     return 0;
   if(share_read_options(r, body, &opt) != 0)
     goto out;
-  db_t *db = db_get();
-  if(!db) {
-    api_reply_db_error(r, DB_UNAVAILABLE);
-    goto out;
-  }
-  rc = share_generate(db, r->user_id, http_param(r, "file_id"), &opt, &s, &created, &why);
-  if(rc == DRIVE_NOT_FOUND)
-    http_reply_not_found(r, "File");
-  else if(rc == DRIVE_INVALID)
-    http_reply_error(r, MHD_HTTP_BAD_REQUEST, why ? why : "Invalid value");
-  else if(rc)
-    share_reply_fault(r, rc);
+  rc = share_generate(api_user_id(r), http_param(r, "file_id"), &opt, &s, &created, &why);
+  if(rc)
+    api_reply_error(r, rc, rc == DRIVE_NOT_FOUND ? "File not found" : why);
   else
     rc = http_reply_json(r, created ? MHD_HTTP_CREATED : MHD_HTTP_OK, share_render(&s));
 out:
@@ -110,16 +95,13 @@ static int share_list_one(const struct share *s, void *arg)
 /* GET /api/v1/share: the caller's live links, newest first. */
 static int share_list_route(struct http_req *r)
 {
-  db_t *db = db_get();
-  if(!db)
-    return api_reply_db_error(r, DB_UNAVAILABLE);
   json_t *arr = json_array();
   if(!arr)
-    return share_reply_fault(r, DRIVE_DB);
-  int rc = share_list(db, r->user_id, share_list_one, arr);
+    return api_reply_error(r, DRIVE_INTERNAL, NULL);
+  int rc = share_list(api_user_id(r), share_list_one, arr);
   if(rc) {
     json_decref(arr);
-    return share_reply_fault(r, rc);
+    return api_reply_error(r, rc, NULL);
   }
   return http_reply_json(r, MHD_HTTP_OK, arr);
 }
@@ -127,14 +109,9 @@ static int share_list_route(struct http_req *r)
 /* DELETE /api/v1/share/{id} */
 static int share_revoke_route(struct http_req *r)
 {
-  db_t *db = db_get();
-  if(!db)
-    return api_reply_db_error(r, DB_UNAVAILABLE);
-  int rc = share_revoke(db, r->user_id, http_param(r, "id"));
-  if(rc == DRIVE_NOT_FOUND)
-    return http_reply_error(r, MHD_HTTP_NOT_FOUND, SHARE_GONE);
+  int rc = share_revoke(api_user_id(r), http_param(r, "id"));
   if(rc)
-    return share_reply_fault(r, rc);
+    return api_reply_error(r, rc, rc == DRIVE_NOT_FOUND ? SHARE_GONE : NULL);
   return http_reply_json(r, MHD_HTTP_OK, json_pack("{s:s}", "message", "Share link revoked"));
 }
 
@@ -144,14 +121,9 @@ static int share_public_route(struct http_req *r)
   struct share s;
   struct file_rec f;
   char client[64];
-  db_t *db = db_get();
-  if(!db)
-    return api_reply_db_error(r, DB_UNAVAILABLE);
-  int rc = share_open(db, http_param(r, "id"), &s, &f);
-  if(rc == DRIVE_NOT_FOUND)
-    return http_reply_error(r, MHD_HTTP_NOT_FOUND, SHARE_GONE);
+  int rc = share_open(http_param(r, "id"), &s, &f);
   if(rc)
-    return share_reply_fault(r, rc);
+    return api_reply_error(r, rc, rc == DRIVE_NOT_FOUND ? SHARE_GONE : NULL);
 
   /* The header keeps the password out of URLs and logs; ?password= is for
    * links opened in a browser. A NUL in it cannot be right. */
@@ -160,27 +132,26 @@ static int share_public_route(struct http_req *r)
   if(!pw) {
     pw = http_query_n(r, "password", &plen);
     if(pw && plen != strlen(pw))
-      return http_reply_error(r, MHD_HTTP_UNAUTHORIZED, "Password required");
+      return api_reply_error(r, DRIVE_PASSWORD, NULL);
   }
   int retry = 0;
   http_client_addr(r, client, sizeof(client));
-  enum share_access acc = share_check_password(&s, client, pw, &retry);
-  if(acc == SHARE_ACCESS_LOCKED) {
+  rc = share_check_password(&s, client, pw, &retry);
+  if(rc == DRIVE_THROTTLED) {
     char ra[16];
     snprintf(ra, sizeof(ra), "%d", retry);
     http_add_header(r, "Retry-After", ra);
-    return http_reply_error(r, MHD_HTTP_TOO_MANY_REQUESTS,
-                            "Too many wrong passwords; try again later");
+    return api_reply_error(r, rc, "Too many wrong passwords; try again later");
   }
-  if(acc != SHARE_ACCESS_OK)
-    return http_reply_error(r, MHD_HTTP_UNAUTHORIZED, "Password required");
+  if(rc != DRIVE_OK)
+    return api_reply_error(r, rc, NULL);
 
   /* A view is a GET whose bytes start at 0: a player's follow-up range
    * requests, HEAD, 304 and 416 answers are not new views. */
   if(download_first_byte(r, &f) == 0) {
-    rc = share_count_view(db, s.id);
+    rc = share_count_view(s.id);
     if(rc)
-      return share_reply_fault(r, rc);
+      return api_reply_error(r, rc, NULL);
   }
   /* Links in a shared document must not carry the link (or its password)
    * to other sites. */

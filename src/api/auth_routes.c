@@ -4,16 +4,12 @@
 #include <stdio.h>
 #include <string.h>
 #include "api/api.h"
-#include "db/db.h"
 #include "drive/tokens.h"
 #include "drive/users.h"
 #include "util/jsonx.h"
-#include "util/log.h"
 #include "util/timefmt.h"
 #include "util/validate.h"
 
-#define AUTH_BAD_TOKEN "Could not validate credentials"
-#define AUTH_BAD_LINK "Invalid or expired token"
 #define AUTH_FORM_LOGIN_MAX 320    /* a username or an email, with room */
 #define AUTH_FORM_PASSWORD_MAX 1100 /* passwords are at most 1024 bytes */
 
@@ -35,13 +31,6 @@ static int auth_field(struct http_req *r, const json_t *body, const char *key, c
   return -1;
 }
 
-/* 401 for a token that is not (or no longer) good, as OAuth2 clients expect. */
-static int auth_reply_401(struct http_req *r, const char *detail)
-{
-  http_add_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
-  return http_reply_error(r, MHD_HTTP_UNAUTHORIZED, detail);
-}
-
 static int auth_reply_pair(struct http_req *r, struct token_pair *p)
 {
   /* Tokens must not end up in a shared cache. */
@@ -56,15 +45,6 @@ static int auth_reply_pair(struct http_req *r, struct token_pair *p)
 static int auth_reply_message(struct http_req *r, unsigned status, const char *msg)
 {
   return http_reply_json(r, status, json_pack("{s:s}", "message", msg));
-}
-
-/* Maps the results every users_* call may return besides its own. */
-static int auth_reply_users_error(struct http_req *r, int rc)
-{
-  if(rc < 0)
-    return api_reply_db_error(r, rc);
-  log_error("request %s: account operation failed (%d)", r->request_id, rc);
-  return http_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal server error");
 }
 
 /* POST /signup {username, email, password} */
@@ -84,14 +64,9 @@ static int auth_signup(struct http_req *r)
     rc = http_reply_error(r, MHD_HTTP_BAD_REQUEST, bad);
     goto out;
   }
-  db_t *db = db_get();
-  rc = db ? users_signup(db, username, email, password, &u) : DB_UNAVAILABLE;
-  if(rc == USERS_DUP_USERNAME)
-    rc = http_reply_error(r, MHD_HTTP_CONFLICT, "Username already registered");
-  else if(rc == USERS_DUP_EMAIL)
-    rc = http_reply_error(r, MHD_HTTP_CONFLICT, "Email already registered");
-  else if(rc != USERS_OK)
-    rc = auth_reply_users_error(r, rc);
+  rc = users_signup(username, email, password, &u);
+  if(rc != DRIVE_OK)
+    rc = api_reply_error(r, rc, NULL);
   else if(u.is_verified)
     rc = auth_reply_message(r, MHD_HTTP_CREATED, "User created successfully");
   else
@@ -133,33 +108,19 @@ static int auth_token(struct http_req *r)
   if(auth_form_field(r, "username", login, sizeof(login)) ||
      auth_form_field(r, "password", password, sizeof(password)))
     goto out;
-  db_t *db = db_get();
-  if(!db) {
-    rc = api_reply_db_error(r, DB_UNAVAILABLE);
-    goto out;
-  }
   http_client_addr(r, addr, sizeof(addr));
-  rc = users_login(db, login, password, addr, &u, &retry_after);
-  switch(rc) {
-  case USERS_OK:
-    rc = tokens_issue_pair(db, u.id, u.username, now_s(), &pair);
-    rc = rc == TOKEN_OK ? auth_reply_pair(r, &pair) : api_reply_db_error(r, rc);
-    break;
-  case USERS_BAD_CREDENTIALS:
-    rc = auth_reply_401(r, "Incorrect username or password");
-    break;
-  case USERS_UNVERIFIED:
-    rc = auth_reply_401(r, "Email not verified. Please check your inbox.");
-    break;
-  case USERS_THROTTLED:
+  rc = users_login(login, password, addr, &u, &retry_after);
+  if(rc == DRIVE_OK)
+    rc = tokens_issue_pair(u.id, u.username, now_s(), &pair);
+  if(rc == DRIVE_OK)
+    rc = auth_reply_pair(r, &pair);
+  else if(rc == DRIVE_THROTTLED) {
     snprintf(retry, sizeof(retry), "%d", retry_after);
     http_add_header(r, MHD_HTTP_HEADER_RETRY_AFTER, retry);
-    rc = http_reply_error(r, MHD_HTTP_TOO_MANY_REQUESTS,
-                          "Too many failed login attempts. Try again later.");
-    break;
-  default:
-    rc = auth_reply_users_error(r, rc);
+    rc = api_reply_error(r, rc, "Too many failed login attempts. Try again later.");
   }
+  else
+    rc = api_reply_error(r, rc, NULL);
 out:
   memset(password, 0, sizeof(password));
   return rc;
@@ -176,14 +137,8 @@ static int auth_refresh(struct http_req *r)
     return -1;
   if(auth_field(r, body, "refresh_token", &token))
     goto out;
-  db_t *db = db_get();
-  rc = db ? tokens_rotate(db, token, now_s(), &pair) : DB_UNAVAILABLE;
-  if(rc == TOKEN_OK)
-    rc = auth_reply_pair(r, &pair);
-  else if(rc > 0)
-    rc = auth_reply_401(r, AUTH_BAD_TOKEN);
-  else
-    rc = api_reply_db_error(r, rc);
+  rc = tokens_rotate(token, now_s(), &pair);
+  rc = rc == DRIVE_OK ? auth_reply_pair(r, &pair) : api_reply_error(r, rc, NULL);
 out:
   json_decref(body);
   return rc;
@@ -199,14 +154,9 @@ static int auth_logout(struct http_req *r)
     return -1;
   if(auth_field(r, body, "refresh_token", &token))
     goto out;
-  db_t *db = db_get();
-  rc = db ? tokens_revoke(db, token, now_s()) : DB_UNAVAILABLE;
-  if(rc == TOKEN_OK)
-    rc = auth_reply_message(r, MHD_HTTP_OK, "Logged out");
-  else if(rc > 0)
-    rc = auth_reply_401(r, AUTH_BAD_TOKEN);
-  else
-    rc = api_reply_db_error(r, rc);
+  rc = tokens_revoke(token, now_s());
+  rc = rc == DRIVE_OK ? auth_reply_message(r, MHD_HTTP_OK, "Logged out")
+                      : api_reply_error(r, rc, NULL);
 out:
   json_decref(body);
   return rc;
@@ -221,22 +171,18 @@ static int auth_verify_email(struct http_req *r)
   /* HEAD is safe by definition (and link scanners use it): check, do not spend. */
   if(!strcmp(r->method, "HEAD")) {
     struct token_claims c;
-    return token_verify(TOKEN_VERIFY, token, now_s(), &c) == TOKEN_OK
+    return token_verify(TOKEN_VERIFY, token, now_s(), &c) == DRIVE_OK
                ? auth_reply_message(r, MHD_HTTP_OK, "Token is valid")
-               : http_reply_error(r, MHD_HTTP_BAD_REQUEST, AUTH_BAD_LINK);
+               : api_reply_error(r, DRIVE_BAD_LINK, NULL);
   }
-  db_t *db = db_get();
-  int rc = db ? users_verify_email(db, token) : DB_UNAVAILABLE;
-  if(rc == USERS_OK)
-    return auth_reply_message(r, MHD_HTTP_OK, "Email verified successfully");
-  if(rc == USERS_BAD_TOKEN)
-    return http_reply_error(r, MHD_HTTP_BAD_REQUEST, AUTH_BAD_LINK);
-  return auth_reply_users_error(r, rc);
+  int rc = users_verify_email(token);
+  return rc == DRIVE_OK ? auth_reply_message(r, MHD_HTTP_OK, "Email verified successfully")
+                        : api_reply_error(r, rc, NULL);
 }
 
 /* POST /resend-verification {email} and POST /forgot-password {email}: the
  * same answer whether or not the address has an account. */
-static int auth_email_action(struct http_req *r, int (*action)(db_t *, const char *),
+static int auth_email_action(struct http_req *r, int (*action)(const char *),
                              const char *message)
 {
   const char *email;
@@ -246,9 +192,8 @@ static int auth_email_action(struct http_req *r, int (*action)(db_t *, const cha
     return -1;
   if(auth_field(r, body, "email", &email))
     goto out;
-  db_t *db = db_get();
-  rc = db ? action(db, email) : DB_UNAVAILABLE;
-  rc = rc == USERS_OK ? auth_reply_message(r, MHD_HTTP_OK, message) : auth_reply_users_error(r, rc);
+  rc = action(email);
+  rc = rc == DRIVE_OK ? auth_reply_message(r, MHD_HTTP_OK, message) : api_reply_error(r, rc, NULL);
 out:
   json_decref(body);
   return rc;
@@ -282,36 +227,12 @@ static int auth_reset_password(struct http_req *r)
     rc = http_reply_error(r, MHD_HTTP_BAD_REQUEST, bad);
     goto out;
   }
-  db_t *db = db_get();
-  rc = db ? users_reset_password(db, token, password) : DB_UNAVAILABLE;
-  if(rc == USERS_OK)
-    rc = auth_reply_message(r, MHD_HTTP_OK, "Password has been reset successfully");
-  else if(rc == USERS_BAD_TOKEN)
-    rc = http_reply_error(r, MHD_HTTP_BAD_REQUEST, AUTH_BAD_LINK);
-  else
-    rc = auth_reply_users_error(r, rc);
+  rc = users_reset_password(token, password);
+  rc = rc == DRIVE_OK ? auth_reply_message(r, MHD_HTTP_OK, "Password has been reset successfully")
+                      : api_reply_error(r, rc, NULL);
 out:
   json_decref(body);
   return rc;
-}
-
-int api_auth_bearer(struct http_req *r, const char *token)
-{
-  struct token_claims c;
-  struct user u;
-  while(*token == ' ')
-    token++;
-  if(token_verify(TOKEN_ACCESS, token, now_s(), &c) != TOKEN_OK)
-    return -1;
-  /* A deleted account's tokens die with it, and a password reset ends the
-   * sessions before it. A database outage also ends here as a 401; the next
-   * request will tell the truth with a 503. */
-  db_t *db = db_get();
-  if(!db || users_get(db, c.sub, &u) != USERS_OK || c.iat < u.sessions_after)
-    return -1;
-  snprintf(r->user_id, sizeof(r->user_id), "%s", u.id);
-  snprintf(r->username, sizeof(r->username), "%s", u.username);
-  return 0;
 }
 
 const struct http_route api_auth_routes[] = {

@@ -4,7 +4,7 @@
  * and plural both work, anything else is 404. */
 #include <string.h>
 #include "api/api.h"
-#include "api/items.h"
+#include "api/item_routes.h"
 #include "db/db.h"
 #include "drive/bin.h"
 
@@ -72,12 +72,9 @@ static int items_restore(struct http_req *r)
 /* DELETE /api/v1/bin: empties the caller's bin. */
 static int items_bin_empty(struct http_req *r)
 {
-  db_t *db = db_get();
-  if(!db)
-    return api_reply_db_error(r, DB_UNAVAILABLE);
-  int rc = drive_bin_empty(db, r->user_id);
+  int rc = drive_bin_empty(api_user_id(r));
   if(rc)
-    return api_reply_db_error(r, rc == DRIVE_UNAVAILABLE ? DB_UNAVAILABLE : DB_ERROR);
+    return api_reply_error(r, rc, NULL);
   return http_reply_json(r, MHD_HTTP_OK, json_pack("{s:s}", "message", "Bin emptied"));
 }
 

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include "api/listing.h"
+#include "api/list_params.h"
 #include "config.h"
 
 /* An integer of decimal digits only (no sign, no spaces) within [min, max]. */

@@ -1,0 +1,55 @@
+/* caller: who is asking. The bearer-token check the HTTP core runs before
+ * any HTTP_AUTH route, and the accessors handlers read the caller with. */
+#include <stdio.h>
+#include <stdlib.h>
+#include "api/api.h"
+#include "drive/tokens.h"
+#include "drive/users.h"
+#include "util/timefmt.h"
+
+struct api_caller {
+  char id[ID_LEN + 1];
+  char username[40];
+};
+
+int api_auth_bearer(struct http_req *r, const char *token, void **auth)
+{
+  struct token_claims c;
+  struct user u;
+  (void)r;
+  while(*token == ' ')
+    token++;
+  if(token_verify(TOKEN_ACCESS, token, time_now_ms() / 1000, &c) != DRIVE_OK)
+    return -1;
+  /* A deleted account's tokens die with it, and a password reset ends the
+   * sessions before it. A database outage also ends here as a 401; the next
+   * request will tell the truth with a 503. */
+  if(users_get(c.sub, &u) != DRIVE_OK || c.iat < u.sessions_after)
+    return -1;
+  struct api_caller *who = malloc(sizeof(*who));
+  if(!who)
+    return -1;
+  snprintf(who->id, sizeof(who->id), "%s", u.id);
+  snprintf(who->username, sizeof(who->username), "%s", u.username);
+  *auth = who;
+  return 0;
+}
+
+void api_auth_free(void *auth)
+{
+  free(auth);
+}
+
+/* Every HTTP_AUTH route has a caller; "" keeps a misrouted call harmless
+ * (it matches no owner). */
+const char *api_user_id(const struct http_req *r)
+{
+  const struct api_caller *who = r->auth;
+  return who ? who->id : "";
+}
+
+const char *api_username(const struct http_req *r)
+{
+  const struct api_caller *who = r->auth;
+  return who ? who->username : "";
+}
