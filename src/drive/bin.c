@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "drive/bin.h"
-#include "drive/content.h"
+#include "drive/purge.h"
 #include "drive/files.h"
 #include "drive/folders.h"
 
@@ -11,69 +11,22 @@
  * only briefly at a time. */
 #define BIN_PURGE_BATCH 64
 
-int bin_purge_collect(struct bin_purge *p, db_stmt_t *st)
-{
-  if(!st)
-    return DRIVE_DB;
-  int rc;
-  while((rc = db_step(st)) == DB_ROW) {
-    if(p->count == p->cap) {
-      size_t ncap = p->cap ? p->cap * 2 : 16;
-      char(*nc)[64] = realloc(p->contents, ncap * sizeof(*nc));
-      if(!nc) {
-        rc = DB_ERROR;
-        break;
-      }
-      p->contents = nc;
-      p->cap = ncap;
-    }
-    const char *cid = db_col_text(st, 0);
-    snprintf(p->contents[p->count++], sizeof(p->contents[0]), "%s", cid ? cid : "");
-    int64_t size = db_col_int(st, 1);
-    p->bytes += size;
-    if(db_col_int(st, 2))
-      p->bin_bytes += size;
-  }
-  int frc = db_finalize(st);
-  if(rc != DB_DONE)
-    return drive_from_db(rc);
-  return frc == DB_OK ? DRIVE_OK : drive_from_db(frc);
-}
-
-int bin_purge_finish(db_t *db, const char *owner_id, struct bin_purge *p)
-{
-  for(size_t i = 0; i < p->count; i++) {
-    int rc = content_unref(db, p->contents[i]);
-    if(rc != DRIVE_OK)
-      return rc;
-  }
-  if(p->count == 0)
-    return DRIVE_OK;
-  return usage_add(db, owner_id, -p->bytes, -(int64_t)p->count, -p->bin_bytes, 0);
-}
-
-void bin_purge_free(struct bin_purge *p)
-{
-  free(p->contents);
-  memset(p, 0, sizeof(*p));
-}
-
 int drive_bin_empty(const char *owner_id)
 {
   db_t *db = db_get();
   if(!db)
     return DRIVE_UNAVAILABLE;
-  struct bin_purge p = {0};
+  struct purge p = {0};
   int rc = drive_tx_begin(db);
   if(rc)
     return rc;
-  rc = bin_purge_collect(&p, db_query(db,
+  rc = purge_collect(&p, db_query(db,
                                       "DELETE FROM files WHERE owner_id = $1 AND is_deleted = 1 "
                                       "RETURNING content_id, size, is_deleted",
                                       "t", owner_id));
   if(rc)
     goto out;
-  rc = bin_purge_finish(db, owner_id, &p);
+  rc = purge_finish(db, owner_id, &p);
   if(rc)
     goto out;
   /* Everything below a binned folder is binned too, so one statement takes
@@ -82,7 +35,7 @@ int drive_bin_empty(const char *owner_id)
   if(dbrc != DB_OK)
     rc = drive_from_db(dbrc);
 out:
-  bin_purge_free(&p);
+  purge_free(&p);
   return drive_tx_end(db, rc);
 }
 
@@ -113,7 +66,7 @@ static int bin_read_batch(db_stmt_t *st, struct bin_item *items, size_t *n)
 }
 
 /* Permanently deletes one file binned directly, in the caller's transaction. */
-static int bin_purge_file(db_t *db, const char *owner_id, const char *file_id)
+static int purge_file(db_t *db, const char *owner_id, const char *file_id)
 {
   struct file_rec f;
   int rc = file_get(owner_id, file_id, &f);
@@ -163,7 +116,7 @@ int drive_purge_bin_older_than(db_t *db, int64_t cutoff_ms)
     if(rc)
       break;
     for(size_t i = 0; i < n && !rc; i++)
-      rc = bin_purge_file(db, items[i].owner, items[i].id);
+      rc = purge_file(db, items[i].owner, items[i].id);
     rc = drive_tx_end(db, rc);
     if(rc)
       break;

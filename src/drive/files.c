@@ -132,6 +132,11 @@ int file_list(const char *owner_id, const struct drive_listing *q,
   if(!db)
     return DRIVE_UNAVAILABLE;
   struct file_list_ctx c = {each, arg};
+  struct folder parent;
+  /* A parent must be the owner's folder, in any state: the bin is browsable. */
+  int rc = q->parent_id ? folder_get(owner_id, q->parent_id, &parent) : DRIVE_OK;
+  if(rc != DRIVE_OK)
+    return rc;
   return listing_run(db, owner_id, q, &file_listing, file_list_row, &c, total);
 }
 

@@ -6,39 +6,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "drive/bin.h"
 #include "drive/content.h"
+#include "drive/folder_sql.h"
 #include "drive/folders.h"
 #include "drive/listing.h"
+#include "drive/purge.h"
 #include "util/timefmt.h"
-
-#define FOLDER_COLS                                                                        \
-  "id, parent_id, owner_id, name, size, is_deleted, is_starred, deleted_at, trashed_with, " \
-  "created_at, updated_at"
-
-/* Every folder from $1 (of owner $2) down, whatever its state. */
-#define SUBTREE_ALL                                                              \
-  "WITH RECURSIVE sub(id) AS (SELECT id FROM folders WHERE id = $1 AND owner_id = $2 " \
-  "UNION SELECT f.id FROM folders f JOIN sub ON f.parent_id = sub.id) SELECT id FROM sub"
-
-/* Folder $1 (of owner $2) and the live folders below it, through live ones. */
-#define SUBTREE_LIVE                                                             \
-  "WITH RECURSIVE sub(id) AS (SELECT id FROM folders WHERE id = $1 AND owner_id = $2 " \
-  "UNION SELECT f.id FROM folders f JOIN sub ON f.parent_id = sub.id "                \
-  "WHERE f.is_deleted = 0) SELECT id FROM sub"
-
-/* Folder $1 (of owner $2) and the folders below it in bin group $3. */
-#define SUBTREE_GROUP                                                            \
-  "WITH RECURSIVE sub(id) AS (SELECT id FROM folders WHERE id = $1 AND owner_id = $2 " \
-  "UNION SELECT f.id FROM folders f JOIN sub ON f.parent_id = sub.id "                \
-  "WHERE f.is_deleted = 1 AND f.trashed_with = $3) SELECT id FROM sub"
 
 /* Guards the breadcrumb walk (which cannot use UNION: it carries a depth). */
 #define FOLDER_PATH_MAX_DEPTH 1000000
-/* How many "name (n)" candidates a restore tries before giving up. */
-#define FOLDER_RENAME_TRIES 100000
 
-static void copy_text(char *dst, size_t n, const char *src)
+void folder_copy_text(char *dst, size_t n, const char *src)
 {
   snprintf(dst, n, "%s", src ? src : "");
 }
@@ -46,15 +24,15 @@ static void copy_text(char *dst, size_t n, const char *src)
 static void folder_from_row(db_stmt_t *st, struct folder *f)
 {
   memset(f, 0, sizeof(*f));
-  copy_text(f->id, sizeof(f->id), db_col_text(st, 0));
-  copy_text(f->parent_id, sizeof(f->parent_id), db_col_text(st, 1));
-  copy_text(f->owner_id, sizeof(f->owner_id), db_col_text(st, 2));
-  copy_text(f->name, sizeof(f->name), db_col_text(st, 3));
+  folder_copy_text(f->id, sizeof(f->id), db_col_text(st, 0));
+  folder_copy_text(f->parent_id, sizeof(f->parent_id), db_col_text(st, 1));
+  folder_copy_text(f->owner_id, sizeof(f->owner_id), db_col_text(st, 2));
+  folder_copy_text(f->name, sizeof(f->name), db_col_text(st, 3));
   f->size = db_col_int(st, 4);
   f->is_deleted = db_col_int(st, 5) != 0;
   f->is_starred = db_col_int(st, 6) != 0;
   f->deleted_at = db_col_null(st, 7) ? 0 : db_col_int(st, 7);
-  copy_text(f->trashed_with, sizeof(f->trashed_with), db_col_text(st, 8));
+  folder_copy_text(f->trashed_with, sizeof(f->trashed_with), db_col_text(st, 8));
   f->created_at = db_col_int(st, 9);
   f->updated_at = db_col_int(st, 10);
 }
@@ -76,7 +54,7 @@ static int folder_read_one(db_stmt_t *st, struct folder *out)
 }
 
 /* Parent ids as SQL values: "" (root) binds NULL. */
-static const char *nullable(const char *s)
+const char *folder_nullable(const char *s)
 {
   return s && *s ? s : NULL;
 }
@@ -139,8 +117,8 @@ static int folder_name_prepare(const char *in, char name[NAME_MAX_BYTES + 1],
 /* DRIVE_CONFLICT when a live folder other than `self` (may be NULL) is called
  * `key` under `parent` (NULL/"" = root); DRIVE_OK when the name is free. The
  * query matches the partial unique index folders_sibling_name exactly. */
-static int folder_name_taken(db_t *db, const char *owner_id, const char *parent,
-                             const char *key, const char *self)
+int folder_name_taken(db_t *db, const char *owner_id, const char *parent, const char *key,
+                      const char *self)
 {
   db_stmt_t *st = db_query(db,
                            "SELECT id FROM folders WHERE owner_id = $1 AND "
@@ -201,9 +179,9 @@ int folder_create(const char *owner_id, const char *parent_id, const char *name,
 
   memset(out, 0, sizeof(*out));
   id_new(out->id);
-  copy_text(out->parent_id, sizeof(out->parent_id), parent_id);
-  copy_text(out->owner_id, sizeof(out->owner_id), owner_id);
-  copy_text(out->name, sizeof(out->name), clean);
+  folder_copy_text(out->parent_id, sizeof(out->parent_id), parent_id);
+  folder_copy_text(out->owner_id, sizeof(out->owner_id), owner_id);
+  folder_copy_text(out->name, sizeof(out->name), clean);
   out->created_at = out->updated_at = time_now_ms();
   /* The unique index still guards a race the check above cannot see. */
   rc = drive_db(db_exec(db,
@@ -239,6 +217,11 @@ int folder_list(const char *owner_id, const struct drive_listing *q,
   if(!db)
     return DRIVE_UNAVAILABLE;
   struct folder_list_ctx c = {each, arg};
+  struct folder parent;
+  /* A parent must be the owner's folder, in any state: the bin is browsable. */
+  int rc = q->parent_id ? folder_get(owner_id, q->parent_id, &parent) : DRIVE_OK;
+  if(rc != DRIVE_OK)
+    return rc;
   return listing_run(db, owner_id, q, &folder_listing, folder_list_row, &c, total);
 }
 
@@ -368,8 +351,8 @@ int folder_path(const char *owner_id, const char *folder_id,
       cap = ncap;
     }
     struct folder_crumb *c = &(*out)[(*count)++];
-    copy_text(c->id, sizeof(c->id), db_col_text(st, 0));
-    copy_text(c->name, sizeof(c->name), db_col_text(st, 1));
+    folder_copy_text(c->id, sizeof(c->id), db_col_text(st, 0));
+    folder_copy_text(c->name, sizeof(c->name), db_col_text(st, 1));
   }
   int frc = db_finalize(st);
   if(rc == DB_DONE && frc == DB_OK)
@@ -466,7 +449,7 @@ int folder_move(const char *owner_id, const char *folder_id,
   rc = folder_name_taken(db, owner_id, new_parent_id, key, folder_id);
   if(rc)
     goto out;
-  const char *old_parent = nullable(f.parent_id);
+  const char *old_parent = folder_nullable(f.parent_id);
   bool same = (!old_parent && !new_parent_id) ||
               (old_parent && new_parent_id && !strcmp(old_parent, new_parent_id));
   if(!same) {
@@ -500,210 +483,31 @@ int folder_set_starred(const char *owner_id, const char *folder_id, bool starred
                          out);
 }
 
-/* ---- bin, restore ---- */
-
-/* Steps an UPDATE ... RETURNING size to its end, adding up the sizes. */
-static int folder_sum_rows(db_stmt_t *st, int64_t *sum)
-{
-  if(!st)
-    return DRIVE_DB;
-  int rc;
-  while((rc = db_step(st)) == DB_ROW)
-    *sum += db_col_int(st, 0);
-  int frc = db_finalize(st);
-  if(rc != DB_DONE)
-    return drive_from_db(rc);
-  return drive_db(frc);
-}
-
-int folder_bin(const char *owner_id, const char *folder_id)
-{
-  db_t *db = db_get();
-  if(!db)
-    return DRIVE_UNAVAILABLE;
-  struct folder f;
-  int64_t bytes = 0, now = time_now_ms();
-  if(!id_valid(folder_id))
-    return DRIVE_NOT_FOUND;
-  int rc = drive_tx_begin(db);
-  if(rc)
-    return rc;
-  rc = folder_get(owner_id, folder_id, &f);
-  if(rc || f.is_deleted)
-    goto out; /* already in the bin: nothing to do */
-
-  /* The live ancestors no longer hold what goes to the bin. */
-  rc = folder_add_size(db, nullable(f.parent_id), -f.size);
-  if(rc)
-    goto out;
-  /* One walk marks the group: the folder itself (trashed_with NULL) and the
-   * live folders below it (trashed_with = it) ... */
-  rc = drive_db(db_exec(db,
-                        "UPDATE folders SET is_deleted = 1, deleted_at = $3, "
-                        "trashed_with = CASE WHEN id = $1 THEN NULL ELSE $1 END "
-                        "WHERE id IN (" SUBTREE_LIVE ")",
-                        "tti", folder_id, owner_id, now));
-  if(rc)
-    goto out;
-  /* ... so their live files are found through the trashed_with index. */
-  rc = folder_sum_rows(db_query(db,
-                                "UPDATE files SET is_deleted = 1, deleted_at = $2, trashed_with = $1 "
-                                "WHERE is_deleted = 0 AND folder_id IN (SELECT id FROM folders "
-                                "WHERE id = $1 OR trashed_with = $1) RETURNING size",
-                                "ti", folder_id, now),
-                       &bytes);
-  if(!rc)
-    rc = usage_add(db, owner_id, 0, 0, bytes, 0);
-out:
-  return drive_tx_end(db, rc);
-}
-
-/* Finds a name for `name` that is free under `parent`: the name itself, or
- * "name (1)", "name (2)", ... with the base cut (at a character boundary) so
- * the result stays within NAME_MAX_BYTES. */
-static int folder_free_name(db_t *db, const char *owner_id, const char *parent,
-                            const char *self, const char *name,
-                            char out[NAME_MAX_BYTES + 1], char key[NAME_MAX_BYTES + 1])
-{
-  copy_text(out, NAME_MAX_BYTES + 1, name);
-  for(long n = 0; n <= FOLDER_RENAME_TRIES; n++) {
-    if(n > 0) {
-      char suffix[24];
-      int slen = snprintf(suffix, sizeof(suffix), " (%ld)", n);
-      size_t base = strlen(name);
-      if(base + (size_t)slen > NAME_MAX_BYTES) {
-        base = NAME_MAX_BYTES - (size_t)slen;
-        while(base > 0 && ((unsigned char)name[base] & 0xC0) == 0x80)
-          base--;
-      }
-      snprintf(out, NAME_MAX_BYTES + 1, "%.*s%s", (int)base, name, suffix);
-    }
-    if(utf8_fold(out, key, NAME_MAX_BYTES + 1) != 0)
-      return DRIVE_DB;
-    int rc = folder_name_taken(db, owner_id, parent, key, self);
-    if(rc != DRIVE_CONFLICT)
-      return rc;
-  }
-  return DRIVE_CONFLICT;
-}
-
-/* Brings the files and then the folders of bin group `group` below
- * `folder_id` back to life, adding the files' bytes to *bytes. Restoring the
- * group's top, the whole group comes back through the trashed_with index;
- * restoring a folder carried inside it needs a walk down. */
-static int folder_unbin_rows(db_t *db, const char *owner_id, const char *folder_id,
-                             const char *group, int64_t *bytes)
-{
-  int rc;
-  if(!strcmp(folder_id, group)) {
-    rc = folder_sum_rows(db_query(db,
-                                  "UPDATE files SET is_deleted = 0, deleted_at = NULL, "
-                                  "trashed_with = NULL WHERE trashed_with = $1 AND owner_id = $2 "
-                                  "AND is_deleted = 1 RETURNING size",
-                                  "tt", group, owner_id),
-                         bytes);
-    if(!rc)
-      rc = drive_db(db_exec(db,
-                            "UPDATE folders SET is_deleted = 0, deleted_at = NULL, "
-                            "trashed_with = NULL WHERE (id = $1 OR trashed_with = $1) "
-                            "AND owner_id = $2",
-                            "tt", group, owner_id));
-    return rc;
-  }
-  /* Files first: the walk only passes through the group's binned folders. */
-  rc = folder_sum_rows(db_query(db,
-                                "UPDATE files SET is_deleted = 0, deleted_at = NULL, "
-                                "trashed_with = NULL WHERE is_deleted = 1 AND trashed_with = $3 "
-                                "AND folder_id IN (" SUBTREE_GROUP ") RETURNING size",
-                                "ttt", folder_id, owner_id, group),
-                       bytes);
-  if(!rc)
-    rc = drive_db(db_exec(db,
-                          "UPDATE folders SET is_deleted = 0, deleted_at = NULL, "
-                          "trashed_with = NULL WHERE id IN (" SUBTREE_GROUP ")",
-                          "ttt", folder_id, owner_id, group));
-  return rc;
-}
-
-int folder_restore(const char *owner_id, const char *folder_id)
-{
-  db_t *db = db_get();
-  if(!db)
-    return DRIVE_UNAVAILABLE;
-  struct folder f;
-  char name[NAME_MAX_BYTES + 1], key[NAME_MAX_BYTES + 1], group[ID_LEN + 1];
-  int64_t bytes = 0;
-  if(!id_valid(folder_id))
-    return DRIVE_NOT_FOUND;
-  int rc = drive_tx_begin(db);
-  if(rc)
-    return rc;
-  rc = folder_get(owner_id, folder_id, &f);
-  if(rc || !f.is_deleted)
-    goto out; /* not in the bin: nothing to do */
-
-  /* The bin group: this folder when binned directly, else the folder whose
-   * binning carried it (then it leaves that group's sizes). */
-  copy_text(group, sizeof(group), f.trashed_with[0] ? f.trashed_with : f.id);
-  if(f.trashed_with[0]) {
-    rc = folder_add_size(db, nullable(f.parent_id), -f.size);
-    if(rc)
-      goto out;
-  }
-  const char *parent = nullable(f.parent_id);
-  if(parent) {
-    rc = folder_check_live(owner_id, parent);
-    if(rc == DRIVE_NOT_FOUND)
-      parent = NULL; /* binned or gone: back to the root */
-    else if(rc)
-      goto out;
-  }
-  rc = folder_free_name(db, owner_id, parent, folder_id, f.name, name, key);
-  if(rc)
-    goto out;
-  /* Settle place and name while still binned (outside the unique index). */
-  if(strcmp(name, f.name) || !parent != !nullable(f.parent_id)) {
-    rc = drive_db(db_exec(db,
-                          "UPDATE folders SET parent_id = $1, name = $2, name_key = $3, "
-                          "updated_at = $4 WHERE id = $5",
-                          "tttit", parent, name, key, time_now_ms(), folder_id));
-    if(rc)
-      goto out;
-  }
-  rc = folder_unbin_rows(db, owner_id, folder_id, group, &bytes);
-  if(!rc)
-    rc = folder_add_size(db, parent, f.size);
-  if(!rc)
-    rc = usage_add(db, owner_id, 0, 0, -bytes, 0);
-out:
-  return drive_tx_end(db, rc);
-}
-
 /* ---- permanent delete ---- */
 
 int folder_purge(db_t *db, const char *owner_id, const char *folder_id)
 {
   struct folder f;
-  struct bin_purge p = {0};
+  struct purge p = {0};
   int rc = folder_get(owner_id, folder_id, &f);
   if(rc)
     return rc;
   /* Its size counts in the ancestors of its own state, unless it was binned
    * directly (then it was already taken off its live ancestors). */
   if(!f.is_deleted || f.trashed_with[0]) {
-    rc = folder_add_size(db, nullable(f.parent_id), -f.size);
+    rc = folder_add_size(db, folder_nullable(f.parent_id), -f.size);
     if(rc)
       goto out;
   }
   /* File rows go first: before their contents (files.content_id references
    * them) and before the folders (files.folder_id references those). */
-  rc = bin_purge_collect(&p, db_query(db,
+  rc = purge_collect(&p, db_query(db,
                                       "DELETE FROM files WHERE folder_id IN (" SUBTREE_ALL ") "
                                       "RETURNING content_id, size, is_deleted",
                                       "tt", folder_id, owner_id));
   if(rc)
     goto out;
-  rc = bin_purge_finish(db, owner_id, &p);
+  rc = purge_finish(db, owner_id, &p);
   if(rc)
     goto out;
   /* One statement for the whole subtree: the parent_id foreign key is checked
@@ -711,7 +515,7 @@ int folder_purge(db_t *db, const char *owner_id, const char *folder_id)
   rc = drive_db(db_exec(db, "DELETE FROM folders WHERE id IN (" SUBTREE_ALL ")", "tt",
                         folder_id, owner_id));
 out:
-  bin_purge_free(&p);
+  purge_free(&p);
   return rc;
 }
 

@@ -1,18 +1,12 @@
 /* listing: see listing.h. */
-#include "drive/folders.h"
 #include "drive/listing.h"
 
 int listing_run(db_t *db, const char *owner_id, const struct drive_listing *q,
                 const struct listing_sql *sql, listing_row_fn row, void *arg, int64_t *total)
 {
   int mode;
-  if(q->parent_id) {
-    struct folder parent;
-    int prc = folder_get(owner_id, q->parent_id, &parent);
-    if(prc)
-      return prc;
+  if(q->parent_id)
     mode = LISTING_PARENT;
-  }
   else if(q->in_bin)
     mode = LISTING_BIN;
   else if(q->starred)

@@ -57,8 +57,8 @@ struct listing_sql {
 typedef int (*listing_row_fn)(db_stmt_t *st, void *arg);
 
 /** Counts the rows `q` selects into *total and calls `row` for the page
- *  asked. A parent must be the owner's folder (any state: a binned folder
- *  can be browsed in the bin). DRIVE_OK or a DRIVE_* error. */
+ *  asked. The caller has checked the parent (q->parent_id, if any) is the
+ *  owner's folder. DRIVE_OK or a DRIVE_* error. */
 int listing_run(db_t *db, const char *owner_id, const struct drive_listing *q,
                 const struct listing_sql *sql, listing_row_fn row, void *arg, int64_t *total);
 

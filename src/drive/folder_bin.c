@@ -1,0 +1,190 @@
+/* folder_bin: a folder into the bin with everything below it, and back
+ * (SPEC §4, DECISIONS "Folders and items"). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "drive/content.h"
+#include "drive/folder_sql.h"
+#include "drive/folders.h"
+#include "util/timefmt.h"
+
+/* How many "name (n)" candidates a restore tries before giving up. */
+#define FOLDER_RENAME_TRIES 100000
+
+/* Steps an UPDATE ... RETURNING size to its end, adding up the sizes. */
+static int folder_sum_rows(db_stmt_t *st, int64_t *sum)
+{
+  if(!st)
+    return DRIVE_DB;
+  int rc;
+  while((rc = db_step(st)) == DB_ROW)
+    *sum += db_col_int(st, 0);
+  int frc = db_finalize(st);
+  if(rc != DB_DONE)
+    return drive_from_db(rc);
+  return drive_db(frc);
+}
+
+int folder_bin(const char *owner_id, const char *folder_id)
+{
+  db_t *db = db_get();
+  if(!db)
+    return DRIVE_UNAVAILABLE;
+  struct folder f;
+  int64_t bytes = 0, now = time_now_ms();
+  if(!id_valid(folder_id))
+    return DRIVE_NOT_FOUND;
+  int rc = drive_tx_begin(db);
+  if(rc)
+    return rc;
+  rc = folder_get(owner_id, folder_id, &f);
+  if(rc || f.is_deleted)
+    goto out; /* already in the bin: nothing to do */
+
+  /* The live ancestors no longer hold what goes to the bin. */
+  rc = folder_add_size(db, folder_nullable(f.parent_id), -f.size);
+  if(rc)
+    goto out;
+  /* One walk marks the group: the folder itself (trashed_with NULL) and the
+   * live folders below it (trashed_with = it) ... */
+  rc = drive_db(db_exec(db,
+                        "UPDATE folders SET is_deleted = 1, deleted_at = $3, "
+                        "trashed_with = CASE WHEN id = $1 THEN NULL ELSE $1 END "
+                        "WHERE id IN (" SUBTREE_LIVE ")",
+                        "tti", folder_id, owner_id, now));
+  if(rc)
+    goto out;
+  /* ... so their live files are found through the trashed_with index. */
+  rc = folder_sum_rows(db_query(db,
+                                "UPDATE files SET is_deleted = 1, deleted_at = $2, trashed_with = $1 "
+                                "WHERE is_deleted = 0 AND folder_id IN (SELECT id FROM folders "
+                                "WHERE id = $1 OR trashed_with = $1) RETURNING size",
+                                "ti", folder_id, now),
+                       &bytes);
+  if(!rc)
+    rc = usage_add(db, owner_id, 0, 0, bytes, 0);
+out:
+  return drive_tx_end(db, rc);
+}
+
+/* Finds a name for `name` that is free under `parent`: the name itself, or
+ * "name (1)", "name (2)", ... with the base cut (at a character boundary) so
+ * the result stays within NAME_MAX_BYTES. */
+static int folder_free_name(db_t *db, const char *owner_id, const char *parent,
+                            const char *self, const char *name,
+                            char out[NAME_MAX_BYTES + 1], char key[NAME_MAX_BYTES + 1])
+{
+  folder_copy_text(out, NAME_MAX_BYTES + 1, name);
+  for(long n = 0; n <= FOLDER_RENAME_TRIES; n++) {
+    if(n > 0) {
+      char suffix[24];
+      int slen = snprintf(suffix, sizeof(suffix), " (%ld)", n);
+      size_t base = strlen(name);
+      if(base + (size_t)slen > NAME_MAX_BYTES) {
+        base = NAME_MAX_BYTES - (size_t)slen;
+        while(base > 0 && ((unsigned char)name[base] & 0xC0) == 0x80)
+          base--;
+      }
+      snprintf(out, NAME_MAX_BYTES + 1, "%.*s%s", (int)base, name, suffix);
+    }
+    if(utf8_fold(out, key, NAME_MAX_BYTES + 1) != 0)
+      return DRIVE_DB;
+    int rc = folder_name_taken(db, owner_id, parent, key, self);
+    if(rc != DRIVE_CONFLICT)
+      return rc;
+  }
+  return DRIVE_CONFLICT;
+}
+
+/* Brings the files and then the folders of bin group `group` below
+ * `folder_id` back to life, adding the files' bytes to *bytes. Restoring the
+ * group's top, the whole group comes back through the trashed_with index;
+ * restoring a folder carried inside it needs a walk down. */
+static int folder_unbin_rows(db_t *db, const char *owner_id, const char *folder_id,
+                             const char *group, int64_t *bytes)
+{
+  int rc;
+  if(!strcmp(folder_id, group)) {
+    rc = folder_sum_rows(db_query(db,
+                                  "UPDATE files SET is_deleted = 0, deleted_at = NULL, "
+                                  "trashed_with = NULL WHERE trashed_with = $1 AND owner_id = $2 "
+                                  "AND is_deleted = 1 RETURNING size",
+                                  "tt", group, owner_id),
+                         bytes);
+    if(!rc)
+      rc = drive_db(db_exec(db,
+                            "UPDATE folders SET is_deleted = 0, deleted_at = NULL, "
+                            "trashed_with = NULL WHERE (id = $1 OR trashed_with = $1) "
+                            "AND owner_id = $2",
+                            "tt", group, owner_id));
+    return rc;
+  }
+  /* Files first: the walk only passes through the group's binned folders. */
+  rc = folder_sum_rows(db_query(db,
+                                "UPDATE files SET is_deleted = 0, deleted_at = NULL, "
+                                "trashed_with = NULL WHERE is_deleted = 1 AND trashed_with = $3 "
+                                "AND folder_id IN (" SUBTREE_GROUP ") RETURNING size",
+                                "ttt", folder_id, owner_id, group),
+                       bytes);
+  if(!rc)
+    rc = drive_db(db_exec(db,
+                          "UPDATE folders SET is_deleted = 0, deleted_at = NULL, "
+                          "trashed_with = NULL WHERE id IN (" SUBTREE_GROUP ")",
+                          "ttt", folder_id, owner_id, group));
+  return rc;
+}
+
+int folder_restore(const char *owner_id, const char *folder_id)
+{
+  db_t *db = db_get();
+  if(!db)
+    return DRIVE_UNAVAILABLE;
+  struct folder f;
+  char name[NAME_MAX_BYTES + 1], key[NAME_MAX_BYTES + 1], group[ID_LEN + 1];
+  int64_t bytes = 0;
+  if(!id_valid(folder_id))
+    return DRIVE_NOT_FOUND;
+  int rc = drive_tx_begin(db);
+  if(rc)
+    return rc;
+  rc = folder_get(owner_id, folder_id, &f);
+  if(rc || !f.is_deleted)
+    goto out; /* not in the bin: nothing to do */
+
+  /* The bin group: this folder when binned directly, else the folder whose
+   * binning carried it (then it leaves that group's sizes). */
+  folder_copy_text(group, sizeof(group), f.trashed_with[0] ? f.trashed_with : f.id);
+  if(f.trashed_with[0]) {
+    rc = folder_add_size(db, folder_nullable(f.parent_id), -f.size);
+    if(rc)
+      goto out;
+  }
+  const char *parent = folder_nullable(f.parent_id);
+  if(parent) {
+    rc = folder_check_live(owner_id, parent);
+    if(rc == DRIVE_NOT_FOUND)
+      parent = NULL; /* binned or gone: back to the root */
+    else if(rc)
+      goto out;
+  }
+  rc = folder_free_name(db, owner_id, parent, folder_id, f.name, name, key);
+  if(rc)
+    goto out;
+  /* Settle place and name while still binned (outside the unique index). */
+  if(strcmp(name, f.name) || !parent != !folder_nullable(f.parent_id)) {
+    rc = drive_db(db_exec(db,
+                          "UPDATE folders SET parent_id = $1, name = $2, name_key = $3, "
+                          "updated_at = $4 WHERE id = $5",
+                          "tttit", parent, name, key, time_now_ms(), folder_id));
+    if(rc)
+      goto out;
+  }
+  rc = folder_unbin_rows(db, owner_id, folder_id, group, &bytes);
+  if(!rc)
+    rc = folder_add_size(db, parent, f.size);
+  if(!rc)
+    rc = usage_add(db, owner_id, 0, 0, -bytes, 0);
+out:
+  return drive_tx_end(db, rc);
+}
+

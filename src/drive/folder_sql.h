@@ -1,0 +1,40 @@
+/* folder_sql: what folders.c and folder_bin.c share: the SQL of the
+ * folders table (owned by these two files) and the small helpers around
+ * it. Private to drive/folders*.c. */
+#ifndef NETRA_FOLDER_SQL_H
+#define NETRA_FOLDER_SQL_H
+#include <stdbool.h>
+#include <stddef.h>
+#include "drive/folders.h"
+
+#define FOLDER_COLS                                                                        \
+  "id, parent_id, owner_id, name, size, is_deleted, is_starred, deleted_at, trashed_with, " \
+  "created_at, updated_at"
+
+/* Every folder from $1 (of owner $2) down, whatever its state. */
+#define SUBTREE_ALL                                                              \
+  "WITH RECURSIVE sub(id) AS (SELECT id FROM folders WHERE id = $1 AND owner_id = $2 " \
+  "UNION SELECT f.id FROM folders f JOIN sub ON f.parent_id = sub.id) SELECT id FROM sub"
+
+/* Folder $1 (of owner $2) and the live folders below it, through live ones. */
+#define SUBTREE_LIVE                                                             \
+  "WITH RECURSIVE sub(id) AS (SELECT id FROM folders WHERE id = $1 AND owner_id = $2 " \
+  "UNION SELECT f.id FROM folders f JOIN sub ON f.parent_id = sub.id "                \
+  "WHERE f.is_deleted = 0) SELECT id FROM sub"
+
+/* Folder $1 (of owner $2) and the folders below it in bin group $3. */
+#define SUBTREE_GROUP                                                            \
+  "WITH RECURSIVE sub(id) AS (SELECT id FROM folders WHERE id = $1 AND owner_id = $2 " \
+  "UNION SELECT f.id FROM folders f JOIN sub ON f.parent_id = sub.id "                \
+  "WHERE f.is_deleted = 1 AND f.trashed_with = $3) SELECT id FROM sub"
+
+/** Copies a column text (NULL reads as "") into dst. */
+void folder_copy_text(char *dst, size_t n, const char *src);
+/** NULL for "", else s: optional ids travel as "" in structs. */
+const char *folder_nullable(const char *s);
+/** DRIVE_CONFLICT when a live sibling of `parent` other than folder `self`
+ *  already has the folded name `key`; DRIVE_OK when it is free; a fault. */
+int folder_name_taken(db_t *db, const char *owner_id, const char *parent, const char *key,
+                      const char *self);
+
+#endif
