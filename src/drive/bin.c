@@ -53,8 +53,8 @@ static int bin_read_batch(db_stmt_t *st, struct bin_item *items, size_t *n)
     return DRIVE_DB;
   int rc = DB_DONE;
   while(*n < BIN_PURGE_BATCH && (rc = db_step(st)) == DB_ROW) {
-    snprintf(items[*n].id, sizeof(items[0].id), "%s", db_col_text(st, 0));
-    snprintf(items[*n].owner, sizeof(items[0].owner), "%s", db_col_text(st, 1));
+    db_col_copy(st, 0, items[*n].id, sizeof(items[0].id));
+    db_col_copy(st, 1, items[*n].owner, sizeof(items[0].owner));
     (*n)++;
   }
   if(*n == BIN_PURGE_BATCH)

@@ -78,7 +78,7 @@ int content_unref(db_t *db, const char *content_id)
     /* A content without chunks (empty file): read its owner directly. */
     st = db_query(db, "SELECT owner_id, size FROM contents WHERE id = $1", "t", content_id);
     if(st && db_step(st) == DB_ROW) {
-      snprintf(owner, sizeof(owner), "%s", db_col_text(st, 0));
+      db_col_copy(st, 0, owner, sizeof(owner));
       size = db_col_int(st, 1);
     }
     db_finalize(st);

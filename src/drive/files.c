@@ -12,21 +12,15 @@
 #include "util/names.h"
 #include "util/timefmt.h"
 
-static void copy_col(db_stmt_t *st, int col, char *out, size_t outsz)
-{
-  const char *v = db_col_text(st, col);
-  snprintf(out, outsz, "%s", v ? v : "");
-}
-
 void file_from_row(db_stmt_t *st, int col, struct file_rec *f)
 {
-  copy_col(st, col + 0, f->id, sizeof(f->id));
-  copy_col(st, col + 1, f->owner_id, sizeof(f->owner_id));
-  copy_col(st, col + 2, f->folder_id, sizeof(f->folder_id));
-  copy_col(st, col + 3, f->content_id, sizeof(f->content_id));
-  copy_col(st, col + 4, f->name, sizeof(f->name));
-  copy_col(st, col + 5, f->mime_type, sizeof(f->mime_type));
-  copy_col(st, col + 6, f->sha256, sizeof(f->sha256));
+  db_col_copy(st, col + 0, f->id, sizeof(f->id));
+  db_col_copy(st, col + 1, f->owner_id, sizeof(f->owner_id));
+  db_col_copy(st, col + 2, f->folder_id, sizeof(f->folder_id));
+  db_col_copy(st, col + 3, f->content_id, sizeof(f->content_id));
+  db_col_copy(st, col + 4, f->name, sizeof(f->name));
+  db_col_copy(st, col + 5, f->mime_type, sizeof(f->mime_type));
+  db_col_copy(st, col + 6, f->sha256, sizeof(f->sha256));
   f->size = db_col_int(st, col + 7);
   f->is_deleted = db_col_int(st, col + 8) != 0;
   f->is_starred = db_col_int(st, col + 9) != 0;

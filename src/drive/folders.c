@@ -24,15 +24,15 @@ void folder_copy_text(char *dst, size_t n, const char *src)
 static void folder_from_row(db_stmt_t *st, struct folder *f)
 {
   memset(f, 0, sizeof(*f));
-  folder_copy_text(f->id, sizeof(f->id), db_col_text(st, 0));
-  folder_copy_text(f->parent_id, sizeof(f->parent_id), db_col_text(st, 1));
-  folder_copy_text(f->owner_id, sizeof(f->owner_id), db_col_text(st, 2));
-  folder_copy_text(f->name, sizeof(f->name), db_col_text(st, 3));
+  db_col_copy(st, 0, f->id, sizeof(f->id));
+  db_col_copy(st, 1, f->parent_id, sizeof(f->parent_id));
+  db_col_copy(st, 2, f->owner_id, sizeof(f->owner_id));
+  db_col_copy(st, 3, f->name, sizeof(f->name));
   f->size = db_col_int(st, 4);
   f->is_deleted = db_col_int(st, 5) != 0;
   f->is_starred = db_col_int(st, 6) != 0;
   f->deleted_at = db_col_null(st, 7) ? 0 : db_col_int(st, 7);
-  folder_copy_text(f->trashed_with, sizeof(f->trashed_with), db_col_text(st, 8));
+  db_col_copy(st, 8, f->trashed_with, sizeof(f->trashed_with));
   f->created_at = db_col_int(st, 9);
   f->updated_at = db_col_int(st, 10);
 }
@@ -351,8 +351,8 @@ int folder_path(const char *owner_id, const char *folder_id,
       cap = ncap;
     }
     struct folder_crumb *c = &(*out)[(*count)++];
-    folder_copy_text(c->id, sizeof(c->id), db_col_text(st, 0));
-    folder_copy_text(c->name, sizeof(c->name), db_col_text(st, 1));
+    db_col_copy(st, 0, c->id, sizeof(c->id));
+    db_col_copy(st, 1, c->name, sizeof(c->name));
   }
   int frc = db_finalize(st);
   if(rc == DB_DONE && frc == DB_OK)

@@ -103,19 +103,14 @@ size_t search_char_count(const char *s)
   return n;
 }
 
-static void search_copy(char *dst, size_t n, const char *src)
-{
-  snprintf(dst, n, "%s", src ? src : "");
-}
-
 /* SEARCH_FOLDER_COLS into a folder (a live one: no bin group). */
 static void search_folder_from_row(db_stmt_t *st, struct folder *f)
 {
   memset(f, 0, sizeof(*f));
-  search_copy(f->id, sizeof(f->id), db_col_text(st, 0));
-  search_copy(f->parent_id, sizeof(f->parent_id), db_col_text(st, 1));
-  search_copy(f->owner_id, sizeof(f->owner_id), db_col_text(st, 2));
-  search_copy(f->name, sizeof(f->name), db_col_text(st, 3));
+  db_col_copy(st, 0, f->id, sizeof(f->id));
+  db_col_copy(st, 1, f->parent_id, sizeof(f->parent_id));
+  db_col_copy(st, 2, f->owner_id, sizeof(f->owner_id));
+  db_col_copy(st, 3, f->name, sizeof(f->name));
   f->size = db_col_int(st, 4);
   f->is_deleted = db_col_int(st, 5) != 0;
   f->is_starred = db_col_int(st, 6) != 0;

@@ -40,14 +40,14 @@ static void share_copy(char *dst, size_t n, const char *src)
 static void share_from_row(db_stmt_t *st, struct share *s)
 {
   memset(s, 0, sizeof(*s));
-  share_copy(s->id, sizeof(s->id), db_col_text(st, 0));
-  share_copy(s->file_id, sizeof(s->file_id), db_col_text(st, 1));
-  share_copy(s->owner_id, sizeof(s->owner_id), db_col_text(st, 2));
+  db_col_copy(st, 0, s->id, sizeof(s->id));
+  db_col_copy(st, 1, s->file_id, sizeof(s->file_id));
+  db_col_copy(st, 2, s->owner_id, sizeof(s->owner_id));
   s->is_active = db_col_int(st, 3) != 0;
   s->views = db_col_int(st, 4);
   s->created_at = db_col_int(st, 5);
   s->expires_at = db_col_null(st, 6) ? 0 : db_col_int(st, 6);
-  share_copy(s->password_hash, sizeof(s->password_hash), db_col_text(st, 7));
+  db_col_copy(st, 7, s->password_hash, sizeof(s->password_hash));
 }
 
 const char *share_options_check(const struct share_options *opt)

@@ -456,12 +456,12 @@ int tasks_history(const char *user_id, int status, int64_t limit, int64_t skip,
     struct task_view v;
     const char *s;
     memset(&v, 0, sizeof(v));
-    snprintf(v.id, sizeof(v.id), "%s", db_col_text(st, 0));
-    snprintf(v.user_id, sizeof(v.user_id), "%s", db_col_text(st, 1));
-    snprintf(v.type, sizeof(v.type), "%s", db_col_text(st, 2));
+    db_col_copy(st, 0, v.id, sizeof(v.id));
+    db_col_copy(st, 1, v.user_id, sizeof(v.user_id));
+    db_col_copy(st, 2, v.type, sizeof(v.type));
     int parsed = task_status_parse(db_col_text(st, 3));
     v.status = parsed < 0 ? TASK_FAILED : (enum task_status)parsed;
-    snprintf(v.file_name, sizeof(v.file_name), "%s", db_col_text(st, 4));
+    db_col_copy(st, 4, v.file_name, sizeof(v.file_name));
     if((s = db_col_text(st, 5)))
       snprintf(v.file_id, sizeof(v.file_id), "%s", s);
     if((s = db_col_text(st, 6)))

@@ -163,8 +163,8 @@ int tokens_rotate(const char *refresh_token, int64_t now_s, struct token_pair *o
   rc = db_step(st);
   if(rc == DB_ROW) {
     revoked = db_col_int(st, 0);
-    snprintf(family, sizeof(family), "%s", db_col_text(st, 1));
-    snprintf(username, sizeof(username), "%s", db_col_text(st, 2));
+    db_col_copy(st, 1, family, sizeof(family));
+    db_col_copy(st, 2, username, sizeof(username));
   }
   int frc = db_finalize(st);
   if(rc == DB_DONE)

@@ -410,7 +410,7 @@ static int upload_commit(struct upload *u, db_t *db, const char *sha, const char
   if(!st)
     return DRIVE_DB;
   if(db_step(st) == DB_ROW) {
-    snprintf(content_id, sizeof(content_id), "%s", db_col_text(st, 0));
+    db_col_copy(st, 0, content_id, sizeof(content_id));
     dup = true;
   }
   if(db_finalize(st) != DB_OK)

@@ -99,9 +99,9 @@ static int user_row(db_stmt_t *st, struct user *out, char hash[USERS_HASH_MAX])
 {
   int rc = db_step(st);
   if(rc == DB_ROW) {
-    snprintf(out->id, sizeof(out->id), "%s", db_col_text(st, 0));
-    snprintf(out->username, sizeof(out->username), "%s", db_col_text(st, 1));
-    snprintf(out->email, sizeof(out->email), "%s", db_col_text(st, 2));
+    db_col_copy(st, 0, out->id, sizeof(out->id));
+    db_col_copy(st, 1, out->username, sizeof(out->username));
+    db_col_copy(st, 2, out->email, sizeof(out->email));
     out->is_verified = db_col_int(st, 3) != 0;
     out->created_at = db_col_int(st, 4);
     if(hash)
