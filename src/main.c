@@ -10,7 +10,7 @@
 #include "api/api.h"
 #include "config.h"
 #include "db/db.h"
-#include "drive/drive.h"
+#include "drive/domain.h"
 #include "drive/maint.h"
 #include "http/http.h"
 #include "util/log.h"

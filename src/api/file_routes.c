@@ -9,7 +9,6 @@
 #include "api/item_routes.h"
 #include "api/list_params.h"
 #include "api/render.h"
-#include "db/db.h"
 #include "drive/files.h"
 #include "util/jsonx.h"
 

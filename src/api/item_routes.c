@@ -5,7 +5,6 @@
 #include <string.h>
 #include "api/api.h"
 #include "api/item_routes.h"
-#include "db/db.h"
 #include "drive/bin.h"
 
 static const struct item_kind {

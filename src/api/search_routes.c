@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include "api/api.h"
 #include "api/render.h"
-#include "db/db.h"
 #include "drive/search.h"
 
 /* Parses limit: absent or empty = default; else a decimal 1..max. */

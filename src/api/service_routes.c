@@ -1,6 +1,6 @@
 /* service: /, /healthz, /readyz. */
 #include "api/api.h"
-#include "drive/drive.h"
+#include "drive/domain.h"
 
 static int service_root(struct http_req *r)
 {

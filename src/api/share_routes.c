@@ -5,7 +5,6 @@
 #include <string.h>
 #include "api/api.h"
 #include "api/download_routes.h"
-#include "db/db.h"
 #include "drive/shares.h"
 #include "util/jsonx.h"
 #include "util/timefmt.h"

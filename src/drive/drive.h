@@ -37,44 +37,6 @@ enum drive_status {
 /** A short name of a code, for logs. */
 const char *drive_status_name(int rc);
 
-struct config;
-
-/** What /readyz reports: can the domain reach its dependencies? */
-struct drive_health {
-  bool database;
-  bool storage;
-};
-/** Pings the database (this thread's connection) and the chunk store. */
-void drive_health(struct drive_health *out);
-
-/** Everything the domain needs to start (set up by main from the config). */
-struct drive_options {
-  const struct config *store_cfg;  /* the chunk store's settings */
-  const char *data_dir;
-  const char *secret_key;          /* token signing key (kept by pointer) */
-  int64_t access_ttl_s, refresh_ttl_s;
-  int login_max_failures;          /* per account and per client address ... */
-  int login_window_s;              /* ... within this many seconds */
-  const char *public_url;          /* base of links in mails (kept by pointer) */
-  bool require_verification;       /* new accounts must verify their email */
-  const char *smtp_url, *smtp_from;/* smtp_url NULL: no mail */
-  uint64_t max_upload_size;        /* 0 = no limit */
-  bool dedup_reject;
-  uint64_t chunk_size;
-  int remote_parallel;             /* puts a remote store runs at once */
-  int bin_retention_days;          /* 0 = keep binned items */
-  bool background;                 /* the server: sweeper, janitor, mail; false for tools */
-};
-
-/** Starts the domain: tokens, accounts, mail, the chunk store and its
- *  threads (hashers, completions, sweeper), tasks and the janitor. Items a
- *  previous process left half-done (staged chunks, running tasks) are
- *  reclaimed. 0, or -1 with one line in err (nothing left running). */
-int drive_init(const struct drive_options *o, char *err, size_t errlen);
-/** Stops what drive_init started, in reverse order. Call after the HTTP
- *  layer stopped (no request may be running). */
-void drive_shutdown(void);
-
 /** Maps a failing db.h code to a drive code (constraint -> conflict). */
 static inline int drive_from_db(int dbrc)
 {

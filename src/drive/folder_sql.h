@@ -5,7 +5,7 @@
 #define NETRA_FOLDER_SQL_H
 #include <stdbool.h>
 #include <stddef.h>
-#include "drive/folders.h"
+#include "drive/drive.h"
 
 #define FOLDER_COLS                                                                        \
   "id, parent_id, owner_id, name, size, is_deleted, is_starred, deleted_at, trashed_with, " \

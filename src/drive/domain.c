@@ -1,0 +1,119 @@
+/* domain: see domain.h. */
+#include <stdio.h>
+#include <unistd.h>
+#include "drive/domain.h"
+#include "drive/hasher.h"
+#include "drive/janitor.h"
+#include "drive/mail.h"
+#include "drive/mime.h"
+#include "drive/store.h"
+#include "drive/tasks.h"
+#include "drive/tokens.h"
+#include "drive/upload.h"
+#include "drive/users.h"
+#include "util/timefmt.h"
+
+void drive_health(struct drive_health *out)
+{
+  out->database = db_ping(db_get());
+  out->storage = store_blob() && blob_ping(store_blob());
+}
+
+/* ---- start and stop ------------------------------------------------------ */
+
+/* How far drive_init got; drive_shutdown undoes exactly that, in reverse. */
+enum drive_stage {
+  DRIVE_STAGE_NONE = 0,
+  DRIVE_STAGE_USERS,    /* tokens + accounts */
+  DRIVE_STAGE_MAIL,
+  DRIVE_STAGE_HASHER,
+  DRIVE_STAGE_STORE,
+  DRIVE_STAGE_TASKS,
+  DRIVE_STAGE_JANITOR
+};
+
+static enum drive_stage drive_stage;
+
+int drive_init(const struct drive_options *o, char *err, size_t errlen)
+{
+  tokens_init(o->secret_key, o->access_ttl_s, o->refresh_ttl_s);
+  struct users_options uo = {
+    .login_max_failures = o->login_max_failures,
+    .login_window_s = o->login_window_s,
+    .public_url = o->public_url,
+    /* Verification needs a way to deliver the link: without SMTP it is off. */
+    .require_verification = o->smtp_url && o->require_verification,
+  };
+  struct upload_options up = {
+    .max_size = o->max_upload_size,
+    .dedup_reject = o->dedup_reject,
+    .chunk_size = o->chunk_size,
+    .remote_parallel = o->remote_parallel,
+  };
+  upload_init(&up);
+  if(users_init(&uo) != 0) {
+    snprintf(err, errlen, "users: cannot initialise (out of memory?)");
+    goto fail;
+  }
+  drive_stage = DRIVE_STAGE_USERS;
+  if(o->background && mail_start(o->smtp_url, o->smtp_from, err, errlen) != 0)
+    goto fail;
+  drive_stage = DRIVE_STAGE_MAIL;
+  /* Chunk hashes, off the request threads: one thread per core, a few at most. */
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  if(hasher_start(cores > 0 ? (int)cores : 1) != 0) {
+    snprintf(err, errlen, "cannot start the chunk hasher threads");
+    goto fail;
+  }
+  drive_stage = DRIVE_STAGE_HASHER;
+  if(store_init(o->store_cfg, o->background, err, errlen) != 0)
+    goto fail;
+  drive_stage = DRIVE_STAGE_STORE;
+  if(o->background) {
+    /* One server per SQLite database: a chunk still staged at start belongs
+     * to an upload that died with the previous process, and so does a task
+     * still running. A database that cannot be reached now is retried by
+     * the sweeper and the janitor later. */
+    store_reclaim_staged(time_now_ms());
+    tasks_init();
+  }
+  drive_stage = DRIVE_STAGE_TASKS;
+  if(o->background && janitor_start(o->bin_retention_days) != 0) {
+    snprintf(err, errlen, "cannot start the janitor thread");
+    goto fail;
+  }
+  drive_stage = DRIVE_STAGE_JANITOR;
+  return 0;
+fail:
+  drive_shutdown();
+  return -1;
+}
+
+void drive_shutdown(void)
+{
+  switch(drive_stage) {
+  case DRIVE_STAGE_JANITOR:
+    janitor_stop();
+    /* fall through */
+  case DRIVE_STAGE_TASKS:
+  case DRIVE_STAGE_STORE:
+    hasher_stop();      /* chunks already queued still reach the store */
+    store_shutdown();   /* the last put outcomes release their uploads' tasks */
+    tasks_shutdown();
+    /* fall through */
+  case DRIVE_STAGE_HASHER:
+    hasher_stop();      /* a no-op when stopped above */
+    /* fall through */
+  case DRIVE_STAGE_MAIL:
+    /* Give queued mail (a verification link just promised) a moment to leave. */
+    mail_stop(5000);
+    /* fall through */
+  case DRIVE_STAGE_USERS:
+    users_shutdown();
+    /* fall through */
+  case DRIVE_STAGE_NONE:
+    break;
+  }
+  mime_shutdown();
+  drive_stage = DRIVE_STAGE_NONE;
+}
