@@ -7,7 +7,7 @@
 
 struct blob_backend {
   const char *name;
-  void *(*open)(const struct config *cfg, char *err, size_t errlen);
+  void *(*open)(const struct blob_options *opt, char *err, size_t errlen);
   void (*close)(void *self);
   int (*ping)(void *self);
   int (*put)(void *self, const char *spool_path, uint64_t size, const char *checksum,

@@ -21,21 +21,21 @@ struct blob_reader {
   void *rd;
 };
 
-struct blob *blob_open(const struct config *cfg, char *err, size_t errlen)
+struct blob *blob_open(const struct blob_options *opt, char *err, size_t errlen)
 {
   struct blob *b = calloc(1, sizeof(*b));
   if(!b) {
     snprintf(err, errlen, "out of memory");
     return NULL;
   }
-  b->be = cfg->storage_backend == STORAGE_TELEGRAM ? &blob_telegram_backend : &blob_local_backend;
-  if(snprintf(b->spool_dir, sizeof(b->spool_dir), "%s/tmp", cfg->data_dir) >= (int)sizeof(b->spool_dir) ||
+  b->be = opt->kind == BLOB_KIND_TELEGRAM ? &blob_telegram_backend : &blob_local_backend;
+  if(snprintf(b->spool_dir, sizeof(b->spool_dir), "%s/tmp", opt->data_dir) >= (int)sizeof(b->spool_dir) ||
      (mkdir(b->spool_dir, 0700) != 0 && errno != EEXIST)) {
-    snprintf(err, errlen, "DATA_DIR: cannot create '%s/tmp'", cfg->data_dir);
+    snprintf(err, errlen, "DATA_DIR: cannot create '%s/tmp'", opt->data_dir);
     free(b);
     return NULL;
   }
-  b->self = b->be->open(cfg, err, errlen);
+  b->self = b->be->open(opt, err, errlen);
   if(!b->self) {
     free(b);
     return NULL;

@@ -9,7 +9,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include "config.h"
 #include "util/checksum.h"
 
 #define BLOB_LOCATOR_MAX 512
@@ -25,9 +24,30 @@ struct blob_reader;
  *  store thread. */
 typedef void (*blob_done_fn)(void *arg, int rc, const char *locator);
 
-/** Opens the store the configuration names; creates its directories.
- *  Returns NULL with a one-line message in err. */
-struct blob *blob_open(const struct config *cfg, char *err, size_t errlen);
+/** The backends. */
+enum blob_kind { BLOB_KIND_LOCAL = 0, BLOB_KIND_TELEGRAM };
+
+/** What a store is opened with: only what blob needs from the
+ *  configuration. Read during blob_open only (the store copies what it
+ *  keeps). */
+struct blob_options {
+  enum blob_kind kind;
+  const char *data_dir;       /* chunks/, tmp/ (spool files) and cache/ go under it */
+  uint64_t chunk_size;        /* CHUNK_SIZE: the largest chunk */
+  uint64_t cache_size;        /* CACHE_SIZE: cap of the download cache (remote stores) */
+  struct {
+    const char *bot_tokens;   /* TELEGRAM_BOT_TOKEN: comma list, raw */
+    const char *chat_ids;     /* TELEGRAM_STORAGE_CHAT_ID: comma list, raw */
+    const char *api_url;      /* TELEGRAM_API_URL: Bot API base, no trailing slash */
+    bool local_mode;          /* TELEGRAM_LOCAL_MODE: a self-hosted Bot API server */
+    int parallel;             /* TELEGRAM_PARALLEL_UPLOADS: documents sent at once */
+    bool pacing;              /* TELEGRAM_PACING: client-side flood control */
+  } telegram;
+};
+
+/** Opens the store `opt` names; creates its directories. Returns NULL with
+ *  a one-line message in err. */
+struct blob *blob_open(const struct blob_options *opt, char *err, size_t errlen);
 void blob_close(struct blob *b);
 /** "local" or "telegram": recorded with every content and pending delete. */
 const char *blob_backend_name(const struct blob *b);

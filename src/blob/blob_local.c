@@ -50,13 +50,13 @@ static int ensure_dir(const char *path)
 
 static void *local_writer_main(void *self);
 
-static void *local_open(const struct config *cfg, char *err, size_t errlen)
+static void *local_open(const struct blob_options *opt, char *err, size_t errlen)
 {
   struct local *b = calloc(1, sizeof(*b));
   char path[BLOB_PATH_MAX];
   if(!b)
     goto fail;
-  if(snprintf(b->root, sizeof(b->root), "%s", cfg->data_dir) >= (int)sizeof(b->root))
+  if(snprintf(b->root, sizeof(b->root), "%s", opt->data_dir) >= (int)sizeof(b->root))
     goto fail;
   snprintf(path, sizeof(path), "%s/chunks", b->root);
   if(ensure_dir(path))
@@ -73,7 +73,7 @@ static void *local_open(const struct config *cfg, char *err, size_t errlen)
   b->writer_running = true;
   return b;
 fail:
-  snprintf(err, errlen, "DATA_DIR: cannot create the chunk directories under '%s'", cfg->data_dir);
+  snprintf(err, errlen, "DATA_DIR: cannot create the chunk directories under '%s'", opt->data_dir);
   free(b);
   return NULL;
 }

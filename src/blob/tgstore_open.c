@@ -139,7 +139,7 @@ static int tgstore_check_chat(struct tgstore *b, struct tgstore_chat *chat, cons
   return 0;
 }
 
-static void *tgstore_open(const struct config *cfg, char *err, size_t errlen)
+static void *tgstore_open(const struct blob_options *opt, char *err, size_t errlen)
 {
   char items[TGSTORE_MAX_BOTS > TGSTORE_MAX_CHATS ? TGSTORE_MAX_BOTS : TGSTORE_MAX_CHATS][256];
   char dir[BLOB_PATH_MAX];
@@ -150,11 +150,11 @@ static void *tgstore_open(const struct config *cfg, char *err, size_t errlen)
   }
   pthread_mutex_init(&b->lock, NULL);
   atomic_init(&b->put_seq, 0);
-  b->local_mode = cfg->telegram_local_mode;
-  b->pacing = cfg->telegram_pacing;
-  b->parallel = cfg->telegram_parallel > 0 ? cfg->telegram_parallel : 1;
+  b->local_mode = opt->telegram.local_mode;
+  b->pacing = opt->telegram.pacing;
+  b->parallel = opt->telegram.parallel > 0 ? opt->telegram.parallel : 1;
 
-  int n = tgstore_split(cfg->telegram_bot_token ? cfg->telegram_bot_token : "", items,
+  int n = tgstore_split(opt->telegram.bot_tokens ? opt->telegram.bot_tokens : "", items,
                         TGSTORE_MAX_BOTS);
   if(n <= 0) {
     snprintf(err, errlen, "TELEGRAM_BOT_TOKEN: %s", n == 0 ? "no bot token given"
@@ -183,7 +183,7 @@ static void *tgstore_open(const struct config *cfg, char *err, size_t errlen)
     tg_pace_init(&bot->pace, TGSTORE_BOT_PER_SEC, TGSTORE_BOT_BURST, 0, now);
     b->nbots++;
   }
-  n = tgstore_split(cfg->telegram_storage_chat_id ? cfg->telegram_storage_chat_id : "", items,
+  n = tgstore_split(opt->telegram.chat_ids ? opt->telegram.chat_ids : "", items,
                     TGSTORE_MAX_CHATS);
   if(n <= 0) {
     snprintf(err, errlen, "TELEGRAM_STORAGE_CHAT_ID: %s",
@@ -197,7 +197,7 @@ static void *tgstore_open(const struct config *cfg, char *err, size_t errlen)
   }
 
   b->fp = calloc(1, sizeof(*b->fp));
-  b->api = b->fp ? tg_api_new(cfg->telegram_api_url, err, errlen) : NULL;
+  b->api = b->fp ? tg_api_new(opt->telegram.api_url, err, errlen) : NULL;
   if(!b->api) {
     if(!b->fp)
       snprintf(err, errlen, "telegram: out of memory");
@@ -205,10 +205,10 @@ static void *tgstore_open(const struct config *cfg, char *err, size_t errlen)
   }
   b->loop = tg_api_loop(b->api);
   for(int i = 0; i < b->nbots; i++)
-    if(tgstore_check_bot(b, &b->bots[i], cfg->telegram_api_url, err, errlen) != 0)
+    if(tgstore_check_bot(b, &b->bots[i], opt->telegram.api_url, err, errlen) != 0)
       goto fail;
   for(int i = 0; i < b->nchats; i++) {
-    if(tgstore_check_chat(b, &b->chats[i], cfg->telegram_api_url, err, errlen) != 0)
+    if(tgstore_check_chat(b, &b->chats[i], opt->telegram.api_url, err, errlen) != 0)
       goto fail;
     for(int j = 0; j < i; j++)
       if(b->chats[j].id == b->chats[i].id) {
@@ -217,11 +217,11 @@ static void *tgstore_open(const struct config *cfg, char *err, size_t errlen)
         goto fail;
       }
   }
-  if(snprintf(dir, sizeof(dir), "%s/cache", cfg->data_dir) >= (int)sizeof(dir)) {
+  if(snprintf(dir, sizeof(dir), "%s/cache", opt->data_dir) >= (int)sizeof(dir)) {
     snprintf(err, errlen, "DATA_DIR: path too long");
     goto fail;
   }
-  b->cache = cache_open(dir, cfg->cache_size, err, errlen);
+  b->cache = cache_open(dir, opt->cache_size, err, errlen);
   if(!b->cache)
     goto fail;
   log_info("telegram: %d bot%s, %d chat%s, up to %d uploads at once%s%s", b->nbots,
