@@ -13,6 +13,7 @@
 
 #define BLOB_LOCATOR_MAX 512
 #define BLOB_PATH_MAX 4096
+#define BLOB_CHUNK_MIN (64 * 1024) /* blob_chunk_size never balances below this */
 
 enum { BLOB_OK = 0, BLOB_ERR = -1, BLOB_AGAIN = -2, BLOB_NOTFOUND = -3, BLOB_CANCELLED = -4 };
 
@@ -57,6 +58,22 @@ bool blob_is_remote(const struct blob *b);
 /** How many chunks the store downloads at once to good effect (readers
  *  open that many to keep it busy); 1 when it does not say. */
 int blob_fetch_parallel(const struct blob *b);
+/** How many chunks one upload should keep spooled or in flight to keep the
+ *  store busy (beyond that the upload waits for one to complete). Local
+ *  disk: 8. Telegram: max(8, 2 x TELEGRAM_PARALLEL_UPLOADS): chunks of one
+ *  size sent together finish together, so a whole round more queued lets
+ *  every sender start its next chunk at once. */
+int blob_put_parallel(const struct blob *b);
+/** The chunk size the store wants for a file whose size is known to lie in
+ *  [size_min, size_max] (both 0: unknown); never above CHUNK_SIZE. Local
+ *  disk: CHUNK_SIZE. Telegram: when the file takes at least one full round
+ *  of TELEGRAM_PARALLEL_UPLOADS chunks, chunks just small enough that their
+ *  count is a whole number of rounds (52 chunks over 8 senders would end
+ *  with half of them idle, 56 slightly smaller ones do not), counted from
+ *  size_min and sized to cover size_max; CHUNK_SIZE when that would go
+ *  under BLOB_CHUNK_MIN. An upload that knows only its request length
+ *  passes that as size_max and the length less its framing as size_min. */
+uint64_t blob_chunk_size(const struct blob *b, uint64_t size_min, uint64_t size_max);
 /** The checksum kind this store keeps with its chunks: SHA-256 for remote
  *  stores (it also names the document sent; hashing is cheap next to the
  *  network), XXH3-128 for local disk (where hashing is the bottleneck). */

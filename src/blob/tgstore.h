@@ -25,9 +25,10 @@
  * <file_unique_id>:<file_id>"; the cache key is the file_unique_id.
  *
  * Files: tgstore_open.c (open/close, start-up checks, the backend table),
- * tgstore_put.c (put queue, scheduler, cancel), tgstore_fetch.c (getFile and
- * downloads into cache fills), tgstore_reader.c (readers, local mode),
- * tgstore_delete.c (deleteMessage(s)). */
+ * tgstore_put.c (put queue, scheduler, cancel, upload rounds),
+ * tgstore_fetch.c (getFile and downloads into cache fills),
+ * tgstore_reader.c (readers, local mode), tgstore_delete.c
+ * (deleteMessage(s)). */
 #ifndef NETRA_TGSTORE_H
 #define NETRA_TGSTORE_H
 #include <pthread.h>
@@ -66,6 +67,7 @@ struct tgstore {
   bool local_mode;
   bool pacing;
   int parallel;
+  uint64_t chunk_size;        /* CHUNK_SIZE */
   struct cache *cache;
   pthread_mutex_t lock;       /* readers' local-mode state */
   atomic_uint_fast64_t put_seq; /* numbers puts, for blob_cancel */
@@ -86,6 +88,9 @@ int tgstore_bot_by_id(const struct tgstore *b, int64_t id);
 int tgstore_put(void *self, const char *spool_path, uint64_t size, const char *checksum,
                 blob_done_fn done, void *arg);
 int tgstore_cancel(void *self, void *put_arg);
+/** See blob_put_parallel and blob_chunk_size. */
+int tgstore_put_parallel(const void *self);
+uint64_t tgstore_chunk_size(const void *self, uint64_t size_min, uint64_t size_max);
 
 /* tgstore_fetch.c */
 /** Validates getFile's answer for a `size`-byte file; its file_path or NULL. */

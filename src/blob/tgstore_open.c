@@ -153,6 +153,7 @@ static void *tgstore_open(const struct blob_options *opt, char *err, size_t errl
   b->local_mode = opt->telegram.local_mode;
   b->pacing = opt->telegram.pacing;
   b->parallel = opt->telegram.parallel > 0 ? opt->telegram.parallel : 1;
+  b->chunk_size = opt->chunk_size;
 
   int n = tgstore_split(opt->telegram.bot_tokens ? opt->telegram.bot_tokens : "", items,
                         TGSTORE_MAX_BOTS);
@@ -258,4 +259,6 @@ const struct blob_backend blob_telegram_backend = {
   .del_many = tgstore_delete_many,
   .cancel = tgstore_cancel,
   .fetch_parallel = tgstore_fetch_parallel,
+  .put_parallel = tgstore_put_parallel,
+  .chunk_size = tgstore_chunk_size,
 };

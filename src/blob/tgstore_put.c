@@ -2,7 +2,8 @@
  * scheduler hands the head of the queue to the next (chat, bot) whose paces
  * allow a send, while fewer than TELEGRAM_PARALLEL_UPLOADS are in flight;
  * the reply becomes the chunk's locator. blob_cancel drops a queued put or
- * aborts one in flight. */
+ * aborts one in flight. Also how an upload keeps those senders busy:
+ * blob_put_parallel and blob_chunk_size. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -294,3 +295,38 @@ int tgstore_cancel(void *self, void *put_arg)
   return BLOB_OK;
 }
 
+
+/* Up to `parallel` documents are sent at once, and chunks of one size sent
+ * together finish together: a whole round more spooled and queued lets
+ * every sender start its next chunk at once instead of idling while it is
+ * received (spool files on disk, not memory). */
+int tgstore_put_parallel(const void *self)
+{
+  const struct tgstore *b = self;
+  int n = 2 * b->parallel;
+  return n > BLOB_PUT_PARALLEL_DEFAULT ? n : BLOB_PUT_PARALLEL_DEFAULT;
+}
+
+/* A file of 52 full chunks over 8 senders ends with a round where half of
+ * them idle: when the file takes at least one full round, shrink its chunks
+ * so their count is a whole number of rounds. The count comes from the
+ * lower bound, the size from the upper one, so the chunks never number more
+ * than the rounds hold (a file of exactly 8 chunks, sent in a request a
+ * little longer, stays 8 chunks). */
+uint64_t tgstore_chunk_size(const void *self, uint64_t size_min, uint64_t size_max)
+{
+  const struct tgstore *b = self;
+  uint64_t cs = b->chunk_size, par = (uint64_t)b->parallel;
+  /* Under BLOB_CHUNK_MIN the answer is cs anyway; this also keeps the
+   * divisions below away from 0. */
+  if(par < 2 || cs < BLOB_CHUNK_MIN || size_min / cs < par)
+    return cs;
+  /* Rounding up without `x + d - 1`: the bounds may come from a client's
+   * word and be near UINT64_MAX. */
+  uint64_t count = size_min / cs + (size_min % cs != 0);
+  uint64_t even = (count / par + (count % par != 0)) * par;
+  uint64_t size = size_max / even + (size_max % even != 0); /* never more chunks than `even` */
+  if(size > cs)
+    size = cs;
+  return size >= BLOB_CHUNK_MIN ? size : cs;
+}
