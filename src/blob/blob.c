@@ -1,13 +1,12 @@
 /* blob: dispatch to the configured backend, plus what all backends share
  * (the spool directory under DATA_DIR/tmp). */
-#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include "blob/backend.h"
+#include "util/fsutil.h"
 #include "util/id.h"
 
 struct blob {
@@ -31,8 +30,8 @@ struct blob *blob_open(const struct blob_options *opt, char *err, size_t errlen)
   }
   b->be = opt->kind == BLOB_KIND_TELEGRAM ? &blob_telegram_backend : &blob_local_backend;
   b->chunk_size = opt->chunk_size;
-  if(snprintf(b->spool_dir, sizeof(b->spool_dir), "%s/tmp", opt->data_dir) >= (int)sizeof(b->spool_dir) ||
-     (mkdir(b->spool_dir, 0700) != 0 && errno != EEXIST)) {
+  if(snprintf(b->spool_dir, sizeof(b->spool_dir), "%s/tmp", opt->data_dir) >=
+     (int)sizeof(b->spool_dir) || fs_mkdir_p(b->spool_dir, 0700) != 0) {
     snprintf(err, errlen, "DATA_DIR: cannot create '%s/tmp'", opt->data_dir);
     free(b);
     return NULL;

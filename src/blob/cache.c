@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "blob/cache_priv.h"
+#include "util/fsutil.h"
 #include "util/log.h"
 
 bool cache_key_valid(const char *key)
@@ -245,7 +246,7 @@ struct cache *cache_open(const char *dir, uint64_t cap, char *err, size_t errlen
   c->nbuckets = 256;
   c->cap = cap;
   pthread_mutex_init(&c->lock, NULL);
-  if((mkdir(dir, 0700) != 0 && errno != EEXIST) || cache_scan(c) != 0) {
+  if(fs_mkdir_p(dir, 0700) != 0 || cache_scan(c) != 0) {
     snprintf(err, errlen, "DATA_DIR: cannot use the chunk cache directory '%s': %s", dir,
              strerror(errno));
     pthread_mutex_destroy(&c->lock);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include "blob/tgstore.h"
 #include "util/log.h"
+#include "util/strlist.h"
 
 /* Telegram's limits: about 1 message/s per chat with short bursts, 20 a
  * minute in a group or channel, about 30/s per bot overall. We stay a
@@ -27,32 +28,6 @@ int tgstore_bot_by_id(const struct tgstore *b, int64_t id)
     if(b->bots[i].id == id)
       return i;
   return -1;
-}
-
-/* Splits a comma list into trimmed items; -1 when there are too many. */
-static int tgstore_split(const char *list, char items[][256], int max)
-{
-  int n = 0;
-  const char *p = list;
-  for(;;) {
-    const char *end = strchr(p, ',');
-    size_t len = end ? (size_t)(end - p) : strlen(p);
-    while(len && (*p == ' ' || *p == '\t'))
-      p++, len--;
-    while(len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-      len--;
-    if(len) {
-      if(n == max || len >= 256)
-        return -1;
-      memcpy(items[n], p, len);
-      items[n][len] = 0;
-      n++;
-    }
-    if(!end)
-      break;
-    p = end + 1;
-  }
-  return n;
 }
 
 static void tgstore_free(struct tgstore *b)
@@ -155,8 +130,7 @@ static void *tgstore_open(const struct blob_options *opt, char *err, size_t errl
   b->parallel = opt->telegram.parallel > 0 ? opt->telegram.parallel : 1;
   b->chunk_size = opt->chunk_size;
 
-  int n = tgstore_split(opt->telegram.bot_tokens ? opt->telegram.bot_tokens : "", items,
-                        TGSTORE_MAX_BOTS);
+  int n = strlist_split(opt->telegram.bot_tokens, items[0], sizeof(items[0]), TGSTORE_MAX_BOTS);
   if(n <= 0) {
     snprintf(err, errlen, "TELEGRAM_BOT_TOKEN: %s", n == 0 ? "no bot token given"
                                                            : "too many bot tokens (at most 64)");
@@ -184,8 +158,7 @@ static void *tgstore_open(const struct blob_options *opt, char *err, size_t errl
     tg_pace_init(&bot->pace, TGSTORE_BOT_PER_SEC, TGSTORE_BOT_BURST, 0, now);
     b->nbots++;
   }
-  n = tgstore_split(opt->telegram.chat_ids ? opt->telegram.chat_ids : "", items,
-                    TGSTORE_MAX_CHATS);
+  n = strlist_split(opt->telegram.chat_ids, items[0], sizeof(items[0]), TGSTORE_MAX_CHATS);
   if(n <= 0) {
     snprintf(err, errlen, "TELEGRAM_STORAGE_CHAT_ID: %s",
              n == 0 ? "no chat given" : "too many chats (at most 64)");
