@@ -52,7 +52,8 @@ typedef void (*tg_done_fn)(void *arg, struct tg_result *res);
  *  a curl callback: it must not start transfers. */
 typedef size_t (*tg_sink_fn)(void *arg, uint64_t off, const char *data, size_t n);
 
-/** Starts the loop thread for the Bot API at `base_url` (no trailing slash). */
+/** Starts the loop thread for the Bot API at `base_url` (no trailing slash).
+ *  curl_global_init must have been called (see tg_loop_new). */
 struct tg_api *tg_api_new(const char *base_url, char *err, size_t errlen);
 /** Cancels what is pending (callbacks run with TG_CANCELLED), stops, frees. */
 void tg_api_free(struct tg_api *api);
