@@ -21,8 +21,11 @@ struct blob;
 struct blob_reader;
 
 /** Called exactly once when a put finishes: rc BLOB_OK with the locator to
- *  record, or an error. Local: before blob_put returns; remote: later, from a
- *  store thread. */
+ *  record, or an error. Normally later, on a store thread: local, the
+ *  writer thread once the chunk is fsynced and renamed into place;
+ *  Telegram, the loop thread once the reply came. It may also run before
+ *  blob_put returns, when the put cannot be queued (out of memory; for
+ *  Telegram also an empty chunk): callers must be ready for both. */
 typedef void (*blob_done_fn)(void *arg, int rc, const char *locator);
 
 /** The backends. */

@@ -14,12 +14,13 @@
  * Threads: everything Telegram-side runs on the tg_loop thread (one libcurl
  * multi handle): the put queue, the scheduler, the paces, the file_path
  * cache, fetches. Other threads only post work to it. blob_put returns at
- * once and `done` runs later on that thread. Reads go through the disk chunk
- * cache (blob/cache): a reader reads what has arrived and waits (BLOB_AGAIN +
- * wake) for the rest; opening a reader starts fetching the chunk (read-ahead)
- * and a read far ahead of that fetch starts a Range fetch of its own. In
- * local mode (TELEGRAM_LOCAL_MODE, a self-hosted Bot API server) getFile
- * gives an absolute path on this machine, read directly.
+ * once and `done` runs later on that thread (or at once when the put cannot
+ * be queued). Reads go through the disk chunk cache (blob/cache): a reader
+ * reads what has arrived and waits (BLOB_AGAIN + wake) for the rest; opening
+ * a reader starts fetching the chunk (read-ahead) and a read far ahead of
+ * that fetch starts a Range fetch of its own. In local mode
+ * (TELEGRAM_LOCAL_MODE, a self-hosted Bot API server) getFile gives an
+ * absolute path on this machine, read directly.
  *
  * The locator is tg_locator's "tg1:<bot id>:<chat id>:<message id>:
  * <file_unique_id>:<file_id>"; the cache key is the file_unique_id.

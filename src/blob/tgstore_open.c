@@ -12,8 +12,9 @@
 
 /* Telegram's limits: about 1 message/s per chat with short bursts, 20 a
  * minute in a group or channel, about 30/s per bot overall. We stay a
- * little under: Telegram times a message when it has arrived, we when it
- * leaves, and uploads take varying time. */
+ * little under. Telegram counts a message when it arrives, and documents
+ * take varying time to travel; so a pace charges a send when it lands (its
+ * reply) and counts a send in flight as charged already (tg_pace.h). */
 #define TGSTORE_CHAT_PER_SEC 0.9
 #define TGSTORE_CHAT_BURST 3
 #define TGSTORE_CHAT_PER_MIN 20

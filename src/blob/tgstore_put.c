@@ -127,7 +127,7 @@ static void tgstore_put_send(struct tgstore *b, struct tgstore_put *p)
   p->call = tg_send_document(b->api, b->bots[p->bot].token, params, 2, p->spool, p->filename,
                              &opts, tgstore_put_sent, p);
   if(!p->call) {
-    if(b->pacing) { /* the call never started: undo tgstore_schedule's charge */
+    if(b->pacing) { /* the call never started: end tgstore_schedule's take unsent */
       tg_pace_land(&b->chats[p->chat].pace, tg_loop_now(), false);
       tg_pace_land(&b->bots[p->bot].pace, tg_loop_now(), false);
     }
@@ -196,6 +196,8 @@ static void tgstore_schedule(struct tgstore *b)
       b->queue_tail = NULL;
     p->bot = bot;
     p->chat = chat;
+    /* In flight from now, so charged already; the call lands it (charged for
+     * good only when Telegram took the message). */
     if(b->pacing) {
       tg_pace_take(&b->chats[chat].pace, now);
       tg_pace_take(&b->bots[bot].pace, now);

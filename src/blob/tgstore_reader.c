@@ -107,7 +107,8 @@ static void tgstore_resolve_start(void *arg)
     tgstore_resolve_done(rs, NULL);
 }
 
-/* Local-mode read; returns 1 when the reader fell back to the cache path. */
+/* Local-mode read; sets *fallback (returning 0) when the reader must use
+ * the cache path instead. */
 static ssize_t tgstore_local_pread(struct tgstore_reader *rd, void *buf, size_t n, uint64_t off,
                                    bool *fallback)
 {

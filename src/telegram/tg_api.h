@@ -31,8 +31,9 @@ struct tg_call_opts {
   struct tg_pace *pace[2]; /* waited for and taken before each attempt, landed
                             * when it ends, blocked by a 429 (loop-thread
                             * state; NULL = none) */
-  bool first_paced;        /* the caller took the paces for the first attempt
-                            * (the call lands them once it is returned) */
+  bool first_paced;        /* the caller took the paces for the first attempt:
+                            * the call lands them when that attempt ends, or
+                            * the caller does when no call is returned */
   long timeout_s;          /* whole-exchange limit; 0 = the default for the kind */
 };
 
