@@ -7,7 +7,7 @@
 
 struct blob_backend {
   const char *name;
-  void *(*open)(const struct config *cfg, char *err, size_t errlen);
+  void *(*open)(const struct blob_options *opt, char *err, size_t errlen);
   void (*close)(void *self);
   int (*ping)(void *self);
   int (*put)(void *self, const char *spool_path, uint64_t size, const char *checksum,
@@ -27,7 +27,15 @@ struct blob_backend {
   int (*cancel)(void *self, void *put_arg);
   /* Optional: see blob_fetch_parallel. */
   int (*fetch_parallel)(const void *self);
+  /* Optional: see blob_put_parallel (BLOB_PUT_PARALLEL_DEFAULT without it). */
+  int (*put_parallel)(const void *self);
+  /* Optional: see blob_chunk_size (the configured chunk size without it). */
+  uint64_t (*chunk_size)(const void *self, uint64_t size_min, uint64_t size_max);
 };
+
+/** Chunks one upload keeps spooled or in flight when the backend does not
+ *  say (see blob_put_parallel). */
+#define BLOB_PUT_PARALLEL_DEFAULT 8
 
 extern const struct blob_backend blob_local_backend;
 extern const struct blob_backend blob_telegram_backend;

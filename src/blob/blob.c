@@ -1,18 +1,18 @@
 /* blob: dispatch to the configured backend, plus what all backends share
  * (the spool directory under DATA_DIR/tmp). */
-#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include "blob/backend.h"
+#include "util/fsutil.h"
 #include "util/id.h"
 
 struct blob {
   const struct blob_backend *be;
   void *self;
+  uint64_t chunk_size;        /* CHUNK_SIZE */
   char spool_dir[BLOB_PATH_MAX - 64];
 };
 
@@ -21,21 +21,22 @@ struct blob_reader {
   void *rd;
 };
 
-struct blob *blob_open(const struct config *cfg, char *err, size_t errlen)
+struct blob *blob_open(const struct blob_options *opt, char *err, size_t errlen)
 {
   struct blob *b = calloc(1, sizeof(*b));
   if(!b) {
     snprintf(err, errlen, "out of memory");
     return NULL;
   }
-  b->be = cfg->storage_backend == STORAGE_TELEGRAM ? &blob_telegram_backend : &blob_local_backend;
-  if(snprintf(b->spool_dir, sizeof(b->spool_dir), "%s/tmp", cfg->data_dir) >= (int)sizeof(b->spool_dir) ||
-     (mkdir(b->spool_dir, 0700) != 0 && errno != EEXIST)) {
-    snprintf(err, errlen, "DATA_DIR: cannot create '%s/tmp'", cfg->data_dir);
+  b->be = opt->kind == BLOB_KIND_TELEGRAM ? &blob_telegram_backend : &blob_local_backend;
+  b->chunk_size = opt->chunk_size;
+  if(snprintf(b->spool_dir, sizeof(b->spool_dir), "%s/tmp", opt->data_dir) >=
+     (int)sizeof(b->spool_dir) || fs_mkdir_p(b->spool_dir, 0700) != 0) {
+    snprintf(err, errlen, "DATA_DIR: cannot create '%s/tmp'", opt->data_dir);
     free(b);
     return NULL;
   }
-  b->self = b->be->open(cfg, err, errlen);
+  b->self = b->be->open(opt, err, errlen);
   if(!b->self) {
     free(b);
     return NULL;
@@ -69,6 +70,16 @@ enum checksum_kind blob_chunk_checksum(const struct blob *b)
 int blob_fetch_parallel(const struct blob *b)
 {
   return b->be->fetch_parallel ? b->be->fetch_parallel(b->self) : 1;
+}
+
+int blob_put_parallel(const struct blob *b)
+{
+  return b->be->put_parallel ? b->be->put_parallel(b->self) : BLOB_PUT_PARALLEL_DEFAULT;
+}
+
+uint64_t blob_chunk_size(const struct blob *b, uint64_t size_min, uint64_t size_max)
+{
+  return b->be->chunk_size ? b->be->chunk_size(b->self, size_min, size_max) : b->chunk_size;
 }
 
 int blob_ping(struct blob *b)

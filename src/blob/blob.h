@@ -9,11 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include "config.h"
 #include "util/checksum.h"
 
 #define BLOB_LOCATOR_MAX 512
 #define BLOB_PATH_MAX 4096
+#define BLOB_CHUNK_MIN (64 * 1024) /* blob_chunk_size never balances below this */
 
 enum { BLOB_OK = 0, BLOB_ERR = -1, BLOB_AGAIN = -2, BLOB_NOTFOUND = -3, BLOB_CANCELLED = -4 };
 
@@ -21,13 +21,37 @@ struct blob;
 struct blob_reader;
 
 /** Called exactly once when a put finishes: rc BLOB_OK with the locator to
- *  record, or an error. Local: before blob_put returns; remote: later, from a
- *  store thread. */
+ *  record, or an error. Normally later, on a store thread: local, the
+ *  writer thread once the chunk is fsynced and renamed into place;
+ *  Telegram, the loop thread once the reply came. It may also run before
+ *  blob_put returns, when the put cannot be queued (out of memory; for
+ *  Telegram also an empty chunk): callers must be ready for both. */
 typedef void (*blob_done_fn)(void *arg, int rc, const char *locator);
 
-/** Opens the store the configuration names; creates its directories.
- *  Returns NULL with a one-line message in err. */
-struct blob *blob_open(const struct config *cfg, char *err, size_t errlen);
+/** The backends. */
+enum blob_kind { BLOB_KIND_LOCAL = 0, BLOB_KIND_TELEGRAM };
+
+/** What a store is opened with: only what blob needs from the
+ *  configuration. Read during blob_open only (the store copies what it
+ *  keeps). */
+struct blob_options {
+  enum blob_kind kind;
+  const char *data_dir;       /* chunks/, tmp/ (spool files) and cache/ go under it */
+  uint64_t chunk_size;        /* CHUNK_SIZE: the largest chunk */
+  uint64_t cache_size;        /* CACHE_SIZE: cap of the download cache (remote stores) */
+  struct {
+    const char *bot_tokens;   /* TELEGRAM_BOT_TOKEN: comma list, raw */
+    const char *chat_ids;     /* TELEGRAM_STORAGE_CHAT_ID: comma list, raw */
+    const char *api_url;      /* TELEGRAM_API_URL: Bot API base, no trailing slash */
+    bool local_mode;          /* TELEGRAM_LOCAL_MODE: a self-hosted Bot API server */
+    int parallel;             /* TELEGRAM_PARALLEL_UPLOADS: documents sent at once */
+    bool pacing;              /* TELEGRAM_PACING: client-side flood control */
+  } telegram;
+};
+
+/** Opens the store `opt` names; creates its directories. Returns NULL with
+ *  a one-line message in err. */
+struct blob *blob_open(const struct blob_options *opt, char *err, size_t errlen);
 void blob_close(struct blob *b);
 /** "local" or "telegram": recorded with every content and pending delete. */
 const char *blob_backend_name(const struct blob *b);
@@ -37,6 +61,22 @@ bool blob_is_remote(const struct blob *b);
 /** How many chunks the store downloads at once to good effect (readers
  *  open that many to keep it busy); 1 when it does not say. */
 int blob_fetch_parallel(const struct blob *b);
+/** How many chunks one upload should keep spooled or in flight to keep the
+ *  store busy (beyond that the upload waits for one to complete). Local
+ *  disk: 8. Telegram: max(8, 2 x TELEGRAM_PARALLEL_UPLOADS): chunks of one
+ *  size sent together finish together, so a whole round more queued lets
+ *  every sender start its next chunk at once. */
+int blob_put_parallel(const struct blob *b);
+/** The chunk size the store wants for a file whose size is known to lie in
+ *  [size_min, size_max] (both 0: unknown); never above CHUNK_SIZE. Local
+ *  disk: CHUNK_SIZE. Telegram: when the file takes at least one full round
+ *  of TELEGRAM_PARALLEL_UPLOADS chunks, chunks just small enough that their
+ *  count is a whole number of rounds (52 chunks over 8 senders would end
+ *  with half of them idle, 56 slightly smaller ones do not), counted from
+ *  size_min and sized to cover size_max; CHUNK_SIZE when that would go
+ *  under BLOB_CHUNK_MIN. An upload that knows only its request length
+ *  passes that as size_max and the length less its framing as size_min. */
+uint64_t blob_chunk_size(const struct blob *b, uint64_t size_min, uint64_t size_max);
 /** The checksum kind this store keeps with its chunks: SHA-256 for remote
  *  stores (it also names the document sent; hashing is cheap next to the
  *  network), XXH3-128 for local disk (where hashing is the bottleneck). */

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "blob/backend.h"
+#include "util/fsutil.h"
 #include "util/id.h"
 #include "util/log.h"
 
@@ -41,25 +42,18 @@ struct local_reader {
   uint64_t size;
 };
 
-static int ensure_dir(const char *path)
-{
-  if(mkdir(path, 0700) != 0 && errno != EEXIST)
-    return -1;
-  return 0;
-}
-
 static void *local_writer_main(void *self);
 
-static void *local_open(const struct config *cfg, char *err, size_t errlen)
+static void *local_open(const struct blob_options *opt, char *err, size_t errlen)
 {
   struct local *b = calloc(1, sizeof(*b));
   char path[BLOB_PATH_MAX];
   if(!b)
     goto fail;
-  if(snprintf(b->root, sizeof(b->root), "%s", cfg->data_dir) >= (int)sizeof(b->root))
+  if(snprintf(b->root, sizeof(b->root), "%s", opt->data_dir) >= (int)sizeof(b->root))
     goto fail;
   snprintf(path, sizeof(path), "%s/chunks", b->root);
-  if(ensure_dir(path))
+  if(fs_mkdir_p(path, 0700) != 0)
     goto fail;
   pthread_mutex_init(&b->lock, NULL);
   pthread_cond_init(&b->cond, NULL);
@@ -73,7 +67,7 @@ static void *local_open(const struct config *cfg, char *err, size_t errlen)
   b->writer_running = true;
   return b;
 fail:
-  snprintf(err, errlen, "DATA_DIR: cannot create the chunk directories under '%s'", cfg->data_dir);
+  snprintf(err, errlen, "DATA_DIR: cannot create the chunk directories under '%s'", opt->data_dir);
   free(b);
   return NULL;
 }
@@ -134,7 +128,7 @@ static void local_store(struct local *b, const char *spool_path, uint64_t size, 
   id_new(id);
   snprintf(locator, sizeof(locator), "%.2s/%s", id, id);
   snprintf(dir, sizeof(dir), "%s/chunks/%.2s", b->root, id);
-  if(local_path(b, locator, dest, sizeof(dest)) != BLOB_OK || ensure_dir(dir) != 0)
+  if(local_path(b, locator, dest, sizeof(dest)) != BLOB_OK || fs_mkdir_p(dir, 0700) != 0)
     goto out;
   int fd = open(spool_path, O_RDONLY | O_CLOEXEC);
   if(fd < 0)

@@ -31,8 +31,9 @@ struct tg_call_opts {
   struct tg_pace *pace[2]; /* waited for and taken before each attempt, landed
                             * when it ends, blocked by a 429 (loop-thread
                             * state; NULL = none) */
-  bool first_paced;        /* the caller took the paces for the first attempt
-                            * (the call lands them once it is returned) */
+  bool first_paced;        /* the caller took the paces for the first attempt:
+                            * the call lands them when that attempt ends, or
+                            * the caller does when no call is returned */
   long timeout_s;          /* whole-exchange limit; 0 = the default for the kind */
 };
 
@@ -52,7 +53,8 @@ typedef void (*tg_done_fn)(void *arg, struct tg_result *res);
  *  a curl callback: it must not start transfers. */
 typedef size_t (*tg_sink_fn)(void *arg, uint64_t off, const char *data, size_t n);
 
-/** Starts the loop thread for the Bot API at `base_url` (no trailing slash). */
+/** Starts the loop thread for the Bot API at `base_url` (no trailing slash).
+ *  curl_global_init must have been called (see tg_loop_new). */
 struct tg_api *tg_api_new(const char *base_url, char *err, size_t errlen);
 /** Cancels what is pending (callbacks run with TG_CANCELLED), stops, frees. */
 void tg_api_free(struct tg_api *api);

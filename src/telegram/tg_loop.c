@@ -307,11 +307,6 @@ struct tg_loop *tg_loop_new(char *err, size_t errlen)
     snprintf(err, errlen, "telegram: out of memory");
     return NULL;
   }
-  if(curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-    snprintf(err, errlen, "telegram: libcurl failed to initialise");
-    free(l);
-    return NULL;
-  }
   pthread_mutex_init(&l->lock, NULL);
   l->multi = curl_multi_init();
   if(!l->multi || pthread_create(&l->thread, NULL, tg_loop_main, l) != 0) {
@@ -319,7 +314,6 @@ struct tg_loop *tg_loop_new(char *err, size_t errlen)
     if(l->multi)
       curl_multi_cleanup(l->multi);
     pthread_mutex_destroy(&l->lock);
-    curl_global_cleanup();
     free(l);
     return NULL;
   }
@@ -337,6 +331,5 @@ void tg_loop_free(struct tg_loop *l)
   pthread_join(l->thread, NULL);
   curl_multi_cleanup(l->multi);
   pthread_mutex_destroy(&l->lock);
-  curl_global_cleanup();
   free(l);
 }

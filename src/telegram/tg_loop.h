@@ -23,7 +23,9 @@ typedef void (*tg_loop_fn)(void *arg);
  *  again, already removed from the multi handle. */
 typedef void (*tg_xfer_done_fn)(void *arg, CURL *easy, CURLcode rc);
 
-/** Starts the thread. NULL with a message in err. */
+/** Starts the thread. The process must have called curl_global_init once,
+ *  before starting any thread (main does); this does not. NULL with a
+ *  message in err. */
 struct tg_loop *tg_loop_new(char *err, size_t errlen);
 
 /** Stops (draining as described above), joins the thread and frees. */

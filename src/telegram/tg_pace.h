@@ -18,8 +18,9 @@
 #include <stdint.h>
 
 #define TG_PACE_WINDOW_MAX 64 /* largest per-minute limit a pace can track */
-/* Telegram counts a minute by when messages arrive; ours start earlier and
- * their uploads take a while, so the window gets a second of margin. */
+/* The window holds landing times: a reply comes back a little after
+ * Telegram counted its message, so ours are never early; the extra second
+ * is a margin for Telegram's own timing. */
 #define TG_PACE_WINDOW_MS 61000
 
 struct tg_pace {

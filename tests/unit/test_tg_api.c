@@ -515,5 +515,10 @@ int main(void)
     cmocka_unit_test(test_unreachable),
     cmocka_unit_test(test_loop_posts_and_timers),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  /* Once, before any thread, as main does: tg_loop does not. */
+  if(curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+    return 1;
+  int failed = cmocka_run_group_tests(tests, NULL, NULL);
+  curl_global_cleanup();
+  return failed;
 }
