@@ -46,7 +46,20 @@ static void drive_options_from(const struct config *cfg, bool background,
                                struct drive_options *o)
 {
   *o = (struct drive_options){
-    .store_cfg = cfg,
+    .store = {
+      .kind = cfg->storage_backend == STORAGE_TELEGRAM ? BLOB_KIND_TELEGRAM : BLOB_KIND_LOCAL,
+      .data_dir = cfg->data_dir,
+      .chunk_size = cfg->chunk_size,
+      .cache_size = cfg->cache_size,
+      .telegram = {
+        .bot_tokens = cfg->telegram_bot_token,
+        .chat_ids = cfg->telegram_storage_chat_id,
+        .api_url = cfg->telegram_api_url,
+        .local_mode = cfg->telegram_local_mode,
+        .parallel = cfg->telegram_parallel,
+        .pacing = cfg->telegram_pacing,
+      },
+    },
     .data_dir = cfg->data_dir,
     .secret_key = cfg->secret_key,
     .access_ttl_s = (int64_t)cfg->access_token_expire_minutes * 60,
@@ -59,8 +72,6 @@ static void drive_options_from(const struct config *cfg, bool background,
     .smtp_from = cfg->smtp_from,
     .max_upload_size = cfg->max_upload_size,
     .dedup_reject = cfg->dedup == DEDUP_REJECT,
-    .chunk_size = cfg->chunk_size,
-    .remote_parallel = cfg->telegram_parallel,
     .bin_retention_days = cfg->bin_retention_days,
     .background = background,
   };

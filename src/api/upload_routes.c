@@ -17,6 +17,10 @@
 
 /* Allowance for multipart framing when comparing Content-Length to the cap. */
 #define UPLOAD_FRAMING_SLACK (64 * 1024)
+/* The multipart framing around a file: boundaries and part headers, under
+ * this many bytes in practice. A Content-Length tells the file's size to
+ * within it (a file of exactly 8 chunks still counts as 8). */
+#define UPLOAD_FRAMING_EST 4096
 
 struct up_ctx {
   struct upload *up;
@@ -130,7 +134,8 @@ static int up_begin(struct http_req *r)
   if(!c->up || mp_init(&c->mp, boundary, &up_callbacks, c) != 0)
     return api_reply_error(r, DRIVE_INTERNAL, NULL);
   upload_set_wake(c->up, up_suspend, up_wake, r);
-  upload_set_expected(c->up, cl ? strtoull(cl, NULL, 10) : 0);
+  uint64_t total = cl ? strtoull(cl, NULL, 10) : 0;
+  upload_set_expected(c->up, total > UPLOAD_FRAMING_EST ? total - UPLOAD_FRAMING_EST : total, total);
   return 0;
 }
 

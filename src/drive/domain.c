@@ -47,8 +47,6 @@ int drive_init(const struct drive_options *o, char *err, size_t errlen)
   struct upload_options up = {
     .max_size = o->max_upload_size,
     .dedup_reject = o->dedup_reject,
-    .chunk_size = o->chunk_size,
-    .remote_parallel = o->remote_parallel,
   };
   upload_init(&up);
   if(users_init(&uo) != 0) {
@@ -66,7 +64,7 @@ int drive_init(const struct drive_options *o, char *err, size_t errlen)
     goto fail;
   }
   drive_stage = DRIVE_STAGE_HASHER;
-  if(store_init(o->store_cfg, o->background, err, errlen) != 0)
+  if(store_init(&o->store, o->background, err, errlen) != 0)
     goto fail;
   drive_stage = DRIVE_STAGE_STORE;
   if(o->background) {

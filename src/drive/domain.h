@@ -7,9 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "blob/blob.h"
 #include "drive/drive.h"
-
-struct config;
 
 /** What /readyz reports: can the domain reach its dependencies? */
 struct drive_health {
@@ -21,7 +20,7 @@ void drive_health(struct drive_health *out);
 
 /** Everything the domain needs to start (set up by main from the config). */
 struct drive_options {
-  const struct config *store_cfg;  /* the chunk store's settings */
+  struct blob_options store;       /* the chunk store */
   const char *data_dir;
   const char *secret_key;          /* token signing key (kept by pointer) */
   int64_t access_ttl_s, refresh_ttl_s;
@@ -32,8 +31,6 @@ struct drive_options {
   const char *smtp_url, *smtp_from;/* smtp_url NULL: no mail */
   uint64_t max_upload_size;        /* 0 = no limit */
   bool dedup_reject;
-  uint64_t chunk_size;
-  int remote_parallel;             /* puts a remote store runs at once */
   int bin_retention_days;          /* 0 = keep binned items */
   bool background;                 /* the server: sweeper, janitor, mail; false for tools */
 };

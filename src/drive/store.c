@@ -179,29 +179,9 @@ void store_kick(void)
 }
 
 /* blob takes only what it needs from the configuration. */
-static void store_blob_options(const struct config *cfg, struct blob_options *opt)
+int store_init(const struct blob_options *opt, bool with_sweeper, char *err, size_t errlen)
 {
-  *opt = (struct blob_options){
-    .kind = cfg->storage_backend == STORAGE_TELEGRAM ? BLOB_KIND_TELEGRAM : BLOB_KIND_LOCAL,
-    .data_dir = cfg->data_dir,
-    .chunk_size = cfg->chunk_size,
-    .cache_size = cfg->cache_size,
-    .telegram = {
-      .bot_tokens = cfg->telegram_bot_token,
-      .chat_ids = cfg->telegram_storage_chat_id,
-      .api_url = cfg->telegram_api_url,
-      .local_mode = cfg->telegram_local_mode,
-      .parallel = cfg->telegram_parallel,
-      .pacing = cfg->telegram_pacing,
-    },
-  };
-}
-
-int store_init(const struct config *cfg, bool with_sweeper, char *err, size_t errlen)
-{
-  struct blob_options opt;
-  store_blob_options(cfg, &opt);
-  store = blob_open(&opt, err, errlen);
+  store = blob_open(opt, err, errlen);
   if(!store)
     return -1;
   store_backend = blob_backend_name(store);

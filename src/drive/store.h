@@ -5,12 +5,11 @@
 #define NETRA_STORE_H
 #include <stdbool.h>
 #include "blob/blob.h"
-#include "config.h"
 #include "db/db.h"
 
-/** Opens the configured chunk store; with `sweeper`, also starts the
+/** Opens the chunk store `opt` describes; with `sweeper`, also starts the
  *  background sweeper thread (the server) — tools sweep by hand. */
-int store_init(const struct config *cfg, bool sweeper, char *err, size_t errlen);
+int store_init(const struct blob_options *opt, bool sweeper, char *err, size_t errlen);
 /** Stops the sweeper, closes the store and runs the last put outcomes. */
 void store_shutdown(void);
 /** The chunk store (NULL once store_shutdown has closed it). */

@@ -18,14 +18,6 @@
 #include "util/names.h"
 #include "util/timefmt.h"
 
-/* Chunks spooled, being hashed or being stored per upload. Receiving, hashing
- * and syncing are three threads whose pace varies from chunk to chunk; a
- * deeper queue keeps them all busy (1 GiB into tmpfs on 2 cores: 0.97-1.32 s
- * with 4, the CPUs idle 0.4-0.66 s of it; 0.86-0.97 s with 8). Disk, not
- * memory: 8 spool files. */
-#define UPLOAD_MIN_INFLIGHT 8
-#define UPLOAD_CHUNK_MIN (64 * 1024) /* as config's CHUNK_SIZE floor */
-#define UPLOAD_FRAMING_EST 4096      /* multipart bytes around a file, at most (usually) */
 
 struct upload_chunk {
   char locator[BLOB_LOCATOR_MAX];
@@ -95,7 +87,7 @@ struct upload *upload_new(const char *owner_id, const char *folder_id)
   struct upload *u = calloc(1, sizeof(*u));
   if(!u)
     return NULL;
-  u->chunk_size = upload_opt.chunk_size;
+  u->chunk_size = blob_chunk_size(store_blob(), 0, 0);
   u->spool_fd = -1;
   pthread_mutex_init(&u->lock, NULL);
   snprintf(u->owner_id, sizeof(u->owner_id), "%s", owner_id);
@@ -128,33 +120,13 @@ static void upload_cancel(void *arg)
   pthread_mutex_unlock(&u->lock);
 }
 
-/* A remote store sends TELEGRAM_PARALLEL_UPLOADS chunks at once, so a file
- * of 52 full chunks over 8 senders ends with a round where half of them
- * idle. When the size is announced and the file takes several rounds,
- * shrink its chunks so their count is a whole number of rounds. `total` is
- * the request's length: the file plus its multipart framing, taken to be
- * under UPLOAD_FRAMING_EST (a file of exactly 8 chunks stays 8 chunks). */
-static uint64_t upload_balanced_chunk(const struct upload *u, uint64_t total)
+void upload_set_expected(struct upload *u, uint64_t size_min, uint64_t size_max)
 {
-  uint64_t cs = upload_opt.chunk_size, par = (uint64_t)upload_opt.remote_parallel;
-  uint64_t file = total > UPLOAD_FRAMING_EST ? total - UPLOAD_FRAMING_EST : total;
-  if(!blob_is_remote(store_blob()) || par < 2 || file / cs < par)
-    return cs;
-  /* Rounding up without `x + d - 1`: the length is the client's word and
-   * may be near UINT64_MAX. */
-  uint64_t count = file / cs + (file % cs != 0);
-  uint64_t even = (count / par + (count % par != 0)) * par;
-  uint64_t size = total / even + (total % even != 0);   /* never more chunks than `even` */
-  if(size > cs)
-    size = cs;
-  return size >= UPLOAD_CHUNK_MIN ? size : cs;
-}
-
-void upload_set_expected(struct upload *u, uint64_t total)
-{
-  u->expected = total;
+  u->expected = size_max;
+  /* The store picks the chunk size for a file of about this size (a remote
+   * one evens out its rounds of parallel sends). */
   if(u->size == 0 && u->nchunks == 0)
-    u->chunk_size = upload_balanced_chunk(u, total);
+    u->chunk_size = blob_chunk_size(store_blob(), size_min, size_max);
 }
 
 int upload_set_name(struct upload *u, const char *filename, const char **why)
@@ -382,15 +354,10 @@ int upload_write(struct upload *u, const char *data, size_t n)
         return rc;
     }
   }
-  /* A remote store sends up to TELEGRAM_PARALLEL_UPLOADS chunks at once,
-   * and chunks of one size sent together finish together: keep a whole
-   * round more spooled and queued, so every bot that finishes starts on the
-   * next chunk at once instead of idling while it is received (disk, not
-   * memory: 2 x parallel spool files at most). */
-  int inflight = UPLOAD_MIN_INFLIGHT;
-  if(blob_is_remote(store_blob()) && 2 * upload_opt.remote_parallel > inflight)
-    inflight = 2 * upload_opt.remote_parallel;
-  return upload_backpressure(u, inflight - 1);
+  /* Keep as many chunks spooled or in flight as the store says keeps it
+   * busy (receiving, hashing and storing overlap); then wait. Disk, not
+   * memory: one spool file each. */
+  return upload_backpressure(u, blob_put_parallel(store_blob()) - 1);
 }
 
 /* The commit: dedup, content + chunks, the file row, sizes and usage. */

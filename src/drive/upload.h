@@ -22,8 +22,6 @@ struct upload;
 struct upload_options {
   uint64_t max_size;      /* MAX_UPLOAD_SIZE; 0 = no limit */
   bool dedup_reject;      /* DEDUP=reject: a second copy of content is refused */
-  uint64_t chunk_size;    /* CHUNK_SIZE */
-  int remote_parallel;    /* puts a remote store runs at once */
 };
 /** Sets the options (kept by copy). */
 void upload_init(const struct upload_options *o);
@@ -37,9 +35,11 @@ struct upload *upload_new(const char *owner_id, const char *folder_id);
  *  `wake(arg)` will be called from a store thread once the caller may go on
  *  (for upload_finish: call it again). */
 void upload_set_wake(struct upload *u, void (*suspend)(void *), void (*wake)(void *), void *arg);
-/** The size announced for the upload (e.g. the request's Content-Length; 0 =
- *  unknown), shown as the task's total. Call before upload_set_name. */
-void upload_set_expected(struct upload *u, uint64_t total);
+/** What is known of the file's size before it arrives: between size_min and
+ *  size_max (both 0 = unknown). The store chooses the chunk size from it,
+ *  and size_max is shown as the task's total. Call before the first
+ *  upload_write and before upload_set_name. */
+void upload_set_expected(struct upload *u, uint64_t size_min, uint64_t size_max);
 /** Names the file (validated); DRIVE_INVALID with a reason in *why. For a
  *  remote store this starts the upload's task. */
 int upload_set_name(struct upload *u, const char *filename, const char **why);
