@@ -59,10 +59,7 @@ static int bin_read_batch(db_stmt_t *st, struct bin_item *items, size_t *n)
   }
   if(*n == BIN_PURGE_BATCH)
     rc = DB_DONE;
-  int frc = db_finalize(st);
-  if(rc != DB_DONE)
-    return drive_from_db(rc);
-  return frc == DB_OK ? DRIVE_OK : drive_from_db(frc);
+  return drive_stmt_end(st, rc);
 }
 
 /* Permanently deletes one file binned directly, in the caller's transaction. */

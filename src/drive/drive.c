@@ -29,3 +29,14 @@ const char *drive_status_name(int rc)
   }
   return "unknown";
 }
+
+int drive_read_one(db_stmt_t *st, drive_fill_fn fill, void *arg)
+{
+  if(!st)
+    return DRIVE_DB;
+  int step = db_step(st);
+  if(step == DB_ROW)
+    fill(st, arg);
+  int rc = drive_stmt_end(st, step);
+  return rc == DRIVE_OK && step == DB_DONE ? DRIVE_NOT_FOUND : rc;
+}

@@ -53,6 +53,25 @@ static inline int drive_db(int dbrc)
   return dbrc == DB_OK ? DRIVE_OK : drive_from_db(dbrc);
 }
 
+/** Finalizes `st` after its last db_step returned `step`: DRIVE_OK when the
+ *  query ran to its end (DB_DONE) or was left at a row on purpose (DB_ROW)
+ *  and finalized cleanly, else the fault. */
+static inline int drive_stmt_end(db_stmt_t *st, int step)
+{
+  int frc = db_finalize(st);
+  if(step != DB_DONE && step != DB_ROW)
+    return drive_from_db(step);
+  return drive_db(frc);
+}
+
+/** Reads the current row of a statement into `arg`. */
+typedef void (*drive_fill_fn)(db_stmt_t *st, void *arg);
+
+/** Runs a query expected to yield at most one row (`st` may be NULL: a
+ *  failed db_query); `fill` reads the row. Finalizes. DRIVE_OK,
+ *  DRIVE_NOT_FOUND when there is no row, or a fault. */
+int drive_read_one(db_stmt_t *st, drive_fill_fn fill, void *arg);
+
 /** Starts a write transaction; DRIVE_OK or a fault code. */
 static inline int drive_tx_begin(db_t *db)
 {

@@ -69,19 +69,14 @@ int file_purge(db_t *db, const struct file_rec *f)
 }
 
 /* Steps a statement expected to yield at most one file row, finalizes it. */
+static void file_fill(db_stmt_t *st, void *out)
+{
+  file_from_row(st, 0, out);
+}
+
 static int file_read_one(db_stmt_t *st, struct file_rec *out)
 {
-  if(!st)
-    return DRIVE_DB;
-  int rc = db_step(st);
-  if(rc == DB_ROW)
-    file_from_row(st, 0, out);
-  int frc = db_finalize(st);
-  if(rc == DB_ROW)
-    return frc == DB_OK ? DRIVE_OK : drive_from_db(frc);
-  if(rc == DB_DONE)
-    return frc == DB_OK ? DRIVE_NOT_FOUND : drive_from_db(frc);
-  return drive_from_db(rc);
+  return drive_read_one(st, file_fill, out);
 }
 
 /* file_get restricted to live files: the bin is read-only. */

@@ -19,10 +19,7 @@ static int folder_sum_rows(db_stmt_t *st, int64_t *sum)
   int rc;
   while((rc = db_step(st)) == DB_ROW)
     *sum += db_col_int(st, 0);
-  int frc = db_finalize(st);
-  if(rc != DB_DONE)
-    return drive_from_db(rc);
-  return drive_db(frc);
+  return drive_stmt_end(st, rc);
 }
 
 int folder_bin(const char *owner_id, const char *folder_id)

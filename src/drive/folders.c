@@ -38,19 +38,14 @@ static void folder_from_row(db_stmt_t *st, struct folder *f)
 }
 
 /* Steps a statement expected to yield at most one folder row, finalizes it. */
+static void folder_fill(db_stmt_t *st, void *out)
+{
+  folder_from_row(st, out);
+}
+
 static int folder_read_one(db_stmt_t *st, struct folder *out)
 {
-  if(!st)
-    return DRIVE_DB;
-  int rc = db_step(st);
-  if(rc == DB_ROW)
-    folder_from_row(st, out);
-  int frc = db_finalize(st);
-  if(rc == DB_ROW)
-    return DRIVE_OK;
-  if(rc == DB_DONE)
-    return frc == DB_OK ? DRIVE_NOT_FOUND : drive_from_db(frc);
-  return drive_from_db(rc);
+  return drive_read_one(st, folder_fill, out);
 }
 
 /* Parent ids as SQL values: "" (root) binds NULL. */
@@ -299,12 +294,8 @@ int folder_tree_load(const char *owner_id, struct folder_tree *out)
     folder_from_row(st, &n->f);
     n->first_child = n->next_sibling = FOLDER_NONE;
   }
-  int frc = db_finalize(st);
-  if(rc != DB_DONE)
-    return drive_from_db(rc);
-  if(frc != DB_OK)
-    return drive_from_db(frc);
-  return folder_tree_link(out);
+  rc = drive_stmt_end(st, rc);
+  return rc == DRIVE_OK ? folder_tree_link(out) : rc;
 }
 
 void folder_tree_free(struct folder_tree *t)

@@ -54,10 +54,8 @@ int garbage_due(db_t *db, const char *backend, int64_t now, struct garbage_item 
     items[n].attempts = db_col_int(st, 2);
     n++;
   }
-  int frc = db_finalize(st);
-  if(rc != DB_DONE && rc != DB_ROW)
-    return drive_from_db(rc);
-  return frc == DB_OK ? n : drive_from_db(frc);
+  rc = drive_stmt_end(st, rc);
+  return rc == DRIVE_OK ? n : rc;
 }
 
 int garbage_done(db_t *db, const char *id)

@@ -32,10 +32,6 @@ int listing_run(db_t *db, const char *owner_id, const struct drive_listing *q,
   int stop = 0;
   while(!stop && (rc = db_step(st)) == DB_ROW)
     stop = row(st, arg);
-  int frc = db_finalize(st);
-  if(stop)
-    return stop;
-  if(rc != DB_DONE)
-    return drive_from_db(rc);
-  return drive_db(frc);
+  int end = drive_stmt_end(st, rc);
+  return stop ? stop : end;
 }

@@ -28,10 +28,7 @@ int purge_collect(struct purge *p, db_stmt_t *st)
     if(db_col_int(st, 2))
       p->bin_bytes += size;
   }
-  int frc = db_finalize(st);
-  if(rc != DB_DONE)
-    return drive_from_db(rc);
-  return frc == DB_OK ? DRIVE_OK : drive_from_db(frc);
+  return drive_stmt_end(st, rc);
 }
 
 int purge_finish(db_t *db, const char *owner_id, struct purge *p)

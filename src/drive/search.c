@@ -143,12 +143,8 @@ static int search_run(db_t *db, const char *sql, const char *owner_id, const cha
     if(rc)
       break;
   }
-  int frc = db_finalize(st);
-  if(rc)
-    return rc;
-  if(step != DB_DONE)
-    return drive_from_db(step);
-  return frc == DB_OK ? DRIVE_OK : drive_from_db(frc);
+  int end = drive_stmt_end(st, step);
+  return rc ? rc : end;
 }
 
 int search_names(const char *owner_id, const char *key, int64_t limit,

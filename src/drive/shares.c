@@ -62,6 +62,24 @@ const char *share_options_check(const struct share_options *opt)
   return NULL;
 }
 
+static void share_fill(db_stmt_t *st, void *s)
+{
+  share_from_row(st, s);
+}
+
+/* A link with its file: SHARE_COLS, then the file's columns. */
+struct share_open_row {
+  struct share *s;
+  struct file_rec *f;
+};
+
+static void share_open_fill(db_stmt_t *st, void *arg)
+{
+  struct share_open_row *row = arg;
+  share_from_row(st, row->s);
+  file_from_row(st, SHARE_NCOLS, row->f);
+}
+
 /* The newest live, password-free link of the file, in the caller's
  * transaction. DRIVE_OK (filled), DRIVE_NOT_FOUND or a fault. */
 static int share_find_plain(db_t *db, const char *owner_id, const char *file_id, int64_t now,
@@ -72,17 +90,7 @@ static int share_find_plain(db_t *db, const char *owner_id, const char *file_id,
                            "AND (expires_at IS NULL OR expires_at > $3) "
                            "ORDER BY created_at DESC, id LIMIT 1",
                            "tti", file_id, owner_id, now);
-  if(!st)
-    return DRIVE_DB;
-  int rc = db_step(st);
-  if(rc == DB_ROW)
-    share_from_row(st, out);
-  int frc = db_finalize(st);
-  if(rc == DB_ROW)
-    return DRIVE_OK;
-  if(rc == DB_DONE)
-    return frc == DB_OK ? DRIVE_NOT_FOUND : drive_from_db(frc);
-  return drive_from_db(rc);
+  return drive_read_one(st, share_fill, out);
 }
 
 int share_generate(const char *owner_id, const char *file_id,
@@ -159,12 +167,8 @@ int share_list(const char *owner_id, share_each_fn each, void *arg)
     if((rc = each(&s, arg)) != 0)
       break;
   }
-  int frc = db_finalize(st);
-  if(rc)
-    return rc;
-  if(step != DB_DONE)
-    return drive_from_db(step);
-  return frc == DB_OK ? DRIVE_OK : drive_from_db(frc);
+  int end = drive_stmt_end(st, step);
+  return rc ? rc : end;
 }
 
 int share_revoke(const char *owner_id, const char *share_id)
@@ -193,19 +197,8 @@ int share_open(const char *share_id, struct share *s, struct file_rec *f)
                            "WHERE s.id = $1 AND s.is_active = 1 "
                            "AND (s.expires_at IS NULL OR s.expires_at > $2) AND f.is_deleted = 0",
                            "ti", share_id, time_now_ms());
-  if(!st)
-    return DRIVE_DB;
-  int rc = db_step(st);
-  if(rc == DB_ROW) {
-    share_from_row(st, s);
-    file_from_row(st, SHARE_NCOLS, f);
-  }
-  int frc = db_finalize(st);
-  if(rc == DB_ROW)
-    return DRIVE_OK;
-  if(rc == DB_DONE)
-    return frc == DB_OK ? DRIVE_NOT_FOUND : drive_from_db(frc);
-  return drive_from_db(rc);
+  struct share_open_row row = {s, f};
+  return drive_read_one(st, share_open_fill, &row);
 }
 
 int share_check_password(const struct share *s, const char *client,

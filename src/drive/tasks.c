@@ -474,8 +474,5 @@ int tasks_history(const char *user_id, int status, int64_t limit, int64_t skip,
     v.eta_s = -1;
     stop = fn(&v, arg);
   }
-  int frc = db_finalize(st);
-  if(!stop && rc != DB_DONE)
-    return drive_from_db(rc);
-  return drive_db(frc);
+  return drive_stmt_end(st, rc);
 }

@@ -95,23 +95,28 @@ void users_shutdown(void)
 
 /* Reads one user row (USER_COLS) from a single-row query; copies the
  * password hash into `hash` when non-NULL. */
+struct user_row_out {
+  struct user *u;
+  char *hash;   /* USERS_HASH_MAX bytes, or NULL */
+};
+
+static void user_fill(db_stmt_t *st, void *arg)
+{
+  struct user_row_out *o = arg;
+  db_col_copy(st, 0, o->u->id, sizeof(o->u->id));
+  db_col_copy(st, 1, o->u->username, sizeof(o->u->username));
+  db_col_copy(st, 2, o->u->email, sizeof(o->u->email));
+  o->u->is_verified = db_col_int(st, 3) != 0;
+  o->u->created_at = db_col_int(st, 4);
+  if(o->hash)
+    db_col_copy(st, 5, o->hash, USERS_HASH_MAX);
+  o->u->sessions_after = db_col_int(st, 6);
+}
+
 static int user_row(db_stmt_t *st, struct user *out, char hash[USERS_HASH_MAX])
 {
-  int rc = db_step(st);
-  if(rc == DB_ROW) {
-    db_col_copy(st, 0, out->id, sizeof(out->id));
-    db_col_copy(st, 1, out->username, sizeof(out->username));
-    db_col_copy(st, 2, out->email, sizeof(out->email));
-    out->is_verified = db_col_int(st, 3) != 0;
-    out->created_at = db_col_int(st, 4);
-    if(hash)
-      snprintf(hash, USERS_HASH_MAX, "%s", db_col_text(st, 5));
-    out->sessions_after = db_col_int(st, 6);
-  }
-  int frc = db_finalize(st);
-  if(rc == DB_ROW)
-    return drive_db(frc);
-  return rc == DB_DONE ? DRIVE_NOT_FOUND : drive_from_db(rc);
+  struct user_row_out o = {out, hash};
+  return drive_read_one(st, user_fill, &o);
 }
 
 int users_get(const char *id, struct user *out)
