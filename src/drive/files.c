@@ -218,19 +218,32 @@ int file_set_starred(const char *owner_id, const char *file_id, bool starred,
 
 /* ---- bin, restore, delete ---- */
 
-int file_bin(const char *owner_id, const char *file_id)
+/* Starts a write transaction on this thread's connection and loads the
+ * owner's file in it. On DRIVE_OK the caller ends it with drive_tx_end; on
+ * a failure none is left open. */
+static int file_tx_load(db_t **db, const char *owner_id, const char *file_id,
+                        struct file_rec *f)
 {
-  db_t *db = db_get();
-  if(!db)
+  *db = db_get();
+  if(!*db)
     return DRIVE_UNAVAILABLE;
-  struct file_rec f;
   if(!id_valid(file_id))
     return DRIVE_NOT_FOUND;
-  int rc = drive_tx_begin(db);
+  int rc = drive_tx_begin(*db);
   if(rc)
     return rc;
-  rc = file_get(owner_id, file_id, &f);
-  if(rc || f.is_deleted)
+  rc = file_get(owner_id, file_id, f);
+  return rc ? drive_tx_end(*db, rc) : DRIVE_OK;
+}
+
+int file_bin(const char *owner_id, const char *file_id)
+{
+  db_t *db;
+  struct file_rec f;
+  int rc = file_tx_load(&db, owner_id, file_id, &f);
+  if(rc)
+    return rc;
+  if(f.is_deleted)
     goto out; /* already in the bin: nothing to do */
   rc = drive_db(db_exec(db,
                         "UPDATE files SET is_deleted = 1, deleted_at = $1, trashed_with = NULL "
@@ -248,17 +261,12 @@ out:
 
 int file_restore(const char *owner_id, const char *file_id)
 {
-  db_t *db = db_get();
-  if(!db)
-    return DRIVE_UNAVAILABLE;
+  db_t *db;
   struct file_rec f;
-  if(!id_valid(file_id))
-    return DRIVE_NOT_FOUND;
-  int rc = drive_tx_begin(db);
+  int rc = file_tx_load(&db, owner_id, file_id, &f);
   if(rc)
     return rc;
-  rc = file_get(owner_id, file_id, &f);
-  if(rc || !f.is_deleted)
+  if(!f.is_deleted)
     goto out; /* not in the bin: nothing to do */
 
   const char *folder = nullable(f.folder_id);
@@ -294,19 +302,12 @@ out:
 
 int file_delete(const char *owner_id, const char *file_id)
 {
-  db_t *db = db_get();
-  if(!db)
-    return DRIVE_UNAVAILABLE;
+  db_t *db;
   struct file_rec f;
-  if(!id_valid(file_id))
-    return DRIVE_NOT_FOUND;
-  int rc = drive_tx_begin(db);
+  int rc = file_tx_load(&db, owner_id, file_id, &f);
   if(rc)
     return rc;
-  rc = file_get(owner_id, file_id, &f);
-  if(!rc)
-    rc = file_purge(db, &f);
-  rc = drive_tx_end(db, rc);
+  rc = drive_tx_end(db, file_purge(db, &f));
   /* The content may have lost its last reference: its chunks are queued. */
   if(rc == DRIVE_OK)
     store_kick();

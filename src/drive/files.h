@@ -40,6 +40,11 @@ struct file_rec {
                        "f.sha256, f.size, f.is_deleted, f.is_starred, f.deleted_at, " \
                        "f.created_at, f.updated_at, f.trashed_with IS NOT NULL"
 
+/** Same, qualified with the alias x. */
+#define FILE_COLUMNS_X "x.id, x.owner_id, x.folder_id, x.content_id, x.name, x.mime_type, " \
+                       "x.sha256, x.size, x.is_deleted, x.is_starred, x.deleted_at, " \
+                       "x.created_at, x.updated_at, x.trashed_with IS NOT NULL"
+
 /** Fills a record from a row selected with FILE_COLUMNS starting at `col`. */
 void file_from_row(db_stmt_t *st, int col, struct file_rec *f);
 /** Loads the owner's file. DRIVE_OK or DRIVE_NOT_FOUND / DRIVE_DB. */

@@ -7,10 +7,6 @@
 #include <stddef.h>
 #include "drive/drive.h"
 
-#define FOLDER_COLS                                                                        \
-  "id, parent_id, owner_id, name, size, is_deleted, is_starred, deleted_at, trashed_with, " \
-  "created_at, updated_at"
-
 /* Every folder from $1 (of owner $2) down, whatever its state. */
 #define SUBTREE_ALL                                                              \
   "WITH RECURSIVE sub(id) AS (SELECT id FROM folders WHERE id = $1 AND owner_id = $2 " \

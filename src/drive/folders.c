@@ -21,7 +21,7 @@ void folder_copy_text(char *dst, size_t n, const char *src)
   snprintf(dst, n, "%s", src ? src : "");
 }
 
-static void folder_from_row(db_stmt_t *st, struct folder *f)
+void folder_from_row(db_stmt_t *st, struct folder *f)
 {
   memset(f, 0, sizeof(*f));
   db_col_copy(st, 0, f->id, sizeof(f->id));

@@ -36,6 +36,18 @@ struct folder {
   bool is_starred;
 };
 
+/** The columns folder_from_row expects, in order, for SELECT lists. */
+#define FOLDER_COLS                                                                        \
+  "id, parent_id, owner_id, name, size, is_deleted, is_starred, deleted_at, trashed_with, " \
+  "created_at, updated_at"
+/** Same, qualified with the alias x. */
+#define FOLDER_COLS_X                                                                        \
+  "x.id, x.parent_id, x.owner_id, x.name, x.size, x.is_deleted, x.is_starred, x.deleted_at, " \
+  "x.trashed_with, x.created_at, x.updated_at"
+
+/** Fills a folder from a row selected with FOLDER_COLS. */
+void folder_from_row(db_stmt_t *st, struct folder *f);
+
 /** Creates folder `name` (cleaned with name_clean) under `parent_id` (NULL =
  *  root). DRIVE_INVALID with *why for a bad name, DRIVE_NOT_FOUND when the
  *  parent is missing, foreign or binned, DRIVE_CONFLICT when a live sibling

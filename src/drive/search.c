@@ -15,14 +15,6 @@
   " ORDER BY CASE WHEN s.name_key = $2 THEN 0 WHEN instr(s.name_key, $2) = 1 THEN 1 " \
   "ELSE 2 END, s.name_key, x.name, x.id LIMIT $3"
 
-#define SEARCH_FOLDER_COLS                                                       \
-  "x.id, x.parent_id, x.owner_id, x.name, x.size, x.is_deleted, x.is_starred, " \
-  "x.deleted_at, x.created_at, x.updated_at"
-
-#define SEARCH_FILE_COLS                                                              \
-  "x.id, x.owner_id, x.folder_id, x.content_id, x.name, x.mime_type, x.sha256, x.size, " \
-  "x.is_deleted, x.is_starred, x.deleted_at, x.created_at, x.updated_at"
-
 /* Scan of the owner's names (short queries). */
 #define SEARCH_SCAN(kind, table, cols)                                        \
   "SELECT " cols " FROM search_items s JOIN " table " x ON x.id = s.item_id " \
@@ -35,10 +27,10 @@
   "JOIN " table " x ON x.id = s.item_id WHERE search_fts MATCH $4 AND s.owner_id = $1 " \
   "AND s.kind = '" kind "' AND instr(s.name_key, $2) > 0 AND x.is_deleted = 0" SEARCH_ORDER
 
-static const char search_folders_scan[] = SEARCH_SCAN("folder", "folders", SEARCH_FOLDER_COLS);
-static const char search_folders_fts[] = SEARCH_FTS("folder", "folders", SEARCH_FOLDER_COLS);
-static const char search_files_scan[] = SEARCH_SCAN("file", "files", SEARCH_FILE_COLS);
-static const char search_files_fts[] = SEARCH_FTS("file", "files", SEARCH_FILE_COLS);
+static const char search_folders_scan[] = SEARCH_SCAN("folder", "folders", FOLDER_COLS_X);
+static const char search_folders_fts[] = SEARCH_FTS("folder", "folders", FOLDER_COLS_X);
+static const char search_files_scan[] = SEARCH_SCAN("file", "files", FILE_COLUMNS_X);
+static const char search_files_fts[] = SEARCH_FTS("file", "files", FILE_COLUMNS_X);
 
 static bool search_is_space(char c)
 {
@@ -103,22 +95,6 @@ size_t search_char_count(const char *s)
   return n;
 }
 
-/* SEARCH_FOLDER_COLS into a folder (a live one: no bin group). */
-static void search_folder_from_row(db_stmt_t *st, struct folder *f)
-{
-  memset(f, 0, sizeof(*f));
-  db_col_copy(st, 0, f->id, sizeof(f->id));
-  db_col_copy(st, 1, f->parent_id, sizeof(f->parent_id));
-  db_col_copy(st, 2, f->owner_id, sizeof(f->owner_id));
-  db_col_copy(st, 3, f->name, sizeof(f->name));
-  f->size = db_col_int(st, 4);
-  f->is_deleted = db_col_int(st, 5) != 0;
-  f->is_starred = db_col_int(st, 6) != 0;
-  f->deleted_at = db_col_null(st, 7) ? 0 : db_col_int(st, 7);
-  f->created_at = db_col_int(st, 8);
-  f->updated_at = db_col_int(st, 9);
-}
-
 /* Runs one search statement and hands each row to the sink. */
 static int search_run(db_t *db, const char *sql, const char *owner_id, const char *key,
                       int64_t limit, const char *fts, bool folders,
@@ -132,7 +108,7 @@ static int search_run(db_t *db, const char *sql, const char *owner_id, const cha
   while((step = db_step(st)) == DB_ROW) {
     if(folders) {
       struct folder f;
-      search_folder_from_row(st, &f);
+      folder_from_row(st, &f);
       rc = sink->folder ? sink->folder(&f, sink->arg) : DRIVE_OK;
     }
     else {
