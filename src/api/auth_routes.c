@@ -126,20 +126,29 @@ out:
   return rc;
 }
 
+/* Parses a JSON body and reads its one required string field `key`. Returns
+ * the body (the caller json_decref()s it; *out points into it), or NULL
+ * once it has replied 415/422. */
+static json_t *auth_body_field(struct http_req *r, const char *key, const char **out)
+{
+  json_t *body = http_json_body(r, false);
+  if(body && auth_field(r, body, key, out) != 0) {
+    json_decref(body);
+    body = NULL;
+  }
+  return body;
+}
+
 /* POST /refresh_token {refresh_token} */
 static int auth_refresh(struct http_req *r)
 {
   const char *token;
   struct token_pair pair;
-  int rc = -1;
-  json_t *body = http_json_body(r, false);
+  json_t *body = auth_body_field(r, "refresh_token", &token);
   if(!body)
     return -1;
-  if(auth_field(r, body, "refresh_token", &token))
-    goto out;
-  rc = tokens_rotate(token, now_s(), &pair);
+  int rc = tokens_rotate(token, now_s(), &pair);
   rc = rc == DRIVE_OK ? auth_reply_pair(r, &pair) : api_reply_error(r, rc, NULL);
-out:
   json_decref(body);
   return rc;
 }
@@ -148,16 +157,12 @@ out:
 static int auth_logout(struct http_req *r)
 {
   const char *token;
-  int rc = -1;
-  json_t *body = http_json_body(r, false);
+  json_t *body = auth_body_field(r, "refresh_token", &token);
   if(!body)
     return -1;
-  if(auth_field(r, body, "refresh_token", &token))
-    goto out;
-  rc = tokens_revoke(token, now_s());
+  int rc = tokens_revoke(token, now_s());
   rc = rc == DRIVE_OK ? auth_reply_message(r, MHD_HTTP_OK, "Logged out")
                       : api_reply_error(r, rc, NULL);
-out:
   json_decref(body);
   return rc;
 }
@@ -186,15 +191,11 @@ static int auth_email_action(struct http_req *r, int (*action)(const char *),
                              const char *message)
 {
   const char *email;
-  int rc = -1;
-  json_t *body = http_json_body(r, false);
+  json_t *body = auth_body_field(r, "email", &email);
   if(!body)
     return -1;
-  if(auth_field(r, body, "email", &email))
-    goto out;
-  rc = action(email);
+  int rc = action(email);
   rc = rc == DRIVE_OK ? auth_reply_message(r, MHD_HTTP_OK, message) : api_reply_error(r, rc, NULL);
-out:
   json_decref(body);
   return rc;
 }

@@ -327,6 +327,25 @@ out:
 
 /* ---- links ---- */
 
+/* Spends a mailed link's token `c` inside a new transaction (single use).
+ * On DRIVE_OK the transaction stays open for the link's effect. */
+static int users_link_spend(db_t *db, const struct token_claims *c, int64_t now_s)
+{
+  int rc = drive_tx_begin(db);
+  if(rc == DRIVE_OK && (rc = tokens_spend(db, c, now_s)) != DRIVE_OK)
+    db_rollback(db);
+  return rc;
+}
+
+/* The outcome of the link's UPDATE of its user: DRIVE_BAD_LINK when the
+ * account is gone. */
+static int users_link_applied(db_t *db, int dbrc)
+{
+  if(dbrc != DB_OK)
+    return drive_from_db(dbrc);
+  return db_changes(db) == 1 ? DRIVE_OK : DRIVE_BAD_LINK;
+}
+
 int users_verify_email(const char *token)
 {
   db_t *db = db_get();
@@ -336,29 +355,14 @@ int users_verify_email(const char *token)
   int64_t now_s = time_now_ms() / 1000;
   if(token_verify(TOKEN_VERIFY, token, now_s, &c) != DRIVE_OK)
     return DRIVE_BAD_LINK;
-  int rc = db_begin(db);
-  if(rc != DB_OK)
-    return drive_from_db(rc);
-  rc = tokens_spend(db, &c, now_s);
+  int rc = users_link_spend(db, &c, now_s);
   if(rc != DRIVE_OK)
-    goto fail;
-  rc = db_exec(db, "UPDATE users SET is_verified = 1, updated_at = $1 WHERE id = $2", "it",
-               time_now_ms(), c.sub);
-  if(rc != DB_OK)
-    goto fail_db;
-  if(db_changes(db) != 1) {
-    rc = DRIVE_BAD_LINK; /* the account is gone */
-    goto fail;
-  }
-  rc = db_commit(db);
-  if(rc != DB_OK)
-    goto fail_db;
-  log_info("users: user %s verified their email", c.sub);
-  return DRIVE_OK;
-fail_db:
-  rc = drive_from_db(rc);
-fail:
-  db_rollback(db);
+    return rc;
+  rc = users_link_applied(db, db_exec(db, "UPDATE users SET is_verified = 1, updated_at = $1 "
+                                          "WHERE id = $2", "it", time_now_ms(), c.sub));
+  rc = drive_tx_end(db, rc);
+  if(rc == DRIVE_OK)
+    log_info("users: user %s verified their email", c.sub);
   return rc;
 }
 
@@ -414,39 +418,24 @@ int users_reset_password(const char *token, const char *new_password)
   /* Hash before taking the write lock: it is the slow part. */
   if(users_hash_password(new_password, hash) != 0)
     return DRIVE_INTERNAL;
-  int rc = drive_tx_begin(db);
+  int rc = users_link_spend(db, &c, now_s);
   if(rc != DRIVE_OK)
     goto out;
-  rc = tokens_spend(db, &c, now_s);
-  if(rc != DRIVE_OK)
-    goto fail;
   /* Following the link proved the mailbox, so the account is verified too.
    * Sessions end: access tokens issued before this second stop working. */
-  rc = db_exec(db,
-               "UPDATE users SET password_hash = $1, is_verified = 1, updated_at = $2, "
-               "sessions_after = $3 WHERE id = $4",
-               "tiit", hash, time_now_ms(), now_s, c.sub);
-  if(rc != DB_OK) {
-    rc = drive_from_db(rc);
-    goto fail;
-  }
-  if(db_changes(db) != 1) {
-    rc = DRIVE_BAD_LINK;
-    goto fail;
-  }
-  rc = tokens_revoke_user(db, c.sub);
-  if(rc != DRIVE_OK)
-    goto fail;
-  rc = drive_tx_end(db, DRIVE_OK);
+  rc = users_link_applied(db, db_exec(db,
+                                      "UPDATE users SET password_hash = $1, is_verified = 1, "
+                                      "updated_at = $2, sessions_after = $3 WHERE id = $4",
+                                      "tiit", hash, time_now_ms(), now_s, c.sub));
+  if(rc == DRIVE_OK)
+    rc = tokens_revoke_user(db, c.sub);
+  rc = drive_tx_end(db, rc);
   if(rc != DRIVE_OK)
     goto out;
   /* A fresh password deserves a fresh start at the login throttle. */
   snprintf(key, sizeof(key), "user:%s", c.sub);
   throttle_clear(users_login_throttle, key);
   log_info("users: user %s reset their password; sessions ended", c.sub);
-  goto out;
-fail:
-  db_rollback(db);
 out:
   sodium_memzero(hash, sizeof(hash));
   return rc;
