@@ -377,7 +377,10 @@ static int user_by_email(db_t *db, const char *email, struct user *out)
                   out, NULL);
 }
 
-int users_resend_verification(const char *email)
+/* Mails a link of `kind` to the account of `email`, if there is one (and,
+ * for a verification link, if it still needs it). DRIVE_OK either way: the
+ * caller must not tell whether the address has an account. */
+static int users_mail_link(const char *email, enum user_mail kind)
 {
   db_t *db = db_get();
   if(!db)
@@ -386,23 +389,19 @@ int users_resend_verification(const char *email)
   int rc = user_by_email(db, email, &u);
   if(rc != DRIVE_OK && rc != DRIVE_NOT_FOUND)
     return rc;
-  if(rc == DRIVE_OK && !u.is_verified)
-    users_send_link(&u, MAIL_VERIFY);
+  if(rc == DRIVE_OK && (kind != MAIL_VERIFY || !u.is_verified))
+    users_send_link(&u, kind);
   return DRIVE_OK;
+}
+
+int users_resend_verification(const char *email)
+{
+  return users_mail_link(email, MAIL_VERIFY);
 }
 
 int users_forgot_password(const char *email)
 {
-  db_t *db = db_get();
-  if(!db)
-    return DRIVE_UNAVAILABLE;
-  struct user u;
-  int rc = user_by_email(db, email, &u);
-  if(rc != DRIVE_OK && rc != DRIVE_NOT_FOUND)
-    return rc;
-  if(rc == DRIVE_OK)
-    users_send_link(&u, MAIL_RESET);
-  return DRIVE_OK;
+  return users_mail_link(email, MAIL_RESET);
 }
 
 int users_reset_password(const char *token, const char *new_password)
