@@ -1,7 +1,9 @@
 /* config: see config.h. Values are looked up flag > environment > .env >
- * default; the .env file is parsed into a private table rather than copied
- * into the process environment, so loading has no global side effects. */
+ * default; the .env file is read by util/dotenv into a private table rather
+ * than copied into the process environment, so loading has no global side
+ * effects. */
 #include "config.h"
+#include "util/dotenv.h"
 #include "util/log.h"
 #include <ctype.h>
 #include <errno.h>
@@ -17,17 +19,10 @@
 #include <unistd.h>
 
 #define CFG_DOTENV_PATH ".env"
-#define CFG_DOTENV_MAX_BYTES (1024 * 1024)
-#define CFG_DOTENV_MAX_VARS 512
 #define CFG_SECRET_MIN 16
 #define CFG_SECRET_FILE_MAX 4096
 #define CFG_KIB 1024ull
 #define CFG_MIB (1024ull * 1024)
-
-struct cfg_kv {
-  char *key;
-  char *val;
-};
 
 /* Command-line flags and the environment variable each one stands for. */
 static const struct {
@@ -45,8 +40,7 @@ static const struct {
 
 struct cfg_ctx {
   const char *flag_val[CFG_NFLAGS];
-  struct cfg_kv dotenv[CFG_DOTENV_MAX_VARS];
-  size_t ndotenv;
+  struct dotenv dotenv;
   char *err;
   size_t errlen;
 };
@@ -79,162 +73,6 @@ static const char *cfg_show(const char *v, char out[72])
   }
   out[i] = 0;
   return out;
-}
-
-/* ---- .env ---------------------------------------------------------------- */
-
-static void cfg_dotenv_free(struct cfg_ctx *c)
-{
-  for(size_t i = 0; i < c->ndotenv; i++) {
-    free(c->dotenv[i].key);
-    free(c->dotenv[i].val);
-  }
-  c->ndotenv = 0;
-}
-
-static bool cfg_is_blank(char ch)
-{
-  return ch == ' ' || ch == '\t';
-}
-
-/* Parses the value part of a .env line into `out` (at most strlen(p) + 1
- * bytes). Quoted values keep everything between the quotes; double quotes
- * understand \n \t \" \\; unquoted values end at " #" and are trimmed.
- * Returns NULL or the reason the line is malformed. */
-static const char *cfg_dotenv_value(const char *p, char *out)
-{
-  size_t o = 0;
-  if(*p == '\'' || *p == '"') {
-    char q = *p++;
-    for(;; p++) {
-      if(!*p)
-        return "unterminated quoted value";
-      if(*p == q)
-        break;
-      if(q == '"' && *p == '\\' && p[1]) {
-        p++;
-        out[o++] = *p == 'n' ? '\n' : *p == 't' ? '\t' : *p == 'r' ? '\r' : *p;
-        continue;
-      }
-      out[o++] = *p;
-    }
-    p++;
-    while(cfg_is_blank(*p))
-      p++;
-    if(*p && *p != '#')
-      return "unexpected text after the closing quote";
-    out[o] = 0;
-    return NULL;
-  }
-  for(; *p; p++) {
-    if(*p == '#' && (o == 0 || cfg_is_blank(out[o - 1])))
-      break;
-    out[o++] = *p;
-  }
-  while(o && cfg_is_blank(out[o - 1]))
-    o--;
-  out[o] = 0;
-  return NULL;
-}
-
-/* Parses one line (already without its newline); empty and comment lines are
- * skipped. Returns 0 or -1 with the error set. */
-static int cfg_dotenv_line(struct cfg_ctx *c, char *line, int lineno)
-{
-  char label[32];
-  snprintf(label, sizeof(label), ".env line %d", lineno);
-  size_t len = strlen(line);
-  if(len && line[len - 1] == '\r')
-    line[--len] = 0;
-  char *p = line;
-  while(cfg_is_blank(*p))
-    p++;
-  if(!*p || *p == '#')
-    return 0;
-  if(!strncmp(p, "export", 6) && cfg_is_blank(p[6])) {
-    p += 6;
-    while(cfg_is_blank(*p))
-      p++;
-  }
-  char *key = p;
-  if(!(isalpha((unsigned char)*p) || *p == '_'))
-    return cfg_fail(c, label, "expected KEY=VALUE");
-  while(isalnum((unsigned char)*p) || *p == '_')
-    p++;
-  size_t klen = (size_t)(p - key);
-  while(cfg_is_blank(*p))
-    p++;
-  if(*p != '=')
-    return cfg_fail(c, label, "expected KEY=VALUE");
-  p++;
-  while(cfg_is_blank(*p))
-    p++;
-  if(c->ndotenv == CFG_DOTENV_MAX_VARS)
-    return cfg_fail(c, ".env", "too many variables (at most %d)", CFG_DOTENV_MAX_VARS);
-  char *k = strndup(key, klen);
-  char *v = malloc(strlen(p) + 1);
-  if(!k || !v) {
-    free(k);
-    free(v);
-    return cfg_fail(c, ".env", "out of memory");
-  }
-  const char *why = cfg_dotenv_value(p, v);
-  if(why) {
-    free(k);
-    free(v);
-    return cfg_fail(c, label, "%s", why);
-  }
-  c->dotenv[c->ndotenv].key = k;
-  c->dotenv[c->ndotenv].val = v;
-  c->ndotenv++;
-  return 0;
-}
-
-/* Reads ./.env when present. A missing file is fine; an unreadable or
- * malformed one is an error, since silently ignoring it hides mistakes. */
-static int cfg_dotenv_load(struct cfg_ctx *c, const char *path)
-{
-  int rc = -1;
-  char *data = NULL;
-  FILE *f = fopen(path, "rb");
-  if(!f) {
-    if(errno == ENOENT)
-      return 0;
-    return cfg_fail(c, path, "cannot read: %s", strerror(errno));
-  }
-  data = malloc(CFG_DOTENV_MAX_BYTES + 1);
-  if(!data) {
-    cfg_fail(c, path, "out of memory");
-    goto out;
-  }
-  size_t n = fread(data, 1, CFG_DOTENV_MAX_BYTES + 1, f);
-  if(ferror(f)) {
-    cfg_fail(c, path, "cannot read: %s", strerror(errno));
-    goto out;
-  }
-  if(n > CFG_DOTENV_MAX_BYTES) {
-    cfg_fail(c, path, "file is larger than %d bytes", CFG_DOTENV_MAX_BYTES);
-    goto out;
-  }
-  if(memchr(data, 0, n)) {
-    cfg_fail(c, path, "file contains a NUL byte");
-    goto out;
-  }
-  data[n] = 0;
-  int lineno = 1;
-  for(char *line = data; line; lineno++) {
-    char *nl = strchr(line, '\n');
-    if(nl)
-      *nl = 0;
-    if(cfg_dotenv_line(c, line, lineno))
-      goto out;
-    line = nl ? nl + 1 : NULL;
-  }
-  rc = 0;
-out:
-  free(data);
-  fclose(f);
-  return rc;
 }
 
 /* ---- flags --------------------------------------------------------------- */
@@ -281,10 +119,8 @@ static const char *cfg_get(struct cfg_ctx *c, const char *var, const char **labe
   const char *v = getenv(var);
   if(v)
     return *v ? v : NULL;
-  for(size_t i = c->ndotenv; i-- > 0;) /* the last assignment wins */
-    if(!strcmp(c->dotenv[i].key, var))
-      return *c->dotenv[i].val ? c->dotenv[i].val : NULL;
-  return NULL;
+  v = dotenv_get(&c->dotenv, var);
+  return v && *v ? v : NULL;
 }
 
 /* Strict decimal integer in [min, max]; `def` when unset. */
@@ -390,6 +226,11 @@ static void cfg_strip_slashes(char *s)
   size_t n = strlen(s);
   while(n && s[n - 1] == '/')
     s[--n] = 0;
+}
+
+static bool cfg_is_blank(char ch)
+{
+  return ch == ' ' || ch == '\t';
 }
 
 static bool cfg_printable(const char *s)
@@ -761,12 +602,12 @@ int config_load(struct config *cfg, int argc, char **argv, char *err, size_t err
   }
   c->err = err;
   c->errlen = errlen;
-  if(cfg_parse_flags(c, argc, argv) || cfg_dotenv_load(c, CFG_DOTENV_PATH) ||
+  if(cfg_parse_flags(c, argc, argv) || dotenv_load(&c->dotenv, CFG_DOTENV_PATH, err, errlen) ||
      cfg_load_core(c, cfg) || cfg_load_service(c, cfg))
     goto out;
   rc = 0;
 out:
-  cfg_dotenv_free(c);
+  dotenv_free(&c->dotenv);
   free(c);
   if(rc)
     config_free(cfg);
