@@ -3,11 +3,11 @@
  * than copied into the process environment, so loading has no global side
  * effects. */
 #include "config.h"
+#include "secret.h"
 #include "util/dotenv.h"
 #include "util/log.h"
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -15,12 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define CFG_DOTENV_PATH ".env"
-#define CFG_SECRET_MIN 16
-#define CFG_SECRET_FILE_MAX 4096
 #define CFG_KIB 1024ull
 #define CFG_MIB (1024ull * 1024)
 
@@ -447,8 +443,8 @@ static int cfg_load_core(struct cfg_ctx *c, struct config *cfg)
     return cfg_fail(c, "DATABASE_URL", "out of memory");
 
   v = cfg_get(c, "SECRET_KEY", &label);
-  if(v && strlen(v) < CFG_SECRET_MIN)
-    return cfg_fail(c, label, "must be at least %d bytes long", CFG_SECRET_MIN);
+  if(v && strlen(v) < SECRET_MIN_LEN)
+    return cfg_fail(c, label, "must be at least %d bytes long", SECRET_MIN_LEN);
   if(cfg_str(c, "SECRET_KEY", NULL, &cfg->secret_key))
     return -1;
 
@@ -612,168 +608,4 @@ out:
   if(rc)
     config_free(cfg);
   return rc;
-}
-
-/* ---- secret key ------------------------------------------------------------ */
-
-/* mkdir -p with mode 0700 for the parts it creates. */
-static int cfg_mkdir_p(const char *path)
-{
-  char tmp[PATH_MAX];
-  size_t n = strlen(path);
-  if(!n || n >= sizeof(tmp)) {
-    errno = ENAMETOOLONG;
-    return -1;
-  }
-  memcpy(tmp, path, n + 1);
-  for(char *p = tmp + 1; *p; p++) {
-    if(*p != '/')
-      continue;
-    *p = 0;
-    if(mkdir(tmp, 0700) && errno != EEXIST)
-      return -1;
-    *p = '/';
-  }
-  if(mkdir(tmp, 0700) && errno != EEXIST)
-    return -1;
-  struct stat st;
-  if(stat(tmp, &st))
-    return -1;
-  if(!S_ISDIR(st.st_mode)) {
-    errno = ENOTDIR;
-    return -1;
-  }
-  return 0;
-}
-
-/* Reads an existing key file. Returns 0 (key in *out), 1 when the file does
- * not exist, -1 with the error set. */
-static int cfg_read_secret(struct cfg_ctx *c, const char *path, char **out)
-{
-  char data[CFG_SECRET_FILE_MAX + 1];
-  int rc = -1;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if(fd < 0) {
-    if(errno == ENOENT)
-      return 1;
-    return cfg_fail(c, path, "cannot read the secret key: %s", strerror(errno));
-  }
-  struct stat st;
-  if(fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-    cfg_fail(c, path, "the secret key must be a regular file");
-    goto out;
-  }
-  size_t n = 0;
-  while(n < sizeof(data)) {
-    ssize_t r = read(fd, data + n, sizeof(data) - n);
-    if(r < 0 && errno == EINTR)
-      continue;
-    if(r < 0) {
-      cfg_fail(c, path, "cannot read the secret key: %s", strerror(errno));
-      goto out;
-    }
-    if(r == 0)
-      break;
-    n += (size_t)r;
-  }
-  if(n > CFG_SECRET_FILE_MAX) {
-    cfg_fail(c, path, "the secret key file is larger than %d bytes", CFG_SECRET_FILE_MAX);
-    goto out;
-  }
-  while(n && isspace((unsigned char)data[n - 1]))
-    n--;
-  data[n] = 0;
-  if(n < CFG_SECRET_MIN || strlen(data) != n) {
-    cfg_fail(c, path, "the stored secret key must be at least %d bytes of text", CFG_SECRET_MIN);
-    goto out;
-  }
-  if(st.st_mode & 077)
-    log_warn("%s is readable by other users; chmod 600 it", path);
-  *out = strdup(data);
-  if(!*out) {
-    cfg_fail(c, path, "out of memory");
-    goto out;
-  }
-  rc = 0;
-out:
-  sodium_memzero(data, sizeof(data));
-  close(fd);
-  return rc;
-}
-
-/* Writes a fresh key to a private temporary file and links it into place, so
- * a crash never leaves a half-written key and two processes starting at once
- * agree on one key (the loser of the link race reads the winner's). Returns 0
- * when this process created the file, 1 when another one did first. */
-static int cfg_write_secret(struct cfg_ctx *c, const char *path)
-{
-  char tmp[PATH_MAX], hex[65];
-  unsigned char raw[32];
-  int rc = -1, fd = -1;
-  if(snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid()) >= (int)sizeof(tmp))
-    return cfg_fail(c, path, "path is too long");
-  if(sodium_init() < 0)
-    return cfg_fail(c, "SECRET_KEY", "libsodium failed to initialise");
-  randombytes_buf(raw, sizeof(raw));
-  sodium_bin2hex(hex, sizeof(hex), raw, sizeof(raw));
-  hex[64] = '\n';
-  unlink(tmp); /* a leftover from a crashed run with the same pid */
-  fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if(fd < 0) {
-    cfg_fail(c, tmp, "cannot create the secret key: %s", strerror(errno));
-    goto out;
-  }
-  if(write(fd, hex, sizeof(hex)) != (ssize_t)sizeof(hex) || fsync(fd)) {
-    cfg_fail(c, tmp, "cannot write the secret key: %s", strerror(errno));
-    goto out;
-  }
-  close(fd);
-  fd = -1;
-  if(!link(tmp, path))
-    rc = 0;
-  else if(errno == EEXIST)
-    rc = 1;
-  else if(!rename(tmp, path)) /* file systems without hard links */
-    rc = 0;
-  else
-    cfg_fail(c, path, "cannot store the secret key: %s", strerror(errno));
-out:
-  if(fd >= 0)
-    close(fd);
-  unlink(tmp);
-  sodium_memzero(raw, sizeof(raw));
-  sodium_memzero(hex, sizeof(hex));
-  return rc;
-}
-
-int config_ensure_secret(struct config *cfg, char *err, size_t errlen)
-{
-  struct cfg_ctx c = {.err = err, .errlen = errlen};
-  char path[PATH_MAX];
-  if(cfg->secret_key)
-    return 0;
-  if(!cfg->data_dir)
-    return cfg_fail(&c, "DATA_DIR", "not set");
-  if(snprintf(path, sizeof(path), "%s/secret_key", cfg->data_dir) >= (int)sizeof(path))
-    return cfg_fail(&c, "DATA_DIR", "path is too long");
-  if(cfg_mkdir_p(cfg->data_dir))
-    return cfg_fail(&c, "DATA_DIR", "cannot create '%s': %s", cfg->data_dir, strerror(errno));
-  bool created = false;
-  int rc = cfg_read_secret(&c, path, &cfg->secret_key);
-  if(rc == 1) {
-    rc = cfg_write_secret(&c, path);
-    if(rc < 0)
-      return -1;
-    created = rc == 0;
-    rc = cfg_read_secret(&c, path, &cfg->secret_key);
-    if(rc == 1)
-      return cfg_fail(&c, path, "the secret key vanished while starting");
-  }
-  if(rc < 0)
-    return -1;
-  if(created)
-    log_info("SECRET_KEY is not set: generated a new one in %s", path);
-  else
-    log_info("SECRET_KEY is not set: using the one stored in %s", path);
-  return 0;
 }

@@ -13,6 +13,7 @@
 #include "drive/maint.h"
 #include "drive/store.h"
 #include "http/http.h"
+#include "secret.h"
 #include "util/log.h"
 
 #define NETRA_VERSION "0.1.0"
@@ -148,7 +149,7 @@ int main(int argc, char **argv)
     fprintf(stderr, "netradrive: DATA_DIR: cannot create '%s': %s\n", cfg.data_dir, strerror(errno));
     goto out;
   }
-  if(config_ensure_secret(&cfg, err, sizeof(err)) != 0) {
+  if(secret_ensure(&cfg, err, sizeof(err)) != 0) {
     fprintf(stderr, "netradrive: %s\n", err);
     goto out;
   }

@@ -132,6 +132,8 @@ int dotenv_load(struct dotenv *env, const char *path, char *err, size_t errlen)
   int rc = -1;
   char *data = NULL;
   memset(env, 0, sizeof(*env));
+  if(!err)
+    errlen = 0;
   FILE *f = fopen(path, "rb");
   if(!f) {
     if(errno == ENOENT)
