@@ -6,6 +6,7 @@
 #include "secret.h"
 #include "util/dotenv.h"
 #include "util/log.h"
+#include "util/strlist.h"
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -224,11 +225,6 @@ static void cfg_strip_slashes(char *s)
     s[--n] = 0;
 }
 
-static bool cfg_is_blank(char ch)
-{
-  return ch == ' ' || ch == '\t';
-}
-
 static bool cfg_printable(const char *s)
 {
   for(; *s; s++)
@@ -237,31 +233,44 @@ static bool cfg_printable(const char *s)
   return true;
 }
 
-/* Splits a comma list and checks each trimmed item with `ok`; an empty item
- * is an error. Returns NULL or the first bad item (copied into `bad`). */
+/* Counts the commas in [p, end). */
+static int cfg_commas(const char *p, const char *end)
+{
+  int n = 0;
+  for(; p < end; p++)
+    n += *p == ',';
+  return n;
+}
+
+/* Checks each trimmed item of a comma list with `ok`. strlist skips empty
+ * items, but here one is a mistake ("a,,b", "a,"), so the text around the
+ * items must hold exactly one comma between each two and none outside.
+ * Returns NULL or the first bad item (copied into `bad`). */
 static const char *cfg_check_list(const char *list, bool (*ok)(const char *item),
                                   char bad[72])
 {
+  struct strlist_iter it;
   char item[512];
-  const char *p = list;
-  for(;;) {
-    const char *end = strchr(p, ',');
-    size_t n = end ? (size_t)(end - p) : strlen(p);
-    while(n && cfg_is_blank(*p))
-      p++, n--;
-    while(n && cfg_is_blank(p[n - 1]))
-      n--;
+  const char *p, *gap = list;
+  size_t n;
+  int seps = 0; /* commas expected before the next item */
+  strlist_begin(&it, list);
+  while(strlist_next(&it, &p, &n)) {
+    if(cfg_commas(gap, p) != seps)
+      return cfg_show("", bad); /* an empty item came first */
     bool too_long = n >= sizeof(item); /* refused whole, never checked in part */
     if(too_long)
       n = sizeof(item) - 1;
     memcpy(item, p, n);
     item[n] = 0;
-    if(!n || too_long || !ok(item))
+    if(too_long || !ok(item))
       return cfg_show(item, bad);
-    if(!end)
-      return NULL;
-    p = end + 1;
+    gap = p + n;
+    seps = 1;
   }
+  if(!seps || cfg_commas(gap, gap + strlen(gap)))
+    return cfg_show("", bad);
+  return NULL;
 }
 
 static bool cfg_ok_bot_token(const char *t)
@@ -301,25 +310,23 @@ static bool cfg_ok_origin(const char *s)
 }
 
 /* Rewrites CORS_ORIGINS as "a,b" without blanks or trailing slashes, the form
- * browsers send in Origin, so the HTTP layer can compare items directly. */
+ * browsers send in Origin, so the HTTP layer can compare items directly. The
+ * list is rewritten in place: an item is never written ahead of where it was
+ * read. */
 static void cfg_normalize_origins(char *list)
 {
+  struct strlist_iter it;
+  const char *item;
+  size_t n;
   char *o = list;
-  const char *p = list;
-  for(;;) {
-    const char *end = strchr(p, ',');
-    size_t n = end ? (size_t)(end - p) : strlen(p);
-    while(n && cfg_is_blank(*p))
-      p++, n--;
-    while(n && (cfg_is_blank(p[n - 1]) || p[n - 1] == '/'))
+  strlist_begin(&it, list);
+  while(strlist_next(&it, &item, &n)) {
+    while(n && item[n - 1] == '/')
       n--;
     if(o != list)
       *o++ = ',';
-    memmove(o, p, n);
+    memmove(o, item, n);
     o += n;
-    if(!end)
-      break;
-    p = end + 1;
   }
   *o = 0;
 }

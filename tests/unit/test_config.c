@@ -587,6 +587,15 @@ static void test_telegram_rules(void **state)
   expect_err("TELEGRAM_STORAGE_CHAT_ID", "1,oops",
              "TELEGRAM_STORAGE_CHAT_ID: must be a comma list of numeric chat ids or @channel "
              "names (bad entry 'oops')");
+  /* The first bad entry is named, an empty one as ''. */
+  static const char *const empty_first[] = {",1", "1,,oops", "1, ,2", "1,", " ", " , "};
+  for(size_t i = 0; i < sizeof(empty_first) / sizeof(empty_first[0]); i++)
+    expect_err("TELEGRAM_STORAGE_CHAT_ID", empty_first[i],
+               "TELEGRAM_STORAGE_CHAT_ID: must be a comma list of numeric chat ids or @channel "
+               "names (bad entry '')");
+  expect_err("TELEGRAM_STORAGE_CHAT_ID", "oops,,1",
+             "TELEGRAM_STORAGE_CHAT_ID: must be a comma list of numeric chat ids or @channel "
+             "names (bad entry 'oops')");
   static const char *const bad_tokens[] = {"a/b", "tok en", "a,", "a?b", "a%2f", "a\x01"};
   for(size_t i = 0; i < sizeof(bad_tokens) / sizeof(bad_tokens[0]); i++)
     expect_fail("TELEGRAM_BOT_TOKEN", bad_tokens[i]);
