@@ -1,4 +1,5 @@
 /* netradrive: serve | migrate | gc | fsck | version */
+#include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -120,6 +121,12 @@ int main(int argc, char **argv)
     fprintf(stderr, "netradrive: libsodium failed to initialise\n");
     return 1;
   }
+  /* Once for the process and before any thread starts: curl_global_init is
+   * not thread-safe, and both mail and Telegram use libcurl. */
+  if(curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    fprintf(stderr, "netradrive: libcurl failed to initialise\n");
+    return 1;
+  }
 
   struct config cfg = {0};
   char err[512];
@@ -152,5 +159,6 @@ int main(int argc, char **argv)
 out:
   db_shutdown(); /* also closes what a failed db_init opened */
   config_free(&cfg);
+  curl_global_cleanup();
   return rc;
 }
