@@ -5,7 +5,11 @@
 # into build-san/ so both builds can coexist.
 
 CC      ?= cc
-PKGS    := libmicrohttpd jansson libsodium openssl libcurl sqlite3 libpq libxxhash
+# What the code links against (libcrypto: SHA-256 and HMAC; nothing uses
+# libssl itself, libcurl brings its own TLS).
+PKGS    := libmicrohttpd jansson libsodium libcrypto libcurl sqlite3 libxxhash
+# The fake Telegram server needs less.
+FAKE_PKGS := libmicrohttpd jansson libsodium libcrypto
 SANITIZE ?=
 ifeq ($(SANITIZE),)
 BUILD   ?= build
@@ -15,7 +19,9 @@ BUILD   ?= build-san
 OPT     ?= -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 endif
 
-# Debian packages the build, tests and benchmarks need.
+# Debian packages the build, tests and benchmarks need (libpq-dev and
+# libwslay-dev for the PostgreSQL driver and WebSocket work to come; nothing
+# links them yet).
 DEB_PKGS := build-essential pkg-config libmicrohttpd-dev libwslay-dev libjansson-dev \
   libsodium-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev libpq-dev libmagic-dev libxxhash-dev \
   libcmocka-dev python3-pytest python3-requests python3-websocket
@@ -24,7 +30,8 @@ CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
            -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDFLAGS += $(if $(SANITIZE),-fsanitize=address$(comma)undefined)
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lwslay -lmagic -lpthread -lm
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lmagic -lpthread -lm
+FAKE_LDLIBS := $(shell pkg-config --libs $(FAKE_PKGS) 2>/dev/null) -lpthread -lm
 comma   := ,
 
 SRC     := $(shell find src -name '*.c' | sort)
@@ -44,7 +51,7 @@ $(BUILD)/netradrive: $(OBJ)
 
 $(BUILD)/fake-telegram: $(FAKE_SRC) $(wildcard tests/fake-telegram/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests/fake-telegram $(LDFLAGS) -o $@ $(FAKE_SRC) $(LDLIBS)
+	$(CC) $(CFLAGS) -Itests/fake-telegram $(LDFLAGS) -o $@ $(FAKE_SRC) $(FAKE_LDLIBS)
 
 $(BUILD)/gen/migrations.c: $(MIGRATIONS) tools/gen-migrations.sh
 	@mkdir -p $(@D)
