@@ -1,368 +1,18 @@
-/* config: see config.h. Values are looked up flag > environment > .env >
- * default; the .env file is parsed into a private table rather than copied
- * into the process environment, so loading has no global side effects. */
+/* config: see config.h. This file knows NetraDrive's settings: their
+ * defaults and the rules each value must follow. Where a value comes from
+ * (flag > environment > .env > default) is config_source.c's business. */
 #include "config.h"
+#include "config_source.h"
+#include "secret.h"
 #include "util/log.h"
+#include "util/strlist.h"
 #include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#define CFG_DOTENV_PATH ".env"
-#define CFG_DOTENV_MAX_BYTES (1024 * 1024)
-#define CFG_DOTENV_MAX_VARS 512
-#define CFG_SECRET_MIN 16
-#define CFG_SECRET_FILE_MAX 4096
-#define CFG_KIB 1024ull
-#define CFG_MIB (1024ull * 1024)
-
-struct cfg_kv {
-  char *key;
-  char *val;
-};
-
-/* Command-line flags and the environment variable each one stands for. */
-static const struct {
-  const char *flag;
-  const char *var;
-} cfg_flags[] = {
-  {"--host", "HOST"},
-  {"--port", "PORT"},
-  {"--data-dir", "DATA_DIR"},
-  {"--database-url", "DATABASE_URL"},
-  {"--log-level", "LOG_LEVEL"},
-  {"--threads", "THREADS"},
-};
-#define CFG_NFLAGS (sizeof(cfg_flags) / sizeof(cfg_flags[0]))
-
-struct cfg_ctx {
-  const char *flag_val[CFG_NFLAGS];
-  struct cfg_kv dotenv[CFG_DOTENV_MAX_VARS];
-  size_t ndotenv;
-  char *err;
-  size_t errlen;
-};
-
-/* Writes "LABEL: message" to the error buffer; returns -1 for `return cfg_fail(...)`. */
-__attribute__((format(printf, 3, 4)))
-static int cfg_fail(struct cfg_ctx *c, const char *label, const char *fmt, ...)
-{
-  if(!c->err || !c->errlen)
-    return -1;
-  int n = snprintf(c->err, c->errlen, "%s: ", label);
-  if(n >= 0 && (size_t)n < c->errlen) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
-    va_end(ap);
-  }
-  return -1;
-}
-
-/* Copies a user value for an error message: bounded, one line, printable. */
-static const char *cfg_show(const char *v, char out[72])
-{
-  size_t i = 0;
-  for(; v[i] && i < 64; i++)
-    out[i] = (v[i] >= 0x20 && v[i] < 0x7f) ? v[i] : '?';
-  if(v[i]) {
-    memcpy(out + i, "...", 3);
-    i += 3;
-  }
-  out[i] = 0;
-  return out;
-}
-
-/* ---- .env ---------------------------------------------------------------- */
-
-static void cfg_dotenv_free(struct cfg_ctx *c)
-{
-  for(size_t i = 0; i < c->ndotenv; i++) {
-    free(c->dotenv[i].key);
-    free(c->dotenv[i].val);
-  }
-  c->ndotenv = 0;
-}
-
-static bool cfg_is_blank(char ch)
-{
-  return ch == ' ' || ch == '\t';
-}
-
-/* Parses the value part of a .env line into `out` (at most strlen(p) + 1
- * bytes). Quoted values keep everything between the quotes; double quotes
- * understand \n \t \" \\; unquoted values end at " #" and are trimmed.
- * Returns NULL or the reason the line is malformed. */
-static const char *cfg_dotenv_value(const char *p, char *out)
-{
-  size_t o = 0;
-  if(*p == '\'' || *p == '"') {
-    char q = *p++;
-    for(;; p++) {
-      if(!*p)
-        return "unterminated quoted value";
-      if(*p == q)
-        break;
-      if(q == '"' && *p == '\\' && p[1]) {
-        p++;
-        out[o++] = *p == 'n' ? '\n' : *p == 't' ? '\t' : *p == 'r' ? '\r' : *p;
-        continue;
-      }
-      out[o++] = *p;
-    }
-    p++;
-    while(cfg_is_blank(*p))
-      p++;
-    if(*p && *p != '#')
-      return "unexpected text after the closing quote";
-    out[o] = 0;
-    return NULL;
-  }
-  for(; *p; p++) {
-    if(*p == '#' && (o == 0 || cfg_is_blank(out[o - 1])))
-      break;
-    out[o++] = *p;
-  }
-  while(o && cfg_is_blank(out[o - 1]))
-    o--;
-  out[o] = 0;
-  return NULL;
-}
-
-/* Parses one line (already without its newline); empty and comment lines are
- * skipped. Returns 0 or -1 with the error set. */
-static int cfg_dotenv_line(struct cfg_ctx *c, char *line, int lineno)
-{
-  char label[32];
-  snprintf(label, sizeof(label), ".env line %d", lineno);
-  size_t len = strlen(line);
-  if(len && line[len - 1] == '\r')
-    line[--len] = 0;
-  char *p = line;
-  while(cfg_is_blank(*p))
-    p++;
-  if(!*p || *p == '#')
-    return 0;
-  if(!strncmp(p, "export", 6) && cfg_is_blank(p[6])) {
-    p += 6;
-    while(cfg_is_blank(*p))
-      p++;
-  }
-  char *key = p;
-  if(!(isalpha((unsigned char)*p) || *p == '_'))
-    return cfg_fail(c, label, "expected KEY=VALUE");
-  while(isalnum((unsigned char)*p) || *p == '_')
-    p++;
-  size_t klen = (size_t)(p - key);
-  while(cfg_is_blank(*p))
-    p++;
-  if(*p != '=')
-    return cfg_fail(c, label, "expected KEY=VALUE");
-  p++;
-  while(cfg_is_blank(*p))
-    p++;
-  if(c->ndotenv == CFG_DOTENV_MAX_VARS)
-    return cfg_fail(c, ".env", "too many variables (at most %d)", CFG_DOTENV_MAX_VARS);
-  char *k = strndup(key, klen);
-  char *v = malloc(strlen(p) + 1);
-  if(!k || !v) {
-    free(k);
-    free(v);
-    return cfg_fail(c, ".env", "out of memory");
-  }
-  const char *why = cfg_dotenv_value(p, v);
-  if(why) {
-    free(k);
-    free(v);
-    return cfg_fail(c, label, "%s", why);
-  }
-  c->dotenv[c->ndotenv].key = k;
-  c->dotenv[c->ndotenv].val = v;
-  c->ndotenv++;
-  return 0;
-}
-
-/* Reads ./.env when present. A missing file is fine; an unreadable or
- * malformed one is an error, since silently ignoring it hides mistakes. */
-static int cfg_dotenv_load(struct cfg_ctx *c, const char *path)
-{
-  int rc = -1;
-  char *data = NULL;
-  FILE *f = fopen(path, "rb");
-  if(!f) {
-    if(errno == ENOENT)
-      return 0;
-    return cfg_fail(c, path, "cannot read: %s", strerror(errno));
-  }
-  data = malloc(CFG_DOTENV_MAX_BYTES + 1);
-  if(!data) {
-    cfg_fail(c, path, "out of memory");
-    goto out;
-  }
-  size_t n = fread(data, 1, CFG_DOTENV_MAX_BYTES + 1, f);
-  if(ferror(f)) {
-    cfg_fail(c, path, "cannot read: %s", strerror(errno));
-    goto out;
-  }
-  if(n > CFG_DOTENV_MAX_BYTES) {
-    cfg_fail(c, path, "file is larger than %d bytes", CFG_DOTENV_MAX_BYTES);
-    goto out;
-  }
-  if(memchr(data, 0, n)) {
-    cfg_fail(c, path, "file contains a NUL byte");
-    goto out;
-  }
-  data[n] = 0;
-  int lineno = 1;
-  for(char *line = data; line; lineno++) {
-    char *nl = strchr(line, '\n');
-    if(nl)
-      *nl = 0;
-    if(cfg_dotenv_line(c, line, lineno))
-      goto out;
-    line = nl ? nl + 1 : NULL;
-  }
-  rc = 0;
-out:
-  free(data);
-  fclose(f);
-  return rc;
-}
-
-/* ---- flags --------------------------------------------------------------- */
-
-/* `argv` starts after the subcommand, so every word must be a known flag or
- * a flag's value: a stray word is an error rather than silently ignored. */
-static int cfg_parse_flags(struct cfg_ctx *c, int argc, char **argv)
-{
-  for(int i = 0; i < argc && argv[i]; i++) {
-    const char *arg = argv[i];
-    const char *eq = strchr(arg, '=');
-    size_t nlen = eq ? (size_t)(eq - arg) : strlen(arg);
-    size_t f = 0;
-    while(f < CFG_NFLAGS &&
-          !(strlen(cfg_flags[f].flag) == nlen && !strncmp(cfg_flags[f].flag, arg, nlen)))
-      f++;
-    if(f == CFG_NFLAGS) {
-      char shown[72];
-      return cfg_fail(c, cfg_show(arg, shown),
-                      arg[0] == '-' ? "unknown option" : "unexpected argument");
-    }
-    const char *val = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
-    if(!val || !*val)
-      return cfg_fail(c, cfg_flags[f].flag, "missing value");
-    c->flag_val[f] = val;
-  }
-  return 0;
-}
-
-/* ---- lookups ------------------------------------------------------------- */
-
-/* Returns the raw value of `var` or NULL when unset or empty; `*label` names
- * where it came from, for error messages. A variable present in the real
- * environment, even empty, hides the .env entry. */
-static const char *cfg_get(struct cfg_ctx *c, const char *var, const char **label)
-{
-  *label = var;
-  for(size_t f = 0; f < CFG_NFLAGS; f++) {
-    if(c->flag_val[f] && !strcmp(cfg_flags[f].var, var)) {
-      *label = cfg_flags[f].flag;
-      return c->flag_val[f];
-    }
-  }
-  const char *v = getenv(var);
-  if(v)
-    return *v ? v : NULL;
-  for(size_t i = c->ndotenv; i-- > 0;) /* the last assignment wins */
-    if(!strcmp(c->dotenv[i].key, var))
-      return *c->dotenv[i].val ? c->dotenv[i].val : NULL;
-  return NULL;
-}
-
-/* Strict decimal integer in [min, max]; `def` when unset. */
-static int cfg_int(struct cfg_ctx *c, const char *var, long def, long min, long max, long *out)
-{
-  const char *label;
-  const char *v = cfg_get(c, var, &label);
-  if(!v) {
-    *out = def;
-    return 0;
-  }
-  char *end;
-  errno = 0;
-  long n = strtol(v, &end, 10);
-  bool digits = (v[0] >= '0' && v[0] <= '9') || (v[0] == '-' && v[1] >= '0' && v[1] <= '9');
-  if(!digits || *end || errno || n < min || n > max) {
-    char shown[72];
-    return cfg_fail(c, label, "must be an integer between %ld and %ld (got '%s')", min, max,
-                    cfg_show(v, shown));
-  }
-  *out = n;
-  return 0;
-}
-
-static int cfg_int32(struct cfg_ctx *c, const char *var, long def, long min, long max, int *out)
-{
-  long v;
-  if(cfg_int(c, var, def, min, max, &v))
-    return -1;
-  *out = (int)v;
-  return 0;
-}
-
-static int cfg_size(struct cfg_ctx *c, const char *var, uint64_t def, uint64_t *out)
-{
-  const char *label;
-  const char *v = cfg_get(c, var, &label);
-  if(!v) {
-    *out = def;
-    return 0;
-  }
-  if(config_parse_size(v, out)) {
-    char shown[72];
-    return cfg_fail(c, label,
-                    "must be a size in bytes with an optional K, M or G suffix (got '%s')",
-                    cfg_show(v, shown));
-  }
-  return 0;
-}
-
-static int cfg_bool(struct cfg_ctx *c, const char *var, bool def, bool *out)
-{
-  const char *label;
-  const char *v = cfg_get(c, var, &label);
-  if(!v) {
-    *out = def;
-    return 0;
-  }
-  if(config_parse_bool(v, out)) {
-    char shown[72];
-    return cfg_fail(c, label, "must be true or false (got '%s')", cfg_show(v, shown));
-  }
-  return 0;
-}
-
-/* Copies the value (or `def`, which may be NULL) to the heap. */
-static int cfg_str(struct cfg_ctx *c, const char *var, const char *def, char **out)
-{
-  const char *label;
-  const char *v = cfg_get(c, var, &label);
-  if(!v)
-    v = def;
-  *out = NULL;
-  if(!v)
-    return 0;
-  *out = strdup(v);
-  return *out ? 0 : cfg_fail(c, label, "out of memory");
-}
 
 /* ---- checks on string values ------------------------------------------- */
 
@@ -400,31 +50,44 @@ static bool cfg_printable(const char *s)
   return true;
 }
 
-/* Splits a comma list and checks each trimmed item with `ok`; an empty item
- * is an error. Returns NULL or the first bad item (copied into `bad`). */
+/* Counts the commas in [p, end). */
+static int cfg_commas(const char *p, const char *end)
+{
+  int n = 0;
+  for(; p < end; p++)
+    n += *p == ',';
+  return n;
+}
+
+/* Checks each trimmed item of a comma list with `ok`. strlist skips empty
+ * items, but here one is a mistake ("a,,b", "a,"), so the text around the
+ * items must hold exactly one comma between each two and none outside.
+ * Returns NULL or the first bad item (copied into `bad`). */
 static const char *cfg_check_list(const char *list, bool (*ok)(const char *item),
                                   char bad[72])
 {
+  struct strlist_iter it;
   char item[512];
-  const char *p = list;
-  for(;;) {
-    const char *end = strchr(p, ',');
-    size_t n = end ? (size_t)(end - p) : strlen(p);
-    while(n && cfg_is_blank(*p))
-      p++, n--;
-    while(n && cfg_is_blank(p[n - 1]))
-      n--;
+  const char *p, *gap = list;
+  size_t n;
+  int seps = 0; /* commas expected before the next item */
+  strlist_begin(&it, list);
+  while(strlist_next(&it, &p, &n)) {
+    if(cfg_commas(gap, p) != seps)
+      return cfg_show("", bad); /* an empty item came first */
     bool too_long = n >= sizeof(item); /* refused whole, never checked in part */
     if(too_long)
       n = sizeof(item) - 1;
     memcpy(item, p, n);
     item[n] = 0;
-    if(!n || too_long || !ok(item))
+    if(too_long || !ok(item))
       return cfg_show(item, bad);
-    if(!end)
-      return NULL;
-    p = end + 1;
+    gap = p + n;
+    seps = 1;
   }
+  if(!seps || cfg_commas(gap, gap + strlen(gap)))
+    return cfg_show("", bad);
+  return NULL;
 }
 
 static bool cfg_ok_bot_token(const char *t)
@@ -464,80 +127,25 @@ static bool cfg_ok_origin(const char *s)
 }
 
 /* Rewrites CORS_ORIGINS as "a,b" without blanks or trailing slashes, the form
- * browsers send in Origin, so the HTTP layer can compare items directly. */
+ * browsers send in Origin, so the HTTP layer can compare items directly. The
+ * list is rewritten in place: an item is never written ahead of where it was
+ * read. */
 static void cfg_normalize_origins(char *list)
 {
+  struct strlist_iter it;
+  const char *item;
+  size_t n;
   char *o = list;
-  const char *p = list;
-  for(;;) {
-    const char *end = strchr(p, ',');
-    size_t n = end ? (size_t)(end - p) : strlen(p);
-    while(n && cfg_is_blank(*p))
-      p++, n--;
-    while(n && (cfg_is_blank(p[n - 1]) || p[n - 1] == '/'))
+  strlist_begin(&it, list);
+  while(strlist_next(&it, &item, &n)) {
+    while(n && item[n - 1] == '/')
       n--;
     if(o != list)
       *o++ = ',';
-    memmove(o, p, n);
+    memmove(o, item, n);
     o += n;
-    if(!end)
-      break;
-    p = end + 1;
   }
   *o = 0;
-}
-
-/* ---- public --------------------------------------------------------------- */
-
-int config_parse_size(const char *s, uint64_t *out)
-{
-  if(!s || !isdigit((unsigned char)*s))
-    return -1; /* also refuses "", "-1", "+1" and leading blanks */
-  uint64_t v = 0;
-  for(; isdigit((unsigned char)*s); s++) {
-    unsigned d = (unsigned)(*s - '0');
-    if(v > (UINT64_MAX - d) / 10)
-      return -1;
-    v = v * 10 + d;
-  }
-  uint64_t mult = 1;
-  switch(*s) {
-  case 'k': case 'K': mult = CFG_KIB; s++; break;
-  case 'm': case 'M': mult = CFG_MIB; s++; break;
-  case 'g': case 'G': mult = CFG_MIB * CFG_KIB; s++; break;
-  case 't': case 'T': mult = CFG_MIB * CFG_MIB; s++; break;
-  default: break;
-  }
-  /* Accept "8M", "8MB", "8MiB" and "512B" alike. */
-  if(mult > 1 && (*s == 'i' || *s == 'I') && (s[1] == 'b' || s[1] == 'B'))
-    s += 2;
-  else if(*s == 'b' || *s == 'B')
-    s++;
-  if(*s)
-    return -1;
-  if(v > UINT64_MAX / mult)
-    return -1;
-  *out = v * mult;
-  return 0;
-}
-
-int config_parse_bool(const char *s, bool *out)
-{
-  static const char *const yes[] = {"true", "1", "yes", "on"};
-  static const char *const no[] = {"false", "0", "no", "off"};
-  if(!s)
-    return -1;
-  for(size_t i = 0; i < 4; i++) {
-    if(!strcasecmp(s, yes[i])) {
-      *out = true;
-      return 0;
-    }
-    if(!strcasecmp(s, no[i])) {
-      *out = false;
-      return 0;
-    }
-  }
-  return -1;
 }
 
 void config_free(struct config *cfg)
@@ -606,8 +214,8 @@ static int cfg_load_core(struct cfg_ctx *c, struct config *cfg)
     return cfg_fail(c, "DATABASE_URL", "out of memory");
 
   v = cfg_get(c, "SECRET_KEY", &label);
-  if(v && strlen(v) < CFG_SECRET_MIN)
-    return cfg_fail(c, label, "must be at least %d bytes long", CFG_SECRET_MIN);
+  if(v && strlen(v) < SECRET_MIN_LEN)
+    return cfg_fail(c, label, "must be at least %d bytes long", SECRET_MIN_LEN);
   if(cfg_str(c, "SECRET_KEY", NULL, &cfg->secret_key))
     return -1;
 
@@ -750,189 +358,16 @@ static int cfg_load_service(struct cfg_ctx *c, struct config *cfg)
 int config_load(struct config *cfg, int argc, char **argv, char *err, size_t errlen)
 {
   int rc = -1;
-  struct cfg_ctx *c = calloc(1, sizeof(*c));
   memset(cfg, 0, sizeof(*cfg));
-  if(err && errlen)
-    err[0] = 0;
-  if(!c) {
-    if(err && errlen)
-      snprintf(err, errlen, "config: out of memory");
+  struct cfg_ctx *c = cfg_open(argc, argv, err, errlen);
+  if(!c)
     return -1;
-  }
-  c->err = err;
-  c->errlen = errlen;
-  if(cfg_parse_flags(c, argc, argv) || cfg_dotenv_load(c, CFG_DOTENV_PATH) ||
-     cfg_load_core(c, cfg) || cfg_load_service(c, cfg))
+  if(cfg_load_core(c, cfg) || cfg_load_service(c, cfg))
     goto out;
   rc = 0;
 out:
-  cfg_dotenv_free(c);
-  free(c);
+  cfg_close(c);
   if(rc)
     config_free(cfg);
   return rc;
-}
-
-/* ---- secret key ------------------------------------------------------------ */
-
-/* mkdir -p with mode 0700 for the parts it creates. */
-static int cfg_mkdir_p(const char *path)
-{
-  char tmp[PATH_MAX];
-  size_t n = strlen(path);
-  if(!n || n >= sizeof(tmp)) {
-    errno = ENAMETOOLONG;
-    return -1;
-  }
-  memcpy(tmp, path, n + 1);
-  for(char *p = tmp + 1; *p; p++) {
-    if(*p != '/')
-      continue;
-    *p = 0;
-    if(mkdir(tmp, 0700) && errno != EEXIST)
-      return -1;
-    *p = '/';
-  }
-  if(mkdir(tmp, 0700) && errno != EEXIST)
-    return -1;
-  struct stat st;
-  if(stat(tmp, &st))
-    return -1;
-  if(!S_ISDIR(st.st_mode)) {
-    errno = ENOTDIR;
-    return -1;
-  }
-  return 0;
-}
-
-/* Reads an existing key file. Returns 0 (key in *out), 1 when the file does
- * not exist, -1 with the error set. */
-static int cfg_read_secret(struct cfg_ctx *c, const char *path, char **out)
-{
-  char data[CFG_SECRET_FILE_MAX + 1];
-  int rc = -1;
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if(fd < 0) {
-    if(errno == ENOENT)
-      return 1;
-    return cfg_fail(c, path, "cannot read the secret key: %s", strerror(errno));
-  }
-  struct stat st;
-  if(fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-    cfg_fail(c, path, "the secret key must be a regular file");
-    goto out;
-  }
-  size_t n = 0;
-  while(n < sizeof(data)) {
-    ssize_t r = read(fd, data + n, sizeof(data) - n);
-    if(r < 0 && errno == EINTR)
-      continue;
-    if(r < 0) {
-      cfg_fail(c, path, "cannot read the secret key: %s", strerror(errno));
-      goto out;
-    }
-    if(r == 0)
-      break;
-    n += (size_t)r;
-  }
-  if(n > CFG_SECRET_FILE_MAX) {
-    cfg_fail(c, path, "the secret key file is larger than %d bytes", CFG_SECRET_FILE_MAX);
-    goto out;
-  }
-  while(n && isspace((unsigned char)data[n - 1]))
-    n--;
-  data[n] = 0;
-  if(n < CFG_SECRET_MIN || strlen(data) != n) {
-    cfg_fail(c, path, "the stored secret key must be at least %d bytes of text", CFG_SECRET_MIN);
-    goto out;
-  }
-  if(st.st_mode & 077)
-    log_warn("%s is readable by other users; chmod 600 it", path);
-  *out = strdup(data);
-  if(!*out) {
-    cfg_fail(c, path, "out of memory");
-    goto out;
-  }
-  rc = 0;
-out:
-  sodium_memzero(data, sizeof(data));
-  close(fd);
-  return rc;
-}
-
-/* Writes a fresh key to a private temporary file and links it into place, so
- * a crash never leaves a half-written key and two processes starting at once
- * agree on one key (the loser of the link race reads the winner's). Returns 0
- * when this process created the file, 1 when another one did first. */
-static int cfg_write_secret(struct cfg_ctx *c, const char *path)
-{
-  char tmp[PATH_MAX], hex[65];
-  unsigned char raw[32];
-  int rc = -1, fd = -1;
-  if(snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid()) >= (int)sizeof(tmp))
-    return cfg_fail(c, path, "path is too long");
-  if(sodium_init() < 0)
-    return cfg_fail(c, "SECRET_KEY", "libsodium failed to initialise");
-  randombytes_buf(raw, sizeof(raw));
-  sodium_bin2hex(hex, sizeof(hex), raw, sizeof(raw));
-  hex[64] = '\n';
-  unlink(tmp); /* a leftover from a crashed run with the same pid */
-  fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if(fd < 0) {
-    cfg_fail(c, tmp, "cannot create the secret key: %s", strerror(errno));
-    goto out;
-  }
-  if(write(fd, hex, sizeof(hex)) != (ssize_t)sizeof(hex) || fsync(fd)) {
-    cfg_fail(c, tmp, "cannot write the secret key: %s", strerror(errno));
-    goto out;
-  }
-  close(fd);
-  fd = -1;
-  if(!link(tmp, path))
-    rc = 0;
-  else if(errno == EEXIST)
-    rc = 1;
-  else if(!rename(tmp, path)) /* file systems without hard links */
-    rc = 0;
-  else
-    cfg_fail(c, path, "cannot store the secret key: %s", strerror(errno));
-out:
-  if(fd >= 0)
-    close(fd);
-  unlink(tmp);
-  sodium_memzero(raw, sizeof(raw));
-  sodium_memzero(hex, sizeof(hex));
-  return rc;
-}
-
-int config_ensure_secret(struct config *cfg, char *err, size_t errlen)
-{
-  struct cfg_ctx c = {.err = err, .errlen = errlen};
-  char path[PATH_MAX];
-  if(cfg->secret_key)
-    return 0;
-  if(!cfg->data_dir)
-    return cfg_fail(&c, "DATA_DIR", "not set");
-  if(snprintf(path, sizeof(path), "%s/secret_key", cfg->data_dir) >= (int)sizeof(path))
-    return cfg_fail(&c, "DATA_DIR", "path is too long");
-  if(cfg_mkdir_p(cfg->data_dir))
-    return cfg_fail(&c, "DATA_DIR", "cannot create '%s': %s", cfg->data_dir, strerror(errno));
-  bool created = false;
-  int rc = cfg_read_secret(&c, path, &cfg->secret_key);
-  if(rc == 1) {
-    rc = cfg_write_secret(&c, path);
-    if(rc < 0)
-      return -1;
-    created = rc == 0;
-    rc = cfg_read_secret(&c, path, &cfg->secret_key);
-    if(rc == 1)
-      return cfg_fail(&c, path, "the secret key vanished while starting");
-  }
-  if(rc < 0)
-    return -1;
-  if(created)
-    log_info("SECRET_KEY is not set: generated a new one in %s", path);
-  else
-    log_info("SECRET_KEY is not set: using the one stored in %s", path);
-  return 0;
 }

@@ -15,7 +15,7 @@ struct config {
   int port;                       /* PORT, --port (8000) */
   char *data_dir;                 /* DATA_DIR, --data-dir (./data) */
   char *database_url;             /* DATABASE_URL, --database-url (sqlite://$DATA_DIR/netradrive.db) */
-  char *secret_key;               /* SECRET_KEY; NULL until config_ensure_secret */
+  char *secret_key;               /* SECRET_KEY; NULL until secret_ensure (secret.h) */
   long access_token_expire_minutes; /* 30 */
   long refresh_token_expire_days;   /* 7 */
   enum storage_backend storage_backend; /* STORAGE_BACKEND local|telegram */
@@ -46,10 +46,6 @@ struct config {
  *  (--host H --port N --data-dir D --database-url U --log-level L --threads N).
  *  On a bad value returns -1 and writes one line naming the variable to `err`. */
 int config_load(struct config *cfg, int argc, char **argv, char *err, size_t errlen);
-
-/** Reads SECRET_KEY from $DATA_DIR/secret_key or generates it there (0600),
- *  logging that it did; a no-op when SECRET_KEY was set. */
-int config_ensure_secret(struct config *cfg, char *err, size_t errlen);
 
 /** Frees every string of a loaded config. */
 void config_free(struct config *cfg);

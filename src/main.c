@@ -1,4 +1,5 @@
 /* netradrive: serve | migrate | gc | fsck | version */
+#include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -6,32 +7,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include "api/api.h"
 #include "config.h"
 #include "db/db.h"
 #include "drive/domain.h"
 #include "drive/maint.h"
 #include "http/http.h"
+#include "secret.h"
+#include "util/fsutil.h"
 #include "util/log.h"
 
 #define NETRA_VERSION "0.1.0"
-
-static int mkdir_p(const char *path)
-{
-  char tmp[4096];
-  if(snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
-    return -1;
-  for(char *p = tmp + 1; *p; p++) {
-    if(*p == '/') {
-      *p = 0;
-      if(mkdir(tmp, 0700) != 0 && errno != EEXIST)
-        return -1;
-      *p = '/';
-    }
-  }
-  return (mkdir(tmp, 0700) != 0 && errno != EEXIST) ? -1 : 0;
-}
 
 static void usage(void)
 {
@@ -175,20 +161,26 @@ int main(int argc, char **argv)
     fprintf(stderr, "netradrive: libsodium failed to initialise\n");
     return 1;
   }
+  /* Once for the process and before any thread starts: curl_global_init is
+   * not thread-safe, and both mail and Telegram use libcurl. */
+  if(curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    fprintf(stderr, "netradrive: libcurl failed to initialise\n");
+    return 1;
+  }
 
-  struct config cfg;
+  struct config cfg = {0};
   char err[512];
   int rc = 1;
   if(config_load(&cfg, argc - argi, argv + argi, err, sizeof(err)) != 0) {
     fprintf(stderr, "netradrive: %s\n", err);
-    return 1;
+    goto out;
   }
   log_set_level((enum log_level)cfg.log_level);
-  if(mkdir_p(cfg.data_dir) != 0) {
+  if(fs_mkdir_p(cfg.data_dir, 0700) != 0) {
     fprintf(stderr, "netradrive: DATA_DIR: cannot create '%s': %s\n", cfg.data_dir, strerror(errno));
     goto out;
   }
-  if(config_ensure_secret(&cfg, err, sizeof(err)) != 0) {
+  if(secret_ensure(&cfg, err, sizeof(err)) != 0) {
     fprintf(stderr, "netradrive: %s\n", err);
     goto out;
   }
@@ -204,8 +196,9 @@ int main(int argc, char **argv)
     rc = maintenance(cmd, &cfg, flag);
   else
     rc = serve(&cfg);
-  db_shutdown();
 out:
+  db_shutdown(); /* also closes what a failed db_init opened */
   config_free(&cfg);
+  curl_global_cleanup();
   return rc;
 }

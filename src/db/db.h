@@ -1,11 +1,18 @@
 /* db: the one small, portable interface to the metadata database.
  *
  * SQL is written once in the dialect SQLite and PostgreSQL share, with
- * PostgreSQL-style placeholders $1..$n (the SQLite driver maps them). Values
- * are bound, never spliced into SQL text. Each thread uses its own connection
- * (db_get()); a statement lives between db_query()/db_prepare() and
- * db_finalize() on that thread. Timestamps are BIGINT milliseconds since the
- * epoch, booleans INTEGER 0/1. */
+ * PostgreSQL-style placeholders $1..$n (the SQLite driver maps them).
+ *
+ * The rule for SQL text: it is a string constant (a literal, or a static
+ * table of literals), never built at run time and never from user input.
+ * Values are always bound, never spliced into the text. Drivers cache
+ * prepared statements per SQL string (the SQLite one looks them up by the
+ * text's address and checks the text on a hit), so a built string would
+ * still run correctly, but would only churn the cache.
+ *
+ * Each thread uses its own connection (db_get()); a statement lives between
+ * db_query()/db_prepare() and db_finalize() on that thread. Timestamps are
+ * BIGINT milliseconds since the epoch, booleans INTEGER 0/1. */
 #ifndef NETRA_DB_H
 #define NETRA_DB_H
 #include <stdbool.h>

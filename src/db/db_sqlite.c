@@ -1,6 +1,9 @@
 /* db_sqlite: the SQLite driver. WAL mode, a busy timeout, foreign keys on,
- * and a small per-connection cache of prepared statements keyed by the SQL
- * text's address (callers pass string literals). */
+ * and a small per-connection cache of prepared statements. The cache is
+ * looked up by the SQL text's address (callers pass string constants, so
+ * that is one hash and no scan), and a hit is confirmed by comparing the
+ * text: a different SQL string may sit at an address another one used
+ * before (a reused buffer, a freed string), and must not get its statement. */
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,7 +16,8 @@
 #define SQ_CACHE 128
 
 struct sq_cached {
-  const char *key;
+  const char *key;      /* the caller's SQL address: where to look */
+  char *text;           /* a copy of its text: what a hit must match */
   sqlite3_stmt *stmt;
   bool in_use;
 };
@@ -89,8 +93,10 @@ static void sq_close(db_t *db)
   struct sq_conn *c = (struct sq_conn *)db;
   if(!c)
     return;
-  for(int i = 0; i < SQ_CACHE; i++)
+  for(int i = 0; i < SQ_CACHE; i++) {
     sqlite3_finalize(c->cache[i].stmt);
+    free(c->cache[i].text);
+  }
   sqlite3_close(c->h);
   free(c);
 }
@@ -152,23 +158,26 @@ static db_stmt_t *sq_query(db_t *db, const char *sql, const char *types, va_list
   st->drv = &db_sqlite_driver;
   st->c = c;
   struct sq_cached *slot = &c->cache[((uintptr_t)sql >> 3) % SQ_CACHE];
-  if(slot->key == sql && slot->stmt && !slot->in_use) {
+  if(slot->in_use) /* taken by an open statement: this one is not cached */
+    st->s = sq_prepare(c, sql, false);
+  else if(slot->key == sql && slot->stmt && !strcmp(slot->text, sql)) {
     st->s = slot->stmt;
     st->slot = slot;
   }
-  else if(!slot->in_use) {
+  else {
     sqlite3_finalize(slot->stmt);
+    free(slot->text);
     slot->stmt = NULL;
+    slot->text = NULL;
     slot->key = NULL;
     st->s = sq_prepare(c, sql, true);
-    if(st->s) {
+    slot->text = st->s ? strdup(sql) : NULL;
+    if(slot->text) {
       slot->key = sql;
       slot->stmt = st->s;
       st->slot = slot;
     }
   }
-  else
-    st->s = sq_prepare(c, sql, false);
   if(!st->s) {
     free(st);
     return NULL;

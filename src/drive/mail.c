@@ -299,14 +299,9 @@ int mail_start(const char *smtp_url, const char *from, char *err, size_t errlen)
     snprintf(err, errlen, "mail: out of memory");
     goto fail;
   }
-  if(curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-    snprintf(err, errlen, "mail: libcurl failed to initialise");
-    goto fail;
-  }
   mail_stopping = false;
   atomic_store(&mail_deadline_ms, 0);
   if(pthread_create(&mail_thread, NULL, mail_worker, NULL) != 0) {
-    curl_global_cleanup();
     snprintf(err, errlen, "mail: cannot start the mail thread");
     goto fail;
   }
@@ -384,7 +379,6 @@ void mail_stop(int grace_ms)
   pthread_mutex_unlock(&mail_lock);
   pthread_join(mail_thread, NULL);
   mail_running = false;
-  curl_global_cleanup();
   free(mail_url);
   free(mail_from_header);
   free(mail_envelope);

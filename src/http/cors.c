@@ -1,6 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "http/cors.h"
+#include "util/strlist.h"
 
 #define CORS_MAX_ORIGINS 32
 
@@ -10,27 +11,23 @@ static bool cors_any;
 
 int cors_init(const char *origins)
 {
+  struct strlist_iter it;
+  const char *item;
+  size_t n;
   cors_free();
-  if(!origins)
-    return 0;
-  char *copy = strdup(origins);
-  if(!copy)
-    return -1;
-  char *save = NULL;
-  for(char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-    while(*tok == ' ')
-      tok++;
-    size_t n = strlen(tok);
-    while(n && (tok[n - 1] == ' ' || tok[n - 1] == '/'))
-      tok[--n] = 0;
-    if(!n)
-      continue;
-    if(!strcmp(tok, "*"))
+  strlist_begin(&it, origins);
+  while(strlist_next(&it, &item, &n)) {
+    while(n && item[n - 1] == '/') /* browsers send Origin without one */
+      n--;
+    if(n == 1 && *item == '*')
       cors_any = true;
-    else if(cors_count < CORS_MAX_ORIGINS)
-      cors_list[cors_count++] = strdup(tok);
+    else if(n && cors_count < CORS_MAX_ORIGINS) {
+      char *o = strndup(item, n);
+      if(!o)
+        return -1;
+      cors_list[cors_count++] = o;
+    }
   }
-  free(copy);
   return 0;
 }
 

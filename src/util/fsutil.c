@@ -12,6 +12,7 @@ static int fs_mkdir_one(const char *path, mode_t mode)
 int fs_mkdir_p(const char *path, mode_t mode)
 {
   char tmp[PATH_MAX];
+  struct stat st;
   size_t n = strlen(path);
   if(n == 0 || n >= sizeof(tmp)) {
     errno = ENAMETOOLONG;
@@ -26,5 +27,12 @@ int fs_mkdir_p(const char *path, mode_t mode)
       return -1;
     *p = '/';
   }
-  return fs_mkdir_one(tmp, mode);
+  if(fs_mkdir_one(tmp, mode) != 0 || stat(tmp, &st) != 0)
+    return -1;
+  /* EEXIST also means a file of that name: not a directory we can use. */
+  if(!S_ISDIR(st.st_mode)) {
+    errno = ENOTDIR;
+    return -1;
+  }
+  return 0;
 }

@@ -587,6 +587,15 @@ static void test_telegram_rules(void **state)
   expect_err("TELEGRAM_STORAGE_CHAT_ID", "1,oops",
              "TELEGRAM_STORAGE_CHAT_ID: must be a comma list of numeric chat ids or @channel "
              "names (bad entry 'oops')");
+  /* The first bad entry is named, an empty one as ''. */
+  static const char *const empty_first[] = {",1", "1,,oops", "1, ,2", "1,", " ", " , "};
+  for(size_t i = 0; i < sizeof(empty_first) / sizeof(empty_first[0]); i++)
+    expect_err("TELEGRAM_STORAGE_CHAT_ID", empty_first[i],
+               "TELEGRAM_STORAGE_CHAT_ID: must be a comma list of numeric chat ids or @channel "
+               "names (bad entry '')");
+  expect_err("TELEGRAM_STORAGE_CHAT_ID", "oops,,1",
+             "TELEGRAM_STORAGE_CHAT_ID: must be a comma list of numeric chat ids or @channel "
+             "names (bad entry 'oops')");
   static const char *const bad_tokens[] = {"a/b", "tok en", "a,", "a?b", "a%2f", "a\x01"};
   for(size_t i = 0; i < sizeof(bad_tokens) / sizeof(bad_tokens[0]); i++)
     expect_fail("TELEGRAM_BOT_TOKEN", bad_tokens[i]);
@@ -691,7 +700,7 @@ static void test_ensure_secret_generates(void **state)
   setenv("DATA_DIR", "nested/a/b", 1);
   assert_int_equal(load(&cfg, err), 0);
   assert_null(cfg.secret_key);
-  if(config_ensure_secret(&cfg, err, sizeof(err)))
+  if(secret_ensure(&cfg, err, sizeof(err)))
     fail_msg("%s", err);
   assert_non_null(cfg.secret_key);
   assert_int_equal(strlen(cfg.secret_key), 64);
@@ -718,16 +727,16 @@ static void test_ensure_secret_generates(void **state)
 
   /* A second start reads the same key; calling twice is a no-op. */
   assert_int_equal(load(&cfg, err), 0);
-  assert_int_equal(config_ensure_secret(&cfg, err, sizeof(err)), 0);
+  assert_int_equal(secret_ensure(&cfg, err, sizeof(err)), 0);
   assert_string_equal(cfg.secret_key, key1);
-  assert_int_equal(config_ensure_secret(&cfg, err, sizeof(err)), 0);
+  assert_int_equal(secret_ensure(&cfg, err, sizeof(err)), 0);
   assert_string_equal(cfg.secret_key, key1);
   config_free(&cfg);
 
   /* A different data dir gets a different key. */
   setenv("DATA_DIR", "other", 1);
   assert_int_equal(load(&cfg, err), 0);
-  assert_int_equal(config_ensure_secret(&cfg, err, sizeof(err)), 0);
+  assert_int_equal(secret_ensure(&cfg, err, sizeof(err)), 0);
   assert_string_not_equal(cfg.secret_key, key1);
   config_free(&cfg);
 }
@@ -744,7 +753,7 @@ static void test_ensure_secret_existing(void **state)
   write_file("d/secret_key", "my-stored-secret-key\r\n", 22);
   chmod("d/secret_key", 0600);
   assert_int_equal(load(&cfg, err), 0);
-  assert_int_equal(config_ensure_secret(&cfg, err, sizeof(err)), 0);
+  assert_int_equal(secret_ensure(&cfg, err, sizeof(err)), 0);
   assert_string_equal(cfg.secret_key, "my-stored-secret-key");
   config_free(&cfg);
   /* An existing data dir keeps its mode. */
@@ -757,7 +766,7 @@ static void test_ensure_secret_existing(void **state)
   for(int i = 0; i < 4; i++) {
     write_file("d/secret_key", bad[i], len[i]);
     assert_int_equal(load(&cfg, err), 0);
-    assert_int_equal(config_ensure_secret(&cfg, err, sizeof(err)), -1);
+    assert_int_equal(secret_ensure(&cfg, err, sizeof(err)), -1);
     assert_string_equal(err, "d/secret_key: the stored secret key must be at least 16 bytes of text");
     assert_null(cfg.secret_key);
     config_free(&cfg);
@@ -767,7 +776,7 @@ static void test_ensure_secret_existing(void **state)
   unlink("d/secret_key");
   assert_int_equal(mkdir("d/secret_key", 0700), 0);
   assert_int_equal(load(&cfg, err), 0);
-  assert_int_equal(config_ensure_secret(&cfg, err, sizeof(err)), -1);
+  assert_int_equal(secret_ensure(&cfg, err, sizeof(err)), -1);
   assert_string_equal(err, "d/secret_key: the secret key must be a regular file");
   config_free(&cfg);
 
@@ -775,7 +784,7 @@ static void test_ensure_secret_existing(void **state)
   write_file("plainfile", "x", 1);
   setenv("DATA_DIR", "plainfile", 1);
   assert_int_equal(load(&cfg, err), 0);
-  assert_int_equal(config_ensure_secret(&cfg, err, sizeof(err)), -1);
+  assert_int_equal(secret_ensure(&cfg, err, sizeof(err)), -1);
   assert_int_equal(strncmp(err, "DATA_DIR: cannot create 'plainfile'", 35), 0);
   config_free(&cfg);
 
@@ -783,7 +792,7 @@ static void test_ensure_secret_existing(void **state)
   setenv("DATA_DIR", "untouched", 1);
   setenv("SECRET_KEY", "an-environment-secret", 1);
   assert_int_equal(load(&cfg, err), 0);
-  assert_int_equal(config_ensure_secret(&cfg, err, sizeof(err)), 0);
+  assert_int_equal(secret_ensure(&cfg, err, sizeof(err)), 0);
   assert_string_equal(cfg.secret_key, "an-environment-secret");
   assert_int_equal(stat("untouched", &st), -1);
   config_free(&cfg);
