@@ -50,9 +50,4 @@ int config_load(struct config *cfg, int argc, char **argv, char *err, size_t err
 /** Frees every string of a loaded config. */
 void config_free(struct config *cfg);
 
-/** Parses a size with an optional K/M/G suffix (powers of 1024). 0 on success. */
-int config_parse_size(const char *s, uint64_t *out);
-/** Parses true/false/1/0/yes/no/on/off. 0 on success. */
-int config_parse_bool(const char *s, bool *out);
-
 #endif

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include "config.h"
+#include "util/parse.h"
 #include "config_source.h"
 #include "util/dotenv.h"
 
@@ -151,7 +151,7 @@ int cfg_size(struct cfg_ctx *c, const char *var, uint64_t def, uint64_t *out)
     *out = def;
     return 0;
   }
-  if(config_parse_size(v, out)) {
+  if(parse_size(v, out)) {
     char shown[72];
     return cfg_fail(c, label,
                     "must be a size in bytes with an optional K, M or G suffix (got '%s')",
@@ -168,7 +168,7 @@ int cfg_bool(struct cfg_ctx *c, const char *var, bool def, bool *out)
     *out = def;
     return 0;
   }
-  if(config_parse_bool(v, out)) {
+  if(parse_bool(v, out)) {
     char shown[72];
     return cfg_fail(c, label, "must be true or false (got '%s')", cfg_show(v, shown));
   }
@@ -214,57 +214,4 @@ void cfg_close(struct cfg_ctx *c)
     return;
   dotenv_free(&c->dotenv);
   free(c);
-}
-
-/* ---- value parsers (public, see config.h) ---------------------------------- */
-
-int config_parse_size(const char *s, uint64_t *out)
-{
-  if(!s || !isdigit((unsigned char)*s))
-    return -1; /* also refuses "", "-1", "+1" and leading blanks */
-  uint64_t v = 0;
-  for(; isdigit((unsigned char)*s); s++) {
-    unsigned d = (unsigned)(*s - '0');
-    if(v > (UINT64_MAX - d) / 10)
-      return -1;
-    v = v * 10 + d;
-  }
-  uint64_t mult = 1;
-  switch(*s) {
-  case 'k': case 'K': mult = CFG_KIB; s++; break;
-  case 'm': case 'M': mult = CFG_MIB; s++; break;
-  case 'g': case 'G': mult = CFG_MIB * CFG_KIB; s++; break;
-  case 't': case 'T': mult = CFG_MIB * CFG_MIB; s++; break;
-  default: break;
-  }
-  /* Accept "8M", "8MB", "8MiB" and "512B" alike. */
-  if(mult > 1 && (*s == 'i' || *s == 'I') && (s[1] == 'b' || s[1] == 'B'))
-    s += 2;
-  else if(*s == 'b' || *s == 'B')
-    s++;
-  if(*s)
-    return -1;
-  if(v > UINT64_MAX / mult)
-    return -1;
-  *out = v * mult;
-  return 0;
-}
-
-int config_parse_bool(const char *s, bool *out)
-{
-  static const char *const yes[] = {"true", "1", "yes", "on"};
-  static const char *const no[] = {"false", "0", "no", "off"};
-  if(!s)
-    return -1;
-  for(size_t i = 0; i < 4; i++) {
-    if(!strcasecmp(s, yes[i])) {
-      *out = true;
-      return 0;
-    }
-    if(!strcasecmp(s, no[i])) {
-      *out = false;
-      return 0;
-    }
-  }
-  return -1;
 }

@@ -37,9 +37,9 @@ const char *cfg_get(struct cfg_ctx *c, const char *var, const char **label);
 /** A strict decimal integer in [min, max]. */
 int cfg_int(struct cfg_ctx *c, const char *var, long def, long min, long max, long *out);
 int cfg_int32(struct cfg_ctx *c, const char *var, long def, long min, long max, int *out);
-/** A size with an optional K/M/G/T suffix (config_parse_size). */
+/** A size with an optional K/M/G/T suffix (parse_size). */
 int cfg_size(struct cfg_ctx *c, const char *var, uint64_t def, uint64_t *out);
-/** true/false/1/0/yes/no/on/off (config_parse_bool). */
+/** true/false/1/0/yes/no/on/off (parse_bool). */
 int cfg_bool(struct cfg_ctx *c, const char *var, bool def, bool *out);
 /** A heap copy of the value, or of `def` (NULL stays NULL). */
 int cfg_str(struct cfg_ctx *c, const char *var, const char *def, char **out);

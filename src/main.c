@@ -180,7 +180,7 @@ int main(int argc, char **argv)
     fprintf(stderr, "netradrive: DATA_DIR: cannot create '%s': %s\n", cfg.data_dir, strerror(errno));
     goto out;
   }
-  if(secret_ensure(&cfg, err, sizeof(err)) != 0) {
+  if(secret_ensure(cfg.data_dir, &cfg.secret_key, err, sizeof(err)) != 0) {
     fprintf(stderr, "netradrive: %s\n", err);
     goto out;
   }

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "config.h"
 #include "secret.h"
 #include "util/fsutil.h"
 #include "util/log.h"
@@ -124,33 +123,33 @@ out:
   return rc;
 }
 
-int secret_ensure(struct config *cfg, char *err, size_t errlen)
+int secret_ensure(const char *data_dir, char **key, char *err, size_t errlen)
 {
   char path[PATH_MAX];
   if(!err)
     errlen = 0;
-  if(cfg->secret_key)
+  if(*key)
     return 0;
-  if(!cfg->data_dir) {
+  if(!data_dir) {
     snprintf(err, errlen, "DATA_DIR: not set");
     return -1;
   }
-  if(snprintf(path, sizeof(path), "%s/secret_key", cfg->data_dir) >= (int)sizeof(path)) {
+  if(snprintf(path, sizeof(path), "%s/secret_key", data_dir) >= (int)sizeof(path)) {
     snprintf(err, errlen, "DATA_DIR: path is too long");
     return -1;
   }
-  if(fs_mkdir_p(cfg->data_dir, 0700)) {
-    snprintf(err, errlen, "DATA_DIR: cannot create '%s': %s", cfg->data_dir, strerror(errno));
+  if(fs_mkdir_p(data_dir, 0700)) {
+    snprintf(err, errlen, "DATA_DIR: cannot create '%s': %s", data_dir, strerror(errno));
     return -1;
   }
   bool created = false;
-  int rc = secret_read(path, &cfg->secret_key, err, errlen);
+  int rc = secret_read(path, key, err, errlen);
   if(rc == 1) {
     rc = secret_write(path, err, errlen);
     if(rc < 0)
       return -1;
     created = rc == 0;
-    rc = secret_read(path, &cfg->secret_key, err, errlen);
+    rc = secret_read(path, key, err, errlen);
     if(rc == 1) {
       snprintf(err, errlen, "%s: the secret key vanished while starting", path);
       return -1;

@@ -8,12 +8,10 @@
 /* The shortest key accepted, from SECRET_KEY or the file. */
 #define SECRET_MIN_LEN 16
 
-struct config;
-
-/** Fills cfg->secret_key from $DATA_DIR/secret_key, creating DATA_DIR (0700)
- *  and a fresh random key file (0600) when there is none, and logs which it
- *  did; a no-op when SECRET_KEY was set. Returns 0, or -1 with one line in
- *  `err`. */
-int secret_ensure(struct config *cfg, char *err, size_t errlen);
+/** Sets *key (malloc'd) from `data_dir`/secret_key, creating the directory
+ *  (0700) and a fresh random key file (0600) when there is none, and logs
+ *  which it did; a no-op when *key is set already (SECRET_KEY). Returns 0,
+ *  or -1 with one line in `err`. */
+int secret_ensure(const char *data_dir, char **key, char *err, size_t errlen);
 
 #endif

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <strings.h>
 #include "api/list_params.h"
-#include "config.h"
+#include "util/parse.h"
 
 /* An integer of decimal digits only (no sign, no spaces) within [min, max]. */
 static int listing_int(const char *s, int64_t min, int64_t max, int64_t *out)
@@ -50,10 +50,10 @@ const char *listing_parse(struct drive_listing *out, listing_get_fn get, const v
   out->parent_id = v && strcmp(v, "root") != 0 ? v : NULL;
 
   v = listing_value(get, ctx, "include_deleted");
-  if(v && config_parse_bool(v, &out->in_bin) != 0)
+  if(v && parse_bool(v, &out->in_bin) != 0)
     return "include_deleted must be true or false";
   v = listing_value(get, ctx, "is_starred");
-  if(v && config_parse_bool(v, &out->starred) != 0)
+  if(v && parse_bool(v, &out->starred) != 0)
     return "is_starred must be true or false";
 
   v = listing_value(get, ctx, "sort");

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "config.c"
+#include "util/parse.h"
 
 #define MIB (1024ull * 1024)
 
@@ -481,7 +482,7 @@ static void test_parse_size(void **state)
   };
   for(size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
     uint64_t v = 1234;
-    if(config_parse_size(ok[i].s, &v))
+    if(parse_size(ok[i].s, &v))
       fail_msg("'%s' refused", ok[i].s);
     assert_true(v == ok[i].v);
   }
@@ -491,11 +492,11 @@ static void test_parse_size(void **state)
   };
   for(size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     uint64_t v = 1234;
-    if(!config_parse_size(bad[i], &v))
+    if(!parse_size(bad[i], &v))
       fail_msg("'%s' accepted", bad[i]);
     assert_true(v == 1234);
   }
-  assert_int_equal(config_parse_size(NULL, NULL), -1);
+  assert_int_equal(parse_size(NULL, NULL), -1);
   expect_err("MAX_UPLOAD_SIZE", "-5",
              "MAX_UPLOAD_SIZE: must be a size in bytes with an optional K, M or G suffix (got '-5')");
   expect_fail("CACHE_SIZE", "lots");
@@ -509,17 +510,17 @@ static void test_parse_bool(void **state)
   bool b;
   for(size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
     b = false;
-    assert_int_equal(config_parse_bool(yes[i], &b), 0);
+    assert_int_equal(parse_bool(yes[i], &b), 0);
     assert_true(b);
   }
   for(size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
     b = true;
-    assert_int_equal(config_parse_bool(no[i], &b), 0);
+    assert_int_equal(parse_bool(no[i], &b), 0);
     assert_false(b);
   }
   for(size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-    assert_int_equal(config_parse_bool(bad[i], &b), -1);
-  assert_int_equal(config_parse_bool(NULL, &b), -1);
+    assert_int_equal(parse_bool(bad[i], &b), -1);
+  assert_int_equal(parse_bool(NULL, &b), -1);
   expect_err("ALLOW_PRIVATE_URLS", "maybe", "ALLOW_PRIVATE_URLS: must be true or false (got 'maybe')");
   expect_fail("TELEGRAM_LOCAL_MODE", "2");
   expect_fail("REQUIRE_EMAIL_VERIFICATION", "sure");
@@ -700,7 +701,7 @@ static void test_ensure_secret_generates(void **state)
   setenv("DATA_DIR", "nested/a/b", 1);
   assert_int_equal(load(&cfg, err), 0);
   assert_null(cfg.secret_key);
-  if(secret_ensure(&cfg, err, sizeof(err)))
+  if(secret_ensure(cfg.data_dir, &cfg.secret_key, err, sizeof(err)))
     fail_msg("%s", err);
   assert_non_null(cfg.secret_key);
   assert_int_equal(strlen(cfg.secret_key), 64);
@@ -727,16 +728,16 @@ static void test_ensure_secret_generates(void **state)
 
   /* A second start reads the same key; calling twice is a no-op. */
   assert_int_equal(load(&cfg, err), 0);
-  assert_int_equal(secret_ensure(&cfg, err, sizeof(err)), 0);
+  assert_int_equal(secret_ensure(cfg.data_dir, &cfg.secret_key, err, sizeof(err)), 0);
   assert_string_equal(cfg.secret_key, key1);
-  assert_int_equal(secret_ensure(&cfg, err, sizeof(err)), 0);
+  assert_int_equal(secret_ensure(cfg.data_dir, &cfg.secret_key, err, sizeof(err)), 0);
   assert_string_equal(cfg.secret_key, key1);
   config_free(&cfg);
 
   /* A different data dir gets a different key. */
   setenv("DATA_DIR", "other", 1);
   assert_int_equal(load(&cfg, err), 0);
-  assert_int_equal(secret_ensure(&cfg, err, sizeof(err)), 0);
+  assert_int_equal(secret_ensure(cfg.data_dir, &cfg.secret_key, err, sizeof(err)), 0);
   assert_string_not_equal(cfg.secret_key, key1);
   config_free(&cfg);
 }
@@ -753,7 +754,7 @@ static void test_ensure_secret_existing(void **state)
   write_file("d/secret_key", "my-stored-secret-key\r\n", 22);
   chmod("d/secret_key", 0600);
   assert_int_equal(load(&cfg, err), 0);
-  assert_int_equal(secret_ensure(&cfg, err, sizeof(err)), 0);
+  assert_int_equal(secret_ensure(cfg.data_dir, &cfg.secret_key, err, sizeof(err)), 0);
   assert_string_equal(cfg.secret_key, "my-stored-secret-key");
   config_free(&cfg);
   /* An existing data dir keeps its mode. */
@@ -766,7 +767,7 @@ static void test_ensure_secret_existing(void **state)
   for(int i = 0; i < 4; i++) {
     write_file("d/secret_key", bad[i], len[i]);
     assert_int_equal(load(&cfg, err), 0);
-    assert_int_equal(secret_ensure(&cfg, err, sizeof(err)), -1);
+    assert_int_equal(secret_ensure(cfg.data_dir, &cfg.secret_key, err, sizeof(err)), -1);
     assert_string_equal(err, "d/secret_key: the stored secret key must be at least 16 bytes of text");
     assert_null(cfg.secret_key);
     config_free(&cfg);
@@ -776,7 +777,7 @@ static void test_ensure_secret_existing(void **state)
   unlink("d/secret_key");
   assert_int_equal(mkdir("d/secret_key", 0700), 0);
   assert_int_equal(load(&cfg, err), 0);
-  assert_int_equal(secret_ensure(&cfg, err, sizeof(err)), -1);
+  assert_int_equal(secret_ensure(cfg.data_dir, &cfg.secret_key, err, sizeof(err)), -1);
   assert_string_equal(err, "d/secret_key: the secret key must be a regular file");
   config_free(&cfg);
 
@@ -784,7 +785,7 @@ static void test_ensure_secret_existing(void **state)
   write_file("plainfile", "x", 1);
   setenv("DATA_DIR", "plainfile", 1);
   assert_int_equal(load(&cfg, err), 0);
-  assert_int_equal(secret_ensure(&cfg, err, sizeof(err)), -1);
+  assert_int_equal(secret_ensure(cfg.data_dir, &cfg.secret_key, err, sizeof(err)), -1);
   assert_int_equal(strncmp(err, "DATA_DIR: cannot create 'plainfile'", 35), 0);
   config_free(&cfg);
 
@@ -792,7 +793,7 @@ static void test_ensure_secret_existing(void **state)
   setenv("DATA_DIR", "untouched", 1);
   setenv("SECRET_KEY", "an-environment-secret", 1);
   assert_int_equal(load(&cfg, err), 0);
-  assert_int_equal(secret_ensure(&cfg, err, sizeof(err)), 0);
+  assert_int_equal(secret_ensure(cfg.data_dir, &cfg.secret_key, err, sizeof(err)), 0);
   assert_string_equal(cfg.secret_key, "an-environment-secret");
   assert_int_equal(stat("untouched", &st), -1);
   config_free(&cfg);
