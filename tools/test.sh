@@ -2,7 +2,8 @@
 # Runs the unit tests and the black-box suite for one build directory, then
 # the file suites a second time with every server on the Telegram backend
 # (NETRADRIVE_BACKEND=telegram: each against its own fake-telegram), and ends
-# with the closing line "test: N passed, N failed" (all three runs added up).
+# with the closing line "test: N passed, N failed" (all three runs and the
+# structure check added up).
 # usage: tools/test.sh BUILD_DIR [pytest args...]   (the args go to both pytest runs)
 build=$1; shift
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -53,6 +54,13 @@ passed=$(( passed + pp ))
 failed=$(( failed + pf + pe ))
 # rc 5 = everything deselected by the caller's pytest args: nothing to count.
 [ "$trc" -ne 0 ] && [ "$trc" -ne 5 ] && [ "$pf" -eq 0 ] && [ "$pe" -eq 0 ] && failed=$((failed + 1))
+
+# The tree's shape: layers, call circles, file sizes (tools/check-structure.py).
+if python3 "$root/tools/check-structure.py"; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
+fi
 
 # A run that executed nothing is a failure, not a success.
 [ "$passed" -eq 0 ] && failed=$((failed + 1))
