@@ -68,8 +68,7 @@ $(BUILD)/%.o: %.c
 # Such a test already holds that file's code, so it links against the library
 # objects minus those of the .c files it includes, read from its
 # `#include "dir/file.c"` lines (paths under src/; the '.' in the pattern
-# matches the '#', which make versions quote differently). UNIT_SWAP, set for
-# one test, names an object and the one to link in its place.
+# matches the '#', which make versions quote differently).
 unit_included = $(patsubst %.c,$(BUILD)/src/%.o,$(shell sed -n \
   's/^[[:space:]]*.[[:space:]]*include[[:space:]]*"\([^"]*\.c\)".*/\1/p' $(1)))
 unit_objs = $(filter-out $(call unit_included,$(1)),$(LIB_OBJ))
@@ -77,18 +76,8 @@ unit_objs = $(filter-out $(call unit_included,$(1)),$(LIB_OBJ))
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB_OBJ)
 	@mkdir -p $(@D)/deps
 	$(CC) $(CFLAGS) -MMD -MP -MF $(@D)/deps/$(@F).d $(LDFLAGS) -o $@ $< \
-	  $(patsubst $(word 1,$(UNIT_SWAP)),$(word 2,$(UNIT_SWAP)),$(call unit_objs,$<)) \
+	  $(call unit_objs,$<) \
 	  $(LDLIBS) -lcmocka
-
-# A link-time fake: test_download brings its own blob_reader_* (a chunk store
-# that answers BLOB_AGAIN), so it links a copy of blob.o in which those four
-# are weak and its definitions win. Any other duplicate is still an error.
-BLOB_READER_FNS := blob_reader_open blob_reader_pread blob_reader_set_wake blob_reader_close
-$(BUILD)/tests/fakes/blob-weak-reader.o: $(BUILD)/src/blob/blob.o
-	@mkdir -p $(@D)
-	objcopy $(addprefix --weaken-symbol=,$(BLOB_READER_FNS)) $< $@
-$(BUILD)/tests/test_download: $(BUILD)/tests/fakes/blob-weak-reader.o
-$(BUILD)/tests/test_download: UNIT_SWAP := $(BUILD)/src/blob/blob.o $(BUILD)/tests/fakes/blob-weak-reader.o
 
 -include $(OBJ:.o=.d) $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/deps/%.d)
 

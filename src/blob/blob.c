@@ -28,7 +28,9 @@ struct blob *blob_open(const struct blob_options *opt, char *err, size_t errlen)
     snprintf(err, errlen, "out of memory");
     return NULL;
   }
-  b->be = opt->kind == BLOB_KIND_TELEGRAM ? &blob_telegram_backend : &blob_local_backend;
+  b->be = opt->backend                      ? opt->backend
+          : opt->kind == BLOB_KIND_TELEGRAM ? &blob_telegram_backend
+                                            : &blob_local_backend;
   b->chunk_size = opt->chunk_size;
   if(snprintf(b->spool_dir, sizeof(b->spool_dir), "%s/tmp", opt->data_dir) >=
      (int)sizeof(b->spool_dir) || fs_mkdir_p(b->spool_dir, 0700) != 0) {

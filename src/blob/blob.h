@@ -34,8 +34,11 @@ enum blob_kind { BLOB_KIND_LOCAL = 0, BLOB_KIND_TELEGRAM };
 /** What a store is opened with: only what blob needs from the
  *  configuration. Read during blob_open only (the store copies what it
  *  keeps). */
+struct blob_backend;
+
 struct blob_options {
   enum blob_kind kind;
+  const struct blob_backend *backend; /* a backend of one's own (backend.h; tests), else NULL */
   const char *data_dir;       /* chunks/, tmp/ (spool files) and cache/ go under it */
   uint64_t chunk_size;        /* CHUNK_SIZE: the largest chunk */
   uint64_t cache_size;        /* CACHE_SIZE: cap of the download cache (remote stores) */

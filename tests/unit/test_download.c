@@ -1,9 +1,8 @@
 /* Unit tests for drive/reader and api/download over a fake chunk store that
  * behaves like a remote backend: reads answer BLOB_AGAIN and the wake comes
- * later from another thread (or at once, before the suspend). The fake
- * replaces blob_reader_* at link time (tests link with
- * --allow-multiple-definition and this object comes first). A real MHD
- * daemon serves the responses; libcurl fetches them. */
+ * later from another thread (or at once, before the suspend). The fake is a
+ * backend of its own (blob/backend.h) that the store is opened with. A real
+ * MHD daemon serves the responses; libcurl fetches them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,10 +19,12 @@
 #include <time.h>
 #include <unistd.h>
 #include "api/download_routes.h"
+#include "blob/backend.h"
 #include "blob/blob.h"
 #include "db/db.h"
 #include "drive/drive.h"
 #include "drive/reader.h"
+#include "drive/store.h"
 #include "http/http.h"
 #include "util/id.h"
 #include "util/log.h"
@@ -43,7 +44,7 @@ static atomic_int fake_mode;
 static atomic_int fake_open_now, fake_open_max, fake_opened, fake_agains, fake_wakes;
 static atomic_int fake_opened_idx[64];
 
-struct blob_reader {
+struct fake_reader {
   int64_t idx;
   uint64_t size;
   unsigned calls;
@@ -58,13 +59,13 @@ static uint8_t fake_byte(uint64_t off)
   return (uint8_t)((off * 2654435761u) >> 11);
 }
 
-int blob_reader_open(struct blob *b, const char *locator, uint64_t size, struct blob_reader **out)
+static int fake_reader_open(void *self, const char *locator, uint64_t size, void **out)
 {
-  (void)b;
+  (void)self;
   long long idx;
   if(sscanf(locator, "fake-%lld", &idx) != 1 || idx < 0 || idx >= 64)
     return BLOB_NOTFOUND;
-  struct blob_reader *rd = calloc(1, sizeof(*rd));
+  struct fake_reader *rd = calloc(1, sizeof(*rd));
   if(!rd)
     return BLOB_ERR;
   rd->idx = idx;
@@ -81,7 +82,7 @@ int blob_reader_open(struct blob *b, const char *locator, uint64_t size, struct 
 
 static void *fake_waker(void *arg)
 {
-  struct blob_reader *rd = arg;
+  struct fake_reader *rd = arg;
   struct timespec ts = {0, 2 * 1000 * 1000};
   nanosleep(&ts, NULL);
   atomic_fetch_add(&fake_wakes, 1);
@@ -89,7 +90,7 @@ static void *fake_waker(void *arg)
   return NULL;
 }
 
-static void fake_join(struct blob_reader *rd)
+static void fake_join(struct fake_reader *rd)
 {
   if(rd->waking) {
     pthread_join(rd->waker, NULL);
@@ -97,8 +98,9 @@ static void fake_join(struct blob_reader *rd)
   }
 }
 
-ssize_t blob_reader_pread(struct blob_reader *rd, void *buf, size_t n, uint64_t off)
+static ssize_t fake_reader_pread(void *r, void *buf, size_t n, uint64_t off)
 {
+  struct fake_reader *rd = r;
   int mode = atomic_load(&fake_mode);
   rd->calls++;
   if(mode == FAKE_SLOW && rd->calls % 3 == 1 && rd->wake) {
@@ -122,20 +124,69 @@ ssize_t blob_reader_pread(struct blob_reader *rd, void *buf, size_t n, uint64_t 
   return (ssize_t)n;
 }
 
-void blob_reader_set_wake(struct blob_reader *rd, void (*wake)(void *arg), void *arg)
+static void fake_reader_set_wake(void *r, void (*wake)(void *arg), void *arg)
 {
+  struct fake_reader *rd = r;
   rd->wake = wake;
   rd->wake_arg = arg;
 }
 
-void blob_reader_close(struct blob_reader *rd)
+static void fake_reader_close(void *r)
 {
+  struct fake_reader *rd = r;
   if(!rd)
     return;
   fake_join(rd);   /* the contract: no wake after close returns */
   atomic_fetch_sub(&fake_open_now, 1);
   free(rd);
 }
+
+/* The rest of the backend: nothing is ever stored through it here. */
+static void *fake_open(const struct blob_options *opt, char *err, size_t errlen)
+{
+  (void)opt, (void)err, (void)errlen;
+  static int self;
+  return &self;
+}
+
+static void fake_close(void *self)
+{
+  (void)self;
+}
+
+static int fake_ping(void *self)
+{
+  (void)self;
+  return 1;
+}
+
+static int fake_put(void *self, const char *spool_path, uint64_t size, const char *checksum,
+                    blob_done_fn done, void *arg)
+{
+  (void)self, (void)size, (void)checksum;
+  unlink(spool_path);
+  done(arg, BLOB_ERR, NULL);
+  return BLOB_OK;
+}
+
+static int fake_del(void *self, const char *locator)
+{
+  (void)self, (void)locator;
+  return BLOB_OK;
+}
+
+static const struct blob_backend fake_backend = {
+  .name = "fake",
+  .open = fake_open,
+  .close = fake_close,
+  .ping = fake_ping,
+  .put = fake_put,
+  .reader_open = fake_reader_open,
+  .reader_pread = fake_reader_pread,
+  .reader_set_wake = fake_reader_set_wake,
+  .reader_close = fake_reader_close,
+  .del = fake_del,
+};
 
 static void fake_reset(int mode)
 {
@@ -196,12 +247,16 @@ static int setup_db(void **state)
   add_content(content_ok, SIZE, 26, -1);
   add_content(content_badcount, SIZE, 25, -1);
   add_content(content_hole, SIZE, 26, 7);
+  struct blob_options opt = {.backend = &fake_backend, .data_dir = tmpdir, .chunk_size = CHUNK};
+  if(store_init(&opt, false, err, sizeof(err)) != 0)
+    fail_msg("store_init: %s", err);
   return 0;
 }
 
 static int teardown_db(void **state)
 {
   char cmd[128];
+  store_shutdown();
   db_shutdown();
   snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
   return system(cmd) == 0 ? 0 : -1;
