@@ -99,7 +99,7 @@ static inline int64_t garbage_in(const char *state)
 /* DATA_DIR/chunks/<locator> */
 static inline void chunk_path(const char *locator, char *out, size_t n)
 {
-  snprintf(out, n, "%s/chunks/%s", testdrive_dir, locator);
+  snprintf(out, n, "%s/chunks/%.100s", testdrive_dir, locator);   /* locators are short */
 }
 
 static inline bool chunk_exists(const char *locator)
