@@ -20,20 +20,26 @@
 #include "drive/drive.h"
 #include "drive/upload.h"
 #include "util/id.h"
+#include "util/timefmt.h"
 #include "testdb.h"
 
 static char testdrive_dir[64];   /* DATA_DIR */
 static struct config testdrive_cfg;
 
-/* Starts the domain on a new database and DATA_DIR. 0 or -1. */
-static inline int testdrive_start(const char *name, uint64_t chunk_size, bool background)
+/* A new database and DATA_DIR, nothing started yet. 0 or -1. */
+static inline int testdrive_open(const char *name)
 {
-  char err[256];
   if(testdb_open(name) != 0)
     return -1;
   snprintf(testdrive_dir, sizeof(testdrive_dir), "/tmp/netra-data-%s-XXXXXX", name);
-  if(!mkdtemp(testdrive_dir))
-    return -1;
+  return mkdtemp(testdrive_dir) ? 0 : -1;
+}
+
+/* Starts the domain on them, as main.c's drive_options_from would for a
+ * local store. 0 or -1. */
+static inline int testdrive_init(uint64_t chunk_size, bool background)
+{
+  char err[256];
   memset(&testdrive_cfg, 0, sizeof(testdrive_cfg));
   testdrive_cfg.storage_backend = STORAGE_LOCAL;
   testdrive_cfg.data_dir = testdrive_dir;
@@ -56,6 +62,12 @@ static inline int testdrive_start(const char *name, uint64_t chunk_size, bool ba
     return -1;
   }
   return 0;
+}
+
+/* Both. 0 or -1. */
+static inline int testdrive_start(const char *name, uint64_t chunk_size, bool background)
+{
+  return testdrive_open(name) == 0 && testdrive_init(chunk_size, background) == 0 ? 0 : -1;
 }
 
 /* Stops the domain and removes the database and DATA_DIR. */
@@ -261,13 +273,14 @@ static inline int upload_bytes(const char *owner, const char *folder, const char
   return rc;
 }
 
-/* Polls `cond` every 5 ms for up to 5 s. */
-#define EVENTUALLY(cond)                                   \
-  do {                                                     \
-    int ev_tries_ = 0;                                     \
-    while(!(cond) && ev_tries_++ < 1000)                   \
-      sleep_ms(5);                                         \
-    assert_true(cond);                                     \
+/* Polls `cond` every 5 ms until it holds, for up to `ms` (then fails). */
+#define EVENTUALLY_MS(cond, ms)                                          \
+  do {                                                                   \
+    int64_t ev_end_ = time_now_ms() + (ms);                              \
+    while(!(cond) && time_now_ms() < ev_end_)                            \
+      sleep_ms(5);                                                       \
+    assert_true(cond);                                                   \
   } while(0)
+#define EVENTUALLY(cond) EVENTUALLY_MS(cond, 5000)
 
 #endif
