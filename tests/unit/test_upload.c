@@ -343,6 +343,44 @@ static void test_folder_gone_before_finish(void **state)
   }
 }
 
+/* Every chunk directory name is taken by a plain file, so the local store
+ * cannot move any chunk into place: the upload fails with DRIVE_STORAGE and
+ * leaves nothing behind (no rows, no garbage, no spool files). */
+static void test_store_failure(void **state)
+{
+  static const char idc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  char path[128], id[ID_LEN + 1];
+  struct waiter w = WAITER_INIT;
+  const char *why = NULL;
+  for(int i = 0; i < 64; i++)
+    for(int j = 0; j < 64; j++) {
+      snprintf(path, sizeof(path), "%s/chunks/%c%c", testdrive_dir, idc[i], idc[j]);
+      FILE *f = fopen(path, "w");
+      assert_non_null(f);
+      fclose(f);
+    }
+  const size_t n = 2 * CHUNK + 7;
+  char *data = malloc(n);
+  assert_non_null(data);
+  fill(data, n, 10);
+  struct upload *u = upload_new(UID, NULL);
+  assert_non_null(u);
+  upload_set_wake(u, waiter_suspend, waiter_wake, &w);
+  assert_int_equal(upload_set_name(u, "doomed", &why), DRIVE_OK);
+  int rc = upload_feed(u, &w, data, n, 16384);
+  if(rc == DRIVE_OK)
+    rc = upload_finish_wait(u, &w, id);
+  assert_int_equal(rc, DRIVE_STORAGE);
+  upload_free(u);
+  assert_int_equal(rows("files"), 0);
+  assert_int_equal(rows("contents"), 0);
+  /* A chunk still in flight when the upload gave up goes its way first. */
+  EVENTUALLY(spool_files() == 0);
+  assert_int_equal(rows("pending_deletes"), 0);
+  usage_is(0, 0, 0, 0);
+  free(data);
+}
+
 /* Twenty chunks in one write: more than the upload keeps in flight, so it
  * usually asks to wait. Every DRIVE_PENDING comes with exactly one suspend
  * and is followed by a wake; the file comes out whole. */
@@ -423,6 +461,7 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_abandon_in_flight, setup, teardown),
     cmocka_unit_test_setup_teardown(test_max_size, setup, teardown),
     cmocka_unit_test_setup_teardown(test_folder_gone_before_finish, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_store_failure, setup, teardown),
     cmocka_unit_test_setup_teardown(test_backpressure_wakes, setup, teardown),
     cmocka_unit_test_setup_teardown(test_empty_twice_and_bad_name, setup, teardown),
   };
