@@ -338,6 +338,10 @@ static void test_gc(void **state)
   assert_int_equal(garbage_record_staged(db, "local", s_new, sid_new), DRIVE_OK);
   assert_int_equal(db_exec(db, "UPDATE pending_deletes SET created_at = created_at - $1 "
                                "WHERE id = $2", "it", (int64_t)25 * HOUR_S * 1000, sid_old), DB_OK);
+  /* A second old: "every staged chunk" means created before now, and the
+   * whole test may well run within one millisecond. */
+  assert_int_equal(db_exec(db, "UPDATE pending_deletes SET created_at = created_at - 1000 "
+                               "WHERE id = $1", "t", sid_new), DB_OK);
   /* Spool files: one a crash left a day ago, one a live upload writes. */
   snprintf(stale, sizeof(stale), "%s/tmp/stale.part", testdrive_dir);
   snprintf(fresh, sizeof(fresh), "%s/tmp/fresh.part", testdrive_dir);
