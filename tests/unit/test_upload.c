@@ -2,8 +2,9 @@
  * chunk store (drive_init on a temp DATA_DIR) and a real SQLite file: the
  * commit (file, content, chunks byte for byte, no garbage left, usage and
  * folder sizes), dedup by linking and by refusing, an upload given up
- * before or while its chunks land, the size limit, and a folder that goes
- * away before the commit. Each test starts a drive of its own. */
+ * before or while its chunks land, the size limit, a folder that goes away
+ * before the commit, a store that takes no chunk, and the wake that follows
+ * every DRIVE_PENDING. Each test starts a drive of its own. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
