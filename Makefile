@@ -73,7 +73,7 @@ unit_included = $(patsubst %.c,$(BUILD)/src/%.o,$(shell sed -n \
   's/^[[:space:]]*.[[:space:]]*include[[:space:]]*"\([^"]*\.c\)".*/\1/p' $(1)))
 unit_objs = $(filter-out $(call unit_included,$(1)),$(LIB_OBJ))
 
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB_OBJ)
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(wildcard tests/unit/*.h) $(LIB_OBJ)
 	@mkdir -p $(@D)/deps
 	$(CC) $(CFLAGS) -MMD -MP -MF $(@D)/deps/$(@F).d $(LDFLAGS) -o $@ $< \
 	  $(call unit_objs,$<) \

@@ -73,6 +73,7 @@ int drive_init(const struct drive_options *o, char *err, size_t errlen)
      * still running. A database that cannot be reached now is retried by
      * the sweeper and the janitor later. */
     store_reclaim_staged(time_now_ms());
+    store_kick();   /* the sweeper removes them now, not at its next round */
     tasks_init();
   }
   drive_stage = DRIVE_STAGE_TASKS;

@@ -76,9 +76,7 @@ int maint_gc(const char *data_dir, int64_t staged_age_ms, FILE *out, struct main
     return -1;
   if(store_reclaim_staged(time_now_ms() - staged_age_ms) != DRIVE_OK)
     return -1;
-  int n;
-  while((n = store_sweep(db, 64)) > 0)
-    rep->garbage_removed += n;
+  rep->garbage_removed += store_sweep_all(db, NULL);
   struct orphan_walk w = {db, out, true, time_now_ms(), rep};
   blob_list(store_blob(), orphan_visit, &w);   /* remote stores cannot list: skipped */
   sweep_spool(data_dir, out);

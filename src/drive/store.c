@@ -96,7 +96,9 @@ int store_cancel(struct store_op *op)
   return store ? blob_cancel(store, op) : BLOB_ERR;
 }
 
-int store_sweep(db_t *db, int max_items)
+/* One batch: removes up to max_items due deletions; *due says how many were
+ * due (tried). Returns how many were removed. */
+static int store_sweep_batch(db_t *db, int max_items, int *due)
 {
   struct garbage_item items[SWEEP_BATCH];
   const char *locators[SWEEP_BATCH];
@@ -105,7 +107,8 @@ int store_sweep(db_t *db, int max_items)
   if(max_items > SWEEP_BATCH)
     max_items = SWEEP_BATCH;
   int64_t now = time_now_ms();
-  int n = garbage_due(db, blob_backend_name(store), now, items, max_items);
+  int n = garbage_due(db, store_backend_name(), now, items, max_items);
+  *due = n > 0 ? n : 0;
   if(n <= 0)
     return 0;
   /* One batch: a remote store removes many in one call. */
@@ -131,6 +134,23 @@ int store_sweep(db_t *db, int max_items)
   return removed;
 }
 
+int store_sweep(db_t *db, int max_items)
+{
+  int due;
+  return store_sweep_batch(db, max_items, &due);
+}
+
+int store_sweep_all(db_t *db, const bool *stop)
+{
+  int due, removed = 0;
+  /* A failed removal is rescheduled into the future, so a full batch means
+   * more may be due behind it, whatever was removed; a short one means none. */
+  do
+    removed += store_sweep_batch(db, SWEEP_BATCH, &due);
+  while(due == SWEEP_BATCH && !(stop && __atomic_load_n(stop, __ATOMIC_RELAXED)));
+  return removed;
+}
+
 int store_reclaim_staged(int64_t before_ms)
 {
   db_t *db = db_get();
@@ -152,8 +172,7 @@ static void *sweeper_main(void *arg)
     pthread_mutex_unlock(&sweeper_lock);
     db_t *db = db_get();
     if(db) {
-      while(store_sweep(db, SWEEP_BATCH) == SWEEP_BATCH && !sweeper_stop)
-        ;
+      store_sweep_all(db, &sweeper_stop);
     }
     pthread_mutex_lock(&sweeper_lock);
     if(sweeper_stop)

@@ -37,6 +37,9 @@ int store_cancel(struct store_op *op);
 void store_kick(void);
 /** Runs one sweep now on `db`; returns the number of chunks removed. */
 int store_sweep(db_t *db, int max_items);
+/** Sweeps batch after batch until no deletion is due any more (or *stop,
+ *  when given, turns true); returns the number of chunks removed. */
+int store_sweep_all(db_t *db, const bool *stop);
 /** Turns every staged (uncommitted) chunk record older than `before_ms` into
  *  a deletion: chunks of uploads that died with the process. */
 int store_reclaim_staged(int64_t before_ms);

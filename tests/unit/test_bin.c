@@ -27,7 +27,7 @@ static int setup(void **state)
   if(testdrive_start("bin", CHUNK, false) != 0 || testdb_add_user(db_get(), UID) != 0 ||
      testdb_add_user(db_get(), OTHER) != 0)
     return -1;
-  testdrive_upload_opts(CHUNK, 0, false);
+  testdrive_upload_opts(0, false);
   return 0;
 }
 

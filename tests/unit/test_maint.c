@@ -29,7 +29,7 @@ static int setup(void **state)
 {
   if(testdrive_start("maint", CHUNK, false) != 0 || testdb_add_user(db_get(), UID) != 0)
     return -1;
-  testdrive_upload_opts(CHUNK, 0, false);
+  testdrive_upload_opts(0, false);
   return 0;
 }
 
@@ -382,15 +382,9 @@ static void test_gc(void **state)
   assert_int_equal(garbage_in("staged"), 0);
 }
 
-#ifdef KNOWN_DEFECT_GC_STOPS_AT_FAILED_BATCH
-/* KNOWN DEFECT (src/drive/maint.c, maint_gc): gc sweeps with
- * `while((n = store_sweep(db, 64)) > 0)`, so a batch of 64 due deletions
- * that all fail (rescheduled, 0 removed) ends the loop, and every deletion
- * due behind them is never attempted, although gc "carries out pending
- * deletions". Here 64 refused locators come first and a removable chunk
- * stays on disk. Run with:
- *   rm -f build/tests/test_maint &&
- *   make build/tests/test_maint CC="cc -DKNOWN_DEFECT_GC_STOPS_AT_FAILED_BATCH" */
+/* gc carries out every due deletion, also those due behind a full batch of
+ * removals that all fail (it used to stop at the first batch that removed
+ * nothing). Here 64 refused locators come first. */
 static void test_gc_past_a_failing_batch(void **state)
 {
   char loc[ID_LEN + 4], bad[32];
@@ -410,7 +404,6 @@ static void test_gc_past_a_failing_batch(void **state)
   assert_false(chunk_exists(loc));
   assert_int_equal(rep.garbage_removed, 1);
 }
-#endif
 
 int main(void)
 {
@@ -419,9 +412,7 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_fsck_damage_and_repair, setup, teardown),
     cmocka_unit_test_setup_teardown(test_orphans, setup, teardown),
     cmocka_unit_test_setup_teardown(test_gc, setup, teardown),
-#ifdef KNOWN_DEFECT_GC_STOPS_AT_FAILED_BATCH
     cmocka_unit_test_setup_teardown(test_gc_past_a_failing_batch, setup, teardown),
-#endif
   };
   if(getenv("TEST_FILTER"))
     cmocka_set_test_filter(getenv("TEST_FILTER"));

@@ -23,7 +23,7 @@ static int setup(void **state)
 {
   if(testdrive_start("upload", CHUNK, false) != 0 || testdb_add_user(db_get(), UID) != 0)
     return -1;
-  testdrive_upload_opts(CHUNK, 0, false);
+  testdrive_upload_opts(0, false);
   return 0;
 }
 
@@ -178,7 +178,7 @@ static void test_dedup_reject(void **state)
   char *data = malloc(n);
   assert_non_null(data);
   fill(data, n, 3);
-  testdrive_upload_opts(CHUNK, 0, true);
+  testdrive_upload_opts(0, true);
   assert_int_equal(upload_bytes(UID, NULL, "a", data, n, a), DRIVE_OK);
 
   struct upload *u = upload_new(UID, NULL);
@@ -277,7 +277,7 @@ static void test_max_size(void **state)
   char *data = malloc(max + 1);
   assert_non_null(data);
   fill(data, max + 1, 6);
-  testdrive_upload_opts(CHUNK, max, false);
+  testdrive_upload_opts(max, false);
   /* Exactly the limit is fine. */
   assert_int_equal(upload_bytes(UID, NULL, "exact", data, max, id), DRIVE_OK);
   assert_int_equal(rows("files"), 1);

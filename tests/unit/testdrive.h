@@ -15,16 +15,14 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include "config.h"
 #include "db/db.h"
-#include "drive/drive.h"
+#include "drive/domain.h"
 #include "drive/upload.h"
 #include "util/id.h"
 #include "util/timefmt.h"
 #include "testdb.h"
 
 static char testdrive_dir[64];   /* DATA_DIR */
-static struct config testdrive_cfg;
 
 /* A new database and DATA_DIR, nothing started yet. 0 or -1. */
 static inline int testdrive_open(const char *name)
@@ -40,12 +38,8 @@ static inline int testdrive_open(const char *name)
 static inline int testdrive_init(uint64_t chunk_size, bool background)
 {
   char err[256];
-  memset(&testdrive_cfg, 0, sizeof(testdrive_cfg));
-  testdrive_cfg.storage_backend = STORAGE_LOCAL;
-  testdrive_cfg.data_dir = testdrive_dir;
-  testdrive_cfg.chunk_size = chunk_size;
   struct drive_options o = {
-    .store_cfg = &testdrive_cfg,
+    .store = {.kind = BLOB_KIND_LOCAL, .data_dir = testdrive_dir, .chunk_size = chunk_size},
     .data_dir = testdrive_dir,
     .secret_key = "unit-test-secret-unit-test-secret",
     .access_ttl_s = 1800,
@@ -53,8 +47,6 @@ static inline int testdrive_init(uint64_t chunk_size, bool background)
     .login_max_failures = 5,
     .login_window_s = 900,
     .public_url = "http://127.0.0.1:1",
-    .chunk_size = chunk_size,
-    .remote_parallel = 4,
     .background = background,
   };
   if(drive_init(&o, err, sizeof(err)) != 0) {
@@ -81,11 +73,11 @@ static inline void testdrive_stop(void)
     fprintf(stderr, "could not remove %s\n", testdrive_dir);
 }
 
-/* Sets the upload options as drive_init does from the configuration. */
-static inline void testdrive_upload_opts(uint64_t chunk_size, uint64_t max_size, bool dedup_reject)
+/* Sets the upload options as drive_init does from the configuration (the
+ * chunk size is the store's, set at testdrive_init). */
+static inline void testdrive_upload_opts(uint64_t max_size, bool dedup_reject)
 {
-  struct upload_options up = {.max_size = max_size, .dedup_reject = dedup_reject,
-                              .chunk_size = chunk_size, .remote_parallel = 4};
+  struct upload_options up = {.max_size = max_size, .dedup_reject = dedup_reject};
   upload_init(&up);
 }
 
