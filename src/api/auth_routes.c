@@ -1,4 +1,4 @@
-/* auth: /api/v1/auth (SPEC §3) and the bearer-token check behind every
+/* auth: /api/v1/auth (API §3) and the bearer-token check behind every
  * authenticated route. Parsing and status codes live here; the account
  * rules live in drive/users.c and drive/tokens.c. */
 #include <stdio.h>

@@ -1,5 +1,5 @@
-/* files: GET and DELETE under /api/v1/files (SPEC §5) and the file side of
- * the item actions (SPEC §6). Upload, download and search have their own
+/* files: GET and DELETE under /api/v1/files (API §5) and the file side of
+ * the item actions (API §6). Upload, download and search have their own
  * modules; PUT /files/{id}/bin|restore reach api_file_item_action through
  * the item routes (items.c). Parses requests, calls drive/files, renders. */
 #include <inttypes.h>

@@ -1,5 +1,5 @@
-/* folders: /api/v1/folders (SPEC §4) and the folder side of the item
- * actions (SPEC §6). Parses requests, calls drive/folders, renders JSON. */
+/* folders: /api/v1/folders (API §4) and the folder side of the item
+ * actions (API §6). Parses requests, calls drive/folders, renders JSON. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* items: /api/v1/{item_type}/{id}/{rename|move|star|unstar|bin|restore}
- * (SPEC §6; bin and restore also answer under the folder and file routes) and
+ * (API §6; bin and restore also answer under the folder and file routes) and
  * DELETE /api/v1/bin. The item type picks a handler from item_kinds; singular
  * and plural both work, anything else is 404. */
 #include <string.h>

@@ -1,4 +1,4 @@
-/* items: the item actions of SPEC §6 (/api/v1/{item_type}/{id}/{action}).
+/* items: the item actions of API §6 (/api/v1/{item_type}/{id}/{action}).
  * items.c parses the route and dispatches by item type to a handler that
  * each resource module (folders.c, files.c) provides. */
 #ifndef NETRA_ITEMS_H

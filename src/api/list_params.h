@@ -1,4 +1,4 @@
-/* listing: the query string of a folder or file listing (SPEC §4 listing
+/* listing: the query string of a folder or file listing (API §4 listing
  * rules): parent, include_deleted, is_starred, sort, order, limit, offset. */
 #ifndef NETRA_LISTING_H
 #define NETRA_LISTING_H

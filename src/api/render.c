@@ -1,4 +1,4 @@
-/* render: SPEC §2 objects as JSON. */
+/* render: API §2 objects as JSON. */
 #include <stdlib.h>
 #include <string.h>
 #include "api/render.h"

@@ -1,4 +1,4 @@
-/* render: the JSON shapes of SPEC §2 for the objects the API returns. One
+/* render: the JSON shapes of API §2 for the objects the API returns. One
  * function per object; the file renderer joins the folder ones here. */
 #ifndef NETRA_RENDER_H
 #define NETRA_RENDER_H

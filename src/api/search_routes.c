@@ -1,4 +1,4 @@
-/* search: GET /api/v1/files/search?q=&limit= (SPEC §5). Parses the query,
+/* search: GET /api/v1/files/search?q=&limit= (API §5). Parses the query,
  * calls drive/search and renders {"folders":[Folder],"files":[File]}. */
 #include <errno.h>
 #include <stdlib.h>

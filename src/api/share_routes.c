@@ -1,5 +1,5 @@
 /* shares: /api/v1/share (create, list, revoke links) and the public link
- * route /s/{id} (SPEC §8). Parses requests, calls drive/shares, renders JSON,
+ * route /s/{id} (API §8). Parses requests, calls drive/shares, renders JSON,
  * and hands the bytes of a shared file to the download responder. */
 #include <stdio.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* tasks: the Task object of SPEC §2, shared by the tasks routes (api_task_routes
+/* tasks: the Task object of API §2, shared by the tasks routes (api_task_routes
  * in api.h) and whatever else pushes tasks to clients. */
 #ifndef NETRA_API_TASKS_H
 #define NETRA_API_TASKS_H

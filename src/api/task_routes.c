@@ -1,4 +1,4 @@
-/* tasks: /api/v1/tasks (SPEC §9): the caller's running and recently finished
+/* tasks: /api/v1/tasks (API §9): the caller's running and recently finished
  * tasks from the registry, cancelling one, and the finished ones from the
  * database. */
 #include <math.h>

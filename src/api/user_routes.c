@@ -1,4 +1,4 @@
-/* users: /api/v1/users (SPEC §3 and §7): the signed-in account. */
+/* users: /api/v1/users (API §3 and §7): the signed-in account. */
 #include "api/api.h"
 #include "drive/content.h"
 #include "drive/users.h"

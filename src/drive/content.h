@@ -16,7 +16,7 @@ int content_unref(db_t *db, const char *content_id);
  *  callers use it to decide whether a chunk may be deleted). */
 bool content_knows_locator(db_t *db, const char *locator);
 
-/** A user's usage counters, kept with every change (SPEC §7). */
+/** A user's usage counters, kept with every change (API §7). */
 struct usage {
   int64_t total_bytes;   /* every file, the bin included */
   int64_t file_count;

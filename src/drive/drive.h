@@ -105,7 +105,7 @@ enum drive_sort {
 #define DRIVE_LIST_DEFAULT 1000
 #define DRIVE_LIST_MAX 10000
 
-/** What a folder or file listing asks for (SPEC §4 listing rules). */
+/** What a folder or file listing asks for (API §4 listing rules). */
 struct drive_listing {
   const char *parent_id;  /* NULL = root / "no parent"; not validated yet */
   bool in_bin;            /* include_deleted=true: list the bin */

@@ -60,7 +60,7 @@ int file_purge(db_t *db, const struct file_rec *f);
  *  becomes file_list's result. */
 typedef int (*file_each_fn)(const struct file_rec *f, void *arg);
 
-/** Lists files by the SPEC listing rules (q->parent_id is the folder), calling
+/** Lists files by the listing rules (API §4) (q->parent_id is the folder), calling
  *  `each` in order, and sets *total to the count before limit/offset.
  *  DRIVE_NOT_FOUND when the given folder is not the owner's. */
 int file_list(const char *owner_id, const struct drive_listing *q,

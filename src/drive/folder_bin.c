@@ -1,5 +1,5 @@
 /* folder_bin: a folder into the bin with everything below it, and back
- * (SPEC §4, DECISIONS "Folders and items"). */
+ * (API §4, DECISIONS "Folders and items"). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

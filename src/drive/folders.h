@@ -1,4 +1,4 @@
-/* folders: a user's folder tree (SPEC §4, §6): create, list, tree, path,
+/* folders: a user's folder tree (API §4, §6): create, list, tree, path,
  * rename, move, star, bin, restore and permanent delete, with the folder
  * sizes kept right incrementally.
  *
@@ -67,7 +67,7 @@ int folder_check_live(const char *owner_id, const char *folder_id);
  *  becomes folder_list's result. */
 typedef int (*folder_each_fn)(const struct folder *f, void *arg);
 
-/** Lists folders by the SPEC listing rules, calling `each` in order, and sets
+/** Lists folders by the listing rules (API §4), calling `each` in order, and sets
  *  *total to the count before limit/offset. DRIVE_NOT_FOUND when the given
  *  parent is not the owner's folder. */
 int folder_list(const char *owner_id, const struct drive_listing *q,

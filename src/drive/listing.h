@@ -1,4 +1,4 @@
-/* listing: the one query behind folder and file listings (SPEC §4 rules).
+/* listing: the one query behind folder and file listings (API §4 rules).
  * Both tables share the columns a listing filters and sorts on (owner_id,
  * is_deleted, is_starred, trashed_with, name_key, size, created_at,
  * updated_at), so one set of SQL texts, built at compile time from the

@@ -1,4 +1,4 @@
-/* mime: the MIME type of uploaded content (SPEC §5): sniffed from the first
+/* mime: the MIME type of uploaded content (API §5): sniffed from the first
  * bytes with libmagic, with the name's extension as the fallback and as the
  * tie-breaker for what sniffing cannot tell apart (text formats, zip-based
  * office files). */

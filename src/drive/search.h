@@ -1,5 +1,5 @@
 /* search: case-insensitive substring search over the names of a user's live
- * files and folders (SPEC §5 GET /files/search).
+ * files and folders (API §5 GET /files/search).
  *
  * The query is literal text: it is trimmed, case-folded with utf8_fold (the
  * folding behind name_key) and matched as a substring of name_key. Queries of

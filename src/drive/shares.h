@@ -1,4 +1,4 @@
-/* shares: public links to one file (SPEC §8).
+/* shares: public links to one file (API §8).
  *
  * A link id is id_new(): 128 random bits, so links cannot be guessed. A link
  * is live while it is active (not revoked), not expired, and its file is not

@@ -1,4 +1,4 @@
-/* tasks: long operations a user can watch and cancel (SPEC §9): uploads to a
+/* tasks: long operations a user can watch and cancel (API §9): uploads to a
  * remote store now, uploads from a URL later.
  *
  * A registry in memory, under one mutex, holds the running tasks and the

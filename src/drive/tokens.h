@@ -1,4 +1,4 @@
-/* tokens: the JWTs NetraDrive hands out (SPEC §3) and their server-side state.
+/* tokens: the JWTs NetraDrive hands out (API §3) and their server-side state.
  *
  * Every token is HS256 with claims typ, sub (user id), username, iat, exp and
  * jti, and each use checks its own typ, so a refresh token is never accepted

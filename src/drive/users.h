@@ -1,4 +1,4 @@
-/* users: accounts (SPEC §3): signup, lookup, password login with
+/* users: accounts (API §3): signup, lookup, password login with
  * throttling, email verification and password reset, and the mails that go
  * with them. Passwords are stored as Argon2id hashes (libsodium).
  *

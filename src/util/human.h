@@ -1,5 +1,5 @@
 /* human: sizes and durations for people, as the web UI shows them in tasks
- * (SPEC §2: "12.34 MB", "1h 3m 5s", "N/A"). */
+ * (API §2: "12.34 MB", "1h 3m 5s", "N/A"). */
 #ifndef NETRA_HUMAN_H
 #define NETRA_HUMAN_H
 #include <stdint.h>

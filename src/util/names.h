@@ -1,4 +1,4 @@
-/* names: file and folder name rules (SPEC §1) and the UTF-8 helpers behind
+/* names: file and folder name rules (API §1) and the UTF-8 helpers behind
  * them: strict validation and the case folding used for case-insensitive
  * uniqueness and search. */
 #ifndef NETRA_NAMES_H

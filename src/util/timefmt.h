@@ -1,4 +1,4 @@
-/* timefmt: clocks in milliseconds and RFC 3339 UTC timestamps (SPEC §1). */
+/* timefmt: clocks in milliseconds and RFC 3339 UTC timestamps (API §1). */
 #ifndef NETRA_TIMEFMT_H
 #define NETRA_TIMEFMT_H
 #include <stdint.h>

@@ -1,4 +1,4 @@
-/* validate: account field rules (SPEC §3). Each returns NULL when the value is
+/* validate: account field rules (API §3). Each returns NULL when the value is
  * acceptable, else a human sentence suitable for {"detail": ...}. */
 #ifndef NETRA_VALIDATE_H
 #define NETRA_VALIDATE_H

@@ -1,4 +1,4 @@
-/* Unit tests for api/listing: the listing query string (SPEC §4): defaults,
+/* Unit tests for api/listing: the listing query string (API §4): defaults,
  * parent forms, booleans, sort and order, limit and offset bounds, and the
  * 400 sentences for bad values. */
 #include <setjmp.h>

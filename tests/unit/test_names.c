@@ -1,4 +1,4 @@
-/* Unit tests for util/names: the SPEC name rules, strict UTF-8 and case folding. */
+/* Unit tests for util/names: the name rules (API §1), strict UTF-8 and case folding. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

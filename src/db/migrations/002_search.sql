@@ -1,4 +1,4 @@
--- Name search (SPEC §5 GET /files/search): a trigram index over the case-folded
+-- Name search (API §5 GET /files/search): a trigram index over the case-folded
 -- names (name_key) of live files and folders, kept in sync by triggers.
 --
 -- search_items holds one row per live (non-deleted) file or folder. It exists
