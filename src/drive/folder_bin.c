@@ -22,20 +22,33 @@ static int folder_sum_rows(db_stmt_t *st, int64_t *sum)
   return drive_stmt_end(st, rc);
 }
 
-int folder_bin(const char *owner_id, const char *folder_id)
+/* Starts a write transaction on this thread's connection and loads the
+ * owner's folder in it. On DRIVE_OK the caller ends it with drive_tx_end; on
+ * a failure none is left open. */
+static int folder_tx_load(db_t **db, const char *owner_id, const char *folder_id,
+                          struct folder *f)
 {
-  db_t *db = db_get();
-  if(!db)
+  *db = db_get();
+  if(!*db)
     return DRIVE_UNAVAILABLE;
-  struct folder f;
-  int64_t bytes = 0, now = time_now_ms();
   if(!id_valid(folder_id))
     return DRIVE_NOT_FOUND;
-  int rc = drive_tx_begin(db);
+  int rc = drive_tx_begin(*db);
   if(rc)
     return rc;
-  rc = folder_get(owner_id, folder_id, &f);
-  if(rc || f.is_deleted)
+  rc = folder_get(owner_id, folder_id, f);
+  return rc ? drive_tx_end(*db, rc) : DRIVE_OK;
+}
+
+int folder_bin(const char *owner_id, const char *folder_id)
+{
+  db_t *db;
+  struct folder f;
+  int64_t bytes = 0, now = time_now_ms();
+  int rc = folder_tx_load(&db, owner_id, folder_id, &f);
+  if(rc)
+    return rc;
+  if(f.is_deleted)
     goto out; /* already in the bin: nothing to do */
 
   /* The live ancestors no longer hold what goes to the bin. */
@@ -133,19 +146,14 @@ static int folder_unbin_rows(db_t *db, const char *owner_id, const char *folder_
 
 int folder_restore(const char *owner_id, const char *folder_id)
 {
-  db_t *db = db_get();
-  if(!db)
-    return DRIVE_UNAVAILABLE;
+  db_t *db;
   struct folder f;
   char name[NAME_MAX_BYTES + 1], key[NAME_MAX_BYTES + 1], group[ID_LEN + 1];
   int64_t bytes = 0;
-  if(!id_valid(folder_id))
-    return DRIVE_NOT_FOUND;
-  int rc = drive_tx_begin(db);
+  int rc = folder_tx_load(&db, owner_id, folder_id, &f);
   if(rc)
     return rc;
-  rc = folder_get(owner_id, folder_id, &f);
-  if(rc || !f.is_deleted)
+  if(!f.is_deleted)
     goto out; /* not in the bin: nothing to do */
 
   /* The bin group: this folder when binned directly, else the folder whose
