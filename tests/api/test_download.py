@@ -522,8 +522,6 @@ def test_file_in_binned_folder_is_404(user):
 def test_deleted_file_is_404(user):
     f = upload(user.client, "gone.txt", b"bye")
     r = user.client.delete(f"{API}/files/{f['id']}")
-    if r.status_code == 405:
-        pytest.skip("DELETE /files/{id} not implemented yet")
     assert r.status_code == 200, r.text
     assert_error(dl(user.client, f["id"]), 404, "File not found")
 

@@ -84,16 +84,9 @@ def stream_download(client, fid, headers=None):
 
 
 def delete_file(client, fid):
-    """DELETE /files/{id}; while that route is not in the build yet, the same
-    permanent delete through the bin (PUT bin + DELETE /bin)."""
+    """DELETE /files/{id} (permanent); the route must exist and answer 200."""
     r = client.delete(f"{API}/files/{fid}")
-    if r.status_code == 404:
-        r = client.put(f"{API}/files/{fid}/bin")
-        if r.status_code == 404:
-            pytest.skip("no file delete route in this build yet")
-        assert r.status_code == 200, r.text
-        r = client.delete(f"{API}/bin")
-    assert r.status_code in (200, 204), r.text
+    assert r.status_code == 200, r.text
 
 
 def live_messages(fake):
