@@ -200,8 +200,8 @@ def test_empty_body_on_json_route(user):
     r = user.client.post(f"{API}/folders", data=b"", headers={"Content-Type": "application/json"})
     assert_error(r, 422)
     r = user.client.post(f"{API}/folders", data=b"")
-    assert r.status_code in (415, 422), r.text
-    assert_error(r, r.status_code)
+    assert "Content-Type" not in r.request.headers
+    assert_error(r, 415, "Content-Type must be application/json")
 
 
 @pytest.mark.parametrize("ctype", ["text/plain", "application/x-www-form-urlencoded",
@@ -250,7 +250,9 @@ def test_body_limit_64k_chunked(user):
 
 # ---------------------------------------------------------------- raw HTTP robustness
 
-def _raw(port, payload, timeout=10):
+def _raw(port, payload, timeout=10, until_close=False):
+    """Sends `payload`; returns what came back up to the end of the response head
+    (or up to EOF with until_close)."""
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     try:
         s.sendall(payload)
@@ -263,7 +265,7 @@ def _raw(port, payload, timeout=10):
             if not d:
                 break
             chunks.append(d)
-            if b"\r\n\r\n" in b"".join(chunks):
+            if not until_close and b"\r\n\r\n" in b"".join(chunks):
                 break
         return b"".join(chunks)
     finally:
@@ -276,30 +278,29 @@ def _status(resp):
     return int(resp.split(b" ", 2)[1])
 
 
-@pytest.mark.parametrize("payload", [
-    b"GARBAGE\r\n\r\n",
-    b"GET\r\n\r\n",
-    b"GET / HTTP/9.9\r\nHost: x\r\n\r\n",
-    b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
-    b"POST /api/v1/folders HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
-    b"POST /api/v1/folders HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-    b"GET /" + b"a" * 100000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
-    b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 300000 + b"\r\n\r\n",
-    b"GET /\x00\x01 HTTP/1.1\r\nHost: x\r\n\r\n",
+# expect: the status of the answer, or None when the server closes the connection
+# without one (libmicrohttpd does that for a request line it cannot parse at all).
+@pytest.mark.parametrize("payload,expect", [
+    (b"GARBAGE\r\n\r\n", None),
+    (b"GET\r\n\r\n", None),
+    (b"GET / HTTP/9.9\r\nHost: x\r\n\r\n", 505),
+    (b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n", 400),
+    (b"POST /api/v1/folders HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", 400),
+    # no token: the route refuses before it reads (and would parse) the chunked body
+    (b"POST /api/v1/folders HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+     401),
+    (b"GET /" + b"a" * 100000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
+    (b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 300000 + b"\r\n\r\n", 431),
+    # libmicrohttpd hands the URL over as a C string, so it ends at the NUL: GET /
+    (b"GET /\x00\x01 HTTP/1.1\r\nHost: x\r\n\r\n", 200),
 ], ids=["garbage", "no-target", "bad-version", "neg-length", "bad-length", "bad-chunk",
         "long-uri", "huge-header", "nul-in-uri"])
-def test_raw_http_garbage(server, payload):
+def test_raw_http_garbage(server, payload, expect):
     try:
         resp = _raw(server.port, payload)
     except (BrokenPipeError, ConnectionResetError):
         resp = b""
-    st = _status(resp)
-    if b"\x00" in payload:
-        # libmicrohttpd hands the URL over as a C string; all that matters here is
-        # that the server neither crashes nor answers with a 5xx.
-        assert st is None or st < 500, resp[:300]
-    else:
-        assert st is None or 400 <= st < 500 or st == 505, resp[:300]
+    assert _status(resp) == expect, resp[:300]
     assert server.alive()
     assert requests.get(server.url + "/healthz", timeout=10).status_code == 200
 
@@ -333,9 +334,10 @@ def test_path_traversal(server, user):
     for path in (b"/api/v1/folders/../../../etc/passwd", b"/../../etc/passwd",
                  b"/api/v1/%2e%2e/%2e%2e/etc/passwd", b"/api/v1/folders/..%2f..%2fsecret_key/path"):
         resp = _raw(server.port, b"GET " + path + b" HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
-                    + user.access_token.encode() + b"\r\nConnection: close\r\n\r\n")
-        st = _status(resp)
-        assert st in (400, 404), resp[:300]
+                    + user.access_token.encode() + b"\r\nConnection: close\r\n\r\n",
+                    until_close=True)
+        assert _status(resp) == 404, resp[:300]
+        assert resp.endswith(b'\r\n\r\n{"detail":"Not Found"}'), resp[:300]
         assert b"root:" not in resp and SECRET.encode() not in resp
 
 
@@ -448,13 +450,16 @@ def test_real_refresh_token_as_access_rejected(server, user):
     _assert_bad_creds(_me(server, user.refresh_token))
 
 
-@pytest.mark.parametrize("header", ["", "Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Token abc",
-                                    "Bearer  ", "bearer"])
-def test_malformed_authorization_header(server, header):
+# An empty header is no credentials at all; any other value is credentials that
+# do not validate (another scheme included).
+@pytest.mark.parametrize("header,detail", [
+    ("", "Not authenticated"), ("Bearer", BAD_CREDS), ("Bearer ", BAD_CREDS),
+    ("Basic dXNlcjpwYXNz", BAD_CREDS), ("Token abc", BAD_CREDS), ("Bearer  ", BAD_CREDS),
+    ("bearer", BAD_CREDS)])
+def test_malformed_authorization_header(server, header, detail):
     r = requests.get(server.url + f"{API}/users/me", headers={"Authorization": header},
                      timeout=30)
-    assert_error(r, 401)
-    assert r.json()["detail"] in ("Not authenticated", BAD_CREDS)
+    assert_error(r, 401, detail)
     assert r.headers.get("WWW-Authenticate", "").startswith("Bearer")
 
 
