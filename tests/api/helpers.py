@@ -12,7 +12,8 @@ Main pieces:
   SmtpSink      loopback SMTP server collecting messages
   RawConn       keep-alive http.client connection for bulk requests
   jwt helpers   b64url, decode_jwt, forge_jwt
-  assertions    assert_error, assert_folder, TS_RE
+  assertions    assert_error (+ json_syntax and the NAME_*, LISTING_PARAM details),
+                assert_folder, TS_RE
 """
 import base64
 import email
@@ -638,6 +639,27 @@ def folder_path(client, fid, expect=200):
 
 def _is_json(r):
     return r.headers.get("Content-Type", "").split(";")[0].strip().lower() == "application/json"
+
+
+def json_syntax(what, line, column):
+    """The detail of a JSON body the parser (jansson) rejects: its message and place."""
+    return f"Malformed JSON body: Invalid JSON body: {what} (line {line}, column {column})"
+
+
+NOT_AN_OBJECT = "Malformed JSON body: Request body must be a JSON object"
+
+# Why a file or folder name is refused (400), in the order the server checks.
+NAME_EMPTY = "Name must not be empty"
+NAME_LONG = "Name must be at most 255 bytes long"
+NAME_SLASH = "Name must not contain '/'"
+NAME_CONTROL = "Name must not contain control characters"
+NAME_DOTS = "Name must not be '.' or '..'"
+
+# Why a listing query value is refused (400), by parameter (files and folders alike).
+LISTING_PARAM = {"limit": "limit must be an integer from 1 to 10000",
+                 "offset": "offset must be a non-negative integer",
+                 "sort": "sort must be one of name, size, created_at, updated_at",
+                 "order": "order must be asc or desc"}
 
 
 def assert_error(r, status, detail=None):

@@ -10,7 +10,8 @@ import uuid
 
 import pytest
 
-from helpers import (API, TELEGRAM, TIME_FACTOR, assert_error, assert_file, bin_folder,
+from helpers import (API, LISTING_PARAM, NAME_CONTROL, NAME_DOTS, NAME_EMPTY, NAME_LONG,
+                     NAME_SLASH, TELEGRAM, TIME_FACTOR, assert_error, assert_file, bin_folder,
                      create_folder, download, list_files, list_folders, make_user,
                      multipart_body, names, prng_blocks, raw_exchange, restore_folder, sha256,
                      spool_files, storage_usage, stored_chunks, upload_file, upload_head,
@@ -210,13 +211,21 @@ def test_upload_names_valid(user, box, raw, expect):
     assert names(list_files(user.client, folder_id=box["id"])[0]) == [expect]
 
 
-@pytest.mark.parametrize("bad", ["..", ".", "  ..  ", "a/b.txt", "/etc/passwd", "../../escape",
-                                 "dir/", "   ", "nul\u0000x", "tab\tx", "esc\u001bx", "bell\u0007",
-                                 "x" * 256, "\u00e9" * 128])
-def test_upload_names_invalid_400(fresh, server, bad):
+BAD_UPLOAD_NAMES = [
+    ("..", NAME_DOTS), (".", NAME_DOTS), ("  ..  ", NAME_DOTS), ("a/b.txt", NAME_SLASH),
+    ("/etc/passwd", NAME_SLASH), ("../../escape", NAME_SLASH), ("dir/", NAME_SLASH),
+    ("   ", NAME_EMPTY),
+    # a NUL in a part header is a malformed body, not a bad name (DECISIONS: Files)
+    ("nul\u0000x", "Malformed multipart body: NUL byte in part headers"),
+    ("tab\tx", NAME_CONTROL), ("esc\u001bx", NAME_CONTROL), ("bell\u0007", NAME_CONTROL),
+    ("x" * 256, NAME_LONG), ("\u00e9" * 128, NAME_LONG)]
+
+
+@pytest.mark.parametrize("bad,detail", BAD_UPLOAD_NAMES, ids=[b for b, _ in BAD_UPLOAD_NAMES])
+def test_upload_names_invalid_400(fresh, server, bad, detail):
     baseline = _snap(server)
     r = upload_raw(fresh.client, [("file", bad, b"payload")])
-    assert_error(r, 400)
+    assert_error(r, 400, detail)
     _nothing_created(fresh, server, None, baseline, usage=dict.fromkeys(
         ("total_usage_bytes", "file_count", "bin_bytes", "stored_bytes"), 0))
 
@@ -226,7 +235,7 @@ def test_upload_name_invalid_utf8_400(fresh, server):
             b"\r\n\r\ndata\r\n--bb--\r\n")
     r = fresh.client.post(f"{API}/files/upload", timeout=T, data=body,
                           headers={"Content-Type": "multipart/form-data; boundary=bb"})
-    assert_error(r, 400)
+    assert_error(r, 400, "Name must be valid UTF-8")
     assert list_files(fresh.client) == ([], 0)
 
 
@@ -256,14 +265,24 @@ def _mp(parts, boundary="bnd42"):
     return multipart_body(parts, boundary)
 
 
-@pytest.mark.parametrize("case,status", [
-    ("json", 415), ("text", 415), ("form", 415), ("no_content_type", 415),
-    ("no_boundary", 422), ("empty_boundary", 422),
-    ("no_file_field", 422), ("file_without_filename", 422), ("only_other_file_field", 422),
-    ("two_file_fields", 400),
-    ("garbage", 400), ("no_closing_delimiter", 400), ("cut_in_headers", 400),
+NOT_MULTIPART = "Content-Type must be multipart/form-data"
+NO_BOUNDARY = "multipart/form-data needs a valid boundary"
+ENDED_EARLY = "Malformed multipart body: it ended early"
+
+
+@pytest.mark.parametrize("case,status,detail", [
+    ("json", 415, NOT_MULTIPART), ("text", 415, NOT_MULTIPART), ("form", 415, NOT_MULTIPART),
+    ("no_content_type", 415, NOT_MULTIPART),
+    ("no_boundary", 422, NO_BOUNDARY), ("empty_boundary", 422, NO_BOUNDARY),
+    ("no_file_field", 422, "Field 'file' is required"),
+    ("file_without_filename", 422, "Field 'file' must be a file"),
+    ("only_other_file_field", 422, "Field 'file' is required"),
+    ("two_file_fields", 400, "Only one file per upload"),
+    # the body ends before the closing delimiter (garbage: before any delimiter at all)
+    ("garbage", 400, ENDED_EARLY), ("no_closing_delimiter", 400, ENDED_EARLY),
+    ("cut_in_headers", 400, ENDED_EARLY),
 ])
-def test_upload_bad_requests(fresh, server, case, status):
+def test_upload_bad_requests(fresh, server, case, status, detail):
     c = fresh.client
     baseline = _snap(server)
     data = rbytes(3 * CHUNK + 7, seed=11)
@@ -301,7 +320,7 @@ def test_upload_bad_requests(fresh, server, case, status):
         assert "Content-Type" not in r.request.headers
     else:
         r = c.post(f"{API}/files/upload", timeout=T, data=body, headers=headers)
-    assert_error(r, status)
+    assert_error(r, status, detail)
     _nothing_created(fresh, server, None, baseline, usage=dict.fromkeys(
         ("total_usage_bytes", "file_count", "bin_bytes", "stored_bytes"), 0))
 
@@ -359,7 +378,7 @@ def test_upload_bad_folder_404(user, other_user, server, foreign_folder, case):
     baseline = _snap(server)
     before = storage_usage(user.client)
     r = upload_raw(user.client, [("file", "f.bin", rbytes(2 * CHUNK))], folder_id=fid)
-    assert_error(r, 404)
+    assert_error(r, 404, "Folder not found")
     assert storage_usage(user.client) == before
     _settled(server, baseline)
     # nothing appeared in bob's folder either
@@ -408,7 +427,7 @@ def test_cap_over_413(capped, capped_user, size):
     r = upload_raw(c, [("file", "big.bin", rbytes(size))])
     if r.status_code != 413:
         pytest.fail(f"expected 413, got {r.status_code}: {r.text[:300]}")
-    assert_error(r, 413)
+    assert_error(r, 413, "File exceeds the maximum upload size")
     assert list_files(c) == ([], 0) and storage_usage(c) == before
     _settled(capped, baseline)
 
@@ -514,7 +533,7 @@ def test_abort_second_file_field_after_data(user_factory, server):
                                   ("file", "two.bin", rbytes(CHUNK, seed=9))])
     r = u.client.post(f"{API}/files/upload", timeout=T, params={"folder_id": box["id"]}, data=body,
                       headers={"Content-Type": ctype})
-    assert_error(r, 400)
+    assert_error(r, 400, "Only one file per upload")
     _after_abort(u, server, box, baseline)
 
 
@@ -629,12 +648,14 @@ def test_list_limit_offset_total(user, box):
                                     {"offset": "-1"}, {"offset": "x"}, {"sort": "bogus"},
                                     {"sort": "name;drop"}, {"order": "sideways"}])
 def test_list_bad_params_400(user, params):
-    assert_error(user.client.get(f"{API}/files", params=params), 400)
+    (key,) = params
+    assert_error(user.client.get(f"{API}/files", params=params), 400, LISTING_PARAM[key])
 
 
 def test_list_unknown_or_foreign_folder_404(user, foreign_folder):
     for fid in ("doesnotexist", uuid.uuid4().hex, foreign_folder["id"]):
-        assert_error(user.client.get(f"{API}/files", params={"folder_id": fid}), 404)
+        assert_error(user.client.get(f"{API}/files", params={"folder_id": fid}), 404,
+                     "Folder not found")
 
 
 def test_list_root_forms(fresh):
@@ -784,7 +805,7 @@ def test_delete_permanently(fresh, server):
               c.delete(f"{API}/files/{f['id']}"),
               _put(c, "files", f["id"], "rename", {"new_name": "x"}),
               _put(c, "files", f["id"], "star")):
-        assert_error(r, 404)
+        assert_error(r, 404, "File not found")
     _settled(server, baseline)
 
 
@@ -794,21 +815,21 @@ def test_delete_from_bin(fresh):
     _ok(c.put(f"{API}/files/{f['id']}/bin"))
     _ok(c.delete(f"{API}/files/{f['id']}"))
     assert list_files(c, include_deleted="true") == ([], 0)
-    assert_error(c.put(f"{API}/files/{f['id']}/restore"), 404)
+    assert_error(c.put(f"{API}/files/{f['id']}/restore"), 404, "File not found")
 
 
 @pytest.mark.parametrize("fid", ["doesnotexist", "0", "...", "a" * 300])
 def test_unknown_ids_404(user, fid):
     c = user.client
-    assert_error(c.put(f"{API}/files/{fid}/bin"), 404)
-    assert_error(c.put(f"{API}/files/{fid}/restore"), 404)
-    assert_error(c.delete(f"{API}/files/{fid}"), 404)
-    assert_error(c.get(f"{API}/files/{fid}/download"), 404)
+    assert_error(c.put(f"{API}/files/{fid}/bin"), 404, "File not found")
+    assert_error(c.put(f"{API}/files/{fid}/restore"), 404, "File not found")
+    assert_error(c.delete(f"{API}/files/{fid}"), 404, "File not found")
+    assert_error(c.get(f"{API}/files/{fid}/download"), 404, "File not found")
     for t in TYPES:
-        assert_error(_put(c, t, fid, "rename", {"new_name": "x"}), 404)
-        assert_error(_put(c, t, fid, "move", {"new_parent_id": None}), 404)
-        assert_error(_put(c, t, fid, "star"), 404)
-        assert_error(_put(c, t, fid, "unstar"), 404)
+        assert_error(_put(c, t, fid, "rename", {"new_name": "x"}), 404, "File not found")
+        assert_error(_put(c, t, fid, "move", {"new_parent_id": None}), 404, "File not found")
+        assert_error(_put(c, t, fid, "star"), 404, "File not found")
+        assert_error(_put(c, t, fid, "unstar"), 404, "File not found")
 
 
 def test_empty_bin(fresh, server):
@@ -826,8 +847,8 @@ def test_empty_bin(fresh, server):
     assert list_folders(c, include_deleted="true") == ([], 0)
     for f in (inside, loose):
         download(c, f["id"], expect=404)
-        assert_error(c.put(f"{API}/files/{f['id']}/restore"), 404)
-    assert_error(c.put(f"{API}/folders/{d['id']}/restore"), 404)
+        assert_error(c.put(f"{API}/files/{f['id']}/restore"), 404, "File not found")
+    assert_error(c.put(f"{API}/folders/{d['id']}/restore"), 404, "Folder not found")
     assert [x["id"] for x in list_files(c)[0]] == [live["id"]]
     assert storage_usage(c) == {"total_usage_bytes": 2 * CHUNK, "file_count": 1,
                                 "bin_bytes": 0, "stored_bytes": 2 * CHUNK}
@@ -865,25 +886,35 @@ def test_rename_to_sibling_name_allowed(user, box):
     assert names(list_files(c, folder_id=box["id"])[0]) == ["taken.txt", "taken.txt"]
 
 
-@pytest.mark.parametrize("bad", ["", "   ", "a/b", ".", "..", "x" * 256, "nul\u0000", "cr\r"])
-def test_rename_invalid_400(user, box, bad):
+BAD_NEW_NAMES = [("", NAME_EMPTY), ("   ", NAME_EMPTY), ("a/b", NAME_SLASH), (".", NAME_DOTS),
+                 ("..", NAME_DOTS), ("x" * 256, NAME_LONG), ("nul\u0000", NAME_CONTROL),
+                 ("cr\r", NAME_CONTROL)]
+
+
+@pytest.mark.parametrize("bad,detail", BAD_NEW_NAMES, ids=[b for b, _ in BAD_NEW_NAMES])
+def test_rename_invalid_400(user, box, bad, detail):
     f = upload_file(user.client, "keepname", b"k", box["id"])
-    assert_error(_put(user.client, "files", f["id"], "rename", {"new_name": bad}), 400)
+    assert_error(_put(user.client, "files", f["id"], "rename", {"new_name": bad}), 400, detail)
     assert names(list_files(user.client, folder_id=box["id"])[0]) == ["keepname"]
 
 
-@pytest.mark.parametrize("body", [{}, {"name": "x"}, {"new_name": None}, {"new_name": 1},
-                                  {"new_name": ["x"]}])
-def test_rename_body_422(user, box, body):
+RENAME_422 = [({}, "Field 'new_name' is required"), ({"name": "x"}, "Field 'new_name' is required"),
+              ({"new_name": None}, "Field 'new_name' is required"),
+              ({"new_name": 1}, "Field 'new_name' must be a string"),
+              ({"new_name": ["x"]}, "Field 'new_name' must be a string")]
+
+
+@pytest.mark.parametrize("body,detail", RENAME_422)
+def test_rename_body_422(user, box, body, detail):
     f = upload_file(user.client, "r422", b"k", box["id"])
-    assert_error(_put(user.client, "files", f["id"], "rename", body), 422)
+    assert_error(_put(user.client, "files", f["id"], "rename", body), 422, detail)
 
 
 def test_rename_body_not_json_415(user, box):
     f = upload_file(user.client, "r415", b"k", box["id"])
     r = user.client.put(f"{API}/files/{f['id']}/rename", data="new_name=x",
                         headers={"Content-Type": "application/x-www-form-urlencoded"})
-    assert_error(r, 415)
+    assert_error(r, 415, "Content-Type must be application/json")
 
 
 @pytest.mark.parametrize("t", TYPES)
@@ -913,7 +944,8 @@ def test_move_bad_target_404(user, box, foreign_folder, case):
     c = user.client
     f = upload_file(c, "stay.bin", b"s", box["id"])
     target = _folder_case(user, case, foreign_folder)
-    assert_error(_put(c, "files", f["id"], "move", {"new_parent_id": target}), 404)
+    assert_error(_put(c, "files", f["id"], "move", {"new_parent_id": target}), 404,
+                 "Folder not found")
     listed, _ = list_files(c, folder_id=box["id"])
     assert listed == [f]
 
@@ -922,7 +954,8 @@ def test_move_bad_target_404(user, box, foreign_folder, case):
                                   {"new_parent_id": True}])
 def test_move_body_422(user, box, body):
     f = upload_file(user.client, "m422", b"k", box["id"])
-    assert_error(_put(user.client, "files", f["id"], "move", body), 422)
+    assert_error(_put(user.client, "files", f["id"], "move", body), 422,
+                 "Field 'new_parent_id' must be a string or null")
 
 
 @pytest.mark.parametrize("t", TYPES)
@@ -948,9 +981,10 @@ def test_binned_file_actions_404(user, box):
     dst = create_folder(c, "dst", box["id"])
     _ok(c.put(f"{API}/files/{f['id']}/bin"))
     for t in TYPES:
-        assert_error(_put(c, t, f["id"], "rename", {"new_name": "x"}), 404)
-        assert_error(_put(c, t, f["id"], "move", {"new_parent_id": dst["id"]}), 404)
-        assert_error(_put(c, t, f["id"], "star"), 404)
+        assert_error(_put(c, t, f["id"], "rename", {"new_name": "x"}), 404, "File not found")
+        assert_error(_put(c, t, f["id"], "move", {"new_parent_id": dst["id"]}), 404,
+                     "File not found")
+        assert_error(_put(c, t, f["id"], "star"), 404, "File not found")
     binned = [x for x in list_files(c, include_deleted="true", limit=10000)[0]
               if x["id"] == f["id"]]
     assert_file(binned[0], name="binned.bin", folder_id=box["id"], starred=False, deleted=True)

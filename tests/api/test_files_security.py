@@ -98,6 +98,16 @@ ATTACKS = [
 ]
 
 
+def attack_detail(path):
+    """The 404 detail an ATTACKS path gets: it names the object that is not the
+    caller's (a move checks the file first, then the target folder)."""
+    if path.startswith("/share/{share}"):
+        return "Share link not found"
+    if "folder_id={FA}" in path or "{fb}/move" in path:
+        return "Folder not found"
+    return "File not found"
+
+
 def fill(s, w):
     return s.format(**{k: v for k, v in w.items() if isinstance(v, str)}) \
         if isinstance(s, str) else s
@@ -111,7 +121,7 @@ def test_other_user_gets_404(user, other_user, world, method, path, body):
     if body is not None:
         kw["json"] = {k: fill(v, world) for k, v in body.items()}
     r = other_user.client.request(method, url, **kw)
-    assert_error(r, 404)
+    assert_error(r, 404, attack_detail(path))
     unchanged(user, other_user, world)
 
 
@@ -126,7 +136,7 @@ def test_other_user_head_404(user, other_user, world, fid, kind):
 def test_other_user_upload_into_foreign_folder(user, other_user, world):
     r = upload_raw(other_user.client, [("file", "intruder.txt", b"intrusion")],
                    folder_id=world["FA"])
-    assert_error(r, 404)
+    assert_error(r, 404, "Folder not found")
     unchanged(user, other_user, world)
 
 

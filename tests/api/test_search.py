@@ -204,7 +204,8 @@ def test_trailing_slash_optional(corpus):
 def test_empty_or_missing_q_422(corpus, params):
     u = corpus[0]
     for slash in ("/", ""):
-        assert_error(u.client.get(f"{API}/files/search{slash}", params=params), 422)
+        assert_error(u.client.get(f"{API}/files/search{slash}", params=params), 422,
+                     "Query must not be empty")
 
 
 @pytest.mark.parametrize("limit", ["0", "-1", "abc", "1.5"])

@@ -9,8 +9,8 @@ import uuid
 import pytest
 import requests
 
-from helpers import (API, assert_error, assert_folder, bin_folder, create_folder, decode_jwt,
-                     forge_jwt, list_folders, make_user)
+from helpers import (API, NOT_AN_OBJECT, assert_error, assert_folder, bin_folder, create_folder,
+                     decode_jwt, forge_jwt, json_syntax, list_folders, make_user)
 
 SECRET = "test-secret-" + "k" * 52      # 64 bytes, known to the forging tests
 SERVER_ENV = {"SECRET_KEY": SECRET, "LOGIN_MAX_FAILURES": "1000"}
@@ -92,7 +92,7 @@ def test_cross_user_404(world, key):
         if r.status_code != 404:
             fails.append(f"{label}: {r.status_code} {r.text[:200]}")
         else:
-            assert_error(r, 404)
+            assert_error(r, 404, "Folder not found")
     assert not fails, "Bob reached Alice's folder:\n" + "\n".join(fails)
 
 
@@ -159,7 +159,8 @@ def test_malformed_ids_404(user, bad):
         if r.status_code != 404:
             fails.append(f"{method} {path[:80]}: {r.status_code} {r.text[:200]}")
         else:
-            assert_error(r, 404)
+            # a decoded %2F makes more path segments: no route matches
+            assert_error(r, 404, "Not Found" if "%2F" in bad else "Folder not found")
     assert not fails, "\n".join(fails)
 
 
@@ -167,10 +168,12 @@ def test_malformed_ids_404(user, bad):
                                  "../../etc/passwd", "%", "*"], ids=lambda s: repr(s[:20]))
 def test_malformed_parent_ids_404(user, bad):
     c = user.client
-    assert_error(c.post(f"{API}/folders", json={"name": "x", "parent_id": bad}), 404)
-    assert_error(c.get(f"{API}/folders", params={"parent_id": bad}), 404)
+    assert_error(c.post(f"{API}/folders", json={"name": "x", "parent_id": bad}), 404,
+                 "Folder not found")
+    assert_error(c.get(f"{API}/folders", params={"parent_id": bad}), 404, "Folder not found")
     f = create_folder(c, "mover-" + uuid.uuid4().hex[:8])
-    assert_error(c.put(f"{API}/folders/{f['id']}/move", json={"new_parent_id": bad}), 404)
+    assert_error(c.put(f"{API}/folders/{f['id']}/move", json={"new_parent_id": bad}), 404,
+                 "Folder not found")
 
 
 def test_sql_metacharacters_in_names_roundtrip(user):
@@ -187,18 +190,33 @@ def test_sql_metacharacters_in_names_roundtrip(user):
 
 # ---------------------------------------------------------------- bodies
 
-@pytest.mark.parametrize("raw", [b"{", b"[]", b"null", b'"str"', b"123", b'{"name": }',
-                                 b'{"name": "x"} garbage', b"\xff\xfe", b'{"name": "x", }',
-                                 b"[" * 20000 + b"]" * 20000,
-                                 b'{"a":' * 5000 + b"1" + b"}" * 5000])
-def test_malformed_json_422(user, raw):
+MALFORMED_JSON = [
+    (b"{", json_syntax("string or '}' expected near end of file", 1, 1)),
+    (b"[]", NOT_AN_OBJECT),
+    (b"null", json_syntax("'[' or '{' expected near 'null'", 1, 4)),
+    (b'"str"', json_syntax("'[' or '{' expected near '\"str\"'", 1, 5)),
+    (b"123", json_syntax("'[' or '{' expected near '123'", 1, 3)),
+    (b'{"name": }', json_syntax("unexpected token near '}'", 1, 10)),
+    (b'{"name": "x"} garbage', json_syntax("end of file expected near 'garbage'", 1, 21)),
+    (b"\xff\xfe", json_syntax("unable to decode byte 0xff", 1, 0)),
+    (b'{"name": "x", }', json_syntax("string or '}' expected near '}'", 1, 15)),
+    # nesting stops at the parser's depth limit (2048), long before the stack is at risk
+    (b"[" * 20000 + b"]" * 20000, json_syntax("maximum parsing depth reached near '['", 1, 2049)),
+    (b'{"a":' * 5000 + b"1" + b"}" * 5000,
+     json_syntax("maximum parsing depth reached near '{'", 1, 10241)),
+]
+
+
+@pytest.mark.parametrize("raw,detail", MALFORMED_JSON,
+                         ids=[repr(raw[:20])[2:-1] for raw, _ in MALFORMED_JSON])
+def test_malformed_json_422(user, raw, detail):
     r = user.client.post(f"{API}/folders", data=raw, headers={"Content-Type": "application/json"})
-    assert_error(r, 422)
+    assert_error(r, 422, detail)
 
 
 def test_empty_body_on_json_route(user):
     r = user.client.post(f"{API}/folders", data=b"", headers={"Content-Type": "application/json"})
-    assert_error(r, 422)
+    assert_error(r, 422, "Malformed JSON body: Request body must be a JSON object")
     r = user.client.post(f"{API}/folders", data=b"")
     assert "Content-Type" not in r.request.headers
     assert_error(r, 415, "Content-Type must be application/json")
@@ -209,7 +227,7 @@ def test_empty_body_on_json_route(user):
                                    "application/jsonx", "text/json"])
 def test_wrong_content_type_415(user, ctype):
     r = user.client.post(f"{API}/folders", data=b'{"name":"ct"}', headers={"Content-Type": ctype})
-    assert_error(r, 415)
+    assert_error(r, 415, "Content-Type must be application/json")
 
 
 def test_json_with_charset_accepted(user):
@@ -224,9 +242,9 @@ def test_body_limit_64k(user):
     ok = {"name": "big-ok-" + uuid.uuid4().hex[:8], "pad": "x" * 60000}
     assert c.post(f"{API}/folders", json=ok).status_code == 201
     big = {"name": "big-no", "pad": "x" * (64 * 1024)}
-    assert_error(c.post(f"{API}/folders", json=big), 413)
+    assert_error(c.post(f"{API}/folders", json=big), 413, "Request body too large")
     huge = {"name": "huge-no", "pad": "x" * (1024 * 1024)}
-    assert_error(c.post(f"{API}/folders", json=huge), 413)
+    assert_error(c.post(f"{API}/folders", json=huge), 413, "Request body too large")
     assert "big-no" not in [f["name"] for f in list_folders(c, limit=10000)[0]]
 
 
@@ -237,7 +255,7 @@ def test_body_limit_64k_chunked(user):
             yield b"x" * 1024
         yield b'"}'
     r = user.client.post(f"{API}/folders", data=gen(), headers={"Content-Type": "application/json"})
-    assert_error(r, 413)
+    assert_error(r, 413, "Request body too large")
 
     def small():
         yield b'{"name": "chunked-'
@@ -469,7 +487,7 @@ def test_token_of_other_user_sees_only_own(server, user, other_user):
     tok = forge_jwt(_claims(other_user), SECRET)
     r = requests.get(server.url + f"{API}/folders/{f['id']}/path",
                      headers={"Authorization": f"Bearer {tok}"}, timeout=30)
-    assert_error(r, 404)
+    assert_error(r, 404, "Folder not found")
     # sub decides the identity, not the username claim
     tok = forge_jwt(_claims(other_user, username=user.username), SECRET)
     r = _me(server, tok)

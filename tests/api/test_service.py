@@ -50,13 +50,13 @@ def test_unknown_route_404(client, path):
     ("POST", "/healthz"),
 ])
 def test_wrong_method_405(client, method, path):
-    assert_error(client.request(method, path), 405)
+    assert_error(client.request(method, path), 405, "Method Not Allowed")
 
 
 def test_wrong_method_405_authenticated(user):
-    assert_error(user.client.patch(f"{API}/folders"), 405)
-    assert_error(user.client.post(f"{API}/users/me"), 405)
-    assert_error(user.client.post(f"{API}/folders/tree"), 405)
+    assert_error(user.client.patch(f"{API}/folders"), 405, "Method Not Allowed")
+    assert_error(user.client.post(f"{API}/users/me"), 405, "Method Not Allowed")
+    assert_error(user.client.post(f"{API}/folders/tree"), 405, "Method Not Allowed")
 
 
 # ---------------------------------------------------------------- common headers

@@ -215,7 +215,7 @@ def test_public_needs_no_auth_and_ignores_it(user, server, shared):
 @pytest.mark.parametrize("sid", ["doesnotexist", "A" * 22, "x" * 300, "...", "%00",
                                  "' OR 1=1"])
 def test_unknown_link_404(anon, sid):
-    assert_error(get_s(anon, sid), 404)
+    assert_error(get_s(anon, sid), 404, "Share link not found")
     assert get_s(anon, sid, method="HEAD").status_code == 404
 
 
@@ -225,22 +225,22 @@ def test_revoke(user, anon, shared):
     f, data, s = shared
     r = user.client.delete(f"{API}/share/{s['id']}")
     assert r.status_code == 200, r.text
-    assert_error(get_s(anon, s["id"]), 404)
+    assert_error(get_s(anon, s["id"]), 404, "Share link not found")
     assert get_s(anon, s["id"], method="HEAD").status_code == 404
     for x in links(user.client):
         if x["id"] == s["id"]:
             assert x["is_active"] is False, x
-    assert_error(user.client.delete(f"{API}/share/{s['id']}"), 404)
+    assert_error(user.client.delete(f"{API}/share/{s['id']}"), 404, "Share link not found")
     # a new link for the file is a new id
     s2 = generate(user.client, f["id"])
     assert s2["id"] != s["id"] and s2["is_active"] is True
     assert get_s(anon, s2["id"]).content == data
-    assert_error(get_s(anon, s["id"]), 404)
+    assert_error(get_s(anon, s["id"]), 404, "Share link not found")
 
 
 def test_revoke_unknown_404(user):
-    assert_error(user.client.delete(f"{API}/share/doesnotexist"), 404)
-    assert_error(user.client.delete(f"{API}/share/{'B' * 22}"), 404)
+    assert_error(user.client.delete(f"{API}/share/doesnotexist"), 404, "Share link not found")
+    assert_error(user.client.delete(f"{API}/share/{'B' * 22}"), 404, "Share link not found")
 
 
 # ---------------------------------------------------------------- expiry
@@ -256,7 +256,7 @@ def test_expiry(user, anon):
     r = get_s(anon, s["id"])
     assert r.status_code == 200 and r.content == data
     time.sleep(2.0)
-    assert_error(get_s(anon, s["id"]), 404)
+    assert_error(get_s(anon, s["id"]), 404, "Share link not found")
     assert get_s(anon, s["id"], headers={"Range": "bytes=2-4"}).status_code == 404
     # the expired link is not "the active link" any more
     s2 = generate(user.client, f["id"])
@@ -281,12 +281,13 @@ def test_password(user, anon):
     s = generate(user.client, f["id"], {"password": pw})
     assert_share(s, file_id=f["id"], has_password=True)
     assert pw not in str(s)
-    assert_error(get_s(anon, s["id"]), 401)
+    assert_error(get_s(anon, s["id"]), 401, "Password required")
     assert get_s(anon, s["id"], method="HEAD").status_code == 401
-    assert_error(get_s(anon, s["id"], params={"password": "wrong"}), 401)
-    assert_error(get_s(anon, s["id"], params={"password": ""}), 401)
-    assert_error(get_s(anon, s["id"], headers={"X-Share-Password": "wrong"}), 401)
-    assert_error(get_s(anon, s["id"], headers={"Range": "bytes=3-9"}), 401)
+    assert_error(get_s(anon, s["id"], params={"password": "wrong"}), 401, "Password required")
+    assert_error(get_s(anon, s["id"], params={"password": ""}), 401, "Password required")
+    assert_error(get_s(anon, s["id"], headers={"X-Share-Password": "wrong"}), 401,
+                 "Password required")
+    assert_error(get_s(anon, s["id"], headers={"Range": "bytes=3-9"}), 401, "Password required")
     r = get_s(anon, s["id"], params={"password": pw})
     assert r.status_code == 200 and r.content == data
     r = get_s(anon, s["id"], headers={"X-Share-Password": pw})
@@ -309,7 +310,10 @@ def test_options_make_a_new_link(user, anon, shared):
                                   {"password": 5}, {"password": ["x"]}])
 def test_generate_bad_body_422(user, shared, body):
     f = shared[0]
-    assert_error(user.client.post(f"{API}/share/generate/{f['id']}", json=body), 422)
+    (key,) = body
+    kind = "an integer" if key == "expires_in_seconds" else "a string"
+    assert_error(user.client.post(f"{API}/share/generate/{f['id']}", json=body), 422,
+                 f"Field '{key}' must be {kind} or null")
 
 
 @pytest.mark.parametrize("secs", [0, -5])
@@ -324,10 +328,10 @@ def test_generate_bad_expiry(user, shared, secs):
 def test_file_binned_then_deleted(user, anon, shared):
     f, data, s = shared
     assert user.client.put(f"{API}/files/{f['id']}/bin").status_code == 200
-    assert_error(get_s(anon, s["id"]), 404)
+    assert_error(get_s(anon, s["id"]), 404, "Share link not found")
     assert get_s(anon, s["id"], method="HEAD").status_code == 404
     assert user.client.delete(f"{API}/files/{f['id']}").status_code == 200
-    assert_error(get_s(anon, s["id"]), 404)
+    assert_error(get_s(anon, s["id"]), 404, "Share link not found")
 
 
 def test_file_in_binned_folder(user, anon):
@@ -336,14 +340,14 @@ def test_file_in_binned_folder(user, anon):
     s = generate(user.client, f["id"])
     assert get_s(anon, s["id"]).content == b"inside"
     assert user.client.put(f"{API}/folders/{d['id']}/bin").status_code == 200
-    assert_error(get_s(anon, s["id"]), 404)
+    assert_error(get_s(anon, s["id"]), 404, "Share link not found")
     assert user.client.delete(f"{API}/folders/{d['id']}").status_code == 200
-    assert_error(get_s(anon, s["id"]), 404)
+    assert_error(get_s(anon, s["id"]), 404, "Share link not found")
 
 
 def test_generate_unknown_file_404(user):
     for fid in ("doesnotexist", uuid.uuid4().hex, "x" * 300):
-        assert_error(user.client.post(f"{API}/share/generate/{fid}"), 404)
+        assert_error(user.client.post(f"{API}/share/generate/{fid}"), 404, "File not found")
 
 
 # ---------------------------------------------------------------- other users
@@ -351,9 +355,10 @@ def test_generate_unknown_file_404(user):
 def test_other_user(user, other_user, anon, shared):
     f, data, s = shared
     o = other_user.client
-    assert_error(o.post(f"{API}/share/generate/{f['id']}"), 404)
-    assert_error(o.post(f"{API}/share/generate/{f['id']}", json={"password": "mine"}), 404)
-    assert_error(o.delete(f"{API}/share/{s['id']}"), 404)
+    assert_error(o.post(f"{API}/share/generate/{f['id']}"), 404, "File not found")
+    assert_error(o.post(f"{API}/share/generate/{f['id']}", json={"password": "mine"}), 404,
+                 "File not found")
+    assert_error(o.delete(f"{API}/share/{s['id']}"), 404, "Share link not found")
     assert s["id"] not in {x["id"] for x in links(o)}
     # the link is intact
     assert get_s(anon, s["id"]).content == data
