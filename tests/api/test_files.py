@@ -41,15 +41,16 @@ def fresh(user_factory):
 
 
 def _ok(r):
-    """bin / restore / delete answer 200 with {"message"} or the File."""
+    """bin / restore / delete of a file answer 200 {"message": ...}, each its own."""
     assert r.status_code == 200, \
         f"{r.request.method} {r.request.url}: {r.status_code} {r.text[:300]}"
+    path = r.request.path_url.split("?")[0].rstrip("/")
+    want = ("File permanently deleted" if r.request.method == "DELETE" else
+            "File moved to bin" if path.endswith("/bin") else
+            "File restored" if path.endswith("/restore") else None)
+    assert want is not None, f"_ok: not a bin/restore/delete: {r.request.method} {path}"
     body = r.json()
-    assert isinstance(body, dict), body
-    if "message" in body:
-        assert isinstance(body["message"], str) and body["message"], body
-    else:
-        assert_file(body)
+    assert body == {"message": want}, body
     return body
 
 
@@ -394,7 +395,7 @@ def test_upload_bad_folder_404_before_body(user, server, foreign_folder, case):
     t0 = time.monotonic()
     r = raw_exchange(server.port, head, timeout=5)
     assert r is not None, "no response before the body was sent"
-    assert r.status == 404 and "detail" in r.json(), r
+    assert r.status == 404 and r.json() == {"detail": "Folder not found"}, r
     assert time.monotonic() - t0 < 5 * TIME_FACTOR
 
 
@@ -425,8 +426,6 @@ def test_cap_over_413(capped, capped_user, size):
     baseline = _snap(capped)
     before = storage_usage(c)
     r = upload_raw(c, [("file", "big.bin", rbytes(size))])
-    if r.status_code != 413:
-        pytest.fail(f"expected 413, got {r.status_code}: {r.text[:300]}")
     assert_error(r, 413, "File exceeds the maximum upload size")
     assert list_files(c) == ([], 0) and storage_usage(c) == before
     _settled(capped, baseline)
@@ -436,7 +435,7 @@ def test_cap_content_length_413_before_body(capped, capped_user):
     head = upload_head(capped_user.access_token, content_length=10 * 1024 ** 3)
     r = raw_exchange(capped.port, head, timeout=5)
     assert r is not None and r.status == 413, r
-    assert "detail" in r.json()
+    assert r.json() == {"detail": "File exceeds the maximum upload size"}
 
 
 def test_cap_chunked_413(capped, capped_user):
@@ -451,6 +450,7 @@ def test_cap_chunked_413(capped, capped_user):
     r = raw_exchange(capped.port, upload_head(capped_user.access_token, chunked=True), parts,
                      timeout=10)
     assert r is not None and r.status == 413, r
+    assert r.json() == {"detail": "File exceeds the maximum upload size"}
     assert list_files(capped_user.client) == ([], 0)
     _settled(capped, baseline)
 
@@ -510,8 +510,9 @@ def test_abort_body_shorter_than_content_length(user_factory, server):
     body = _declared_body(4 * CHUNK)
     head = upload_head(u.access_token, content_length=len(body), folder_id=box["id"])
     r = raw_exchange(server.port, head, [body[:3 * CHUNK]], shutdown=True, timeout=5)
-    # the server either answers 400 or drops the connection; never 201
-    assert r is None or r.status == 400, r
+    # end of input in the middle of the body: libmicrohttpd ends the request as
+    # aborted by the client and closes without an answer (never a 201)
+    assert r is None, r
     _after_abort(u, server, box, baseline)
 
 
@@ -523,7 +524,7 @@ def test_abort_malformed_after_data(user_factory, server):
     head = upload_head(u.access_token, content_length=len(body), folder_id=box["id"])
     r = raw_exchange(server.port, head, [body], timeout=10)
     assert r is not None and r.status == 400, r
-    assert "detail" in r.json()
+    assert r.json() == {"detail": "Malformed multipart body: it ended early"}
     _after_abort(u, server, box, baseline)
 
 
@@ -854,7 +855,7 @@ def test_empty_bin(fresh, server):
                                 "bin_bytes": 0, "stored_bytes": 2 * CHUNK}
     assert download(c, live["id"]) == rbytes(2 * CHUNK, seed=41)
     # the bytes of the emptied files go away; the live file's stay
-    c.delete(f"{API}/files/{live['id']}")
+    _ok(c.delete(f"{API}/files/{live['id']}"))
     _settled(server, baseline)
     # an empty bin empties fine again
     assert c.delete(f"{API}/bin").status_code == 200
@@ -994,5 +995,5 @@ def test_binned_file_actions_404(user, box):
 def test_bad_item_type_404(user, box, t):
     f = upload_file(user.client, "it.bin", b"i", box["id"])
     r = _put(user.client, t, f["id"], "rename", {"new_name": "x"})
-    assert r.status_code == 404, r.text
+    assert_error(r, 404, "Not Found")
     assert names(list_files(user.client, folder_id=box["id"])[0]) == ["it.bin"]

@@ -392,7 +392,7 @@ def test_html_413_is_an_error_not_a_crash(fakes, server_factory):
 def start_fails(tmp_path, env):
     p = run_cmd(["serve"], tmp_path, env=dict(env, PORT=str(free_port())), timeout=60)
     err = p.stderr.decode()
-    assert p.returncode != 0, err
+    assert p.returncode == 1, err
     lines = [line for line in err.splitlines() if line.startswith("netradrive:")]
     assert len(lines) == 1, err
     return lines[0]
