@@ -573,7 +573,7 @@ def test_roundtrip_300mb_streaming(server_factory):
     # stored as 1 MiB chunks, nothing left in the spool; a remote store cuts a
     # file of announced size into whole rounds of its 4 parallel sends (301 -> 304)
     want = (size + (1 << 20) - 1) // (1 << 20)
-    assert len(stored_chunks(srv)) == (want + 3) // 4 * 4 if TELEGRAM else want
+    assert len(stored_chunks(srv)) == ((want + 3) // 4 * 4 if TELEGRAM else want)
     assert wait_until(lambda: not spool_files(srv), timeout=5), spool_files(srv)
     # never buffered whole in memory
     with open(f"/proc/{srv.proc.pid}/status") as st:

@@ -207,7 +207,8 @@ def test_star_unstar(user, box, t):
 def test_star_survives_bin_restore(user, box):
     c = user.client
     f = create_folder(c, "s", box["id"])
-    _put(c, "folders", f["id"], "star")
+    r = _put(c, "folders", f["id"], "star")
+    assert r.status_code == 200 and r.json()["is_starred"] is True, r.text
     bin_folder(c, f["id"])
     assert_message(_put(c, "folders", f["id"], "restore"))
     assert list_folders(c, parent_id=box["id"])[0][0]["is_starred"] is True
@@ -244,10 +245,11 @@ def test_file_item_type_with_folder_id_404(user, box, t, action):
 def test_unknown_item_type_changed_nothing(user, box):
     c = user.client
     f = create_folder(c, "untouched", box["id"])
-    for t in ("foo", "file", "files"):
-        _put(c, t, f["id"], "rename", {"new_name": "changed"})
-        _put(c, t, f["id"], "bin")
-        _put(c, t, f["id"], "star")
+    for t, detail in (("foo", "Not Found"), ("file", "File not found"),
+                      ("files", "File not found")):
+        assert_error(_put(c, t, f["id"], "rename", {"new_name": "changed"}), 404, detail)
+        assert_error(_put(c, t, f["id"], "bin"), 404, detail)
+        assert_error(_put(c, t, f["id"], "star"), 404, detail)
     listed, _ = list_folders(c, parent_id=box["id"])
     assert len(listed) == 1
     assert_folder(listed[0], name="untouched", deleted=False, starred=False)
