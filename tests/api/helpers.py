@@ -12,7 +12,8 @@ Main pieces:
   SmtpSink      loopback SMTP server collecting messages
   RawConn       keep-alive http.client connection for bulk requests
   jwt helpers   b64url, decode_jwt, forge_jwt
-  assertions    assert_error, assert_folder, TS_RE
+  assertions    assert_error (exact detail or ANY; json_syntax, NAME_*, LISTING_PARAM),
+                assert_folder, TS_RE
 """
 import base64
 import email
@@ -640,15 +641,51 @@ def _is_json(r):
     return r.headers.get("Content-Type", "").split(";")[0].strip().lower() == "application/json"
 
 
-def assert_error(r, status, detail=None):
-    """Status is exact; body is {"detail": "<non-empty string>"} as JSON."""
+def json_syntax(what, line, column):
+    """The detail of a JSON body the parser (jansson) rejects: its message and place."""
+    return f"Malformed JSON body: Invalid JSON body: {what} (line {line}, column {column})"
+
+
+NOT_AN_OBJECT = "Malformed JSON body: Request body must be a JSON object"
+
+# Why a file or folder name is refused (400), in the order the server checks.
+NAME_EMPTY = "Name must not be empty"
+NAME_LONG = "Name must be at most 255 bytes long"
+NAME_SLASH = "Name must not contain '/'"
+NAME_CONTROL = "Name must not contain control characters"
+NAME_DOTS = "Name must not be '.' or '..'"
+
+# Why a listing query value is refused (400), by parameter (files and folders alike).
+LISTING_PARAM = {"limit": "limit must be an integer from 1 to 10000",
+                 "offset": "offset must be a non-negative integer",
+                 "sort": "sort must be one of name, size, created_at, updated_at",
+                 "order": "order must be asc or desc"}
+
+
+class _AnyDetail:
+    """The `detail` of assert_error for a test that deliberately accepts any
+    (non-empty) detail. Use it sparingly, with a comment saying why the text
+    cannot be known; every error the suites check today has an exact detail."""
+
+    def __repr__(self):
+        return "ANY"
+
+
+ANY = _AnyDetail()
+
+
+def assert_error(r, status, detail):
+    """Status is exact; the body is JSON {"detail": <detail>}, nothing else, where
+    `detail` is the exact text (or ANY: any non-empty string)."""
     assert r.status_code == status, \
         f"{r.request.method} {r.request.url}: expected {status}, got {r.status_code}: {r.text[:500]}"
     assert _is_json(r), f"error Content-Type {r.headers.get('Content-Type')!r}: {r.text[:200]}"
     body = r.json()
-    assert isinstance(body, dict) and isinstance(body.get("detail"), str) and body["detail"], \
+    assert isinstance(body, dict) and set(body) == {"detail"} and \
+        isinstance(body["detail"], str) and body["detail"], \
         f"error body must be {{'detail': str}}: {body!r}"
-    if detail is not None:
+    if detail is not ANY:
+        assert isinstance(detail, str), f"assert_error: detail must be a str or ANY, not {detail!r}"
         assert body["detail"] == detail, f"detail {body['detail']!r} != {detail!r}"
     return body
 

@@ -47,7 +47,7 @@ def _run_serve(tmp_path, env, timeout=10):
 def test_bad_value_stops_server(netradrive_bin, tmp_path, var, value):
     p, took = _run_serve(tmp_path, {var: value})
     err = p.stderr.decode("utf-8", "replace")
-    assert p.returncode != 0, f"{var}={value} accepted; stderr: {err}"
+    assert p.returncode == 1, f"{var}={value}: exit {p.returncode}; stderr: {err}"
     assert var in err, f"stderr does not name {var}: {err!r}"
     assert took < 5, f"took {took:.1f}s to refuse {var}={value}"
 
@@ -84,7 +84,7 @@ def test_real_env_wins_over_dotenv(server_factory, tmp_path):
 def test_bad_value_in_dotenv_stops_server(tmp_path):
     (tmp_path / ".env").write_text("DEDUP=sometimes\n")
     p, _ = _run_serve(tmp_path, {})
-    assert p.returncode != 0
+    assert p.returncode == 1, p.stderr
     assert "DEDUP" in p.stderr.decode("utf-8", "replace")
 
 
@@ -103,7 +103,7 @@ def test_bad_port_flag_stops_server(tmp_path):
     p = subprocess.run([netradrive_bin(), "serve", "--port", "notaport"], cwd=str(tmp_path),
                        env=clean_env({"DATA_DIR": str(data), "LOG_LEVEL": "warn"}),
                        stdin=subprocess.DEVNULL, capture_output=True, timeout=10)
-    assert p.returncode != 0
+    assert p.returncode == 1, p.stderr
     assert re.search(r"port", p.stderr.decode("utf-8", "replace"), re.I)
 
 
@@ -198,7 +198,7 @@ def test_migrate_then_serve(server_factory, tmp_path):
 
 def test_migrate_bad_database_url(tmp_path):
     p = run_cmd(["migrate"], tmp_path, env={"DATABASE_URL": "mysql://x"})
-    assert p.returncode != 0
+    assert p.returncode == 1, p.stderr
     assert "DATABASE_URL" in p.stderr.decode("utf-8", "replace")
 
 
@@ -211,7 +211,7 @@ def test_version(tmp_path):
 
 def test_unknown_subcommand_fails(tmp_path):
     p = run_cmd(["frobnicate"], tmp_path, timeout=10)
-    assert p.returncode != 0
+    assert p.returncode == 2, p.stderr   # a usage error, not a refusal to start
 
 
 def test_threads_setting(server_factory):

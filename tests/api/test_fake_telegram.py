@@ -338,14 +338,19 @@ def test_fault_injection(fake, start):
              lambda: fake.api("deleteMessage", chat_id=CHAT, message_id=msg["message_id"]),
              lambda: fake.api("deleteMessages", chat_id=CHAT, message_ids="[1]"),
              lambda: fake.download(path)]
+    kinds = set()   # (status, JSON or HTML): the dice pick both statuses and both forms
     for call in calls * 3:
         r = call()
-        assert r.status_code in (500, 502), r.text
-        if r.headers["Content-Type"] == "application/json":
-            reason = "Internal Server Error" if r.status_code == 500 else "Bad Gateway"
+        reason = {500: "Internal Server Error", 502: "Bad Gateway"}.get(r.status_code)
+        assert reason is not None, (r.status_code, r.text)
+        json_body = r.headers["Content-Type"] == "application/json"
+        if json_body:
             assert r.json() == {"ok": False, "error_code": r.status_code, "description": reason}
         else:
             assert "<html>" in r.text
+        kinds.add((r.status_code, json_body))
+    # seeded (--seed 1), so the same 15 draws every run: each status and each form occurs
+    assert {k[0] for k in kinds} == {500, 502} and {k[1] for k in kinds} == {True, False}, kinds
     assert fake.api("getMe").status_code == 200  # not a faulted method
     assert fake.control("stats")["faults"] == 15
     assert len(fake.control("messages")) == 1 and not fake.control("messages")[0]["deleted"]

@@ -10,7 +10,8 @@ import uuid
 
 import pytest
 
-from helpers import (API, TELEGRAM, TIME_FACTOR, assert_error, assert_file, bin_folder,
+from helpers import (API, LISTING_PARAM, NAME_CONTROL, NAME_DOTS, NAME_EMPTY, NAME_LONG,
+                     NAME_SLASH, TELEGRAM, TIME_FACTOR, assert_error, assert_file, bin_folder,
                      create_folder, download, list_files, list_folders, make_user,
                      multipart_body, names, prng_blocks, raw_exchange, restore_folder, sha256,
                      spool_files, storage_usage, stored_chunks, upload_file, upload_head,
@@ -40,15 +41,16 @@ def fresh(user_factory):
 
 
 def _ok(r):
-    """bin / restore / delete answer 200 with {"message"} or the File."""
+    """bin / restore / delete of a file answer 200 {"message": ...}, each its own."""
     assert r.status_code == 200, \
         f"{r.request.method} {r.request.url}: {r.status_code} {r.text[:300]}"
+    path = r.request.path_url.split("?")[0].rstrip("/")
+    want = ("File permanently deleted" if r.request.method == "DELETE" else
+            "File moved to bin" if path.endswith("/bin") else
+            "File restored" if path.endswith("/restore") else None)
+    assert want is not None, f"_ok: not a bin/restore/delete: {r.request.method} {path}"
     body = r.json()
-    assert isinstance(body, dict), body
-    if "message" in body:
-        assert isinstance(body["message"], str) and body["message"], body
-    else:
-        assert_file(body)
+    assert body == {"message": want}, body
     return body
 
 
@@ -101,7 +103,8 @@ def test_upload_fields(fresh):
     assert download(c, f["id"]) == data
 
 
-@pytest.mark.parametrize("folder_id", [None, "root"])
+# "" counts as absent; "null" is what a JS template makes of a null id (DECISIONS: Files)
+@pytest.mark.parametrize("folder_id", [None, "root", "", "null"])
 def test_upload_root_forms(fresh, folder_id):
     f = upload_file(fresh.client, "r.bin", b"root", folder_id=folder_id)
     assert_file(f, folder_id=None)
@@ -209,15 +212,38 @@ def test_upload_names_valid(user, box, raw, expect):
     assert names(list_files(user.client, folder_id=box["id"])[0]) == [expect]
 
 
-@pytest.mark.parametrize("bad", ["..", ".", "  ..  ", "a/b.txt", "/etc/passwd", "../../escape",
-                                 "dir/", "   ", "nul\u0000x", "tab\tx", "esc\u001bx", "bell\u0007",
-                                 "x" * 256, "\u00e9" * 128])
-def test_upload_names_invalid_400(fresh, server, bad):
+BAD_UPLOAD_NAMES = [
+    ("..", NAME_DOTS), (".", NAME_DOTS), ("  ..  ", NAME_DOTS), ("a/b.txt", NAME_SLASH),
+    ("/etc/passwd", NAME_SLASH), ("../../escape", NAME_SLASH), ("dir/", NAME_SLASH),
+    ("   ", NAME_EMPTY),
+    # a NUL in a part header is a malformed body, not a bad name (DECISIONS: Files)
+    ("nul\u0000x", "Malformed multipart body: NUL byte in part headers"),
+    ("tab\tx", NAME_CONTROL), ("esc\u001bx", NAME_CONTROL), ("bell\u0007", NAME_CONTROL),
+    ("x" * 256, NAME_LONG), ("\u00e9" * 128, NAME_LONG)]
+
+
+@pytest.mark.parametrize("bad,detail", BAD_UPLOAD_NAMES, ids=[b for b, _ in BAD_UPLOAD_NAMES])
+def test_upload_names_invalid_400(fresh, server, bad, detail):
     baseline = _snap(server)
     r = upload_raw(fresh.client, [("file", bad, b"payload")])
-    assert_error(r, 400)
+    assert_error(r, 400, detail)
     _nothing_created(fresh, server, None, baseline, usage=dict.fromkeys(
         ("total_usage_bytes", "file_count", "bin_bytes", "stored_bytes"), 0))
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "server defect: a browser sends a file name's backslashes raw inside filename=\"...\" "
+    "(WHATWG multipart/form-data escapes only LF, CR and '\"', as %0A %0D %22, and nothing "
+    "else), but src/util/multipart.c reads a backslash there as a quoted-pair escape and drops "
+    "it, so the frontend's upload of 'back\\slash.txt' is stored as 'backslash.txt'"))
+def test_upload_name_backslash_as_a_browser_sends_it(fresh):
+    # upload_raw quotes the name as browsers do (helpers._mp_quote): only '"', CR, LF
+    # are escaped, as %22 %0D %0A; a backslash goes out as it is.
+    name = "back\\slash.txt"
+    r = upload_raw(fresh.client, [("file", name, b"x")])
+    assert b'filename="back\\slash.txt"' in r.request.body
+    assert r.status_code == 201, r.text
+    assert r.json()["name"] == name
 
 
 def test_upload_name_invalid_utf8_400(fresh, server):
@@ -225,15 +251,14 @@ def test_upload_name_invalid_utf8_400(fresh, server):
             b"\r\n\r\ndata\r\n--bb--\r\n")
     r = fresh.client.post(f"{API}/files/upload", timeout=T, data=body,
                           headers={"Content-Type": "multipart/form-data; boundary=bb"})
-    assert_error(r, 400)
+    assert_error(r, 400, "Name must be valid UTF-8")
     assert list_files(fresh.client) == ([], 0)
 
 
 def test_upload_empty_filename(fresh, server):
     # an empty filename is what a browser sends for "no file chosen"
     r = upload_raw(fresh.client, [("file", "", b"")])
-    assert r.status_code in (400, 422), r.text
-    assert_error(r, r.status_code)
+    assert_error(r, 400, "Name must not be empty")
     assert list_files(fresh.client) == ([], 0)
 
 
@@ -256,14 +281,24 @@ def _mp(parts, boundary="bnd42"):
     return multipart_body(parts, boundary)
 
 
-@pytest.mark.parametrize("case,status", [
-    ("json", 415), ("text", 415), ("form", 415), ("no_content_type", 415),
-    ("no_boundary", 422), ("empty_boundary", 422),
-    ("no_file_field", 422), ("file_without_filename", 422), ("only_other_file_field", 422),
-    ("two_file_fields", 400),
-    ("garbage", 400), ("no_closing_delimiter", 400), ("cut_in_headers", 400),
+NOT_MULTIPART = "Content-Type must be multipart/form-data"
+NO_BOUNDARY = "multipart/form-data needs a valid boundary"
+ENDED_EARLY = "Malformed multipart body: it ended early"
+
+
+@pytest.mark.parametrize("case,status,detail", [
+    ("json", 415, NOT_MULTIPART), ("text", 415, NOT_MULTIPART), ("form", 415, NOT_MULTIPART),
+    ("no_content_type", 415, NOT_MULTIPART),
+    ("no_boundary", 422, NO_BOUNDARY), ("empty_boundary", 422, NO_BOUNDARY),
+    ("no_file_field", 422, "Field 'file' is required"),
+    ("file_without_filename", 422, "Field 'file' must be a file"),
+    ("only_other_file_field", 422, "Field 'file' is required"),
+    ("two_file_fields", 400, "Only one file per upload"),
+    # the body ends before the closing delimiter (garbage: before any delimiter at all)
+    ("garbage", 400, ENDED_EARLY), ("no_closing_delimiter", 400, ENDED_EARLY),
+    ("cut_in_headers", 400, ENDED_EARLY),
 ])
-def test_upload_bad_requests(fresh, server, case, status):
+def test_upload_bad_requests(fresh, server, case, status, detail):
     c = fresh.client
     baseline = _snap(server)
     data = rbytes(3 * CHUNK + 7, seed=11)
@@ -301,7 +336,7 @@ def test_upload_bad_requests(fresh, server, case, status):
         assert "Content-Type" not in r.request.headers
     else:
         r = c.post(f"{API}/files/upload", timeout=T, data=body, headers=headers)
-    assert_error(r, status)
+    assert_error(r, status, detail)
     _nothing_created(fresh, server, None, baseline, usage=dict.fromkeys(
         ("total_usage_bytes", "file_count", "bin_bytes", "stored_bytes"), 0))
 
@@ -359,7 +394,7 @@ def test_upload_bad_folder_404(user, other_user, server, foreign_folder, case):
     baseline = _snap(server)
     before = storage_usage(user.client)
     r = upload_raw(user.client, [("file", "f.bin", rbytes(2 * CHUNK))], folder_id=fid)
-    assert_error(r, 404)
+    assert_error(r, 404, "Folder not found")
     assert storage_usage(user.client) == before
     _settled(server, baseline)
     # nothing appeared in bob's folder either
@@ -375,7 +410,7 @@ def test_upload_bad_folder_404_before_body(user, server, foreign_folder, case):
     t0 = time.monotonic()
     r = raw_exchange(server.port, head, timeout=5)
     assert r is not None, "no response before the body was sent"
-    assert r.status == 404 and "detail" in r.json(), r
+    assert r.status == 404 and r.json() == {"detail": "Folder not found"}, r
     assert time.monotonic() - t0 < 5 * TIME_FACTOR
 
 
@@ -406,9 +441,7 @@ def test_cap_over_413(capped, capped_user, size):
     baseline = _snap(capped)
     before = storage_usage(c)
     r = upload_raw(c, [("file", "big.bin", rbytes(size))])
-    if r.status_code != 413:
-        pytest.fail(f"expected 413, got {r.status_code}: {r.text[:300]}")
-    assert_error(r, 413)
+    assert_error(r, 413, "File exceeds the maximum upload size")
     assert list_files(c) == ([], 0) and storage_usage(c) == before
     _settled(capped, baseline)
 
@@ -417,7 +450,7 @@ def test_cap_content_length_413_before_body(capped, capped_user):
     head = upload_head(capped_user.access_token, content_length=10 * 1024 ** 3)
     r = raw_exchange(capped.port, head, timeout=5)
     assert r is not None and r.status == 413, r
-    assert "detail" in r.json()
+    assert r.json() == {"detail": "File exceeds the maximum upload size"}
 
 
 def test_cap_chunked_413(capped, capped_user):
@@ -432,6 +465,7 @@ def test_cap_chunked_413(capped, capped_user):
     r = raw_exchange(capped.port, upload_head(capped_user.access_token, chunked=True), parts,
                      timeout=10)
     assert r is not None and r.status == 413, r
+    assert r.json() == {"detail": "File exceeds the maximum upload size"}
     assert list_files(capped_user.client) == ([], 0)
     _settled(capped, baseline)
 
@@ -491,8 +525,9 @@ def test_abort_body_shorter_than_content_length(user_factory, server):
     body = _declared_body(4 * CHUNK)
     head = upload_head(u.access_token, content_length=len(body), folder_id=box["id"])
     r = raw_exchange(server.port, head, [body[:3 * CHUNK]], shutdown=True, timeout=5)
-    # the server either answers 400 or drops the connection; never 201
-    assert r is None or r.status == 400, r
+    # end of input in the middle of the body: libmicrohttpd ends the request as
+    # aborted by the client and closes without an answer (never a 201)
+    assert r is None, r
     _after_abort(u, server, box, baseline)
 
 
@@ -504,7 +539,7 @@ def test_abort_malformed_after_data(user_factory, server):
     head = upload_head(u.access_token, content_length=len(body), folder_id=box["id"])
     r = raw_exchange(server.port, head, [body], timeout=10)
     assert r is not None and r.status == 400, r
-    assert "detail" in r.json()
+    assert r.json() == {"detail": "Malformed multipart body: it ended early"}
     _after_abort(u, server, box, baseline)
 
 
@@ -514,7 +549,7 @@ def test_abort_second_file_field_after_data(user_factory, server):
                                   ("file", "two.bin", rbytes(CHUNK, seed=9))])
     r = u.client.post(f"{API}/files/upload", timeout=T, params={"folder_id": box["id"]}, data=body,
                       headers={"Content-Type": ctype})
-    assert_error(r, 400)
+    assert_error(r, 400, "Only one file per upload")
     _after_abort(u, server, box, baseline)
 
 
@@ -553,7 +588,7 @@ def test_roundtrip_300mb_streaming(server_factory):
     # stored as 1 MiB chunks, nothing left in the spool; a remote store cuts a
     # file of announced size into whole rounds of its 4 parallel sends (301 -> 304)
     want = (size + (1 << 20) - 1) // (1 << 20)
-    assert len(stored_chunks(srv)) == (want + 3) // 4 * 4 if TELEGRAM else want
+    assert len(stored_chunks(srv)) == ((want + 3) // 4 * 4 if TELEGRAM else want)
     assert wait_until(lambda: not spool_files(srv), timeout=5), spool_files(srv)
     # never buffered whole in memory
     with open(f"/proc/{srv.proc.pid}/status") as st:
@@ -629,12 +664,14 @@ def test_list_limit_offset_total(user, box):
                                     {"offset": "-1"}, {"offset": "x"}, {"sort": "bogus"},
                                     {"sort": "name;drop"}, {"order": "sideways"}])
 def test_list_bad_params_400(user, params):
-    assert_error(user.client.get(f"{API}/files", params=params), 400)
+    (key,) = params
+    assert_error(user.client.get(f"{API}/files", params=params), 400, LISTING_PARAM[key])
 
 
 def test_list_unknown_or_foreign_folder_404(user, foreign_folder):
     for fid in ("doesnotexist", uuid.uuid4().hex, foreign_folder["id"]):
-        assert_error(user.client.get(f"{API}/files", params={"folder_id": fid}), 404)
+        assert_error(user.client.get(f"{API}/files", params={"folder_id": fid}), 404,
+                     "Folder not found")
 
 
 def test_list_root_forms(fresh):
@@ -784,7 +821,7 @@ def test_delete_permanently(fresh, server):
               c.delete(f"{API}/files/{f['id']}"),
               _put(c, "files", f["id"], "rename", {"new_name": "x"}),
               _put(c, "files", f["id"], "star")):
-        assert_error(r, 404)
+        assert_error(r, 404, "File not found")
     _settled(server, baseline)
 
 
@@ -794,21 +831,21 @@ def test_delete_from_bin(fresh):
     _ok(c.put(f"{API}/files/{f['id']}/bin"))
     _ok(c.delete(f"{API}/files/{f['id']}"))
     assert list_files(c, include_deleted="true") == ([], 0)
-    assert_error(c.put(f"{API}/files/{f['id']}/restore"), 404)
+    assert_error(c.put(f"{API}/files/{f['id']}/restore"), 404, "File not found")
 
 
 @pytest.mark.parametrize("fid", ["doesnotexist", "0", "...", "a" * 300])
 def test_unknown_ids_404(user, fid):
     c = user.client
-    assert_error(c.put(f"{API}/files/{fid}/bin"), 404)
-    assert_error(c.put(f"{API}/files/{fid}/restore"), 404)
-    assert_error(c.delete(f"{API}/files/{fid}"), 404)
-    assert_error(c.get(f"{API}/files/{fid}/download"), 404)
+    assert_error(c.put(f"{API}/files/{fid}/bin"), 404, "File not found")
+    assert_error(c.put(f"{API}/files/{fid}/restore"), 404, "File not found")
+    assert_error(c.delete(f"{API}/files/{fid}"), 404, "File not found")
+    assert_error(c.get(f"{API}/files/{fid}/download"), 404, "File not found")
     for t in TYPES:
-        assert_error(_put(c, t, fid, "rename", {"new_name": "x"}), 404)
-        assert_error(_put(c, t, fid, "move", {"new_parent_id": None}), 404)
-        assert_error(_put(c, t, fid, "star"), 404)
-        assert_error(_put(c, t, fid, "unstar"), 404)
+        assert_error(_put(c, t, fid, "rename", {"new_name": "x"}), 404, "File not found")
+        assert_error(_put(c, t, fid, "move", {"new_parent_id": None}), 404, "File not found")
+        assert_error(_put(c, t, fid, "star"), 404, "File not found")
+        assert_error(_put(c, t, fid, "unstar"), 404, "File not found")
 
 
 def test_empty_bin(fresh, server):
@@ -826,14 +863,14 @@ def test_empty_bin(fresh, server):
     assert list_folders(c, include_deleted="true") == ([], 0)
     for f in (inside, loose):
         download(c, f["id"], expect=404)
-        assert_error(c.put(f"{API}/files/{f['id']}/restore"), 404)
-    assert_error(c.put(f"{API}/folders/{d['id']}/restore"), 404)
+        assert_error(c.put(f"{API}/files/{f['id']}/restore"), 404, "File not found")
+    assert_error(c.put(f"{API}/folders/{d['id']}/restore"), 404, "Folder not found")
     assert [x["id"] for x in list_files(c)[0]] == [live["id"]]
     assert storage_usage(c) == {"total_usage_bytes": 2 * CHUNK, "file_count": 1,
                                 "bin_bytes": 0, "stored_bytes": 2 * CHUNK}
     assert download(c, live["id"]) == rbytes(2 * CHUNK, seed=41)
     # the bytes of the emptied files go away; the live file's stay
-    c.delete(f"{API}/files/{live['id']}")
+    _ok(c.delete(f"{API}/files/{live['id']}"))
     _settled(server, baseline)
     # an empty bin empties fine again
     assert c.delete(f"{API}/bin").status_code == 200
@@ -865,25 +902,35 @@ def test_rename_to_sibling_name_allowed(user, box):
     assert names(list_files(c, folder_id=box["id"])[0]) == ["taken.txt", "taken.txt"]
 
 
-@pytest.mark.parametrize("bad", ["", "   ", "a/b", ".", "..", "x" * 256, "nul\u0000", "cr\r"])
-def test_rename_invalid_400(user, box, bad):
+BAD_NEW_NAMES = [("", NAME_EMPTY), ("   ", NAME_EMPTY), ("a/b", NAME_SLASH), (".", NAME_DOTS),
+                 ("..", NAME_DOTS), ("x" * 256, NAME_LONG), ("nul\u0000", NAME_CONTROL),
+                 ("cr\r", NAME_CONTROL)]
+
+
+@pytest.mark.parametrize("bad,detail", BAD_NEW_NAMES, ids=[b for b, _ in BAD_NEW_NAMES])
+def test_rename_invalid_400(user, box, bad, detail):
     f = upload_file(user.client, "keepname", b"k", box["id"])
-    assert_error(_put(user.client, "files", f["id"], "rename", {"new_name": bad}), 400)
+    assert_error(_put(user.client, "files", f["id"], "rename", {"new_name": bad}), 400, detail)
     assert names(list_files(user.client, folder_id=box["id"])[0]) == ["keepname"]
 
 
-@pytest.mark.parametrize("body", [{}, {"name": "x"}, {"new_name": None}, {"new_name": 1},
-                                  {"new_name": ["x"]}])
-def test_rename_body_422(user, box, body):
+RENAME_422 = [({}, "Field 'new_name' is required"), ({"name": "x"}, "Field 'new_name' is required"),
+              ({"new_name": None}, "Field 'new_name' is required"),
+              ({"new_name": 1}, "Field 'new_name' must be a string"),
+              ({"new_name": ["x"]}, "Field 'new_name' must be a string")]
+
+
+@pytest.mark.parametrize("body,detail", RENAME_422)
+def test_rename_body_422(user, box, body, detail):
     f = upload_file(user.client, "r422", b"k", box["id"])
-    assert_error(_put(user.client, "files", f["id"], "rename", body), 422)
+    assert_error(_put(user.client, "files", f["id"], "rename", body), 422, detail)
 
 
 def test_rename_body_not_json_415(user, box):
     f = upload_file(user.client, "r415", b"k", box["id"])
     r = user.client.put(f"{API}/files/{f['id']}/rename", data="new_name=x",
                         headers={"Content-Type": "application/x-www-form-urlencoded"})
-    assert_error(r, 415)
+    assert_error(r, 415, "Content-Type must be application/json")
 
 
 @pytest.mark.parametrize("t", TYPES)
@@ -913,7 +960,8 @@ def test_move_bad_target_404(user, box, foreign_folder, case):
     c = user.client
     f = upload_file(c, "stay.bin", b"s", box["id"])
     target = _folder_case(user, case, foreign_folder)
-    assert_error(_put(c, "files", f["id"], "move", {"new_parent_id": target}), 404)
+    assert_error(_put(c, "files", f["id"], "move", {"new_parent_id": target}), 404,
+                 "Folder not found")
     listed, _ = list_files(c, folder_id=box["id"])
     assert listed == [f]
 
@@ -922,7 +970,8 @@ def test_move_bad_target_404(user, box, foreign_folder, case):
                                   {"new_parent_id": True}])
 def test_move_body_422(user, box, body):
     f = upload_file(user.client, "m422", b"k", box["id"])
-    assert_error(_put(user.client, "files", f["id"], "move", body), 422)
+    assert_error(_put(user.client, "files", f["id"], "move", body), 422,
+                 "Field 'new_parent_id' must be a string or null")
 
 
 @pytest.mark.parametrize("t", TYPES)
@@ -948,9 +997,10 @@ def test_binned_file_actions_404(user, box):
     dst = create_folder(c, "dst", box["id"])
     _ok(c.put(f"{API}/files/{f['id']}/bin"))
     for t in TYPES:
-        assert_error(_put(c, t, f["id"], "rename", {"new_name": "x"}), 404)
-        assert_error(_put(c, t, f["id"], "move", {"new_parent_id": dst["id"]}), 404)
-        assert_error(_put(c, t, f["id"], "star"), 404)
+        assert_error(_put(c, t, f["id"], "rename", {"new_name": "x"}), 404, "File not found")
+        assert_error(_put(c, t, f["id"], "move", {"new_parent_id": dst["id"]}), 404,
+                     "File not found")
+        assert_error(_put(c, t, f["id"], "star"), 404, "File not found")
     binned = [x for x in list_files(c, include_deleted="true", limit=10000)[0]
               if x["id"] == f["id"]]
     assert_file(binned[0], name="binned.bin", folder_id=box["id"], starred=False, deleted=True)
@@ -960,5 +1010,5 @@ def test_binned_file_actions_404(user, box):
 def test_bad_item_type_404(user, box, t):
     f = upload_file(user.client, "it.bin", b"i", box["id"])
     r = _put(user.client, t, f["id"], "rename", {"new_name": "x"})
-    assert r.status_code == 404, r.text
+    assert_error(r, 404, "Not Found")
     assert names(list_files(user.client, folder_id=box["id"])[0]) == ["it.bin"]

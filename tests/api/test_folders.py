@@ -8,9 +8,10 @@ import uuid
 
 import pytest
 
-from helpers import (API, TIME_FACTOR, RawConn, assert_error, assert_folder, assert_message,
+from helpers import (API, LISTING_PARAM, NAME_CONTROL, NAME_DOTS, NAME_EMPTY, NAME_LONG,
+                     NAME_SLASH, TIME_FACTOR, RawConn, assert_error, assert_folder, assert_message,
                      bin_folder, create_folder, deep_json_loads, folder_path, free_deep,
-                     list_folders, make_user, names, restore_folder)
+                     json_syntax, list_folders, make_user, names, restore_folder)
 
 
 @pytest.fixture
@@ -35,7 +36,7 @@ def test_create_in_root_fields(user):
     f = assert_folder(r.json(), name=name, parent_id=None, owner_id=user.id, deleted=False,
                       starred=False)
     assert f["size"] == 0
-    assert f["created_at"] == f["updated_at"] or f["updated_at"] >= f["created_at"]
+    assert f["created_at"] == f["updated_at"], f
     created = calendar.timegm(time.strptime(f["created_at"][:19], "%Y-%m-%dT%H:%M:%S"))
     assert abs(created - before) < 120, (f["created_at"], before)
 
@@ -75,15 +76,22 @@ def test_name_trimmed(user, box):
     assert f["name"] == "spaced out"
     # the trimmed name clashes with an existing one
     assert_error(user.client.post(f"{API}/folders", json={"name": " Spaced Out ",
-                                                          "parent_id": box["id"]}), 409)
+                                                          "parent_id": box["id"]}), 409,
+                 "A folder with this name already exists here")
 
 
-@pytest.mark.parametrize("bad", ["", "   ", "a/b", "/", "a\u0000b", "tab\there", "line\nbreak",
-                                 "bell\u0007", "esc\u001b", ".", "..", "  ..  ", "x" * 256,
-                                 "\u00e9" * 128], ids=lambda v: repr(v[:12]) + f"/{len(v)}")
-def test_create_invalid_name_400(user, box, bad):
+BAD_NAMES = [("", NAME_EMPTY), ("   ", NAME_EMPTY), ("a/b", NAME_SLASH), ("/", NAME_SLASH),
+             ("a\u0000b", NAME_CONTROL), ("tab\there", NAME_CONTROL),
+             ("line\nbreak", NAME_CONTROL), ("bell\u0007", NAME_CONTROL),
+             ("esc\u001b", NAME_CONTROL), (".", NAME_DOTS), ("..", NAME_DOTS),
+             ("  ..  ", NAME_DOTS), ("x" * 256, NAME_LONG), ("\u00e9" * 128, NAME_LONG)]
+
+
+@pytest.mark.parametrize("bad,detail", BAD_NAMES,
+                         ids=[repr(v[:12]) + f"/{len(v)}" for v, _ in BAD_NAMES])
+def test_create_invalid_name_400(user, box, bad, detail):
     r = user.client.post(f"{API}/folders", json={"name": bad, "parent_id": box["id"]})
-    assert_error(r, 400)
+    assert_error(r, 400, detail)
     assert list_folders(user.client, parent_id=box["id"])[0] == []
 
 
@@ -102,48 +110,61 @@ def test_create_invalid_utf8(user, box):
     body = b'{"name": "bad\xff\xfename", "parent_id": "' + box["id"].encode() + b'"}'
     r = user.client.post(f"{API}/folders", data=body,
                          headers={"Content-Type": "application/json"})
-    assert r.status_code in (400, 422), r.text
-    assert_error(r, r.status_code)
+    assert_error(r, 422, json_syntax("unable to decode byte 0xff near '\"bad'", 1, 13))
 
 
-@pytest.mark.parametrize("body", [{}, {"parent_id": None}, {"name": None}, {"name": 5},
-                                  {"name": ["a"]}, {"name": {"x": "y"}}, {"name": True},
-                                  {"name": "ok", "parent_id": 5}, {"name": "ok", "parent_id": []},
-                                  {"name": "ok", "parent_id": True}])
-def test_create_missing_or_wrong_type_422(user, body):
-    assert_error(user.client.post(f"{API}/folders", json=body), 422)
+NAME_REQUIRED = "Field 'name' is required"
+NAME_STRING = "Field 'name' must be a string"
+PARENT_TYPE = "Field 'parent_id' must be a string or null"
+
+
+@pytest.mark.parametrize("body,detail", [
+    ({}, NAME_REQUIRED), ({"parent_id": None}, NAME_REQUIRED), ({"name": None}, NAME_REQUIRED),
+    ({"name": 5}, NAME_STRING), ({"name": ["a"]}, NAME_STRING), ({"name": {"x": "y"}}, NAME_STRING),
+    ({"name": True}, NAME_STRING), ({"name": "ok", "parent_id": 5}, PARENT_TYPE),
+    ({"name": "ok", "parent_id": []}, PARENT_TYPE),
+    ({"name": "ok", "parent_id": True}, PARENT_TYPE)])
+def test_create_missing_or_wrong_type_422(user, body, detail):
+    assert_error(user.client.post(f"{API}/folders", json=body), 422, detail)
 
 
 def test_create_body_not_json(user):
-    assert_error(user.client.post(f"{API}/folders", data={"name": "x"}), 415)
+    assert_error(user.client.post(f"{API}/folders", data={"name": "x"}), 415,
+                 "Content-Type must be application/json")
     assert_error(user.client.post(f"{API}/folders", data=b'{"name":"x"}',
-                                  headers={"Content-Type": "text/plain"}), 415)
+                                  headers={"Content-Type": "text/plain"}), 415,
+                 "Content-Type must be application/json")
     assert_error(user.client.post(f"{API}/folders", data=b'{"name":',
-                                  headers={"Content-Type": "application/json"}), 422)
+                                  headers={"Content-Type": "application/json"}), 422,
+                 json_syntax("unexpected token near end of file", 1, 8))
 
 
 def test_create_parent_missing_404(user):
     for pid in ("doesnotexist", "0", uuid.uuid4().hex, "../../etc/passwd", "x" * 300):
-        assert_error(user.client.post(f"{API}/folders", json={"name": "a", "parent_id": pid}), 404)
+        assert_error(user.client.post(f"{API}/folders", json={"name": "a", "parent_id": pid}), 404,
+                     "Folder not found")
 
 
 def test_create_parent_binned_404(user, box):
     p = create_folder(user.client, "tobin", box["id"])
     bin_folder(user.client, p["id"])
-    assert_error(user.client.post(f"{API}/folders", json={"name": "a", "parent_id": p["id"]}), 404)
+    assert_error(user.client.post(f"{API}/folders", json={"name": "a", "parent_id": p["id"]}), 404,
+                 "Folder not found")
     # also a folder carried into the bin with its parent
     q = create_folder(user.client, "outer", box["id"])
     inner = create_folder(user.client, "inner", q["id"])
     bin_folder(user.client, q["id"])
     assert_error(user.client.post(f"{API}/folders", json={"name": "a",
-                                                          "parent_id": inner["id"]}), 404)
+                                                          "parent_id": inner["id"]}), 404,
+                 "Folder not found")
 
 
 def test_create_sibling_clash_409(user, box):
     create_folder(user.client, "Docs", box["id"])
     for clash in ("Docs", "docs", "DOCS", " docs "):
         assert_error(user.client.post(f"{API}/folders",
-                                      json={"name": clash, "parent_id": box["id"]}), 409)
+                                      json={"name": clash, "parent_id": box["id"]}), 409,
+                     "A folder with this name already exists here")
     # same name elsewhere is fine
     other = create_folder(user.client, "other", box["id"])
     create_folder(user.client, "docs", other["id"])
@@ -162,7 +183,8 @@ def test_unicode_case_clash(user, box):
     # Case-insensitive comparison at least for ASCII; identical non-ASCII names clash.
     create_folder(user.client, "\u00c9t\u00e9", box["id"])
     assert_error(user.client.post(f"{API}/folders",
-                                  json={"name": "\u00c9t\u00e9", "parent_id": box["id"]}), 409)
+                                  json={"name": "\u00c9t\u00e9", "parent_id": box["id"]}), 409,
+                 "A folder with this name already exists here")
 
 
 # ---------------------------------------------------------------- listing
@@ -254,12 +276,14 @@ def test_list_limit_offset_total(user, box):
                                     {"sort": "NAME DESC"}, {"order": "sideways"},
                                     {"order": "ASC; --"}])
 def test_list_bad_params_400(user, params):
-    assert_error(user.client.get(f"{API}/folders", params=params), 400)
+    (key,) = params
+    assert_error(user.client.get(f"{API}/folders", params=params), 400, LISTING_PARAM[key])
 
 
 def test_list_unknown_parent_404(user):
     for pid in ("doesnotexist", uuid.uuid4().hex):
-        assert_error(user.client.get(f"{API}/folders", params={"parent_id": pid}), 404)
+        assert_error(user.client.get(f"{API}/folders", params={"parent_id": pid}), 404,
+                     "Folder not found")
 
 
 def test_list_is_starred(fresh):
@@ -426,7 +450,8 @@ def test_restore_into_root_with_clash(fresh):
 
 def test_bin_restore_unknown_404(user):
     for action in ("bin", "restore"):
-        assert_error(user.client.put(f"{API}/folders/doesnotexist/{action}"), 404)
+        assert_error(user.client.put(f"{API}/folders/doesnotexist/{action}"), 404,
+                     "Folder not found")
 
 
 # ---------------------------------------------------------------- delete
@@ -440,11 +465,12 @@ def test_delete_permanently(user, box):
     assert_message(r)
     assert list_folders(c, parent_id=box["id"])[0] == []
     for fid in (f["id"], sub["id"], subsub["id"]):
-        assert_error(c.get(f"{API}/folders/{fid}/path"), 404)
-        assert_error(c.put(f"{API}/folders/{fid}/rename", json={"new_name": "x"}), 404)
-        assert_error(c.put(f"{API}/folders/{fid}/restore"), 404)
-        assert_error(c.delete(f"{API}/folders/{fid}"), 404)
-        assert_error(c.get(f"{API}/folders", params={"parent_id": fid}), 404)
+        assert_error(c.get(f"{API}/folders/{fid}/path"), 404, "Folder not found")
+        assert_error(c.put(f"{API}/folders/{fid}/rename", json={"new_name": "x"}), 404,
+                     "Folder not found")
+        assert_error(c.put(f"{API}/folders/{fid}/restore"), 404, "Folder not found")
+        assert_error(c.delete(f"{API}/folders/{fid}"), 404, "Folder not found")
+        assert_error(c.get(f"{API}/folders", params={"parent_id": fid}), 404, "Folder not found")
     # the name is free again
     create_folder(c, "doomed", box["id"])
 
@@ -456,11 +482,11 @@ def test_delete_from_bin(fresh):
     bin_folder(c, f["id"])
     assert_message(c.delete(f"{API}/folders/{f['id']}"))
     assert list_folders(c, include_deleted="true") == ([], 0)
-    assert_error(c.put(f"{API}/folders/{f['id']}/restore"), 404)
+    assert_error(c.put(f"{API}/folders/{f['id']}/restore"), 404, "Folder not found")
 
 
 def test_delete_unknown_404(user):
-    assert_error(user.client.delete(f"{API}/folders/doesnotexist"), 404)
+    assert_error(user.client.delete(f"{API}/folders/doesnotexist"), 404, "Folder not found")
 
 
 # ---------------------------------------------------------------- tree & path
@@ -509,7 +535,7 @@ def test_path(user, box):
     assert folder_path(c, box["id"]) == [{"id": box["id"], "name": box["name"]}]
     r = c.get(f"{API}/folders/{b['id']}/path/")
     assert r.status_code == 200 and r.json() == p
-    assert_error(c.get(f"{API}/folders/doesnotexist/path"), 404)
+    assert_error(c.get(f"{API}/folders/doesnotexist/path"), 404, "Folder not found")
     # path follows renames and moves
     assert c.put(f"{API}/folders/{a['id']}/rename", json={"new_name": "A!"}).status_code == 200
     assert c.put(f"{API}/folders/{b['id']}/move", json={"new_parent_id": box["id"]}).status_code == 200
@@ -740,7 +766,7 @@ def test_get_single_folder(user, box):
     r = c.get(f"{API}/folders/{f['id']}")
     assert r.status_code == 200, r.text
     assert r.json() == f
-    assert_error(c.get(f"{API}/folders/doesnotexist"), 404)
+    assert_error(c.get(f"{API}/folders/doesnotexist"), 404, "Folder not found")
 
 
 def test_binned_items_are_read_only(user, box):
@@ -749,9 +775,11 @@ def test_binned_items_are_read_only(user, box):
     kid = create_folder(c, "frozen-kid", f["id"])
     bin_folder(c, f["id"])
     for fid in (f["id"], kid["id"]):
-        assert_error(c.put(f"{API}/folders/{fid}/rename", json={"new_name": "thawed"}), 404)
-        assert_error(c.put(f"{API}/folders/{fid}/move", json={"new_parent_id": box["id"]}), 404)
-        assert_error(c.put(f"{API}/folders/{fid}/star"), 404)
+        assert_error(c.put(f"{API}/folders/{fid}/rename", json={"new_name": "thawed"}), 404,
+                     "Folder not found")
+        assert_error(c.put(f"{API}/folders/{fid}/move", json={"new_parent_id": box["id"]}), 404,
+                     "Folder not found")
+        assert_error(c.put(f"{API}/folders/{fid}/star"), 404, "Folder not found")
     restore_folder(c, f["id"])
     listed, _ = list_folders(c, parent_id=box["id"])
     assert_folder(listed[0], name="frozen", starred=False, deleted=False)
@@ -799,7 +827,8 @@ def test_browse_binned_folder_shows_children_binned_before(fresh):
 
 
 def test_limit_zero_400_and_empty_values_absent(user, box):
-    assert_error(user.client.get(f"{API}/folders", params={"limit": "0"}), 400)
+    assert_error(user.client.get(f"{API}/folders", params={"limit": "0"}), 400,
+                 "limit must be an integer from 1 to 10000")
     _mk(user.client, box["id"], ["b", "a"])
     listed, total = list_folders(user.client, parent_id=box["id"], sort="", order="", limit="",
                                  offset="")
@@ -820,4 +849,5 @@ def test_unicode_case_folding_clash(user, box):
     create_folder(user.client, "\u00c9t\u00e9 Stra\u00dfe", box["id"])
     for clash in ("\u00e9T\u00c9 stra\u00dfe", "\u00c9T\u00c9 STRA\u00dfE"):
         assert_error(user.client.post(f"{API}/folders",
-                                      json={"name": clash, "parent_id": box["id"]}), 409)
+                                      json={"name": clash, "parent_id": box["id"]}), 409,
+                     "A folder with this name already exists here")

@@ -6,8 +6,9 @@ import uuid
 
 import pytest
 
-from helpers import (API, assert_error, assert_folder, assert_message, bin_folder,
-                     create_folder, folder_path, list_folders, names)
+from helpers import (API, NAME_CONTROL, NAME_DOTS, NAME_EMPTY, NAME_LONG, NAME_SLASH,
+                     assert_error, assert_folder, assert_message, bin_folder, create_folder,
+                     folder_path, json_syntax, list_folders, names)
 
 TYPES = ["folder", "folders"]
 
@@ -42,8 +43,10 @@ def test_rename_clash_409(user, box):
     c = user.client
     a = create_folder(c, "Alpha", box["id"])
     b = create_folder(c, "beta", box["id"])
-    assert_error(_put(c, "folders", b["id"], "rename", {"new_name": "alpha"}), 409)
-    assert_error(_put(c, "folder", b["id"], "rename", {"new_name": " ALPHA "}), 409)
+    assert_error(_put(c, "folders", b["id"], "rename", {"new_name": "alpha"}), 409,
+                 "A folder with this name already exists here")
+    assert_error(_put(c, "folder", b["id"], "rename", {"new_name": " ALPHA "}), 409,
+                 "A folder with this name already exists here")
     # renaming to its own name in another case is not a clash
     r = _put(c, "folders", a["id"], "rename", {"new_name": "ALPHA"})
     assert r.status_code == 200 and r.json()["name"] == "ALPHA"
@@ -53,28 +56,38 @@ def test_rename_clash_409(user, box):
     assert r.status_code == 200 and r.json()["name"] == "alpha"
 
 
-@pytest.mark.parametrize("bad", ["", "   ", "a/b", ".", "..", "x" * 256, "nul\u0000", "cr\r"])
-def test_rename_invalid_400(user, box, bad):
+BAD_NEW_NAMES = [("", NAME_EMPTY), ("   ", NAME_EMPTY), ("a/b", NAME_SLASH), (".", NAME_DOTS),
+                 ("..", NAME_DOTS), ("x" * 256, NAME_LONG), ("nul\u0000", NAME_CONTROL),
+                 ("cr\r", NAME_CONTROL)]
+
+
+@pytest.mark.parametrize("bad,detail", BAD_NEW_NAMES, ids=[b for b, _ in BAD_NEW_NAMES])
+def test_rename_invalid_400(user, box, bad, detail):
     f = create_folder(user.client, "keepname", box["id"])
-    assert_error(_put(user.client, "folders", f["id"], "rename", {"new_name": bad}), 400)
+    assert_error(_put(user.client, "folders", f["id"], "rename", {"new_name": bad}), 400, detail)
     assert names(list_folders(user.client, parent_id=box["id"])[0]) == ["keepname"]
 
 
-@pytest.mark.parametrize("body", [{}, {"name": "x"}, {"new_name": None}, {"new_name": 1},
-                                  {"new_name": ["x"]}])
-def test_rename_body_422(user, box, body):
+RENAME_422 = [({}, "Field 'new_name' is required"), ({"name": "x"}, "Field 'new_name' is required"),
+              ({"new_name": None}, "Field 'new_name' is required"),
+              ({"new_name": 1}, "Field 'new_name' must be a string"),
+              ({"new_name": ["x"]}, "Field 'new_name' must be a string")]
+
+
+@pytest.mark.parametrize("body,detail", RENAME_422)
+def test_rename_body_422(user, box, body, detail):
     f = create_folder(user.client, "r422", box["id"])
-    assert_error(_put(user.client, "folders", f["id"], "rename", body), 422)
+    assert_error(_put(user.client, "folders", f["id"], "rename", body), 422, detail)
 
 
 def test_rename_body_not_json(user, box):
     f = create_folder(user.client, "r415", box["id"])
     r = user.client.put(f"{API}/folders/{f['id']}/rename", data="new_name=x",
                         headers={"Content-Type": "application/x-www-form-urlencoded"})
-    assert_error(r, 415)
+    assert_error(r, 415, "Content-Type must be application/json")
     r = user.client.put(f"{API}/folders/{f['id']}/rename", data=b'{"new_name":',
                         headers={"Content-Type": "application/json"})
-    assert_error(r, 422)
+    assert_error(r, 422, json_syntax("unexpected token near end of file", 1, 12))
 
 
 # ---------------------------------------------------------------- move
@@ -116,9 +129,12 @@ def test_move_into_itself_or_descendant_400(user, box):
     cc = create_folder(c, "c", b["id"])
     for target in (a["id"], b["id"], cc["id"]):
         for t in TYPES:
-            assert_error(_put(c, t, a["id"], "move", {"new_parent_id": target}), 400)
-    assert_error(_put(c, "folders", b["id"], "move", {"new_parent_id": cc["id"]}), 400)
-    assert_error(_put(c, "folders", b["id"], "move", {"new_parent_id": b["id"]}), 400)
+            assert_error(_put(c, t, a["id"], "move", {"new_parent_id": target}), 400,
+                         "Cannot move a folder into itself or one of its subfolders")
+    assert_error(_put(c, "folders", b["id"], "move", {"new_parent_id": cc["id"]}), 400,
+                 "Cannot move a folder into itself or one of its subfolders")
+    assert_error(_put(c, "folders", b["id"], "move", {"new_parent_id": b["id"]}), 400,
+                 "Cannot move a folder into itself or one of its subfolders")
     assert [p["id"] for p in folder_path(c, cc["id"])] == [box["id"], a["id"], b["id"], cc["id"]]
 
 
@@ -136,7 +152,8 @@ def test_move_target_missing_or_binned_404(user, box):
     carried = create_folder(c, "carried", binned["id"])
     bin_folder(c, binned["id"])
     for target in ("doesnotexist", uuid.uuid4().hex, binned["id"], carried["id"]):
-        assert_error(_put(c, "folders", a["id"], "move", {"new_parent_id": target}), 404)
+        assert_error(_put(c, "folders", a["id"], "move", {"new_parent_id": target}), 404,
+                     "Folder not found")
     assert folder_path(c, a["id"])[-2]["id"] == box["id"]
 
 
@@ -146,7 +163,8 @@ def test_move_clash_409(user, box):
     y = create_folder(c, "y", box["id"])
     create_folder(c, "Same", x["id"])
     s2 = create_folder(c, "same", y["id"])
-    assert_error(_put(c, "folders", s2["id"], "move", {"new_parent_id": x["id"]}), 409)
+    assert_error(_put(c, "folders", s2["id"], "move", {"new_parent_id": x["id"]}), 409,
+                 "A folder with this name already exists here")
     assert names(list_folders(c, parent_id=y["id"])[0]) == ["same"]
     # a binned folder of that name in the target does not clash
     z = create_folder(c, "z", box["id"])
@@ -160,7 +178,8 @@ def test_move_clash_409(user, box):
                                   {"new_parent_id": {"id": "x"}}, {"new_parent_id": True}])
 def test_move_body_422(user, box, body):
     f = create_folder(user.client, "m422", box["id"])
-    assert_error(_put(user.client, "folders", f["id"], "move", body), 422)
+    assert_error(_put(user.client, "folders", f["id"], "move", body), 422,
+                 "Field 'new_parent_id' must be a string or null")
 
 
 # ---------------------------------------------------------------- star / unstar
@@ -188,7 +207,8 @@ def test_star_unstar(user, box, t):
 def test_star_survives_bin_restore(user, box):
     c = user.client
     f = create_folder(c, "s", box["id"])
-    _put(c, "folders", f["id"], "star")
+    r = _put(c, "folders", f["id"], "star")
+    assert r.status_code == 200 and r.json()["is_starred"] is True, r.text
     bin_folder(c, f["id"])
     assert_message(_put(c, "folders", f["id"], "restore"))
     assert list_folders(c, parent_id=box["id"])[0][0]["is_starred"] is True
@@ -212,23 +232,24 @@ def test_bin_restore_item_types(user, box, t):
 @pytest.mark.parametrize("action", ["rename", "move", "star", "unstar", "bin", "restore"])
 def test_unknown_item_type_404(user, box, t, action):
     body = {"rename": {"new_name": "zz"}, "move": {"new_parent_id": None}}.get(action)
-    assert_error(_put(user.client, t, box["id"], action, body), 404)
+    assert_error(_put(user.client, t, box["id"], action, body), 404, "Not Found")
 
 
 @pytest.mark.parametrize("t", ["file", "files"])
 @pytest.mark.parametrize("action", ["rename", "move", "star", "unstar", "bin", "restore"])
 def test_file_item_type_with_folder_id_404(user, box, t, action):
     body = {"rename": {"new_name": "zz"}, "move": {"new_parent_id": None}}.get(action)
-    assert_error(_put(user.client, t, box["id"], action, body), 404)
+    assert_error(_put(user.client, t, box["id"], action, body), 404, "File not found")
 
 
 def test_unknown_item_type_changed_nothing(user, box):
     c = user.client
     f = create_folder(c, "untouched", box["id"])
-    for t in ("foo", "file", "files"):
-        _put(c, t, f["id"], "rename", {"new_name": "changed"})
-        _put(c, t, f["id"], "bin")
-        _put(c, t, f["id"], "star")
+    for t, detail in (("foo", "Not Found"), ("file", "File not found"),
+                      ("files", "File not found")):
+        assert_error(_put(c, t, f["id"], "rename", {"new_name": "changed"}), 404, detail)
+        assert_error(_put(c, t, f["id"], "bin"), 404, detail)
+        assert_error(_put(c, t, f["id"], "star"), 404, detail)
     listed, _ = list_folders(c, parent_id=box["id"])
     assert len(listed) == 1
     assert_folder(listed[0], name="untouched", deleted=False, starred=False)
@@ -238,7 +259,7 @@ def test_unknown_item_type_changed_nothing(user, box):
 def test_unknown_id_404(user, action):
     body = {"rename": {"new_name": "zz"}, "move": {"new_parent_id": None}}.get(action)
     for t in TYPES:
-        assert_error(_put(user.client, t, "doesnotexist", action, body), 404)
+        assert_error(_put(user.client, t, "doesnotexist", action, body), 404, "Folder not found")
 
 
 def test_item_routes_require_auth(server, box):
@@ -268,8 +289,8 @@ def test_empty_bin(server, user_factory):
     assert_message(r)
     assert list_folders(ca, include_deleted="true") == ([], 0)
     for fid in (gone1["id"], gone1_kid["id"], gone2["id"]):
-        assert_error(ca.get(f"{API}/folders/{fid}/path"), 404)
-        assert_error(ca.put(f"{API}/folders/{fid}/restore"), 404)
+        assert_error(ca.get(f"{API}/folders/{fid}/path"), 404, "Folder not found")
+        assert_error(ca.put(f"{API}/folders/{fid}/restore"), 404, "Folder not found")
     assert names(list_folders(ca)[0]) == ["keep"]
     assert names(list_folders(ca, parent_id=keep["id"])[0]) == ["keep-kid"]
     assert keep_kid["parent_id"] == keep["id"]

@@ -9,7 +9,7 @@ import random
 
 import pytest
 
-from helpers import (API, assert_folder, create_folder, list_folders, upload_file)
+from helpers import (API, assert_error, assert_folder, create_folder, list_folders, upload_file)
 
 
 class Model:
@@ -304,11 +304,11 @@ def test_sizes_moves_inside_binned_tree_refused(drive):
     drive.check("binning B")
     # a binned folder is no move target; nothing changes
     r = drive.c.put(f"{API}/files/{drive.id('f_e')}/move", json={"new_parent_id": drive.id("C")})
-    assert r.status_code == 404, r.text
+    assert_error(r, 404, "Folder not found")
     r = drive.c.put(f"{API}/folders/{drive.id('E')}/move", json={"new_parent_id": drive.id("B")})
-    assert r.status_code == 404, r.text
+    assert_error(r, 404, "Folder not found")
     r = upload_file(drive.c, "nope", b"x" * 5, drive.id("C"), expect=404)
-    assert "detail" in r
+    assert r == {"detail": "Folder not found"}
     drive.check("refused moves and upload into binned folders")
 
 

@@ -140,9 +140,9 @@ def test_failed_uploads_change_nothing(fresh, other_user):
     foreign = create_folder(other_user.client, "not-yours")
     for folder in ("doesnotexist", foreign["id"]):
         r = upload_raw(c, [("file", "x", data(1000, 17))], folder_id=folder)
-        assert_error(r, 404)
+        assert_error(r, 404, "Folder not found")
     r = upload_raw(c, [("file", "..", data(1000, 18))])
-    assert_error(r, 400)
+    assert_error(r, 400, "Name must not be '.' or '..'")
     assert storage_usage(c) == before
 
 
