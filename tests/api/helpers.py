@@ -702,7 +702,7 @@ def assert_ts(value):
 
 
 def assert_folder(f, name=None, parent_id="__any__", owner_id=None, deleted=None, starred=None):
-    """Checks every field and type of a Folder object (SPEC section 2)."""
+    """Checks every field and type of a Folder object (API §2)."""
     assert isinstance(f, dict), f
     missing = FOLDER_FIELDS - set(f)
     assert not missing, f"folder lacks {missing}: {f}"
@@ -989,7 +989,7 @@ def free_deep(value):
 FILE_FIELDS = {"_id", "id", "type", "name", "mime_type", "size", "folder_id", "owner_id",
                "hash", "created_at", "updated_at", "is_deleted", "is_starred", "deleted_at"}
 STORAGE_FIELDS = {"total_usage_bytes", "file_count", "bin_bytes", "stored_bytes"}
-# Keys that would reveal storage-backend internals (SPEC section 2).
+# Keys that would reveal storage-backend internals (API §2).
 INTERNAL_KEY_RE = re.compile(r"chat|message_id|chunk|content_id|locator|bot|telegram|blob|"
                              r"storage_|file_path|tg_", re.I)
 
@@ -1013,7 +1013,7 @@ def assert_no_internals(obj, where="response"):
 
 def assert_file(f, name=None, folder_id="__any__", owner_id=None, size=None, hash=None,
                 deleted=None, starred=None, mime_type=None):
-    """Checks every field and type of a File object (SPEC section 2) and that no
+    """Checks every field and type of a File object (API §2) and that no
     storage internals are exposed."""
     assert isinstance(f, dict), f
     missing = FILE_FIELDS - set(f)

@@ -1,4 +1,4 @@
-"""Accounts and tokens (SPEC section 3): signup, login, refresh rotation and
+"""Accounts and tokens (API §3): signup, login, refresh rotation and
 theft detection, logout, email verification and password reset over SMTP,
 login throttling."""
 import time
@@ -109,7 +109,7 @@ def test_signup_bad_email(client, mail, detail):
     assert_error(signup(client, unique("e"), mail, "password123"), 400, detail)
 
 
-# The length is counted in bytes (SPEC: 8-1024 bytes), whatever the message says.
+# The length is counted in bytes (API §3: 8-1024 bytes), whatever the message says.
 SHORT_PW = "Password must be at least 8 characters long"
 
 

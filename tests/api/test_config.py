@@ -1,4 +1,4 @@
-"""Configuration (SPEC section 12): bad values stop the server with a line
+"""Configuration (API §12): bad values stop the server with a line
 naming the variable, .env handling and precedence, flags, the generated
 SECRET_KEY, token lifetimes, and the migrate/version subcommands."""
 import os

@@ -1,4 +1,4 @@
-"""Deduplication (SPEC section 5): DEDUP=link (default) stores a user's content
+"""Deduplication (API §5): DEDUP=link (default) stores a user's content
 once and references it from every File with those bytes; DEDUP=reject answers
 409; dedup is per user. Checked through the File objects, GET /users/me/storage
 and the stored chunks (helpers.stored_chunks: the local backend's chunk files

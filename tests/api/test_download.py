@@ -1,4 +1,4 @@
-"""GET/HEAD /api/v1/files/{id}/download and /preview (SPEC section 5).
+"""GET/HEAD /api/v1/files/{id}/download and /preview (API §5).
 
 The server runs with the smallest CHUNK_SIZE (64 KiB) so that ranges cross
 chunk borders; every body is compared byte for byte with what was uploaded.

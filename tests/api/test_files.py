@@ -1,4 +1,4 @@
-"""Files (SPEC sections 2, 5, 6): upload (multipart edge cases, names, folder
+"""Files (API §2, §5, §6): upload (multipart edge cases, names, folder
 checks, size cap, aborted uploads), byte-exact round trips up to ~300 MB,
 listing rules, bin / restore / delete, emptying the bin, and the item actions
 (rename, move, star, unstar) on files."""

@@ -1,4 +1,4 @@
-"""Folders (SPEC sections 2 and 4): create, list (all listing rules), tree,
+"""Folders (API §2 and §4): create, list (all listing rules), tree,
 path, bin, restore, delete, plus 10,000-deep and 10,000-wide trees."""
 import calendar
 import json
@@ -758,7 +758,7 @@ def test_wide_bin_restore(server, wide):
 
 
 # ---------------------------------------------------------------- documented decisions
-# (docs/DECISIONS.md: where the SPEC is silent)
+# (docs/DECISIONS.md: where the API contract is silent)
 
 def test_get_single_folder(user, box):
     c = user.client

@@ -1,4 +1,4 @@
-"""Item actions (SPEC section 6) on folders: rename, move, star, unstar, bin,
+"""Item actions (API §6) on folders: rename, move, star, unstar, bin,
 restore through /api/v1/{item_type}/{id}/..., item_type singular and plural,
 and emptying the bin."""
 import time

@@ -1,4 +1,4 @@
-"""Search (SPEC section 5): GET /api/v1/files/search/?q=&limit= over the
+"""Search (API §5): GET /api/v1/files/search/?q=&limit= over the
 user's non-deleted files and folders. Case-insensitive (incl. Latin-1 accents,
 Greek, Cyrillic) substring of the name, q taken literally (no LIKE / GLOB /
 regex metacharacters), best matches first (exact, prefix, substring), binned

@@ -1,5 +1,5 @@
 """Service routes, cross-cutting headers, error shapes, CORS and shutdown
-(SPEC sections 1 and 10)."""
+(API §1 and §10)."""
 import socket
 import time
 

@@ -1,4 +1,4 @@
-"""Share links (SPEC section 8): generate / list / revoke under /api/v1/share,
+"""Share links (API §8): generate / list / revoke under /api/v1/share,
 the public GET/HEAD /s/{id} with Range, view counting, expiry, passwords, the
 file's bin/delete, and other users."""
 import calendar

@@ -1,4 +1,4 @@
-"""Folder sizes (SPEC section 2): a folder's `size` is the total size of the
+"""Folder sizes (API §2): a folder's `size` is the total size of the
 non-deleted files anywhere below it, right after every operation. A tree
 A/B/C, A/E and D holds files at several levels; after each upload, file bin /
 restore / delete / move, folder move / bin / restore / delete and emptying the

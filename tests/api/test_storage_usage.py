@@ -1,4 +1,4 @@
-"""Storage usage (SPEC section 7): GET /api/v1/users/me/storage ->
+"""Storage usage (API §7): GET /api/v1/users/me/storage ->
 {total_usage_bytes, file_count, bin_bytes, stored_bytes}. total_usage_bytes and
 file_count count every file of the user including the bin; bin_bytes the binned
 ones (directly or with their folder); stored_bytes what sits in storage after

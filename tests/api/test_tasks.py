@@ -1,4 +1,4 @@
-"""Tasks (SPEC §9): GET /tasks/, POST /tasks/cancel/{id}, GET /tasks/history.
+"""Tasks (API §9): GET /tasks/, POST /tasks/cancel/{id}, GET /tasks/history.
 
 The first part runs on the default (local) backend, where uploads are not
 tasks: the routes, their auth and their parameter checks. The second part runs
