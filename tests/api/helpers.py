@@ -643,7 +643,7 @@ def _is_json(r):
 
 def json_syntax(what, line, column):
     """The detail of a JSON body the parser (jansson) rejects: its message and place."""
-    return f"Malformed JSON body: Invalid JSON body: {what} (line {line}, column {column})"
+    return f"Malformed JSON body: {what} (line {line}, column {column})"
 
 
 NOT_AN_OBJECT = "Malformed JSON body: Request body must be a JSON object"

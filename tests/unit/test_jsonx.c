@@ -56,7 +56,10 @@ static void test_parse_rejects(void **state)
   assert_null(parse("[]", err));
   assert_string_equal(err, "Request body must be a JSON object");
   assert_null(parse("{\"a\":", err));
-  assert_int_equal(strncmp(err, "Invalid JSON body: ", 19), 0);
+  /* jansson's message and the place, without a prefix of our own (the
+   * HTTP layer says "Malformed JSON body: " once). */
+  assert_non_null(strstr(err, " (line 1, column "));
+  assert_int_not_equal(strncmp(err, "Invalid JSON body", 17), 0);
   /* An embedded NUL inside the given length is invalid. */
   assert_null(jsonx_parse_object("{\"a\":1}\0", 8, err, sizeof(err)));
   /* A tiny error buffer is truncated, not overrun. */
