@@ -1,3 +1,4 @@
+/* drive: see drive.h. */
 #include "drive/drive.h"
 
 const char *drive_status_name(int rc)

@@ -1,3 +1,4 @@
+/* garbage: see garbage.h. */
 #include <stdio.h>
 #include "drive/garbage.h"
 #include "util/timefmt.h"

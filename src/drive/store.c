@@ -1,3 +1,4 @@
+/* store: see store.h. */
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -6,7 +7,6 @@
 #include <time.h>
 #include <unistd.h>
 #include "drive/garbage.h"
-#include "drive/hasher.h"
 #include "drive/store.h"
 #include "util/log.h"
 #include "util/timefmt.h"

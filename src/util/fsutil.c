@@ -1,3 +1,4 @@
+/* fsutil: see fsutil.h. */
 #include <errno.h>
 #include <limits.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* strlist: see strlist.h. */
 #include <string.h>
 #include "util/strlist.h"
 
