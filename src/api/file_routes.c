@@ -29,10 +29,12 @@ static int file_reply_message(struct http_req *r, const char *message)
   return http_reply_json(r, MHD_HTTP_OK, json_pack("{s:s}", "message", message));
 }
 
-/* Appends each listed file to the JSON array in `arg`. */
+/* Appends each listed file to the page in `arg`. */
 static int files_list_one(const struct file_rec *f, void *arg)
 {
-  return json_array_append_new((json_t *)arg, render_file(f)) == 0 ? 0 : DRIVE_DB;
+  struct listing_page *p = arg;
+  int rc = listing_page_next(p);
+  return rc == DRIVE_OK ? listing_page_done(p, render_file(&p->out, f)) : rc;
 }
 
 /* GET /api/v1/files?folder_id=&include_deleted=&is_starred=&sort=&order=&limit=&offset= */
@@ -43,15 +45,14 @@ static int files_list(struct http_req *r)
   const char *err = listing_from_request(&q, r, "folder_id");
   if(err)
     return http_reply_error(r, MHD_HTTP_BAD_REQUEST, err);
-  json_t *arr = json_array();
-  if(!arr)
-    return file_reply_error(r, DRIVE_DB, NULL, NULL);
-  int rc = file_list(api_user_id(r), &q, files_list_one, arr, &total);
+  struct listing_page page;
+  listing_page_init(&page);
+  int rc = file_list(api_user_id(r), &q, files_list_one, &page, &total);
   if(rc) {
-    json_decref(arr);
+    listing_page_free(&page);
     return file_reply_error(r, rc, "Folder", NULL); /* only the folder can be missing */
   }
-  return listing_reply(r, arr, total);
+  return listing_reply(r, &page, total);
 }
 
 /* DELETE /api/v1/files/{id} */
@@ -127,7 +128,7 @@ int api_file_item_action(struct http_req *r, enum item_action action, const char
   }
   if(rc)
     return file_reply_error(r, rc, what, why);
-  return http_reply_json(r, MHD_HTTP_OK, render_file(&f));
+  return render_reply_file(r, MHD_HTTP_OK, &f);
 }
 
 /* PUT /files/{id}/bin and /restore come through api_item_routes. */

@@ -87,16 +87,18 @@ static int folders_create(struct http_req *r)
   if(rc)
     folder_reply_error(r, rc, why);
   else
-    rc = http_reply_json(r, MHD_HTTP_CREATED, render_folder(&f));
+    rc = render_reply_folder(r, MHD_HTTP_CREATED, &f);
 out:
   json_decref(body);
   return rc;
 }
 
-/* Appends each listed folder to the JSON array in `arg`. */
+/* Appends each listed folder to the page in `arg`. */
 static int folders_list_one(const struct folder *f, void *arg)
 {
-  return json_array_append_new((json_t *)arg, render_folder(f)) == 0 ? 0 : DRIVE_DB;
+  struct listing_page *p = arg;
+  int rc = listing_page_next(p);
+  return rc == DRIVE_OK ? listing_page_done(p, render_folder(&p->out, f)) : rc;
 }
 
 /* GET /api/v1/folders?parent_id=&include_deleted=&is_starred=&sort=&order=&limit=&offset= */
@@ -107,15 +109,14 @@ static int folders_list(struct http_req *r)
   const char *err = listing_from_request(&q, r, "parent_id");
   if(err)
     return http_reply_error(r, MHD_HTTP_BAD_REQUEST, err);
-  json_t *arr = json_array();
-  if(!arr)
-    return folder_reply_error(r, DRIVE_DB, NULL);
-  int rc = folder_list(api_user_id(r), &q, folders_list_one, arr, &total);
+  struct listing_page page;
+  listing_page_init(&page);
+  int rc = folder_list(api_user_id(r), &q, folders_list_one, &page, &total);
   if(rc) {
-    json_decref(arr);
+    listing_page_free(&page);
     return folder_reply_error(r, rc, NULL);
   }
-  return listing_reply(r, arr, total);
+  return listing_reply(r, &page, total);
 }
 
 /* GET /api/v1/folders/tree: built flat, written without recursion. */
@@ -157,7 +158,7 @@ static int folders_get(struct http_req *r)
   int rc = folder_get(api_user_id(r), http_param(r, "id"), &f);
   if(rc)
     return folder_reply_error(r, rc, NULL);
-  return http_reply_json(r, MHD_HTTP_OK, render_folder(&f));
+  return render_reply_folder(r, MHD_HTTP_OK, &f);
 }
 
 /* GET /api/v1/folders/{id}/path */
@@ -223,7 +224,7 @@ int api_folder_item_action(struct http_req *r, enum item_action action, const ch
   }
   if(rc)
     return folder_reply_error(r, rc, why);
-  return http_reply_json(r, MHD_HTTP_OK, render_folder(&f));
+  return render_reply_folder(r, MHD_HTTP_OK, &f);
 }
 
 const struct http_route api_folder_routes[] = {

@@ -4,6 +4,8 @@
 #include <string.h>
 #include <strings.h>
 #include "api/list_params.h"
+#include "api/render.h"
+#include "util/jsonw.h"
 #include "util/parse.h"
 
 /* An integer of decimal digits only (no sign, no spaces) within [min, max]. */
@@ -92,10 +94,38 @@ const char *listing_from_request(struct drive_listing *out, const struct http_re
   return listing_parse(out, listing_http_get, r, parent_key);
 }
 
-int listing_reply(struct http_req *r, json_t *arr, int64_t total)
+void listing_page_init(struct listing_page *p)
+{
+  buf_init(&p->out, LISTING_REPLY_MAX);
+  p->count = 0;
+  p->rc = jsonw_raw(&p->out, "[");
+}
+
+int listing_page_next(struct listing_page *p)
+{
+  if(p->rc == BUF_OK && p->count++ > 0)
+    p->rc = jsonw_raw(&p->out, ",");
+  return p->rc == BUF_OK ? DRIVE_OK : DRIVE_INTERNAL;
+}
+
+int listing_page_done(struct listing_page *p, int rc)
+{
+  if(p->rc == BUF_OK)
+    p->rc = rc == BUF_OK ? BUF_OK : rc;
+  return p->rc == BUF_OK ? DRIVE_OK : DRIVE_INTERNAL;
+}
+
+void listing_page_free(struct listing_page *p)
+{
+  buf_free(&p->out);
+}
+
+int listing_reply(struct http_req *r, struct listing_page *p, int64_t total)
 {
   char count[24];
   snprintf(count, sizeof(count), "%" PRId64, total);
+  if(p->rc == BUF_OK)
+    p->rc = jsonw_raw(&p->out, "]");
   http_add_header(r, "X-Total-Count", count);
-  return http_reply_json(r, MHD_HTTP_OK, arr);
+  return render_reply(r, MHD_HTTP_OK, &p->out, p->rc);
 }

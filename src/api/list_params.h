@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stdint.h>
 #include "http/http.h"
+#include "util/buf.h"
 
 /** Looks up query parameter `key`; NULL when absent. */
 typedef const char *(*listing_get_fn)(const void *ctx, const char *key);
@@ -25,8 +26,28 @@ const char *listing_parse(struct drive_listing *out, listing_get_fn get, const v
 const char *listing_from_request(struct drive_listing *out, const struct http_req *r,
                                  const char *parent_key);
 
-/** Answers 200 with the page `arr` (taken) and the whole count in
- *  X-Total-Count. */
-int listing_reply(struct http_req *r, json_t *arr, int64_t total);
+/** A page of a listing, written as JSON text while the rows arrive. */
+struct listing_page {
+  buf_t out;
+  size_t count;
+  int rc;        /* BUF_OK, or the first error writing it */
+};
+
+/** Largest listing reply: 10000 rows of at most a few KiB each. */
+#define LISTING_REPLY_MAX (64u * 1024 * 1024)
+
+/** Starts a page: "[". */
+void listing_page_init(struct listing_page *p);
+/** Before each row's object: the separator. DRIVE_OK, or DRIVE_INTERNAL
+ *  once writing failed (a row callback returns it to stop the listing). */
+int listing_page_next(struct listing_page *p);
+/** After a row's object: `rc` is the result of writing it. DRIVE_OK or
+ *  DRIVE_INTERNAL, as listing_page_next. */
+int listing_page_done(struct listing_page *p, int rc);
+/** Frees a page that was not replied with. */
+void listing_page_free(struct listing_page *p);
+/** Answers 200 with the page (taken) and the whole count in X-Total-Count;
+ *  500 when writing it failed. */
+int listing_reply(struct http_req *r, struct listing_page *p, int64_t total);
 
 #endif

@@ -2,54 +2,61 @@
 #include <stdlib.h>
 #include <string.h>
 #include "api/render.h"
+#include "util/jsonw.h"
 #include "util/timefmt.h"
 
 /* An RFC 3339 timestamp string. */
-static json_t *render_time(int64_t ms)
+static int render_time(buf_t *out, int64_t ms)
 {
   char ts[32];
   time_rfc3339(ms, ts);
-  return json_string(ts);
+  return jsonw_str(out, ts);
 }
 
-/* A string that is "" for "none" becomes JSON null. */
-static json_t *render_opt_str(const char *s)
+int render_folder(buf_t *out, const struct folder *f)
 {
-  return s && *s ? json_string(s) : json_null();
+  int rc = jsonw_raw(out, "{");
+  if(rc == BUF_OK)
+    rc = render_folder_fields(out, f);
+  return rc == BUF_OK ? jsonw_raw(out, "}") : rc;
 }
 
-json_t *render_folder(const struct folder *f)
+int render_folder_fields(buf_t *out, const struct folder *f)
 {
-  return json_pack("{s:s,s:s,s:s,s:s,s:o,s:s,s:I,s:o,s:o,s:b,s:b,s:o}",
-                   "_id", f->id,
-                   "id", f->id,
-                   "type", "folder",
-                   "name", f->name,
-                   "parent_id", render_opt_str(f->parent_id),
-                   "owner_id", f->owner_id,
-                   "size", (json_int_t)f->size,
-                   "created_at", render_time(f->created_at),
-                   "updated_at", render_time(f->updated_at),
-                   "is_deleted", (int)f->is_deleted,
-                   "is_starred", (int)f->is_starred,
-                   "deleted_at", f->is_deleted ? render_time(f->deleted_at) : json_null());
+  int rc = BUF_OK;
+#define W(call) if(rc == BUF_OK) rc = (call)
+  W(jsonw_key(out, "_id"));
+  W(jsonw_str(out, f->id));
+  W(jsonw_raw(out, ",\"id\":"));
+  W(jsonw_str(out, f->id));
+  W(jsonw_raw(out, ",\"type\":\"folder\",\"name\":"));
+  W(jsonw_str(out, f->name));
+  W(jsonw_raw(out, ",\"parent_id\":"));
+  W(jsonw_opt_str(out, f->parent_id));
+  W(jsonw_raw(out, ",\"owner_id\":"));
+  W(jsonw_str(out, f->owner_id));
+  W(jsonw_raw(out, ",\"size\":"));
+  W(jsonw_int(out, f->size));
+  W(jsonw_raw(out, ",\"created_at\":"));
+  W(render_time(out, f->created_at));
+  W(jsonw_raw(out, ",\"updated_at\":"));
+  W(render_time(out, f->updated_at));
+  W(jsonw_raw(out, ",\"is_deleted\":"));
+  W(jsonw_bool(out, f->is_deleted));
+  W(jsonw_raw(out, ",\"is_starred\":"));
+  W(jsonw_bool(out, f->is_starred));
+  W(jsonw_raw(out, ",\"deleted_at\":"));
+  W(f->is_deleted ? render_time(out, f->deleted_at) : jsonw_null(out));
+  return rc;
 }
 
-/* Appends one node's fields and opens its "children" array: the object's
- * own dump without its closing brace, so no nested json_t is ever built. */
+/* Appends one node's fields and opens its "children" array. */
 static int render_tree_open(const struct folder *f, buf_t *out)
 {
-  json_t *o = render_folder(f);
-  char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-  json_decref(o);
-  if(!text)
-    return BUF_NOMEM;
-  size_t n = strlen(text);
-  int rc = buf_append(out, text, n - 1); /* drop the final '}' */
+  int rc = jsonw_raw(out, "{");
   if(rc == BUF_OK)
-    rc = buf_puts(out, ",\"children\":[");
-  free(text);
-  return rc;
+    rc = render_folder_fields(out, f);
+  return rc == BUF_OK ? jsonw_raw(out, ",\"children\":[") : rc;
 }
 
 int render_folder_tree(const struct folder_tree *t, buf_t *out)
@@ -101,21 +108,59 @@ json_t *render_folder_path(const struct folder_crumb *crumbs, size_t count)
   return arr;
 }
 
-json_t *render_file(const struct file_rec *f)
+int render_file(buf_t *out, const struct file_rec *f)
 {
-  return json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:o,s:s,s:s,s:o,s:o,s:b,s:b,s:o}",
-                   "_id", f->id,
-                   "id", f->id,
-                   "type", "file",
-                   "name", f->name,
-                   "mime_type", f->mime_type,
-                   "size", (json_int_t)f->size,
-                   "folder_id", render_opt_str(f->folder_id),
-                   "owner_id", f->owner_id,
-                   "hash", f->sha256,
-                   "created_at", render_time(f->created_at),
-                   "updated_at", render_time(f->updated_at),
-                   "is_deleted", (int)f->is_deleted,
-                   "is_starred", (int)f->is_starred,
-                   "deleted_at", f->is_deleted ? render_time(f->deleted_at) : json_null());
+  int rc = BUF_OK;
+  W(jsonw_raw(out, "{\"_id\":"));
+  W(jsonw_str(out, f->id));
+  W(jsonw_raw(out, ",\"id\":"));
+  W(jsonw_str(out, f->id));
+  W(jsonw_raw(out, ",\"type\":\"file\",\"name\":"));
+  W(jsonw_str(out, f->name));
+  W(jsonw_raw(out, ",\"mime_type\":"));
+  W(jsonw_str(out, f->mime_type));
+  W(jsonw_raw(out, ",\"size\":"));
+  W(jsonw_int(out, f->size));
+  W(jsonw_raw(out, ",\"folder_id\":"));
+  W(jsonw_opt_str(out, f->folder_id));
+  W(jsonw_raw(out, ",\"owner_id\":"));
+  W(jsonw_str(out, f->owner_id));
+  W(jsonw_raw(out, ",\"hash\":"));
+  W(jsonw_str(out, f->sha256));
+  W(jsonw_raw(out, ",\"created_at\":"));
+  W(render_time(out, f->created_at));
+  W(jsonw_raw(out, ",\"updated_at\":"));
+  W(render_time(out, f->updated_at));
+  W(jsonw_raw(out, ",\"is_deleted\":"));
+  W(jsonw_bool(out, f->is_deleted));
+  W(jsonw_raw(out, ",\"is_starred\":"));
+  W(jsonw_bool(out, f->is_starred));
+  W(jsonw_raw(out, ",\"deleted_at\":"));
+  W(f->is_deleted ? render_time(out, f->deleted_at) : jsonw_null(out));
+  W(jsonw_raw(out, "}"));
+  return rc;
+#undef W
+}
+
+int render_reply(struct http_req *r, unsigned status, buf_t *body, int rc)
+{
+  if(rc != BUF_OK) {
+    buf_free(body);
+    return http_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal server error");
+  }
+  return http_reply_json_text(r, status, body);
+}
+
+int render_reply_folder(struct http_req *r, unsigned status, const struct folder *f)
+{
+  buf_t out;
+  buf_init(&out, RENDER_OBJECT_MAX);
+  return render_reply(r, status, &out, render_folder(&out, f));
+}
+
+int render_reply_file(struct http_req *r, unsigned status, const struct file_rec *f)
+{
+  buf_t out;
+  buf_init(&out, RENDER_OBJECT_MAX);
+  return render_reply(r, status, &out, render_file(&out, f));
 }

@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include "api/api.h"
+#include "api/list_params.h"
 #include "api/render.h"
+#include "util/jsonw.h"
 #include "drive/search.h"
 
 /* Parses limit: absent or empty = default; else a decimal 1..max. */
@@ -24,18 +26,42 @@ static int search_parse_limit(const char *s, int64_t *out)
   return 0;
 }
 
-/* Appends one folder to reply["folders"]. */
-static int search_add_folder(const struct folder *f, void *arg)
+/* The reply, {"folders":[...],"files":[...]}, written as the rows arrive:
+ * the sink gets every folder before any file. */
+struct search_reply {
+  buf_t out;
+  size_t count;     /* items in the list being written */
+  bool in_files;    /* the folders' list is closed */
+  int rc;           /* BUF_OK, or the first error writing it */
+};
+
+/* Before an item of the files' list (files) or of the folders' list. */
+static int search_next(struct search_reply *s, bool file)
 {
-  json_t *arr = json_object_get((json_t *)arg, "folders");
-  return json_array_append_new(arr, render_folder(f)) == 0 ? DRIVE_OK : DRIVE_DB;
+  if(s->rc == BUF_OK && file && !s->in_files) {
+    s->rc = jsonw_raw(&s->out, "],\"files\":[");
+    s->in_files = true;
+    s->count = 0;
+  }
+  if(s->rc == BUF_OK && s->count++ > 0)
+    s->rc = jsonw_raw(&s->out, ",");
+  return s->rc == BUF_OK ? DRIVE_OK : DRIVE_INTERNAL;
 }
 
-/* Appends one file to reply["files"]. */
+static int search_add_folder(const struct folder *f, void *arg)
+{
+  struct search_reply *s = arg;
+  if(search_next(s, false) == DRIVE_OK)
+    s->rc = render_folder(&s->out, f);
+  return s->rc == BUF_OK ? DRIVE_OK : DRIVE_INTERNAL;
+}
+
 static int search_add_file(const struct file_rec *f, void *arg)
 {
-  json_t *arr = json_object_get((json_t *)arg, "files");
-  return json_array_append_new(arr, render_file(f)) == 0 ? DRIVE_OK : DRIVE_DB;
+  struct search_reply *s = arg;
+  if(search_next(s, true) == DRIVE_OK)
+    s->rc = render_file(&s->out, f);
+  return s->rc == BUF_OK ? DRIVE_OK : DRIVE_INTERNAL;
 }
 
 /* GET /api/v1/files/search?q=&limit= */
@@ -52,17 +78,22 @@ static int search_files(struct http_req *r)
   if(search_parse_limit(http_query(r, "limit"), &limit) != 0)
     return http_reply_error(r, MHD_HTTP_BAD_REQUEST, "limit must be an integer from 1 to 1000");
 
-  json_t *res = json_pack("{s:[],s:[]}", "folders", "files");
-  if(!res)
-    return api_reply_error(r, DRIVE_INTERNAL, NULL);
-  struct search_sink sink = {search_add_folder, search_add_file, res};
+  struct search_reply res = {.rc = BUF_OK};
+  buf_init(&res.out, 2 * LISTING_REPLY_MAX);
+  res.rc = jsonw_raw(&res.out, "{\"folders\":[");
+  struct search_sink sink = {search_add_folder, search_add_file, &res};
   /* An empty key is a query longer than any name: it matches nothing. */
   rc = key[0] ? search_names(api_user_id(r), key, limit, &sink) : DRIVE_OK;
-  if(rc != DRIVE_OK) {
-    json_decref(res);
+  /* DRIVE_INTERNAL from a sink means the reply could not be written: 500 below. */
+  if(rc != DRIVE_OK && !(rc == DRIVE_INTERNAL && res.rc != BUF_OK)) {
+    buf_free(&res.out);
     return api_reply_error(r, rc, NULL);
   }
-  return http_reply_json(r, MHD_HTTP_OK, res);
+  if(res.rc == BUF_OK && !res.in_files)
+    res.rc = jsonw_raw(&res.out, "],\"files\":[");
+  if(res.rc == BUF_OK)
+    res.rc = jsonw_raw(&res.out, "]}");
+  return render_reply(r, MHD_HTTP_OK, &res.out, res.rc);
 }
 
 const struct http_route api_search_routes[] = {

@@ -180,7 +180,7 @@ static int up_end(struct http_req *r)
   struct file_rec f;
   if((rc = file_get(api_user_id(r), file_id, &f)) != DRIVE_OK)
     return api_reply_error(r, rc == DRIVE_NOT_FOUND ? DRIVE_DB : rc, NULL);
-  return http_reply_json(r, MHD_HTTP_CREATED, render_file(&f));
+  return render_reply_file(r, MHD_HTTP_CREATED, &f);
 }
 
 static const struct http_stream_ops up_ops = {up_begin, up_data, up_end, NULL};

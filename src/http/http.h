@@ -133,6 +133,9 @@ bool http_content_type_is(const struct http_req *r, const char *type);
 void http_add_header(struct http_req *r, const char *name, const char *value);
 /** Replies with a JSON body; steals the reference to `body`. */
 int http_reply_json(struct http_req *r, unsigned status, json_t *body);
+/** Replies with JSON text already written into `body` (taken over: the
+ *  buffer is left empty). */
+int http_reply_json_text(struct http_req *r, unsigned status, buf_t *body);
 /** Replies {"detail": detail}. */
 int http_reply_error(struct http_req *r, unsigned status, const char *detail);
 /** Replies {"detail": "Item not found"}-style 404. */

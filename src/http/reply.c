@@ -196,6 +196,22 @@ int http_reply_json(struct http_req *r, unsigned status, json_t *body)
   return http_reply_response(r, status, resp);
 }
 
+int http_reply_json_text(struct http_req *r, unsigned status, buf_t *body)
+{
+  size_t len = body->len;
+  char *text = buf_steal(body);
+  if(!text)
+    text = strdup("");
+  struct MHD_Response *resp =
+      text ? MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE) : NULL;
+  if(!resp) {
+    free(text);
+    return -1;
+  }
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+  return http_reply_response(r, status, resp);
+}
+
 int http_reply_error(struct http_req *r, unsigned status, const char *detail)
 {
   return http_reply_json(r, status, json_pack("{s:s}", "detail", detail));

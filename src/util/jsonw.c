@@ -1,0 +1,72 @@
+/* jsonw: see jsonw.h. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include "util/jsonw.h"
+
+int jsonw_raw(buf_t *b, const char *s)
+{
+  return buf_puts(b, s);
+}
+
+int jsonw_str(buf_t *b, const char *s)
+{
+  int rc = buf_append(b, "\"", 1);
+  const char *run = s;
+  for(const char *p = s; rc == BUF_OK && *p; p++) {
+    unsigned char c = (unsigned char)*p;
+    const char *esc = NULL;
+    char seq[8];
+    switch(c) {
+    case '"': esc = "\\\""; break;
+    case '\\': esc = "\\\\"; break;
+    case '\b': esc = "\\b"; break;
+    case '\f': esc = "\\f"; break;
+    case '\n': esc = "\\n"; break;
+    case '\r': esc = "\\r"; break;
+    case '\t': esc = "\\t"; break;
+    default:
+      if(c >= 0x20)
+        continue;   /* part of the run copied as it is */
+      snprintf(seq, sizeof(seq), "\\u%04X", c);
+      esc = seq;
+    }
+    rc = buf_append(b, run, (size_t)(p - run));
+    if(rc == BUF_OK)
+      rc = buf_puts(b, esc);
+    run = p + 1;
+  }
+  if(rc == BUF_OK)
+    rc = buf_append(b, run, strlen(run));
+  if(rc == BUF_OK)
+    rc = buf_append(b, "\"", 1);
+  return rc;
+}
+
+int jsonw_key(buf_t *b, const char *key)
+{
+  int rc = jsonw_str(b, key);
+  return rc == BUF_OK ? buf_append(b, ":", 1) : rc;
+}
+
+int jsonw_opt_str(buf_t *b, const char *s)
+{
+  return s && *s ? jsonw_str(b, s) : jsonw_null(b);
+}
+
+int jsonw_int(buf_t *b, int64_t v)
+{
+  char num[24];
+  int n = snprintf(num, sizeof(num), "%" PRId64, v);
+  return buf_append(b, num, (size_t)n);
+}
+
+int jsonw_bool(buf_t *b, bool v)
+{
+  return buf_puts(b, v ? "true" : "false");
+}
+
+int jsonw_null(buf_t *b)
+{
+  return buf_puts(b, "null");
+}
