@@ -126,6 +126,12 @@ static bool cfg_ok_origin(const char *s)
   return !strcmp(s, "*") || cfg_is_http_url(s);
 }
 
+static bool cfg_ok_cidr(const char *s)
+{
+  struct cidr c;
+  return cidr_parse(s, strlen(s), &c);
+}
+
 /* Rewrites CORS_ORIGINS as "a,b" without blanks or trailing slashes, the form
  * browsers send in Origin, so the HTTP layer can compare items directly. The
  * list is rewritten in place: an item is never written ahead of where it was
@@ -352,6 +358,17 @@ static int cfg_load_service(struct cfg_ctx *c, struct config *cfg)
      cfg_int32(c, "LOGIN_MAX_FAILURES", 5, 1, 1000, &cfg->login_max_failures) ||
      cfg_int32(c, "LOGIN_WINDOW_SECONDS", 900, 1, 86400, &cfg->login_window_seconds))
     return -1;
+
+  /* Unset trusts no one: the TCP peer is the client, as without a proxy. */
+  v = cfg_get(c, "TRUSTED_PROXIES", &label);
+  if(v) {
+    if(cfg_check_list(v, cfg_ok_cidr, shown))
+      return cfg_fail(c, label,
+                      "must be a comma list of IP addresses or CIDR ranges (bad entry '%s')",
+                      shown);
+    if(cidr_list_parse(v, &cfg->trusted_proxies) < 0)
+      return cfg_fail(c, label, "at most %d entries", CIDR_MAX);
+  }
   return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "util/cidr.h"
 
 enum storage_backend { STORAGE_LOCAL = 0, STORAGE_TELEGRAM };
 enum dedup_mode { DEDUP_LINK = 0, DEDUP_REJECT };
@@ -40,6 +41,7 @@ struct config {
   int threads;                    /* THREADS, --threads: HTTP worker threads (4) */
   int login_max_failures;         /* LOGIN_MAX_FAILURES per account/address per window (5) */
   int login_window_seconds;       /* LOGIN_WINDOW_SECONDS (900) */
+  struct cidr_list trusted_proxies; /* TRUSTED_PROXIES: whose X-Forwarded-For to believe (none) */
 };
 
 /** Loads the configuration. `argv` may hold flags after the subcommand

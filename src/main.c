@@ -108,6 +108,7 @@ static int serve(struct config *cfg)
     .port = cfg->port,
     .threads = cfg->threads,
     .cors_origins = cfg->cors_origins,
+    .trusted_proxies = &cfg->trusted_proxies,
     .auth = api_auth_bearer,
     .auth_free = api_auth_free,
     .tables = api_route_tables(),

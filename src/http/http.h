@@ -19,6 +19,7 @@
 #define HTTP_MAX_EXTRA_HEADERS 8
 
 struct http_req;
+struct cidr_list;
 
 /** A handler answers by calling one of the http_reply_* functions. Its return
  *  value is ignored when it replied; when it did not, the core answers 500. */
@@ -95,6 +96,7 @@ struct http_options {
   int port;
   int threads;
   const char *cors_origins; /* comma list, "*" allowed, NULL/"" = none */
+  const struct cidr_list *trusted_proxies; /* whose forwarding headers to believe; NULL = none */
   http_auth_fn auth;
   void (*auth_free)(void *auth);   /* frees what `auth` stored */
   const struct http_route *const *tables; /* NULL-terminated list of route tables */
@@ -115,7 +117,9 @@ const char *http_query(const struct http_req *r, const char *key);
 const char *http_query_n(const struct http_req *r, const char *key, size_t *len);
 /** A request header, or NULL. */
 const char *http_header(const struct http_req *r, const char *name);
-/** The client address as text ("127.0.0.1"). */
+/** The client address as text ("127.0.0.1"): the TCP peer's, or, when the
+ *  peer is a trusted proxy, the one its forwarding headers name
+ *  (http/client_addr.h). */
 void http_client_addr(const struct http_req *r, char *out, size_t outsz);
 
 /** Parses the small body as a JSON object. On failure it replies (415 wrong

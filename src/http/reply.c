@@ -1,6 +1,5 @@
 /* reply: request accessors (params, query, headers, small bodies) and the
  * replies with the headers every response carries. */
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,21 +28,6 @@ const char *http_query_n(const struct http_req *r, const char *key, size_t *len)
 const char *http_header(const struct http_req *r, const char *name)
 {
   return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
-}
-
-void http_client_addr(const struct http_req *r, char *out, size_t outsz)
-{
-  const union MHD_ConnectionInfo *ci =
-      MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-  snprintf(out, outsz, "unknown");
-  if(!ci || !ci->client_addr)
-    return;
-  if(ci->client_addr->sa_family == AF_INET)
-    inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, out,
-              (socklen_t)outsz);
-  else if(ci->client_addr->sa_family == AF_INET6)
-    inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, out,
-              (socklen_t)outsz);
 }
 
 bool http_content_type_is(const struct http_req *r, const char *type)

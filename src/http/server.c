@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "http/http.h"
+#include "http/client_addr.h"
 #include "http/cors.h"
 #include "util/id.h"
 #include "util/log.h"
@@ -286,6 +287,7 @@ int http_start(const struct http_options *opt, char *err, size_t errlen)
   srv_tables = opt->tables;
   srv_auth = opt->auth;
   srv_auth_free = opt->auth_free;
+  http_client_addr_setup(opt->trusted_proxies);
   if(cors_init(opt->cors_origins) != 0) {
     snprintf(err, errlen, "CORS_ORIGINS: could not parse");
     return -1;
