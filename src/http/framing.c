@@ -63,11 +63,26 @@ static void framing_add_te(struct framing *f, const char *value)
   }
 }
 
+/* MHD 0.9.75 appends an obs-fold continuation line to the field name:
+ * "Content-Length:\r\n 5" arrives as "Content-Length5" with an empty value,
+ * which MHD then ignores while a proxy that unfolds frames the body by it. */
+static bool framing_mangled(const char *name, const char *field)
+{
+  size_t n = strlen(field);
+  return !strncasecmp(name, field, n) && name[n];
+}
+
 void framing_add(struct framing *f, const char *name, const char *value)
 {
   if(!value)
     value = "";
-  if(!strcasecmp(name, MHD_HTTP_HEADER_CONTENT_LENGTH))
+  /* RFC 9112 §5.1: no whitespace between name and colon ("Content-Length :"
+   * is no Content-Length to MHD, but may be one to a proxy in front). */
+  if(!*name || name[strcspn(name, " \t")] ||
+     framing_mangled(name, MHD_HTTP_HEADER_CONTENT_LENGTH) ||
+     framing_mangled(name, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+    f->bad_name = true;
+  else if(!strcasecmp(name, MHD_HTTP_HEADER_CONTENT_LENGTH))
     framing_add_cl(f, value);
   else if(!strcasecmp(name, MHD_HTTP_HEADER_TRANSFER_ENCODING))
     framing_add_te(f, value);
@@ -75,6 +90,10 @@ void framing_add(struct framing *f, const char *name, const char *value)
 
 unsigned framing_verdict(const struct framing *f, bool http10, const char **detail)
 {
+  if(f->bad_name) {
+    *detail = FRAMING_BAD_NAME;
+    return MHD_HTTP_BAD_REQUEST;
+  }
   if(f->nte && http10) {   /* §6.1: faulty framing, even with a Content-Length */
     *detail = FRAMING_TE_HTTP10;
     return MHD_HTTP_BAD_REQUEST;

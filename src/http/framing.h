@@ -15,9 +15,11 @@
 #define FRAMING_BAD_TE "Invalid Transfer-Encoding"
 #define FRAMING_TE_UNSUPPORTED "Unsupported Transfer-Encoding"
 #define FRAMING_TE_HTTP10 "Transfer-Encoding in HTTP/1.0"
+#define FRAMING_BAD_NAME "Invalid header field name"
 
 /** What the framing header fields of one request said. */
 struct framing {
+  bool bad_name;    /* whitespace in a name, or a mangled framing name */
   int ncl;          /* Content-Length fields */
   uint64_t cl;      /* the first one's value */
   bool cl_bad;      /* one is not a plain decimal, or two differ */
