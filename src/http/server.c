@@ -12,6 +12,7 @@
 #include "http/http.h"
 #include "http/client_addr.h"
 #include "http/cors.h"
+#include "http/framing.h"
 #include "util/id.h"
 #include "util/log.h"
 
@@ -139,6 +140,22 @@ static bool req_head_too_big(struct http_req *r, const char *url)
   return false;
 }
 
+/* Refuses a request whose body length is ambiguous (framing.h) before any
+ * route or body callback runs. A reply queued before the body is read makes
+ * MHD 0.9.75 drop the rest of the connection's input; "Connection: close"
+ * says so to the client and makes MHD close after the reply in any case, so
+ * a request hidden in the body is never read. */
+static bool req_framing_bad(struct http_req *r, const char *version)
+{
+  const char *detail = NULL;
+  unsigned status = framing_check(r->conn, version, &detail);
+  if(!status)
+    return false;
+  http_add_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+  http_reply_error(r, status, detail);
+  return true;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -163,7 +180,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     *con_cls = r;
     atomic_fetch_add(&srv_inflight, 1);
     atomic_fetch_add(&srv_requests, 1);
-    if(!req_head_too_big(r, url))
+    if(!req_framing_bad(r, version) && !req_head_too_big(r, url))
       req_start(r);
     return MHD_YES;
   }
