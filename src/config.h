@@ -40,6 +40,8 @@ struct config {
   int threads;                    /* THREADS, --threads: HTTP worker threads (4) */
   int login_max_failures;         /* LOGIN_MAX_FAILURES per account/address per window (5) */
   int login_window_seconds;       /* LOGIN_WINDOW_SECONDS (900) */
+  int account_requests_per_address;    /* ACCOUNT_REQUESTS_PER_ADDRESS: signups, and */
+  int account_requests_window_seconds; /* forgot-passwords, per window (10 per 600 s) */
 };
 
 /** Loads the configuration. `argv` may hold flags after the subcommand
