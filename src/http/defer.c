@@ -4,6 +4,7 @@
  * resumes it and MHD calls on_request again on the request's own thread,
  * where http_defer_finish() lets the route reply. */
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include "http/defer.h"
 #include "util/log.h"
@@ -15,6 +16,10 @@
 #define DEFER_QUEUE_MAX 64
 #define DEFER_THREADS_MAX 8
 #define DEFER_BUSY "Server busy. Try again later."
+/* The pool's threads run at a lower priority (nice) than the poll threads:
+ * with every core hashing, a request that needs a millisecond of CPU should
+ * still get it at once rather than a time slice later. */
+#define DEFER_NICE 10
 
 struct http_deferral {
   struct MHD_Connection *conn;
@@ -44,7 +49,12 @@ void http_defer_stop(void)
  * leaves alone until the connection is resumed. */
 static void defer_run(void *p)
 {
+  static __thread bool niced;
   struct http_deferral *d = p;
+  if(!niced) {
+    niced = true; /* Linux: a thread id as PRIO_PROCESS sets that thread only */
+    setpriority(PRIO_PROCESS, (id_t)gettid(), DEFER_NICE);
+  }
   d->work(d->arg);
   MHD_resume_connection(d->conn);
 }
