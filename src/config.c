@@ -356,7 +356,11 @@ static int cfg_load_service(struct cfg_ctx *c, struct config *cfg)
 
   if(cfg_int32(c, "THREADS", 4, 1, 256, &cfg->threads) ||
      cfg_int32(c, "LOGIN_MAX_FAILURES", 5, 1, 1000, &cfg->login_max_failures) ||
-     cfg_int32(c, "LOGIN_WINDOW_SECONDS", 900, 1, 86400, &cfg->login_window_seconds))
+     cfg_int32(c, "LOGIN_WINDOW_SECONDS", 900, 1, 86400, &cfg->login_window_seconds) ||
+     cfg_int32(c, "ACCOUNT_REQUESTS_PER_ADDRESS", 10, 1, 1000000,
+               &cfg->account_requests_per_address) ||
+     cfg_int32(c, "ACCOUNT_REQUESTS_WINDOW_SECONDS", 600, 1, 86400,
+               &cfg->account_requests_window_seconds))
     return -1;
 
   /* Unset trusts no one: the TCP peer is the client, as without a proxy. */

@@ -42,6 +42,8 @@ struct config {
   int login_max_failures;         /* LOGIN_MAX_FAILURES per account/address per window (5) */
   int login_window_seconds;       /* LOGIN_WINDOW_SECONDS (900) */
   struct cidr_list trusted_proxies; /* TRUSTED_PROXIES: whose X-Forwarded-For to believe (none) */
+  int account_requests_per_address;    /* ACCOUNT_REQUESTS_PER_ADDRESS: signups, and */
+  int account_requests_window_seconds; /* forgot-passwords, per window (10 per 600 s) */
 };
 
 /** Loads the configuration. `argv` may hold flags after the subcommand

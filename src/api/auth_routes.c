@@ -2,7 +2,9 @@
  * authenticated route. Parsing and status codes live here; the account
  * rules live in drive/users.c and drive/tokens.c. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include "api/api.h"
 #include "drive/tokens.h"
 #include "drive/users.h"
@@ -47,12 +49,99 @@ static int auth_reply_message(struct http_req *r, unsigned status, const char *m
   return http_reply_json(r, status, json_pack("{s:s}", "message", msg));
 }
 
+/* ---- deferred account work ----
+ * Signup, login and reset each cost an Argon2id hash (tens of ms, 19 MiB).
+ * Their drive/ call runs on the http_defer() pool so that the poll thread
+ * goes on serving its other connections; the reply is made back on the
+ * request's thread (auth_*_done). */
+
+struct auth_job {
+  json_t *body;         /* JSON routes: the strings below point into it */
+  const char *username, *email, *password, *token;
+  char login[AUTH_FORM_LOGIN_MAX + 1];
+  char form_password[AUTH_FORM_PASSWORD_MAX + 1];
+  char addr[64];
+  struct user u;
+  int rc, retry_after;  /* the drive/ call's result */
+};
+
+static struct auth_job *auth_job_new(json_t *body)
+{
+  struct auth_job *j = calloc(1, sizeof(*j));
+  if(j)
+    j->body = body;
+  return j;
+}
+
+static void auth_job_free(struct auth_job *j)
+{
+  sodium_memzero(j->form_password, sizeof(j->form_password));
+  json_decref(j->body);
+  free(j);
+}
+
+/* Hands `j` to the pool; on no memory for it, replies 500. */
+static int auth_defer(struct http_req *r, struct auth_job *j, json_t *body, http_work_fn work,
+                      http_done_fn done)
+{
+  if(!j) {
+    json_decref(body);
+    return api_reply_error(r, DRIVE_INTERNAL, NULL);
+  }
+  return http_defer(r, work, done, j);
+}
+
+/* Replies 429 with Retry-After for a DRIVE_THROTTLED result. */
+static int auth_reply_throttled(struct http_req *r, int retry_after, const char *detail)
+{
+  char retry[16];
+  snprintf(retry, sizeof(retry), "%d", retry_after);
+  http_add_header(r, MHD_HTTP_HEADER_RETRY_AFTER, retry);
+  return api_reply_error(r, DRIVE_THROTTLED, detail);
+}
+
+/* Counts a signup or forgot-password against the caller's address; replies
+ * 429 and returns -1 when the address is over its limit. */
+static int auth_count_request(struct http_req *r, const char *action)
+{
+  char addr[64];
+  int retry_after = 0;
+  http_client_addr(r, addr, sizeof(addr));
+  if(users_count_request(action, addr, &retry_after) == DRIVE_OK)
+    return 0;
+  auth_reply_throttled(r, retry_after, NULL);
+  return -1;
+}
+
+static void auth_signup_work(void *arg)
+{
+  struct auth_job *j = arg;
+  j->rc = users_signup(j->username, j->email, j->password, &j->u);
+}
+
+static void auth_signup_done(struct http_req *r, void *arg)
+{
+  struct auth_job *j = arg;
+  if(!r)
+    ;
+  else if(j->rc != DRIVE_OK)
+    api_reply_error(r, j->rc, NULL);
+  else if(j->u.is_verified)
+    auth_reply_message(r, MHD_HTTP_CREATED, "User created successfully");
+  else
+    auth_reply_message(r, MHD_HTTP_CREATED,
+                       "User created successfully. Please check your email to verify "
+                       "your account.");
+  auth_job_free(j);
+}
+
 /* POST /signup {username, email, password} */
 static int auth_signup(struct http_req *r)
 {
   const char *username, *email, *password, *bad;
-  struct user u;
   int rc = -1;
+  if(auth_count_request(r, "signup") != 0)
+    return -1;
   json_t *body = http_json_body(r, false);
   if(!body)
     return -1;
@@ -64,15 +153,13 @@ static int auth_signup(struct http_req *r)
     rc = http_reply_error(r, MHD_HTTP_BAD_REQUEST, bad);
     goto out;
   }
-  rc = users_signup(username, email, password, &u);
-  if(rc != DRIVE_OK)
-    rc = api_reply_error(r, rc, NULL);
-  else if(u.is_verified)
-    rc = auth_reply_message(r, MHD_HTTP_CREATED, "User created successfully");
-  else
-    rc = auth_reply_message(r, MHD_HTTP_CREATED,
-                            "User created successfully. Please check your email to verify "
-                            "your account.");
+  struct auth_job *j = auth_job_new(body);
+  if(j) {
+    j->username = username;
+    j->email = email;
+    j->password = password;
+  }
+  return auth_defer(r, j, body, auth_signup_work, auth_signup_done);
 out:
   json_decref(body);
   return rc;
@@ -91,39 +178,45 @@ static int auth_form_field(struct http_req *r, const char *key, char *out, size_
   return -1;
 }
 
+static void auth_token_work(void *arg)
+{
+  struct auth_job *j = arg;
+  j->rc = users_login(j->login, j->form_password, j->addr, &j->u, &j->retry_after);
+}
+
+static void auth_token_done(struct http_req *r, void *arg)
+{
+  struct auth_job *j = arg;
+  struct token_pair pair;
+  int rc = j->rc;
+  if(!r)
+    ;
+  else if(rc == DRIVE_OK && (rc = tokens_issue_pair(j->u.id, j->u.username, now_s(), &pair)) ==
+                                DRIVE_OK)
+    auth_reply_pair(r, &pair);
+  else if(rc == DRIVE_THROTTLED)
+    auth_reply_throttled(r, j->retry_after, "Too many failed login attempts. Try again later.");
+  else
+    api_reply_error(r, rc, NULL);
+  auth_job_free(j);
+}
+
 /* POST /token (OAuth2 password form: username, password) */
 static int auth_token(struct http_req *r)
 {
-  char login[AUTH_FORM_LOGIN_MAX + 1], password[AUTH_FORM_PASSWORD_MAX + 1], addr[64];
-  char retry[16];
-  struct user u;
-  struct token_pair pair;
-  int retry_after = 0, rc = -1;
-  password[0] = 0;
-  if(!http_content_type_is(r, "application/x-www-form-urlencoded")) {
-    rc = http_reply_error(r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
-                          "Content-Type must be application/x-www-form-urlencoded");
-    goto out;
+  if(!http_content_type_is(r, "application/x-www-form-urlencoded"))
+    return http_reply_error(r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                            "Content-Type must be application/x-www-form-urlencoded");
+  struct auth_job *j = auth_job_new(NULL);
+  if(!j)
+    return api_reply_error(r, DRIVE_INTERNAL, NULL);
+  if(auth_form_field(r, "username", j->login, sizeof(j->login)) ||
+     auth_form_field(r, "password", j->form_password, sizeof(j->form_password))) {
+    auth_job_free(j);
+    return -1;
   }
-  if(auth_form_field(r, "username", login, sizeof(login)) ||
-     auth_form_field(r, "password", password, sizeof(password)))
-    goto out;
-  http_client_addr(r, addr, sizeof(addr));
-  rc = users_login(login, password, addr, &u, &retry_after);
-  if(rc == DRIVE_OK)
-    rc = tokens_issue_pair(u.id, u.username, now_s(), &pair);
-  if(rc == DRIVE_OK)
-    rc = auth_reply_pair(r, &pair);
-  else if(rc == DRIVE_THROTTLED) {
-    snprintf(retry, sizeof(retry), "%d", retry_after);
-    http_add_header(r, MHD_HTTP_HEADER_RETRY_AFTER, retry);
-    rc = api_reply_error(r, rc, "Too many failed login attempts. Try again later.");
-  }
-  else
-    rc = api_reply_error(r, rc, NULL);
-out:
-  memset(password, 0, sizeof(password));
-  return rc;
+  http_client_addr(r, j->addr, sizeof(j->addr));
+  return http_defer(r, auth_token_work, auth_token_done, j);
 }
 
 /* Parses a JSON body and reads its one required string field `key`. Returns
@@ -209,9 +302,27 @@ static int auth_resend_verification(struct http_req *r)
 
 static int auth_forgot_password(struct http_req *r)
 {
+  if(auth_count_request(r, "forgot") != 0)
+    return -1;
   return auth_email_action(r, users_forgot_password,
                            "If that email belongs to an account, a password reset link has "
                            "been sent.");
+}
+
+static void auth_reset_work(void *arg)
+{
+  struct auth_job *j = arg;
+  j->rc = users_reset_password(j->token, j->password);
+}
+
+static void auth_reset_done(struct http_req *r, void *arg)
+{
+  struct auth_job *j = arg;
+  if(r && j->rc == DRIVE_OK)
+    auth_reply_message(r, MHD_HTTP_OK, "Password has been reset successfully");
+  else if(r)
+    api_reply_error(r, j->rc, NULL);
+  auth_job_free(j);
 }
 
 /* POST /reset-password {token, new_password} */
@@ -228,9 +339,12 @@ static int auth_reset_password(struct http_req *r)
     rc = http_reply_error(r, MHD_HTTP_BAD_REQUEST, bad);
     goto out;
   }
-  rc = users_reset_password(token, password);
-  rc = rc == DRIVE_OK ? auth_reply_message(r, MHD_HTTP_OK, "Password has been reset successfully")
-                      : api_reply_error(r, rc, NULL);
+  struct auth_job *j = auth_job_new(body);
+  if(j) {
+    j->token = token;
+    j->password = password;
+  }
+  return auth_defer(r, j, body, auth_reset_work, auth_reset_done);
 out:
   json_decref(body);
   return rc;

@@ -40,6 +40,8 @@ int drive_init(const struct drive_options *o, char *err, size_t errlen)
   struct users_options uo = {
     .login_max_failures = o->login_max_failures,
     .login_window_s = o->login_window_s,
+    .addr_max_requests = o->addr_max_requests,
+    .addr_window_s = o->addr_window_s,
     .public_url = o->public_url,
     /* Verification needs a way to deliver the link: without SMTP it is off. */
     .require_verification = o->smtp_url && o->require_verification,

@@ -26,6 +26,8 @@ struct drive_options {
   int64_t access_ttl_s, refresh_ttl_s;
   int login_max_failures;          /* per account and per client address ... */
   int login_window_s;              /* ... within this many seconds */
+  int addr_max_requests;           /* signups and forgot-passwords per address ... */
+  int addr_window_s;               /* ... within this many seconds */
   const char *public_url;          /* base of links in mails (kept by pointer) */
   bool require_verification;       /* new accounts must verify their email */
   const char *smtp_url, *smtp_from;/* smtp_url NULL: no mail */

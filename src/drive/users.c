@@ -34,6 +34,7 @@
 static struct users_options users_opt;
 static throttle_t *users_login_throttle;
 static throttle_t *users_mail_throttle;
+static throttle_t *users_addr_throttle;
 static char users_dummy_hash[USERS_HASH_MAX];
 static sem_t users_hash_sem;
 
@@ -69,10 +70,13 @@ int users_init(const struct users_options *o)
   users_login_throttle =
       throttle_new(o->login_max_failures, o->login_window_s, USERS_THROTTLE_CAPACITY);
   users_mail_throttle = throttle_new(USERS_MAIL_MAX, USERS_MAIL_WINDOW_S, USERS_THROTTLE_CAPACITY);
+  users_addr_throttle = throttle_new(o->addr_max_requests, o->addr_window_s,
+                                     USERS_THROTTLE_CAPACITY);
   /* A hash of a random password, verified against when the account does not
    * exist so the answer takes as long as for a real one. */
   id_token(pw, 16, sizeof(pw));
-  if(!users_login_throttle || !users_mail_throttle || users_hash_password(pw, users_dummy_hash)) {
+  if(!users_login_throttle || !users_mail_throttle || !users_addr_throttle ||
+     users_hash_password(pw, users_dummy_hash)) {
     users_shutdown();
     return -1;
   }
@@ -85,8 +89,25 @@ void users_shutdown(void)
 {
   throttle_free(users_login_throttle);
   throttle_free(users_mail_throttle);
-  users_login_throttle = users_mail_throttle = NULL;
+  throttle_free(users_addr_throttle);
+  users_login_throttle = users_mail_throttle = users_addr_throttle = NULL;
   sem_destroy(&users_hash_sem);
+}
+
+/* ---- per-address limits ---- */
+
+int users_count_request(const char *action, const char *client_addr, int *retry_after)
+{
+  char key[96];
+  snprintf(key, sizeof(key), "%s:%s", action, client_addr);
+  /* Every request counts, whatever its outcome: the limit bounds what one
+   * address can make us hash or mail, not its mistakes. */
+  int64_t now = time_mono_ms();
+  *retry_after = throttle_check(users_addr_throttle, key, now);
+  if(*retry_after)
+    return DRIVE_THROTTLED;
+  throttle_fail(users_addr_throttle, key, now);
+  return DRIVE_OK;
 }
 
 /* ---- lookups ---- */

@@ -23,6 +23,8 @@ struct user {
 struct users_options {
   int login_max_failures;    /* per account and per client address ... */
   int login_window_s;        /* ... within this many seconds */
+  int addr_max_requests;     /* signups, and forgot-passwords, per client address ... */
+  int addr_window_s;         /* ... within this many seconds (each its own count) */
   const char *public_url;    /* base of the links in mails (kept by pointer) */
   bool require_verification; /* new accounts start unverified and get a mail */
 };
@@ -49,6 +51,11 @@ int users_get(const char *id, struct user *out);
  *  clears the account's count. */
 int users_login(const char *login, const char *password, const char *client_addr,
                 struct user *out, int *retry_after);
+
+/** Counts one `action` ("signup", "forgot") from `client_addr` against the
+ *  per-address limit. DRIVE_OK, or DRIVE_THROTTLED with the seconds to wait
+ *  in *retry_after once the address has used up its window. */
+int users_count_request(const char *action, const char *client_addr, int *retry_after);
 
 /** Spends a verify token and marks its user verified. DRIVE_OK,
  *  DRIVE_BAD_LINK or a database fault. */

@@ -84,6 +84,7 @@ struct http_req {
   struct http_header extra[HTTP_MAX_EXTRA_HEADERS];
   void *ctx;                /* route state (streaming), freed with ctx_free */
   void (*ctx_free)(void *ctx);
+  struct http_deferral *deferral; /* http_defer() work in flight (defer.c) */
 };
 
 /** Validates a bearer token; on success stores what the handlers need to
@@ -147,6 +148,22 @@ int http_reply_not_found(struct http_req *r, const char *what);
 /** Queues a prepared MHD response after adding the common headers; the
  *  response is destroyed here. */
 int http_reply_response(struct http_req *r, unsigned status, struct MHD_Response *resp);
+
+/* ---- deferred work (ordinary handlers) ---- */
+/** Runs on a pool thread, away from the poll threads: slow CPU work only
+ *  (it must not touch the request). */
+typedef void (*http_work_fn)(void *arg);
+/** Runs once after `work`, on the request's thread: replies (as a handler
+ *  does) and frees `arg`. With r == NULL it only frees `arg`: the request is
+ *  gone, or the pool was full and the core has answered 429 itself. */
+typedef void (*http_done_fn)(struct http_req *r, void *arg);
+/** Defers an ordinary handler: suspends the connection, runs work(arg) on
+ *  the background pool (one thread per core, bounded queue) and then
+ *  done(r, arg). The handler returns what this returns (HTTP_PENDING) and
+ *  touches neither `arg` nor the reply afterwards. When the queue is full
+ *  the request is answered 429 {"detail": "Server busy. Try again later."}
+ *  with Retry-After: 1, and `work` does not run. */
+int http_defer(struct http_req *r, http_work_fn work, http_done_fn done, void *arg);
 
 /** Suspends/resumes a streaming request's connection (backpressure). */
 void http_suspend(struct http_req *r);

@@ -13,6 +13,7 @@
 #include "http/client_addr.h"
 #include "http/cors.h"
 #include "http/framing.h"
+#include "http/defer.h"
 #include "util/id.h"
 #include "util/log.h"
 
@@ -56,6 +57,7 @@ static void req_free(struct http_req *r)
   }
   if(r->early)
     MHD_destroy_response(r->early); /* the client left before it could be sent */
+  http_defer_drop(r);
   buf_free(&r->body);
   if(r->auth && srv_auth_free)
     srv_auth_free(r->auth);
@@ -226,8 +228,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
   }
   else if(r->body_too_big)
     http_reply_error(r, MHD_HTTP_CONTENT_TOO_LARGE, "Request body too large");
-  else
-    r->route->handler(r);
+  else {
+    /* A deferred handler is called back here, resumed, to reply. */
+    if(r->deferral)
+      http_defer_finish(r);
+    else
+      r->route->handler(r);
+    if(r->deferral && !r->replied)
+      return MHD_YES;
+  }
   if(!r->replied) {
     log_error("request %s: %s %s produced no response", r->request_id, r->method, r->path);
     http_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal server error");
@@ -309,6 +318,11 @@ int http_start(const struct http_options *opt, char *err, size_t errlen)
     snprintf(err, errlen, "CORS_ORIGINS: could not parse");
     return -1;
   }
+  if(http_defer_start() != 0) {
+    snprintf(err, errlen, "cannot start the background work threads");
+    cors_free();
+    return -1;
+  }
   /* poll, not epoll: with edge-triggered epoll, MHD 0.9.75 misses a FIN that
    * arrives with the last data (the connection then sits in CLOSE-WAIT and
    * an aborted upload is never cleaned up). Level-triggered poll sees it. */
@@ -329,6 +343,8 @@ int http_start(const struct http_options *opt, char *err, size_t errlen)
   if(!srv_daemon) {
     snprintf(err, errlen, "PORT: cannot listen on %s:%d (in use or not permitted)", opt->host,
              opt->port);
+    http_defer_stop();
+    cors_free();
     return -1;
   }
   return 0;
@@ -344,6 +360,9 @@ void http_stop(int grace_ms)
     close(fd);
   for(int waited = 0; waited < grace_ms && atomic_load(&srv_inflight) > 0; waited += 20)
     usleep(20 * 1000);
+  /* Deferred work still queued runs now and resumes its requests, so no
+   * connection is left suspended when the daemon stops. */
+  http_defer_stop();
   MHD_stop_daemon(srv_daemon);
   srv_daemon = NULL;
   cors_free();

@@ -379,8 +379,10 @@ class Server:
 
     # -- lifecycle --------------------------------------------------------
     def _env(self):
+        # The suite makes many accounts from one address: lift the per-address
+        # signup/forgot-password limit (test_cpu_fairness tests it, and the default).
         base = {"DATA_DIR": self.data_dir, "HOST": "127.0.0.1", "PORT": str(self.port),
-                "LOG_LEVEL": "warn"}
+                "LOG_LEVEL": "warn", "ACCOUNT_REQUESTS_PER_ADDRESS": "1000000"}
         if self.fake is not None:
             base.update(self.fake.env())
         base.update(self.extra_env)

@@ -46,6 +46,8 @@ static inline int testdrive_init(uint64_t chunk_size, bool background)
     .refresh_ttl_s = 86400,
     .login_max_failures = 5,
     .login_window_s = 900,
+    .addr_max_requests = 10,
+    .addr_window_s = 600,
     .public_url = "http://127.0.0.1:1",
     .background = background,
   };
