@@ -8,6 +8,7 @@ import hashlib
 import random
 import re
 import threading
+import time
 import urllib.parse
 
 import pytest
@@ -349,6 +350,15 @@ def test_if_modified_since(user, files):
     # If-None-Match takes precedence over If-Modified-Since.
     r = dl(user.client, f["id"], {"If-Modified-Since": lastmod, "If-None-Match": '"x"'})
     assert r.status_code == 200
+
+
+def test_if_modified_since_in_the_future_is_ignored(user, files):
+    # RFC 9110 §13.1.3: a date later than the server's clock is invalid and the
+    # precondition is ignored, so the body comes back.
+    f, data = files["one"]
+    for date in ("Fri, 31 Dec 9999 23:59:59 GMT", email.utils.formatdate(time.time() + 3600, usegmt=True)):
+        r = dl(user.client, f["id"], {"If-Modified-Since": date})
+        assert r.status_code == 200 and r.content == data, date
 
 
 def test_if_match(user, files):
