@@ -37,15 +37,21 @@ def upload(client, name, data, folder_id=None, expect=201):
 
 
 def upload_raw_name(client, name, data):
-    """Uploads with the exact UTF-8 name in a quoted-string filename (requests
-    would turn '"' into %22, as browsers do)."""
-    quoted = name.replace("\\", "\\\\").replace('"', '\\"').encode()
+    """Uploads a file named exactly `name` (UTF-8). The filename goes out as a
+    browser writes it: backslashes raw, only '"' (and CR, LF) escaped, as %22,
+    which the server keeps as sent; so a name with '"' is uploaded with a
+    stand-in and renamed to the exact name (PUT /files/{id}/rename)."""
+    sent = name.replace('"', "_")
     body = (b"--XbOuNdArY\r\nContent-Disposition: form-data; name=\"file\"; filename=\""
-            + quoted + b"\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            + sent.encode() + b"\"\r\nContent-Type: application/octet-stream\r\n\r\n"
             + data + b"\r\n--XbOuNdArY--\r\n")
     r = client.post(f"{API}/files/upload", data=body,
                     headers={"Content-Type": "multipart/form-data; boundary=XbOuNdArY"})
     assert r.status_code == 201, f"upload {name!r}: {r.status_code} {r.text}"
+    if sent == name:
+        return r.json()
+    r = client.put(f"{API}/files/{r.json()['id']}/rename", json={"new_name": name})
+    assert r.status_code == 200, f"rename to {name!r}: {r.status_code} {r.text}"
     return r.json()
 
 
