@@ -155,12 +155,12 @@ def test_signup_wrong_type_422(client, field, value):
 
 
 @pytest.mark.parametrize("raw,detail", [
-    (b"{", json_syntax("string or '}' expected near end of file", 1, 1)),
+    (b"{", json_syntax(1, 1)),
     (b"", NOT_AN_OBJECT),
     (b"[]", NOT_AN_OBJECT),
-    (b"null", json_syntax("'[' or '{' expected near 'null'", 1, 4)),
-    (b'{"username": "x",}', json_syntax("string or '}' expected near '}'", 1, 18)),
-    (b'{"username": "abc"} trailing', json_syntax("end of file expected near 'trailing'", 1, 28)),
+    (b"null", json_syntax(1, 4)),
+    (b'{"username": "x",}', json_syntax(1, 18)),
+    (b'{"username": "abc"} trailing', json_syntax(1, 28)),
 ], ids=["open-brace", "empty", "array", "null", "trailing-comma", "trailing-text"])
 def test_signup_malformed_json_422(client, raw, detail):
     r = client.post(f"{API}/auth/signup", data=raw, headers={"Content-Type": "application/json"})
@@ -307,7 +307,7 @@ def test_refresh_body_validation(client):
                  "Field 'refresh_token' must be a string")
     assert_error(client.post(f"{API}/auth/refresh_token", data=b"{",
                              headers={"Content-Type": "application/json"}), 422,
-                 json_syntax("string or '}' expected near end of file", 1, 1))
+                 json_syntax(1, 1))
     assert_error(client.post(f"{API}/auth/refresh_token", data="refresh_token=x",
                              headers={"Content-Type": "application/x-www-form-urlencoded"}), 415,
                  "Content-Type must be application/json")
