@@ -471,6 +471,54 @@ def test_password_reset_flow(mail_server):
     assert sink.messages_to(ghost) == []
 
 
+def _verified_user(s):
+    u = _signup_unverified(s)
+    assert_message(s.client().get(f"{API}/auth/verify-email", params={
+        "token": s.sink.wait_for(u.email).token(PUBLIC_URL, "verify-email")}))
+    return u
+
+
+def _reset_mail(s, u):
+    assert_message(s.client().post(f"{API}/auth/forgot-password", json={"email": u.email}))
+    return s.sink.wait_for(u.email).token(PUBLIC_URL, "reset-password")
+
+
+def _reset(s, token, password):
+    return s.client().post(f"{API}/auth/reset-password",
+                           json={"token": token, "new_password": password})
+
+
+def test_newer_reset_mail_voids_older_link(mail_server):
+    # Two reset mails (within the same second, as a double click sends them): only the
+    # newest link works, before and after it is used.
+    s = mail_server
+    u = _verified_user(s)
+    older = _reset_mail(s, u)
+    newer = _reset_mail(s, u)
+    assert older != newer
+    assert_error(_reset(s, older, "older-" + uuid.uuid4().hex), 400, BAD_LINK)
+    new_pw = "newer-" + uuid.uuid4().hex
+    assert_message(_reset(s, newer, new_pw))
+    assert_error(_reset(s, older, "older-" + uuid.uuid4().hex), 400, BAD_LINK)
+    assert _login(s.client(), u.username, new_pw).status_code == 200
+
+
+def test_reset_voids_every_outstanding_link(mail_server):
+    # A link mailed earlier is refused once the password was reset through another one,
+    # however it is used: the older link is tried only after the reset.
+    s = mail_server
+    u = _verified_user(s)
+    older = _reset_mail(s, u)
+    newer = _reset_mail(s, u)
+    new_pw = "reset-" + uuid.uuid4().hex
+    assert_message(_reset(s, newer, new_pw))
+    for token in (older, newer):
+        assert_error(_reset(s, token, "again-" + uuid.uuid4().hex), 400, BAD_LINK)
+    assert _login(s.client(), u.username, new_pw).status_code == 200
+    # a link mailed after the reset works
+    assert_message(_reset(s, _reset_mail(s, u), "later-" + uuid.uuid4().hex))
+
+
 def test_verify_token_is_not_a_reset_token(mail_server):
     s, sink = mail_server, mail_server.sink
     u = _signup_unverified(s)
