@@ -24,7 +24,7 @@ static void usage(void)
   fprintf(stderr, "usage: netradrive [serve|migrate|gc|fsck|version] [--host H] [--port N] "
                   "[--data-dir D] [--database-url U] [--log-level L] [--threads N]\n"
                   "       netradrive gc [--all-staged]   (use --all-staged only while no server runs)\n"
-                  "       netradrive fsck [--repair]\n");
+                  "       netradrive fsck [--repair]     (use --repair only while no server runs)\n");
 }
 
 /* The domain's settings, taken from the configuration. */

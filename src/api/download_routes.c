@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include "api/api.h"
 #include "api/download_routes.h"
 #include "drive/drive.h"
@@ -301,7 +302,8 @@ static void dl_plan(struct http_req *r, const struct file_rec *f, const char *et
     .if_unmodified_since = http_header(r, MHD_HTTP_HEADER_IF_UNMODIFIED_SINCE),
     .is_get = !strcmp(r->method, "GET"),
   };
-  range_evaluate(&rq, f->size > 0 ? (uint64_t)f->size : 0, etag, f->updated_at / 1000, plan);
+  range_evaluate(&rq, f->size > 0 ? (uint64_t)f->size : 0, etag, f->updated_at / 1000,
+                 (int64_t)time(NULL), plan);
 }
 
 static int dl_reply_not_modified(struct http_req *r, uint64_t size, const char *etag,

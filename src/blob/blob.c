@@ -1,5 +1,6 @@
 /* blob: dispatch to the configured backend, plus what all backends share
  * (the spool directory under DATA_DIR/tmp). */
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,6 +97,22 @@ int blob_spool_create(struct blob *b, char *path, size_t pathsz)
   if(snprintf(path, pathsz, "%s/%s.part", b->spool_dir, id) >= (int)pathsz)
     return -1;
   return open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+}
+
+int blob_spool_clear(struct blob *b)
+{
+  DIR *d = opendir(b->spool_dir);
+  if(!d)
+    return -1;
+  int n = 0;
+  struct dirent *e;
+  /* unlinkat on the open directory: no path building; subdirectories (none
+   * of ours) fail with EISDIR and stay. */
+  while((e = readdir(d)) != NULL)
+    if(strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && unlinkat(dirfd(d), e->d_name, 0) == 0)
+      n++;
+  closedir(d);
+  return n;
 }
 
 int blob_put(struct blob *b, const char *spool_path, uint64_t size, const char *checksum,

@@ -91,6 +91,11 @@ int blob_ping(struct blob *b);
  *  for writing and its path, or -1. */
 int blob_spool_create(struct blob *b, char *path, size_t pathsz);
 
+/** Removes every file in the spool directory; returns how many, or -1 when
+ *  the directory cannot be read. Only for a server starting up (one server
+ *  per DATA_DIR): what is there was left by a process that died mid-upload. */
+int blob_spool_clear(struct blob *b);
+
 /** Stores a complete spooled chunk (`size` bytes, with the checksum text of
  *  the kind blob_chunk_checksum names: util/checksum.h). The
  *  spool file is consumed (moved or removed) whatever the outcome. The chunk

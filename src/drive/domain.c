@@ -11,6 +11,7 @@
 #include "drive/tokens.h"
 #include "drive/upload.h"
 #include "drive/users.h"
+#include "util/log.h"
 #include "util/timefmt.h"
 
 void drive_health(struct drive_health *out)
@@ -75,6 +76,11 @@ int drive_init(const struct drive_options *o, char *err, size_t errlen)
      * still running. A database that cannot be reached now is retried by
      * the sweeper and the janitor later. */
     store_reclaim_staged(time_now_ms());
+    /* Its spool files died with it too (kill -9 mid-upload): clear them
+     * before the first request can spool a new one. */
+    int spooled = blob_spool_clear(store_blob());
+    if(spooled > 0)
+      log_info("removed %d spool file(s) left by the previous process", spooled);
     store_kick();   /* the sweeper removes them now, not at its next round */
     tasks_init();
   }

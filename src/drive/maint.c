@@ -14,7 +14,9 @@
 #include "util/checksum.h"
 #include "util/timefmt.h"
 
-#define ORPHAN_MIN_AGE_MS (60 * 60 * 1000)   /* never race a live upload */
+/* An unreferenced chunk younger than this may be a live upload's, written
+ * but not yet recorded: kept unless the command runs with no server. */
+#define ORPHAN_MIN_AGE_MS (60 * 60 * 1000)
 #define SPOOL_MIN_AGE_S (24 * 60 * 60)
 
 /* True when a locator is known to the database (a chunk or queued garbage). */
@@ -28,13 +30,14 @@ struct orphan_walk {
   FILE *out;
   bool remove;
   int64_t now;
+  int64_t min_age_ms;   /* ORPHAN_MIN_AGE_MS, or 0 when no server runs */
   struct maint_report *rep;
 };
 
 static int orphan_visit(void *arg, const char *locator, int64_t mtime_ms)
 {
   struct orphan_walk *w = arg;
-  if(w->now - mtime_ms < ORPHAN_MIN_AGE_MS || locator_known(w->db, locator))
+  if(w->now - mtime_ms < w->min_age_ms || locator_known(w->db, locator))
     return 0;
   w->rep->orphans_found++;
   if(w->remove && blob_delete(store_blob(), locator) == BLOB_OK) {
@@ -77,7 +80,9 @@ int maint_gc(const char *data_dir, int64_t staged_age_ms, FILE *out, struct main
   if(store_reclaim_staged(time_now_ms() - staged_age_ms) != DRIVE_OK)
     return -1;
   rep->garbage_removed += store_sweep_all(db, NULL);
-  struct orphan_walk w = {db, out, true, time_now_ms(), rep};
+  /* --all-staged (staged_age_ms 0) is run only while no server runs. */
+  struct orphan_walk w = {db, out, true, time_now_ms(), staged_age_ms == 0 ? 0 : ORPHAN_MIN_AGE_MS,
+                          rep};
   blob_list(store_blob(), orphan_visit, &w);   /* remote stores cannot list: skipped */
   sweep_spool(data_dir, out);
   int64_t left = garbage_pending_count(db);
@@ -231,7 +236,8 @@ int maint_fsck(bool repair, FILE *out, struct maint_report *rep)
       fprintf(out, "could not repair content %s\n", bad[i]);
   }
   free(bad);
-  struct orphan_walk w = {db, out, repair, time_now_ms(), rep};
+  /* --repair is run only while no server runs. */
+  struct orphan_walk w = {db, out, repair, time_now_ms(), repair ? 0 : ORPHAN_MIN_AGE_MS, rep};
   blob_list(store_blob(), orphan_visit, &w);
   fprintf(out, "fsck: %ld chunks checked, %ld missing, %ld corrupt, %ld files damaged, "
                "%ld unreferenced chunks%s\n", rep->chunks_checked, rep->chunks_missing,

@@ -7,7 +7,8 @@
  * revoked, a new one joins the same family) and presenting a revoked one
  * again revokes its whole family, since one of the two holders must be a
  * thief. Verify and reset tokens are single use: their jti is recorded in
- * used_tokens in the same transaction as their effect. */
+ * used_tokens in the same transaction as their effect. Of the reset tokens
+ * only the newest mailed works (users.reset_jti, checked in drive/users.c). */
 #ifndef NETRA_TOKENS_H
 #define NETRA_TOKENS_H
 #include <stdint.h>

@@ -162,6 +162,15 @@ static int user_by_login(db_t *db, const char *key, struct user *out, char hash[
 
 enum user_mail { MAIL_VERIFY, MAIL_RESET };
 
+/* Only the newest reset link mailed works: recording its jti voids the
+ * links mailed before it. 0 or -1. */
+static int users_record_reset_link(const char *user_id, const char *jti)
+{
+  db_t *db = db_get();
+  return db && db_exec(db, "UPDATE users SET reset_jti = $1 WHERE id = $2", "tt", jti, user_id) ==
+                   DB_OK ? 0 : -1;
+}
+
 /* Signs a link token for `u` and queues the matching mail. Failures are
  * logged only: the request that caused the mail succeeds regardless. */
 static void users_send_link(const struct user *u, enum user_mail kind)
@@ -181,9 +190,14 @@ static void users_send_link(const struct user *u, enum user_mail kind)
     return;
   }
   throttle_fail(users_mail_throttle, key, now); /* here it counts mails, not failures */
-  if(token_sign(typ, u->id, u->username, time_now_ms() / 1000, &token, NULL) != 0) {
+  struct token_claims c;
+  if(token_sign(typ, u->id, u->username, time_now_ms() / 1000, &token, &c) != 0) {
     log_error("users: cannot sign a %s token", kind == MAIL_VERIFY ? "verify" : "reset");
     return;
+  }
+  if(kind == MAIL_RESET && users_record_reset_link(u->id, c.jti) != 0) {
+    log_error("users: cannot record the reset link of user %s; not sending", u->id);
+    goto out;
   }
   int n;
   if(kind == MAIL_VERIFY)
@@ -210,6 +224,7 @@ static void users_send_link(const struct user *u, enum user_mail kind)
                kind == MAIL_VERIFY ? "Verify your NetraDrive email address"
                                    : "Reset your NetraDrive password",
                body);
+out:
   if(token)
     sodium_memzero(token, strlen(token));
   free(token);
@@ -442,11 +457,14 @@ int users_reset_password(const char *token, const char *new_password)
   if(rc != DRIVE_OK)
     goto out;
   /* Following the link proved the mailbox, so the account is verified too.
-   * Sessions end: access tokens issued before this second stop working. */
+   * Sessions end: access tokens issued before this second stop working.
+   * Only the newest link mailed counts, and clearing it voids every other
+   * one still outstanding (no row changed: DRIVE_BAD_LINK). */
   rc = users_link_applied(db, db_exec(db,
                                       "UPDATE users SET password_hash = $1, is_verified = 1, "
-                                      "updated_at = $2, sessions_after = $3 WHERE id = $4",
-                                      "tiit", hash, time_now_ms(), now_s, c.sub));
+                                      "updated_at = $2, sessions_after = $3, reset_jti = NULL "
+                                      "WHERE id = $4 AND reset_jti = $5",
+                                      "tiitt", hash, time_now_ms(), now_s, c.sub, c.jti));
   if(rc == DRIVE_OK)
     rc = tokens_revoke_user(db, c.sub);
   rc = drive_tx_end(db, rc);

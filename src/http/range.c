@@ -415,7 +415,7 @@ static bool if_range_holds(const char *v, const char *etag, int64_t mtime)
 }
 
 void range_evaluate(const struct range_request *rq, uint64_t size, const char *etag,
-                    int64_t mtime, struct range_plan *plan)
+                    int64_t mtime, int64_t now, struct range_plan *plan)
 {
   int64_t t;
   size_t n = 0;
@@ -440,8 +440,10 @@ void range_evaluate(const struct range_request *rq, uint64_t size, const char *e
       return;
     }
   }
+  /* A date in the future is invalid (RFC 9110 §13.1.3): the client cannot
+   * have seen that version, so the precondition is ignored. */
   else if(rq->if_modified_since && range_date_parse(rq->if_modified_since, &t) == 0 &&
-          mtime <= t) {
+          t <= now && mtime <= t) {
     plan->status = 304;
     return;
   }

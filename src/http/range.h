@@ -87,8 +87,10 @@ struct range_plan {
 /** Evaluates the preconditions in RFC 9110 §13.2.2 order, then the Range
  *  (with If-Range) against a representation of `size` bytes whose strong
  *  entity tag is `etag` (quoted, e.g. "\"<sha256>\"") and whose
- *  Last-Modified is `mtime` (seconds). */
+ *  Last-Modified is `mtime` (seconds). `now` is the server's clock
+ *  (seconds): an If-Modified-Since later than it is invalid and ignored
+ *  (RFC 9110 §13.1.3). */
 void range_evaluate(const struct range_request *rq, uint64_t size, const char *etag,
-                    int64_t mtime, struct range_plan *plan);
+                    int64_t mtime, int64_t now, struct range_plan *plan);
 
 #endif

@@ -57,7 +57,9 @@ json_t *http_json_body(struct http_req *r, bool optional)
                                     JSONX_ALLOW_NUL, err, sizeof(err));
   if(!j) {
     char detail[200];
-    snprintf(detail, sizeof(detail), "Malformed JSON body: %s", err);
+    /* A syntax error is only its place, "(line L, column C)". */
+    const char *sep = err[0] == '(' ? " " : ": ";
+    snprintf(detail, sizeof(detail), "Malformed JSON body%s%s", sep, err);
     http_reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, detail);
   }
   return j;

@@ -19,8 +19,9 @@ json_t *jsonx_parse_object_ex(const char *data, size_t len, unsigned flags, char
    * checks UTF-8 and refuses \u0000 unless JSON_ALLOW_NUL is given. */
   json_t *j = json_loadb(data, len, (flags & JSONX_ALLOW_NUL) ? JSON_ALLOW_NUL : 0, &jerr);
   if(!j) {
-    snprintf(err, errlen, "%s (line %d, column %d)", jerr.text, jerr.line,
-             jerr.column);
+    /* Only the place: jansson's text ("end of file expected near 'x'") is a
+     * library's internals, not something to echo to a client. */
+    snprintf(err, errlen, "(line %d, column %d)", jerr.line, jerr.column);
     return NULL;
   }
   if(!json_is_object(j)) {

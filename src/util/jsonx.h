@@ -9,7 +9,9 @@
 
 /** Parses `len` bytes as a JSON object (strict UTF-8, no NUL in strings,
  *  nesting capped by jansson; duplicate keys allowed, the last one wins).
- *  Returns a new reference, or NULL with a one-line message in `err`. */
+ *  Returns a new reference, or NULL with a one-line message in `err`: for a
+ *  syntax error only its place, "(line L, column C)" (never jansson's text),
+ *  else "Request body must be a JSON object". */
 json_t *jsonx_parse_object(const char *data, size_t len, char *err, size_t errlen);
 
 /** jsonx_parse_object's flag: accept "\u0000" inside strings (valid JSON), so

@@ -78,7 +78,10 @@ static int mp_fail(struct mp_parser *p, const char *why)
   return MP_ERR_SYNTAX;
 }
 
-/* Copies a header parameter (name="..." / filename="...") into out. */
+/* Copies a header parameter (name="..." / filename="...") into out. A
+ * quoted value ends at the next '"': a backslash is an ordinary byte, as
+ * browsers send it (WHATWG escapes only '"', CR and LF, as %22 %0D %0A), so
+ * "..\\a.txt" keeps its backslashes instead of losing them as escapes. */
 static void mp_param(const char *hv, const char *key, char *out, size_t outsz, bool *found)
 {
   size_t klen = strlen(key);
@@ -86,9 +89,7 @@ static void mp_param(const char *hv, const char *key, char *out, size_t outsz, b
   for(const char *s = hv; *s; s++) {
     /* Skip quoted strings: filename="a; name=b" must not yield name "b". */
     if(quoted) {
-      if(*s == '\\' && s[1])
-        s++;
-      else if(*s == '"')
+      if(*s == '"')
         quoted = false;
       continue;
     }
@@ -114,8 +115,6 @@ static void mp_param(const char *hv, const char *key, char *out, size_t outsz, b
     if(*s == '"') {
       s++;
       while(*s && *s != '"') {
-        if(*s == '\\' && s[1])
-          s++;
         if(o + 1 < outsz)
           out[o++] = *s;
         s++;

@@ -643,9 +643,10 @@ def _is_json(r):
     return r.headers.get("Content-Type", "").split(";")[0].strip().lower() == "application/json"
 
 
-def json_syntax(what, line, column):
-    """The detail of a JSON body the parser (jansson) rejects: its message and place."""
-    return f"Malformed JSON body: {what} (line {line}, column {column})"
+def json_syntax(line, column):
+    """The detail of a JSON body the parser rejects: only the place, never the
+    parser's own text (details must not echo a library's internals)."""
+    return f"Malformed JSON body (line {line}, column {column})"
 
 
 NOT_AN_OBJECT = "Malformed JSON body: Request body must be a JSON object"

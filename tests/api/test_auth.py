@@ -155,12 +155,12 @@ def test_signup_wrong_type_422(client, field, value):
 
 
 @pytest.mark.parametrize("raw,detail", [
-    (b"{", json_syntax("string or '}' expected near end of file", 1, 1)),
+    (b"{", json_syntax(1, 1)),
     (b"", NOT_AN_OBJECT),
     (b"[]", NOT_AN_OBJECT),
-    (b"null", json_syntax("'[' or '{' expected near 'null'", 1, 4)),
-    (b'{"username": "x",}', json_syntax("string or '}' expected near '}'", 1, 18)),
-    (b'{"username": "abc"} trailing', json_syntax("end of file expected near 'trailing'", 1, 28)),
+    (b"null", json_syntax(1, 4)),
+    (b'{"username": "x",}', json_syntax(1, 18)),
+    (b'{"username": "abc"} trailing', json_syntax(1, 28)),
 ], ids=["open-brace", "empty", "array", "null", "trailing-comma", "trailing-text"])
 def test_signup_malformed_json_422(client, raw, detail):
     r = client.post(f"{API}/auth/signup", data=raw, headers={"Content-Type": "application/json"})
@@ -307,7 +307,7 @@ def test_refresh_body_validation(client):
                  "Field 'refresh_token' must be a string")
     assert_error(client.post(f"{API}/auth/refresh_token", data=b"{",
                              headers={"Content-Type": "application/json"}), 422,
-                 json_syntax("string or '}' expected near end of file", 1, 1))
+                 json_syntax(1, 1))
     assert_error(client.post(f"{API}/auth/refresh_token", data="refresh_token=x",
                              headers={"Content-Type": "application/x-www-form-urlencoded"}), 415,
                  "Content-Type must be application/json")
@@ -469,6 +469,54 @@ def test_password_reset_flow(mail_server):
     assert s.client().get(me, headers=auth(fresh.json()["access_token"])).status_code == 200
     time.sleep(0.3)
     assert sink.messages_to(ghost) == []
+
+
+def _verified_user(s):
+    u = _signup_unverified(s)
+    assert_message(s.client().get(f"{API}/auth/verify-email", params={
+        "token": s.sink.wait_for(u.email).token(PUBLIC_URL, "verify-email")}))
+    return u
+
+
+def _reset_mail(s, u):
+    assert_message(s.client().post(f"{API}/auth/forgot-password", json={"email": u.email}))
+    return s.sink.wait_for(u.email).token(PUBLIC_URL, "reset-password")
+
+
+def _reset(s, token, password):
+    return s.client().post(f"{API}/auth/reset-password",
+                           json={"token": token, "new_password": password})
+
+
+def test_newer_reset_mail_voids_older_link(mail_server):
+    # Two reset mails (within the same second, as a double click sends them): only the
+    # newest link works, before and after it is used.
+    s = mail_server
+    u = _verified_user(s)
+    older = _reset_mail(s, u)
+    newer = _reset_mail(s, u)
+    assert older != newer
+    assert_error(_reset(s, older, "older-" + uuid.uuid4().hex), 400, BAD_LINK)
+    new_pw = "newer-" + uuid.uuid4().hex
+    assert_message(_reset(s, newer, new_pw))
+    assert_error(_reset(s, older, "older-" + uuid.uuid4().hex), 400, BAD_LINK)
+    assert _login(s.client(), u.username, new_pw).status_code == 200
+
+
+def test_reset_voids_every_outstanding_link(mail_server):
+    # A link mailed earlier is refused once the password was reset through another one,
+    # however it is used: the older link is tried only after the reset.
+    s = mail_server
+    u = _verified_user(s)
+    older = _reset_mail(s, u)
+    newer = _reset_mail(s, u)
+    new_pw = "reset-" + uuid.uuid4().hex
+    assert_message(_reset(s, newer, new_pw))
+    for token in (older, newer):
+        assert_error(_reset(s, token, "again-" + uuid.uuid4().hex), 400, BAD_LINK)
+    assert _login(s.client(), u.username, new_pw).status_code == 200
+    # a link mailed after the reset works
+    assert_message(_reset(s, _reset_mail(s, u), "later-" + uuid.uuid4().hex))
 
 
 def test_verify_token_is_not_a_reset_token(mail_server):

@@ -8,6 +8,7 @@ import hashlib
 import random
 import re
 import threading
+import time
 import urllib.parse
 
 import pytest
@@ -36,15 +37,21 @@ def upload(client, name, data, folder_id=None, expect=201):
 
 
 def upload_raw_name(client, name, data):
-    """Uploads with the exact UTF-8 name in a quoted-string filename (requests
-    would turn '"' into %22, as browsers do)."""
-    quoted = name.replace("\\", "\\\\").replace('"', '\\"').encode()
+    """Uploads a file named exactly `name` (UTF-8). The filename goes out as a
+    browser writes it: backslashes raw, only '"' (and CR, LF) escaped, as %22,
+    which the server keeps as sent; so a name with '"' is uploaded with a
+    stand-in and renamed to the exact name (PUT /files/{id}/rename)."""
+    sent = name.replace('"', "_")
     body = (b"--XbOuNdArY\r\nContent-Disposition: form-data; name=\"file\"; filename=\""
-            + quoted + b"\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            + sent.encode() + b"\"\r\nContent-Type: application/octet-stream\r\n\r\n"
             + data + b"\r\n--XbOuNdArY--\r\n")
     r = client.post(f"{API}/files/upload", data=body,
                     headers={"Content-Type": "multipart/form-data; boundary=XbOuNdArY"})
     assert r.status_code == 201, f"upload {name!r}: {r.status_code} {r.text}"
+    if sent == name:
+        return r.json()
+    r = client.put(f"{API}/files/{r.json()['id']}/rename", json={"new_name": name})
+    assert r.status_code == 200, f"rename to {name!r}: {r.status_code} {r.text}"
     return r.json()
 
 
@@ -349,6 +356,15 @@ def test_if_modified_since(user, files):
     # If-None-Match takes precedence over If-Modified-Since.
     r = dl(user.client, f["id"], {"If-Modified-Since": lastmod, "If-None-Match": '"x"'})
     assert r.status_code == 200
+
+
+def test_if_modified_since_in_the_future_is_ignored(user, files):
+    # RFC 9110 §13.1.3: a date later than the server's clock is invalid and the
+    # precondition is ignored, so the body comes back.
+    f, data = files["one"]
+    for date in ("Fri, 31 Dec 9999 23:59:59 GMT", email.utils.formatdate(time.time() + 3600, usegmt=True)):
+        r = dl(user.client, f["id"], {"If-Modified-Since": date})
+        assert r.status_code == 200 and r.content == data, date
 
 
 def test_if_match(user, files):

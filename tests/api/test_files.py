@@ -231,11 +231,6 @@ def test_upload_names_invalid_400(fresh, server, bad, detail):
         ("total_usage_bytes", "file_count", "bin_bytes", "stored_bytes"), 0))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "server defect: a browser sends a file name's backslashes raw inside filename=\"...\" "
-    "(WHATWG multipart/form-data escapes only LF, CR and '\"', as %0A %0D %22, and nothing "
-    "else), but src/util/multipart.c reads a backslash there as a quoted-pair escape and drops "
-    "it, so the frontend's upload of 'back\\slash.txt' is stored as 'backslash.txt'"))
 def test_upload_name_backslash_as_a_browser_sends_it(fresh):
     # upload_raw quotes the name as browsers do (helpers._mp_quote): only '"', CR, LF
     # are escaped, as %22 %0D %0A; a backslash goes out as it is.

@@ -110,7 +110,7 @@ def test_create_invalid_utf8(user, box):
     body = b'{"name": "bad\xff\xfename", "parent_id": "' + box["id"].encode() + b'"}'
     r = user.client.post(f"{API}/folders", data=body,
                          headers={"Content-Type": "application/json"})
-    assert_error(r, 422, json_syntax("unable to decode byte 0xff near '\"bad'", 1, 13))
+    assert_error(r, 422, json_syntax(1, 13))
 
 
 NAME_REQUIRED = "Field 'name' is required"
@@ -136,7 +136,7 @@ def test_create_body_not_json(user):
                  "Content-Type must be application/json")
     assert_error(user.client.post(f"{API}/folders", data=b'{"name":',
                                   headers={"Content-Type": "application/json"}), 422,
-                 json_syntax("unexpected token near end of file", 1, 8))
+                 json_syntax(1, 8))
 
 
 def test_create_parent_missing_404(user):

@@ -87,7 +87,7 @@ def test_rename_body_not_json(user, box):
     assert_error(r, 415, "Content-Type must be application/json")
     r = user.client.put(f"{API}/folders/{f['id']}/rename", data=b'{"new_name":',
                         headers={"Content-Type": "application/json"})
-    assert_error(r, 422, json_syntax("unexpected token near end of file", 1, 12))
+    assert_error(r, 422, json_syntax(1, 12))
 
 
 # ---------------------------------------------------------------- move

@@ -160,6 +160,29 @@ def test_gc_removes_unreferenced_and_stale(stopped_server_with_files, netradrive
     assert "0 missing, 0 corrupt" in p.stdout, p.stdout
 
 
+def test_server_clears_its_spool_at_start(stopped_server_with_files):
+    """Spool files a crashed server left (kill -9 mid-upload: fresh, so gc's age rule
+    would keep them a day) are removed when the next server starts; one server per
+    DATA_DIR, so none of them can belong to a live upload."""
+    srv, _, fa, _ = stopped_server_with_files
+    spool_dir = os.path.join(srv.data_dir, "tmp")
+    left = [os.path.join(spool_dir, n) for n in ("killed1.part", "killed2.part")]
+    for path in left:
+        with open(path, "wb") as fh:
+            fh.write(b"partial chunk")
+    srv.start()
+    try:
+        assert os.listdir(spool_dir) == []
+        # The server still works: its stored files read back, uploads spool again.
+        token = srv.client().post("/api/v1/auth/token", data={
+            "username": "maint_user", "password": "maint-password"}).json()["access_token"]
+        uc = srv.client(token)
+        assert uc.get(f"/api/v1/files/{fa['id']}/download").status_code == 200
+        upload(uc, "after.bin", os.urandom(CHUNK + 1))
+    finally:
+        srv.stop()
+
+
 def test_bin_items_past_retention_are_purged_at_start(server_factory):
     """The janitor purges bin items older than BIN_RETENTION_DAYS (its first pass runs at
     start), with their folders' contents, usage and chunks; younger bin items stay."""

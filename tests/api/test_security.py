@@ -191,19 +191,19 @@ def test_sql_metacharacters_in_names_roundtrip(user):
 # ---------------------------------------------------------------- bodies
 
 MALFORMED_JSON = [
-    (b"{", json_syntax("string or '}' expected near end of file", 1, 1)),
+    (b"{", json_syntax(1, 1)),
     (b"[]", NOT_AN_OBJECT),
-    (b"null", json_syntax("'[' or '{' expected near 'null'", 1, 4)),
-    (b'"str"', json_syntax("'[' or '{' expected near '\"str\"'", 1, 5)),
-    (b"123", json_syntax("'[' or '{' expected near '123'", 1, 3)),
-    (b'{"name": }', json_syntax("unexpected token near '}'", 1, 10)),
-    (b'{"name": "x"} garbage', json_syntax("end of file expected near 'garbage'", 1, 21)),
-    (b"\xff\xfe", json_syntax("unable to decode byte 0xff", 1, 0)),
-    (b'{"name": "x", }', json_syntax("string or '}' expected near '}'", 1, 15)),
+    (b"null", json_syntax(1, 4)),
+    (b'"str"', json_syntax(1, 5)),
+    (b"123", json_syntax(1, 3)),
+    (b'{"name": }', json_syntax(1, 10)),
+    (b'{"name": "x"} garbage', json_syntax(1, 21)),
+    (b"\xff\xfe", json_syntax(1, 0)),
+    (b'{"name": "x", }', json_syntax(1, 15)),
     # nesting stops at the parser's depth limit (2048), long before the stack is at risk
-    (b"[" * 20000 + b"]" * 20000, json_syntax("maximum parsing depth reached near '['", 1, 2049)),
+    (b"[" * 20000 + b"]" * 20000, json_syntax(1, 2049)),
     (b'{"a":' * 5000 + b"1" + b"}" * 5000,
-     json_syntax("maximum parsing depth reached near '{'", 1, 10241)),
+     json_syntax(1, 10241)),
 ]
 
 

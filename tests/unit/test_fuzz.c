@@ -540,12 +540,13 @@ static void mp_scrub(buf_t *b, const char *delim, size_t dlen)
 }
 
 /* A parameter value as the part must report it, with the pieces that trip
- * naive parameter parsers (quotes, escapes, ';', '=', other keys). */
+ * naive parameter parsers (backslashes, ';', '=', other keys). No '"': a
+ * browser sends it as %22, which is kept as sent. */
 static void gen_param(rng_t *r, char *out, size_t outsz)
 {
   static const char *const pieces[] = {
       "a", "Z", "file", "report 2024.pdf", "x.bin", " ", "\t", "\xc3\xa9", "\xe6\x97\xa5",
-      "\xf0\x9f\x98\x80", "\"", "\\", ";", "=", "name=", " name=evil", "; filename=evil.exe",
+      "\xf0\x9f\x98\x80", "\\", ";", "=", "name=", " name=evil", "; filename=evil.exe",
       "filename=", "--", "'", "%22"};
   size_t o = 0;
   for(size_t k = below(r, 6); k > 0; k--) {
@@ -559,7 +560,8 @@ static void gen_param(rng_t *r, char *out, size_t outsz)
   out[o] = 0;
 }
 
-/* A parameter on the wire: a token when it can be one, else a quoted string. */
+/* A parameter on the wire: a token when it can be one, else a quoted string
+ * as browsers write it (backslashes raw). */
 static void put_param(rng_t *r, buf_t *b, const char *key, const char *v)
 {
   static const char *const seps[] = {"; ", ";", ";\t", " ; "};
@@ -574,11 +576,7 @@ static void put_param(rng_t *r, buf_t *b, const char *key, const char *v)
     return;
   }
   bputs(b, "\"");
-  for(; *v; v++) {
-    if(*v == '"' || *v == '\\')
-      bputs(b, "\\");
-    bput(b, v, 1);
-  }
+  bputs(b, v);
   bputs(b, "\"");
 }
 
@@ -1047,7 +1045,7 @@ static void test_range_generated(void **state)
     /* range_evaluate without preconditions follows range_parse. */
     struct range_request rq = {.range = in, .is_get = true};
     struct range_plan plan;
-    range_evaluate(&rq, size, "\"e\"", 0, &plan);
+    range_evaluate(&rq, size, "\"e\"", 0, 0, &plan);
     if(max == RANGE_MAX)
       FZ_ASSERT(plan.status == (exp == RANGE_OK ? 206u : exp == RANGE_UNSATISFIABLE ? 416u : 200u));
     free(in);
@@ -1151,7 +1149,8 @@ static void test_range_mutated(void **state)
         .if_unmodified_since = chance(&r, 10) ? "Sunday, 06-Nov-94 08:49:37 GMT" : NULL,
         .is_get = chance(&r, 80)};
     struct range_plan plan;
-    range_evaluate(&rq, size, FZ_ETAG, 784111777 + (int64_t)below(&r, 3) - 1, &plan);
+    range_evaluate(&rq, size, FZ_ETAG, 784111777 + (int64_t)below(&r, 3) - 1,
+                   784111777 + (int64_t)below(&r, 3) - 1, &plan);
     FZ_ASSERT(plan.status == 200 || plan.status == 206 || plan.status == 304 ||
               plan.status == 412 || plan.status == 416);
     if(plan.status == 206) {

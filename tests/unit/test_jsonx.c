@@ -55,11 +55,12 @@ static void test_parse_rejects(void **state)
   assert_string_equal(err, "Request body must be a JSON object");
   assert_null(parse("[]", err));
   assert_string_equal(err, "Request body must be a JSON object");
+  /* Only the place: jansson's text ("end of file expected near 'x'") is
+   * the parser's internals and never reaches a client. */
   assert_null(parse("{\"a\":", err));
-  /* jansson's message and the place, without a prefix of our own (the
-   * HTTP layer says "Malformed JSON body: " once). */
-  assert_non_null(strstr(err, " (line 1, column "));
-  assert_int_not_equal(strncmp(err, "Invalid JSON body", 17), 0);
+  assert_string_equal(err, "(line 1, column 5)");
+  assert_null(parse("{} x", err));
+  assert_string_equal(err, "(line 1, column 4)");
   /* An embedded NUL inside the given length is invalid. */
   assert_null(jsonx_parse_object("{\"a\":1}\0", 8, err, sizeof(err)));
   /* A tiny error buffer is truncated, not overrun. */

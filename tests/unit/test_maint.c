@@ -4,8 +4,9 @@
  * --repair removes exactly the damaged files and their contents with
  * folder sizes (live and bin) and usage corrected; unreferenced chunk files
  * older than an hour are reported and removed, younger or queued ones are
- * not; gc carries out deletions, reclaims old staged chunks and removes
- * stale spool files. */
+ * not, unless the command runs with no server (fsck --repair, gc
+ * --all-staged): then any age goes; gc carries out deletions, reclaims old
+ * staged chunks and removes stale spool files. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -155,16 +156,16 @@ static void test_fsck_healthy(void **state)
     assert_int_equal(rep.chunks_corrupt, 0);
     assert_int_equal(rep.files_damaged, 0);
     assert_int_equal(rep.files_removed, 0);
-    assert_int_equal(rep.orphans_found, 0);
-    assert_int_equal(rep.orphans_removed, 0);
-    assert_true(out_has(&o, "fsck: 3 chunks checked, 0 missing, 0 corrupt, 0 files damaged, "
-                            "0 unreferenced chunks"));
+    /* --repair runs with no server: the young orphan is nobody's. */
+    assert_int_equal(rep.orphans_found, repair);
+    assert_int_equal(rep.orphans_removed, repair);
+    assert_true(out_has(&o, "fsck: 3 chunks checked, 0 missing, 0 corrupt, 0 files damaged, "));
     out_close(&o);
+    assert_int_equal(rows("files"), 3);
+    assert_int_equal(rows("pending_deletes"), 0);
+    assert_int_equal(chunk_exists(young), !repair);
+    assert_int_equal(chunk_files(), 4 - repair);
   }
-  assert_int_equal(rows("files"), 3);
-  assert_int_equal(rows("pending_deletes"), 0);
-  assert_true(chunk_exists(young));
-  assert_int_equal(chunk_files(), 4);
 }
 
 static void test_fsck_damage_and_repair(void **state)
@@ -292,29 +293,61 @@ static void test_orphans(void **state)
   out_close(&o);
   assert_true(chunk_exists(old));
 
-  out_open(&o);
-  assert_int_equal(maint_fsck(true, o.f, &rep), 0);
-  assert_int_equal(rep.orphans_found, 1);
-  assert_int_equal(rep.orphans_removed, 1);
-  out_close(&o);
-  assert_false(chunk_exists(old));
-  assert_true(chunk_exists(young));
-  assert_true(chunk_exists(staged));
-  assert_true(chunk_exists(loc_a));
-  assert_true(file_exists(a));
-
-  /* gc removes them too. */
+  /* gc removes the old ones too, and keeps a young one (a server may run). */
   orphan(2 * HOUR_S, later);
   out_open(&o);
   assert_int_equal(maint_gc(testdrive_dir, 24LL * HOUR_S * 1000, o.f, &rep), 0);
-  assert_int_equal(rep.orphans_removed, 1);
+  assert_int_equal(rep.orphans_removed, 2);
   assert_true(out_has(&o, "removed unreferenced chunk"));
   out_close(&o);
+  assert_false(chunk_exists(old));
   assert_false(chunk_exists(later));
   assert_true(chunk_exists(young));
   assert_true(chunk_exists(staged));
   assert_true(chunk_exists(loc_a));
+  assert_true(file_exists(a));
   assert_int_equal(chunk_files(), 3);
+}
+
+/* With no server running (fsck --repair, gc --all-staged) nothing can be
+ * writing a chunk: an unreferenced one just written goes at once, not after
+ * an hour. A staged one is still an upload's until gc reclaims it. */
+static void test_orphans_offline(void **state)
+{
+  char a[ID_LEN + 1], loc_a[BLOB_LOCATOR_MAX], sid[ID_LEN + 1];
+  char young[ID_LEN + 4], staged[ID_LEN + 4], young2[ID_LEN + 4];
+  struct maint_report rep;
+  struct out o;
+  up(NULL, 1, 2000, a);
+  locator_of(a, 0, loc_a);
+  orphan(0, young);
+  orphan(0, staged);
+  assert_int_equal(garbage_record_staged(db_get(), "local", staged, sid), DRIVE_OK);
+
+  out_open(&o);
+  assert_int_equal(maint_fsck(true, o.f, &rep), 0);
+  assert_int_equal(rep.orphans_found, 1);
+  assert_int_equal(rep.orphans_removed, 1);
+  assert_true(out_has(&o, young));
+  out_close(&o);
+  assert_false(chunk_exists(young));
+  assert_true(chunk_exists(staged));
+  assert_true(chunk_exists(loc_a));
+
+  orphan(0, young2);
+  /* "Every staged chunk" means created before now: a millisecond back. */
+  assert_int_equal(db_exec(db_get(), "UPDATE pending_deletes SET created_at = created_at - 1000 "
+                                     "WHERE id = $1", "t", sid), DB_OK);
+  out_open(&o);
+  assert_int_equal(maint_gc(testdrive_dir, 0, o.f, &rep), 0);
+  assert_int_equal(rep.orphans_removed, 1);
+  assert_int_equal(rep.garbage_removed, 1);   /* the staged chunk, reclaimed */
+  out_close(&o);
+  assert_false(chunk_exists(young2));
+  assert_false(chunk_exists(staged));
+  assert_true(chunk_exists(loc_a));
+  assert_true(file_exists(a));
+  assert_int_equal(chunk_files(), 1);
 }
 
 static void test_gc(void **state)
@@ -411,6 +444,7 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_fsck_healthy, setup, teardown),
     cmocka_unit_test_setup_teardown(test_fsck_damage_and_repair, setup, teardown),
     cmocka_unit_test_setup_teardown(test_orphans, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_orphans_offline, setup, teardown),
     cmocka_unit_test_setup_teardown(test_gc, setup, teardown),
     cmocka_unit_test_setup_teardown(test_gc_past_a_failing_batch, setup, teardown),
   };

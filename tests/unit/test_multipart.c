@@ -51,7 +51,7 @@ static const char body1[] =
     "preamble\r\n--XyZ\r\n"
     "Content-Disposition: form-data; name=\"note\"\r\n\r\n"
     "hello\r\n--XyZ\r\n"
-    "Content-Disposition: form-data; name=\"file\"; filename=\"a \\\"q\\\".bin\"\r\n"
+    "Content-Disposition: form-data; name=\"file\"; filename=\"a %22q%22.bin\"\r\n"
     "Content-Type: application/octet-stream\r\n\r\n"
     "\r\n--XyY-not\r\r\n--X\r\n--XyZ--\r\nepilogue";
 
@@ -64,7 +64,7 @@ static void check_body1(struct collect *c)
   assert_int_equal(c->blen[0], 5);
   assert_memory_equal(c->body[0], "hello", 5);
   assert_string_equal(c->names[1], "file");
-  assert_string_equal(c->files[1], "a \"q\".bin");
+  assert_string_equal(c->files[1], "a %22q%22.bin");   /* kept as sent */
   const char want[] = "\r\n--XyY-not\r\r\n--X";
   assert_int_equal(c->blen[1], sizeof(want) - 1);
   assert_memory_equal(c->body[1], want, sizeof(want) - 1);
@@ -106,6 +106,28 @@ static void test_boundary_at_start(void **state)
   assert_int_equal(c.parts, 1);
   assert_string_equal(c.files[0], "");
   assert_int_equal(c.blen[0], 1);
+}
+
+/* Browsers send a file name's backslashes as they are (WHATWG escapes only
+ * '"', CR and LF, as %22 %0D %0A): a backslash is no escape, also not in a
+ * value skipped while looking for another parameter. */
+static void test_backslash_is_literal(void **state)
+{
+  const char b[] = "--b\r\nContent-Disposition: form-data; filename=\"..\\..\\win.ini\"; "
+                   "name=\"f\"\r\n\r\nx\r\n"
+                   "--b\r\nContent-Disposition: form-data; filename=\"C:\\dir\\\"; "
+                   "name=\"g\"\r\n\r\ny\r\n--b--";
+  struct mp_parser p;
+  struct collect c;
+  memset(&c, 0, sizeof(c));
+  assert_int_equal(mp_init(&p, "b", &cbs, &c), 0);
+  assert_int_equal(mp_feed(&p, b, sizeof(b) - 1), MP_OK);
+  assert_true(mp_done(&p));
+  assert_int_equal(c.parts, 2);
+  assert_string_equal(c.names[0], "f");
+  assert_string_equal(c.files[0], "..\\..\\win.ini");
+  assert_string_equal(c.names[1], "g");
+  assert_string_equal(c.files[1], "C:\\dir\\");
 }
 
 static void test_truncated_and_garbage(void **state)
@@ -186,6 +208,7 @@ int main(void)
     cmocka_unit_test(test_byte_by_byte),
     cmocka_unit_test(test_every_split),
     cmocka_unit_test(test_boundary_at_start),
+    cmocka_unit_test(test_backslash_is_literal),
     cmocka_unit_test(test_truncated_and_garbage),
     cmocka_unit_test(test_content_type),
   };

@@ -321,10 +321,11 @@ static void test_date_parse(void **state)
 #define ETAG "\"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\""
 #define MTIME 784111777
 #define MDATE "Sun, 06 Nov 1994 08:49:37 GMT"
+#define NOW (MTIME + 3600)   /* the server's clock in these tests */
 
 static unsigned eval(struct range_request *rq, uint64_t size, struct range_plan *plan)
 {
-  range_evaluate(rq, size, ETAG, MTIME, plan);
+  range_evaluate(rq, size, ETAG, MTIME, NOW, plan);
   return plan->status;
 }
 
@@ -407,6 +408,13 @@ static void test_evaluate_conditionals(void **state)
   assert_int_equal(eval(&rq, 100, &p), 200);
   rq.if_modified_since = "not a date";
   assert_int_equal(eval(&rq, 100, &p), 200);
+  /* A date after the server's clock is invalid (RFC 9110 §13.1.3): ignored. */
+  rq.if_modified_since = "Sun, 06 Nov 1994 09:49:37 GMT";   /* == NOW */
+  assert_int_equal(eval(&rq, 100, &p), 304);
+  rq.if_modified_since = "Sun, 06 Nov 1994 09:49:38 GMT";   /* NOW + 1 s */
+  assert_int_equal(eval(&rq, 100, &p), 200);
+  rq.if_modified_since = "Fri, 31 Dec 9999 23:59:59 GMT";
+  assert_int_equal(eval(&rq, 100, &p), 200);
   rq.if_modified_since = NULL;
   /* 304 also for HEAD, and before any Range. */
   rq.is_get = false;
@@ -472,7 +480,7 @@ static void test_fuzz(void **state)
     struct range_request rq = {.range = buf, .if_range = buf, .if_none_match = buf,
                                .is_get = true};
     struct range_plan p;
-    range_evaluate(&rq, size, ETAG, MTIME, &p);
+    range_evaluate(&rq, size, ETAG, MTIME, NOW, &p);
     assert_true(p.status == 200 || p.status == 206 || p.status == 304 || p.status == 416);
   }
 }
