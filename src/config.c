@@ -363,6 +363,13 @@ static int cfg_load_service(struct cfg_ctx *c, struct config *cfg)
                &cfg->account_requests_window_seconds))
     return -1;
 
+  /* Connection caps and the short timeout (DECISIONS "HTTP"): a few dozen
+   * idle sockets from one address must not lock everyone else out. */
+  if(cfg_int32(c, "MAX_CONNECTIONS", 1024, 16, 65536, &cfg->max_connections) ||
+     cfg_int32(c, "MAX_CONNECTIONS_PER_IP", 64, 0, 65536, &cfg->max_connections_per_ip) ||
+     cfg_int32(c, "KEEPALIVE_TIMEOUT", 15, 1, 300, &cfg->keepalive_timeout))
+    return -1;
+
   /* Unset trusts no one: the TCP peer is the client, as without a proxy. */
   v = cfg_get(c, "TRUSTED_PROXIES", &label);
   if(v) {

@@ -465,7 +465,7 @@ static int dl_preview(struct http_req *r)
 }
 
 const struct http_route api_download_routes[] = {
-  {"GET", "/api/v1/files/{id}/download", dl_download, HTTP_AUTH, NULL},
-  {"GET", "/api/v1/files/{id}/preview", dl_preview, HTTP_AUTH, NULL},
+  {"GET", "/api/v1/files/{id}/download", dl_download, HTTP_AUTH | HTTP_LONG, NULL},
+  {"GET", "/api/v1/files/{id}/preview", dl_preview, HTTP_AUTH | HTTP_LONG, NULL},
   {NULL, NULL, NULL, 0, NULL},
 };

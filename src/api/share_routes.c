@@ -257,6 +257,6 @@ const struct http_route api_share_routes[] = {
   {"POST", "/api/v1/share/generate/{file_id}", share_generate_route, HTTP_AUTH, NULL},
   {"GET", "/api/v1/share", share_list_route, HTTP_AUTH, NULL},
   {"DELETE", "/api/v1/share/{id}", share_revoke_route, HTTP_AUTH, NULL},
-  {"GET", "/s/{id}", share_public_route, 0, NULL},
+  {"GET", "/s/{id}", share_public_route, HTTP_LONG, NULL}, /* a download */
   {NULL, NULL, NULL, 0, NULL},
 };

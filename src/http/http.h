@@ -15,6 +15,7 @@
 #define HTTP_BODY_MAX (64 * 1024)  /* small bodies: JSON and forms */
 #define HTTP_HEAD_MAX (32 * 1024)  /* a request's header fields, as nginx's 4 x 8k */
 #define HTTP_URI_MAX (16 * 1024)   /* its path and query */
+#define HTTP_LONG_TIMEOUT 300     /* s without progress, for a body being sent or received */
 #define HTTP_MAX_PARAMS 4
 #define HTTP_MAX_EXTRA_HEADERS 8
 
@@ -43,7 +44,8 @@ struct http_stream_ops {
 
 enum {
   HTTP_AUTH = 1 << 0,        /* needs a valid access token */
-  HTTP_PUBLIC_CACHE = 1 << 1 /* reserved */
+  HTTP_PUBLIC_CACHE = 1 << 1, /* reserved */
+  HTTP_LONG = 1 << 2          /* streams a big reply: the long timeout, as body routes */
 };
 
 struct http_route {
@@ -98,6 +100,9 @@ struct http_options {
   int threads;
   const char *cors_origins; /* comma list, "*" allowed, NULL/"" = none */
   const struct cidr_list *trusted_proxies; /* whose forwarding headers to believe; NULL = none */
+  int max_connections;        /* open connections in all */
+  int max_connections_per_ip; /* per peer address (IPv6: /64), 0 = no limit; trusted proxies exempt */
+  int keepalive_timeout;      /* s: idle keep-alive or a head not yet in; bodies get HTTP_LONG_TIMEOUT */
   http_auth_fn auth;
   void (*auth_free)(void *auth);   /* frees what `auth` stored */
   const struct http_route *const *tables; /* NULL-terminated list of route tables */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "http/http.h"
 #include "http/client_addr.h"
+#include "http/conn_limit.h"
 #include "http/cors.h"
 #include "http/framing.h"
 #include "http/defer.h"
@@ -30,6 +31,11 @@ static void (*srv_auth_free)(void *auth);
 static atomic_uint_fast64_t srv_inflight;
 static atomic_uint_fast64_t srv_requests;
 static atomic_uint_fast64_t srv_bytes_in;
+static unsigned srv_short_timeout; /* s: KEEPALIVE_TIMEOUT */
+
+/* Descriptors kept free of connections: the database, chunk files, spool,
+ * sockets to Telegram and SMTP. */
+#define SRV_FD_RESERVE 256
 
 static int64_t now_us(void)
 {
@@ -82,6 +88,11 @@ static bool req_authenticate(struct http_req *r)
   return true;
 }
 
+static bool srv_long_route(const struct http_route *route)
+{
+  return route && (route->stream || (route->flags & HTTP_LONG));
+}
+
 /* First call for a request: route it and decide how its body is handled. */
 static void req_start(struct http_req *r)
 {
@@ -101,6 +112,12 @@ static void req_start(struct http_req *r)
   }
   if((r->route->flags & HTTP_AUTH) && !req_authenticate(r))
     return;
+  /* A body on its way may pause longer than an idle connection may sit
+   * (a slow client, a suspended upload or download waiting for storage):
+   * it gets the long timeout until the request completes (on_completed). */
+  if(srv_long_route(r->route))
+    MHD_set_connection_option(r->conn, MHD_CONNECTION_OPTION_TIMEOUT,
+                              (unsigned)HTTP_LONG_TIMEOUT);
   if(!r->route->stream) {
     /* Reject an announced oversized small body before reading it. */
     const char *cl = http_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -253,6 +270,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
   if(r->route && r->route->stream && r->route->stream->abort &&
      (!r->stream_done || toe != MHD_REQUEST_TERMINATED_COMPLETED_OK))
     r->route->stream->abort(r);
+  /* Back to the short timeout for the idle keep-alive time to come. Only on
+   * a clean end: MHD then still holds the connection in its timeout lists
+   * (any other end closes the connection anyway). */
+  if(toe == MHD_REQUEST_TERMINATED_COMPLETED_OK && srv_long_route(r->route))
+    MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, srv_short_timeout);
   double ms = (double)(now_us() - r->start_us) / 1000.0;
   log_info("%s %s %u %.1fms in=%llu id=%s%s", r->method, r->path, r->status, ms,
            (unsigned long long)r->bytes_in, r->request_id,
@@ -326,21 +348,41 @@ int http_start(const struct http_options *opt, char *err, size_t errlen)
   /* poll, not epoll: with edge-triggered epoll, MHD 0.9.75 misses a FIN that
    * arrives with the last data (the connection then sits in CLOSE-WAIT and
    * an aborted upload is never cleaned up). Level-triggered poll sees it. */
+  /* The caps (DECISIONS "HTTP"): MHD's own default is about 1020 open
+   * connections, which one address could fill with idle sockets; it then
+   * stops accepting and every other client waits. MHD splits the cap among
+   * its threads, so it is at least one per thread. */
+  unsigned max_conn = conn_limit_fit_fds((unsigned)opt->max_connections, SRV_FD_RESERVE);
+  if(max_conn < (unsigned)opt->max_connections)
+    log_warn("MAX_CONNECTIONS lowered from %d to %u to fit the open-file limit", opt->max_connections,
+             max_conn);
+  if(max_conn < (unsigned)opt->threads)
+    max_conn = (unsigned)opt->threads;
+  bool per_ip = opt->max_connections_per_ip > 0;
+  if(per_ip && conn_limit_init(opt->max_connections_per_ip, opt->trusted_proxies, max_conn) != 0) {
+    snprintf(err, errlen, "MAX_CONNECTIONS_PER_IP: out of memory");
+    return -1;
+  }
+  srv_short_timeout = (unsigned)opt->keepalive_timeout;
   unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE |
                    MHD_USE_ERROR_LOG | MHD_USE_ITC;
   srv_daemon = MHD_start_daemon(
-      flags, (uint16_t)opt->port, NULL, NULL, on_request, NULL,
+      flags, (uint16_t)opt->port, per_ip ? conn_limit_accept : NULL, NULL, on_request, NULL,
       MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
       MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
       MHD_OPTION_THREAD_POOL_SIZE, (unsigned)opt->threads,
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SRV_CONN_MEMORY,
-      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)300,
+      MHD_OPTION_CONNECTION_LIMIT, max_conn,
+      /* Idle keep-alive and a head not yet in; body routes raise it. */
+      MHD_OPTION_CONNECTION_TIMEOUT, srv_short_timeout,
       MHD_OPTION_THREAD_STACK_SIZE, (size_t)(8 * 1024 * 1024),
       MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
       MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+      MHD_OPTION_NOTIFY_CONNECTION, per_ip ? conn_limit_notify : NULL, NULL,
       MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, NULL,
       MHD_OPTION_END);
   if(!srv_daemon) {
+    conn_limit_free();
     snprintf(err, errlen, "PORT: cannot listen on %s:%d (in use or not permitted)", opt->host,
              opt->port);
     http_defer_stop();
@@ -365,6 +407,7 @@ void http_stop(int grace_ms)
   http_defer_stop();
   MHD_stop_daemon(srv_daemon);
   srv_daemon = NULL;
+  conn_limit_free();
   cors_free();
 }
 
