@@ -98,7 +98,10 @@ void listing_page_init(struct listing_page *p)
 {
   buf_init(&p->out, LISTING_REPLY_MAX);
   p->count = 0;
-  p->rc = jsonw_raw(&p->out, "[");
+  /* A page of a hundred rows in one allocation; bigger ones grow by doubling. */
+  p->rc = buf_reserve(&p->out, LISTING_REPLY_RESERVE);
+  if(p->rc == BUF_OK)
+    p->rc = jsonw_raw(&p->out, "[");
 }
 
 int listing_page_next(struct listing_page *p)

@@ -33,6 +33,8 @@ struct listing_page {
   int rc;        /* BUF_OK, or the first error writing it */
 };
 
+/** What a listing reply starts with: about a hundred rows. */
+#define LISTING_REPLY_RESERVE (64u * 1024)
 /** Largest listing reply: 10000 rows of at most a few KiB each. */
 #define LISTING_REPLY_MAX (64u * 1024 * 1024)
 

@@ -3,11 +3,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+static int buf_grow(buf_t *b, size_t extra);
+
 void buf_init(buf_t *b, size_t max)
 {
   b->data = NULL;
   b->len = b->cap = 0;
   b->max = max;
+}
+
+int buf_reserve(buf_t *b, size_t n)
+{
+  return n > b->len ? buf_grow(b, n - b->len) : BUF_OK;
 }
 
 void buf_free(buf_t *b)
@@ -45,9 +52,12 @@ static int buf_grow(buf_t *b, size_t extra)
 
 int buf_append(buf_t *b, const void *p, size_t n)
 {
-  int rc = buf_grow(b, n);
-  if(rc)
-    return rc;
+  /* The common case, room already there, without the bound arithmetic. */
+  if(n >= b->cap - b->len || b->len + n > b->max) {
+    int rc = buf_grow(b, n);
+    if(rc)
+      return rc;
+  }
   if(n)
     memcpy(b->data + b->len, p, n);
   b->len += n;

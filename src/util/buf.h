@@ -19,6 +19,9 @@ typedef struct buf {
 
 /** Initialises an empty buffer that may grow up to `max` bytes. */
 void buf_init(buf_t *b, size_t max);
+/** Makes room for `n` bytes in all (within the maximum), so appends up to
+ *  that need no reallocation. BUF_OK or an error. */
+int buf_reserve(buf_t *b, size_t n);
 /** Frees the storage; the buffer may be reused after buf_init. */
 void buf_free(buf_t *b);
 /** Empties the buffer, keeping its storage. */

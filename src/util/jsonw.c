@@ -1,5 +1,5 @@
 /* jsonw: see jsonw.h. */
-#include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include "util/jsonw.h"
@@ -56,9 +56,16 @@ int jsonw_opt_str(buf_t *b, const char *s)
 
 int jsonw_int(buf_t *b, int64_t v)
 {
-  char num[24];
-  int n = snprintf(num, sizeof(num), "%" PRId64, v);
-  return buf_append(b, num, (size_t)n);
+  /* Digits by hand, from the right (printf costs more than the rest of a
+   * number's writing); the magnitude as unsigned, so INT64_MIN works. */
+  char num[24], *p = num + sizeof(num);
+  uint64_t m = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+  do
+    *--p = (char)('0' + m % 10);
+  while((m /= 10) != 0);
+  if(v < 0)
+    *--p = '-';
+  return buf_append(b, p, (size_t)(num + sizeof(num) - p));
 }
 
 int jsonw_bool(buf_t *b, bool v)

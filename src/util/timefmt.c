@@ -33,10 +33,20 @@ void time_rfc3339(int64_t ms, char out[32])
     snprintf(out, 32, "1970-01-01T00:00:00.000Z");
     return;
   }
-  /* The modulos are no-ops on valid fields; they let the compiler see that
-   * the text always fits in 32 bytes. */
-  snprintf(out, 32, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", (unsigned)(tm.tm_year + 1900) % 10000u,
-           (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u,
-           (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u, (unsigned)tm.tm_sec % 100u,
-           (unsigned)frac % 1000u);
+  /* Digits by hand: listings format two timestamps a row, and printf's
+   * machinery was a visible share of a listing's CPU. */
+  const unsigned v[7] = {(unsigned)(tm.tm_year + 1900), (unsigned)tm.tm_mon + 1,
+                         (unsigned)tm.tm_mday, (unsigned)tm.tm_hour, (unsigned)tm.tm_min,
+                         (unsigned)tm.tm_sec, (unsigned)frac};
+  static const char width[7] = {4, 2, 2, 2, 2, 2, 3};
+  static const char after[7] = {'-', '-', 'T', ':', ':', '.', 'Z'};
+  char *p = out;
+  for(int i = 0; i < 7; i++) {
+    unsigned x = v[i];
+    for(int d = width[i] - 1; d >= 0; d--, x /= 10)
+      p[d] = (char)('0' + x % 10);
+    p += width[i];
+    *p++ = after[i];
+  }
+  *p = 0;
 }
