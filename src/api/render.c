@@ -13,6 +13,29 @@ static int render_time(buf_t *out, int64_t ms)
   return jsonw_str(out, ts);
 }
 
+/* The members every item ends with, in this order: ,"created_at",
+ * "updated_at","is_deleted","is_starred","deleted_at"|null. */
+static int render_state(buf_t *out, int64_t created_at, int64_t updated_at, bool is_deleted,
+                        bool is_starred, int64_t deleted_at)
+{
+  int rc = jsonw_raw(out, ",\"created_at\":");
+  if(rc == BUF_OK)
+    rc = render_time(out, created_at);
+  if(rc == BUF_OK)
+    rc = jsonw_raw(out, ",\"updated_at\":");
+  if(rc == BUF_OK)
+    rc = render_time(out, updated_at);
+  if(rc == BUF_OK)
+    rc = jsonw_raw(out, is_deleted ? ",\"is_deleted\":true" : ",\"is_deleted\":false");
+  if(rc == BUF_OK)
+    rc = jsonw_raw(out, is_starred ? ",\"is_starred\":true" : ",\"is_starred\":false");
+  if(rc == BUF_OK)
+    rc = jsonw_raw(out, ",\"deleted_at\":");
+  if(rc == BUF_OK)
+    rc = is_deleted ? render_time(out, deleted_at) : jsonw_null(out);
+  return rc;
+}
+
 int render_folder(buf_t *out, const struct folder *f)
 {
   int rc = jsonw_raw(out, "{");
@@ -37,16 +60,8 @@ int render_folder_fields(buf_t *out, const struct folder *f)
   W(jsonw_str(out, f->owner_id));
   W(jsonw_raw(out, ",\"size\":"));
   W(jsonw_int(out, f->size));
-  W(jsonw_raw(out, ",\"created_at\":"));
-  W(render_time(out, f->created_at));
-  W(jsonw_raw(out, ",\"updated_at\":"));
-  W(render_time(out, f->updated_at));
-  W(jsonw_raw(out, ",\"is_deleted\":"));
-  W(jsonw_bool(out, f->is_deleted));
-  W(jsonw_raw(out, ",\"is_starred\":"));
-  W(jsonw_bool(out, f->is_starred));
-  W(jsonw_raw(out, ",\"deleted_at\":"));
-  W(f->is_deleted ? render_time(out, f->deleted_at) : jsonw_null(out));
+  W(render_state(out, f->created_at, f->updated_at, f->is_deleted, f->is_starred,
+                  f->deleted_at));
   return rc;
 }
 
@@ -127,16 +142,8 @@ int render_file(buf_t *out, const struct file_rec *f)
   W(jsonw_str(out, f->owner_id));
   W(jsonw_raw(out, ",\"hash\":"));
   W(jsonw_str(out, f->sha256));
-  W(jsonw_raw(out, ",\"created_at\":"));
-  W(render_time(out, f->created_at));
-  W(jsonw_raw(out, ",\"updated_at\":"));
-  W(render_time(out, f->updated_at));
-  W(jsonw_raw(out, ",\"is_deleted\":"));
-  W(jsonw_bool(out, f->is_deleted));
-  W(jsonw_raw(out, ",\"is_starred\":"));
-  W(jsonw_bool(out, f->is_starred));
-  W(jsonw_raw(out, ",\"deleted_at\":"));
-  W(f->is_deleted ? render_time(out, f->deleted_at) : jsonw_null(out));
+  W(render_state(out, f->created_at, f->updated_at, f->is_deleted, f->is_starred,
+                  f->deleted_at));
   W(jsonw_raw(out, "}"));
   return rc;
 #undef W

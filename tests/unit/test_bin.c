@@ -89,23 +89,6 @@ static bool folder_exists(const char *id)
   return rc == DRIVE_OK;
 }
 
-static int64_t folder_size(const char *id)
-{
-  struct folder f;
-  assert_int_equal(folder_get(UID, id, &f), DRIVE_OK);
-  return f.size;
-}
-
-static void usage_is(const char *owner, int64_t total, int64_t count, int64_t bin, int64_t stored)
-{
-  struct usage u;
-  assert_int_equal(usage_get(owner, &u), DRIVE_OK);
-  assert_int_equal(u.total_bytes, total);
-  assert_int_equal(u.file_count, count);
-  assert_int_equal(u.bin_bytes, bin);
-  assert_int_equal(u.stored_bytes, stored);
-}
-
 static int64_t refcount_of(const char *file_id)
 {
   return q_int("SELECT c.refcount FROM contents c JOIN files f ON f.content_id = c.id "
@@ -141,8 +124,8 @@ static void test_empty_bin(void **state)
   assert_int_equal(file_bin(UID, c2), DRIVE_OK);       /* directly, from a live folder */
   assert_int_equal(file_bin(UID, r1), DRIVE_OK);       /* directly, from the root */
   assert_int_equal(file_bin(OTHER, o1), DRIVE_OK);
-  usage_is(UID, 22400, 8, 1000 + 2000 + 700 + 4000 + 5000, 21700);
-  assert_int_equal(folder_size(c), 3000);
+  testdrive_usage_is(UID, 22400, 8, 1000 + 2000 + 700 + 4000 + 5000, 21700);
+  assert_int_equal(testdrive_folder_size(UID, c), 3000);
   assert_int_equal(rows("pending_deletes"), 0);
 
   assert_int_equal(drive_bin_empty(UID), DRIVE_OK);
@@ -167,9 +150,9 @@ static void test_empty_bin(void **state)
     assert_true(queued(loc[i]));
   assert_false(queued(loc_shared));
   assert_false(queued(loc_other));
-  usage_is(UID, 9700, 3, 0, 9700);
-  usage_is(OTHER, 800, 1, 800, 800);
-  assert_int_equal(folder_size(c), 3000);
+  testdrive_usage_is(UID, 9700, 3, 0, 9700);
+  testdrive_usage_is(OTHER, 800, 1, 800, 800);
+  assert_int_equal(testdrive_folder_size(UID, c), 3000);
 
   /* The sweeper's work: exactly those chunk files disappear. */
   assert_int_equal(chunk_files(), 8);
@@ -183,7 +166,7 @@ static void test_empty_bin(void **state)
   /* An empty bin empties to nothing. */
   assert_int_equal(drive_bin_empty(UID), DRIVE_OK);
   assert_int_equal(rows("pending_deletes"), 0);
-  usage_is(UID, 9700, 3, 0, 9700);
+  testdrive_usage_is(UID, 9700, 3, 0, 9700);
 }
 
 /* A file restored out of a binned folder lands in the root and survives
@@ -197,14 +180,14 @@ static void test_empty_after_restore(void **state)
   up(UID, a, 2, 2000, a2);
   up(UID, a, 2, 2000, a3);   /* shares a2's content: both go, so it dies */
   locator_of(a2, loc2);
-  assert_int_equal(folder_size(a), 5000);
+  assert_int_equal(testdrive_folder_size(UID, a), 5000);
   assert_int_equal(folder_bin(UID, a), DRIVE_OK);
   assert_int_equal(file_restore(UID, a1), DRIVE_OK);
   struct file_rec f;
   assert_int_equal(file_get(UID, a1, &f), DRIVE_OK);
   assert_false(f.is_deleted);
   assert_string_equal(f.folder_id, "");   /* its folder is binned: the root */
-  usage_is(UID, 5000, 3, 4000, 3000);
+  testdrive_usage_is(UID, 5000, 3, 4000, 3000);
 
   assert_int_equal(drive_bin_empty(UID), DRIVE_OK);
   assert_false(folder_exists(a));
@@ -214,7 +197,7 @@ static void test_empty_after_restore(void **state)
   assert_int_equal(rows("contents"), 1);
   assert_int_equal(garbage_in("delete"), 1);
   assert_true(queued(loc2));
-  usage_is(UID, 1000, 1, 0, 1000);
+  testdrive_usage_is(UID, 1000, 1, 0, 1000);
 }
 
 static void test_purge_older_than(void **state)
@@ -254,8 +237,8 @@ static void test_purge_older_than(void **state)
                            "tt", old, x), DB_OK);
   assert_int_equal(db_exec(db_get(), "UPDATE files SET deleted_at = 1000 WHERE id IN ($1, $2)",
                            "tt", fo, oo), DB_OK);
-  usage_is(UID, 9500, 7, 2300 + 1300 + 1600 + 1400 + 1500, 8100);
-  assert_int_equal(folder_size(young), 1300);
+  testdrive_usage_is(UID, 9500, 7, 2300 + 1300 + 1600 + 1400 + 1500, 8100);
+  assert_int_equal(testdrive_folder_size(UID, young), 1300);
 
   /* A cutoff at or before the binning takes nothing. */
   assert_int_equal(drive_purge_bin_older_than(db_get(), 1000), DRIVE_OK);
@@ -283,14 +266,14 @@ static void test_purge_older_than(void **state)
   assert_true(queued(loc_x1));
   assert_true(queued(loc_oo));
   assert_false(queued(loc_l));
-  usage_is(UID, 4200, 3, 1300 + 1500, 4200);
-  usage_is(OTHER, 0, 0, 0, 0);
-  assert_int_equal(folder_size(young), 1300);
+  testdrive_usage_is(UID, 4200, 3, 1300 + 1500, 4200);
+  testdrive_usage_is(OTHER, 0, 0, 0, 0);
+  assert_int_equal(testdrive_folder_size(UID, young), 1300);
 
   /* What stayed is still a proper bin item: it restores. */
   assert_int_equal(folder_restore(UID, young), DRIVE_OK);
-  assert_int_equal(folder_size(young), 1300);
-  usage_is(UID, 4200, 3, 1500, 4200);
+  assert_int_equal(testdrive_folder_size(UID, young), 1300);
+  testdrive_usage_is(UID, 4200, 3, 1500, 4200);
   assert_int_equal(store_sweep(db_get(), 64), 4);
   assert_int_equal(chunk_files(), 3);
 }

@@ -113,23 +113,6 @@ static void orphan(long age_s, char loc[ID_LEN + 4])
   set_age(path, age_s);
 }
 
-static int64_t folder_size(const char *id)
-{
-  struct folder f;
-  assert_int_equal(folder_get(UID, id, &f), DRIVE_OK);
-  return f.size;
-}
-
-static void usage_is(int64_t total, int64_t count, int64_t bin, int64_t stored)
-{
-  struct usage u;
-  assert_int_equal(usage_get(UID, &u), DRIVE_OK);
-  assert_int_equal(u.total_bytes, total);
-  assert_int_equal(u.file_count, count);
-  assert_int_equal(u.bin_bytes, bin);
-  assert_int_equal(u.stored_bytes, stored);
-}
-
 static bool file_exists(const char *id)
 {
   struct file_rec f;
@@ -208,10 +191,10 @@ static void test_fsck_damage_and_repair(void **state)
   assert_int_equal(unlink(path), 0);
 
   const int64_t total = 2 * tsz + 3000 + 700 + 1000 + 500;
-  usage_is(total, 6, 1200, total - tsz);
-  assert_int_equal(folder_size(c.id), tsz + 1000);
-  assert_int_equal(folder_size(p.id), tsz + 1000 + 3000);
-  assert_int_equal(folder_size(d.id), 1200);
+  testdrive_usage_is(UID, total, 6, 1200, total - tsz);
+  assert_int_equal(testdrive_folder_size(UID, c.id), tsz + 1000);
+  assert_int_equal(testdrive_folder_size(UID, p.id), tsz + 1000 + 3000);
+  assert_int_equal(testdrive_folder_size(UID, d.id), 1200);
 
   /* Found, reported, nothing changed. */
   out_open(&o);
@@ -227,7 +210,7 @@ static void test_fsck_damage_and_repair(void **state)
   out_close(&o);
   assert_int_equal(rows("files"), 6);
   assert_int_equal(rows("pending_deletes"), 0);
-  usage_is(total, 6, 1200, total - tsz);
+  testdrive_usage_is(UID, total, 6, 1200, total - tsz);
 
   /* Repaired: the four damaged files and their three contents go, with
    * their accounting; the chunks they held are queued for removal. */
@@ -247,10 +230,10 @@ static void test_fsck_damage_and_repair(void **state)
   assert_int_equal(rows("chunks"), 2);
   assert_int_equal(garbage_in("delete"), 4);
   assert_int_equal(q_int("SELECT COUNT(*) FROM pending_deletes WHERE locator = $1", loc_ok), 0);
-  assert_int_equal(folder_size(c.id), 1000);
-  assert_int_equal(folder_size(p.id), 1000);
-  assert_int_equal(folder_size(d.id), 500);
-  usage_is(1500, 2, 500, 1500);
+  assert_int_equal(testdrive_folder_size(UID, c.id), 1000);
+  assert_int_equal(testdrive_folder_size(UID, p.id), 1000);
+  assert_int_equal(testdrive_folder_size(UID, d.id), 500);
+  testdrive_usage_is(UID, 1500, 2, 500, 1500);
 
   /* Clean afterwards; the sweep clears the damaged chunks off the disk. */
   out_open(&o);

@@ -42,23 +42,6 @@ static void sum_of(enum checksum_kind kind, const char *data, size_t n, char out
   checksum_free(&c);
 }
 
-static void usage_is(int64_t total, int64_t count, int64_t bin, int64_t stored)
-{
-  struct usage u;
-  assert_int_equal(usage_get(UID, &u), DRIVE_OK);
-  assert_int_equal(u.total_bytes, total);
-  assert_int_equal(u.file_count, count);
-  assert_int_equal(u.bin_bytes, bin);
-  assert_int_equal(u.stored_bytes, stored);
-}
-
-static int64_t folder_size(const char *id)
-{
-  struct folder f;
-  assert_int_equal(folder_get(UID, id, &f), DRIVE_OK);
-  return f.size;
-}
-
 /* The chunk file behind `locator` holds exactly these bytes. */
 static void chunk_holds(const char *locator, const char *data, size_t n)
 {
@@ -139,9 +122,9 @@ static void test_commit_stores_file(void **state)
   assert_int_equal(rows("pending_deletes"), 0);
   assert_int_equal(chunk_files(), 3);
   assert_int_equal(spool_files(), 0);
-  usage_is((int64_t)n, 1, 0, (int64_t)n);
-  assert_int_equal(folder_size(c.id), n);
-  assert_int_equal(folder_size(p.id), n);
+  testdrive_usage_is(UID, (int64_t)n, 1, 0, (int64_t)n);
+  assert_int_equal(testdrive_folder_size(UID, c.id), n);
+  assert_int_equal(testdrive_folder_size(UID, p.id), n);
   free(data);
 }
 
@@ -165,7 +148,7 @@ static void test_dedup_links_content(void **state)
   assert_int_equal(rows("chunks"), 2);
   assert_int_equal(chunk_files(), 2);
   assert_int_equal(rows("pending_deletes"), 0);
-  usage_is(2 * (int64_t)n, 2, 0, (int64_t)n);
+  testdrive_usage_is(UID, 2 * (int64_t)n, 2, 0, (int64_t)n);
   free(data);
 }
 
@@ -199,7 +182,7 @@ static void test_dedup_reject(void **state)
   assert_int_equal(store_sweep(db_get(), 64), 2);
   assert_int_equal(chunk_files(), 2);
   assert_int_equal(rows("pending_deletes"), 0);
-  usage_is((int64_t)n, 1, 0, (int64_t)n);
+  testdrive_usage_is(UID, (int64_t)n, 1, 0, (int64_t)n);
 
   /* Other bytes are welcome. */
   data[0] ^= 1;
@@ -234,7 +217,7 @@ static void test_abandon_after_chunks_landed(void **state)
   assert_int_equal(rows("files"), 0);
   assert_int_equal(rows("contents"), 0);
   assert_int_equal(rows("chunks"), 0);
-  usage_is(0, 0, 0, 0);
+  testdrive_usage_is(UID, 0, 0, 0, 0);
   assert_int_equal(store_sweep(db_get(), 64), 3);
   assert_int_equal(chunk_files(), 0);
   assert_int_equal(rows("pending_deletes"), 0);
@@ -264,7 +247,7 @@ static void test_abandon_in_flight(void **state)
   assert_int_equal(store_sweep(db_get(), 64), queued);
   assert_int_equal(chunk_files(), 0);
   assert_int_equal(rows("pending_deletes"), 0);
-  usage_is(0, 0, 0, 0);
+  testdrive_usage_is(UID, 0, 0, 0, 0);
   free(data);
 }
 
@@ -300,7 +283,7 @@ static void test_max_size(void **state)
   assert_int_equal(spool_files(), 0);
   assert_int_equal(rows("files"), 1);
   assert_int_equal(rows("contents"), 1);
-  usage_is((int64_t)max, 1, 0, (int64_t)max);
+  testdrive_usage_is(UID, (int64_t)max, 1, 0, (int64_t)max);
   free(data);
 }
 
@@ -330,10 +313,10 @@ static void test_folder_gone_before_finish(void **state)
     assert_int_equal(rows("files"), 0);
     assert_int_equal(rows("contents"), 0);
     assert_int_equal(rows("chunks"), 0);
-    usage_is(0, 0, 0, 0);
+    testdrive_usage_is(UID, 0, 0, 0, 0);
     if(mode == 0) {
-      assert_int_equal(folder_size(p.id), 0);
-      assert_int_equal(folder_size(f.id), 0);
+      assert_int_equal(testdrive_folder_size(UID, p.id), 0);
+      assert_int_equal(testdrive_folder_size(UID, f.id), 0);
     }
     assert_int_equal(garbage_in("staged"), 2);
     upload_free(u);
@@ -378,7 +361,7 @@ static void test_store_failure(void **state)
   /* A chunk still in flight when the upload gave up goes its way first. */
   EVENTUALLY(spool_files() == 0);
   assert_int_equal(rows("pending_deletes"), 0);
-  usage_is(0, 0, 0, 0);
+  testdrive_usage_is(UID, 0, 0, 0, 0);
   free(data);
 }
 
@@ -422,7 +405,7 @@ static void test_backpressure_wakes(void **state)
   assert_int_equal(rows("chunks"), 20);
   assert_int_equal(chunk_files(), 20);
   assert_int_equal(rows("pending_deletes"), 0);
-  usage_is((int64_t)n, 1, 0, (int64_t)n);
+  testdrive_usage_is(UID, (int64_t)n, 1, 0, (int64_t)n);
   free(data);
 }
 
@@ -449,7 +432,7 @@ static void test_empty_twice_and_bad_name(void **state)
                          NULL), 1);
   assert_int_equal(rows("chunks"), 0);
   assert_int_equal(chunk_files(), 0);
-  usage_is(0, 1, 0, 0);
+  testdrive_usage_is(UID, 0, 1, 0, 0);
 }
 
 int main(void)

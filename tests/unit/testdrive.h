@@ -16,7 +16,9 @@
 #include <sys/stat.h>
 #include <time.h>
 #include "db/db.h"
+#include "drive/content.h"
 #include "drive/domain.h"
+#include "drive/folders.h"
 #include "drive/upload.h"
 #include "util/id.h"
 #include "util/timefmt.h"
@@ -276,5 +278,25 @@ static inline int upload_bytes(const char *owner, const char *folder, const char
     assert_true(cond);                                                   \
   } while(0)
 #define EVENTUALLY(cond) EVENTUALLY_MS(cond, 5000)
+
+/* The owner's usage counters are exactly these. */
+static inline void testdrive_usage_is(const char *owner, int64_t total, int64_t count,
+                                      int64_t bin, int64_t stored)
+{
+  struct usage u;
+  assert_int_equal(usage_get(owner, &u), DRIVE_OK);
+  assert_int_equal(u.total_bytes, total);
+  assert_int_equal(u.file_count, count);
+  assert_int_equal(u.bin_bytes, bin);
+  assert_int_equal(u.stored_bytes, stored);
+}
+
+/* The size of the owner's folder `id` (which must exist). */
+static inline int64_t testdrive_folder_size(const char *owner, const char *id)
+{
+  struct folder f;
+  assert_int_equal(folder_get(owner, id, &f), DRIVE_OK);
+  return f.size;
+}
 
 #endif
