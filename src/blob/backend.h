@@ -31,6 +31,11 @@ struct blob_backend {
   int (*put_parallel)(const void *self);
   /* Optional: see blob_chunk_size (the configured chunk size without it). */
   uint64_t (*chunk_size)(const void *self, uint64_t size_min, uint64_t size_max);
+  /* Optional, together: see blob_sequence and blob_gap_locator. */
+  int (*sequence)(const void *self, const char *locator, char series[BLOB_SERIES_MAX],
+                  int64_t *seq);
+  int (*gap_locator)(const void *self, const char *series, int64_t seq, char *out,
+                     size_t outsz);
 };
 
 /** Chunks one upload keeps spooled or in flight when the backend does not

@@ -180,3 +180,13 @@ int blob_list(struct blob *b, blob_list_fn fn, void *arg)
 {
   return b->be->list ? b->be->list(b->self, fn, arg) : BLOB_ERR;
 }
+
+int blob_sequence(struct blob *b, const char *locator, char series[BLOB_SERIES_MAX], int64_t *seq)
+{
+  return b->be->sequence ? b->be->sequence(b->self, locator, series, seq) : BLOB_ERR;
+}
+
+int blob_gap_locator(struct blob *b, const char *series, int64_t seq, char *out, size_t outsz)
+{
+  return b->be->gap_locator ? b->be->gap_locator(b->self, series, seq, out, outsz) : BLOB_ERR;
+}

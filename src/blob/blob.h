@@ -134,6 +134,22 @@ int blob_delete(struct blob *b, const char *locator);
  *  from background work only. */
 void blob_delete_many(struct blob *b, const char *const *locators, int n, int *rcs);
 
+/* Stores whose chunks are numbered in order within a series (Telegram:
+ * message ids, sequential within a chat) can find chunks that landed but
+ * were never recorded (the process died in between): the gaps below the
+ * highest recorded number. drive/orphans.c keeps the bookkeeping; these two
+ * keep the locator format here. */
+#define BLOB_SERIES_MAX 64
+/** The series and number of a locator (also a gap locator). BLOB_OK, or
+ *  BLOB_ERR when the store does not number its chunks (local) or the
+ *  locator is not one of its. */
+int blob_sequence(struct blob *b, const char *locator, char series[BLOB_SERIES_MAX],
+                  int64_t *seq);
+/** The locator that deletes whatever sits at `seq` in `series` although
+ *  nothing recorded it (blob_delete removes it; gone already counts as
+ *  removed). BLOB_OK or BLOB_ERR. */
+int blob_gap_locator(struct blob *b, const char *series, int64_t seq, char *out, size_t outsz);
+
 /** Called for each stored chunk by blob_list; non-zero stops the walk. */
 typedef int (*blob_list_fn)(void *arg, const char *locator, int64_t mtime_ms);
 /** Walks every chunk the store holds (local store); BLOB_ERR when the

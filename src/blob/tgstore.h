@@ -29,7 +29,7 @@
  * tgstore_put.c (put queue, scheduler, cancel, upload rounds),
  * tgstore_fetch.c (getFile and downloads into cache fills),
  * tgstore_reader.c (readers, local mode), tgstore_delete.c
- * (deleteMessage(s)). */
+ * (deleteMessage(s)), tgstore_gap.c (messages nobody recorded). */
 #ifndef NETRA_TGSTORE_H
 #define NETRA_TGSTORE_H
 #include <pthread.h>
@@ -118,5 +118,16 @@ void tgstore_delete_async(struct tgstore *b, int bot, int64_t chat_id, int64_t m
 /** The backend's delete and batched delete (see blob_delete, blob_delete_many). */
 int tgstore_delete(void *self, const char *locator);
 void tgstore_delete_many(void *self, const char *const *locators, int n, int *rcs);
+
+/* tgstore_gap.c: messages nobody recorded (see blob_sequence). */
+int tgstore_sequence(const void *self, const char *locator, char series[BLOB_SERIES_MAX],
+                     int64_t *seq);
+int tgstore_gap_locator(const void *self, const char *series, int64_t seq, char *out,
+                        size_t outsz);
+/** Deletes the gap locators among `locators` that are not `handled` yet,
+ *  with every bot (waits: not on the loop thread); sets their rcs and
+ *  marks them handled. */
+void tgstore_gap_delete_many(struct tgstore *b, const char *const *locators, int n, int *rcs,
+                             bool *handled);
 
 #endif

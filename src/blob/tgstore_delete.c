@@ -78,6 +78,18 @@ int tgstore_delete(void *self, const char *locator)
   struct tgstore *b = self;
   struct tg_locator loc;
   int bot;
+  int64_t chat, msg;
+  if(tg_gap_parse(locator, &chat, &msg) == 0) {
+    if(tg_loop_on_thread(b->loop)) {
+      for(int i = 0; i < b->nbots; i++)   /* best effort: see tgstore_gap.c */
+        tgstore_delete_async(b, i, chat, msg);
+      return BLOB_OK;
+    }
+    int rc = BLOB_ERR;
+    bool handled = false;
+    tgstore_gap_delete_many(b, &locator, 1, &rc, &handled);
+    return rc;
+  }
   if(tgstore_delete_target(b, locator, &loc, &bot) != 0)
     return BLOB_ERR;
   if(tg_loop_on_thread(b->loop)) {
@@ -130,10 +142,12 @@ void tgstore_delete_many(void *self, const char *const *locators, int n, int *rc
       rcs[i] = tgstore_delete(self, locators[i]);
     goto out;
   }
-  for(int i = 0; i < n; i++) {
-    done[i] = tgstore_delete_target(b, locators[i], &locs[i], &bots[i]) != 0;
+  for(int i = 0; i < n; i++)
     rcs[i] = BLOB_ERR;
-  }
+  /* Messages nobody recorded go with every bot (tgstore_gap.c). */
+  tgstore_gap_delete_many(b, locators, n, rcs, done);
+  for(int i = 0; i < n; i++)
+    done[i] = done[i] || tgstore_delete_target(b, locators[i], &locs[i], &bots[i]) != 0;
   /* Group by (bot, chat), at most a batch per call. */
   for(int i = 0; i < n; i++) {
     if(done[i])

@@ -235,4 +235,6 @@ const struct blob_backend blob_telegram_backend = {
   .fetch_parallel = tgstore_fetch_parallel,
   .put_parallel = tgstore_put_parallel,
   .chunk_size = tgstore_chunk_size,
+  .sequence = tgstore_sequence,
+  .gap_locator = tgstore_gap_locator,
 };

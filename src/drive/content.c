@@ -95,3 +95,19 @@ bool content_knows_locator(db_t *db, const char *locator)
   int rc = db_query_int(db, &one, "SELECT 1 FROM chunks WHERE locator = $1 LIMIT 1", "t", locator);
   return rc != DB_DONE;   /* on error, assume known: never delete by mistake */
 }
+
+int content_each_locator(db_t *db, const char *backend, int (*fn)(void *arg, const char *locator),
+                         void *arg)
+{
+  db_stmt_t *st = db_query(db, "SELECT c.locator FROM chunks c JOIN contents t "
+                               "ON t.id = c.content_id WHERE t.backend = $1", "t", backend);
+  if(!st)
+    return DRIVE_DB;
+  int rc;
+  while((rc = db_step(st)) == DB_ROW)
+    if(fn(arg, db_col_text(st, 0)) != 0) {
+      rc = DB_DONE;
+      break;
+    }
+  return drive_stmt_end(st, rc);
+}

@@ -16,6 +16,11 @@ int content_unref(db_t *db, const char *content_id);
  *  callers use it to decide whether a chunk may be deleted). */
 bool content_knows_locator(db_t *db, const char *locator);
 
+/** Calls fn(arg, locator) for every chunk stored in `backend`; a non-zero
+ *  return stops the walk. DRIVE_OK or a fault code. */
+int content_each_locator(db_t *db, const char *backend, int (*fn)(void *arg, const char *locator),
+                         void *arg);
+
 /** A user's usage counters, kept with every change (API §7). */
 struct usage {
   int64_t total_bytes;   /* every file, the bin included */

@@ -6,6 +6,7 @@
 #include "drive/janitor.h"
 #include "drive/mail.h"
 #include "drive/mime.h"
+#include "drive/orphans.h"
 #include "drive/store.h"
 #include "drive/tasks.h"
 #include "drive/tokens.h"
@@ -76,6 +77,10 @@ int drive_init(const struct drive_options *o, char *err, size_t errlen)
      * still running. A database that cannot be reached now is retried by
      * the sweeper and the janitor later. */
     store_reclaim_staged(time_now_ms());
+    /* Documents that landed with no record at all (the process died between
+     * the two) show as gaps below a recorded chunk: no upload of this
+     * process runs yet, so no grace is needed. */
+    orphans_sweep(time_now_ms(), 0);
     /* Its spool files died with it too (kill -9 mid-upload): clear them
      * before the first request can spool a new one. */
     int spooled = blob_spool_clear(store_blob());

@@ -85,3 +85,19 @@ int64_t garbage_pending_count(db_t *db)
   int rc = db_query_int(db, &n, "SELECT COUNT(*) FROM pending_deletes WHERE state = 'delete'", "");
   return rc == DB_ROW ? n : -1;
 }
+
+int garbage_each_locator(db_t *db, const char *backend, int (*fn)(void *arg, const char *locator),
+                         void *arg)
+{
+  db_stmt_t *st = db_query(db, "SELECT locator FROM pending_deletes WHERE backend = $1", "t",
+                           backend);
+  if(!st)
+    return DRIVE_DB;
+  int rc;
+  while((rc = db_step(st)) == DB_ROW)
+    if(fn(arg, db_col_text(st, 0)) != 0) {
+      rc = DB_DONE;
+      break;
+    }
+  return drive_stmt_end(st, rc);
+}

@@ -45,6 +45,10 @@ int garbage_retry(db_t *db, const char *id, int64_t next_attempt_at, const char 
 /** True when `locator` is queued (staged or to delete). On a fault it says
  *  true: a caller deciding whether to delete must never delete by mistake. */
 bool garbage_knows(db_t *db, const char *locator);
+/** Calls fn(arg, locator) for every record of `backend` (staged or to
+ *  delete); a non-zero return stops the walk. DRIVE_OK or a fault code. */
+int garbage_each_locator(db_t *db, const char *backend, int (*fn)(void *arg, const char *locator),
+                         void *arg);
 /** Deletions still queued (for reports); -1 on a fault. */
 int64_t garbage_pending_count(db_t *db);
 

@@ -4,6 +4,8 @@
 #include "db/db.h"
 #include "drive/bin.h"
 #include "drive/janitor.h"
+#include "drive/orphans.h"
+#include "drive/store.h"
 #include "drive/tokens.h"
 #include "util/log.h"
 #include "util/timefmt.h"
@@ -29,6 +31,14 @@ void janitor_run_once(int bin_retention_days)
   }
   if(tokens_forget_expired(db, now) != DRIVE_OK)
     log_warn("janitor: forgetting expired tokens failed; will retry");
+  /* Unrecorded chunks: rarely, and only those recorded neighbours show to
+   * be older than the grace period (a put may be landing right now). */
+  static int64_t orphans_last;
+  if(now - orphans_last >= ORPHANS_INTERVAL_MS) {
+    orphans_last = now;
+    if(orphans_sweep(now, ORPHANS_GRACE_MS) > 0)
+      store_kick();
+  }
 }
 
 static void *janitor_main(void *arg)

@@ -10,6 +10,7 @@
 #include "drive/garbage.h"
 #include "drive/files.h"
 #include "drive/maint.h"
+#include "drive/orphans.h"
 #include "drive/store.h"
 #include "util/checksum.h"
 #include "util/timefmt.h"
@@ -78,6 +79,10 @@ int maint_gc(const char *data_dir, int64_t staged_age_ms, FILE *out, struct main
   if(!db)
     return -1;
   if(store_reclaim_staged(time_now_ms() - staged_age_ms) != DRIVE_OK)
+    return -1;
+  /* Unrecorded chunks (remote stores that number theirs): with no server
+   * running (--all-staged) every gap now, else only past the grace period. */
+  if(orphans_sweep(time_now_ms(), staged_age_ms == 0 ? 0 : ORPHANS_GRACE_MS) < 0)
     return -1;
   rep->garbage_removed += store_sweep_all(db, NULL);
   /* --all-staged (staged_age_ms 0) is run only while no server runs. */

@@ -4,6 +4,7 @@
 #include "telegram/tg_locator.h"
 
 #define TG_LOCATOR_PREFIX "tg1:"
+#define TG_GAP_PREFIX "tg1gap:"
 
 bool tg_file_id_valid(const char *s)
 {
@@ -81,5 +82,25 @@ int tg_locator_parse(const char *s, struct tg_locator *l)
     memset(l, 0, sizeof(*l));
     return -1;
   }
+  return 0;
+}
+
+int tg_gap_format(int64_t chat_id, int64_t message_id, char *out, size_t outsz)
+{
+  if(chat_id == 0 || message_id <= 0)
+    return -1;
+  int n = snprintf(out, outsz, TG_GAP_PREFIX "%lld:%lld", (long long)chat_id,
+                   (long long)message_id);
+  return n > 0 && (size_t)n < outsz ? 0 : -1;
+}
+
+int tg_gap_parse(const char *s, int64_t *chat_id, int64_t *message_id)
+{
+  if(strncmp(s, TG_GAP_PREFIX, strlen(TG_GAP_PREFIX)))
+    return -1;
+  s += strlen(TG_GAP_PREFIX);
+  if(!(s = tg_parse_i64(s, ':', chat_id)) || !(s = tg_parse_i64(s + 1, 0, message_id)) ||
+     *chat_id == 0 || *message_id <= 0)
+    return -1;
   return 0;
 }

@@ -34,4 +34,14 @@ int tg_locator_format(const struct tg_locator *l, char *out, size_t outsz);
  *  extra fields); 0, or -1. */
 int tg_locator_parse(const char *s, struct tg_locator *l);
 
+/* A message nobody recorded (a gap in a chat's message ids: a document that
+ * landed while its upload died) has no file ids and no known sender:
+ *
+ *   tg1gap:<chat id>:<message id>
+ */
+/** Writes the gap locator text; 0, or -1. */
+int tg_gap_format(int64_t chat_id, int64_t message_id, char *out, size_t outsz);
+/** Parses gap locator text strictly; 0, or -1. */
+int tg_gap_parse(const char *s, int64_t *chat_id, int64_t *message_id);
+
 #endif
