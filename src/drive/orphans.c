@@ -107,6 +107,12 @@ static int64_t orphans_series_pass(db_t *db, const char *backend, struct orphans
                            orphans_mark_fill, &m);
   if(rc != DRIVE_OK && rc != DRIVE_NOT_FOUND)
     return rc;
+  /* A series seen for the first time starts at its lowest known number:
+   * what a chat held before NetraDrive's first recorded chunk is not ours to
+   * judge (history of a chat put to use later, an upgrade), so it is never
+   * touched. */
+  if(rc == DRIVE_NOT_FOUND)
+    m.mark = s->ids[0];
   /* Without grace: up to the highest recorded number now. With it: up to
    * the ceiling seen at least grace_ms ago; a put below it that landed then
    * has been recorded since, or never will be. */

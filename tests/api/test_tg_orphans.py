@@ -131,3 +131,22 @@ def test_kill_mid_upload_leaves_no_unrecorded_document(fakes, server_factory):
     assert wait_until(lambda: len(live_messages(fake)) == 3 + 5, timeout=30), \
         live_messages(fake)
     recorded_intact(fake, u, [(fk, keep), (fl, later)])
+
+
+def test_history_below_the_first_chunk_is_never_touched(fakes, server_factory):
+    """A chat's messages from before NetraDrive's first recorded chunk there
+    (a chat with history, an upgraded installation) are not gaps: the first
+    sweep starts at the lowest recorded chunk."""
+    fake = fakes()
+    env = tg_env(fake)
+    history = [(c, send_stray(fake, BOTS[0], c, b"old history")) for c in CHATS]
+    s = server_factory(env=env)
+    u = make_user(s, prefix="gaphist")
+    files, strays = stray_between_uploads(fake, u)
+    assert s.stop() == 0
+    s2 = server_factory(env=env, data_dir=s.data_dir)
+    u.server, u.client = s2, s2.client()
+    u.login()
+    assert wait_until(lambda: all(msg(fake, c, m)["deleted"] for c, m in strays), timeout=20)
+    assert not any(msg(fake, c, m)["deleted"] for c, m in history), fake.messages()
+    recorded_intact(fake, u, files)
