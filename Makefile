@@ -6,8 +6,8 @@
 
 CC      ?= cc
 # What the code links against (libcrypto: SHA-256 and HMAC; nothing uses
-# libssl itself, libcurl brings its own TLS).
-PKGS    := libmicrohttpd jansson libsodium libcrypto libcurl sqlite3 libxxhash
+# libssl itself, libcurl brings its own TLS; libutf8proc: NFC of names).
+PKGS    := libmicrohttpd jansson libsodium libcrypto libcurl sqlite3 libxxhash libutf8proc
 # The fake Telegram server needs less.
 FAKE_PKGS := libmicrohttpd jansson libsodium libcrypto
 SANITIZE ?=
@@ -24,7 +24,7 @@ endif
 # links them yet).
 DEB_PKGS := build-essential pkg-config libmicrohttpd-dev libwslay-dev libjansson-dev \
   libsodium-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev libpq-dev libmagic-dev libxxhash-dev \
-  libcmocka-dev python3-pytest python3-requests python3-websocket
+  libutf8proc-dev libcmocka-dev python3-pytest python3-requests python3-websocket
 
 CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \

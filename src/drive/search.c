@@ -4,6 +4,8 @@
 #include "drive/search.h"
 #include "util/names.h"
 
+_Static_assert(SEARCH_QUERY_MAX <= UTF8_NFC_MAX, "search_prepare NFC-normalises whole queries");
+
 /* The FTS5 trigram tokenizer only matches queries of 3+ characters. */
 #define SEARCH_TRIGRAM 3
 
@@ -56,8 +58,12 @@ int search_prepare(const char *raw, size_t len, char *out, size_t outsz)
     return DRIVE_INVALID;
   if(len > SEARCH_QUERY_MAX)
     return DRIVE_OK; /* out is "": matches nothing */
-  memcpy(buf, raw, len);
-  buf[len] = 0;
+  /* Names are stored in NFC, so the query is too: "cafe" + U+0301 finds
+   * "caf" + U+00E9. An NFC form that outgrows buf is over 3 * NAME_MAX_BYTES
+   * bytes, which folding (at most threefold shorter) cannot bring to a name's
+   * length: it matches nothing. */
+  if(utf8_nfc(raw, len, buf, sizeof(buf)) < 0)
+    return DRIVE_OK;
   if(utf8_fold(buf, out, outsz) != 0)
     return DRIVE_INVALID; /* valid UTF-8, so only a too-small `out` */
   if(strlen(out) > NAME_MAX_BYTES)

@@ -1,8 +1,9 @@
 /* search: case-insensitive substring search over the names of a user's live
  * files and folders (API §5 GET /files/search).
  *
- * The query is literal text: it is trimmed, case-folded with utf8_fold (the
- * folding behind name_key) and matched as a substring of name_key. Queries of
+ * The query is literal text: it is trimmed, normalised to NFC (as names are
+ * by name_clean), case-folded with utf8_fold (the folding behind name_key)
+ * and matched as a substring of name_key. Queries of
  * three characters or more go through the FTS5 trigram index of migration
  * 002 (passed as one quoted FTS5 string, so no FTS syntax applies) and are
  * confirmed with instr(); shorter ones scan the owner's indexed names with
@@ -21,14 +22,18 @@
 #define SEARCH_LIMIT_DEFAULT 100
 #define SEARCH_LIMIT_MAX 1000
 
-/** Longest raw query (bytes) that is looked at. Folding shrinks text at most
- *  threefold (U+212A KELVIN SIGN, 3 bytes, folds to "k"), so a longer query
- *  folds to more than NAME_MAX_BYTES and cannot match any name. */
+/** Longest raw query (bytes) that is looked at (utf8_nfc takes up to
+ *  UTF8_NFC_MAX). NFC and folding together shrink text at most threefold
+ *  (U+212A KELVIN SIGN, 3 bytes, folds to "k"; "I" + U+0307 composes to U+0130,
+ *  which folds to "i"; Hangul jamo L+V+T, 9 bytes, compose to one 3-byte
+ *  syllable), so a longer query ends up longer than NAME_MAX_BYTES and cannot
+ *  match any name. */
 #define SEARCH_QUERY_MAX 1024
 
 /** Turns the `len` raw bytes of a query into the folded text that is matched
  *  against name_key: ASCII whitespace around it is trimmed, then it is
- *  case-folded into `out` (SEARCH_QUERY_MAX + 1 bytes suffice). DRIVE_OK;
+ *  normalised to NFC and case-folded into `out` (SEARCH_QUERY_MAX + 1 bytes
+ *  suffice). DRIVE_OK;
  *  DRIVE_MISSING when nothing is left after trimming; DRIVE_INVALID when it
  *  is not UTF-8 or holds a NUL byte. A query longer than any name can be
  *  leaves `out` empty: it matches nothing (search_names refuses ""). */

@@ -1,6 +1,7 @@
 #include "util/names.h"
 #include <stdint.h>
 #include <string.h>
+#include <utf8proc.h>
 
 /* Decodes one code point from the `n` bytes at `s`. Returns its length in
  * bytes (1–4) or 0 when the sequence is not strict UTF-8. The ranges follow
@@ -184,8 +185,51 @@ out:
   return rc;
 }
 
+int utf8_nfc(const char *in, size_t n, char *out, size_t outsz)
+{
+  /* A canonical decomposition has at most 1.5 code points per UTF-8 byte of
+   * its character (U+01D5: 2 bytes, 3 code points), so 2 per input byte is
+   * room enough; the scratch stays on the stack: no allocation to fail. */
+  utf8proc_int32_t cps[2 * UTF8_NFC_MAX];
+  const utf8proc_option_t opts = UTF8PROC_STABLE | UTF8PROC_COMPOSE;
+  size_t o = 0;
+  if(!outsz)
+    return -1;
+  out[0] = 0;
+  if(n > UTF8_NFC_MAX || !utf8_valid(in, n))
+    return -1;
+  utf8proc_ssize_t count = utf8proc_decompose((const utf8proc_uint8_t *)in, (utf8proc_ssize_t)n,
+                                              cps, 2 * UTF8_NFC_MAX, opts);
+  if(count < 0 || count > 2 * UTF8_NFC_MAX)
+    return -1;
+  count = utf8proc_normalize_utf32(cps, count, opts);
+  if(count < 0)
+    return -1;
+  for(utf8proc_ssize_t i = 0; i < count; i++) {
+    unsigned char enc[4];
+    size_t elen = utf8_encode((uint32_t)cps[i], enc);
+    if(o + elen + 1 > outsz) {
+      out[0] = 0;
+      return -1;
+    }
+    memcpy(out + o, enc, elen); /* `in` was read whole into cps, so in == out is safe */
+    o += elen;
+  }
+  out[o] = 0;
+  return (int)o;
+}
+
+/* Bidirectional formatting characters (Bidi_Control): shown nowhere, they
+ * reorder what follows, so "photo<U+202E>gpj.exe" displays as "photoexe.jpg". */
+static bool name_is_bidi_control(uint32_t cp)
+{
+  return cp == 0x061C || cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
+         (cp >= 0x2066 && cp <= 0x2069);
+}
+
 const char *name_clean(const char *in, char *out, size_t outsz)
 {
+  char nfc[NAME_MAX_BYTES + 1];
   if(!in)
     return "Name is required";
   size_t n = strlen(in);
@@ -201,23 +245,31 @@ const char *name_clean(const char *in, char *out, size_t outsz)
     return "Name must be at most 255 bytes long";
   if(!utf8_valid(in, n))
     return "Name must be valid UTF-8";
-  const unsigned char *p = (const unsigned char *)in;
+  /* One spelling per name: "cafe" + U+0301 and "caf" + U+00E9 must be the
+   * same sibling, stored and folded alike. The input is valid and short, so
+   * a failure here only means the NFC form outgrew the limit. */
+  int len = utf8_nfc(in, n, nfc, sizeof(nfc));
+  if(len < 0)
+    return "Name must be at most 255 bytes long";
+  n = (size_t)len;
+  const unsigned char *p = (const unsigned char *)nfc;
   size_t left = n;
   while(left) {
     uint32_t cp;
-    size_t len = utf8_decode(p, left, &cp);
+    size_t clen = utf8_decode(p, left, &cp);
     if(cp == '/')
       return "Name must not contain '/'";
     if(cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F))
       return "Name must not contain control characters";
-    p += len;
-    left -= len;
+    if(name_is_bidi_control(cp))
+      return "Name must not contain bidirectional control characters";
+    p += clen;
+    left -= clen;
   }
-  if((n == 1 && in[0] == '.') || (n == 2 && in[0] == '.' && in[1] == '.'))
+  if((n == 1 && nfc[0] == '.') || (n == 2 && nfc[0] == '.' && nfc[1] == '.'))
     return "Name must not be '.' or '..'";
   if(outsz < n + 1)
     return "Name is too long";
-  memmove(out, in, n);
-  out[n] = 0;
+  memcpy(out, nfc, n + 1);
   return NULL;
 }

@@ -657,6 +657,7 @@ NAME_LONG = "Name must be at most 255 bytes long"
 NAME_SLASH = "Name must not contain '/'"
 NAME_CONTROL = "Name must not contain control characters"
 NAME_DOTS = "Name must not be '.' or '..'"
+NAME_BIDI = "Name must not contain bidirectional control characters"
 
 # Why a listing query value is refused (400), by parameter (files and folders alike).
 LISTING_PARAM = {"limit": "limit must be an integer from 1 to 10000",

@@ -1,9 +1,10 @@
-/* Unit tests for util/names: the name rules (API §1), strict UTF-8 and case folding. */
+/* Unit tests for util/names: the name rules (API §1), strict UTF-8, NFC and case folding. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,6 +96,129 @@ static void test_name_clean_buffers(void **state)
   char buf[32] = "   in place   ";
   assert_null(name_clean(buf, buf, sizeof(buf)));
   assert_string_equal(buf, "in place");
+}
+
+#define NAME_BIDI "Name must not contain bidirectional control characters"
+
+static void test_name_clean_bidi(void **state)
+{
+  /* Every Bidi_Control code point, alone, inside a name and at its end. */
+  static const char *const bidi[] = {
+    "\xd8\x9c",     /* U+061C ALM */ "\xe2\x80\x8e", /* U+200E LRM */
+    "\xe2\x80\x8f", /* U+200F RLM */ "\xe2\x80\xaa", /* U+202A LRE */
+    "\xe2\x80\xab", /* U+202B RLE */ "\xe2\x80\xac", /* U+202C PDF */
+    "\xe2\x80\xad", /* U+202D LRO */ "\xe2\x80\xae", /* U+202E RLO */
+    "\xe2\x81\xa6", /* U+2066 LRI */ "\xe2\x81\xa7", /* U+2067 RLI */
+    "\xe2\x81\xa8", /* U+2068 FSI */ "\xe2\x81\xa9", /* U+2069 PDI */
+  };
+  char in[64], out[NAME_MAX_BYTES + 1];
+  strcpy(out, "untouched");
+  for(size_t i = 0; i < sizeof(bidi) / sizeof(bidi[0]); i++) {
+    assert_string_equal(name_clean(bidi[i], out, sizeof(out)), NAME_BIDI);
+    snprintf(in, sizeof(in), "photo%sgpj.exe", bidi[i]);
+    assert_string_equal(name_clean(in, out, sizeof(out)), NAME_BIDI);
+    snprintf(in, sizeof(in), "  report%s  ", bidi[i]);
+    assert_string_equal(name_clean(in, out, sizeof(out)), NAME_BIDI);
+  }
+  assert_string_equal(out, "untouched");
+  /* Their neighbours, and other invisible format characters, stay allowed:
+   * U+061B, U+061D, U+200C ZWNJ, U+200D ZWJ, U+2029, U+202F, U+2065, U+206A. */
+  static const char *const ok[] = {"\xd8\x9b", "\xd8\x9d", "a\xe2\x80\x8c" "b", "a\xe2\x80\x8d" "b",
+                                   "\xe2\x80\xa9", "\xe2\x80\xaf", "\xe2\x81\xa5", "\xe2\x81\xaa"};
+  for(size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+    assert_null(name_clean(ok[i], out, sizeof(out)));
+    assert_string_equal(out, ok[i]);
+  }
+}
+
+static void nfc_eq(const char *in, const char *want)
+{
+  char out[NAME_MAX_BYTES + 1];
+  assert_null(name_clean(in, out, sizeof(out)));
+  assert_string_equal(out, want);
+}
+
+static void test_name_clean_nfc(void **state)
+{
+  nfc_eq("cafe\xcc\x81", "caf\xc3\xa9");             /* e + U+0301 -> U+00E9 */
+  nfc_eq("  cafe\xcc\x81  ", "caf\xc3\xa9");         /* trimmed, then composed */
+  nfc_eq("caf\xc3\xa9", "caf\xc3\xa9");              /* already NFC: unchanged */
+  nfc_eq("report.pdf", "report.pdf");
+  nfc_eq("\xe6\x97\xa5\xe6\x9c\xac", "\xe6\x97\xa5\xe6\x9c\xac");
+  /* Canonical reordering: U+0323 (ccc 220) before U+0307 (ccc 230) -> U+1E0D U+0307. */
+  nfc_eq("d\xcc\x87\xcc\xa3", "\xe1\xb8\x8d\xcc\x87");
+  /* Shorter: U+212B ANGSTROM SIGN (3 bytes) -> U+00C5 (2); Hangul jamo L V T
+   * (9 bytes) -> one syllable U+D55C (3). */
+  nfc_eq("\xe2\x84\xab", "\xc3\x85");
+  nfc_eq("\xe1\x84\x92\xe1\x85\xa1\xe1\x86\xab", "\xed\x95\x9c");
+  /* Longer: U+0958 (3 bytes) is a composition exclusion, NFC U+0915 U+093C (6). */
+  nfc_eq("\xe0\xa5\x98", "\xe0\xa4\x95\xe0\xa4\xbc");
+  /* In place, growing. */
+  char buf[NAME_MAX_BYTES + 1] = " \xe0\xa5\x98.txt ";
+  assert_null(name_clean(buf, buf, sizeof(buf)));
+  assert_string_equal(buf, "\xe0\xa4\x95\xe0\xa4\xbc.txt");
+}
+
+static void test_name_clean_nfc_lengths(void **state)
+{
+  char in[NAME_MAX_BYTES + 1], out[NAME_MAX_BYTES + 1];
+  /* 42 x U+0958 = 126 bytes, NFC 252: fits. 85 x = 255 bytes, NFC 510: too long. */
+  for(int i = 0; i < 85; i++)
+    memcpy(in + 3 * i, "\xe0\xa5\x98", 3);
+  in[126] = 0;
+  assert_null(name_clean(in, out, sizeof(out)));
+  assert_int_equal(strlen(out), 252);
+  in[126] = '\xe0';
+  in[255] = 0;
+  strcpy(out, "untouched");
+  assert_string_equal(name_clean(in, out, sizeof(out)), "Name must be at most 255 bytes long");
+  assert_string_equal(out, "untouched");
+  /* 85 ANGSTROM SIGNs (255 bytes) shrink to 170. */
+  for(int i = 0; i < 85; i++)
+    memcpy(in + 3 * i, "\xe2\x84\xab", 3);
+  assert_null(name_clean(in, out, sizeof(out)));
+  assert_int_equal(strlen(out), 170);
+  /* A caller's buffer is checked against the NFC form. */
+  char small[4];
+  assert_string_equal(name_clean("\xe0\xa5\x98", small, sizeof(small)), "Name is too long");
+  assert_null(name_clean("e\xcc\x81" "a", small, sizeof(small)));
+  assert_string_equal(small, "\xc3\xa9" "a");
+}
+
+static void test_utf8_nfc(void **state)
+{
+  char out[64];
+  assert_int_equal(utf8_nfc("Cafe\xcc\x81", 6, out, sizeof(out)), 5);
+  assert_string_equal(out, "Caf\xc3\xa9");
+  /* Threefold growth: U+1D160 (4 bytes) -> U+1D158 U+1D165 U+1D16E (12). */
+  assert_int_equal(utf8_nfc("\xf0\x9d\x85\xa0", 4, out, sizeof(out)), 12);
+  assert_memory_equal(out, "\xf0\x9d\x85\x98\xf0\x9d\x85\xa5\xf0\x9d\x85\xae", 13);
+  /* Only `n` bytes are read. */
+  assert_int_equal(utf8_nfc("abc", 2, out, sizeof(out)), 2);
+  assert_string_equal(out, "ab");
+  assert_int_equal(utf8_nfc("", 0, out, sizeof(out)), 0);
+  assert_string_equal(out, "");
+  /* Errors leave "": invalid input, too long an input, too small an output. */
+  strcpy(out, "x");
+  assert_int_equal(utf8_nfc("\xc3", 1, out, sizeof(out)), -1);
+  assert_string_equal(out, "");
+  assert_int_equal(utf8_nfc("\xed\xa0\x80", 3, out, sizeof(out)), -1);
+  char big[UTF8_NFC_MAX + 2];
+  memset(big, 'a', sizeof(big));
+  char bigout[UTF8_NFC_MAX + 2];
+  assert_int_equal(utf8_nfc(big, UTF8_NFC_MAX, bigout, sizeof(bigout)), UTF8_NFC_MAX);
+  assert_int_equal(utf8_nfc(big, UTF8_NFC_MAX + 1, bigout, sizeof(bigout)), -1);
+  assert_string_equal(bigout, "");
+  strcpy(out, "x");
+  assert_int_equal(utf8_nfc("abc", 3, out, 3), -1);
+  assert_string_equal(out, "");
+  assert_int_equal(utf8_nfc("abc", 3, out, 4), 3);
+  assert_int_equal(utf8_nfc("abc", 3, out, 0), -1);
+  /* UTF8_NFC_MAX bytes of the most expanding decomposition still fit the scratch. */
+  for(int i = 0; i < UTF8_NFC_MAX / 2; i++)
+    memcpy(big + 2 * i, "\xc7\x95", 2); /* U+01D5: U + U+0308 + U+0304, composed back */
+  assert_int_equal(utf8_nfc(big, UTF8_NFC_MAX, bigout, sizeof(bigout)), UTF8_NFC_MAX);
+  assert_memory_equal(bigout, big, UTF8_NFC_MAX);
 }
 
 static void test_utf8_valid(void **state)
@@ -227,6 +351,8 @@ int main(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_name_clean_ok),      cmocka_unit_test(test_name_clean_lengths),
     cmocka_unit_test(test_name_clean_rejects), cmocka_unit_test(test_name_clean_buffers),
+    cmocka_unit_test(test_name_clean_bidi),    cmocka_unit_test(test_name_clean_nfc),
+    cmocka_unit_test(test_name_clean_nfc_lengths), cmocka_unit_test(test_utf8_nfc),
     cmocka_unit_test(test_utf8_valid),         cmocka_unit_test(test_utf8_fold),
     cmocka_unit_test(test_utf8_fold_errors),   cmocka_unit_test(test_utf8_fold_all_code_points),
   };

@@ -42,6 +42,40 @@ static void test_prepare_trims_and_folds(void **state)
   assert_string_equal(out, "a  %_\\\"*");
 }
 
+/* Names are stored in NFC (name_clean), so a query typed decomposed must
+ * prepare to the same key as the composed one. */
+static void test_prepare_nfc(void **state)
+{
+  char out[SEARCH_QUERY_MAX + 1], key[NAME_MAX_BYTES + 1];
+  const char *q = " CAFE\xcc\x81 "; /* "CAFE" + U+0301 */
+  assert_int_equal(search_prepare(q, strlen(q), out, sizeof(out)), DRIVE_OK);
+  assert_string_equal(out, "caf\xc3\xa9");
+  assert_int_equal(utf8_fold("Caf\xc3\xa9", key, sizeof(key)), 0); /* the name_key */
+  assert_string_equal(out, key);
+  /* Already NFC: unchanged; U+212B ANGSTROM SIGN composes and folds to U+00E5. */
+  q = "r\xc3\xa9sum\xc3\xa9";
+  assert_int_equal(search_prepare(q, strlen(q), out, sizeof(out)), DRIVE_OK);
+  assert_string_equal(out, q);
+  q = "\xe2\x84\xab";
+  assert_int_equal(search_prepare(q, strlen(q), out, sizeof(out)), DRIVE_OK);
+  assert_string_equal(out, "\xc3\xa5");
+  /* 340 x ("I" + U+0307), 1020 bytes, compose to U+0130 and fold to "i": 340
+   * bytes, longer than a name, so it matches nothing. 85 of them still match. */
+  char in[SEARCH_QUERY_MAX];
+  for(int i = 0; i < 340; i++)
+    memcpy(in + 3 * i, "I\xcc\x87", 3);
+  assert_int_equal(search_prepare(in, 255, out, sizeof(out)), DRIVE_OK);
+  assert_int_equal(strlen(out), 85);
+  assert_int_equal(out[0], 'i');
+  assert_int_equal(search_prepare(in, 1020, out, sizeof(out)), DRIVE_OK);
+  assert_string_equal(out, "");
+  /* An NFC form that outgrows the scratch (U+1D160 grows threefold) matches nothing. */
+  for(int i = 0; i < 256; i++)
+    memcpy(in + 4 * i, "\xf0\x9d\x85\xa0", 4);
+  assert_int_equal(search_prepare(in, SEARCH_QUERY_MAX, out, sizeof(out)), DRIVE_OK);
+  assert_string_equal(out, "");
+}
+
 static void test_prepare_empty_invalid(void **state)
 {
   char out[SEARCH_QUERY_MAX + 1];
@@ -339,6 +373,7 @@ int main(void)
    * tests do not touch the database the group sets up. */
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_prepare_trims_and_folds),
+    cmocka_unit_test(test_prepare_nfc),
     cmocka_unit_test(test_prepare_empty_invalid),
     cmocka_unit_test(test_prepare_lengths),
     cmocka_unit_test(test_fts_quote),
