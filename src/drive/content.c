@@ -101,13 +101,5 @@ int content_each_locator(db_t *db, const char *backend, int (*fn)(void *arg, con
 {
   db_stmt_t *st = db_query(db, "SELECT c.locator FROM chunks c JOIN contents t "
                                "ON t.id = c.content_id WHERE t.backend = $1", "t", backend);
-  if(!st)
-    return DRIVE_DB;
-  int rc;
-  while((rc = db_step(st)) == DB_ROW)
-    if(fn(arg, db_col_text(st, 0)) != 0) {
-      rc = DB_DONE;
-      break;
-    }
-  return drive_stmt_end(st, rc);
+  return drive_each_text(st, fn, arg);
 }

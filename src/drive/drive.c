@@ -41,3 +41,14 @@ int drive_read_one(db_stmt_t *st, drive_fill_fn fill, void *arg)
   int rc = drive_stmt_end(st, step);
   return rc == DRIVE_OK && step == DB_DONE ? DRIVE_NOT_FOUND : rc;
 }
+
+int drive_each_text(db_stmt_t *st, int (*fn)(void *arg, const char *text), void *arg)
+{
+  if(!st)
+    return DRIVE_DB;
+  int rc;
+  while((rc = db_step(st)) == DB_ROW)
+    if(fn(arg, db_col_text(st, 0)) != 0)
+      break;   /* left at a row on purpose: drive_stmt_end takes it as done */
+  return drive_stmt_end(st, rc);
+}

@@ -72,6 +72,11 @@ typedef void (*drive_fill_fn)(db_stmt_t *st, void *arg);
  *  DRIVE_NOT_FOUND when there is no row, or a fault. */
 int drive_read_one(db_stmt_t *st, drive_fill_fn fill, void *arg);
 
+/** Runs a query and calls `fn(arg, text)` with its first column for every
+ *  row, until `fn` returns non-zero (which stops it: still DRIVE_OK).
+ *  Finalizes. DRIVE_OK or a fault. */
+int drive_each_text(db_stmt_t *st, int (*fn)(void *arg, const char *text), void *arg);
+
 /** Starts a write transaction; DRIVE_OK or a fault code. */
 static inline int drive_tx_begin(db_t *db)
 {

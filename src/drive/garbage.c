@@ -91,13 +91,5 @@ int garbage_each_locator(db_t *db, const char *backend, int (*fn)(void *arg, con
 {
   db_stmt_t *st = db_query(db, "SELECT locator FROM pending_deletes WHERE backend = $1", "t",
                            backend);
-  if(!st)
-    return DRIVE_DB;
-  int rc;
-  while((rc = db_step(st)) == DB_ROW)
-    if(fn(arg, db_col_text(st, 0)) != 0) {
-      rc = DB_DONE;
-      break;
-    }
-  return drive_stmt_end(st, rc);
+  return drive_each_text(st, fn, arg);
 }
