@@ -114,6 +114,7 @@ static int serve(struct config *cfg)
     .max_connections = cfg->max_connections,
     .max_connections_per_ip = cfg->max_connections_per_ip,
     .keepalive_timeout = cfg->keepalive_timeout,
+    .connection_memory = (size_t)cfg->connection_memory,
     .auth = api_auth_bearer,
     .auth_free = api_auth_free,
     .tables = api_route_tables(),

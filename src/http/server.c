@@ -18,11 +18,13 @@
 #include "util/id.h"
 #include "util/log.h"
 
-/* MHD's memory per connection, which also sizes its read buffer: with 1 MiB
- * an upload's body is read 512 KiB at a time (256 KiB: 128 KiB), and a
- * 1 GiB upload took 0.75 s instead of 0.79-0.94 s on two cores. Pages are
- * touched only as used, so idle connections cost no more. */
-#define SRV_CONN_MEMORY (1024 * 1024)
+/* MHD's memory per connection when none is configured. It also sizes the
+ * read buffer (an upload's body is read about half of it at a time), and
+ * libmicrohttpd 0.9.75 zeroes all of it each time a keep-alive connection
+ * starts its next request, so every connection that has served a request
+ * holds it resident: 64 KiB keeps 1,000 idle keep-alive connections near
+ * 64 MiB (1 MiB: 1 GiB). CONNECTION_MEMORY trades that for bigger reads. */
+#define SRV_CONN_MEMORY (64 * 1024)
 
 static struct MHD_Daemon *srv_daemon;
 static const struct http_route *const *srv_tables;
@@ -139,9 +141,10 @@ static enum MHD_Result add_len(void *cls, enum MHD_ValueKind kind, const char *k
   return MHD_YES;
 }
 
-/* MHD's per-connection buffer is big (SRV_CONN_MEMORY) so that uploads
+/* MHD's per-connection buffer (CONNECTION_MEMORY) may be big so that uploads
  * are read in big pieces; it would also let a request's head grow that big,
- * so the head is capped here instead. Replies and returns true when over. */
+ * so the head is capped here instead (a head that does not even fit the
+ * buffer gets libmicrohttpd's own 431). Replies and returns true when over. */
 static bool req_head_too_big(struct http_req *r, const char *url)
 {
   size_t uri = strlen(url), head = 0;
@@ -371,7 +374,8 @@ int http_start(const struct http_options *opt, char *err, size_t errlen)
       MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
       MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
       MHD_OPTION_THREAD_POOL_SIZE, (unsigned)opt->threads,
-      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SRV_CONN_MEMORY,
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+      opt->connection_memory ? opt->connection_memory : (size_t)SRV_CONN_MEMORY,
       MHD_OPTION_CONNECTION_LIMIT, max_conn,
       /* Idle keep-alive and a head not yet in; body routes raise it. */
       MHD_OPTION_CONNECTION_TIMEOUT, srv_short_timeout,
