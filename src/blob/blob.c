@@ -181,6 +181,11 @@ int blob_list(struct blob *b, blob_list_fn fn, void *arg)
   return b->be->list ? b->be->list(b->self, fn, arg) : BLOB_ERR;
 }
 
+bool blob_has_sequences(const struct blob *b)
+{
+  return b->be->sequence && b->be->gap_locator;
+}
+
 int blob_sequence(struct blob *b, const char *locator, char series[BLOB_SERIES_MAX], int64_t *seq)
 {
   return b->be->sequence ? b->be->sequence(b->self, locator, series, seq) : BLOB_ERR;

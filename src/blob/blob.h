@@ -143,6 +143,9 @@ void blob_delete_many(struct blob *b, const char *const *locators, int n, int *r
 /** The series and number of a locator (also a gap locator). BLOB_OK, or
  *  BLOB_ERR when the store does not number its chunks (local) or the
  *  locator is not one of its. */
+/** True when the store numbers its chunks in series (blob_sequence can
+ *  answer): only then can unrecorded chunks be found as gaps. */
+bool blob_has_sequences(const struct blob *b);
 int blob_sequence(struct blob *b, const char *locator, char series[BLOB_SERIES_MAX],
                   int64_t *seq);
 /** The locator that deletes whatever sits at `seq` in `series` although

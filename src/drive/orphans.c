@@ -161,8 +161,8 @@ int64_t orphans_sweep(int64_t now, int64_t grace_ms)
   struct blob *b = store_blob();
   if(!db)
     return DRIVE_UNAVAILABLE;
-  if(!b)
-    return 0;
+  if(!b || !blob_has_sequences(b))
+    return 0;   /* nothing to find: do not read every locator for nothing */
   const char *backend = store_backend_name();
   struct orphans_known *k = calloc(1, sizeof(*k));
   if(!k)
