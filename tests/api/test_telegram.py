@@ -425,11 +425,9 @@ def test_unreachable_api_named_at_start(tmp_path):
 # Crash during an upload
 # --------------------------------------------------------------------------
 
-def test_kill_during_upload_then_gc_deletes_orphans(fakes, server_factory):
-    fake = fakes("--bandwidth", str(512 * K))
-    env = tg_env(fake)
-    s = server_factory(env=env)
-    u = make_user(s, prefix="crash")
+def kill_mid_upload(fake, s, u, landed):
+    """Starts a 64-chunk upload and kills the server (-9) once `landed`
+    documents have reached the fake."""
     size = 64 * CHUNK
 
     def send():
@@ -440,9 +438,17 @@ def test_kill_during_upload_then_gc_deletes_orphans(fakes, server_factory):
             pass  # the server dies under it
     t = threading.Thread(target=send, daemon=True)
     t.start()
-    assert wait_until(lambda: len(fake.messages()) >= 6, timeout=30)
+    assert wait_until(lambda: len(fake.messages()) >= landed, timeout=30)
     s.kill()
     t.join(10)
+
+
+def test_kill_during_upload_then_gc_deletes_orphans(fakes, server_factory):
+    fake = fakes("--bandwidth", str(512 * K))
+    env = tg_env(fake)
+    s = server_factory(env=env)
+    u = make_user(s, prefix="crash")
+    kill_mid_upload(fake, s, u, 6)
     db = sqlite3.connect(os.path.join(s.data_dir, "netradrive.db"))
     staged = [row[0] for row in db.execute("SELECT locator FROM pending_deletes")]
     db.close()

@@ -9,14 +9,13 @@ a multi-chunk upload is in flight.
 """
 import os
 import subprocess
-import threading
 import time
 
 import requests
 
-from helpers import (clean_env, download, make_user, netradrive_bin, prng_blocks, upload_file,
-                     upload_stream, wait_until)
-from test_telegram import BOTS, CHATS, CHUNK, K, Fake, fakes, live_messages, tg_env  # noqa: F401
+from helpers import clean_env, download, make_user, netradrive_bin, upload_file, wait_until
+from test_telegram import (BOTS, CHATS, CHUNK, K, Fake, fakes, kill_mid_upload,  # noqa: F401
+                           live_messages, tg_env)
 
 
 def send_stray(fake, bot, chat, data=b"stray document bytes"):
@@ -102,19 +101,7 @@ def test_kill_mid_upload_leaves_no_unrecorded_document(fakes, server_factory):
     u = make_user(s, prefix="gapkill")
     keep = os.urandom(2 * CHUNK + 1)
     fk = upload_file(u.client, "keep.bin", keep)
-    size = 64 * CHUNK
-
-    def send():
-        try:
-            upload_stream(s, u.access_token, "crash.bin", size, prng_blocks(9, size, CHUNK),
-                          timeout=60)
-        except Exception:
-            pass  # the server dies under it
-    t = threading.Thread(target=send, daemon=True)
-    t.start()
-    assert wait_until(lambda: len(fake.messages()) >= 8, timeout=30)
-    s.kill()
-    t.join(10)
+    kill_mid_upload(fake, s, u, 8)
     time.sleep(1)  # documents in flight at the kill still land (the fake finishes them)
     s2 = server_factory(env=env, data_dir=s.data_dir)
     u.server, u.client = s2, s2.client()
