@@ -119,19 +119,18 @@ static void auth_signup_work(void *arg)
   j->rc = users_signup(j->username, j->email, j->password, &j->u);
 }
 
+/* The deferred replies: `r` is NULL when the request went away meanwhile
+ * (then only the job is freed). */
 static void auth_signup_done(struct http_req *r, void *arg)
 {
   struct auth_job *j = arg;
-  if(!r)
-    ;
-  else if(j->rc != DRIVE_OK)
+  if(r && j->rc != DRIVE_OK)
     api_reply_error(r, j->rc, NULL);
-  else if(j->u.is_verified)
-    auth_reply_message(r, MHD_HTTP_CREATED, "User created successfully");
-  else
+  else if(r)
     auth_reply_message(r, MHD_HTTP_CREATED,
-                       "User created successfully. Please check your email to verify "
-                       "your account.");
+                       j->u.is_verified ? "User created successfully"
+                                        : "User created successfully. Please check your email "
+                                          "to verify your account.");
   auth_job_free(j);
 }
 
@@ -189,14 +188,13 @@ static void auth_token_done(struct http_req *r, void *arg)
   struct auth_job *j = arg;
   struct token_pair pair;
   int rc = j->rc;
-  if(!r)
-    ;
-  else if(rc == DRIVE_OK && (rc = tokens_issue_pair(j->u.id, j->u.username, now_s(), &pair)) ==
-                                DRIVE_OK)
+  if(r && rc == DRIVE_OK)
+    rc = tokens_issue_pair(j->u.id, j->u.username, now_s(), &pair);
+  if(r && rc == DRIVE_OK)
     auth_reply_pair(r, &pair);
-  else if(rc == DRIVE_THROTTLED)
+  else if(r && rc == DRIVE_THROTTLED)
     auth_reply_throttled(r, j->retry_after, "Too many failed login attempts. Try again later.");
-  else
+  else if(r)
     api_reply_error(r, rc, NULL);
   auth_job_free(j);
 }
