@@ -21,7 +21,6 @@ void drive_health(struct drive_health *out);
 /** Everything the domain needs to start (set up by main from the config). */
 struct drive_options {
   struct blob_options store;       /* the chunk store */
-  const char *data_dir;
   const char *secret_key;          /* token signing key (kept by pointer) */
   int64_t access_ttl_s, refresh_ttl_s;
   int login_max_failures;          /* per account and per client address ... */

@@ -42,7 +42,6 @@ static inline int testdrive_init(uint64_t chunk_size, bool background)
   char err[256];
   struct drive_options o = {
     .store = {.kind = BLOB_KIND_LOCAL, .data_dir = testdrive_dir, .chunk_size = chunk_size},
-    .data_dir = testdrive_dir,
     .secret_key = "unit-test-secret-unit-test-secret",
     .access_ttl_s = 1800,
     .refresh_ttl_s = 86400,
