@@ -1,0 +1,79 @@
+/* Unit test for the listing queries' plans (drive/listing.h, migration 008):
+ * a folder's listing, in every sort order and direction, walks an index in
+ * that order and never sorts every child in a temporary b-tree first. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+#include "db/db.h"
+#include "drive/files.h"
+#include "drive/folders.h"
+#include "drive/listing.h"
+#include "testdb.h"
+
+static const struct listing_sql files_sql = LISTING_SQL(FILE_COLUMNS, "files", "folder_id");
+static const struct listing_sql folders_sql = LISTING_SQL(FOLDER_COLS, "folders", "parent_id");
+
+static int setup(void **state)
+{
+  return testdb_open("listing-plan") == 0 && testdb_add_user(db_get(), "U") == 0 ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+  testdb_close();
+  return 0;
+}
+
+/* The plan of `text` (placeholders bound to plausible values) as one line. */
+static void plan_of(const char *text, bool parent, char *out, size_t outsz)
+{
+  char sql[4096];
+  snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", text);
+  db_stmt_t *st = parent ? db_query(db_get(), sql, "tiiiit", "U", 0, 0, 100, 0, "F")
+                         : db_query(db_get(), sql, "tiiii", "U", 0, 0, 100, 0);
+  assert_non_null(st);
+  out[0] = 0;
+  while(db_step(st) == DB_ROW) {
+    strncat(out, db_col_text(st, 3), outsz - strlen(out) - 2);
+    strncat(out, "; ", outsz - strlen(out) - 1);
+  }
+  db_finalize(st);
+}
+
+static void check_table(const struct listing_sql *sql, const char *table)
+{
+  static const int modes[] = {LISTING_ROOT, LISTING_PARENT};
+  for(size_t m = 0; m < 2; m++) {
+    for(int sort = 0; sort < 4; sort++) {
+      for(int desc = 0; desc < 2; desc++) {
+        char plan[1024];
+        plan_of(sql->select[modes[m]][sort][desc], modes[m] == LISTING_PARENT, plan,
+                sizeof(plan));
+        if(strstr(plan, "TEMP B-TREE") || !strstr(plan, "USING INDEX"))
+          fail_msg("%s mode %d sort %d desc %d: %s", table, modes[m], sort, desc, plan);
+      }
+    }
+  }
+}
+
+static void test_files_listing_needs_no_sort(void **state)
+{
+  check_table(&files_sql, "files");
+}
+
+static void test_folders_listing_needs_no_sort(void **state)
+{
+  check_table(&folders_sql, "folders");
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_files_listing_needs_no_sort),
+    cmocka_unit_test(test_folders_listing_needs_no_sort),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
