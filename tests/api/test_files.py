@@ -653,6 +653,13 @@ def test_list_limit_offset_total(user, box):
     assert listed == [] and total == 7
     listed, total = list_files(user.client, folder_id=box["id"], limit=2, order="desc")
     assert names(listed) == ["item6", "item5"] and total == 7
+    # Around the page's end, where the total comes from the page itself or
+    # from a count: exactly full, one short, one past, the last row, past it.
+    for limit, offset, want in ((7, 0, 7), (6, 0, 6), (8, 0, 7), (3, 4, 3), (3, 5, 2),
+                                (1, 6, 1), (1, 7, 0), (7, 7, 0)):
+        listed, total = list_files(user.client, folder_id=box["id"], limit=limit, offset=offset)
+        assert names(listed) == all_names[offset:offset + limit][:want], (limit, offset)
+        assert total == 7, (limit, offset, total)
 
 
 @pytest.mark.parametrize("params", [{"limit": "10001"}, {"limit": "-1"}, {"limit": "abc"},
