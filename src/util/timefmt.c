@@ -19,6 +19,23 @@ int64_t time_mono_ms(void)
   return time_clock_ms(CLOCK_MONOTONIC);
 }
 
+/* The proleptic Gregorian date of a day count since 1970-01-01 (the
+ * well-known era-based conversion: 400-year eras of 146097 days). No libc
+ * call, so no time-zone lock: gmtime_r takes one, and every listing row
+ * formats two or three timestamps. */
+static void time_civil(int64_t days, int64_t *y, unsigned *m, unsigned *d)
+{
+  days += 719468;
+  int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+  unsigned doe = (unsigned)(days - era * 146097);                 /* [0, 146096] */
+  unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
+  unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);         /* [0, 365] */
+  unsigned mp = (5 * doy + 2) / 153;                              /* [0, 11], from March */
+  *d = doy - (153 * mp + 2) / 5 + 1;
+  *m = mp < 10 ? mp + 3 : mp - 9;
+  *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
 void time_rfc3339(int64_t ms, char out[32])
 {
   /* Floor division so that -1 ms is 23:59:59.999 of the previous day. */
@@ -27,17 +44,22 @@ void time_rfc3339(int64_t ms, char out[32])
     frac += 1000;
     sec -= 1;
   }
-  time_t t = (time_t)sec;
-  struct tm tm;
-  if(!gmtime_r(&t, &tm) || tm.tm_year > 9999 - 1900 || tm.tm_year < -1900) {
+  int64_t days = sec / 86400, rem = sec % 86400;
+  if(rem < 0) {
+    rem += 86400;
+    days -= 1;
+  }
+  int64_t year;
+  unsigned mon, mday;
+  time_civil(days, &year, &mon, &mday);
+  if(year < 0 || year > 9999) {
     snprintf(out, 32, "1970-01-01T00:00:00.000Z");
     return;
   }
   /* Digits by hand: listings format two timestamps a row, and printf's
    * machinery was a visible share of a listing's CPU. */
-  const unsigned v[7] = {(unsigned)(tm.tm_year + 1900), (unsigned)tm.tm_mon + 1,
-                         (unsigned)tm.tm_mday, (unsigned)tm.tm_hour, (unsigned)tm.tm_min,
-                         (unsigned)tm.tm_sec, (unsigned)frac};
+  const unsigned v[7] = {(unsigned)year, mon, mday, (unsigned)(rem / 3600),
+                         (unsigned)(rem / 60 % 60), (unsigned)(rem % 60), (unsigned)frac};
   static const char width[7] = {4, 2, 2, 2, 2, 2, 3};
   static const char after[7] = {'-', '-', 'T', ':', ':', '.', 'Z'};
   char *p = out;

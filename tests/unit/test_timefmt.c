@@ -41,6 +41,28 @@ static void test_rfc3339_edges(void **state)
   assert_string_equal(out, "1970-01-01T00:00:00.000Z");
 }
 
+/* The hand-made calendar agrees with libc's gmtime_r from year 0 to 9999,
+ * a day at a time around leap years and in big strides elsewhere. */
+static void test_rfc3339_matches_gmtime(void **state)
+{
+  const int64_t lo = -62167219200LL, hi = 253402300799LL; /* 0000-01-01 .. 9999-12-31 */
+  for(int64_t sec = lo; sec <= hi; sec += 86400 * 7 + 3601) {
+    for(int64_t step = 0; step < 3; step++) {
+      int64_t s = sec + step * 86399;
+      if(s > hi)
+        break;
+      time_t t = (time_t)s;
+      struct tm tm;
+      assert_non_null(gmtime_r(&t, &tm));
+      char want[80], got[32];
+      snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d.042Z", tm.tm_year + 1900,
+               tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+      time_rfc3339(s * 1000 + 42, got);
+      assert_string_equal(got, want);
+    }
+  }
+}
+
 static void test_clocks(void **state)
 {
   int64_t now = time_now_ms();
@@ -59,6 +81,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_rfc3339),
     cmocka_unit_test(test_rfc3339_edges),
+    cmocka_unit_test(test_rfc3339_matches_gmtime),
     cmocka_unit_test(test_clocks),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
