@@ -6,11 +6,16 @@
 #include "util/timefmt.h"
 
 /* An RFC 3339 timestamp string. */
+/* A timestamp as a JSON string. time_rfc3339 writes exactly 24 safe
+ * characters, so the quotes go around them with no escaping pass. */
 static int render_time(buf_t *out, int64_t ms)
 {
-  char ts[32];
-  time_rfc3339(ms, ts);
-  return jsonw_str(out, ts);
+  char ts[40];
+  ts[0] = '"';
+  time_rfc3339(ms, ts + 1);
+  size_t n = strlen(ts);
+  ts[n] = '"';
+  return buf_append(out, ts, n + 1);
 }
 
 /* The members every item ends with, in this order: ,"created_at",
@@ -18,19 +23,19 @@ static int render_time(buf_t *out, int64_t ms)
 static int render_state(buf_t *out, int64_t created_at, int64_t updated_at, bool is_deleted,
                         bool is_starred, int64_t deleted_at)
 {
-  int rc = jsonw_raw(out, ",\"created_at\":");
+  int rc = jsonw_lit(out, ",\"created_at\":");
   if(rc == BUF_OK)
     rc = render_time(out, created_at);
   if(rc == BUF_OK)
-    rc = jsonw_raw(out, ",\"updated_at\":");
+    rc = jsonw_lit(out, ",\"updated_at\":");
   if(rc == BUF_OK)
     rc = render_time(out, updated_at);
   if(rc == BUF_OK)
-    rc = jsonw_raw(out, is_deleted ? ",\"is_deleted\":true" : ",\"is_deleted\":false");
+    rc = is_deleted ? jsonw_lit(out, ",\"is_deleted\":true") : jsonw_lit(out, ",\"is_deleted\":false");
   if(rc == BUF_OK)
-    rc = jsonw_raw(out, is_starred ? ",\"is_starred\":true" : ",\"is_starred\":false");
+    rc = is_starred ? jsonw_lit(out, ",\"is_starred\":true") : jsonw_lit(out, ",\"is_starred\":false");
   if(rc == BUF_OK)
-    rc = jsonw_raw(out, ",\"deleted_at\":");
+    rc = jsonw_lit(out, ",\"deleted_at\":");
   if(rc == BUF_OK)
     rc = is_deleted ? render_time(out, deleted_at) : jsonw_null(out);
   return rc;
@@ -38,10 +43,10 @@ static int render_state(buf_t *out, int64_t created_at, int64_t updated_at, bool
 
 int render_folder(buf_t *out, const struct folder *f)
 {
-  int rc = jsonw_raw(out, "{");
+  int rc = jsonw_lit(out, "{");
   if(rc == BUF_OK)
     rc = render_folder_fields(out, f);
-  return rc == BUF_OK ? jsonw_raw(out, "}") : rc;
+  return rc == BUF_OK ? jsonw_lit(out, "}") : rc;
 }
 
 int render_folder_fields(buf_t *out, const struct folder *f)
@@ -50,15 +55,15 @@ int render_folder_fields(buf_t *out, const struct folder *f)
 #define W(call) if(rc == BUF_OK) rc = (call)
   W(jsonw_key(out, "_id"));
   W(jsonw_str(out, f->id));
-  W(jsonw_raw(out, ",\"id\":"));
+  W(jsonw_lit(out, ",\"id\":"));
   W(jsonw_str(out, f->id));
-  W(jsonw_raw(out, ",\"type\":\"folder\",\"name\":"));
+  W(jsonw_lit(out, ",\"type\":\"folder\",\"name\":"));
   W(jsonw_str(out, f->name));
-  W(jsonw_raw(out, ",\"parent_id\":"));
+  W(jsonw_lit(out, ",\"parent_id\":"));
   W(jsonw_opt_str(out, f->parent_id));
-  W(jsonw_raw(out, ",\"owner_id\":"));
+  W(jsonw_lit(out, ",\"owner_id\":"));
   W(jsonw_str(out, f->owner_id));
-  W(jsonw_raw(out, ",\"size\":"));
+  W(jsonw_lit(out, ",\"size\":"));
   W(jsonw_int(out, f->size));
   W(render_state(out, f->created_at, f->updated_at, f->is_deleted, f->is_starred,
                   f->deleted_at));
@@ -68,10 +73,10 @@ int render_folder_fields(buf_t *out, const struct folder *f)
 /* Appends one node's fields and opens its "children" array. */
 static int render_tree_open(const struct folder *f, buf_t *out)
 {
-  int rc = jsonw_raw(out, "{");
+  int rc = jsonw_lit(out, "{");
   if(rc == BUF_OK)
     rc = render_folder_fields(out, f);
-  return rc == BUF_OK ? jsonw_raw(out, ",\"children\":[") : rc;
+  return rc == BUF_OK ? jsonw_lit(out, ",\"children\":[") : rc;
 }
 
 int render_folder_tree(const struct folder_tree *t, buf_t *out)
@@ -126,25 +131,25 @@ json_t *render_folder_path(const struct folder_crumb *crumbs, size_t count)
 int render_file(buf_t *out, const struct file_rec *f)
 {
   int rc = BUF_OK;
-  W(jsonw_raw(out, "{\"_id\":"));
+  W(jsonw_lit(out, "{\"_id\":"));
   W(jsonw_str(out, f->id));
-  W(jsonw_raw(out, ",\"id\":"));
+  W(jsonw_lit(out, ",\"id\":"));
   W(jsonw_str(out, f->id));
-  W(jsonw_raw(out, ",\"type\":\"file\",\"name\":"));
+  W(jsonw_lit(out, ",\"type\":\"file\",\"name\":"));
   W(jsonw_str(out, f->name));
-  W(jsonw_raw(out, ",\"mime_type\":"));
+  W(jsonw_lit(out, ",\"mime_type\":"));
   W(jsonw_str(out, f->mime_type));
-  W(jsonw_raw(out, ",\"size\":"));
+  W(jsonw_lit(out, ",\"size\":"));
   W(jsonw_int(out, f->size));
-  W(jsonw_raw(out, ",\"folder_id\":"));
+  W(jsonw_lit(out, ",\"folder_id\":"));
   W(jsonw_opt_str(out, f->folder_id));
-  W(jsonw_raw(out, ",\"owner_id\":"));
+  W(jsonw_lit(out, ",\"owner_id\":"));
   W(jsonw_str(out, f->owner_id));
-  W(jsonw_raw(out, ",\"hash\":"));
+  W(jsonw_lit(out, ",\"hash\":"));
   W(jsonw_str(out, f->sha256));
   W(render_state(out, f->created_at, f->updated_at, f->is_deleted, f->is_starred,
                   f->deleted_at));
-  W(jsonw_raw(out, "}"));
+  W(jsonw_lit(out, "}"));
   return rc;
 #undef W
 }

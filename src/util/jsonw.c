@@ -9,7 +9,15 @@ int jsonw_raw(buf_t *b, const char *s)
   return buf_puts(b, s);
 }
 
-int jsonw_str(buf_t *b, const char *s)
+/* Bytes a JSON string holds as they are: everything but the controls, the
+ * quote and the backslash (UTF-8 passes through). */
+static inline int jsonw_plain(unsigned char c)
+{
+  return c >= 0x20 && c != '"' && c != '\\';
+}
+
+/* The general case, one escape or more: runs copied whole between them. */
+static int jsonw_str_escaped(buf_t *b, const char *s)
 {
   int rc = buf_append(b, "\"", 1);
   const char *run = s;
@@ -17,6 +25,8 @@ int jsonw_str(buf_t *b, const char *s)
     unsigned char c = (unsigned char)*p;
     const char *esc = NULL;
     char seq[8];
+    if(jsonw_plain(c))
+      continue;   /* part of the run copied as it is */
     switch(c) {
     case '"': esc = "\\\""; break;
     case '\\': esc = "\\\\"; break;
@@ -26,8 +36,6 @@ int jsonw_str(buf_t *b, const char *s)
     case '\r': esc = "\\r"; break;
     case '\t': esc = "\\t"; break;
     default:
-      if(c >= 0x20)
-        continue;   /* part of the run copied as it is */
       snprintf(seq, sizeof(seq), "\\u%04X", c);
       esc = seq;
     }
@@ -41,6 +49,27 @@ int jsonw_str(buf_t *b, const char *s)
   if(rc == BUF_OK)
     rc = buf_append(b, "\"", 1);
   return rc;
+}
+
+int jsonw_str(buf_t *b, const char *s)
+{
+  /* Names, ids and timestamps rarely need an escape: find that out in one
+   * pass, then write the quoted string with a single copy. */
+  size_t n = 0;
+  while(jsonw_plain((unsigned char)s[n]))
+    n++;
+  if(s[n])
+    return jsonw_str_escaped(b, s);
+  int rc = buf_reserve(b, b->len + n + 2);
+  if(rc != BUF_OK)
+    return rc;
+  char *d = b->data + b->len;
+  d[0] = '"';
+  memcpy(d + 1, s, n);
+  d[n + 1] = '"';
+  d[n + 2] = 0;
+  b->len += n + 2;
+  return BUF_OK;
 }
 
 int jsonw_key(buf_t *b, const char *key)

@@ -22,5 +22,7 @@ int jsonw_bool(buf_t *b, bool v);
 int jsonw_null(buf_t *b);
 /** Raw punctuation: "{", "}", "[", "]", ",". */
 int jsonw_raw(buf_t *b, const char *s);
+/** Raw text given as a string literal: its length is known when compiling. */
+#define jsonw_lit(b, s) buf_append((b), "" s, sizeof(s) - 1)
 
 #endif
