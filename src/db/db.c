@@ -151,6 +151,11 @@ int db_finalize(db_stmt_t *st)
   return st ? st->drv->finalize(st) : DB_ERROR;
 }
 
+int db_data_version(db_t *db, uint64_t out[2])
+{
+  return db_drv->data_version ? db_drv->data_version(db, out) : DB_ERROR;
+}
+
 int64_t db_changes(db_t *db)
 {
   return db_drv->changes(db);

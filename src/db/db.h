@@ -70,6 +70,11 @@ int db_finalize(db_stmt_t *st);
 int db_exec(db_t *db, const char *sql, const char *types, ...);
 /** Rows changed by the last INSERT/UPDATE/DELETE on this connection. */
 int64_t db_changes(db_t *db);
+/** A version of everything this connection can read: equal in two calls
+ *  only if no connection (this one, another thread's, another process's)
+ *  changed the database in between. For caches of rendered data. DB_OK, or
+ *  DB_ERROR when the engine cannot tell (then cache nothing). */
+int db_data_version(db_t *db, uint64_t out[2]);
 /** Runs one query expected to produce at most one integer; returns DB_ROW
  *  (value in *out), DB_DONE (no row) or an error. */
 int db_query_int(db_t *db, int64_t *out, const char *sql, const char *types, ...);

@@ -255,6 +255,19 @@ static int64_t sq_changes(db_t *db)
   return sqlite3_changes64(((struct sq_conn *)db)->h);
 }
 
+/* SQLite's data_version changes when another connection committed since
+ * this one last looked (the PRAGMA opens a read transaction, so it is
+ * current); this connection's own writes show in its total_changes. */
+static int sq_data_version(db_t *db, uint64_t out[2])
+{
+  int64_t v = 0;
+  if(db_query_int(db, &v, "PRAGMA data_version", "") != DB_ROW)
+    return DB_ERROR;
+  out[0] = (uint64_t)v;
+  out[1] = (uint64_t)sqlite3_total_changes64(((struct sq_conn *)db)->h);
+  return DB_OK;
+}
+
 const struct db_driver db_sqlite_driver = {
   .name = "sqlite",
   .open = sq_open,
@@ -267,5 +280,6 @@ const struct db_driver db_sqlite_driver = {
   .col_null = sq_col_null,
   .finalize = sq_finalize,
   .changes = sq_changes,
+  .data_version = sq_data_version,
   .begin_sql = "BEGIN IMMEDIATE",
 };

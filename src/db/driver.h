@@ -2,6 +2,7 @@
 #ifndef NETRA_DB_DRIVER_H
 #define NETRA_DB_DRIVER_H
 #include <stdarg.h>
+#include <stdint.h>
 #include "db/db.h"
 
 struct db_driver {
@@ -16,6 +17,8 @@ struct db_driver {
   bool (*col_null)(db_stmt_t *st, int col);
   int (*finalize)(db_stmt_t *st);
   int64_t (*changes)(db_t *db);
+  /* A value that changes whenever the data may have (NULL: not known). */
+  int (*data_version)(db_t *db, uint64_t out[2]);
   const char *begin_sql;
 };
 

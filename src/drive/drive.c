@@ -52,3 +52,9 @@ int drive_each_text(db_stmt_t *st, int (*fn)(void *arg, const char *text), void 
       break;   /* left at a row on purpose: drive_stmt_end takes it as done */
   return drive_stmt_end(st, rc);
 }
+
+int drive_stamp_take(struct drive_stamp *s)
+{
+  db_t *db = db_get();
+  return db && db_data_version(db, s->v) == DB_OK ? DRIVE_OK : DRIVE_UNAVAILABLE;
+}

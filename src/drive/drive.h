@@ -34,6 +34,16 @@ enum drive_status {
   DRIVE_REUSED = -21           /* a rotated refresh token shown again: its family is revoked */
 };
 
+/** The metadata's version at one moment, for caches of what was rendered
+ *  from it: two equal stamps mean nothing in the database changed in
+ *  between (on this server or any other process sharing the file). */
+struct drive_stamp {
+  uint64_t v[2];
+};
+/** Takes the calling thread's stamp. DRIVE_OK, or DRIVE_UNAVAILABLE when
+ *  the database cannot tell; then nothing may be cached. */
+int drive_stamp_take(struct drive_stamp *s);
+
 /** A short name of a code, for logs. */
 const char *drive_status_name(int rc);
 
