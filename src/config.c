@@ -378,6 +378,13 @@ static int cfg_load_service(struct cfg_ctx *c, struct config *cfg)
     v = cfg_get(c, "CONNECTION_MEMORY", &label);
     return cfg_fail(c, label, "must be between 64K and 16M (got '%s')", cfg_show(v, shown));
   }
+  /* Listing pages kept per HTTP thread (api/listing_cache.h); 0 = off. */
+  if(cfg_size(c, "LISTING_CACHE", 1 * CFG_MIB, &cfg->listing_cache))
+    return -1;
+  if(cfg->listing_cache > 256 * CFG_MIB) {
+    v = cfg_get(c, "LISTING_CACHE", &label);
+    return cfg_fail(c, label, "must be at most 256M (got '%s')", cfg_show(v, shown));
+  }
 
   /* Unset trusts no one: the TCP peer is the client, as without a proxy. */
   v = cfg_get(c, "TRUSTED_PROXIES", &label);

@@ -45,6 +45,7 @@ struct config {
   int max_connections_per_ip;     /* MAX_CONNECTIONS_PER_IP, 0 = no limit (64) */
   int keepalive_timeout;          /* KEEPALIVE_TIMEOUT s: idle or unfinished head (15) */
   uint64_t connection_memory;     /* CONNECTION_MEMORY: per connection (64K) */
+  uint64_t listing_cache;         /* LISTING_CACHE: listing pages per HTTP thread (1M) */
   struct cidr_list trusted_proxies; /* TRUSTED_PROXIES: whose X-Forwarded-For to believe (none) */
   int account_requests_per_address;    /* ACCOUNT_REQUESTS_PER_ADDRESS: signups, and */
   int account_requests_window_seconds; /* forgot-passwords, per window (10 per 600 s) */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "api/api.h"
+#include "api/listing_cache.h"
 #include "config.h"
 #include "db/db.h"
 #include "drive/domain.h"
@@ -104,6 +105,7 @@ static int serve(struct config *cfg)
     fprintf(stderr, "netradrive: %s\n", err);
     return 1;
   }
+  listing_cache_setup((size_t)cfg->listing_cache);
   struct http_options opt = {
     .host = cfg->host,
     .port = cfg->port,

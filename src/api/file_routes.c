@@ -45,6 +45,11 @@ static int files_list(struct http_req *r)
   const char *err = listing_from_request(&q, r, "folder_id");
   if(err)
     return http_reply_error(r, MHD_HTTP_BAD_REQUEST, err);
+  struct listing_key key;
+  int ret;
+  listing_key_make(&key, "files", api_user_id(r), &q);
+  if(listing_cache_reply(r, &key, &ret))
+    return ret;
   struct listing_page page;
   listing_page_init(&page);
   int rc = file_list(api_user_id(r), &q, files_list_one, &page, &total);
@@ -52,7 +57,7 @@ static int files_list(struct http_req *r)
     listing_page_free(&page);
     return file_reply_error(r, rc, "Folder", NULL); /* only the folder can be missing */
   }
-  return listing_reply(r, &page, total);
+  return listing_reply(r, &page, total, &key);
 }
 
 /* DELETE /api/v1/files/{id} */

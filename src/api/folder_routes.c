@@ -109,6 +109,11 @@ static int folders_list(struct http_req *r)
   const char *err = listing_from_request(&q, r, "parent_id");
   if(err)
     return http_reply_error(r, MHD_HTTP_BAD_REQUEST, err);
+  struct listing_key key;
+  int ret;
+  listing_key_make(&key, "folders", api_user_id(r), &q);
+  if(listing_cache_reply(r, &key, &ret))
+    return ret;
   struct listing_page page;
   listing_page_init(&page);
   int rc = folder_list(api_user_id(r), &q, folders_list_one, &page, &total);
@@ -116,7 +121,7 @@ static int folders_list(struct http_req *r)
     listing_page_free(&page);
     return folder_reply_error(r, rc, NULL);
   }
-  return listing_reply(r, &page, total);
+  return listing_reply(r, &page, total, &key);
 }
 
 /* GET /api/v1/folders/tree: built flat, written without recursion. */

@@ -123,12 +123,15 @@ void listing_page_free(struct listing_page *p)
   buf_free(&p->out);
 }
 
-int listing_reply(struct http_req *r, struct listing_page *p, int64_t total)
+int listing_reply(struct http_req *r, struct listing_page *p, int64_t total,
+                  const struct listing_key *k)
 {
   char count[24];
   snprintf(count, sizeof(count), "%" PRId64, total);
   if(p->rc == BUF_OK)
     p->rc = jsonw_raw(&p->out, "]");
+  if(p->rc == BUF_OK && k)
+    listing_cache_put(k, p->out.data, p->out.len, total);
   http_add_header(r, "X-Total-Count", count);
   return render_reply(r, MHD_HTTP_OK, &p->out, p->rc);
 }

@@ -5,6 +5,7 @@
 #include "drive/drive.h"
 #include <jansson.h>
 #include <stdint.h>
+#include "api/listing_cache.h"
 #include "http/http.h"
 #include "util/buf.h"
 
@@ -49,7 +50,9 @@ int listing_page_done(struct listing_page *p, int rc);
 /** Frees a page that was not replied with. */
 void listing_page_free(struct listing_page *p);
 /** Answers 200 with the page (taken) and the whole count in X-Total-Count;
- *  500 when writing it failed. */
-int listing_reply(struct http_req *r, struct listing_page *p, int64_t total);
+ *  500 when writing it failed. A page read under key `k` (NULL: none) is
+ *  kept in the listing cache. */
+int listing_reply(struct http_req *r, struct listing_page *p, int64_t total,
+                  const struct listing_key *k);
 
 #endif
