@@ -2,8 +2,10 @@
 # Lists a folder of 100 files through NetraDrive (GET /api/v1/files/?folder_id=root,
 # authenticated, SQLite) and has nginx serve the byte-identical JSON as a
 # static file, in the same run, both under wrk at the same concurrency; prints
-# requests/s, p50 and p99 latency, and the ratios. Loopback only, bounded by
-# DURATION per server.
+# requests/s, p50 and p99 latency, and the ratios. NetraDrive runs twice: as
+# configured by default (repeated listings come from the listing cache) and
+# with LISTING_CACHE=0 (every request queries and renders). Loopback only,
+# bounded by DURATION per server.
 #
 # usage: bench/listing.sh            env: CONNS (64), DURATION (10s), THREADS (2),
 #                                         NETRADRIVE_BIN (build/netradrive)
@@ -93,6 +95,14 @@ PY
 }
 run nginx "http://127.0.0.1:$ng_port/list.json" > "$work/res"
 run netradrive -H "$auth" "$url" >> "$work/res"
+# The same server with the listing cache off: every request queries and renders.
+kill "$nd_pid"; wait "$nd_pid" 2>/dev/null || true
+PORT=$nd_port DATA_DIR="$work/nd" LOG_LEVEL=warn LISTING_CACHE=0 "$bin" serve &
+nd_pid=$!
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$nd_port/healthz" >/dev/null && break; sleep 0.1; done
+cmp -s "$work/nginx/root/list.json" <(curl -sf -H "$auth" "$url") ||
+  { echo "bench: the uncached listing differs from the cached one"; exit 1; }
+run uncached -H "$auth" "$url" >> "$work/res"
 
 echo "listing of 100 files ($(stat -c %s "$work/nginx/root/list.json") bytes), $conns connections, $duration each,"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
@@ -102,6 +112,7 @@ rows = {l.split()[0]: [float(x) for x in l.split()[1:]] for l in open(sys.argv[1
 print(f"{'server':<12} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
 for name, (rps, p50, p99, err) in rows.items():
     print(f"{name:<12} {rps:>10.0f} {p50:>8.2f} {p99:>8.2f} {err:>7.0f}")
-n, d = rows["netradrive"], rows["nginx"]
-print(f"NetraDrive / nginx req/s: {n[0] / d[0]:.2f}x")
+n, u, d = rows["netradrive"], rows["uncached"], rows["nginx"]
+print(f"NetraDrive / nginx req/s: {n[0] / d[0]:.2f}x "
+      f"(uncached, LISTING_CACHE=0: {u[0] / d[0]:.2f}x)")
 PY
