@@ -279,8 +279,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
   if(toe == MHD_REQUEST_TERMINATED_COMPLETED_OK && srv_long_route(r->route))
     MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, srv_short_timeout);
   double ms = (double)(now_us() - r->start_us) / 1000.0;
-  log_info("%s %s %u %.1fms in=%llu id=%s%s", r->method, r->path, r->status, ms,
-           (unsigned long long)r->bytes_in, r->request_id,
+  /* The client as the throttles see it: behind a trusted proxy, the
+   * forwarded address, not the proxy's. */
+  char client[64];
+  http_client_addr(r, client, sizeof(client));
+  log_info("%s %s %u %.1fms in=%llu id=%s client=%s%s", r->method, r->path, r->status, ms,
+           (unsigned long long)r->bytes_in, r->request_id, client,
            toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
   atomic_fetch_sub(&srv_inflight, 1);
   req_free(r);

@@ -161,3 +161,28 @@ def test_good_trusted_proxies_accepted(server_factory):
     s = server_factory(env={"TRUSTED_PROXIES": " 10.0.0.0/8, 127.0.0.1 ,::1,fd00::/8,"
                                                + ",".join(f"192.168.{i}.0/24" for i in range(60))})
     assert s.client().get("/healthz").status_code == 200
+
+
+# ---------------------------------------------------------------- the access log
+
+@pytest.mark.parametrize("trusted,want", [(None, "127.0.0.1"), ("127.0.0.1", "203.0.113.7")])
+def test_access_log_names_the_client(server_factory, trusted, want):
+    """The access log line names the client as the throttles see it: the
+    forwarded address only when the peer is a trusted proxy."""
+    env = {"LOG_LEVEL": "info"}
+    if trusted:
+        env["TRUSTED_PROXIES"] = trusted
+    s = server_factory(env=env)
+    c = s.client()
+    r = c.get("/healthz?logprobe", headers={"X-Forwarded-For": "203.0.113.7"})
+    assert r.status_code == 200
+    # The line is written when the request completes, just after the reply.
+    deadline = time.monotonic() + 5
+    lines = []
+    while time.monotonic() < deadline:
+        lines = [ln for ln in s.stderr().splitlines() if "GET /healthz " in ln]
+        if len(lines) >= 2:   # the harness's start-up check, then ours
+            break
+        time.sleep(0.05)
+    assert len(lines) >= 2, s.log()
+    assert f" client={want} " in lines[-1] + " ", lines[-1]
