@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "api/api.h"
 #include "api/listing_cache.h"
 #include "config.h"
@@ -14,6 +15,7 @@
 #include "drive/domain.h"
 #include "drive/maint.h"
 #include "http/http.h"
+#include "http/listen.h"
 #include "secret.h"
 #include "util/fsutil.h"
 #include "util/log.h"
@@ -88,7 +90,7 @@ static int maintenance(const char *cmd, struct config *cfg, bool flag)
   return rc < 0 ? 1 : rc;
 }
 
-static int serve(struct config *cfg)
+static int serve(struct config *cfg, int lfd)
 {
   char err[512];
   sigset_t set;
@@ -103,10 +105,12 @@ static int serve(struct config *cfg)
   drive_options_from(cfg, true, &o);
   if(drive_init(&o, err, sizeof(err)) != 0) {
     fprintf(stderr, "netradrive: %s\n", err);
+    close(lfd);
     return 1;
   }
   listing_cache_setup((size_t)cfg->listing_cache);
   struct http_options opt = {
+    .listen_fd = lfd,
     .host = cfg->host,
     .port = cfg->port,
     .threads = cfg->threads,
@@ -125,8 +129,9 @@ static int serve(struct config *cfg)
     drive_shutdown();
     return 1;
   }
-  log_info("netradrive %s listening on http://%s:%d (database %s, storage %s)", NETRA_VERSION,
-           cfg->host, cfg->port, cfg->database_url,
+  bool v6 = strchr(cfg->host, ':') && cfg->host[0] != '[';
+  log_info("netradrive %s listening on http://%s%s%s:%d (database %s, storage %s)", NETRA_VERSION,
+           v6 ? "[" : "", cfg->host, v6 ? "]" : "", cfg->port, cfg->database_url,
            cfg->storage_backend == STORAGE_TELEGRAM ? "telegram" : "local");
   int sig = 0;
   sigwait(&set, &sig);
@@ -178,12 +183,19 @@ int main(int argc, char **argv)
 
   struct config cfg = {0};
   char err[512];
-  int rc = 1;
+  int rc = 1, lfd = -1;
   if(config_load(&cfg, argc - argi, argv + argi, err, sizeof(err)) != 0) {
     fprintf(stderr, "netradrive: %s\n", err);
     goto out;
   }
   log_set_level((enum log_level)cfg.log_level);
+  /* The port first: a second server on a busy port must stop before it
+   * touches the data directory or the database (it would clear the first
+   * one's upload spool). */
+  if(!strcmp(cmd, "serve") && (lfd = http_listen_open(cfg.host, cfg.port, err, sizeof(err))) < 0) {
+    fprintf(stderr, "netradrive: %s\n", err);
+    goto out;
+  }
   if(fs_mkdir_p(cfg.data_dir, 0700) != 0) {
     fprintf(stderr, "netradrive: DATA_DIR: cannot create '%s': %s\n", cfg.data_dir, strerror(errno));
     goto out;
@@ -202,9 +214,13 @@ int main(int argc, char **argv)
   }
   else if(!strcmp(cmd, "gc") || !strcmp(cmd, "fsck"))
     rc = maintenance(cmd, &cfg, flag);
-  else
-    rc = serve(&cfg);
+  else {
+    rc = serve(&cfg, lfd);
+    lfd = -1;   /* serve took it */
+  }
 out:
+  if(lfd >= 0)
+    close(lfd);
   db_shutdown(); /* also closes what a failed db_init opened */
   config_free(&cfg);
   curl_global_cleanup();

@@ -95,7 +95,8 @@ struct http_req {
 typedef int (*http_auth_fn)(struct http_req *r, const char *token, void **auth);
 
 struct http_options {
-  const char *host;
+  int listen_fd;            /* from http_listen_open (http/listen.h); taken by http_start */
+  const char *host;         /* for messages */
   int port;
   int threads;
   const char *cors_origins; /* comma list, "*" allowed, NULL/"" = none */
@@ -109,7 +110,8 @@ struct http_options {
   const struct http_route *const *tables; /* NULL-terminated list of route tables */
 };
 
-/** Starts the daemon. Returns 0, or -1 with a message in err. */
+/** Starts the daemon on opt->listen_fd, which it owns from then on (closed
+ *  on failure too). Returns 0, or -1 with a message in err. */
 int http_start(const struct http_options *opt, char *err, size_t errlen);
 /** Stops accepting, lets in-flight requests finish (up to `grace_ms`), stops. */
 void http_stop(int grace_ms);

@@ -331,27 +331,26 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 int http_start(const struct http_options *opt, char *err, size_t errlen)
 {
-  struct sockaddr_in sa;
-  memset(&sa, 0, sizeof(sa));
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons((uint16_t)opt->port);
-  if(inet_pton(AF_INET, opt->host, &sa.sin_addr) != 1) {
-    snprintf(err, errlen, "HOST: not an IPv4 address: '%s'", opt->host);
+  if(opt->listen_fd < 0) {
+    snprintf(err, errlen, "no listening socket");
     return -1;
   }
+  int lfd = opt->listen_fd;
+  bool cors = false, defer = false, limits = false;
   srv_tables = opt->tables;
   srv_auth = opt->auth;
   srv_auth_free = opt->auth_free;
   http_client_addr_setup(opt->trusted_proxies);
   if(cors_init(opt->cors_origins) != 0) {
     snprintf(err, errlen, "CORS_ORIGINS: could not parse");
-    return -1;
+    goto fail;
   }
+  cors = true;
   if(http_defer_start() != 0) {
     snprintf(err, errlen, "cannot start the background work threads");
-    cors_free();
-    return -1;
+    goto fail;
   }
+  defer = true;
   /* poll, not epoll: with edge-triggered epoll, MHD 0.9.75 misses a FIN that
    * arrives with the last data (the connection then sits in CLOSE-WAIT and
    * an aborted upload is never cleaned up). Level-triggered poll sees it. */
@@ -368,15 +367,16 @@ int http_start(const struct http_options *opt, char *err, size_t errlen)
   bool per_ip = opt->max_connections_per_ip > 0;
   if(per_ip && conn_limit_init(opt->max_connections_per_ip, opt->trusted_proxies, max_conn) != 0) {
     snprintf(err, errlen, "MAX_CONNECTIONS_PER_IP: out of memory");
-    return -1;
+    goto fail;
   }
+  limits = per_ip;
   srv_short_timeout = (unsigned)opt->keepalive_timeout;
   unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE |
                    MHD_USE_ERROR_LOG | MHD_USE_ITC;
   srv_daemon = MHD_start_daemon(
       flags, (uint16_t)opt->port, per_ip ? conn_limit_accept : NULL, NULL, on_request, NULL,
       MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-      MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+      MHD_OPTION_LISTEN_SOCKET, (MHD_socket)lfd,
       MHD_OPTION_THREAD_POOL_SIZE, (unsigned)opt->threads,
       MHD_OPTION_CONNECTION_MEMORY_LIMIT,
       opt->connection_memory ? opt->connection_memory : (size_t)SRV_CONN_MEMORY,
@@ -384,20 +384,24 @@ int http_start(const struct http_options *opt, char *err, size_t errlen)
       /* Idle keep-alive and a head not yet in; body routes raise it. */
       MHD_OPTION_CONNECTION_TIMEOUT, srv_short_timeout,
       MHD_OPTION_THREAD_STACK_SIZE, (size_t)(8 * 1024 * 1024),
-      MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
       MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
       MHD_OPTION_NOTIFY_CONNECTION, per_ip ? conn_limit_notify : NULL, NULL,
       MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, NULL,
       MHD_OPTION_END);
   if(!srv_daemon) {
-    conn_limit_free();
-    snprintf(err, errlen, "PORT: cannot listen on %s:%d (in use or not permitted)", opt->host,
-             opt->port);
-    http_defer_stop();
-    cors_free();
-    return -1;
+    snprintf(err, errlen, "cannot start the HTTP server on %s port %d", opt->host, opt->port);
+    goto fail;
   }
   return 0;
+fail:
+  if(limits)
+    conn_limit_free();
+  if(defer)
+    http_defer_stop();
+  if(cors)
+    cors_free();
+  close(lfd);
+  return -1;
 }
 
 void http_stop(int grace_ms)
