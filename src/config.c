@@ -353,6 +353,10 @@ static int cfg_load_service(struct cfg_ctx *c, struct config *cfg)
   if(cfg->log_level < 0)
     return cfg_fail(c, label, "must be one of debug, info, warn, error (got '%s')",
                     cfg_show(v, shown));
+  v = cfg_get(c, "LOG_FORMAT", &label);
+  cfg->log_format = v ? log_format_parse(v) : LOG_TEXT;
+  if(cfg->log_format < 0)
+    return cfg_fail(c, label, "must be text or json (got '%s')", cfg_show(v, shown));
 
   if(cfg_int32(c, "THREADS", 4, 1, 256, &cfg->threads) ||
      cfg_int32(c, "LOGIN_MAX_FAILURES", 5, 1, 1000, &cfg->login_max_failures) ||

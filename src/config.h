@@ -38,6 +38,7 @@ struct config {
   bool allow_private_urls;        /* ALLOW_PRIVATE_URLS (false) */
   int bin_retention_days;         /* BIN_RETENTION_DAYS (30) */
   int log_level;                  /* LOG_LEVEL debug|info|warn|error (info) */
+  int log_format;                 /* LOG_FORMAT text|json (text) */
   int threads;                    /* THREADS, --threads: HTTP worker threads (4) */
   int login_max_failures;         /* LOGIN_MAX_FAILURES per account/address per window (5) */
   int login_window_seconds;       /* LOGIN_WINDOW_SECONDS (900) */

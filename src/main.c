@@ -122,6 +122,7 @@ static int serve(struct config *cfg, int lfd)
     .connection_memory = (size_t)cfg->connection_memory,
     .auth = api_auth_bearer,
     .auth_free = api_auth_free,
+    .auth_user = api_auth_user,
     .tables = api_route_tables(),
   };
   if(http_start(&opt, err, sizeof(err)) != 0) {
@@ -189,6 +190,7 @@ int main(int argc, char **argv)
     goto out;
   }
   log_set_level((enum log_level)cfg.log_level);
+  log_set_format((enum log_format)cfg.log_format);
   /* The port first: a second server on a busy port must stop before it
    * touches the data directory or the database (it would clear the first
    * one's upload spool). */

@@ -12,6 +12,8 @@ const struct http_route *const *api_route_tables(void);
  *  on success *auth holds the caller, freed with api_auth_free. */
 int api_auth_bearer(struct http_req *r, const char *token, void **auth);
 void api_auth_free(void *auth);
+/** The id of the caller an auth value stands for (the access log's user). */
+const char *api_auth_user(const void *auth);
 /** The signed-in caller of an HTTP_AUTH route: id and username. */
 const char *api_user_id(const struct http_req *r);
 const char *api_username(const struct http_req *r);

@@ -40,6 +40,12 @@ void api_auth_free(void *auth)
   free(auth);
 }
 
+const char *api_auth_user(const void *auth)
+{
+  const struct api_caller *who = auth;
+  return who ? who->id : NULL;
+}
+
 /* Every HTTP_AUTH route has a caller; "" keeps a misrouted call harmless
  * (it matches no owner). */
 const char *api_user_id(const struct http_req *r)

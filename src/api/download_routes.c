@@ -381,6 +381,7 @@ static int dl_reply_body(struct http_req *r, const struct file_rec *f,
       dl_stream_free(s);   /* MHD owns `s` only once the response exists */
       goto fail;
     }
+    http_set_body_size(r, total);
   }
 
   dl_common_headers(resp, etag, lastmod);

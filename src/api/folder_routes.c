@@ -148,6 +148,7 @@ static int folders_tree(struct http_req *r)
     rc = -1;
     goto out;
   }
+  http_set_body_size(r, len);
   MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
   rc = http_reply_response(r, MHD_HTTP_OK, resp);
 out:

@@ -80,6 +80,7 @@ struct http_req {
   struct MHD_Response *early; /* a reply made in_body, queued once the body is read */
   unsigned status;
   uint64_t bytes_in;
+  uint64_t bytes_out;       /* the reply body's length (what a complete reply sends) */
   const char *cors_origin;  /* the allowed Origin to echo, or NULL */
   void *auth;               /* HTTP_AUTH routes: what the auth hook made (opaque here) */
   int nextra;
@@ -107,6 +108,7 @@ struct http_options {
   size_t connection_memory;   /* MHD's memory per connection (also its read buffer) */
   http_auth_fn auth;
   void (*auth_free)(void *auth);   /* frees what `auth` stored */
+  const char *(*auth_user)(const void *auth); /* the caller's id, for the access log */
   const struct http_route *const *tables; /* NULL-terminated list of route tables */
 };
 
@@ -156,6 +158,9 @@ int http_reply_not_found(struct http_req *r, const char *what);
 /** Queues a prepared MHD response after adding the common headers; the
  *  response is destroyed here. */
 int http_reply_response(struct http_req *r, unsigned status, struct MHD_Response *resp);
+/** Records the length of the body a response made outside reply.c carries
+ *  (the access log's `out`). */
+void http_set_body_size(struct http_req *r, uint64_t n);
 
 /* ---- deferred work (ordinary handlers) ---- */
 /** Runs on a pool thread, away from the poll threads: slow CPU work only

@@ -162,6 +162,11 @@ int http_reply_response(struct http_req *r, unsigned status, struct MHD_Response
   return rc == MHD_YES ? 0 : -1;
 }
 
+void http_set_body_size(struct http_req *r, uint64_t n)
+{
+  r->bytes_out = n;
+}
+
 int http_reply_json(struct http_req *r, unsigned status, json_t *body)
 {
   char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
@@ -172,12 +177,13 @@ int http_reply_json(struct http_req *r, unsigned status, json_t *body)
     if(!text)
       return -1;
   }
-  struct MHD_Response *resp =
-      MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+  size_t len = strlen(text);
+  struct MHD_Response *resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
   if(!resp) {
     free(text);
     return -1;
   }
+  r->bytes_out = len;
   MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
   return http_reply_response(r, status, resp);
 }
@@ -194,6 +200,7 @@ int http_reply_json_text(struct http_req *r, unsigned status, buf_t *body)
     free(text);
     return -1;
   }
+  r->bytes_out = len;
   MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
   return http_reply_response(r, status, resp);
 }

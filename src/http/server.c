@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "http/http.h"
+#include "http/access_log.h"
 #include "http/client_addr.h"
 #include "http/conn_limit.h"
 #include "http/cors.h"
@@ -278,14 +279,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
    * (any other end closes the connection anyway). */
   if(toe == MHD_REQUEST_TERMINATED_COMPLETED_OK && srv_long_route(r->route))
     MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, srv_short_timeout);
-  double ms = (double)(now_us() - r->start_us) / 1000.0;
-  /* The client as the throttles see it: behind a trusted proxy, the
-   * forwarded address, not the proxy's. */
-  char client[64];
-  http_client_addr(r, client, sizeof(client));
-  log_info("%s %s %u %.1fms in=%llu id=%s client=%s%s", r->method, r->path, r->status, ms,
-           (unsigned long long)r->bytes_in, r->request_id, client,
-           toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+  http_access_log(r, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK,
+                  (double)(now_us() - r->start_us) / 1000.0);
   atomic_fetch_sub(&srv_inflight, 1);
   req_free(r);
   *con_cls = NULL;
@@ -341,6 +336,7 @@ int http_start(const struct http_options *opt, char *err, size_t errlen)
   srv_auth = opt->auth;
   srv_auth_free = opt->auth_free;
   http_client_addr_setup(opt->trusted_proxies);
+  http_access_log_setup(opt->auth_user);
   if(cors_init(opt->cors_origins) != 0) {
     snprintf(err, errlen, "CORS_ORIGINS: could not parse");
     goto fail;

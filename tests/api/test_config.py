@@ -43,7 +43,7 @@ def _run_serve(tmp_path, env, timeout=10):
     ("LOG_LEVEL", "loud"), ("REQUIRE_EMAIL_VERIFICATION", "perhaps"),
     ("ACCESS_TOKEN_EXPIRE_MINUTES", "soon"), ("REFRESH_TOKEN_EXPIRE_DAYS", "x"),
     ("LOGIN_MAX_FAILURES", "many"), ("BIN_RETENTION_DAYS", "forever"),
-    ("LISTING_CACHE", "1G"), ("LISTING_CACHE", "lots"),
+    ("LISTING_CACHE", "1G"), ("LISTING_CACHE", "lots"), ("LOG_FORMAT", "xml"),
 ])
 def test_bad_value_stops_server(netradrive_bin, tmp_path, var, value):
     p, took = _run_serve(tmp_path, {var: value})

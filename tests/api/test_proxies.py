@@ -180,7 +180,7 @@ def test_access_log_names_the_client(server_factory, trusted, want):
     deadline = time.monotonic() + 5
     lines = []
     while time.monotonic() < deadline:
-        lines = [ln for ln in s.stderr().splitlines() if "GET /healthz " in ln]
+        lines = [ln for ln in s.stderr().splitlines() if "method=GET route=/healthz " in ln]
         if len(lines) >= 2:   # the harness's start-up check, then ours
             break
         time.sleep(0.05)
