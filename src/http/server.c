@@ -15,6 +15,7 @@
 #include "http/cors.h"
 #include "http/framing.h"
 #include "http/defer.h"
+#include "http/websocket.h"
 #include "util/id.h"
 #include "util/log.h"
 
@@ -348,6 +349,12 @@ int http_start(const struct http_options *opt, char *err, size_t errlen)
     cors_free();
     return -1;
   }
+  if(http_ws_start(opt->ws_max, opt->ws_ping_ms) != 0) {
+    snprintf(err, errlen, "cannot start the WebSocket thread");
+    http_defer_stop();
+    cors_free();
+    return -1;
+  }
   /* poll, not epoll: with edge-triggered epoll, MHD 0.9.75 misses a FIN that
    * arrives with the last data (the connection then sits in CLOSE-WAIT and
    * an aborted upload is never cleaned up). Level-triggered poll sees it. */
@@ -389,6 +396,7 @@ int http_start(const struct http_options *opt, char *err, size_t errlen)
     conn_limit_free();
     snprintf(err, errlen, "PORT: cannot listen on %s:%d (in use or not permitted)", opt->host,
              opt->port);
+    http_ws_stop();
     http_defer_stop();
     cors_free();
     return -1;
@@ -404,6 +412,9 @@ void http_stop(int grace_ms)
   MHD_socket fd = MHD_quiesce_daemon(srv_daemon);
   if(fd != MHD_INVALID_SOCKET)
     close(fd);
+  /* WebSockets never finish by themselves: close them (1001) first, so
+   * their requests complete and the wait below is for real requests. */
+  http_ws_stop();
   for(int waited = 0; waited < grace_ms && atomic_load(&srv_inflight) > 0; waited += 20)
     usleep(20 * 1000);
   /* Deferred work still queued runs now and resumes its requests, so no
