@@ -299,3 +299,17 @@ def test_telegram_cancel_event_and_mid_upload_snapshot(tg):
     assert done["event"] == "cancelled" and done["task"]["status"] == "cancelled"
     t.join(60)
     ws.close()
+
+
+def test_keepalive_timeout_does_not_close_a_websocket(server_factory):
+    """libmicrohttpd's idle timeout is for HTTP; an upgraded socket lives
+    as long as the client answers pings."""
+    srv = server_factory(env={"STORAGE_BACKEND": "local", "KEEPALIVE_TIMEOUT": "1",
+                              "WS_PING_INTERVAL": "1"})
+    u = make_user(srv, prefix="ka")
+    ws = WS(srv.port, path_for(u))
+    assert ws.recv_json()["event"] == "snapshot"
+    end = time.monotonic() + 3.5
+    while time.monotonic() < end:
+        assert ws.recv_json()["event"] == "ping"
+    assert ws.close() == 1000
