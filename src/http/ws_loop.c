@@ -103,10 +103,10 @@ int http_ws_send(struct http_ws *ws, const char *key, const char *text, size_t l
   int rc = 0;
   bool wake = false;
   pthread_mutex_lock(&ws_qlock);
-  struct ws_msg **pp = &ws->q_head, *prev = NULL;
+  struct ws_msg **pp = &ws->q_head;
   if(klen)
-    for(; *pp && strcmp((*pp)->key, m->key) != 0; pp = &(*pp)->next)
-      prev = *pp;
+    while(*pp && strcmp((*pp)->key, m->key) != 0)
+      pp = &(*pp)->next;
   if(ws->drop)
     rc = -1;
   else if(klen && *pp) {
@@ -119,7 +119,6 @@ int http_ws_send(struct http_ws *ws, const char *key, const char *text, size_t l
     ws->q_bytes = ws->q_bytes - old->len + len;
     free(old);
     m = NULL;
-    (void)prev;
   }
   else if(ws->q_count >= HTTP_WS_QUEUE_MAX ||
           (ws->q_count && ws->q_bytes + len > HTTP_WS_QUEUE_BYTES)) {
@@ -249,9 +248,13 @@ static void ws_pump(struct http_ws *ws)
   bool drop = false;
   for(;;) {
     struct ws_msg *batch = NULL;
+    pthread_mutex_lock(&ws_qlock);
+    drop = ws->drop;   /* read even while wslay is full: that is when it overflows */
+    pthread_mutex_unlock(&ws_qlock);
+    if(drop)
+      break;
     if(wslay_event_get_queued_msg_count(ws->ctx) == 0) {
       pthread_mutex_lock(&ws_qlock);
-      drop = ws->drop;
       batch = ws->q_head;
       struct ws_msg *last = NULL;
       for(int i = 0; ws->q_head && i < WS_BATCH; i++) {
@@ -268,8 +271,6 @@ static void ws_pump(struct http_ws *ws)
         ws->q_tail = NULL;
       pthread_mutex_unlock(&ws_qlock);
     }
-    if(drop)
-      break;
     while(batch) {
       struct ws_msg *m = batch;
       batch = m->next;
@@ -293,7 +294,7 @@ static void ws_pump(struct http_ws *ws)
   }
   if(drop || (!wslay_event_want_read(ws->ctx) && !wslay_event_want_write(ws->ctx))) {
     if(drop)
-      log_info("websocket: dropping a client that does not keep up");
+      log_info("websocket: dropping a client (its queue overflowed or a write failed)");
     ws_close(ws);
     return;
   }
