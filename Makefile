@@ -7,6 +7,7 @@
 CC      ?= cc
 # What the code links against (libcrypto: SHA-256 and HMAC; nothing uses
 # libssl itself, libcurl brings its own TLS; libutf8proc: NFC of names).
+# libmagic and libwslay (WebSocket framing) ship no pkg-config file.
 PKGS    := libmicrohttpd jansson libsodium libcrypto libcurl sqlite3 libxxhash libutf8proc
 # The fake Telegram server needs less.
 FAKE_PKGS := libmicrohttpd jansson libsodium libcrypto
@@ -19,9 +20,8 @@ BUILD   ?= build-san
 OPT     ?= -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 endif
 
-# Debian packages the build, tests and benchmarks need (libpq-dev and
-# libwslay-dev for the PostgreSQL driver and WebSocket work to come; nothing
-# links them yet).
+# Debian packages the build, tests and benchmarks need (libpq-dev for the
+# PostgreSQL driver to come; nothing links it yet).
 DEB_PKGS := build-essential pkg-config libmicrohttpd-dev libwslay-dev libjansson-dev \
   libsodium-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev libpq-dev libmagic-dev libxxhash-dev \
   libutf8proc-dev libcmocka-dev python3-pytest python3-requests python3-websocket
@@ -30,7 +30,7 @@ CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
            -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDFLAGS += $(if $(SANITIZE),-fsanitize=address$(comma)undefined)
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lmagic -lpthread -lm
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lmagic -lwslay -lpthread -lm
 FAKE_LDLIBS := $(shell pkg-config --libs $(FAKE_PKGS) 2>/dev/null) -lpthread -lm
 comma   := ,
 

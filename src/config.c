@@ -373,6 +373,11 @@ static int cfg_load_service(struct cfg_ctx *c, struct config *cfg)
      cfg_int32(c, "MAX_CONNECTIONS_PER_IP", 64, 0, 65536, &cfg->max_connections_per_ip) ||
      cfg_int32(c, "KEEPALIVE_TIMEOUT", 15, 1, 300, &cfg->keepalive_timeout))
     return -1;
+  /* WebSockets (DECISIONS "Tasks"): each is also a connection. */
+  if(cfg_int32(c, "WS_MAX_CONNECTIONS", 256, 0, 65536, &cfg->ws_max_connections) ||
+     cfg_int32(c, "WS_MAX_PER_USER", 8, 1, 65536, &cfg->ws_max_per_user) ||
+     cfg_int32(c, "WS_PING_INTERVAL", 30, 1, 3600, &cfg->ws_ping_interval))
+    return -1;
   /* Each connection's memory, touched whole once it has served a request
    * (DECISIONS "HTTP"): 64K keeps 1,000 idle keep-alive connections near
    * 64 MiB; more reads upload bodies in bigger pieces. */

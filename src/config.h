@@ -47,6 +47,9 @@ struct config {
   int keepalive_timeout;          /* KEEPALIVE_TIMEOUT s: idle or unfinished head (15) */
   uint64_t connection_memory;     /* CONNECTION_MEMORY: per connection (64K) */
   uint64_t listing_cache;         /* LISTING_CACHE: listing pages per HTTP thread (1M) */
+  int ws_max_connections;         /* WS_MAX_CONNECTIONS: open WebSockets in all (256) */
+  int ws_max_per_user;            /* WS_MAX_PER_USER (8) */
+  int ws_ping_interval;           /* WS_PING_INTERVAL s: WebSocket heartbeat (30) */
   struct cidr_list trusted_proxies; /* TRUSTED_PROXIES: whose X-Forwarded-For to believe (none) */
   int account_requests_per_address;    /* ACCOUNT_REQUESTS_PER_ADDRESS: signups, and */
   int account_requests_window_seconds; /* forgot-passwords, per window (10 per 600 s) */

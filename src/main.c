@@ -120,11 +120,14 @@ static int serve(struct config *cfg, int lfd)
     .max_connections_per_ip = cfg->max_connections_per_ip,
     .keepalive_timeout = cfg->keepalive_timeout,
     .connection_memory = (size_t)cfg->connection_memory,
+    .ws_max = cfg->ws_max_connections,
+    .ws_ping_ms = cfg->ws_ping_interval * 1000,
     .auth = api_auth_bearer,
     .auth_free = api_auth_free,
     .auth_user = api_auth_user,
     .tables = api_route_tables(),
   };
+  api_ws_set_limit(cfg->ws_max_per_user);
   if(http_start(&opt, err, sizeof(err)) != 0) {
     fprintf(stderr, "netradrive: %s\n", err);
     drive_shutdown();

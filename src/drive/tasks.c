@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "drive/tasks.h"
+#include "drive/task_events.h"
 #include "util/log.h"
 #include "util/timefmt.h"
 
@@ -267,7 +268,10 @@ struct task *task_start(const struct task_spec *spec, task_cancel_fn cancel, voi
   tasks_prune_locked(t->sample_ms);
   t->next = tasks_head;
   tasks_head = t;
+  struct task_view snap;
+  task_view_at(t, t->sample_ms, &snap);
   pthread_mutex_unlock(&tasks_lock);
+  task_events_publish(&snap);
   return t;
 }
 
@@ -280,12 +284,14 @@ void task_set_running(struct task *t)
     t->v.status = TASK_IN_PROGRESS;
     t->v.updated_at = time_now_ms();
     t->sample_ms = t->last_ms = tasks_clock();   /* the speed counts from here */
-    snap = t->v;
+    task_view_at(t, t->sample_ms, &snap);
     changed = true;
   }
   pthread_mutex_unlock(&tasks_lock);
   if(changed)
     task_persist(&snap);
+  if(changed)
+    task_events_publish(&snap);
 }
 
 void task_set_total(struct task *t, uint64_t total)
@@ -298,13 +304,19 @@ void task_set_total(struct task *t, uint64_t total)
 
 void task_progress(struct task *t, uint64_t bytes)
 {
+  struct task_view snap;
+  bool tell = false;
   pthread_mutex_lock(&tasks_lock);
   if(!task_status_final(t->v.status)) {
     t->v.transferred += bytes;
     t->v.updated_at = time_now_ms();
     task_speed_add(t, bytes, tasks_clock());
+    if((tell = task_events_active()))
+      task_view_at(t, tasks_clock(), &snap);
   }
   pthread_mutex_unlock(&tasks_lock);
+  if(tell)
+    task_events_publish(&snap);
 }
 
 int task_commit_begin(struct task *t)
@@ -326,11 +338,13 @@ void task_complete(struct task *t, const char *file_id, uint64_t size)
   bool changed = task_finish_locked(t, TASK_COMPLETED, file_id, NULL);
   if(changed) {
     t->v.transferred = t->v.total = size;
-    snap = t->v;
+    task_view_at(t, 0, &snap);
   }
   pthread_mutex_unlock(&tasks_lock);
   if(changed)
     task_persist(&snap);
+  if(changed)
+    task_events_publish(&snap);
 }
 
 void task_fail(struct task *t, const char *error)
@@ -339,10 +353,12 @@ void task_fail(struct task *t, const char *error)
   pthread_mutex_lock(&tasks_lock);
   bool changed = task_finish_locked(t, TASK_FAILED, NULL, error && *error ? error : TASK_INTERRUPTED);
   if(changed)
-    snap = t->v;
+    task_view_at(t, 0, &snap);
   pthread_mutex_unlock(&tasks_lock);
   if(changed)
     task_persist(&snap);
+  if(changed)
+    task_events_publish(&snap);
 }
 
 bool task_cancelled(struct task *t)
@@ -362,11 +378,13 @@ void task_release(struct task *t)
   t->cancel = NULL;
   bool changed = task_finish_locked(t, TASK_FAILED, NULL, TASK_INTERRUPTED);
   if(changed)
-    snap = t->v;
+    task_view_at(t, 0, &snap);
   task_unref_locked(t);
   pthread_mutex_unlock(&tasks_lock);
   if(changed)
     task_persist(&snap);
+  if(changed)
+    task_events_publish(&snap);
 }
 
 /* ---- what the API asks ---------------------------------------------------- */
@@ -407,7 +425,7 @@ int tasks_cancel(const char *user_id, const char *task_id)
   else if(t->committing || !task_finish_locked(t, TASK_CANCELLED, NULL, NULL))
     rc = DRIVE_CONFLICT;   /* finished, or its result is being made visible */
   else {
-    snap = t->v;
+    task_view_at(t, 0, &snap);
     /* Under the lock, so the owner cannot be releasing the task meanwhile. */
     if(t->cancel)
       t->cancel(t->cancel_arg);
@@ -415,6 +433,8 @@ int tasks_cancel(const char *user_id, const char *task_id)
   pthread_mutex_unlock(&tasks_lock);
   if(rc == DRIVE_OK)
     task_persist(&snap);
+  if(rc == DRIVE_OK)
+    task_events_publish(&snap);
   else if(rc == DRIVE_NOT_FOUND) {
     /* Gone from memory: a row of the user's means it finished long ago. */
     int64_t one = 0;

@@ -106,6 +106,8 @@ struct http_options {
   int max_connections_per_ip; /* per peer address (IPv6: /64), 0 = no limit; trusted proxies exempt */
   int keepalive_timeout;      /* s: idle keep-alive or a head not yet in; bodies get HTTP_LONG_TIMEOUT */
   size_t connection_memory;   /* MHD's memory per connection (also its read buffer) */
+  int ws_max;                 /* open WebSockets in all (websocket.h) */
+  int ws_ping_ms;             /* their heartbeat interval */
   http_auth_fn auth;
   void (*auth_free)(void *auth);   /* frees what `auth` stored */
   const char *(*auth_user)(const void *auth); /* the caller's id, for the access log */

@@ -16,6 +16,7 @@
 #include "http/cors.h"
 #include "http/framing.h"
 #include "http/defer.h"
+#include "http/websocket.h"
 #include "util/id.h"
 #include "util/log.h"
 
@@ -331,7 +332,7 @@ int http_start(const struct http_options *opt, char *err, size_t errlen)
     return -1;
   }
   int lfd = opt->listen_fd;
-  bool cors = false, defer = false, limits = false;
+  bool cors = false, defer = false, ws = false, limits = false;
   srv_tables = opt->tables;
   srv_auth = opt->auth;
   srv_auth_free = opt->auth_free;
@@ -347,6 +348,11 @@ int http_start(const struct http_options *opt, char *err, size_t errlen)
     goto fail;
   }
   defer = true;
+  if(http_ws_start(opt->ws_max, opt->ws_ping_ms) != 0) {
+    snprintf(err, errlen, "cannot start the WebSocket thread");
+    goto fail;
+  }
+  ws = true;
   /* poll, not epoll: with edge-triggered epoll, MHD 0.9.75 misses a FIN that
    * arrives with the last data (the connection then sits in CLOSE-WAIT and
    * an aborted upload is never cleaned up). Level-triggered poll sees it. */
@@ -392,6 +398,8 @@ int http_start(const struct http_options *opt, char *err, size_t errlen)
 fail:
   if(limits)
     conn_limit_free();
+  if(ws)
+    http_ws_stop();
   if(defer)
     http_defer_stop();
   if(cors)
@@ -408,6 +416,9 @@ void http_stop(int grace_ms)
   MHD_socket fd = MHD_quiesce_daemon(srv_daemon);
   if(fd != MHD_INVALID_SOCKET)
     close(fd);
+  /* WebSockets never finish by themselves: close them (1001) first, so
+   * their requests complete and the wait below is for real requests. */
+  http_ws_stop();
   for(int waited = 0; waited < grace_ms && atomic_load(&srv_inflight) > 0; waited += 20)
     usleep(20 * 1000);
   /* Deferred work still queued runs now and resumes its requests, so no
