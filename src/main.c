@@ -22,12 +22,63 @@
 
 #define NETRA_VERSION "0.1.0"
 
-static void usage(void)
+/* The commands and what `help` says of each. */
+static const struct cli_command {
+  const char *name, *args, *what;
+} cli_commands[] = {
+  {"serve", "[FLAGS]", "Run the server (the default command)."},
+  {"migrate", "[FLAGS]", "Bring the database schema up to date, then exit."},
+  {"gc", "[--all-staged] [FLAGS]",
+   "Carry out pending storage deletions and remove unreferenced chunks older than an hour\n"
+   "and stale spool files. --all-staged: also chunks of uploads that never finished and\n"
+   "unreferenced chunks of any age (only while no server runs)."},
+  {"fsck", "[--repair] [FLAGS]",
+   "Read every stored chunk back and check its size and checksum; report damaged files\n"
+   "and unreferenced chunks. Exits 3 when it found problems it did not repair. --repair:\n"
+   "remove damaged files and unreferenced chunks (only while no server runs)."},
+  {"version", "", "Print the version."},
+  {"help", "[COMMAND]", "Show this help, or one command's."},
+};
+
+static void cli_flags(FILE *f)
 {
-  fprintf(stderr, "usage: netradrive [serve|migrate|gc|fsck|version] [--host H] [--port N] "
-                  "[--data-dir D] [--database-url U] [--log-level L] [--threads N]\n"
-                  "       netradrive gc [--all-staged]   (use --all-staged only while no server runs)\n"
-                  "       netradrive fsck [--repair]     (use --repair only while no server runs)\n");
+  fputs("\nFLAGS (each also an environment variable or a line in ./.env):\n"
+        "  --host H           HOST, listen address (127.0.0.1; IPv6 and localhost too)\n"
+        "  --port N           PORT (8000)\n"
+        "  --data-dir D       DATA_DIR (./data)\n"
+        "  --database-url U   DATABASE_URL (sqlite://$DATA_DIR/netradrive.db)\n"
+        "  --log-level L      LOG_LEVEL: debug, info, warn, error (info)\n"
+        "  --threads N        THREADS, HTTP worker threads (4)\n"
+        "Every setting is listed in README.md (Configuration).\n", f);
+}
+
+/* `help [COMMAND]`; the whole list when `cmd` is NULL. 0, or 2 for an
+ * unknown command. */
+static int usage_to(FILE *f, const char *cmd)
+{
+  size_t n = sizeof(cli_commands) / sizeof(cli_commands[0]);
+  for(size_t i = 0; cmd && i < n; i++) {
+    if(!strcmp(cmd, cli_commands[i].name)) {
+      fprintf(f, "usage: netradrive %s %s\n\n%s\n", cli_commands[i].name, cli_commands[i].args,
+              cli_commands[i].what);
+      if(strstr(cli_commands[i].args, "FLAGS"))
+        cli_flags(f);
+      return 0;
+    }
+  }
+  if(cmd) {
+    f = stderr;   /* a mistake: the list goes where errors go */
+    fprintf(f, "netradrive: unknown command '%s'\n\n", cmd);
+  }
+  fputs("usage: netradrive [COMMAND] [FLAGS]\n\nCOMMANDS:\n", f);
+  for(size_t i = 0; i < n; i++) {
+    const char *nl = strchr(cli_commands[i].what, '\n');
+    int len = nl ? (int)(nl - cli_commands[i].what) : (int)strlen(cli_commands[i].what);
+    fprintf(f, "  %-9s %.*s\n", cli_commands[i].name, len, cli_commands[i].what);
+  }
+  cli_flags(f);
+  fputs("\n'netradrive help COMMAND' tells more about one command.\n", f);
+  return cmd ? 2 : 0;
 }
 
 /* The domain's settings, taken from the configuration. */
@@ -80,11 +131,12 @@ static int maintenance(const char *cmd, struct config *cfg, bool flag)
   }
   int rc;
   if(!strcmp(cmd, "gc"))
-    rc = maint_gc(cfg->data_dir, flag ? 0 : 24LL * 3600 * 1000, stdout, &rep);
+    rc = maint_gc(cfg->data_dir, flag ? 0 : 24LL * 3600 * 1000, stdout, stderr, &rep);
   else {
-    rc = maint_fsck(flag, stdout, &rep);
-    if(rc == 0 && !flag && (rep.files_damaged || rep.orphans_found))
-      rc = 3;   /* problems found and not repaired */
+    rc = maint_fsck(flag, stdout, stderr, &rep);
+    /* Problems found and not (all) repaired. */
+    if(rc == 0 && (rep.files_damaged > rep.files_removed || rep.orphans_found > rep.orphans_removed))
+      rc = 3;
   }
   drive_shutdown();
   return rc < 0 ? 1 : rc;
@@ -158,6 +210,12 @@ int main(int argc, char **argv)
     printf("netradrive %s\n", NETRA_VERSION);
     return 0;
   }
+  if(!strcmp(cmd, "help"))
+    return usage_to(stdout, argc > 2 ? argv[2] : NULL);
+  for(int i = 1; i < argc; i++) {
+    if(!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+      return usage_to(stdout, argi == 2 ? cmd : NULL);
+  }
   /* Subcommand switches are taken out before the config sees the flags. */
   bool flag = false;
   if(!strcmp(cmd, "gc") || !strcmp(cmd, "fsck")) {
@@ -170,10 +228,8 @@ int main(int argc, char **argv)
         break;
       }
   }
-  else if(strcmp(cmd, "serve") && strcmp(cmd, "migrate")) {
-    usage();
-    return 2;
-  }
+  else if(strcmp(cmd, "serve") && strcmp(cmd, "migrate"))
+    return usage_to(stderr, cmd);
   if(sodium_init() < 0) {
     fprintf(stderr, "netradrive: libsodium failed to initialise\n");
     return 1;

@@ -13,6 +13,7 @@
 #include "drive/orphans.h"
 #include "drive/store.h"
 #include "util/checksum.h"
+#include "util/progress.h"
 #include "util/timefmt.h"
 
 /* An unreferenced chunk younger than this may be a live upload's, written
@@ -33,14 +34,18 @@ struct orphan_walk {
   int64_t now;
   int64_t min_age_ms;   /* ORPHAN_MIN_AGE_MS, or 0 when no server runs */
   struct maint_report *rep;
+  struct progress *pg;  /* chunks looked at; NULL: none */
+  int64_t seen;
 };
 
 static int orphan_visit(void *arg, const char *locator, int64_t mtime_ms)
 {
   struct orphan_walk *w = arg;
+  progress_set(w->pg, ++w->seen);
   if(w->now - mtime_ms < w->min_age_ms || locator_known(w->db, locator))
     return 0;
   w->rep->orphans_found++;
+  progress_end(w->pg);
   if(w->remove && blob_delete(store_blob(), locator) == BLOB_OK) {
     w->rep->orphans_removed++;
     fprintf(w->out, "removed unreferenced chunk %s\n", locator);
@@ -72,7 +77,8 @@ static void sweep_spool(const char *data_dir, FILE *out)
   closedir(d);
 }
 
-int maint_gc(const char *data_dir, int64_t staged_age_ms, FILE *out, struct maint_report *rep)
+int maint_gc(const char *data_dir, int64_t staged_age_ms, FILE *out, FILE *progress,
+             struct maint_report *rep)
 {
   memset(rep, 0, sizeof(*rep));
   db_t *db = db_get();
@@ -86,9 +92,12 @@ int maint_gc(const char *data_dir, int64_t staged_age_ms, FILE *out, struct main
     return -1;
   rep->garbage_removed += store_sweep_all(db, NULL);
   /* --all-staged (staged_age_ms 0) is run only while no server runs. */
+  struct progress pg;
+  progress_start(&pg, progress, "gc", "stored chunks looked at", 0);
   struct orphan_walk w = {db, out, true, time_now_ms(), staged_age_ms == 0 ? 0 : ORPHAN_MIN_AGE_MS,
-                          rep};
+                          rep, &pg, 0};
   blob_list(store_blob(), orphan_visit, &w);   /* remote stores cannot list: skipped */
+  progress_end(&pg);
   sweep_spool(data_dir, out);
   int64_t left = garbage_pending_count(db);
   fprintf(out, "gc: %ld chunks removed, %ld unreferenced chunks removed, %lld deletions still "
@@ -194,12 +203,17 @@ static int repair_content(db_t *db, const char *content_id, FILE *out, struct ma
   }
 }
 
-int maint_fsck(bool repair, FILE *out, struct maint_report *rep)
+int maint_fsck(bool repair, FILE *out, FILE *progress, struct maint_report *rep)
 {
   memset(rep, 0, sizeof(*rep));
   db_t *db = db_get();
   if(!db)
     return -1;
+  int64_t total = 0;
+  db_query_int(db, &total, "SELECT COUNT(*) FROM chunks c JOIN contents t ON t.id = c.content_id "
+                           "WHERE t.backend = $1", "t", store_backend_name());
+  struct progress pg;
+  progress_start(&pg, progress, "fsck", "chunks", total);
   char last_bad[64] = "";
   /* Contents are checked chunk by chunk, in order; one bad chunk marks the
    * whole content (and every file using it) damaged. */
@@ -214,6 +228,7 @@ int maint_fsck(bool repair, FILE *out, struct maint_report *rep)
   while(db_step(st) == DB_ROW) {
     const char *cid = db_col_text(st, 0);
     rep->chunks_checked++;
+    progress_set(&pg, rep->chunks_checked);
     if(!strcmp(cid, last_bad))
       continue;
     int r = check_chunk(db_col_text(st, 4), db_col_int(st, 2), db_col_text(st, 3));
@@ -223,6 +238,7 @@ int maint_fsck(bool repair, FILE *out, struct maint_report *rep)
       rep->chunks_missing++;
     else
       rep->chunks_corrupt++;
+    progress_end(&pg);
     fprintf(out, "content %s chunk %lld is %s\n", cid, (long long)db_col_int(st, 1),
             r == 1 ? "missing" : "corrupt");
     snprintf(last_bad, sizeof(last_bad), "%s", cid);
@@ -233,6 +249,7 @@ int maint_fsck(bool repair, FILE *out, struct maint_report *rep)
     }
   }
   db_finalize(st);
+  progress_end(&pg);
   for(size_t i = 0; i < nbad; i++) {
     int64_t nfiles = 0;
     db_query_int(db, &nfiles, "SELECT COUNT(*) FROM files WHERE content_id = $1", "t", bad[i]);
@@ -242,7 +259,8 @@ int maint_fsck(bool repair, FILE *out, struct maint_report *rep)
   }
   free(bad);
   /* --repair is run only while no server runs. */
-  struct orphan_walk w = {db, out, repair, time_now_ms(), repair ? 0 : ORPHAN_MIN_AGE_MS, rep};
+  struct orphan_walk w = {db, out, repair, time_now_ms(), repair ? 0 : ORPHAN_MIN_AGE_MS, rep,
+                          NULL, 0};
   blob_list(store_blob(), orphan_visit, &w);
   fprintf(out, "fsck: %ld chunks checked, %ld missing, %ld corrupt, %ld files damaged, "
                "%ld unreferenced chunks%s\n", rep->chunks_checked, rep->chunks_missing,

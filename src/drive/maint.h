@@ -24,14 +24,16 @@ struct maint_report {
  *  references that are older than an hour, and stale spool files.
  *  `staged_age_ms` 0 (--all-staged) means no server runs: unreferenced
  *  chunks of any age go. */
-int maint_gc(const char *data_dir, int64_t staged_age_ms, FILE *out, struct maint_report *rep);
+int maint_gc(const char *data_dir, int64_t staged_age_ms, FILE *out, FILE *progress,
+             struct maint_report *rep);
 
-/** fsck: reads every stored chunk back and checks its size and checksum
+/** fsck: reads every stored chunk back (a progress line on `progress`
+ *  when it is a terminal; NULL: none) and checks its size and checksum
  *  (of the kind its record names: SHA-256, or XXH3-128);
  *  reports damaged files and unreferenced chunks older than an hour. With
  *  `repair` (run only while no server runs), damaged files are removed
  *  (their folder sizes and usage corrected) and unreferenced chunks of any
  *  age deleted. */
-int maint_fsck(bool repair, FILE *out, struct maint_report *rep);
+int maint_fsck(bool repair, FILE *out, FILE *progress, struct maint_report *rep);
 
 #endif

@@ -1,6 +1,7 @@
 """netradrive gc and fsck against a real data dir: damaged chunks are found and
 repaired, unreferenced chunks and stale spool files are removed."""
 import os
+import re
 import subprocess
 import time
 
@@ -231,3 +232,78 @@ def test_bin_items_past_retention_are_purged_at_start(server_factory):
         assert stored_chunk_count(srv) == 1
     finally:
         srv.stop()
+
+
+def _run_on_tty(netradrive_bin, data_dir, *args):
+    """Runs a command with stderr on a pseudo-terminal; returns (rc, stdout,
+    what the terminal showed)."""
+    import pty
+    master, slave = pty.openpty()
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DATA_DIR": data_dir,
+           "LOG_LEVEL": "warn", "CHUNK_SIZE": str(CHUNK)}
+    p = subprocess.Popen([netradrive_bin, *args], env=env, stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    shown = b""
+    while True:
+        try:
+            data = os.read(master, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        shown += data
+    out = p.stdout.read().decode()
+    rc = p.wait(60)
+    os.close(master)
+    return rc, out, shown.decode("utf-8", "replace")
+
+
+def test_fsck_progress_on_a_terminal_only(stopped_server_with_files, netradrive_bin):
+    srv, _, _, _ = stopped_server_with_files
+    rc, out, shown = _run_on_tty(netradrive_bin, srv.data_dir, "fsck")
+    assert rc == 0, out + shown
+    assert re.search(r"\rfsck: [1-5]/5 chunks \([0-9.]+%\)", shown), repr(shown)
+    assert shown.endswith("\r\x1b[K"), repr(shown[-40:])   # the line is cleared at the end
+    assert out.strip().splitlines()[-1].startswith("fsck: 5 chunks checked")
+    # Not a terminal: no progress line, only the summary.
+    p = run(netradrive_bin, srv.data_dir, "fsck")
+    assert "\r" not in p.stderr and "/5 chunks" not in p.stderr
+    assert p.stdout.strip().splitlines() == [
+        "fsck: 5 chunks checked, 0 missing, 0 corrupt, 0 files damaged, 0 unreferenced chunks"]
+
+
+def test_fsck_repair_that_leaves_damage_exits_3(stopped_server_with_files, netradrive_bin):
+    """An unreferenced chunk it may not remove (no --repair) or damage it
+    found: exit 3; after --repair everything is fixed: 0."""
+    srv, _, _, _ = stopped_server_with_files
+    victim = chunk_files(srv.data_dir)[0]
+    with open(victim, "r+b") as f:
+        f.write(b"\x00" * 16)
+    assert run(netradrive_bin, srv.data_dir, "fsck").returncode == 3
+    assert run(netradrive_bin, srv.data_dir, "fsck", "--repair").returncode == 0
+    assert run(netradrive_bin, srv.data_dir, "fsck").returncode == 0
+
+
+@pytest.mark.parametrize("args", [["--help"], ["-h"], ["help"]])
+def test_help_lists_every_command_and_flag(netradrive_bin, args):
+    p = subprocess.run([netradrive_bin, *args], capture_output=True, text=True, timeout=10)
+    assert p.returncode == 0 and p.stderr == ""
+    for word in ("serve", "migrate", "gc", "fsck", "version", "help", "--host", "--port",
+                 "--data-dir", "--database-url", "--log-level", "--threads"):
+        assert word in p.stdout, word
+
+
+@pytest.mark.parametrize("cmd,flag", [("fsck", "--repair"), ("gc", "--all-staged"),
+                                      ("serve", "--port"), ("migrate", "--database-url")])
+def test_help_for_one_command(netradrive_bin, cmd, flag):
+    for args in (["help", cmd], [cmd, "--help"]):
+        p = subprocess.run([netradrive_bin, *args], capture_output=True, text=True, timeout=10)
+        assert p.returncode == 0, p.stderr
+        assert p.stdout.startswith(f"usage: netradrive {cmd}") and flag in p.stdout, p.stdout
+
+
+@pytest.mark.parametrize("args", [["help", "nope"], ["nope"]])
+def test_unknown_command(netradrive_bin, args):
+    p = subprocess.run([netradrive_bin, *args], capture_output=True, text=True, timeout=10)
+    assert p.returncode == 2 and p.stdout == ""
+    assert "unknown command 'nope'" in p.stderr and "COMMANDS:" in p.stderr

@@ -133,7 +133,7 @@ static void test_fsck_healthy(void **state)
   for(int repair = 0; repair < 2; repair++) {
     out_open(&o);
     memset(&rep, 0x55, sizeof(rep));
-    assert_int_equal(maint_fsck(repair, o.f, &rep), 0);
+    assert_int_equal(maint_fsck(repair, o.f, NULL, &rep), 0);
     assert_int_equal(rep.chunks_checked, 3);
     assert_int_equal(rep.chunks_missing, 0);
     assert_int_equal(rep.chunks_corrupt, 0);
@@ -198,7 +198,7 @@ static void test_fsck_damage_and_repair(void **state)
 
   /* Found, reported, nothing changed. */
   out_open(&o);
-  assert_int_equal(maint_fsck(false, o.f, &rep), 0);
+  assert_int_equal(maint_fsck(false, o.f, NULL, &rep), 0);
   assert_int_equal(rep.chunks_checked, 6);
   assert_int_equal(rep.chunks_corrupt, 2);
   assert_int_equal(rep.chunks_missing, 1);
@@ -215,7 +215,7 @@ static void test_fsck_damage_and_repair(void **state)
   /* Repaired: the four damaged files and their three contents go, with
    * their accounting; the chunks they held are queued for removal. */
   out_open(&o);
-  assert_int_equal(maint_fsck(true, o.f, &rep), 0);
+  assert_int_equal(maint_fsck(true, o.f, NULL, &rep), 0);
   assert_int_equal(rep.files_damaged, 4);
   assert_int_equal(rep.files_removed, 4);
   assert_true(out_has(&o, "removed damaged file"));
@@ -237,7 +237,7 @@ static void test_fsck_damage_and_repair(void **state)
 
   /* Clean afterwards; the sweep clears the damaged chunks off the disk. */
   out_open(&o);
-  assert_int_equal(maint_fsck(false, o.f, &rep), 0);
+  assert_int_equal(maint_fsck(false, o.f, NULL, &rep), 0);
   assert_int_equal(rep.chunks_checked, 2);
   assert_int_equal(rep.files_damaged, 0);
   assert_int_equal(rep.chunks_corrupt + rep.chunks_missing + rep.orphans_found, 0);
@@ -266,7 +266,7 @@ static void test_orphans(void **state)
   assert_int_equal(garbage_record_staged(db_get(), "local", staged, sid), DRIVE_OK);
 
   out_open(&o);
-  assert_int_equal(maint_fsck(false, o.f, &rep), 0);
+  assert_int_equal(maint_fsck(false, o.f, NULL, &rep), 0);
   assert_int_equal(rep.orphans_found, 1);
   assert_int_equal(rep.orphans_removed, 0);
   assert_int_equal(rep.files_damaged, 0);
@@ -279,7 +279,7 @@ static void test_orphans(void **state)
   /* gc removes the old ones too, and keeps a young one (a server may run). */
   orphan(2 * HOUR_S, later);
   out_open(&o);
-  assert_int_equal(maint_gc(testdrive_dir, 24LL * HOUR_S * 1000, o.f, &rep), 0);
+  assert_int_equal(maint_gc(testdrive_dir, 24LL * HOUR_S * 1000, o.f, NULL, &rep), 0);
   assert_int_equal(rep.orphans_removed, 2);
   assert_true(out_has(&o, "removed unreferenced chunk"));
   out_close(&o);
@@ -308,7 +308,7 @@ static void test_orphans_offline(void **state)
   assert_int_equal(garbage_record_staged(db_get(), "local", staged, sid), DRIVE_OK);
 
   out_open(&o);
-  assert_int_equal(maint_fsck(true, o.f, &rep), 0);
+  assert_int_equal(maint_fsck(true, o.f, NULL, &rep), 0);
   assert_int_equal(rep.orphans_found, 1);
   assert_int_equal(rep.orphans_removed, 1);
   assert_true(out_has(&o, young));
@@ -322,7 +322,7 @@ static void test_orphans_offline(void **state)
   assert_int_equal(db_exec(db_get(), "UPDATE pending_deletes SET created_at = created_at - 1000 "
                                      "WHERE id = $1", "t", sid), DB_OK);
   out_open(&o);
-  assert_int_equal(maint_gc(testdrive_dir, 0, o.f, &rep), 0);
+  assert_int_equal(maint_gc(testdrive_dir, 0, o.f, NULL, &rep), 0);
   assert_int_equal(rep.orphans_removed, 1);
   assert_int_equal(rep.garbage_removed, 1);   /* the staged chunk, reclaimed */
   out_close(&o);
@@ -370,7 +370,7 @@ static void test_gc(void **state)
   set_age(stale, 25 * HOUR_S);
 
   out_open(&o);
-  assert_int_equal(maint_gc(testdrive_dir, 24LL * HOUR_S * 1000, o.f, &rep), 0);
+  assert_int_equal(maint_gc(testdrive_dir, 24LL * HOUR_S * 1000, o.f, NULL, &rep), 0);
   assert_int_equal(rep.garbage_removed, 3);   /* d1, d2 and the reclaimed s_old */
   assert_int_equal(rep.orphans_removed, 0);
   assert_true(out_has(&o, "removed stale spool file stale.part"));
@@ -391,7 +391,7 @@ static void test_gc(void **state)
 
   /* --all-staged: every staged chunk goes. */
   out_open(&o);
-  assert_int_equal(maint_gc(testdrive_dir, 0, o.f, &rep), 0);
+  assert_int_equal(maint_gc(testdrive_dir, 0, o.f, NULL, &rep), 0);
   assert_int_equal(rep.garbage_removed, 1);
   out_close(&o);
   assert_false(chunk_exists(s_new));
@@ -415,7 +415,7 @@ static void test_gc_past_a_failing_batch(void **state)
   orphan(60, loc);
   assert_int_equal(garbage_record_delete(db, "local", loc), DRIVE_OK);
   out_open(&o);
-  assert_int_equal(maint_gc(testdrive_dir, 24LL * HOUR_S * 1000, o.f, &rep), 0);
+  assert_int_equal(maint_gc(testdrive_dir, 24LL * HOUR_S * 1000, o.f, NULL, &rep), 0);
   out_close(&o);
   assert_false(chunk_exists(loc));
   assert_int_equal(rep.garbage_removed, 1);
