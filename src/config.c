@@ -379,13 +379,14 @@ static int cfg_load_service(struct cfg_ctx *c, struct config *cfg)
      cfg_int32(c, "WS_PING_INTERVAL", 30, 1, 3600, &cfg->ws_ping_interval))
     return -1;
   /* Each connection's memory, touched whole once it has served a request
-   * (DECISIONS "HTTP"): 64K keeps 1,000 idle keep-alive connections near
-   * 64 MiB; more reads upload bodies in bigger pieces. */
-  if(cfg_size(c, "CONNECTION_MEMORY", 64 * CFG_KIB, &cfg->connection_memory))
+   * (DECISIONS "HTTP"): 48K keeps 1,000 idle keep-alive connections near
+   * 48 MiB and still holds a 32 KiB head; more reads upload bodies in
+   * bigger pieces. */
+  if(cfg_size(c, "CONNECTION_MEMORY", 48 * CFG_KIB, &cfg->connection_memory))
     return -1;
-  if(cfg->connection_memory < 64 * CFG_KIB || cfg->connection_memory > 16 * CFG_MIB) {
+  if(cfg->connection_memory < 16 * CFG_KIB || cfg->connection_memory > 16 * CFG_MIB) {
     v = cfg_get(c, "CONNECTION_MEMORY", &label);
-    return cfg_fail(c, label, "must be between 64K and 16M (got '%s')", cfg_show(v, shown));
+    return cfg_fail(c, label, "must be between 16K and 16M (got '%s')", cfg_show(v, shown));
   }
   /* Listing pages kept per HTTP thread (api/listing_cache.h); 0 = off. */
   if(cfg_size(c, "LISTING_CACHE", 1 * CFG_MIB, &cfg->listing_cache))

@@ -26,7 +26,7 @@
  * starts its next request, so every connection that has served a request
  * holds it resident: 64 KiB keeps 1,000 idle keep-alive connections near
  * 64 MiB (1 MiB: 1 GiB). CONNECTION_MEMORY trades that for bigger reads. */
-#define SRV_CONN_MEMORY (64 * 1024)
+#define SRV_CONN_MEMORY (48 * 1024)
 
 static struct MHD_Daemon *srv_daemon;
 static const struct http_route *const *srv_tables;

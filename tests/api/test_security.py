@@ -332,7 +332,7 @@ def test_request_head_is_capped(server):
     r = requests.get(server.url + "/healthz", headers={"X-Filler": "h" * 40000}, timeout=10)
     assert r.status_code == 431, r.status_code
     assert r.json() == {"detail": "Request header fields too large"}
-    # A head that does not fit the connection's memory at all (64K by
+    # A head that does not fit the connection's memory at all (48K by
     # default) is refused by libmicrohttpd itself: the same status, its own
     # page, and the connection closed.
     resp = _raw(server.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Filler: " + b"h" * 600000
