@@ -54,7 +54,7 @@ METRIC_FAMILY(metric_cache_bytes, "netradrive_cache_bytes",
               "Bytes the chunk cache holds on disk.", METRIC_GAUGE, 1, 0);
 
 METRIC_FAMILY(metric_tasks, "netradrive_tasks",
-              "Tasks in the registry by state (running ones, and finished ones still listed).",
+              "Tasks running now, by state (queued, in_progress).",
               METRIC_GAUGE, 8, 1, "state");
 METRIC_FAMILY(metric_tasks_finished, "netradrive_tasks_finished_total",
               "Tasks that reached a final state, by state.", METRIC_COUNTER, 8, 1, "state");
