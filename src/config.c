@@ -163,6 +163,10 @@ void config_free(struct config *cfg)
     sodium_memzero(cfg->secret_key, strlen(cfg->secret_key));
     free(cfg->secret_key);
   }
+  if(cfg->metrics_token) {
+    sodium_memzero(cfg->metrics_token, strlen(cfg->metrics_token));
+    free(cfg->metrics_token);
+  }
   free(cfg->telegram_bot_token);
   free(cfg->telegram_storage_chat_id);
   free(cfg->telegram_api_url);
@@ -357,6 +361,13 @@ static int cfg_load_service(struct cfg_ctx *c, struct config *cfg)
   cfg->log_format = v ? log_format_parse(v) : LOG_TEXT;
   if(cfg->log_format < 0)
     return cfg_fail(c, label, "must be text or json (got '%s')", cfg_show(v, shown));
+  /* A bearer token: visible ASCII without spaces, so it fits the header.
+   * The value is a secret and is never echoed. */
+  v = cfg_get(c, "METRICS_TOKEN", &label);
+  if(v && *v && (strlen(v) > 256 || strpbrk(v, " \t") || !cfg_printable(v)))
+    return cfg_fail(c, label, "must be 1 to 256 visible characters without spaces");
+  if(v && *v && !(cfg->metrics_token = strdup(v)))
+    return cfg_fail(c, "METRICS_TOKEN", "out of memory");
 
   if(cfg_int32(c, "THREADS", 4, 1, 256, &cfg->threads) ||
      cfg_int32(c, "LOGIN_MAX_FAILURES", 5, 1, 1000, &cfg->login_max_failures) ||

@@ -39,6 +39,7 @@ struct config {
   int bin_retention_days;         /* BIN_RETENTION_DAYS (30) */
   int log_level;                  /* LOG_LEVEL debug|info|warn|error (info) */
   int log_format;                 /* LOG_FORMAT text|json (text) */
+  char *metrics_token;            /* METRICS_TOKEN: bearer token /metrics asks for; NULL = open */
   int threads;                    /* THREADS, --threads: HTTP worker threads (4) */
   int login_max_failures;         /* LOGIN_MAX_FAILURES per account/address per window (5) */
   int login_window_seconds;       /* LOGIN_WINDOW_SECONDS (900) */

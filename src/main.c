@@ -180,6 +180,11 @@ static int serve(struct config *cfg, int lfd)
     .tables = api_route_tables(),
   };
   api_ws_set_limit(cfg->ws_max_per_user);
+  if(api_metrics_set_token(cfg->metrics_token) != 0) {
+    fprintf(stderr, "netradrive: METRICS_TOKEN: out of memory\n");
+    drive_shutdown();
+    return 1;
+  }
   if(http_start(&opt, err, sizeof(err)) != 0) {
     fprintf(stderr, "netradrive: %s\n", err);
     drive_shutdown();

@@ -39,6 +39,11 @@ extern const struct http_route api_share_routes[];
 extern const struct http_route api_task_routes[];
 extern const struct http_route api_ws_routes[];
 
+/** The bearer token GET /metrics requires (copied); NULL or "" leaves it
+ *  open. 0, or -1 when out of memory. */
+int api_metrics_set_token(const char *token);
+extern const struct http_route api_metrics_routes[];
+
 /** Open task WebSockets one user may have (ws_routes.c; default 8). */
 void api_ws_set_limit(int per_user);
 

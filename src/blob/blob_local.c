@@ -16,6 +16,7 @@
 #include "util/fsutil.h"
 #include "util/id.h"
 #include "util/log.h"
+#include "util/metric_list.h"
 
 /* A chunk waiting for its fsync + rename. */
 struct local_job {
@@ -109,6 +110,17 @@ static int local_path(const struct local *b, const char *locator, char *out, siz
   return BLOB_OK;
 }
 
+/* Counts a store call for /metrics; `kind` names its failure, NULL for none. */
+static void local_count(const char *op, const char *kind)
+{
+  const char *call[] = {"local", op};
+  metric_inc(&metric_storage_calls, call);
+  if(kind) {
+    const char *err[] = {"local", kind};
+    metric_inc(&metric_storage_errors, err);
+  }
+}
+
 static int fsync_dir(const char *dir)
 {
   int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -147,6 +159,7 @@ static void local_store(struct local *b, const char *spool_path, uint64_t size, 
   }
   rc = BLOB_OK;
 out:
+  local_count("put", rc == BLOB_OK ? NULL : "io");
   if(rc != BLOB_OK)
     unlink(spool_path);
   done(arg, rc, rc == BLOB_OK ? locator : NULL);
@@ -204,18 +217,25 @@ static int local_reader_open(void *self, const char *locator, uint64_t size, voi
   struct local *b = self;
   char path[BLOB_PATH_MAX];
   *out = NULL;
-  if(local_path(b, locator, path, sizeof(path)) != BLOB_OK)
+  if(local_path(b, locator, path, sizeof(path)) != BLOB_OK) {
+    local_count("open", "bad_locator");
     return BLOB_ERR;
+  }
   int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if(fd < 0)
-    return errno == ENOENT ? BLOB_NOTFOUND : BLOB_ERR;
+  if(fd < 0) {
+    bool gone = errno == ENOENT;
+    local_count("open", gone ? "not_found" : "io");
+    return gone ? BLOB_NOTFOUND : BLOB_ERR;
+  }
   struct stat st;
   if(fstat(fd, &st) != 0 || (uint64_t)st.st_size != size) {
     log_error("blob_local: chunk %s is %lld bytes, expected %llu: damaged", locator,
               (long long)st.st_size, (unsigned long long)size);
     close(fd);
+    local_count("open", "damaged");
     return BLOB_ERR;
   }
+  local_count("open", NULL);
   struct local_reader *rd = malloc(sizeof(*rd));
   if(!rd) {
     close(fd);
@@ -256,11 +276,13 @@ static int local_delete(void *self, const char *locator)
 {
   struct local *b = self;
   char path[BLOB_PATH_MAX];
-  if(local_path(b, locator, path, sizeof(path)) != BLOB_OK)
+  if(local_path(b, locator, path, sizeof(path)) != BLOB_OK) {
+    local_count("delete", "bad_locator");
     return BLOB_ERR;
-  if(unlink(path) != 0 && errno != ENOENT)
-    return BLOB_ERR;
-  return BLOB_OK;
+  }
+  bool failed = unlink(path) != 0 && errno != ENOENT;
+  local_count("delete", failed ? "io" : NULL);
+  return failed ? BLOB_ERR : BLOB_OK;
 }
 
 static int local_list(void *self, blob_list_fn fn, void *arg)

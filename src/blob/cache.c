@@ -14,6 +14,7 @@
 #include "blob/cache_priv.h"
 #include "util/fsutil.h"
 #include "util/log.h"
+#include "util/metric_list.h"
 
 bool cache_key_valid(const char *key)
 {
@@ -106,6 +107,7 @@ struct cache_entry *cache_acquire(struct cache *c, const char *key, uint64_t siz
       goto out;
     }
     c->total += size;
+    metric_set(&metric_cache_bytes, NULL, (int64_t)c->total);
     cache_hash_add(c, e);
   }
   e->refs++;
@@ -233,6 +235,7 @@ static int cache_scan(struct cache *c)
   }
   free(found);
   cache_evict_to(c, c->cap);
+  metric_set(&metric_cache_bytes, NULL, (int64_t)c->total);
   return 0;
 }
 

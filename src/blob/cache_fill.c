@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "blob/cache_priv.h"
 #include "util/log.h"
+#include "util/metric_list.h"
 
 /* ---- present ranges --------------------------------------------------------- */
 
@@ -282,6 +283,7 @@ size_t cache_fill_write(struct cache *c, struct cache_fill *f, uint64_t off, con
     f->io_error = true;
   }
   if(done > 0) {
+    metric_add(&metric_cache_fill_bytes, NULL, done);
     uint64_t end = off + done;
     if(end > f->stop)
       end = f->stop; /* cut meanwhile: the rest belongs to another fill */

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "blob/cache_priv.h"
+#include "util/metric_list.h"
 
 static size_t cache_hash(const struct cache *c, const char *key)
 {
@@ -104,6 +105,7 @@ void cache_evict(struct cache *c, struct cache_entry *e)
   if(e->fd >= 0)
     close(e->fd);
   c->total -= e->size;
+  metric_set(&metric_cache_bytes, NULL, (int64_t)c->total);
   free(e);
 }
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "blob/tgstore.h"
 #include "util/log.h"
+#include "util/metric_list.h"
 
 enum tgstore_local { TGSTORE_LOCAL_NONE, TGSTORE_LOCAL_RESOLVING, TGSTORE_LOCAL_READY,
                      TGSTORE_LOCAL_FALLBACK, TGSTORE_LOCAL_FAILED };
@@ -197,8 +198,12 @@ int tgstore_reader_open(void *self, const char *locator, uint64_t size, void **o
       free(rd);
       return BLOB_ERR;
     }
-    if(!cache_entry_complete(b->cache, rd->entry))
+    if(!cache_entry_complete(b->cache, rd->entry)) {
+      metric_add(&metric_cache_misses, NULL, 1);
       tgstore_prefetch_post(b, bot, &loc, size);
+    }
+    else
+      metric_add(&metric_cache_hits, NULL, 1);
   }
   *out = rd;
   return BLOB_OK;

@@ -12,6 +12,7 @@
 #include "db/driver.h"
 #include "util/buf.h"
 #include "util/log.h"
+#include "util/metric_list.h"
 
 #define SQ_CACHE 128
 
@@ -50,6 +51,51 @@ static int sq_code(int rc)
   }
 }
 
+/* Counts a failed statement for /metrics by the kind of its result code. */
+static void sq_count_error(int rc)
+{
+  const char *kind;
+  switch(rc & 0xff) {
+  case SQLITE_BUSY: case SQLITE_LOCKED: kind = "busy"; break;
+  case SQLITE_CONSTRAINT: kind = "constraint"; break;
+  case SQLITE_IOERR: case SQLITE_FULL: case SQLITE_READONLY: case SQLITE_CANTOPEN: kind = "io"; break;
+  case SQLITE_CORRUPT: case SQLITE_NOTADB: kind = "corrupt"; break;
+  case SQLITE_MISUSE: case SQLITE_RANGE: kind = "misuse"; break;
+  default: kind = "other"; break;
+  }
+  const char *v[] = {kind};
+  metric_inc(&metric_db_errors, v);
+}
+
+/* SQLite's own busy timeout, counted: the same sleeps sqlite3_busy_timeout
+ * makes (1 ms growing to 100 ms), given up after SQ_BUSY_TIMEOUT_MS. */
+#define SQ_BUSY_TIMEOUT_MS 10000
+
+static int sq_busy(void *arg, int count)
+{
+  static const int delays[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
+  static const int totals[] = {0, 1, 3, 8, 18, 33, 53, 78, 103, 128, 178, 228};
+  const int n = (int)(sizeof(delays) / sizeof(delays[0]));
+  int delay, prior;
+  (void)arg;
+  if(count < n) {
+    delay = delays[count];
+    prior = totals[count];
+  }
+  else {
+    delay = delays[n - 1];
+    prior = totals[n - 1] + delay * (count - (n - 1));
+  }
+  if(prior + delay > SQ_BUSY_TIMEOUT_MS) {
+    delay = SQ_BUSY_TIMEOUT_MS - prior;
+    if(delay <= 0)
+      return 0;
+  }
+  metric_add(&metric_db_busy_waits, NULL, 1);
+  sqlite3_sleep(delay);
+  return 1;
+}
+
 static db_t *sq_open(const char *url, char *err, size_t errlen)
 {
   const char *path = url + strlen("sqlite://");
@@ -68,7 +114,7 @@ static db_t *sq_open(const char *url, char *err, size_t errlen)
              c->h ? sqlite3_errmsg(c->h) : sqlite3_errstr(rc));
     goto fail;
   }
-  sqlite3_busy_timeout(c->h, 10000);
+  sqlite3_busy_handler(c->h, sq_busy, NULL);
   sqlite3_extended_result_codes(c->h, 1);
   /* WAL lets readers run beside the single writer; NORMAL sync is durable
    * across application crashes and keeps commits cheap. */
@@ -107,6 +153,7 @@ static int sq_exec_script(db_t *db, const char *sql)
   char *emsg = NULL;
   int rc = sqlite3_exec(c->h, sql, NULL, NULL, &emsg);
   if(rc != SQLITE_OK) {
+    sq_count_error(rc);
     log_error("sqlite: %s (in: %.80s)", emsg ? emsg : sqlite3_errstr(rc), sql);
     sqlite3_free(emsg);
     return sq_code(rc);
@@ -142,6 +189,7 @@ static sqlite3_stmt *sq_prepare(struct sq_conn *c, const char *sql, bool persist
   sqlite3_stmt *s = NULL;
   int rc = sqlite3_prepare_v3(c->h, tsql, -1, persistent ? SQLITE_PREPARE_PERSISTENT : 0, &s, NULL);
   if(rc != SQLITE_OK) {
+    sq_count_error(rc);
     log_error("sqlite: prepare failed: %s (in: %.120s)", sqlite3_errmsg(c->h), sql);
     s = NULL;
   }
@@ -200,6 +248,7 @@ static db_stmt_t *sq_query(db_t *db, const char *sql, const char *types, va_list
     }
   }
   if(rc != SQLITE_OK) {
+    sq_count_error(rc);
     log_error("sqlite: bind failed (%s) for: %.120s", sqlite3_errstr(rc), sql);
     st->err = DB_ERROR;
   }
@@ -215,6 +264,7 @@ static int sq_step(db_stmt_t *dst)
   if(rc == SQLITE_ROW || rc == SQLITE_DONE)
     return sq_code(rc);
   st->err = sq_code(rc);
+  sq_count_error(rc);
   if(st->err != DB_CONSTRAINT)
     log_error("sqlite: %s (in: %.120s)", sqlite3_errmsg(st->c->h), sqlite3_sql(st->s));
   return st->err;

@@ -13,6 +13,7 @@
 #include "drive/tasks.h"
 #include "drive/task_events.h"
 #include "util/log.h"
+#include "util/metric_list.h"
 #include "util/timefmt.h"
 
 #define TASK_SPEED_TAU_MS 5000.0 /* smoothing time constant of the speed */
@@ -197,6 +198,23 @@ static struct task *tasks_find_locked(const char *id)
   return NULL;
 }
 
+/* /metrics: a task leaves state `from` (-1: none) for `to` (-1: none). Running
+ * states are a gauge; final ones are counted once, as the task reaches them. */
+static void task_metric_move(int from, int to)
+{
+  if(from >= 0) {
+    const char *v[] = {task_status_name((enum task_status)from)};
+    metric_add(&metric_tasks, v, (uint64_t)-1);
+  }
+  if(to >= 0) {
+    const char *v[] = {task_status_name((enum task_status)to)};
+    if(task_status_final((enum task_status)to))
+      metric_inc(&metric_tasks_finished, v);
+    else
+      metric_add(&metric_tasks, v, 1);
+  }
+}
+
 /* Moves a running task to a final status; false when it had one already. */
 static bool task_finish_locked(struct task *t, enum task_status status, const char *file_id,
                                const char *error)
@@ -204,6 +222,7 @@ static bool task_finish_locked(struct task *t, enum task_status status, const ch
   if(task_status_final(t->v.status))
     return false;
   int64_t now = tasks_clock();
+  task_metric_move((int)t->v.status, (int)status);
   t->v.status = status;
   t->v.updated_at = time_now_ms();
   t->finished_ms = now > 0 ? now : 1;
@@ -268,6 +287,7 @@ struct task *task_start(const struct task_spec *spec, task_cancel_fn cancel, voi
   tasks_prune_locked(t->sample_ms);
   t->next = tasks_head;
   tasks_head = t;
+  task_metric_move(-1, (int)t->v.status);
   struct task_view snap;
   task_view_at(t, t->sample_ms, &snap);
   pthread_mutex_unlock(&tasks_lock);
@@ -281,6 +301,7 @@ void task_set_running(struct task *t)
   bool changed = false;
   pthread_mutex_lock(&tasks_lock);
   if(t->v.status == TASK_QUEUED) {
+    task_metric_move(TASK_QUEUED, TASK_IN_PROGRESS);
     t->v.status = TASK_IN_PROGRESS;
     t->v.updated_at = time_now_ms();
     t->sample_ms = t->last_ms = tasks_clock();   /* the speed counts from here */

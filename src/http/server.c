@@ -16,9 +16,11 @@
 #include "http/cors.h"
 #include "http/framing.h"
 #include "http/defer.h"
+#include "http/req_metrics.h"
 #include "http/websocket.h"
 #include "util/id.h"
 #include "util/log.h"
+#include "util/metric_list.h"
 
 /* MHD's memory per connection when none is configured. It also sizes the
  * read buffer (an upload's body is read about half of it at a time), and
@@ -36,6 +38,7 @@ static atomic_uint_fast64_t srv_inflight;
 static atomic_uint_fast64_t srv_requests;
 static atomic_uint_fast64_t srv_bytes_in;
 static unsigned srv_short_timeout; /* s: KEEPALIVE_TIMEOUT */
+static bool srv_per_ip;            /* MAX_CONNECTIONS_PER_IP is on */
 
 /* Descriptors kept free of connections: the database, chunk files, spool,
  * sockets to Telegram and SMTP. */
@@ -280,8 +283,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
    * (any other end closes the connection anyway). */
   if(toe == MHD_REQUEST_TERMINATED_COMPLETED_OK && srv_long_route(r->route))
     MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, srv_short_timeout);
-  http_access_log(r, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK,
-                  (double)(now_us() - r->start_us) / 1000.0);
+  double ms = (double)(now_us() - r->start_us) / 1000.0;
+  http_access_log(r, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK, ms);
+  http_req_metrics(r, ms / 1000.0);
   atomic_fetch_sub(&srv_inflight, 1);
   req_free(r);
   *con_cls = NULL;
@@ -313,6 +317,20 @@ static size_t on_unescape(void *cls, struct MHD_Connection *conn, char *s)
   }
   *w = 0;
   return (size_t)(w - s);
+}
+
+/* Counts connections for /metrics, then lets conn_limit.c see them. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+  if(code == MHD_CONNECTION_NOTIFY_STARTED) {
+    metric_add(&metric_http_connections, NULL, 1);
+    metric_add(&metric_http_open_connections, NULL, 1);
+  }
+  else if(code == MHD_CONNECTION_NOTIFY_CLOSED)
+    metric_add(&metric_http_open_connections, NULL, (uint64_t)-1);
+  if(srv_per_ip)
+    conn_limit_notify(cls, conn, socket_context, code);
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -372,6 +390,7 @@ int http_start(const struct http_options *opt, char *err, size_t errlen)
     goto fail;
   }
   limits = per_ip;
+  srv_per_ip = per_ip;
   srv_short_timeout = (unsigned)opt->keepalive_timeout;
   unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE |
                    MHD_USE_ERROR_LOG | MHD_USE_ITC;
@@ -387,7 +406,7 @@ int http_start(const struct http_options *opt, char *err, size_t errlen)
       MHD_OPTION_CONNECTION_TIMEOUT, srv_short_timeout,
       MHD_OPTION_THREAD_STACK_SIZE, (size_t)(8 * 1024 * 1024),
       MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-      MHD_OPTION_NOTIFY_CONNECTION, per_ip ? conn_limit_notify : NULL, NULL,
+      MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
       MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, NULL,
       MHD_OPTION_END);
   if(!srv_daemon) {

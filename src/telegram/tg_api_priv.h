@@ -23,6 +23,7 @@ struct tg_call {
   enum tg_kind kind;
   char *url;
   char *what;                /* "sendDocument (bot 123456:****)" for the log */
+  char method[24];           /* "sendDocument": the metrics' op label */
   char *form;                /* TG_KIND_CALL: urlencoded body */
   struct tg_param *params;   /* TG_KIND_DOC: owned copies */
   size_t nparams;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "telegram/tg_api_priv.h"
 #include "util/log.h"
+#include "util/metric_list.h"
 
 #define TG_ERROR_BODY_MAX 65536 /* error page kept from a failed download */
 
@@ -49,6 +50,43 @@ static void tg_call_finish(struct tg_call *call, enum tg_status st)
 }
 
 static void tg_call_done(void *arg, CURL *easy, CURLcode rc);
+
+/* What went wrong with an attempt, as the metrics' kind label. */
+static const char *tg_call_error_kind(CURLcode rc, long code, enum tg_class cls)
+{
+  if(cls == TG_CLASS_RATE)
+    return "rate_limited";
+  if(rc == CURLE_OPERATION_TIMEDOUT || code == 408)
+    return "timeout";
+  if(code >= 500)
+    return "server_error";
+  if(code >= 400)
+    return "client_error";
+  if(code == 0)
+    return "network";
+  return "bad_reply";  /* a 2xx whose body was garbled, cut or not what was asked */
+}
+
+/* Counts an attempt for /metrics: the call, and unless it succeeded the
+ * kind of failure and whether it will be retried. */
+static void tg_call_count(const struct tg_call *call, CURLcode rc, long code, enum tg_class cls)
+{
+  const char *op[] = {"telegram", call->method};
+  metric_inc(&metric_storage_calls, op);
+  if(cls == TG_CLASS_OK || call->cancelled)
+    return;
+  const char *kind = tg_call_error_kind(rc, code, cls);
+  const char *err[] = {"telegram", kind};
+  metric_inc(&metric_storage_errors, err);
+  if(cls == TG_CLASS_RATE) {
+    const char *be[] = {"telegram"};
+    metric_inc(&metric_storage_rate_limited, be);
+  }
+  bool again = (cls == TG_CLASS_RATE && call->rate_limited < call->opts.max_rate_limited) ||
+               (cls == TG_CLASS_RETRY && call->failures + 1 < call->opts.max_attempts);
+  if(again)
+    metric_inc(&metric_storage_retries, err);
+}
 
 static void tg_call_attempt(void *arg)
 {
@@ -102,6 +140,7 @@ static void tg_call_done(void *arg, CURL *easy, CURLcode rc)
           rc == CURLE_OPERATION_TIMEDOUT)
     atomic_store(&api->healthy, 0);
   enum tg_class cls = tg_attempt_judge(call, rc);
+  tg_call_count(call, rc, code, cls);
   tg_call_land(call, cls == TG_CLASS_OK);
   tg_attempt_end(call);
   if((tg_loop_stopping(api->loop) || call->cancelled) && cls != TG_CLASS_OK) {
@@ -199,6 +238,7 @@ struct tg_call *tg_call_new(struct tg_api *api, enum tg_kind kind, const char *t
   buf_init(&call->body, kind == TG_KIND_DOWNLOAD ? TG_ERROR_BODY_MAX : TG_REPLY_MAX);
   tg_reply_clear(&call->res.reply);
   tg_token_mask(token, masked);
+  snprintf(call->method, sizeof(call->method), "%s", method);
   if(asprintf(&call->what, "%s (bot %s)", method, masked) < 0) {
     call->what = NULL;
     tg_call_free(call);
