@@ -31,8 +31,9 @@ struct http_ws_ops {
  *  every `ping_ms`; a socket that sent nothing (not even a pong) for two
  *  and a half intervals is dropped. 0 or -1. */
 int http_ws_start(int max, int ping_ms);
-/** Sends every socket a close frame (1001), waits up to a second for the
- *  clients to answer, closes what is left and joins the thread. */
+/** Sends every socket a close frame (1001), also those whose handshake is
+ *  still in flight, waits up to a second for the clients to answer, closes
+ *  what is left and joins the thread. */
 void http_ws_stop(void);
 
 /** Answers a WebSocket handshake: 400 for a malformed one (Upgrade,

@@ -58,7 +58,14 @@ bool ws_reserve(void)
 
 void ws_unreserve(void)
 {
-  atomic_fetch_sub(&ws_open, 1);
+  /* A stopping thread waits for handshakes in flight: the last one
+   * given back lets it go now. */
+  if(atomic_fetch_sub(&ws_open, 1) == 1 && atomic_load(&ws_stopping)) {
+    pthread_mutex_lock(&ws_qlock);
+    if(ws_running)
+      ws_wake();
+    pthread_mutex_unlock(&ws_qlock);
+  }
 }
 
 int http_ws_count(void)
@@ -77,10 +84,12 @@ static void ws_queue_free_locked(struct http_ws *ws)
   ws->q_count = ws->q_bytes = 0;
 }
 
-/* Puts the socket on the ready list; true when the thread must be woken. */
+/* Puts the socket on the ready list; true when the thread must be woken.
+ * Not before ws_loop_add: `open` may send while the handshake thread still
+ * holds the socket, and the event thread must not touch it until then. */
 static bool ws_mark_ready_locked(struct http_ws *ws)
 {
-  if(ws->ready)
+  if(ws->ready || !ws->handed)
     return false;
   ws->ready = true;
   ws->ready_next = ws_ready;
@@ -339,14 +348,19 @@ void ws_loop_add(struct http_ws *ws)
   if(running) {
     ws->next = ws_new;   /* `next` joins ws_all only once adopted */
     ws_new = ws;
-    ws_mark_ready_locked(ws);
+    ws->handed = true;
+    ws_mark_ready_locked(ws);   /* pumps what `open` queued */
   }
   pthread_mutex_unlock(&ws_qlock);
   if(running) {
     ws_wake();
     return;
   }
-  /* The thread has stopped: close it here, as ws_close would. */
+  /* The thread has stopped (a handshake that outlived the stop grace):
+   * close it here, as ws_close would, still saying why. Nothing was
+   * written to the socket yet, so the close frame fits its buffer. */
+  wslay_event_queue_close(ws->ctx, 1001, (const uint8_t *)"Server shutting down", 20);
+  wslay_event_send(ws->ctx);
   ws->ops->closed(ws->arg);
   pthread_mutex_lock(&ws_qlock);
   ws_queue_free_locked(ws);
@@ -423,7 +437,9 @@ static void *ws_main(void *arg)
       stop_at = now + WS_STOP_GRACE_MS;
       ws_begin_stop();
     }
-    if(stop_at && (!ws_all || now >= stop_at))
+    /* Handshakes in flight count too (ws_open): their sockets arrive
+     * during the grace and get the close frame on adoption. */
+    if(stop_at && (atomic_load(&ws_open) == 0 || now >= stop_at))
       break;
     int64_t wait = (stop_at ? stop_at : next_tick) - now;
     int n = epoll_wait(ws_epfd, evs, WS_EVENTS, wait < 0 ? 0 : (int)wait);

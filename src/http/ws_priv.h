@@ -31,6 +31,7 @@ struct http_ws {
   /* Under the loop's queue lock. */
   struct http_ws *ready_next;  /* on the ready list (messages or a drop) */
   bool ready;
+  bool handed;                 /* ws_loop_add gave it to the thread */
   bool drop;                   /* the queue overflowed */
   struct ws_msg *q_head, *q_tail;
   size_t q_count, q_bytes;
