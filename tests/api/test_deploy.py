@@ -37,6 +37,13 @@ def read(name):
         return f.read()
 
 
+def test_deploy_doc_shows_the_shipped_files():
+    with open(os.path.join(ROOT, "docs", "DEPLOY.md"), encoding="utf-8") as f:
+        doc = f.read()
+    for name in ("netradrive.service", "nginx-netradrive.conf", "Caddyfile"):
+        assert read(name) in doc, f"docs/DEPLOY.md must show tools/deploy/{name} as shipped"
+
+
 # --------------------------------------------------------------------------
 # systemd and Caddy
 # --------------------------------------------------------------------------
