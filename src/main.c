@@ -1,4 +1,4 @@
-/* netradrive: serve | migrate | gc | fsck | version */
+/* netradrive: serve | migrate | gc | fsck | backup | version */
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "api/api.h"
 #include "api/listing_cache.h"
@@ -36,6 +37,10 @@ static const struct cli_command {
    "Read every stored chunk back and check its size and checksum; report damaged files\n"
    "and unreferenced chunks. Exits 3 when it found problems it did not repair. --repair:\n"
    "remove damaged files and unreferenced chunks (only while no server runs)."},
+  {"backup", "DEST_FILE [FLAGS]",
+   "Copy the SQLite database into DEST_FILE while the server keeps running (SQLite's\n"
+   "backup API; written to DEST_FILE.tmp, fsynced, then renamed). Local chunks under\n"
+   "DATA_DIR/chunks are not included: copy them after this (docs/DEPLOY.md)."},
   {"version", "", "Print the version."},
   {"help", "[COMMAND]", "Show this help, or one command's."},
 };
@@ -142,6 +147,24 @@ static int maintenance(const char *cmd, struct config *cfg, bool flag)
   return rc < 0 ? 1 : rc;
 }
 
+/* `backup DEST_FILE`: touches nothing in DATA_DIR and runs no migration, so
+ * a newer binary may back up an older server's database. */
+static int backup(const struct config *cfg, const char *dest)
+{
+  char err[512];
+  int64_t pages = 0;
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  if(db_backup(cfg->database_url, dest, &pages, err, sizeof(err)) != 0) {
+    fprintf(stderr, "netradrive: %s\n", err);
+    return 1;
+  }
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  printf("backup: %s: %lld pages written to %s in %.2f s\n", cfg->database_url, (long long)pages,
+         dest, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+  return 0;
+}
+
 static int serve(struct config *cfg, int lfd)
 {
   char err[512];
@@ -233,7 +256,15 @@ int main(int argc, char **argv)
         break;
       }
   }
-  else if(strcmp(cmd, "serve") && strcmp(cmd, "migrate"))
+  const char *dest = NULL;
+  if(!strcmp(cmd, "backup")) {
+    if(argi >= argc || argv[argi][0] == '-') {
+      fputs("netradrive: backup needs DEST_FILE (netradrive backup DEST_FILE)\n", stderr);
+      return 2;
+    }
+    dest = argv[argi++];
+  }
+  else if(strcmp(cmd, "serve") && strcmp(cmd, "migrate") && strcmp(cmd, "gc") && strcmp(cmd, "fsck"))
     return usage_to(stderr, cmd);
   if(sodium_init() < 0) {
     fprintf(stderr, "netradrive: libsodium failed to initialise\n");
@@ -255,6 +286,10 @@ int main(int argc, char **argv)
   }
   log_set_level((enum log_level)cfg.log_level);
   log_set_format((enum log_format)cfg.log_format);
+  if(dest) {
+    rc = backup(&cfg, dest);
+    goto out;
+  }
   /* The port first: a second server on a busy port must stop before it
    * touches the data directory or the database (it would clear the first
    * one's upload spool). */

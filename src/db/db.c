@@ -215,3 +215,13 @@ int db_migrate(db_t *db, char *err, size_t errlen)
   }
   return (int)version;
 }
+
+int db_backup(const char *url, const char *dest, int64_t *pages, char *err, size_t errlen)
+{
+  if(strncmp(url, "sqlite://", 9)) {
+    snprintf(err, errlen, "backup: DATABASE_URL is not SQLite; back PostgreSQL up with its "
+             "own tools (pg_dump)");
+    return -1;
+  }
+  return db_sqlite_driver.backup(url, dest, pages, err, errlen);
+}

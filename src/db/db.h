@@ -78,5 +78,11 @@ int db_data_version(db_t *db, uint64_t out[2]);
 /** Runs one query expected to produce at most one integer; returns DB_ROW
  *  (value in *out), DB_DONE (no row) or an error. */
 int db_query_int(db_t *db, int64_t *out, const char *sql, const char *types, ...);
+/** Copies the database at `url` into the file `dest` while servers keep
+ *  using it: SQLite's backup API, a few pages per step, over one read
+ *  snapshot (in WAL mode that blocks no writer). The copy goes to DEST.tmp,
+ *  is fsynced and renamed over `dest`. SQLite only. Returns 0 with the pages
+ *  copied in *pages, or -1 with one line in err. */
+int db_backup(const char *url, const char *dest, int64_t *pages, char *err, size_t errlen);
 
 #endif

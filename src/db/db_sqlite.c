@@ -4,11 +4,16 @@
  * that is one hash and no scan), and a hit is confirmed by comparing the
  * text: a different SQL string may sit at an address another one used
  * before (a reused buffer, a freed string), and must not get its statement. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "db/driver.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -318,6 +323,117 @@ static int sq_data_version(db_t *db, uint64_t out[2])
   return DB_OK;
 }
 
+/* fsync of a file, or of a directory: 0 or -1 (errno set). */
+static int sq_fsync_path(const char *path, int flags)
+{
+  int fd = open(path, flags | O_CLOEXEC);
+  if(fd < 0)
+    return -1;
+  int rc = fsync(fd);
+  int e = errno;
+  close(fd);
+  errno = e;
+  return rc;
+}
+
+/* The backup API copies `step` pages at a time. The source holds one read
+ * transaction from the first step to the last: without it every commit of
+ * another connection (the running server) would restart the copy, which
+ * might then never finish; with it the copy is the database as of that
+ * moment, and in WAL mode an open reader blocks no writer (the WAL only
+ * grows until the reader is done). The destination is DEST.tmp, closed,
+ * fsynced, then renamed over DEST, so DEST is either the old file or a
+ * whole copy. */
+static int sq_backup(const char *url, const char *dest, int64_t *pages, char *err, size_t errlen)
+{
+  const char *path = url + strlen("sqlite://");
+  sqlite3 *src = NULL, *dst = NULL;
+  sqlite3_backup *b = NULL;
+  char tmp[4096], dir[4096];
+  struct stat sst, dstst;
+  int rc = -1, step = SQLITE_OK, busy = 0;
+  *pages = 0;
+  if(snprintf(tmp, sizeof(tmp), "%s.tmp", dest) >= (int)sizeof(tmp)) {
+    snprintf(err, errlen, "backup: destination path too long");
+    return -1;
+  }
+  if(stat(path, &sst) != 0) {
+    snprintf(err, errlen, "backup: cannot open the database %s: %s", path, strerror(errno));
+    return -1;
+  }
+  if(stat(dest, &dstst) == 0 && dstst.st_dev == sst.st_dev && dstst.st_ino == sst.st_ino) {
+    snprintf(err, errlen, "backup: %s is the database itself", dest);
+    return -1;
+  }
+  if(sqlite3_open_v2(path, &src, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+    snprintf(err, errlen, "backup: cannot open the database %s: %s", path,
+             src ? sqlite3_errmsg(src) : "out of memory");
+    goto out;
+  }
+  sqlite3_busy_timeout(src, 10000);
+  if(sqlite3_exec(src, "BEGIN; SELECT count(*) FROM sqlite_schema;", NULL, NULL, NULL) != SQLITE_OK) {
+    snprintf(err, errlen, "backup: cannot read the database %s: %s", path, sqlite3_errmsg(src));
+    goto out;
+  }
+  unlink(tmp);
+  if(sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                     NULL) != SQLITE_OK) {
+    snprintf(err, errlen, "backup: cannot create %s: %s", tmp,
+             dst ? sqlite3_errmsg(dst) : "out of memory");
+    goto out;
+  }
+  b = sqlite3_backup_init(dst, "main", src, "main");
+  if(!b) {
+    snprintf(err, errlen, "backup: %s", sqlite3_errmsg(dst));
+    goto out;
+  }
+  /* 256 pages (1 MiB at 4 KiB pages) per step, a short pause in between. */
+  while((step = sqlite3_backup_step(b, 256)) != SQLITE_DONE) {
+    if(step == SQLITE_BUSY || step == SQLITE_LOCKED) {
+      if(++busy > 1000)   /* 10 s */
+        break;
+      sqlite3_sleep(10);
+    }
+    else if(step != SQLITE_OK)
+      break;
+    else
+      sqlite3_sleep(1);
+  }
+  *pages = sqlite3_backup_pagecount(b);
+  int frc = sqlite3_backup_finish(b);
+  b = NULL;
+  if(step != SQLITE_DONE || frc != SQLITE_OK) {
+    snprintf(err, errlen, "backup: copying to %s failed: %s", tmp,
+             sqlite3_errstr(step != SQLITE_DONE ? step : frc));
+    goto out;
+  }
+  int crc = sqlite3_close(dst);
+  dst = NULL;
+  if(crc != SQLITE_OK) {
+    snprintf(err, errlen, "backup: closing %s failed: %s", tmp, sqlite3_errstr(crc));
+    goto out;
+  }
+  snprintf(dir, sizeof(dir), "%s", dest);
+  if(sq_fsync_path(tmp, O_RDONLY) != 0 || rename(tmp, dest) != 0 ||
+     sq_fsync_path(dirname(dir), O_RDONLY | O_DIRECTORY) != 0) {
+    snprintf(err, errlen, "backup: writing %s failed: %s", dest, strerror(errno));
+    goto out;
+  }
+  rc = 0;
+out:
+  if(b)
+    sqlite3_backup_finish(b);
+  if(dst)
+    sqlite3_close(dst);
+  if(rc != 0)
+    unlink(tmp);
+  if(src) {
+    sqlite3_exec(src, "COMMIT", NULL, NULL, NULL);
+    sqlite3_close(src);
+  }
+  return rc;
+}
+
 const struct db_driver db_sqlite_driver = {
   .name = "sqlite",
   .open = sq_open,
@@ -332,4 +448,5 @@ const struct db_driver db_sqlite_driver = {
   .changes = sq_changes,
   .data_version = sq_data_version,
   .begin_sql = "BEGIN IMMEDIATE",
+  .backup = sq_backup,
 };

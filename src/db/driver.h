@@ -20,6 +20,8 @@ struct db_driver {
   /* A value that changes whenever the data may have (NULL: not known). */
   int (*data_version)(db_t *db, uint64_t out[2]);
   const char *begin_sql;
+  /* Online copy of the database at `url` into `dest` (see db_backup). */
+  int (*backup)(const char *url, const char *dest, int64_t *pages, char *err, size_t errlen);
 };
 
 extern const struct db_driver db_sqlite_driver;

@@ -288,13 +288,14 @@ def test_fsck_repair_that_leaves_damage_exits_3(stopped_server_with_files, netra
 def test_help_lists_every_command_and_flag(netradrive_bin, args):
     p = subprocess.run([netradrive_bin, *args], capture_output=True, text=True, timeout=10)
     assert p.returncode == 0 and p.stderr == ""
-    for word in ("serve", "migrate", "gc", "fsck", "version", "help", "--host", "--port",
+    for word in ("serve", "migrate", "gc", "fsck", "backup", "version", "help", "--host", "--port",
                  "--data-dir", "--database-url", "--log-level", "--threads"):
         assert word in p.stdout, word
 
 
 @pytest.mark.parametrize("cmd,flag", [("fsck", "--repair"), ("gc", "--all-staged"),
-                                      ("serve", "--port"), ("migrate", "--database-url")])
+                                      ("serve", "--port"), ("migrate", "--database-url"),
+                                      ("backup", "DEST_FILE")])
 def test_help_for_one_command(netradrive_bin, cmd, flag):
     for args in (["help", cmd], [cmd, "--help"]):
         p = subprocess.run([netradrive_bin, *args], capture_output=True, text=True, timeout=10)
