@@ -14,6 +14,7 @@ static const struct http_route *const api_tables[] = {
   api_share_routes,
   api_task_routes,
   api_ws_routes,
+  api_docs_routes,
   NULL,
 };
 

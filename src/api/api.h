@@ -38,6 +38,7 @@ extern const struct http_route api_file_routes[];
 extern const struct http_route api_share_routes[];
 extern const struct http_route api_task_routes[];
 extern const struct http_route api_ws_routes[];
+extern const struct http_route api_docs_routes[];
 
 /** Open task WebSockets one user may have (ws_routes.c; default 8). */
 void api_ws_set_limit(int per_user);
