@@ -45,7 +45,7 @@ DOCS_ASSETS := openapi.json=application/json=docs/openapi.json \
   swagger-init.js=text/javascript=src/api/ui/swagger-init.js \
   swagger-ui.css=text/css=node_modules/swagger-ui-dist/swagger-ui.css \
   swagger-ui-bundle.js=text/javascript=node_modules/swagger-ui-dist/swagger-ui-bundle.js \
-  redoc.standalone.js=text/javascript=node_modules/redoc/bundles/redoc.standalone.js
+  redoc.standalone.js=text/javascript=$(BUILD)/gen/redoc.standalone.js
 LIB_OBJ := $(filter-out $(BUILD)/src/main.o,$(OBJ))
 FAKE_SRC := $(wildcard tests/fake-telegram/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -69,7 +69,14 @@ $(BUILD)/gen/migrations.c: $(MIGRATIONS) tools/gen-migrations.sh
 $(NPM_STAMP): package-lock.json tools/npm-deps.sh
 	@sh tools/npm-deps.sh
 
-$(BUILD)/gen/docs_assets.c: $(NPM_STAMP) docs/openapi.json src/api/ui/swagger-init.js tools/gen-assets.sh
+# ReDoc's footer shows a logo from its CDN: the embedded copy drops that one
+# URL (the <img> then hides itself), so /redoc loads nothing from elsewhere.
+$(BUILD)/gen/redoc.standalone.js: $(NPM_STAMP)
+	@mkdir -p $(@D)
+	sed 's#"https://cdn\.[^"]*\.svg"#""#g' node_modules/redoc/bundles/redoc.standalone.js > $@
+
+$(BUILD)/gen/docs_assets.c: $(NPM_STAMP) $(BUILD)/gen/redoc.standalone.js docs/openapi.json \
+  src/api/ui/swagger-init.js tools/gen-assets.sh
 	@mkdir -p $(@D)
 	sh tools/gen-assets.sh $(DOCS_ASSETS) > $@
 
