@@ -146,3 +146,30 @@ def test_unknown_asset_is_404(client):
 def test_no_other_host_in_the_embedded_pages(client):
     init = client.get("/docs/assets/swagger-init.js").text
     assert "http" not in init and "validatorUrl: null" in init
+
+
+class _Reply:
+    def __init__(self, status, body, ctype="application/json"):
+        self.status_code, self.content = status, body
+        self.headers = {"Content-Type": ctype}
+
+
+def test_the_reply_check_catches_mismatches():
+    import openapi_check
+    bad = [("get", "/api/v1/folders/", _Reply(200, b'[{"id": "x"}]')),          # fields missing
+           ("get", "/api/v1/folders/x", _Reply(201, b'{"detail": 1}')),         # default: Error
+           ("get", "/api/v1/users/me", _Reply(200, b'{"id": "x", "username": "u", "email": "e",'
+                                                     b' "is_verified": true, "created_at":'
+                                                     b' "2026-01-01T00:00:00.000Z", "chat_id": 1}')),
+           ("get", "/nowhere", _Reply(404, b'{"message": "x"}'))]               # not {detail}
+    try:
+        for method, path, reply in bad:
+            try:
+                openapi_check.check_response(method, path, reply)
+            except AssertionError:
+                continue
+            raise AssertionError(f"not caught: {method} {path} {reply.content!r}")
+    finally:
+        openapi_check.MISMATCHES.clear()
+    openapi_check.check_response("get", "/api/v1/files/x/download", _Reply(200, b'{"any": 1}'))
+    openapi_check.check_response("get", "/api/v1/folders", _Reply(200, b"[]"))
