@@ -26,6 +26,7 @@
 #include "drive/reader.h"
 #include "drive/store.h"
 #include "http/http.h"
+#include "http/listen.h"
 #include "util/id.h"
 #include "util/log.h"
 
@@ -408,6 +409,9 @@ static int setup_http(void **state)
   struct http_options opt = {.host = "127.0.0.1", .threads = 2, .tables = test_tables};
   for(int attempt = 0; attempt < 50; attempt++) {
     opt.port = 20000 + (int)((getpid() * 7 + attempt * 131) % 30000);
+    /* http_start serves a socket opened beforehand (http/listen.h). */
+    if((opt.listen_fd = http_listen_open(opt.host, opt.port, err, sizeof(err))) < 0)
+      continue;
     if(http_start(&opt, err, sizeof(err)) == 0) {
       test_port = opt.port;
       return 0;
