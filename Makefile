@@ -25,7 +25,7 @@ endif
 DEB_PKGS := build-essential pkg-config libmicrohttpd-dev libwslay-dev libjansson-dev \
   libsodium-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev libpq-dev libmagic-dev libxxhash-dev \
   libutf8proc-dev libcmocka-dev python3-pytest python3-requests python3-websocket \
-  python3-prometheus-client nginx caddy systemd curl
+  python3-prometheus-client nginx caddy systemd curl python3-jsonschema chromium
 
 CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
@@ -37,7 +37,15 @@ comma   := ,
 
 SRC     := $(shell find src -name '*.c' | sort)
 MIGRATIONS := $(sort $(wildcard src/db/migrations/*.sql))
-OBJ     := $(SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations.o
+OBJ     := $(SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations.o $(BUILD)/gen/docs_assets.o
+# What /openapi.json, /docs and /redoc serve, embedded by tools/gen-assets.sh
+# (NAME=CONTENT-TYPE=PATH); the npm files come from package-lock.json.
+NPM_STAMP := node_modules/.package-lock.json
+DOCS_ASSETS := openapi.json=application/json=docs/openapi.json \
+  swagger-init.js=text/javascript=src/api/ui/swagger-init.js \
+  swagger-ui.css=text/css=node_modules/swagger-ui-dist/swagger-ui.css \
+  swagger-ui-bundle.js=text/javascript=node_modules/swagger-ui-dist/swagger-ui-bundle.js \
+  redoc.standalone.js=text/javascript=$(BUILD)/gen/redoc.standalone.js
 LIB_OBJ := $(filter-out $(BUILD)/src/main.o,$(OBJ))
 FAKE_SRC := $(wildcard tests/fake-telegram/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -57,6 +65,23 @@ $(BUILD)/fake-telegram: $(FAKE_SRC) $(wildcard tests/fake-telegram/*.h)
 $(BUILD)/gen/migrations.c: $(MIGRATIONS) tools/gen-migrations.sh
 	@mkdir -p $(@D)
 	sh tools/gen-migrations.sh $(MIGRATIONS) > $@
+
+$(NPM_STAMP): package-lock.json tools/npm-deps.sh
+	@sh tools/npm-deps.sh
+
+# ReDoc's footer shows a logo from its CDN: the embedded copy drops that one
+# URL (the <img> then hides itself), so /redoc loads nothing from elsewhere.
+$(BUILD)/gen/redoc.standalone.js: $(NPM_STAMP)
+	@mkdir -p $(@D)
+	sed 's#"https://cdn\.[^"]*\.svg"#""#g' node_modules/redoc/bundles/redoc.standalone.js > $@
+
+$(BUILD)/gen/docs_assets.c: $(NPM_STAMP) $(BUILD)/gen/redoc.standalone.js docs/openapi.json \
+  src/api/ui/swagger-init.js tools/gen-assets.sh
+	@mkdir -p $(@D)
+	sh tools/gen-assets.sh $(DOCS_ASSETS) > $@
+
+$(BUILD)/gen/docs_assets.o: $(BUILD)/gen/docs_assets.c $(foreach a,$(DOCS_ASSETS),$(lastword $(subst =, ,$(a))))
+	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/gen/migrations.o: $(BUILD)/gen/migrations.c
 	$(CC) $(CFLAGS) -c -o $@ $<
@@ -84,6 +109,7 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(wildcard tests/unit/*.h) $(LIB_OBJ)
 
 deps:
 	@sh tools/deps.sh $(DEB_PKGS)
+	@sh tools/npm-deps.sh
 
 run: deps
 	@$(MAKE) --no-print-directory all

@@ -238,6 +238,12 @@ int main(int argc, char **argv)
     printf("netradrive %s\n", NETRA_VERSION);
     return 0;
   }
+  if(!strcmp(cmd, "routes")) { /* hidden: what the router serves, for tests/api/test_openapi.py */
+    for(const struct http_route *const *t = api_route_tables(); *t; t++)
+      for(const struct http_route *rt = *t; rt->method; rt++)
+        printf("%s %s\n", rt->method, rt->pattern);
+    return 0;
+  }
   if(!strcmp(cmd, "help"))
     return usage_to(stdout, argc > 2 ? argv[2] : NULL);
   for(int i = 1; i < argc; i++) {

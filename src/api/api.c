@@ -15,6 +15,7 @@ static const struct http_route *const api_tables[] = {
   api_task_routes,
   api_ws_routes,
   api_metrics_routes,
+  api_docs_routes,
   NULL,
 };
 

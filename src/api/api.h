@@ -38,6 +38,7 @@ extern const struct http_route api_file_routes[];
 extern const struct http_route api_share_routes[];
 extern const struct http_route api_task_routes[];
 extern const struct http_route api_ws_routes[];
+extern const struct http_route api_docs_routes[];
 
 /** The bearer token GET /metrics requires (copied); NULL or "" leaves it
  *  open. 0, or -1 when out of memory. */

@@ -42,6 +42,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import helpers  # noqa: E402
+import openapi_check  # noqa: E402
 from helpers import LIVE_SERVERS, Server, ServerStartError, SmtpSink, make_user  # noqa: E402
 
 
@@ -68,6 +69,19 @@ def pytest_runtest_makereport(item, call):
     if rep.failed:
         for s in list(LIVE_SERVERS):
             rep.sections.append((f"{s.name} log (port {s.port}, {s.workdir})", s.log(8000)))
+
+
+@pytest.fixture(autouse=True)
+def openapi_replies():
+    """Fails a test whose replies did not match docs/openapi.json, even where
+    the client's AssertionError was caught or raised on another thread."""
+    openapi_check.MISMATCHES.clear()
+    yield
+    if openapi_check.MISMATCHES:
+        found = list(openapi_check.MISMATCHES)
+        openapi_check.MISMATCHES.clear()
+        pytest.fail("replies that do not match docs/openapi.json:\n" + "\n".join(found[:5]),
+                    pytrace=False)
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ Main pieces:
   FakeTelegram  one running fake Bot API server (tests/fake-telegram)
   stored_chunks(server)        backend-aware set of the chunks the store holds
   Client        requests.Session that prefixes a base URL ("/api/v1/..." works)
+                and validates every JSON reply against docs/openapi.json
   User, make_user(server)      signup + login -> authorized Client
   SmtpSink      loopback SMTP server collecting messages
   RawConn       keep-alive http.client connection for bulk requests
@@ -35,6 +36,8 @@ import urllib.parse
 import uuid
 
 import requests
+
+import openapi_check
 
 API = "/api/v1"
 TS_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -121,7 +124,11 @@ def unique(prefix="u"):
 class Client(requests.Session):
     """requests.Session bound to a base URL; relative paths starting with '/'
     are resolved against it. Redirects are never followed (the API must not
-    redirect) and every request has a timeout."""
+    redirect) and every request has a timeout. Every JSON reply is validated
+    against docs/openapi.json (openapi_check.py) unless check_openapi is
+    False (for a server that is not NetraDrive)."""
+
+    check_openapi = True
 
     def __init__(self, base_url, token=None):
         super().__init__()
@@ -140,7 +147,12 @@ class Client(requests.Session):
             url = self.base_url + url
         kwargs.setdefault("timeout", 60)
         kwargs.setdefault("allow_redirects", False)
-        return super().request(method, url, *args, **kwargs)
+        r = super().request(method, url, *args, **kwargs)
+        if self.check_openapi:
+            # Every reply must be what docs/openapi.json says (openapi_check.py).
+            openapi_check.check_response(method, urllib.parse.urlsplit(r.url).path, r,
+                                         streamed=bool(kwargs.get("stream")))
+        return r
 
 
 class RawConn:
