@@ -13,6 +13,7 @@ static const struct http_route *const api_tables[] = {
   api_download_routes,
   api_share_routes,
   api_task_routes,
+  api_url_routes,
   NULL,
 };
 

@@ -35,5 +35,6 @@ extern const struct http_route api_search_routes[];
 extern const struct http_route api_file_routes[];
 extern const struct http_route api_share_routes[];
 extern const struct http_route api_task_routes[];
+extern const struct http_route api_url_routes[];
 
 #endif
