@@ -16,7 +16,8 @@ import urllib.parse
 
 import pytest
 
-from helpers import API, TS_RE, list_files, make_user, stored_chunks, wait_until, download
+from helpers import (API, TELEGRAM, TS_RE, download, list_files, make_user, stored_chunks,
+                     wait_until)
 
 SERVER_ENV = {"ALLOW_PRIVATE_URLS": "true"}
 STATUS_FIELDS = {"job_id", "status", "url", "folder_id", "file_id", "error_message",
@@ -471,6 +472,7 @@ def _rss_kib(pid, key):
         return next(int(l.split()[1]) for l in f if l.startswith(key))
 
 
+@pytest.mark.skipif(TELEGRAM, reason="512 MiB through the fake Bot API is a benchmark, not a test")
 def test_large_upload_rss_stays_flat(server_factory, source):
     size = 512 << 20
     s = server_factory(env={"ALLOW_PRIVATE_URLS": "true"})
