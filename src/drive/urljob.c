@@ -472,6 +472,16 @@ static void urljob_recover(struct urljob_row *r, void *unused)
   snprintf(r->status, sizeof(r->status), "failed");
   snprintf(r->error, sizeof(r->error), "%s", URLJOB_RESTART_ERROR);
   urljob_db_update(r);
+  /* Its task says the same (a graceful stop left another reason there). */
+  struct task_spec spec = {
+    .user_id = r->user_id, .type = "url_upload", .file_name = r->name[0] ? r->name : "download",
+    .folder_id = r->folder_id[0] ? r->folder_id : NULL, .id = r->id, .created_at = r->created_at,
+  };
+  struct task *t = task_start(&spec, NULL, NULL);
+  if(t) {
+    task_fail(t, URLJOB_RESTART_ERROR);
+    task_release(t);
+  }
 }
 
 int urljobs_init(const struct urljob_options *o)

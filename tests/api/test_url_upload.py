@@ -462,7 +462,8 @@ def test_restart_without_validator_fails_cleanly(server_factory, source):
     st = status(u.client, job)
     assert st["status"] == "failed" and st["error_message"] == "Interrupted by a server restart"
     t = u.client.get(f"{API}/tasks/history").json()
-    assert any(h["task_id"] == job and h["status"] == "failed" for h in t)
+    assert any(h["task_id"] == job and h["status"] == "failed"
+               and h["error"] == "Interrupted by a server restart" for h in t), t
     assert list_files(u.client)[0] == []
     assert wait_until(lambda: stored_chunks(s) == before, timeout=10)
 
