@@ -124,8 +124,22 @@ static bool urljob_is_cancelled(struct urljob *j)
   return c;
 }
 
+static void urljob_unlist(struct urljob *j)
+{
+  pthread_mutex_lock(&urljobs_lock);
+  for(struct urljob **pp = &urljobs_active; *pp; pp = &(*pp)->next)
+    if(*pp == j) {
+      *pp = j->next;
+      break;
+    }
+  pthread_mutex_unlock(&urljobs_lock);
+}
+
 static void urljob_set_status(struct urljob *j, const char *status)
 {
+  /* A finished job frees its slot before anyone can read that it finished. */
+  if(!strcmp(status, "completed") || !strcmp(status, "failed") || !strcmp(status, "cancelled"))
+    urljob_unlist(j);
   snprintf(j->row.status, sizeof(j->row.status), "%s", status);
   j->persisted_ms = time_mono_ms();
   if(!urljobs_stopping)   /* a stopping server leaves it to be picked up again */
@@ -140,13 +154,7 @@ static void urljob_end(struct urljob *j)
   j->up = NULL;
   task_release(j->task);   /* after this the cancel hook never runs again */
   j->task = NULL;
-  pthread_mutex_lock(&urljobs_lock);
-  for(struct urljob **pp = &urljobs_active; *pp; pp = &(*pp)->next)
-    if(*pp == j) {
-      *pp = j->next;
-      break;
-    }
-  pthread_mutex_unlock(&urljobs_lock);
+  urljob_unlist(j);
   urljob_unref(j);
 }
 
@@ -361,17 +369,6 @@ static bool urljob_list(struct urljob *j, bool capped)
   }
   pthread_mutex_unlock(&urljobs_lock);
   return ok;
-}
-
-static void urljob_unlist(struct urljob *j)
-{
-  pthread_mutex_lock(&urljobs_lock);
-  for(struct urljob **pp = &urljobs_active; *pp; pp = &(*pp)->next)
-    if(*pp == j) {
-      *pp = j->next;
-      break;
-    }
-  pthread_mutex_unlock(&urljobs_lock);
 }
 
 /* The task the user watches: named as well as can be told before the head. */

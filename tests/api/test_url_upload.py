@@ -411,6 +411,18 @@ def test_caps_and_cancel(server_factory, source):
     assert {h["task_id"] for h in hist} >= set(jobs)
 
 
+def test_global_cap(server_factory, source):
+    s = server_factory(env={"ALLOW_PRIVATE_URLS": "true", "MAX_URL_JOBS": "1"})
+    a, b = make_user(s, prefix="ga"), make_user(s, prefix="gb")
+    job = submit(a.client, source.add("/gcap/slow", Item(rand(4 << 20), rate=1 << 20)))
+    r = submit(b.client, source.add("/gcap/other", Item(b"x")), expect=429)
+    assert r.headers["Retry-After"].isdigit()
+    assert a.client.post(f"{API}/tasks/cancel/{job}").status_code == 200
+    assert wait_final(a.client, job)["status"] == "cancelled"
+    job = submit(b.client, source.add("/gcap/other", Item(b"x")))
+    assert wait_final(b.client, job)["status"] == "completed"
+
+
 def test_restart_resumes_with_validator(server_factory, source):
     s = server_factory(env={"ALLOW_PRIVATE_URLS": "true", "CHUNK_SIZE": "64K"})
     u = make_user(s, prefix="rs")
