@@ -231,6 +231,19 @@ def test_into_folder_and_folder_checked_first(user, source):
     assert r.json() == {"detail": "Folder not found"}
 
 
+def test_empty_file_and_running_task(user, source):
+    st = wait_final(user.client, submit(user.client, source.add("/empty/none.txt", Item(b""))))
+    assert st["status"] == "completed" and st["total_bytes"] == 0, st
+    assert file_of(user.client, st)["size"] == 0
+    # While it runs, the job is a cancellable url_upload task in progress.
+    job = submit(user.client, source.add("/running/slow.bin", Item(rand(2 << 20), rate=1 << 20)))
+    assert wait_until(lambda: status(user.client, job)["status"] == "downloading", timeout=5)
+    t = next(t for t in user.client.get(f"{API}/tasks/").json() if t["task_id"] == job)
+    assert t["status"] == "in_progress" and t["can_cancel"] and t["type"] == "url_upload"
+    assert t["file_name"] == "slow.bin" and t["total"] == 2 << 20
+    assert wait_final(user.client, job)["status"] == "completed"
+
+
 def test_without_content_length(user, source):
     data = rand(700_000)
     url = source.add("/nolen/stream.bin", Item(data, length=False))
