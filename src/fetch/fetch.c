@@ -12,6 +12,7 @@
 #include "util/cidr.h"
 #include "util/ipclass.h"
 #include "util/log.h"
+#include "util/timefmt.h"
 
 struct fetch_post_item {
   struct fetch_post_item *next;
@@ -32,6 +33,7 @@ struct fetch {
   bool too_big;
   uint64_t max_size;
   long idle_s;
+  int64_t last_ms;               /* monotonic: the last byte (or the start, or a resume) */
   /* The latest response's head (reset at each status line: redirects). */
   char etag[FETCH_HEADER_MAX], last_modified[FETCH_HEADER_MAX];
   char disposition[FETCH_HEADER_MAX];
@@ -144,6 +146,7 @@ static size_t fetch_on_header(char *p, size_t size, size_t n, void *arg)
 {
   struct fetch *f = arg;
   size_t len = size * n;
+  f->last_ms = time_mono_ms();
   if(len >= 5 && !strncmp(p, "HTTP/", 5)) {   /* a new response: redirects reset */
     f->etag[0] = f->last_modified[0] = f->disposition[0] = '\0';
     f->accept_ranges = false;
@@ -197,6 +200,7 @@ static size_t fetch_on_data(char *p, size_t size, size_t n, void *arg)
 {
   struct fetch *f = arg;
   size_t len = size * n;
+  f->last_ms = time_mono_ms();
   if(f->aborted || fetch_send_head(f) != 0)
     return 0;   /* CURLE_WRITE_ERROR */
   f->in_callback = true;
@@ -257,8 +261,7 @@ static int fetch_outcome(struct fetch *f, CURLcode res, char *msg, size_t msgsz)
     snprintf(msg, msgsz, "The source answered HTTP %ld", status);
     break;
   case CURLE_OPERATION_TIMEDOUT:
-    snprintf(msg, msgsz, "The source stopped sending (nothing for %ld s) or did not answer",
-             f->idle_s);
+    snprintf(msg, msgsz, "The source did not answer in time");
     break;
   case CURLE_PARTIAL_FILE:
   case CURLE_RECV_ERROR:
@@ -291,6 +294,7 @@ struct fetch *fetch_begin(const struct fetch_request *rq, const struct fetch_ops
   f->allow_private = rq->allow_private;
   f->max_size = rq->max_size;
   f->idle_s = rq->idle_timeout_s;
+  f->last_ms = time_mono_ms();
   CURL *e = f->easy;
   curl_easy_setopt(e, CURLOPT_URL, rq->url);
   curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -301,8 +305,6 @@ struct fetch *fetch_begin(const struct fetch_request *rq, const struct fetch_ops
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_FAILONERROR, 1L);
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, rq->connect_timeout_s);
-  curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, rq->idle_timeout_s);
   curl_easy_setopt(e, CURLOPT_USERAGENT, "NetraDrive-url-upload");
   curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 256L * 1024);
   if(rq->max_size)
@@ -330,6 +332,7 @@ void fetch_resume(struct fetch *f)
 {
   if(f->paused) {
     f->paused = false;
+    f->last_ms = time_mono_ms();   /* the wait was ours, not the source's */
     curl_easy_pause(f->easy, CURLPAUSE_CONT);   /* may call data() at once */
   }
 }
@@ -381,6 +384,21 @@ static bool fetch_run_posted(void)
   return stop;
 }
 
+/* The idle timeout, ours rather than libcurl's low-speed limit: a transfer
+ * we paused (the pipeline is full) is not idle, however long it waits. */
+static void fetch_check_idle(void)
+{
+  int64_t now = time_mono_ms();
+  for(struct fetch *f = fetch_list, *next; f; f = next) {
+    next = f->next;
+    if(!f->paused && f->idle_s > 0 && now - f->last_ms > f->idle_s * 1000) {
+      char msg[128];
+      snprintf(msg, sizeof(msg), "The source stopped sending (nothing for %ld s)", f->idle_s);
+      fetch_finish(f, FETCH_ERR, msg);
+    }
+  }
+}
+
 static void *fetch_main(void *unused)
 {
   int running = 0;
@@ -398,6 +416,7 @@ static void *fetch_main(void *unused)
       int rc = fetch_outcome(f, res, msg, sizeof(msg));
       fetch_finish(f, rc, msg[0] ? msg : NULL);
     }
+    fetch_check_idle();
     curl_multi_poll(fetch_multi, NULL, 0, 1000, NULL);
   }
   /* Stopping: end what still runs, then what was posted meanwhile. */

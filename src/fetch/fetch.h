@@ -52,7 +52,7 @@ struct fetch_request {
   const char *url;
   bool allow_private;       /* ALLOW_PRIVATE_URLS: skip the address check */
   long connect_timeout_s;   /* to connect, per attempt */
-  long idle_timeout_s;      /* abort after this long without a byte */
+  long idle_timeout_s;      /* abort after this long without a byte (pauses of ours excluded) */
   long max_redirects;
   uint64_t max_size;        /* 0 = no limit; checked against Content-Length too */
 };

@@ -16,7 +16,7 @@ import urllib.parse
 
 import pytest
 
-from helpers import (API, TELEGRAM, TS_RE, download, list_files, make_user, stored_chunks,
+from helpers import (API, TELEGRAM, TS_RE, StrictFakeTelegram, download, list_files, make_user, stored_chunks,
                      wait_until)
 
 SERVER_ENV = {"ALLOW_PRIVATE_URLS": "true"}
@@ -355,6 +355,29 @@ def test_idle_timeout(server_factory, source):
     url = source.add("/idle/stall", Item(rand(1 << 20), stall_at=100_000))
     st = wait_final(u.client, submit(u.client, url), timeout=15)
     assert st["status"] == "failed" and "stopped sending" in st["error_message"], st
+
+
+def test_backpressure_pause_is_not_idle(server_factory, source, tmp_path_factory):
+    """A slow store pauses the transfer for longer than URL_IDLE_TIMEOUT: that
+    wait is ours, so the job must not time out (libcurl's low-speed limit
+    would count it)."""
+    fake = StrictFakeTelegram(tmp_path_factory.mktemp("url-fake"), "--bandwidth", "60000")
+    try:
+        s = server_factory(env={
+            "ALLOW_PRIVATE_URLS": "true", "URL_IDLE_TIMEOUT": "1",
+            "STORAGE_BACKEND": "telegram", "TELEGRAM_API_URL": fake.url,
+            "TELEGRAM_BOT_TOKEN": "123:abc", "TELEGRAM_STORAGE_CHAT_ID": "-1001",
+            "CHUNK_SIZE": "64K", "TELEGRAM_PACING": "false", "TELEGRAM_PARALLEL_UPLOADS": "1"})
+        u = make_user(s, prefix="bp")
+        data = rand(10 * 64 * 1024)   # 8 chunks go out at once, then each waits ~1.1 s
+        st = wait_final(u.client, submit(u.client, source.add("/bp/file.bin", Item(data))),
+                        timeout=40)
+        assert st["status"] == "completed", st
+        assert hashlib.sha256(download(u.client, st["file_id"])).digest() == \
+            hashlib.sha256(data).digest()
+    finally:
+        s.stop()
+        fake.stop()
 
 
 def test_ssrf_refused_with_private_urls_off(server_factory, source):
