@@ -237,7 +237,8 @@ def test_empty_file_and_running_task(user, source):
     assert file_of(user.client, st)["size"] == 0
     # While it runs, the job is a cancellable url_upload task in progress.
     job = submit(user.client, source.add("/running/slow.bin", Item(rand(2 << 20), rate=1 << 20)))
-    assert wait_until(lambda: status(user.client, job)["status"] == "downloading", timeout=5)
+    # The head is in once the status shows the size (the task's total is set before).
+    assert wait_until(lambda: status(user.client, job)["total_bytes"] == 2 << 20, timeout=5)
     t = next(t for t in user.client.get(f"{API}/tasks/").json() if t["task_id"] == job)
     assert t["status"] == "in_progress" and t["can_cancel"] and t["type"] == "url_upload"
     assert t["file_name"] == "slow.bin" and t["total"] == 2 << 20
