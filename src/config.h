@@ -36,6 +36,10 @@ struct config {
   char *smtp_from;                /* SMTP_FROM (netradrive@localhost) */
   bool require_email_verification;/* default: on iff smtp_url is set */
   bool allow_private_urls;        /* ALLOW_PRIVATE_URLS (false) */
+  int max_url_jobs_per_user;      /* MAX_URL_JOBS_PER_USER (3) */
+  int max_url_jobs;               /* MAX_URL_JOBS (16): running URL jobs in all */
+  int url_connect_timeout;        /* URL_CONNECT_TIMEOUT seconds (10) */
+  int url_idle_timeout;           /* URL_IDLE_TIMEOUT seconds (60) */
   int bin_retention_days;         /* BIN_RETENTION_DAYS (30) */
   int log_level;                  /* LOG_LEVEL debug|info|warn|error (info) */
   int log_format;                 /* LOG_FORMAT text|json (text) */

@@ -119,6 +119,13 @@ static void drive_options_from(const struct config *cfg, bool background,
     .max_upload_size = cfg->max_upload_size,
     .dedup_reject = cfg->dedup == DEDUP_REJECT,
     .bin_retention_days = cfg->bin_retention_days,
+    .urljobs = {
+      .allow_private = cfg->allow_private_urls,
+      .max_per_user = cfg->max_url_jobs_per_user,
+      .max_total = cfg->max_url_jobs,
+      .connect_timeout_s = cfg->url_connect_timeout,
+      .idle_timeout_s = cfg->url_idle_timeout,
+    },
     .background = background,
   };
 }

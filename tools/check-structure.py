@@ -20,7 +20,8 @@ ALLOWED = {
     "db": {"util"},
     "telegram": {"util"},
     "blob": {"telegram", "util"},
-    "drive": {"db", "blob", "util"},
+    "fetch": {"util"},
+    "drive": {"db", "blob", "fetch", "util"},
     "http": {"util"},
     "api": {"http", "drive", "util"},
 }

@@ -12,7 +12,7 @@ trap 'rm -f "$log"' EXIT
 
 # The suites that must pass on both backends (issue 4).
 TELEGRAM_SUITES="test_files.py test_dedup.py test_sizes.py test_download.py test_shares.py
-test_search.py test_storage_usage.py test_files_security.py"
+test_search.py test_storage_usage.py test_files_security.py test_url_upload.py"
 
 sh "$root/tools/run-unit.sh" "$root/$build"/tests/test_* | tee "$log"
 unit_line=$(grep '^unit: ' "$log" | tail -1)

@@ -16,6 +16,7 @@ static const struct http_route *const api_tables[] = {
   api_ws_routes,
   api_metrics_routes,
   api_docs_routes,
+  api_url_routes,
   NULL,
 };
 

@@ -47,5 +47,6 @@ extern const struct http_route api_metrics_routes[];
 
 /** Open task WebSockets one user may have (ws_routes.c; default 8). */
 void api_ws_set_limit(int per_user);
+extern const struct http_route api_url_routes[];
 
 #endif

@@ -11,6 +11,7 @@
 #include "drive/tasks.h"
 #include "drive/tokens.h"
 #include "drive/upload.h"
+#include "drive/urljob.h"
 #include "drive/users.h"
 #include "util/log.h"
 #include "util/timefmt.h"
@@ -31,6 +32,7 @@ enum drive_stage {
   DRIVE_STAGE_HASHER,
   DRIVE_STAGE_STORE,
   DRIVE_STAGE_TASKS,
+  DRIVE_STAGE_URLJOBS,
   DRIVE_STAGE_JANITOR
 };
 
@@ -90,6 +92,16 @@ int drive_init(const struct drive_options *o, char *err, size_t errlen)
     tasks_init();
   }
   drive_stage = DRIVE_STAGE_TASKS;
+  if(o->background) {
+    struct urljob_options uj = o->urljobs;
+    uj.max_size = o->max_upload_size;
+    /* After tasks_init: a job it failed may be resumed (its task revived). */
+    if(urljobs_init(&uj) != 0) {
+      snprintf(err, errlen, "cannot start the URL download thread");
+      goto fail;
+    }
+  }
+  drive_stage = DRIVE_STAGE_URLJOBS;
   if(o->background && janitor_start(o->bin_retention_days) != 0) {
     snprintf(err, errlen, "cannot start the janitor thread");
     goto fail;
@@ -106,6 +118,9 @@ void drive_shutdown(void)
   switch(drive_stage) {
   case DRIVE_STAGE_JANITOR:
     janitor_stop();
+    /* fall through */
+  case DRIVE_STAGE_URLJOBS:
+    urljobs_shutdown();   /* before the store: their uploads let go first */
     /* fall through */
   case DRIVE_STAGE_TASKS:
   case DRIVE_STAGE_STORE:

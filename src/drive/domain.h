@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include "blob/blob.h"
 #include "drive/drive.h"
+#include "drive/urljob.h"
 
 /** What /readyz reports: can the domain reach its dependencies? */
 struct drive_health {
@@ -33,6 +34,7 @@ struct drive_options {
   uint64_t max_upload_size;        /* 0 = no limit */
   bool dedup_reject;
   int bin_retention_days;          /* 0 = keep binned items */
+  struct urljob_options urljobs;   /* uploads from a URL */
   bool background;                 /* the server: sweeper, janitor, mail; false for tools */
 };
 

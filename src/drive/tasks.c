@@ -141,14 +141,18 @@ static void task_view_at(const struct task *t, int64_t now, struct task_view *ou
 
 /* ---- persistence ---------------------------------------------------------- */
 
+/* A resumed task (same id) takes its row back: it runs again. */
 static int task_insert(db_t *db, const struct task_view *v, const char *url, const char *folder_id)
 {
   return db_exec(db, "INSERT INTO tasks (id, user_id, type, status, file_name, url, folder_id, "
                      "transferred, total, created_at, updated_at) "
-                     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
-                 "tttttttiii", v->id, v->user_id, v->type, task_status_name(v->status),
+                     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+                     "ON CONFLICT (id) DO UPDATE SET status = excluded.status, file_id = NULL, "
+                     "error = NULL, transferred = excluded.transferred, total = excluded.total, "
+                     "updated_at = excluded.updated_at",
+                 "tttttttiiii", v->id, v->user_id, v->type, task_status_name(v->status),
                  v->file_name, url, folder_id, (int64_t)v->transferred, (int64_t)v->total,
-                 v->created_at);
+                 v->created_at, v->updated_at);
 }
 
 /* Writes a status change. A row already finished is never changed again. */
@@ -156,11 +160,11 @@ static void task_persist(const struct task_view *v)
 {
   db_t *db = db_get();
   int rc = db ? db_exec(db, "UPDATE tasks SET status = $2, file_id = $3, error = $4, "
-                            "transferred = $5, total = $6, updated_at = $7 "
+                            "transferred = $5, total = $6, updated_at = $7, file_name = $8 "
                             "WHERE id = $1 AND status IN ('queued', 'in_progress')",
-                        "ttttiii", v->id, task_status_name(v->status),
+                        "ttttiiit", v->id, task_status_name(v->status),
                         v->file_id[0] ? v->file_id : NULL, v->error[0] ? v->error : NULL,
-                        (int64_t)v->transferred, (int64_t)v->total, v->updated_at)
+                        (int64_t)v->transferred, (int64_t)v->total, v->updated_at, v->file_name)
               : DB_UNAVAILABLE;
   if(rc != DB_OK)
     log_error("tasks: cannot record task %s as %s (%d)", v->id, task_status_name(v->status), rc);
@@ -240,7 +244,7 @@ int tasks_init(void)
     return DRIVE_UNAVAILABLE;
   int rc = db_exec(db, "UPDATE tasks SET status = 'failed', error = $1, updated_at = $2 "
                        "WHERE status IN ('queued', 'in_progress')",
-                   "ti", "Interrupted: the server stopped before it finished", time_now_ms());
+                   "ti", "Interrupted by a server restart", time_now_ms());
   return drive_db(rc);
 }
 
@@ -264,13 +268,18 @@ struct task *task_start(const struct task_spec *spec, task_cancel_fn cancel, voi
     log_error("tasks: out of memory");
     return NULL;
   }
-  id_new(t->v.id);
+  if(spec->id)
+    snprintf(t->v.id, sizeof(t->v.id), "%s", spec->id);
+  else
+    id_new(t->v.id);
   snprintf(t->v.user_id, sizeof(t->v.user_id), "%s", spec->user_id);
   snprintf(t->v.type, sizeof(t->v.type), "%s", spec->type);
   snprintf(t->v.file_name, sizeof(t->v.file_name), "%s", spec->file_name);
   t->v.status = spec->queued ? TASK_QUEUED : TASK_IN_PROGRESS;
   t->v.total = spec->total;
   t->v.created_at = t->v.updated_at = time_now_ms();
+  if(spec->id && spec->created_at > 0)
+    t->v.created_at = spec->created_at;
   t->refs = 2;
   t->cancel = cancel;
   t->cancel_arg = arg;
@@ -293,6 +302,18 @@ struct task *task_start(const struct task_spec *spec, task_cancel_fn cancel, voi
   pthread_mutex_unlock(&tasks_lock);
   task_events_publish(&snap);
   return t;
+}
+
+void task_set_file_name(struct task *t, const char *file_name)
+{
+  pthread_mutex_lock(&tasks_lock);
+  snprintf(t->v.file_name, sizeof(t->v.file_name), "%s", file_name);
+  pthread_mutex_unlock(&tasks_lock);
+}
+
+const char *task_id(const struct task *t)
+{
+  return t->v.id;   /* set once by task_start */
 }
 
 void task_set_running(struct task *t)

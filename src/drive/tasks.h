@@ -55,6 +55,9 @@ struct task_spec {
   const char *folder_id;  /* NULL = root */
   uint64_t total;         /* bytes expected, 0 = unknown */
   bool queued;            /* starts queued instead of in_progress */
+  const char *id;         /* NULL = a new task; else resume this row (a URL job
+                           * picked up again after a restart) */
+  int64_t created_at;     /* with id: when it was first created (0 = now) */
 };
 
 /** The owner's hook for a cancel request. It runs on the cancelling thread
@@ -73,6 +76,11 @@ void tasks_shutdown(void);
 /** Creates a task (persisted, then listed) and returns the owner's handle,
  *  or NULL (logged) when it cannot be recorded. `cancel` may be NULL. */
 struct task *task_start(const struct task_spec *spec, task_cancel_fn cancel, void *arg);
+/** Renames the task once the work knows the file's name (not persisted by
+ *  itself: the next status change writes it). */
+void task_set_file_name(struct task *t, const char *file_name);
+/** The task's id (ID_LEN characters). */
+const char *task_id(const struct task *t);
 /** Queued -> in progress (persisted). */
 void task_set_running(struct task *t);
 /** Sets the expected size (0 = unknown). Not persisted by itself. */

@@ -65,6 +65,7 @@ struct upload {
   size_t nchunks, capchunks;
   bool finished;
   bool redundant;                /* dedup linked to existing content */
+  bool untracked;                /* the caller has its own task */
   uint64_t expected;             /* announced size, for the task (0 = unknown) */
   struct task *task;             /* remote stores: what the user watches, or NULL */
   char error[128];               /* why it is given up, for the task */
@@ -137,7 +138,7 @@ int upload_set_name(struct upload *u, const char *filename, const char **why)
     return DRIVE_INVALID;
   }
   /* Remote uploads take a while: the user can watch and cancel them. */
-  if(!u->task && blob_is_remote(store_blob())) {
+  if(!u->task && !u->untracked && blob_is_remote(store_blob())) {
     struct task_spec spec = {
       .user_id = u->owner_id, .type = "upload", .file_name = u->name,
       .folder_id = u->folder_id[0] ? u->folder_id : NULL, .total = u->expected,
@@ -145,6 +146,11 @@ int upload_set_name(struct upload *u, const char *filename, const char **why)
     u->task = task_start(&spec, upload_cancel, u);   /* NULL: goes on untracked */
   }
   return DRIVE_OK;
+}
+
+void upload_set_untracked(struct upload *u)
+{
+  u->untracked = true;
 }
 
 void upload_set_error(struct upload *u, const char *why)

@@ -43,6 +43,9 @@ void upload_set_expected(struct upload *u, uint64_t size_min, uint64_t size_max)
 /** Names the file (validated); DRIVE_INVALID with a reason in *why. For a
  *  remote store this starts the upload's task. */
 int upload_set_name(struct upload *u, const char *filename, const char **why);
+/** The caller tracks the work as its own task (an upload from a URL): no
+ *  "upload" task is started for a remote store. Call before upload_set_name. */
+void upload_set_untracked(struct upload *u);
 /** Records why the upload is being given up (the first reason wins); its
  *  task shows it once upload_free runs. */
 void upload_set_error(struct upload *u, const char *why);

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Upload from a URL: a 1 GiB file served by a local nginx, uploaded into
+# NetraDrive (local backend) with POST /upload/from-url, against `curl -o` of
+# the same URL to a file on the same disk, in the same run; prints both
+# throughputs, their ratio (medians of ROUNDS, order alternating, a new user
+# each round so dedup never skips work) and NetraDrive's peak RSS (VmHWM).
+# For scale it also times a direct upload (POST /files/upload) of the same
+# file in each round: curl -o only writes into the page cache, while both
+# NetraDrive paths hash every byte, spool, checksum and fsync each chunk.
+# Loopback only.
+#
+# usage: bench/url_upload.sh [SIZE_MIB]   (default 1024)
+# env:   ROUNDS (default 3), NETRADRIVE_BIN (default build/netradrive),
+#        BENCH_DIR (default /tmp)
+# needs: build/netradrive (make), nginx (apt-get install nginx), curl, python3
+set -euo pipefail
+size_mib=${1:-1024}
+rounds=${ROUNDS:-3}
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin=${NETRADRIVE_BIN:-$root/build/netradrive}
+[ -x "$bin" ] || { echo "bench: $bin not built (make)"; exit 1; }
+command -v nginx >/dev/null || { echo "bench: needs nginx (apt-get install nginx)"; exit 1; }
+work=$(mktemp -d "${BENCH_DIR:-/tmp}/netra-bench-url.XXXXXX")
+nd_pid=""; ng_pid=""
+cleanup() {
+  [ -n "$nd_pid" ] && kill "$nd_pid" 2>/dev/null || true
+  [ -n "$ng_pid" ] && kill "$ng_pid" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+json() { /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
+now() { date +%s.%N; }
+
+# --- nginx serving the file ---
+mkdir -p "$work/nginx/root" "$work/nginx/tmp"
+head -c $((size_mib * 1024 * 1024)) /dev/urandom > "$work/nginx/root/big.bin"
+ng_port=$(free_port)
+cat > "$work/nginx/nginx.conf" <<CONF
+worker_processes 1;
+$( [ "$(id -u)" = 0 ] && echo "user root;")
+daemon off;
+error_log $work/nginx/error.log;
+pid $work/nginx/nginx.pid;
+events { worker_connections 64; }
+http {
+  access_log off;
+  sendfile on;
+  client_body_temp_path $work/nginx/tmp;
+  proxy_temp_path $work/nginx/tmp; fastcgi_temp_path $work/nginx/tmp;
+  uwsgi_temp_path $work/nginx/tmp; scgi_temp_path $work/nginx/tmp;
+  server { listen 127.0.0.1:$ng_port; root $work/nginx/root; }
+}
+CONF
+nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
+ng_pid=$!
+src="http://127.0.0.1:$ng_port/big.bin"
+for _ in $(seq 50); do curl -sf -o /dev/null -r 0-0 "$src" && break; sleep 0.1; done
+
+# --- NetraDrive ---
+nd_port=$(free_port)
+PORT=$nd_port DATA_DIR="$work/nd" LOG_LEVEL=warn ALLOW_PRIVATE_URLS=true "$bin" serve &
+nd_pid=$!
+api="http://127.0.0.1:$nd_port/api/v1"
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$nd_port/healthz" >/dev/null && break; sleep 0.1; done
+
+# One URL upload by a new user; prints its seconds.
+nd_round() {
+  local u="url$1" token job t0 st
+  curl -sf -XPOST "$api/auth/signup" -H 'Content-Type: application/json' \
+    -d "{\"username\":\"$u\",\"email\":\"$u@example.com\",\"password\":\"benchmark-pass\"}" >/dev/null
+  token=$(curl -sf -XPOST "$api/auth/token" -d "username=$u&password=benchmark-pass" | json access_token)
+  t0=$(now)
+  job=$(curl -sf -XPOST "$api/upload/from-url" -H "Authorization: Bearer $token" \
+    -H 'Content-Type: application/json' -d "{\"url\":\"$src\"}" | json job_id)
+  while :; do
+    st=$(curl -sf "$api/upload/status/$job" -H "Authorization: Bearer $token" | json status)
+    case $st in completed) break;; failed|cancelled) echo "bench: job $st" >&2; exit 1;; esac
+    sleep 0.05
+  done
+  /usr/bin/python3 -c "print($(now) - $t0)"
+}
+# The same file uploaded directly by that round's user; prints its seconds.
+direct_round() {
+  local u="url$1" token
+  token=$(curl -sf -XPOST "$api/auth/token" -d "username=$u&password=benchmark-pass" | json access_token)
+  curl -sf -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $token" \
+    -F "file=@$work/nginx/root/big.bin;filename=direct.bin" "$api/files/upload?folder_id=root"
+}
+curl_round() {
+  rm -f "$work/copy.bin"; sync
+  curl -sf -o "$work/copy.bin" -w '%{time_total}\n' "$src"
+}
+
+nd_round warm >/dev/null; curl_round >/dev/null   # untimed: page cache, first writes
+: > "$work/nd.times"; : > "$work/curl.times"; : > "$work/direct.times"
+for i in $(seq "$rounds"); do
+  if [ $((i % 2)) = 1 ]; then
+    nd_round "$i" >> "$work/nd.times"; curl_round >> "$work/curl.times"
+  else
+    curl_round >> "$work/curl.times"; nd_round "$i" >> "$work/nd.times"
+  fi
+  direct_round "$i" >> "$work/direct.times"
+done
+hwm=$(awk '/VmHWM/ {print $2}' "/proc/$nd_pid/status")
+/usr/bin/python3 - "$size_mib" "$hwm" "$work/nd.times" "$work/curl.times" "$work/direct.times" <<'PY'
+import statistics, sys
+mib, hwm = int(sys.argv[1]), int(sys.argv[2])
+nd = [float(x) for x in open(sys.argv[3])]
+cu = [float(x) for x in open(sys.argv[4])]
+di = [float(x) for x in open(sys.argv[5])]
+n, c, d = statistics.median(nd), statistics.median(cu), statistics.median(di)
+print(f"{mib} MiB from a local nginx, {len(nd)} rounds (medians)")
+print(f"  NetraDrive upload from URL: {mib / n:8.1f} MiB/s  ({', '.join(f'{x:.2f}' for x in nd)} s)")
+print(f"  curl -o to disk:            {mib / c:8.1f} MiB/s  ({', '.join(f'{x:.2f}' for x in cu)} s)")
+print(f"  ratio NetraDrive / curl:    {c / n:8.2f}x")
+print(f"  NetraDrive direct upload:   {mib / d:8.1f} MiB/s  ({', '.join(f'{x:.2f}' for x in di)} s)")
+print(f"  ratio URL / direct upload:  {d / n:8.2f}x")
+print(f"  NetraDrive peak RSS:        {hwm / 1024:8.1f} MiB")
+PY

@@ -1,0 +1,40 @@
+/* urljob_db: the url_jobs table (see migration 009), for drive/urljob.c. */
+#ifndef NETRA_URLJOB_DB_H
+#define NETRA_URLJOB_DB_H
+#include <stdbool.h>
+#include <stdint.h>
+#include "drive/drive.h"
+#include "util/id.h"
+
+#define URLJOB_VALIDATOR_MAX 256   /* longest ETag / Last-Modified kept for a resume */
+
+/** One job as stored. */
+struct urljob_row {
+  char id[ID_LEN + 1];
+  char user_id[40];
+  char folder_id[ID_LEN + 1];      /* "" = root */
+  char name[256];                  /* asked for; "" = from the source */
+  char status[16];
+  char file_id[ID_LEN + 1];
+  char error[320];
+  char etag[URLJOB_VALIDATOR_MAX], last_modified[URLJOB_VALIDATOR_MAX];
+  bool ranges;
+  char *url;                       /* malloc'd */
+  uint64_t transferred;
+  int64_t total;                   /* -1 = unknown */
+  int64_t created_at;
+};
+
+/** Inserts a new row. DRIVE_OK or a fault. */
+int urljob_db_insert(const struct urljob_row *r);
+/** Writes the row's status and what is known; a finished row never
+ *  changes again. Logs a failure. */
+void urljob_db_update(const struct urljob_row *r);
+/** Calls fn for every row still pending, downloading or processing (the
+ *  row's url is freed after fn returns unless fn took it: set it NULL). */
+int urljob_db_unfinished(void (*fn)(struct urljob_row *r, void *arg), void *arg);
+
+/** The user's job; r->url is malloc'd. DRIVE_OK, DRIVE_NOT_FOUND or a fault. */
+int urljob_db_get(const char *user_id, const char *job_id, struct urljob_row *r, int64_t *updated);
+
+#endif
