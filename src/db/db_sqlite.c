@@ -270,6 +270,7 @@ static int sq_data_version(db_t *db, uint64_t out[2])
 
 const struct db_driver db_sqlite_driver = {
   .name = "sqlite",
+  .dialect = DB_SQLITE,
   .open = sq_open,
   .close = sq_close,
   .exec_script = sq_exec_script,
