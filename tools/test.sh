@@ -1,18 +1,32 @@
 #!/bin/sh
 # Runs the unit tests and the black-box suite for one build directory, then
 # the file suites a second time with every server on the Telegram backend
-# (NETRADRIVE_BACKEND=telegram: each against its own fake-telegram), and ends
-# with the closing line "test: N passed, N failed" (all three runs and the
-# structure check added up).
+# (NETRADRIVE_BACKEND=telegram: each against its own fake-telegram), then the
+# suites of PG_SUITES a third time with every server on PostgreSQL
+# (NETRADRIVE_DATABASE=postgres: a database each, on a throw-away cluster that
+# tools/pg-cluster.sh starts on loopback and stops at the end, even on
+# failure), and ends with the closing line "test: N passed, N failed" (all
+# runs and the structure check added up).
 # usage: tools/test.sh BUILD_DIR [pytest args...]   (the args go to both pytest runs)
 build=$1; shift
 root=$(cd "$(dirname "$0")/.." && pwd)
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+pgdir=""
+# The PostgreSQL cluster goes with the log, however the script ends.
+trap 'rm -f "$log"; [ -n "$pgdir" ] && sh "$root/tools/pg-cluster.sh" stop "$pgdir"' EXIT
+trap 'exit 130' INT TERM
 
 # The suites that must pass on both backends (issue 4).
 TELEGRAM_SUITES="test_files.py test_dedup.py test_sizes.py test_download.py test_shares.py
 test_search.py test_storage_usage.py test_files_security.py test_url_upload.py"
+
+# The suites that run on PostgreSQL too (issue 13). test_websocket.py,
+# test_security.py and test_telegram.py pass there as well but stay out for
+# the CI's time; the rest has not been tried yet (docs/DECISIONS.md).
+PG_SUITES="test_files.py test_folders.py test_items.py test_sizes.py test_search.py
+test_shares.py test_auth.py test_storage_usage.py test_tasks.py test_postgres.py
+test_dedup.py test_names.py test_files_security.py test_download.py test_maint.py
+test_listing_cache.py"
 
 sh "$root/tools/run-unit.sh" "$root/$build"/tests/test_* | tee "$log"
 unit_line=$(grep '^unit: ' "$log" | tail -1)
@@ -54,6 +68,31 @@ passed=$(( passed + pp ))
 failed=$(( failed + pf + pe ))
 # rc 5 = everything deselected by the caller's pytest args: nothing to count.
 [ "$trc" -ne 0 ] && [ "$trc" -ne 5 ] && [ "$pf" -eq 0 ] && [ "$pe" -eq 0 ] && failed=$((failed + 1))
+
+# Third pass: PostgreSQL.
+suites=""
+for s in $PG_SUITES; do suites="$suites $root/tests/api/$s"; done
+echo "== suites on PostgreSQL (NETRADRIVE_DATABASE=postgres) =="
+pgdir=$(mktemp -d "${TMPDIR:-/tmp}/netradrive-pg.XXXXXX")
+start=$(date +%s)
+if pgurl=$(sh "$root/tools/pg-cluster.sh" start "$pgdir"); then
+  # shellcheck disable=SC2086
+  NETRADRIVE_DATABASE=postgres NETRADRIVE_PG_URL="$pgurl" NETRADRIVE_PG_DIR="$pgdir" \
+    NETRADRIVE_BIN="$root/$build/netradrive" FAKE_TELEGRAM_BIN="$root/$build/fake-telegram" \
+    /usr/bin/python3 -m pytest -q -p no:cacheprovider $suites "$@" > "$log" 2>&1
+  grc=$?
+  cat "$log"
+  pytest_counts
+else
+  echo "could not start a PostgreSQL cluster (tools/pg-cluster.sh)"
+  grc=1 pp=0 pf=0 pe=0
+fi
+sh "$root/tools/pg-cluster.sh" stop "$pgdir"
+pgdir=""
+echo "postgresql: $pp passed, $((pf + pe)) failed in $(( $(date +%s) - start ))s"
+passed=$(( passed + pp ))
+failed=$(( failed + pf + pe ))
+[ "$grc" -ne 0 ] && [ "$grc" -ne 5 ] && [ "$pf" -eq 0 ] && [ "$pe" -eq 0 ] && failed=$((failed + 1))
 
 # The tree's shape: layers, call circles, file sizes (tools/check-structure.py).
 if python3 "$root/tools/check-structure.py"; then

@@ -22,9 +22,11 @@ int api_auth_bearer(struct http_req *r, const char *token, void **auth)
   if(token_verify(TOKEN_ACCESS, token, time_now_ms() / 1000, &c) != DRIVE_OK)
     return -1;
   /* A deleted account's tokens die with it, and a password reset ends the
-   * sessions before it. A database outage also ends here as a 401; the next
-   * request will tell the truth with a 503. */
-  if(users_get(c.sub, &u) != DRIVE_OK || c.iat < u.sessions_after)
+   * sessions before it. A database outage is not the token's fault: 503. */
+  int rc = users_get(c.sub, &u);
+  if(rc == DRIVE_UNAVAILABLE)
+    return HTTP_AUTH_UNAVAILABLE;
+  if(rc != DRIVE_OK || c.iat < u.sessions_after)
     return -1;
   struct api_caller *who = malloc(sizeof(*who));
   if(!who)

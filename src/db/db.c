@@ -27,10 +27,8 @@ int db_init(const char *url, char *err, size_t errlen)
 {
   if(!strncmp(url, "sqlite://", 9))
     db_drv = &db_sqlite_driver;
-  else if(!strncmp(url, "postgresql://", 13) || !strncmp(url, "postgres://", 11)) {
-    snprintf(err, errlen, "DATABASE_URL: PostgreSQL support is not built in yet");
-    return -1;
-  }
+  else if(!strncmp(url, "postgresql://", 13) || !strncmp(url, "postgres://", 11))
+    db_drv = &db_pg_driver;
   else {
     snprintf(err, errlen, "DATABASE_URL: must start with sqlite:// or postgresql://");
     return -1;
@@ -82,6 +80,16 @@ db_t *db_get(void)
   pthread_mutex_unlock(&db_lock);
   db_thread_conn = db;
   return db;
+}
+
+enum db_dialect db_dialect(void)
+{
+  return db_drv ? db_drv->dialect : DB_SQLITE;
+}
+
+const char *db_sql(const char *sqlite_sql, const char *pg_sql)
+{
+  return db_dialect() == DB_POSTGRES ? pg_sql : sqlite_sql;
 }
 
 bool db_ping(db_t *db)
@@ -203,7 +211,8 @@ int db_migrate(db_t *db, char *err, size_t errlen)
     const struct db_migration *m = &db_migrations[i];
     if(m->version <= version)
       continue;
-    if(db_begin(db) || db_drv->exec_script(db, m->sql) ||
+    const char *sql = db_drv->dialect == DB_POSTGRES ? m->sql_pg : m->sql;
+    if(db_begin(db) || db_drv->exec_script(db, sql) ||
        db_exec(db, "INSERT INTO schema_version (version) VALUES ($1)", "i", (int64_t)m->version) ||
        db_commit(db)) {
       db_rollback(db);

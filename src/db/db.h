@@ -28,6 +28,9 @@ enum {
   DB_UNAVAILABLE = -3   /* cannot reach/open the database */
 };
 
+/** The SQL dialect of the open database. */
+enum db_dialect { DB_SQLITE, DB_POSTGRES };
+
 typedef struct db db_t;
 typedef struct db_stmt db_stmt_t;
 
@@ -39,6 +42,11 @@ void db_shutdown(void);
 /** The calling thread's connection, opened on first use; NULL when the
  *  database cannot be opened. */
 db_t *db_get(void);
+/** The dialect of the database db_init opened (DB_SQLITE before). */
+enum db_dialect db_dialect(void);
+/** Picks a statement's text for the open database's dialect: for the few
+ *  statements the two engines spell differently (both are constants). */
+const char *db_sql(const char *sqlite_sql, const char *pg_sql);
 /** Applies pending migrations; returns the schema version or -1. */
 int db_migrate(db_t *db, char *err, size_t errlen);
 /** Cheap liveness query for /readyz. */

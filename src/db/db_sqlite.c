@@ -436,6 +436,7 @@ out:
 
 const struct db_driver db_sqlite_driver = {
   .name = "sqlite",
+  .dialect = DB_SQLITE,
   .open = sq_open,
   .close = sq_close,
   .exec_script = sq_exec_script,

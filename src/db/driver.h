@@ -7,6 +7,7 @@
 
 struct db_driver {
   const char *name;
+  enum db_dialect dialect;
   db_t *(*open)(const char *url, char *err, size_t errlen);
   void (*close)(db_t *db);
   int (*exec_script)(db_t *db, const char *sql); /* several statements, no params */
@@ -25,12 +26,16 @@ struct db_driver {
 };
 
 extern const struct db_driver db_sqlite_driver;
+extern const struct db_driver db_pg_driver;
 
-/** The migrations, generated from src/db/migrations/NNN_*.sql at build time. */
+/** The migrations, generated from src/db/migrations/NNN_*.sql at build time:
+ *  one source per migration, whose `-- @sqlite` / `-- @postgres` blocks
+ *  (each ended by `-- @end`) go to that engine's text only. */
 struct db_migration {
   int version;
   const char *name;
-  const char *sql;
+  const char *sql;      /* SQLite */
+  const char *sql_pg;   /* PostgreSQL */
 };
 extern const struct db_migration db_migrations[];
 extern const int db_migration_count;

@@ -29,10 +29,29 @@ _Static_assert(SEARCH_QUERY_MAX <= UTF8_NFC_MAX, "search_prepare NFC-normalises 
   "JOIN " table " x ON x.id = s.item_id WHERE search_fts MATCH $4 AND s.owner_id = $1 " \
   "AND s.kind = '" kind "' AND instr(s.name_key, $2) > 0 AND x.is_deleted = 0" SEARCH_ORDER
 
+/* PostgreSQL (migration 002's @postgres block): search_items is a view of
+ * the live rows, strpos() is instr(), and the trigram index is pg_trgm's GIN
+ * index, which serves LIKE; $4 is then the LIKE pattern (search_like). */
+#define SEARCH_ORDER_PG                                                             \
+  " ORDER BY CASE WHEN s.name_key = $2 THEN 0 WHEN strpos(s.name_key, $2) = 1 THEN 1 " \
+  "ELSE 2 END, s.name_key, x.name, x.id LIMIT $3"
+#define SEARCH_SCAN_PG(kind, table, cols)                                      \
+  "SELECT " cols " FROM search_items s JOIN " table " x ON x.id = s.item_id " \
+  "WHERE s.owner_id = $1 AND s.kind = '" kind "' AND strpos(s.name_key, $2) > 0 " \
+  "AND x.is_deleted = 0" SEARCH_ORDER_PG
+#define SEARCH_TRGM_PG(kind, table, cols)                                      \
+  "SELECT " cols " FROM search_items s JOIN " table " x ON x.id = s.item_id " \
+  "WHERE s.owner_id = $1 AND s.kind = '" kind "' AND s.name_key LIKE $4 "     \
+  "AND x.is_deleted = 0" SEARCH_ORDER_PG
+
 static const char search_folders_scan[] = SEARCH_SCAN("folder", "folders", FOLDER_COLS_X);
 static const char search_folders_fts[] = SEARCH_FTS("folder", "folders", FOLDER_COLS_X);
 static const char search_files_scan[] = SEARCH_SCAN("file", "files", FILE_COLUMNS_X);
 static const char search_files_fts[] = SEARCH_FTS("file", "files", FILE_COLUMNS_X);
+static const char search_folders_scan_pg[] = SEARCH_SCAN_PG("folder", "folders", FOLDER_COLS_X);
+static const char search_folders_trgm_pg[] = SEARCH_TRGM_PG("folder", "folders", FOLDER_COLS_X);
+static const char search_files_scan_pg[] = SEARCH_SCAN_PG("file", "files", FILE_COLUMNS_X);
+static const char search_files_trgm_pg[] = SEARCH_TRGM_PG("file", "files", FILE_COLUMNS_X);
 
 static bool search_is_space(char c)
 {
@@ -93,6 +112,28 @@ fail:
   return -1;
 }
 
+int search_like(const char *text, char *out, size_t outsz)
+{
+  size_t o = 0;
+  if(outsz < 3)
+    return -1;
+  out[o++] = '%';
+  for(const char *p = text; *p; p++) {
+    bool special = *p == '%' || *p == '_' || *p == '\\';
+    if(o + (special ? 2 : 1) + 2 > outsz) /* room for this, the closing % and the NUL */
+      goto fail;
+    if(special)
+      out[o++] = '\\'; /* LIKE's default escape character */
+    out[o++] = *p;
+  }
+  out[o++] = '%';
+  out[o] = 0;
+  return 0;
+fail:
+  out[0] = 0;
+  return -1;
+}
+
 size_t search_char_count(const char *s)
 {
   size_t n = 0;
@@ -135,20 +176,23 @@ int search_names(const char *owner_id, const char *key, int64_t limit,
   db_t *db = db_get();
   if(!db)
     return DRIVE_UNAVAILABLE;
-  /* The quoted form is at most 2 * NAME_MAX_BYTES + 3 bytes. */
+  /* The quoted form (or the LIKE pattern) is at most 2 * NAME_MAX_BYTES + 3 bytes. */
   char fts[2 * NAME_MAX_BYTES + 3];
   const char *match = NULL;
   if(!*key || limit < 1 || limit > SEARCH_LIMIT_MAX || strlen(key) > NAME_MAX_BYTES)
     return DRIVE_INVALID;
+  bool pg = db_dialect() == DB_POSTGRES;
   if(search_char_count(key) >= SEARCH_TRIGRAM) {
-    if(search_fts_quote(key, fts, sizeof(fts)) != 0)
+    if((pg ? search_like(key, fts, sizeof(fts)) : search_fts_quote(key, fts, sizeof(fts))) != 0)
       return DRIVE_INVALID;
     match = fts;
   }
-  int rc = search_run(db, match ? search_folders_fts : search_folders_scan, owner_id, key,
-                      limit, match, true, sink);
+  const char *folders_sql = match ? db_sql(search_folders_fts, search_folders_trgm_pg)
+                                  : db_sql(search_folders_scan, search_folders_scan_pg);
+  const char *files_sql = match ? db_sql(search_files_fts, search_files_trgm_pg)
+                                : db_sql(search_files_scan, search_files_scan_pg);
+  int rc = search_run(db, folders_sql, owner_id, key, limit, match, true, sink);
   if(rc == DRIVE_OK)
-    rc = search_run(db, match ? search_files_fts : search_files_scan, owner_id, key, limit,
-                    match, false, sink);
+    rc = search_run(db, files_sql, owner_id, key, limit, match, false, sink);
   return rc;
 }

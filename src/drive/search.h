@@ -43,6 +43,9 @@ int search_prepare(const char *raw, size_t len, char *out, size_t outsz);
  *  MATCH operand is a single literal phrase whatever the text holds. Returns
  *  0, or -1 when `out` is too small (2 * strlen(text) + 3 always suffices). */
 int search_fts_quote(const char *text, char *out, size_t outsz);
+/** PostgreSQL's counterpart: `text` as a LIKE pattern matching it as a
+ *  substring ('%', '_' and backslash escaped with a backslash). Same returns. */
+int search_like(const char *text, char *out, size_t outsz);
 
 /** Number of UTF-8 characters (code points) in the NUL-terminated `s`. */
 size_t search_char_count(const char *s);

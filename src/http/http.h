@@ -92,7 +92,10 @@ struct http_req {
 
 /** Validates a bearer token; on success stores what the handlers need to
  *  know about the caller in *auth (freed with http_options.auth_free when
- *  the request ends) and returns 0. Set once by the api layer. */
+ *  the request ends) and returns 0; -1 for a token it refuses (401), or
+ *  HTTP_AUTH_UNAVAILABLE when it could not check (its database is down:
+ *  503 "Database unavailable"). Set once by the api layer. */
+#define HTTP_AUTH_UNAVAILABLE (-2)
 typedef int (*http_auth_fn)(struct http_req *r, const char *token, void **auth);
 
 struct http_options {

@@ -78,7 +78,8 @@ static void req_free(struct http_req *r)
   free(r);
 }
 
-/* Checks the Authorization header for HTTP_AUTH routes; replies 401 itself. */
+/* Checks the Authorization header for HTTP_AUTH routes; replies 401 (or 503
+ * when the check could not be made) itself. */
 static bool req_authenticate(struct http_req *r)
 {
   const char *h = http_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
@@ -87,7 +88,12 @@ static bool req_authenticate(struct http_req *r)
     http_reply_error(r, MHD_HTTP_UNAUTHORIZED, "Not authenticated");
     return false;
   }
-  if(strncasecmp(h, "Bearer ", 7) != 0 || !srv_auth || srv_auth(r, h + 7, &r->auth) != 0) {
+  int rc = strncasecmp(h, "Bearer ", 7) != 0 || !srv_auth ? -1 : srv_auth(r, h + 7, &r->auth);
+  if(rc == HTTP_AUTH_UNAVAILABLE) {
+    http_reply_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "Database unavailable");
+    return false;
+  }
+  if(rc != 0) {
     http_add_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
     http_reply_error(r, MHD_HTTP_UNAUTHORIZED, "Could not validate credentials");
     return false;

@@ -61,6 +61,39 @@ if BACKEND not in ("local", "telegram"):
     raise RuntimeError(f"NETRADRIVE_BACKEND must be local or telegram, not {BACKEND!r}")
 TELEGRAM = BACKEND == "telegram"
 DEFAULT_FAKE_BIN = os.path.join(REPO, "build", "fake-telegram")
+
+# Metadata database of the servers the harness starts: NETRADRIVE_DATABASE=sqlite
+# (default) or postgres. With postgres, every Server and run_cmd whose env does
+# not set DATABASE_URL itself gets a database of its own on the cluster at
+# NETRADRIVE_PG_URL (postgresql://user@127.0.0.1:PORT, see tools/pg-cluster.sh),
+# made on first use and shared by everything using the same DATA_DIR (a
+# restart sees the same data).
+DATABASE = (os.environ.get("NETRADRIVE_DATABASE") or "sqlite").strip().lower()
+if DATABASE not in ("sqlite", "postgres"):
+    raise RuntimeError(f"NETRADRIVE_DATABASE must be sqlite or postgres, not {DATABASE!r}")
+POSTGRES = DATABASE == "postgres"
+PG_URL = (os.environ.get("NETRADRIVE_PG_URL") or "").rstrip("/")
+if POSTGRES and not PG_URL:
+    raise RuntimeError("NETRADRIVE_DATABASE=postgres needs NETRADRIVE_PG_URL")
+_PG_DBS = {}  # realpath(DATA_DIR) -> DATABASE_URL
+
+
+def pg_admin(sql, timeout=30):
+    """Runs one SQL command on the test cluster's postgres database (psql)."""
+    subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", PG_URL + "/postgres",
+                    "-c", sql], check=True, timeout=timeout, stdin=subprocess.DEVNULL,
+                   capture_output=True)
+
+
+def pg_database_url(data_dir):
+    """The DATABASE_URL of DATA_DIR's own PostgreSQL database (made on first use)."""
+    key = os.path.realpath(data_dir)
+    url = _PG_DBS.get(key)
+    if url is None:
+        name = "nd_" + uuid.uuid4().hex[:16]
+        pg_admin(f"CREATE DATABASE {name}")
+        url = _PG_DBS[key] = f"{PG_URL}/{name}"
+    return url
 # Two bots x two storage chats, so chunks spread over every pair.
 FAKE_BOTS = ("7100001:AAharness-one", "7100002:BBharness_two")
 FAKE_CHATS = (-1007100000001, -1007100000002)
@@ -397,6 +430,8 @@ class Server:
                 "LOG_LEVEL": "warn", "ACCOUNT_REQUESTS_PER_ADDRESS": "1000000"}
         if self.fake is not None:
             base.update(self.fake.env())
+        if POSTGRES and "DATABASE_URL" not in self.extra_env:
+            base["DATABASE_URL"] = pg_database_url(self.extra_env.get("DATA_DIR") or self.data_dir)
         base.update(self.extra_env)
         return clean_env(base)
 
@@ -545,6 +580,8 @@ def run_cmd(args, workdir, env=None, timeout=30, cwd=None):
     os.makedirs(data_dir, exist_ok=True)
     base = {"DATA_DIR": data_dir, "HOST": "127.0.0.1", "LOG_LEVEL": "warn"}
     base.update(env or {})
+    if POSTGRES and "DATABASE_URL" not in base and base.get("DATA_DIR"):
+        base["DATABASE_URL"] = pg_database_url(base["DATA_DIR"])
     return subprocess.run([binary, *args], cwd=str(cwd or workdir), env=clean_env(base),
                           stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
 

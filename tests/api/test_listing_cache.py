@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 
-from helpers import (API, create_folder, item_action, list_files, list_folders, make_user,
+from helpers import (API, POSTGRES, create_folder, item_action, list_files, list_folders, make_user,
                      names, upload_file)
 
 SERVER_ENV = {"THREADS": "1"}
@@ -62,6 +62,7 @@ def test_every_change_shows_at_once(fresh):
     assert after == before + 4
 
 
+@pytest.mark.skipif(POSTGRES, reason="opens the SQLite database file")
 def test_change_by_another_process_shows(server, fresh):
     """A write to the database file by another process (here Python's
     sqlite3, as fsck or a second tool would) retires the stored page."""

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from helpers import stored_chunk_count
+from helpers import POSTGRES, pg_database_url, stored_chunk_count
 
 CHUNK = 65536
 
@@ -30,6 +30,8 @@ def chunk_files(data_dir):
 def run(netradrive_bin, data_dir, *args):
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DATA_DIR": data_dir,
            "LOG_LEVEL": "warn", "CHUNK_SIZE": str(CHUNK)}
+    if POSTGRES:
+        env["DATABASE_URL"] = pg_database_url(data_dir)
     return subprocess.run([netradrive_bin, *args], env=env, capture_output=True, text=True,
                           timeout=120)
 
@@ -96,6 +98,7 @@ def test_fsck_finds_and_repairs_damage(stopped_server_with_files, netradrive_bin
         srv.stop()
 
 
+@pytest.mark.skipif(POSTGRES, reason="opens the SQLite database file")
 def test_fsck_checks_both_checksum_kinds(stopped_server_with_files, netradrive_bin):
     # Local chunks are recorded with XXH3-128 ("xxh128:" + 32 hex); records
     # from before that (and Telegram chunks) hold SHA-256 hex: fsck checks each
@@ -184,6 +187,7 @@ def test_server_clears_its_spool_at_start(stopped_server_with_files):
         srv.stop()
 
 
+@pytest.mark.skipif(POSTGRES, reason="opens the SQLite database file")
 def test_bin_items_past_retention_are_purged_at_start(server_factory):
     """The janitor purges bin items older than BIN_RETENTION_DAYS (its first pass runs at
     start), with their folders' contents, usage and chunks; younger bin items stay."""
@@ -241,6 +245,8 @@ def _run_on_tty(netradrive_bin, data_dir, *args):
     master, slave = pty.openpty()
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DATA_DIR": data_dir,
            "LOG_LEVEL": "warn", "CHUNK_SIZE": str(CHUNK)}
+    if POSTGRES:
+        env["DATABASE_URL"] = pg_database_url(data_dir)
     p = subprocess.Popen([netradrive_bin, *args], env=env, stdout=subprocess.PIPE, stderr=slave)
     os.close(slave)
     shown = b""

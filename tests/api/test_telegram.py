@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from helpers import (API, StrictFakeTelegram, assert_error, download, free_port, make_user,
+from helpers import (API, POSTGRES, StrictFakeTelegram, assert_error, download, free_port, make_user,
                      prng_blocks, run_cmd, storage_usage, upload_file, upload_stream, wait_until)
 
 BOTS = ["111111:AAbot-one", "222222:BBbot_two", "333333:CCbot-three"]
@@ -443,6 +443,7 @@ def kill_mid_upload(fake, s, u, landed):
     t.join(10)
 
 
+@pytest.mark.skipif(POSTGRES, reason="opens the SQLite database file")
 def test_kill_during_upload_then_gc_deletes_orphans(fakes, server_factory):
     fake = fakes("--bandwidth", str(512 * K))
     env = tg_env(fake)

@@ -9,8 +9,11 @@
 -- Matching needs queries of at least 3 characters (trigrams); shorter ones
 -- scan the owner's rows through search_items_owner with instr().
 --
--- SQLite only: FTS5 has no PostgreSQL spelling (there pg_trgm would do this).
+-- PostgreSQL (the @postgres block): search_items is a view of the live files
+-- and folders, and pg_trgm GIN indexes over their name_key (partial, live rows
+-- only) serve `name_key LIKE '%query%'`; no triggers, nothing to keep in sync.
 
+-- @sqlite
 CREATE TABLE search_items (
   sid INTEGER PRIMARY KEY,
   kind TEXT NOT NULL,                     -- 'file' | 'folder'
@@ -75,3 +78,14 @@ INSERT INTO search_items(kind, item_id, owner_id, name_key)
   SELECT 'folder', id, owner_id, name_key FROM folders WHERE is_deleted = 0;
 INSERT INTO search_items(kind, item_id, owner_id, name_key)
   SELECT 'file', id, owner_id, name_key FROM files WHERE is_deleted = 0;
+-- @end
+
+-- @postgres
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE VIEW search_items AS
+  SELECT 'folder'::text AS kind, id AS item_id, owner_id, name_key FROM folders WHERE is_deleted = 0
+  UNION ALL
+  SELECT 'file'::text AS kind, id AS item_id, owner_id, name_key FROM files WHERE is_deleted = 0;
+CREATE INDEX folders_name_trgm ON folders USING gin (name_key gin_trgm_ops) WHERE is_deleted = 0;
+CREATE INDEX files_name_trgm ON files USING gin (name_key gin_trgm_ops) WHERE is_deleted = 0;
+-- @end
