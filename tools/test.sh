@@ -26,7 +26,7 @@ test_search.py test_storage_usage.py test_files_security.py test_url_upload.py"
 PG_SUITES="test_files.py test_folders.py test_items.py test_sizes.py test_search.py
 test_shares.py test_auth.py test_storage_usage.py test_tasks.py test_postgres.py
 test_dedup.py test_names.py test_files_security.py test_download.py test_maint.py
-test_listing_cache.py"
+test_listing_cache.py test_url_upload.py"
 
 sh "$root/tools/run-unit.sh" "$root/$build"/tests/test_* | tee "$log"
 unit_line=$(grep '^unit: ' "$log" | tail -1)
