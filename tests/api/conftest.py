@@ -37,6 +37,8 @@ helpers.TELEGRAM tells which mode the run is in.
 import os
 import sys
 
+import re
+
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -57,9 +59,40 @@ def pytest_report_header(config):
     return "netradrive backend: local"
 
 
+def _secrets_in_logs():
+    """(secret, log file) pairs: a secret the suite used found in a server log."""
+    words = re.compile(r"[A-Za-z0-9_.~+/=-]+")
+    simple = {s for s in helpers.SECRETS if words.fullmatch(s)}
+    other = helpers.SECRETS - simple
+    found = []
+    for path in helpers.SERVER_LOGS:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                text = f.read()
+        except OSError:
+            continue
+        # Each word of the log (and its parts around '=' and '/') against the set.
+        seen = set()
+        for w in words.findall(text):
+            seen.add(w)
+            seen.update(re.split(r"[=/]", w))
+        found += [(s, path) for s in simple & seen]
+        found += [(s, path) for s in other if s in text]
+    return found
+
+
 def pytest_sessionfinish(session, exitstatus):
     # Fakes of servers made outside the factories (normally none are left).
     helpers.stop_all_fakes()
+    # No secret the suite used may be in any server's log (issue 12): a
+    # failure here fails the run (the closing count adds one).
+    found = _secrets_in_logs()
+    if found:
+        for secret, path in found[:20]:
+            print(f"\nSECRET IN LOG: {secret[:6]}... in {path}")
+        session.exitstatus = 1
+    print(f"\nlog check: {len(helpers.SECRETS)} secrets, {len(helpers.SERVER_LOGS)} logs, "
+          f"{len(found)} leaks")
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -142,6 +142,35 @@ def clean_env(extra=None):
     return env
 
 
+# Secrets the suite hands the servers or gets from them (passwords, tokens,
+# bot tokens, keys): none may appear in any server's log (DECISIONS "Logs").
+# conftest.pytest_sessionfinish greps every log of the run for them.
+SECRETS = set()
+SERVER_LOGS = []
+_SECRET_FIELDS = {"password", "new_password", "current_password", "old_password",
+                  "access_token", "refresh_token", "token"}
+_SECRET_ENV = ("SECRET_KEY", "METRICS_TOKEN", "TELEGRAM_BOT_TOKEN", "SMTP_URL")
+
+
+def note_secret(value):
+    """Remembers a secret (long enough not to match by chance)."""
+    if isinstance(value, str) and len(value) >= 10:
+        SECRETS.add(value)
+
+
+def note_secrets(obj):
+    """Remembers the secret-named fields of a JSON body, form or query."""
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if k in _SECRET_FIELDS:
+                note_secret(v)
+            elif isinstance(v, (dict, list)):
+                note_secrets(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            note_secrets(v)
+
+
 _counter = itertools.count(1)
 
 
@@ -180,7 +209,14 @@ class Client(requests.Session):
             url = self.base_url + url
         kwargs.setdefault("timeout", 60)
         kwargs.setdefault("allow_redirects", False)
+        for part in ("json", "data", "params"):
+            note_secrets(kwargs.get(part))
         r = super().request(method, url, *args, **kwargs)
+        if "/auth/" in url and r.headers.get("Content-Type", "").startswith("application/json"):
+            try:
+                note_secrets(r.json())   # the tokens a login or refresh hands out
+            except ValueError:
+                pass
         if self.check_openapi:
             # Every reply must be what docs/openapi.json says (openapi_check.py).
             openapi_check.check_response(method, urllib.parse.urlsplit(r.url).path, r,
@@ -427,12 +463,15 @@ class Server:
         # The suite makes many accounts from one address: lift the per-address
         # signup/forgot-password limit (test_cpu_fairness tests it, and the default).
         base = {"DATA_DIR": self.data_dir, "HOST": "127.0.0.1", "PORT": str(self.port),
-                "LOG_LEVEL": "warn", "ACCOUNT_REQUESTS_PER_ADDRESS": "1000000"}
+                "LOG_LEVEL": "info", "ACCOUNT_REQUESTS_PER_ADDRESS": "1000000"}
         if self.fake is not None:
             base.update(self.fake.env())
         if POSTGRES and "DATABASE_URL" not in self.extra_env:
             base["DATABASE_URL"] = pg_database_url(self.extra_env.get("DATA_DIR") or self.data_dir)
         base.update(self.extra_env)
+        for key in _SECRET_ENV:
+            for part in str(base.get(key) or "").split(","):
+                note_secret(part.strip())
         return clean_env(base)
 
     def release_backend(self):
@@ -476,6 +515,7 @@ class Server:
         self._n += 1
         self.stdout_path = os.path.join(self.workdir, f"stdout.{self._n}.log")
         self.stderr_path = os.path.join(self.workdir, f"stderr.{self._n}.log")
+        SERVER_LOGS.extend([self.stdout_path, self.stderr_path])
         out = open(self.stdout_path, "wb")
         err = open(self.stderr_path, "wb")
         if not (os.path.isfile(self.binary) and os.access(self.binary, os.X_OK)):
