@@ -13,6 +13,7 @@
 #include "api/listing_cache.h"
 #include "config.h"
 #include "db/db.h"
+#include "db/db_copy.h"
 #include "drive/domain.h"
 #include "drive/maint.h"
 #include "http/http.h"
@@ -28,7 +29,13 @@ static const struct cli_command {
   const char *name, *args, *what;
 } cli_commands[] = {
   {"serve", "[FLAGS]", "Run the server (the default command)."},
-  {"migrate", "[FLAGS]", "Bring the database schema up to date, then exit."},
+  {"migrate", "[FLAGS] | --from URL --to URL",
+   "Bring the database schema up to date, then exit. With --from and --to: copy all the\n"
+   "metadata from one database to another (e.g. --from sqlite:///srv/data/netradrive.db\n"
+   "--to postgresql://user@host/db), making the target's schema first; the target must be\n"
+   "empty or an earlier run of the same copy (then it resumes, or says \"already copied\").\n"
+   "Prints each table's row count and checksum on both sides; exits 1 on any difference.\n"
+   "Stop the servers first. Chunks stay where they are (docs/DEPLOY.md)."},
   {"gc", "[--all-staged] [FLAGS]",
    "Carry out pending storage deletions and remove unreferenced chunks older than an hour\n"
    "and stale spool files. --all-staged: also chunks of uploads that never finished and\n"
@@ -55,6 +62,52 @@ static void cli_flags(FILE *f)
         "  --log-level L      LOG_LEVEL: debug, info, warn, error (info)\n"
         "  --threads N        THREADS, HTTP worker threads (4)\n"
         "Every setting is listed in README.md (Configuration).\n", f);
+}
+
+/* `migrate --from URL --to URL` (db/db_copy.h); -1 when neither flag is
+ * given (then migrate brings DATABASE_URL's schema up to date). */
+static int migrate_copy(int argc, char **argv)
+{
+  const char *from = NULL, *to = NULL;
+  for(int i = 0; i < argc; i++) {
+    const char **v = !strncmp(argv[i], "--from", 6) ? &from : !strncmp(argv[i], "--to", 4) ? &to : NULL;
+    size_t n = v == &from ? 6 : 4;
+    if(v && argv[i][n] == '=')
+      *v = argv[i] + n + 1;
+    else if(v && !argv[i][n] && i + 1 < argc)
+      *v = argv[++i];
+    else if(v && !argv[i][n]) {
+      fprintf(stderr, "netradrive: %s needs a database URL\n", argv[i]);
+      return 2;
+    }
+  }
+  if(!from && !to)
+    return -1;
+  for(int i = 0; i < argc; i++)
+    if(strncmp(argv[i], "--from", 6) && strncmp(argv[i], "--to", 4) &&
+       (i == 0 || (strcmp(argv[i - 1], "--from") && strcmp(argv[i - 1], "--to")))) {
+      fprintf(stderr, "netradrive: migrate --from/--to: unexpected argument '%s'\n", argv[i]);
+      return 2;
+    }
+  const char *miss = !from ? "--from" : !to ? "--to" : NULL;
+  if(miss) {
+    fprintf(stderr, "netradrive: migrate: %s URL is missing (migrate --from URL --to URL)\n", miss);
+    return 2;
+  }
+  const char *bad = strncmp(from, "sqlite://", 9) && strncmp(from, "postgresql://", 13) &&
+                    strncmp(from, "postgres://", 11) ? "--from"
+                  : strncmp(to, "sqlite://", 9) && strncmp(to, "postgresql://", 13) &&
+                    strncmp(to, "postgres://", 11) ? "--to" : NULL;
+  if(bad) {
+    fprintf(stderr, "netradrive: %s: must start with sqlite:// or postgresql://\n", bad);
+    return 2;
+  }
+  if(sodium_init() < 0) {
+    fprintf(stderr, "netradrive: libsodium failed to initialise\n");
+    return 1;
+  }
+  log_set_level(LOG_WARN); /* not a line per migration applied to the target */
+  return db_copy(from, to, stdout, stderr);
 }
 
 /* `help [COMMAND]`; the whole list when `cmd` is NULL. 0, or 2 for an
@@ -256,6 +309,11 @@ int main(int argc, char **argv)
   for(int i = 1; i < argc; i++) {
     if(!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
       return usage_to(stdout, argi == 2 ? cmd : NULL);
+  }
+  if(!strcmp(cmd, "migrate")) {
+    int crc = migrate_copy(argc - argi, argv + argi);
+    if(crc >= 0)
+      return crc;
   }
   /* Subcommand switches are taken out before the config sees the flags. */
   bool flag = false;

@@ -23,13 +23,20 @@ static db_t *db_conns[DB_MAX_CONNS];
 static int db_nconns;
 static __thread db_t *db_thread_conn;
 
-int db_init(const char *url, char *err, size_t errlen)
+/* The driver a URL names, or NULL. */
+static const struct db_driver *db_driver_for(const char *url)
 {
   if(!strncmp(url, "sqlite://", 9))
-    db_drv = &db_sqlite_driver;
-  else if(!strncmp(url, "postgresql://", 13) || !strncmp(url, "postgres://", 11))
-    db_drv = &db_pg_driver;
-  else {
+    return &db_sqlite_driver;
+  if(!strncmp(url, "postgresql://", 13) || !strncmp(url, "postgres://", 11))
+    return &db_pg_driver;
+  return NULL;
+}
+
+int db_init(const char *url, char *err, size_t errlen)
+{
+  db_drv = db_driver_for(url);
+  if(!db_drv) {
     snprintf(err, errlen, "DATABASE_URL: must start with sqlite:// or postgresql://");
     return -1;
   }
@@ -82,6 +89,27 @@ db_t *db_get(void)
   return db;
 }
 
+db_t *db_open_url(const char *url, char *err, size_t errlen)
+{
+  const struct db_driver *drv = db_driver_for(url);
+  if(!drv) {
+    snprintf(err, errlen, "must start with sqlite:// or postgresql://");
+    return NULL;
+  }
+  return drv->open(url, err, errlen);
+}
+
+void db_close(db_t *db)
+{
+  if(db)
+    db->drv->close(db);
+}
+
+enum db_dialect db_conn_dialect(db_t *db)
+{
+  return db->drv->dialect;
+}
+
 enum db_dialect db_dialect(void)
 {
   return db_drv ? db_drv->dialect : DB_SQLITE;
@@ -100,24 +128,24 @@ bool db_ping(db_t *db)
 
 int db_begin(db_t *db)
 {
-  return db_drv->exec_script(db, db_drv->begin_sql);
+  return db->drv->exec_script(db, db->drv->begin_sql);
 }
 
 int db_commit(db_t *db)
 {
-  return db_drv->exec_script(db, "COMMIT");
+  return db->drv->exec_script(db, "COMMIT");
 }
 
 int db_rollback(db_t *db)
 {
-  return db_drv->exec_script(db, "ROLLBACK");
+  return db->drv->exec_script(db, "ROLLBACK");
 }
 
 db_stmt_t *db_query(db_t *db, const char *sql, const char *types, ...)
 {
   va_list ap;
   va_start(ap, types);
-  db_stmt_t *st = db_drv->query(db, sql, types, ap);
+  db_stmt_t *st = db->drv->query(db, sql, types, ap);
   va_end(ap);
   return st;
 }
@@ -161,19 +189,19 @@ int db_finalize(db_stmt_t *st)
 
 int db_data_version(db_t *db, uint64_t out[2])
 {
-  return db_drv->data_version ? db_drv->data_version(db, out) : DB_ERROR;
+  return db->drv->data_version ? db->drv->data_version(db, out) : DB_ERROR;
 }
 
 int64_t db_changes(db_t *db)
 {
-  return db_drv->changes(db);
+  return db->drv->changes(db);
 }
 
 int db_exec(db_t *db, const char *sql, const char *types, ...)
 {
   va_list ap;
   va_start(ap, types);
-  db_stmt_t *st = db_drv->query(db, sql, types, ap);
+  db_stmt_t *st = db->drv->query(db, sql, types, ap);
   va_end(ap);
   if(!st)
     return DB_ERROR;
@@ -188,7 +216,7 @@ int db_query_int(db_t *db, int64_t *out, const char *sql, const char *types, ...
 {
   va_list ap;
   va_start(ap, types);
-  db_stmt_t *st = db_drv->query(db, sql, types, ap);
+  db_stmt_t *st = db->drv->query(db, sql, types, ap);
   va_end(ap);
   if(!st)
     return DB_ERROR;
@@ -202,7 +230,7 @@ int db_query_int(db_t *db, int64_t *out, const char *sql, const char *types, ...
 int db_migrate(db_t *db, char *err, size_t errlen)
 {
   int64_t version = 0;
-  if(db_drv->exec_script(db, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)") ||
+  if(db->drv->exec_script(db, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)") ||
      db_query_int(db, &version, "SELECT MAX(version) FROM schema_version", "") < 0) {
     snprintf(err, errlen, "DATABASE_URL: cannot read the schema version");
     return -1;
@@ -211,8 +239,8 @@ int db_migrate(db_t *db, char *err, size_t errlen)
     const struct db_migration *m = &db_migrations[i];
     if(m->version <= version)
       continue;
-    const char *sql = db_drv->dialect == DB_POSTGRES ? m->sql_pg : m->sql;
-    if(db_begin(db) || db_drv->exec_script(db, sql) ||
+    const char *sql = db->drv->dialect == DB_POSTGRES ? m->sql_pg : m->sql;
+    if(db_begin(db) || db->drv->exec_script(db, sql) ||
        db_exec(db, "INSERT INTO schema_version (version) VALUES ($1)", "i", (int64_t)m->version) ||
        db_commit(db)) {
       db_rollback(db);

@@ -42,6 +42,15 @@ void db_shutdown(void);
 /** The calling thread's connection, opened on first use; NULL when the
  *  database cannot be opened. */
 db_t *db_get(void);
+/** A connection of its own to the database at `url` (sqlite:// or
+ *  postgresql://), beside the per-thread ones of db_init: for commands that
+ *  work on two databases (migrate --from --to). Applies no migrations; every
+ *  call below that takes a db_t works on it, on the thread that opened it.
+ *  NULL with one line in err. Close it with db_close. */
+db_t *db_open_url(const char *url, char *err, size_t errlen);
+void db_close(db_t *db);
+/** The dialect of one connection (db_dialect() is the global one's). */
+enum db_dialect db_conn_dialect(db_t *db);
 /** The dialect of the database db_init opened (DB_SQLITE before). */
 enum db_dialect db_dialect(void);
 /** Picks a statement's text for the open database's dialect: for the few

@@ -89,6 +89,13 @@ static void pg_cache_clear(struct pg_conn *c)
   }
 }
 
+/* Drops a notice (libpq's default prints it on stderr). */
+static void pg_notice_drop(void *arg, const char *message)
+{
+  (void)arg;
+  (void)message;
+}
+
 static db_t *pg_open(const char *url, char *err, size_t errlen)
 {
   struct pg_conn *c = calloc(1, sizeof(*c));
@@ -108,7 +115,7 @@ static db_t *pg_open(const char *url, char *err, size_t errlen)
     return NULL;
   }
   /* Notices (e.g. "relation already exists, skipping") are not our logs. */
-  PQsetNoticeProcessor(c->h, NULL, NULL);
+  PQsetNoticeProcessor(c->h, pg_notice_drop, NULL); /* NULL would keep the default */
   return (db_t *)c;
 }
 
