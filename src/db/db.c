@@ -207,6 +207,14 @@ int db_migrate(db_t *db, char *err, size_t errlen)
     snprintf(err, errlen, "DATABASE_URL: cannot read the schema version");
     return -1;
   }
+  /* A newer node migrated this database: an older binary would run SQL the
+   * schema no longer fits (several nodes upgrade one at a time). */
+  int known = db_migration_count > 0 ? db_migrations[db_migration_count - 1].version : 0;
+  if(version > known) {
+    snprintf(err, errlen, "DATABASE_URL: the database schema is version %lld, newer than this "
+             "build knows (%d); run a newer netradrive", (long long)version, known);
+    return -1;
+  }
   for(int i = 0; i < db_migration_count; i++) {
     const struct db_migration *m = &db_migrations[i];
     if(m->version <= version)

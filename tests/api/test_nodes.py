@@ -1,0 +1,134 @@
+"""Several nodes on one database (issue 13, point 2).
+
+On both engines: a node refuses a database whose schema is newer than the
+migrations it knows. On PostgreSQL only (NETRADRIVE_DATABASE=postgres): local
+storage needs SHARED_DATA_DIR=true, and two server processes on one database
+and one shared DATA_DIR act as one installation (an upload on one downloads
+from the other; two moves from two nodes that together would make a cycle
+never both succeed).
+"""
+import os
+import sqlite3
+import subprocess
+import threading
+
+import pytest
+
+from helpers import (API, POSTGRES, create_folder, download, folder_path, free_port, make_user,
+                     prng_blocks,
+                     run_cmd, upload_file)
+
+pg_only = pytest.mark.skipif(not POSTGRES, reason="several nodes need PostgreSQL "
+                             "(NETRADRIVE_DATABASE=postgres, tools/test.sh)")
+
+
+def bump_schema(data_dir, url, version):
+    """Records a migration newer than any the binary has, as a newer node would."""
+    if url:
+        subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c",
+                        f"INSERT INTO schema_version (version) VALUES ({version})"],
+                       check=True, timeout=30, stdin=subprocess.DEVNULL, capture_output=True)
+        return
+    db = sqlite3.connect(os.path.join(data_dir, "netradrive.db"))
+    with db:
+        db.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+    db.close()
+
+
+def test_newer_schema_is_refused(tmp_path):
+    from helpers import pg_database_url
+    data = tmp_path / "data"
+    p = run_cmd(["migrate"], tmp_path)
+    assert p.returncode == 0, p.stderr
+    bump_schema(str(data), pg_database_url(str(data)) if POSTGRES else None, 999)
+    for cmd in (["migrate"], ["serve", "--port", str(free_port())]):
+        p = run_cmd(cmd, tmp_path, timeout=20)
+        err = p.stderr.decode().strip().splitlines()
+        assert p.returncode != 0, (cmd, p.stderr)
+        assert err[-1].startswith("netradrive: DATABASE_URL: the database schema is version 999, "
+                                  "newer than this build knows"), err
+
+
+@pg_only
+def test_local_storage_on_postgres_needs_a_shared_data_dir(tmp_path):
+    for value in (None, "false"):
+        env = {"STORAGE_BACKEND": "local", "SHARED_DATA_DIR": value}  # None: unset
+        p = run_cmd(["serve", "--port", str(free_port())], tmp_path, env=env, timeout=20)
+        assert p.returncode != 0, p.stderr
+        line = p.stderr.decode().strip()
+        assert line.startswith("netradrive: STORAGE_BACKEND: local storage with PostgreSQL"), line
+        assert "SHARED_DATA_DIR=true" in line, line
+    p = run_cmd(["migrate"], tmp_path, env={"STORAGE_BACKEND": "local", "SHARED_DATA_DIR": "true"})
+    assert p.returncode == 0, p.stderr
+
+
+def test_sqlite_needs_no_shared_data_dir(tmp_path):
+    if POSTGRES:
+        pytest.skip("SQLite only")
+    p = run_cmd(["migrate"], tmp_path, env={"STORAGE_BACKEND": "local"})
+    assert p.returncode == 0, p.stderr
+
+
+# --------------------------------------------------------------------------
+# Two nodes on one database and one shared DATA_DIR (local backend)
+# --------------------------------------------------------------------------
+
+NODE_ENV = {"STORAGE_BACKEND": "local", "SHARED_DATA_DIR": "true",
+            "MAX_CONNECTIONS_PER_IP": "0"}
+
+
+@pytest.fixture
+def nodes(server_factory):
+    """Nodes A and B: the same DATA_DIR, so the same database (helpers keys the
+    test database by DATA_DIR) and the same secret key: tokens of one hold on
+    the other, as behind a load balancer."""
+    a = server_factory(env=NODE_ENV)
+    b = server_factory(env=NODE_ENV, data_dir=a.data_dir)
+    return a, b
+
+
+@pg_only
+def test_upload_on_one_node_downloads_from_the_other(nodes):
+    a, b = nodes
+    u = make_user(a)
+    data = b"".join(prng_blocks(13, 3 * 1024 * 1024 + 17))
+    f = upload_file(u.client, "across.bin", data)
+    on_b = b.client(u.access_token)
+    assert download(on_b, f["id"]) == data
+    # and back: a file uploaded on B, listed and read on A
+    g = upload_file(on_b, "back.bin", data[:1000])
+    assert download(u.client, g["id"]) == data[:1000]
+
+
+@pg_only
+def test_cross_node_moves_never_make_a_cycle(nodes):
+    """X into Y on node A while Y into X on node B, many times over: the write
+    transactions of both nodes take one advisory lock (db_pg.c), so the second
+    move sees the first and is refused; never both succeed."""
+    a, b = nodes
+    u = make_user(a)
+    ca, cb = u.client, b.client(u.access_token)
+    for i in range(40):
+        root = create_folder(ca, f"round-{i}")
+        x = create_folder(ca, "x", parent_id=root["id"])
+        y = create_folder(cb, "y", parent_id=root["id"])
+        results = {}
+        go = threading.Barrier(2)
+
+        def move(name, client, src, dst):
+            go.wait()
+            results[name] = client.put(f"{API}/folders/{src}/move",
+                                       json={"new_parent_id": dst}).status_code
+
+        ts = [threading.Thread(target=move, args=("a", ca, x["id"], y["id"])),
+              threading.Thread(target=move, args=("b", cb, y["id"], x["id"]))]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(30)
+        ok = [k for k, v in results.items() if v == 200]
+        assert len(results) == 2 and all(v in (200, 400, 409) for v in results.values()), results
+        assert len(ok) == 1, results
+        # Both folders still hang under the round's root: no cycle anywhere.
+        for fid in (x["id"], y["id"]):
+            assert f"round-{i}" in [p["name"] for p in folder_path(ca, fid)]
