@@ -242,3 +242,20 @@ int db_backup(const char *url, const char *dest, int64_t *pages, char *err, size
   }
   return db_sqlite_driver.backup(url, dest, pages, err, errlen);
 }
+
+db_listener_t *db_listen_open(const char *listen_sql)
+{
+  if(db_drv != &db_pg_driver || !db_url)
+    return NULL;
+  return pg_listen_open(db_url, listen_sql);
+}
+
+int db_listen_wait(db_listener_t *l, int timeout_ms, char *payload, size_t len)
+{
+  return pg_listen_wait(l, timeout_ms, payload, len);
+}
+
+void db_listen_close(db_listener_t *l)
+{
+  pg_listen_close(l);
+}

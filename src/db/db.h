@@ -93,4 +93,19 @@ int db_query_int(db_t *db, int64_t *out, const char *sql, const char *types, ...
  *  copied in *pages, or -1 with one line in err. */
 int db_backup(const char *url, const char *dest, int64_t *pages, char *err, size_t errlen);
 
+/* Notifications between the nodes sharing one PostgreSQL (LISTEN/NOTIFY):
+ * a node sends with db_exec(db, "SELECT pg_notify('channel', $1)", "t", msg)
+ * and listens on a connection of its own, outside the per-thread pool. */
+typedef struct pg_listener db_listener_t;
+/** Opens the listening connection and runs `listen_sql` ("LISTEN channel",
+ *  a constant) on it, again after each reconnect. NULL on SQLite (one node
+ *  by construction) or when out of memory. */
+db_listener_t *db_listen_open(const char *listen_sql);
+/** Waits up to timeout_ms for one notification: DB_ROW with its payload in
+ *  `payload` (cut to fit), DB_DONE when none came, DB_UNAVAILABLE while the
+ *  database is unreachable (the next call reconnects, after timeout_ms). */
+int db_listen_wait(db_listener_t *l, int timeout_ms, char *payload, size_t len);
+/** Closes the connection. NULL is fine. */
+void db_listen_close(db_listener_t *l);
+
 #endif

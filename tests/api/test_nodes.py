@@ -132,3 +132,111 @@ def test_cross_node_moves_never_make_a_cycle(nodes):
         # Both folders still hang under the round's root: no cycle anywhere.
         for fid in (x["id"], y["id"]):
             assert f"round-{i}" in [p["name"] for p in folder_path(ca, fid)]
+
+
+# --------------------------------------------------------------------------
+# Two nodes on one fake Telegram: tasks seen and cancelled across nodes
+# --------------------------------------------------------------------------
+
+K = 1024
+SECRET = "nodes-secret-" + "k" * 52
+
+
+@pytest.fixture
+def tg_nodes(tmp_path_factory, server_factory):
+    """Nodes A and B with DATA_DIRs of their own, one database, one SECRET_KEY
+    and one fake Bot API capped at 200 kB/s, so an upload takes seconds."""
+    from helpers import StrictFakeTelegram, pg_database_url
+    fake = StrictFakeTelegram(tmp_path_factory.mktemp("nodes-fake"), "--seed", "5",
+                              "--bandwidth", "200000", "--latency", "20")
+    db = pg_database_url(str(tmp_path_factory.mktemp("nodes-db")))
+    env = {"STORAGE_BACKEND": "telegram", "TELEGRAM_API_URL": fake.url,
+           "TELEGRAM_BOT_TOKEN": "123:abc", "TELEGRAM_STORAGE_CHAT_ID": "-1001",
+           "CHUNK_SIZE": "64K", "TELEGRAM_PACING": "false", "SECRET_KEY": SECRET,
+           "DATABASE_URL": db, "MAX_CONNECTIONS_PER_IP": "0"}
+    a = server_factory(env=env)
+    b = server_factory(env=env)
+    yield a, b
+    for s in (a, b):
+        s.stop()
+    fake.stop()
+
+
+def start_upload(server, token, name, size, result):
+    from helpers import raw_exchange, upload_head
+    import uuid
+    boundary = "nd" + uuid.uuid4().hex
+    pre = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+           f"filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").encode()
+    post = f"\r\n--{boundary}--\r\n".encode()
+    head = upload_head(token, content_length=len(pre) + size + len(post), boundary=boundary)
+
+    def run():
+        result.append(raw_exchange(server.port, head, [pre, *prng_blocks(7, size, 64 * K), post],
+                                   timeout=120))
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t
+
+
+def wait_for_task(client, timeout=20):
+    import time
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        tasks = [t for t in client.get(f"{API}/tasks/").json() if t["status"] == "in_progress"]
+        if tasks:
+            return tasks[0]
+        time.sleep(0.05)
+    raise AssertionError("the upload never became a task")
+
+
+@pg_only
+def test_websocket_on_one_node_sees_an_upload_on_the_other(tg_nodes):
+    from wsclient import WS
+    a, b = tg_nodes
+    u = make_user(a, prefix="ndws")
+    ws = WS(a.port, f"{API}/ws/tasks/{u.id}?token={u.access_token}", timeout=30)
+    assert ws.recv_json() == {"event": "snapshot", "tasks": []}
+    result = []
+    size = 24 * 64 * K
+    t = start_upload(b, u.access_token, "on-b.bin", size, result)
+    # Node A lists the task node B runs (from the tasks table).
+    listed = wait_for_task(u.client)
+    assert listed["file_name"] == "on-b.bin"
+    done, seen = ws.recv_until(lambda m: m["event"] != "progress", timeout=60)
+    t.join(60)
+    assert result and result[0].status == 201, result
+    progress = [m["task"] for m in seen if m["event"] == "progress"]
+    assert len(progress) >= 3, seen
+    assert any(0 < p["transferred"] < size for p in progress), progress
+    transferred = [p["transferred"] for p in progress]
+    assert transferred == sorted(transferred)
+    assert done["event"] == "completed", done
+    assert done["task"]["file_id"] == result[0].json()["id"]
+    assert done["task"]["transferred"] == size
+    ws.close()
+    # and the file B stored reads back on A
+    assert download(u.client, done["task"]["file_id"]) == b"".join(prng_blocks(7, size, 64 * K))
+
+
+@pg_only
+def test_cancel_on_one_node_stops_an_upload_on_the_other(tg_nodes):
+    from wsclient import WS
+    a, b = tg_nodes
+    u = make_user(a, prefix="ndcx")
+    result = []
+    t = start_upload(b, u.access_token, "cancel-me.bin", 40 * 64 * K, result)
+    task = wait_for_task(u.client)       # listed on A, running on B
+    ws = WS(b.port, f"{API}/ws/tasks/{u.id}?token={u.access_token}", timeout=30)
+    assert ws.recv_json()["event"] == "snapshot"
+    r = u.client.post(f"{API}/tasks/cancel/{task['task_id']}")    # on A
+    assert r.status_code == 200, r.text
+    assert r.json() == {"task_id": task["task_id"], "status": "cancelled"}
+    done, _ = ws.recv_until(lambda m: m["event"] != "progress", timeout=30)
+    assert done["event"] == "cancelled" and done["task"]["task_id"] == task["task_id"]
+    t.join(60)
+    assert result and result[0].status != 201, result
+    # Cancelled once: a second cancel on either node is a conflict.
+    for node in (a, b):
+        r = node.client(u.access_token).post(f"{API}/tasks/cancel/{task['task_id']}")
+        assert r.status_code == 409, r.text
