@@ -259,3 +259,19 @@ void db_listen_close(db_listener_t *l)
 {
   pg_listen_close(l);
 }
+
+bool db_job_try_lock(db_t *db, int64_t key)
+{
+  if(db_drv != &db_pg_driver)
+    return true;
+  int64_t got = 0;
+  return db_query_int(db, &got, "SELECT pg_try_advisory_lock($1)::int", "i", key) == DB_ROW &&
+         got == 1;
+}
+
+void db_job_unlock(db_t *db, int64_t key)
+{
+  int64_t ok = 0;
+  if(db_drv == &db_pg_driver)
+    db_query_int(db, &ok, "SELECT pg_advisory_unlock($1)::int", "i", key);
+}

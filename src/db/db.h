@@ -93,6 +93,19 @@ int db_query_int(db_t *db, int64_t *out, const char *sql, const char *types, ...
  *  copied in *pages, or -1 with one line in err. */
 int db_backup(const char *url, const char *dest, int64_t *pages, char *err, size_t errlen);
 
+/* Background jobs that exactly one node may run at a time (bin purge, the
+ * storage delete sweep, ...): a lock per kind of job, across every node on
+ * the database. PostgreSQL: a session-level advisory lock of the calling
+ * thread's connection, so a node that dies lets go with its connection and
+ * another node takes the job over at its next round. SQLite: one node by
+ * construction, always granted. Keys are the DB_JOB_* constants. */
+#define DB_JOB_JANITOR 7954893602245981815LL   /* bin purge, tokens, orphans */
+#define DB_JOB_SWEEP 7954893602245981816LL     /* storage deletes (pending_deletes) */
+/** True when this thread now holds the job's lock (another node runs it: false). */
+bool db_job_try_lock(db_t *db, int64_t key);
+/** Lets go of a lock db_job_try_lock granted. */
+void db_job_unlock(db_t *db, int64_t key);
+
 /* Notifications between the nodes sharing one PostgreSQL (LISTEN/NOTIFY):
  * a node sends with db_exec(db, "SELECT pg_notify('channel', $1)", "t", msg)
  * and listens on a connection of its own, outside the per-thread pool. */

@@ -240,3 +240,36 @@ def test_cancel_on_one_node_stops_an_upload_on_the_other(tg_nodes):
     for node in (a, b):
         r = node.client(u.access_token).post(f"{API}/tasks/cancel/{task['task_id']}")
         assert r.status_code == 409, r.text
+
+
+SWEEP_KEY = 7954893602245981816   # DB_JOB_SWEEP (db.h)
+
+
+@pg_only
+def test_storage_sweep_runs_on_one_node_at_a_time(nodes):
+    """The delete sweep takes its job lock (a PostgreSQL advisory lock) first:
+    while somebody else holds it (here a psql session, as another node's
+    sweeper would) no node removes anything; once it is let go, one does."""
+    import time
+    from helpers import pg_database_url, stored_chunks, wait_until
+    a, b = nodes
+    u = make_user(a)
+    f = upload_file(u.client, "swept.bin", b"".join(prng_blocks(21, 100_000)))
+    chunks = set(stored_chunks(a))
+    assert chunks
+    holder = subprocess.Popen(["psql", "-X", "-q", "-t", "-A", "-d", pg_database_url(a.data_dir)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        holder.stdin.write(f"SELECT pg_advisory_lock({SWEEP_KEY});\n\\echo held\n")
+        holder.stdin.flush()
+        while holder.stdout.readline().strip() != "held":
+            assert holder.poll() is None, "psql could not take the lock"
+        r = u.client.delete(f"{API}/files/{f['id']}")
+        assert r.status_code == 200, r.text
+        time.sleep(7)   # a kick and a whole sweep interval (5 s) of both nodes
+        assert set(stored_chunks(a)) >= chunks
+    finally:
+        holder.stdin.close()
+        holder.wait(10)
+    assert wait_until(lambda: not (set(stored_chunks(a)) & chunks), timeout=15), \
+        "no node swept once the lock was free"
