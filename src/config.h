@@ -20,6 +20,7 @@ struct config {
   long access_token_expire_minutes; /* 30 */
   long refresh_token_expire_days;   /* 7 */
   enum storage_backend storage_backend; /* STORAGE_BACKEND local|telegram */
+  bool shared_data_dir;           /* SHARED_DATA_DIR: every node sees one DATA_DIR (false) */
   char *telegram_bot_token;       /* comma list, raw */
   char *telegram_storage_chat_id; /* comma list, raw */
   char *telegram_api_url;         /* https://api.telegram.org */

@@ -8,6 +8,7 @@
 #include <strings.h>
 #include "api/api.h"
 #include "api/task_render.h"
+#include "drive/task_bus.h"
 #include "util/human.h"
 #include "util/timefmt.h"
 
@@ -82,8 +83,12 @@ static int tasks_list_route(struct http_req *r)
   if(who && strcmp(who, api_user_id(r)) != 0 && strcasecmp(who, api_username(r)) != 0)
     return http_reply_error(r, MHD_HTTP_FORBIDDEN, "Not allowed to view another user's tasks");
   int rc = tasks_list(api_user_id(r), &v, &n);
-  if(rc)
+  if(!rc)
+    rc = task_bus_list_others(api_user_id(r), &v, &n);   /* tasks of other nodes */
+  if(rc) {
+    free(v);
     return api_reply_error(r, rc, NULL);
+  }
   json_t *arr = json_array();
   for(size_t i = 0; arr && i < n; i++)
     if(json_array_append_new(arr, task_render(&v[i])) != 0) {
@@ -96,19 +101,52 @@ static int tasks_list_route(struct http_req *r)
   return http_reply_json(r, MHD_HTTP_OK, arr);
 }
 
-/* POST /api/v1/tasks/cancel/{task_id} */
-static int tasks_cancel_route(struct http_req *r)
+/* A cancel that may reach another node (PostgreSQL): it waits for that
+ * node's answer, so it runs on the deferred-work pool, not a poll thread. */
+struct tasks_cancel_job {
+  char user_id[TASK_USER_MAX];
+  char id[ID_LEN + 1];
+  int rc;
+};
+
+static void tasks_cancel_work(void *arg)
 {
-  const char *id = http_param(r, "task_id");
-  if(!id_valid(id))
-    return http_reply_not_found(r, "Task");
-  int rc = tasks_cancel(api_user_id(r), id);
+  struct tasks_cancel_job *j = arg;
+  j->rc = task_bus_cancel(j->user_id, j->id);
+}
+
+static int tasks_cancel_reply(struct http_req *r, const char *id, int rc)
+{
   if(rc)
     return api_reply_error(r, rc, rc == DRIVE_NOT_FOUND  ? "Task not found"
                                   : rc == DRIVE_CONFLICT ? "Task already finished"
                                                          : NULL);
   return http_reply_json(r, MHD_HTTP_OK,
                          json_pack("{s:s,s:s}", "task_id", id, "status", "cancelled"));
+}
+
+static void tasks_cancel_done(struct http_req *r, void *arg)
+{
+  struct tasks_cancel_job *j = arg;
+  if(r)
+    tasks_cancel_reply(r, j->id, j->rc);
+  free(j);
+}
+
+/* POST /api/v1/tasks/cancel/{task_id} */
+static int tasks_cancel_route(struct http_req *r)
+{
+  const char *id = http_param(r, "task_id");
+  if(!id_valid(id))
+    return http_reply_not_found(r, "Task");
+  if(!task_bus_on())
+    return tasks_cancel_reply(r, id, tasks_cancel(api_user_id(r), id));
+  struct tasks_cancel_job *j = calloc(1, sizeof(*j));
+  if(!j)
+    return api_reply_error(r, DRIVE_INTERNAL, NULL);
+  snprintf(j->user_id, sizeof(j->user_id), "%s", api_user_id(r));
+  snprintf(j->id, sizeof(j->id), "%s", id);
+  return http_defer(r, tasks_cancel_work, tasks_cancel_done, j);
 }
 
 struct tasks_history_ctx {

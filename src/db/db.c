@@ -235,6 +235,14 @@ int db_migrate(db_t *db, char *err, size_t errlen)
     snprintf(err, errlen, "DATABASE_URL: cannot read the schema version");
     return -1;
   }
+  /* A newer node migrated this database: an older binary would run SQL the
+   * schema no longer fits (several nodes upgrade one at a time). */
+  int known = db_migration_count > 0 ? db_migrations[db_migration_count - 1].version : 0;
+  if(version > known) {
+    snprintf(err, errlen, "DATABASE_URL: the database schema is version %lld, newer than this "
+             "build knows (%d); run a newer netradrive", (long long)version, known);
+    return -1;
+  }
   for(int i = 0; i < db_migration_count; i++) {
     const struct db_migration *m = &db_migrations[i];
     if(m->version <= version)
@@ -261,4 +269,37 @@ int db_backup(const char *url, const char *dest, int64_t *pages, char *err, size
     return -1;
   }
   return db_sqlite_driver.backup(url, dest, pages, err, errlen);
+}
+
+db_listener_t *db_listen_open(const char *listen_sql)
+{
+  if(db_drv != &db_pg_driver || !db_url)
+    return NULL;
+  return pg_listen_open(db_url, listen_sql);
+}
+
+int db_listen_wait(db_listener_t *l, int timeout_ms, char *payload, size_t len)
+{
+  return pg_listen_wait(l, timeout_ms, payload, len);
+}
+
+void db_listen_close(db_listener_t *l)
+{
+  pg_listen_close(l);
+}
+
+bool db_job_try_lock(db_t *db, int64_t key)
+{
+  if(db_drv != &db_pg_driver)
+    return true;
+  int64_t got = 0;
+  return db_query_int(db, &got, "SELECT pg_try_advisory_lock($1)::int", "i", key) == DB_ROW &&
+         got == 1;
+}
+
+void db_job_unlock(db_t *db, int64_t key)
+{
+  int64_t ok = 0;
+  if(db_drv == &db_pg_driver)
+    db_query_int(db, &ok, "SELECT pg_advisory_unlock($1)::int", "i", key);
 }

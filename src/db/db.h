@@ -102,4 +102,32 @@ int db_query_int(db_t *db, int64_t *out, const char *sql, const char *types, ...
  *  copied in *pages, or -1 with one line in err. */
 int db_backup(const char *url, const char *dest, int64_t *pages, char *err, size_t errlen);
 
+/* Background jobs that exactly one node may run at a time (bin purge, the
+ * storage delete sweep, ...): a lock per kind of job, across every node on
+ * the database. PostgreSQL: a session-level advisory lock of the calling
+ * thread's connection, so a node that dies lets go with its connection and
+ * another node takes the job over at its next round. SQLite: one node by
+ * construction, always granted. Keys are the DB_JOB_* constants. */
+#define DB_JOB_JANITOR 7954893602245981815LL   /* bin purge, tokens, orphans */
+#define DB_JOB_SWEEP 7954893602245981816LL     /* storage deletes (pending_deletes) */
+/** True when this thread now holds the job's lock (another node runs it: false). */
+bool db_job_try_lock(db_t *db, int64_t key);
+/** Lets go of a lock db_job_try_lock granted. */
+void db_job_unlock(db_t *db, int64_t key);
+
+/* Notifications between the nodes sharing one PostgreSQL (LISTEN/NOTIFY):
+ * a node sends with db_exec(db, "SELECT pg_notify('channel', $1)", "t", msg)
+ * and listens on a connection of its own, outside the per-thread pool. */
+typedef struct pg_listener db_listener_t;
+/** Opens the listening connection and runs `listen_sql` ("LISTEN channel",
+ *  a constant) on it, again after each reconnect. NULL on SQLite (one node
+ *  by construction) or when out of memory. */
+db_listener_t *db_listen_open(const char *listen_sql);
+/** Waits up to timeout_ms for one notification: DB_ROW with its payload in
+ *  `payload` (cut to fit), DB_DONE when none came, DB_UNAVAILABLE while the
+ *  database is unreachable (the next call reconnects, after timeout_ms). */
+int db_listen_wait(db_listener_t *l, int timeout_ms, char *payload, size_t len);
+/** Closes the connection. NULL is fine. */
+void db_listen_close(db_listener_t *l);
+
 #endif

@@ -14,6 +14,7 @@
  * 40P01) of a statement outside a transaction is re-run here; inside one it
  * is returned (only the caller could re-run its transaction). */
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -387,3 +388,74 @@ const struct db_driver db_pg_driver = {
   .data_version = pg_data_version,
   .begin_sql = PG_BEGIN_SQL,
 };
+
+/* ---- LISTEN: a connection of its own, waited on with poll() ---------------- */
+
+struct pg_listener {
+  PGconn *h;
+  char listen_sql[64];
+};
+
+static bool pg_listen_connect(struct pg_listener *l)
+{
+  if(PQstatus(l->h) != CONNECTION_OK)
+    PQreset(l->h);
+  if(PQstatus(l->h) != CONNECTION_OK)
+    return false;
+  PGresult *res = PQexec(l->h, l->listen_sql);
+  bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+  PQclear(res);
+  return ok;
+}
+
+struct pg_listener *pg_listen_open(const char *url, const char *listen_sql)
+{
+  struct pg_listener *l = calloc(1, sizeof(*l));
+  if(!l)
+    return NULL;
+  snprintf(l->listen_sql, sizeof(l->listen_sql), "%s", listen_sql);
+  l->h = PQconnectdb(url);
+  if(!l->h) {
+    free(l);
+    return NULL;
+  }
+  PQsetNoticeProcessor(l->h, NULL, NULL);
+  if(!pg_listen_connect(l))
+    log_warn("db: cannot listen on PostgreSQL yet; retrying");
+  return l;
+}
+
+int pg_listen_wait(struct pg_listener *l, int timeout_ms, char *payload, size_t len)
+{
+  if(PQstatus(l->h) != CONNECTION_OK) {
+    /* Notifications sent meanwhile are lost: LISTEN holds only while connected. */
+    nanosleep(&(struct timespec){timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L}, NULL);
+    if(!pg_listen_connect(l))
+      return DB_UNAVAILABLE;
+    log_info("db: listening on PostgreSQL again");
+  }
+  PGnotify *n = PQnotifies(l->h);
+  if(!n) {
+    struct pollfd p = {.fd = PQsocket(l->h), .events = POLLIN};
+    if(poll(&p, 1, timeout_ms) < 0 || !PQconsumeInput(l->h)) {
+      if(PQstatus(l->h) == CONNECTION_OK)
+        return DB_DONE;   /* EINTR */
+      log_warn("db: the PostgreSQL listener lost its connection");
+      return DB_UNAVAILABLE;
+    }
+    n = PQnotifies(l->h);
+  }
+  if(!n)
+    return DB_DONE;
+  snprintf(payload, len, "%s", n->extra);
+  PQfreemem(n);
+  return DB_ROW;
+}
+
+void pg_listen_close(struct pg_listener *l)
+{
+  if(!l)
+    return;
+  PQfinish(l->h);
+  free(l);
+}

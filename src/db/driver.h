@@ -28,6 +28,11 @@ struct db_driver {
 extern const struct db_driver db_sqlite_driver;
 extern const struct db_driver db_pg_driver;
 
+/* PostgreSQL's LISTEN connection (db_pg.c), behind db_listen_* (db.c). */
+struct pg_listener *pg_listen_open(const char *url, const char *listen_sql);
+int pg_listen_wait(struct pg_listener *l, int timeout_ms, char *payload, size_t len);
+void pg_listen_close(struct pg_listener *l);
+
 /** The migrations, generated from src/db/migrations/NNN_*.sql at build time:
  *  one source per migration, whose `-- @sqlite` / `-- @postgres` blocks
  *  (each ended by `-- @end`) go to that engine's text only. */

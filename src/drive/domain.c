@@ -8,6 +8,7 @@
 #include "drive/mime.h"
 #include "drive/orphans.h"
 #include "drive/store.h"
+#include "drive/task_bus.h"
 #include "drive/tasks.h"
 #include "drive/tokens.h"
 #include "drive/upload.h"
@@ -90,6 +91,11 @@ int drive_init(const struct drive_options *o, char *err, size_t errlen)
       log_info("removed %d spool file(s) left by the previous process", spooled);
     store_kick();   /* the sweeper removes them now, not at its next round */
     tasks_init();
+    /* After tasks_init, before any task starts: tasks of several nodes. */
+    if(task_bus_start() != 0) {
+      snprintf(err, errlen, "cannot start the task notification threads");
+      goto fail;
+    }
   }
   drive_stage = DRIVE_STAGE_TASKS;
   if(o->background) {
@@ -126,6 +132,7 @@ void drive_shutdown(void)
   case DRIVE_STAGE_STORE:
     hasher_stop();      /* chunks already queued still reach the store */
     store_shutdown();   /* the last put outcomes release their uploads' tasks */
+    task_bus_stop();
     tasks_shutdown();
     /* fall through */
   case DRIVE_STAGE_HASHER:

@@ -21,7 +21,8 @@ static pthread_cond_t jan_cond = PTHREAD_COND_INITIALIZER;
 void janitor_run_once(int bin_retention_days)
 {
   db_t *db = db_get();
-  if(!db)
+  /* One node's janitor at a time (several nodes on PostgreSQL). */
+  if(!db || !db_job_try_lock(db, DB_JOB_JANITOR))
     return;
   int64_t now = time_now_ms();
   if(bin_retention_days > 0) {
@@ -39,6 +40,7 @@ void janitor_run_once(int bin_retention_days)
     if(orphans_sweep(now, ORPHANS_GRACE_MS) > 0)
       store_kick();
   }
+  db_job_unlock(db, DB_JOB_JANITOR);
 }
 
 static void *janitor_main(void *arg)

@@ -143,11 +143,15 @@ int store_sweep(db_t *db, int max_items)
 int store_sweep_all(db_t *db, const bool *stop)
 {
   int due, removed = 0;
+  /* One node sweeps at a time; the others' rounds find the lock taken. */
+  if(!db_job_try_lock(db, DB_JOB_SWEEP))
+    return 0;
   /* A failed removal is rescheduled into the future, so a full batch means
    * more may be due behind it, whatever was removed; a short one means none. */
   do
     removed += store_sweep_batch(db, SWEEP_BATCH, &due);
   while(due == SWEEP_BATCH && !(stop && __atomic_load_n(stop, __ATOMIC_RELAXED)));
+  db_job_unlock(db, DB_JOB_SWEEP);
   return removed;
 }
 

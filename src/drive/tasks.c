@@ -45,6 +45,20 @@ struct task {
 static pthread_mutex_t tasks_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct task *tasks_head;
 static int64_t (*tasks_clock)(void) = time_mono_ms; /* unit tests drive time */
+static void (*tasks_relay)(const struct task_view *v);
+
+void tasks_set_relay(void (*fn)(const struct task_view *v))
+{
+  tasks_relay = fn;
+}
+
+/* A change goes to this node's subscribers and to the other nodes. */
+static void task_tell(const struct task_view *v)
+{
+  task_events_publish(v);
+  if(tasks_relay)
+    tasks_relay(v);
+}
 
 static const char *const task_status_names[] = {"queued", "in_progress", "completed", "failed",
                                                 "cancelled"};
@@ -300,7 +314,7 @@ struct task *task_start(const struct task_spec *spec, task_cancel_fn cancel, voi
   struct task_view snap;
   task_view_at(t, t->sample_ms, &snap);
   pthread_mutex_unlock(&tasks_lock);
-  task_events_publish(&snap);
+  task_tell(&snap);
   return t;
 }
 
@@ -333,7 +347,7 @@ void task_set_running(struct task *t)
   if(changed)
     task_persist(&snap);
   if(changed)
-    task_events_publish(&snap);
+    task_tell(&snap);
 }
 
 void task_set_total(struct task *t, uint64_t total)
@@ -353,12 +367,12 @@ void task_progress(struct task *t, uint64_t bytes)
     t->v.transferred += bytes;
     t->v.updated_at = time_now_ms();
     task_speed_add(t, bytes, tasks_clock());
-    if((tell = task_events_active()))
+    if((tell = task_events_active() || tasks_relay))
       task_view_at(t, tasks_clock(), &snap);
   }
   pthread_mutex_unlock(&tasks_lock);
   if(tell)
-    task_events_publish(&snap);
+    task_tell(&snap);
 }
 
 int task_commit_begin(struct task *t)
@@ -386,7 +400,7 @@ void task_complete(struct task *t, const char *file_id, uint64_t size)
   if(changed)
     task_persist(&snap);
   if(changed)
-    task_events_publish(&snap);
+    task_tell(&snap);
 }
 
 void task_fail(struct task *t, const char *error)
@@ -400,7 +414,7 @@ void task_fail(struct task *t, const char *error)
   if(changed)
     task_persist(&snap);
   if(changed)
-    task_events_publish(&snap);
+    task_tell(&snap);
 }
 
 bool task_cancelled(struct task *t)
@@ -426,7 +440,7 @@ void task_release(struct task *t)
   if(changed)
     task_persist(&snap);
   if(changed)
-    task_events_publish(&snap);
+    task_tell(&snap);
 }
 
 /* ---- what the API asks ---------------------------------------------------- */
@@ -476,7 +490,7 @@ int tasks_cancel(const char *user_id, const char *task_id)
   if(rc == DRIVE_OK)
     task_persist(&snap);
   if(rc == DRIVE_OK)
-    task_events_publish(&snap);
+    task_tell(&snap);
   else if(rc == DRIVE_NOT_FOUND) {
     /* Gone from memory: a row of the user's means it finished long ago. */
     int64_t one = 0;

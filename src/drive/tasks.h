@@ -110,6 +110,11 @@ int tasks_list(const char *user_id, struct task_view **out, size_t *n);
  *  (unknown, foreign, or no longer in memory) or DRIVE_CONFLICT. */
 int tasks_cancel(const char *user_id, const char *task_id);
 
+/** Also hands every change of a task of this node to `fn` (task_bus.c, for
+ *  the other nodes): from the owner's thread, so `fn` must not block. Set
+ *  once at start, before any task runs; NULL = none. */
+void tasks_set_relay(void (*fn)(const struct task_view *v));
+
 /** Called for each row of tasks_history; non-zero stops the walk. */
 typedef int (*tasks_history_fn)(const struct task_view *v, void *arg);
 /** The user's finished tasks from the database, most recently finished

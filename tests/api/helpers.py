@@ -468,6 +468,9 @@ class Server:
             base.update(self.fake.env())
         if POSTGRES and "DATABASE_URL" not in self.extra_env:
             base["DATABASE_URL"] = pg_database_url(self.extra_env.get("DATA_DIR") or self.data_dir)
+            # Local chunks with PostgreSQL need a DATA_DIR declared shared: the
+            # suite's one node per DATA_DIR trivially shares it with itself.
+            base["SHARED_DATA_DIR"] = "true"
         base.update(self.extra_env)
         for key in _SECRET_ENV:
             for part in str(base.get(key) or "").split(","):
@@ -622,6 +625,7 @@ def run_cmd(args, workdir, env=None, timeout=30, cwd=None):
     base.update(env or {})
     if POSTGRES and "DATABASE_URL" not in base and base.get("DATA_DIR"):
         base["DATABASE_URL"] = pg_database_url(base["DATA_DIR"])
+        base.setdefault("SHARED_DATA_DIR", "true")
     return subprocess.run([binary, *args], cwd=str(cwd or workdir), env=clean_env(base),
                           stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
 

@@ -30,8 +30,9 @@ def chunk_files(data_dir):
 def run(netradrive_bin, data_dir, *args):
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DATA_DIR": data_dir,
            "LOG_LEVEL": "warn", "CHUNK_SIZE": str(CHUNK)}
-    if POSTGRES:
+    if POSTGRES:   # one node, sharing its DATA_DIR with itself (README: SHARED_DATA_DIR)
         env["DATABASE_URL"] = pg_database_url(data_dir)
+        env["SHARED_DATA_DIR"] = "true"
     return subprocess.run([netradrive_bin, *args], env=env, capture_output=True, text=True,
                           timeout=120)
 
@@ -245,8 +246,9 @@ def _run_on_tty(netradrive_bin, data_dir, *args):
     master, slave = pty.openpty()
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DATA_DIR": data_dir,
            "LOG_LEVEL": "warn", "CHUNK_SIZE": str(CHUNK)}
-    if POSTGRES:
+    if POSTGRES:   # one node, sharing its DATA_DIR with itself (README: SHARED_DATA_DIR)
         env["DATABASE_URL"] = pg_database_url(data_dir)
+        env["SHARED_DATA_DIR"] = "true"
     p = subprocess.Popen([netradrive_bin, *args], env=env, stdout=subprocess.PIPE, stderr=slave)
     os.close(slave)
     shown = b""

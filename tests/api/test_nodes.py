@@ -1,0 +1,275 @@
+"""Several nodes on one database (issue 13, point 2).
+
+On both engines: a node refuses a database whose schema is newer than the
+migrations it knows. On PostgreSQL only (NETRADRIVE_DATABASE=postgres): local
+storage needs SHARED_DATA_DIR=true, and two server processes on one database
+and one shared DATA_DIR act as one installation (an upload on one downloads
+from the other; two moves from two nodes that together would make a cycle
+never both succeed).
+"""
+import os
+import sqlite3
+import subprocess
+import threading
+
+import pytest
+
+from helpers import (API, POSTGRES, create_folder, download, folder_path, free_port, make_user,
+                     prng_blocks,
+                     run_cmd, upload_file)
+
+pg_only = pytest.mark.skipif(not POSTGRES, reason="several nodes need PostgreSQL "
+                             "(NETRADRIVE_DATABASE=postgres, tools/test.sh)")
+
+
+def bump_schema(data_dir, url, version):
+    """Records a migration newer than any the binary has, as a newer node would."""
+    if url:
+        subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c",
+                        f"INSERT INTO schema_version (version) VALUES ({version})"],
+                       check=True, timeout=30, stdin=subprocess.DEVNULL, capture_output=True)
+        return
+    db = sqlite3.connect(os.path.join(data_dir, "netradrive.db"))
+    with db:
+        db.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+    db.close()
+
+
+def test_newer_schema_is_refused(tmp_path):
+    from helpers import pg_database_url
+    data = tmp_path / "data"
+    p = run_cmd(["migrate"], tmp_path)
+    assert p.returncode == 0, p.stderr
+    bump_schema(str(data), pg_database_url(str(data)) if POSTGRES else None, 999)
+    for cmd in (["migrate"], ["serve", "--port", str(free_port())]):
+        p = run_cmd(cmd, tmp_path, timeout=20)
+        err = p.stderr.decode().strip().splitlines()
+        assert p.returncode != 0, (cmd, p.stderr)
+        assert err[-1].startswith("netradrive: DATABASE_URL: the database schema is version 999, "
+                                  "newer than this build knows"), err
+
+
+@pg_only
+def test_local_storage_on_postgres_needs_a_shared_data_dir(tmp_path):
+    for value in (None, "false"):
+        env = {"STORAGE_BACKEND": "local", "SHARED_DATA_DIR": value}  # None: unset
+        p = run_cmd(["serve", "--port", str(free_port())], tmp_path, env=env, timeout=20)
+        assert p.returncode != 0, p.stderr
+        line = p.stderr.decode().strip()
+        assert line.startswith("netradrive: STORAGE_BACKEND: local storage with PostgreSQL"), line
+        assert "SHARED_DATA_DIR=true" in line, line
+    p = run_cmd(["migrate"], tmp_path, env={"STORAGE_BACKEND": "local", "SHARED_DATA_DIR": "true"})
+    assert p.returncode == 0, p.stderr
+
+
+def test_sqlite_needs_no_shared_data_dir(tmp_path):
+    if POSTGRES:
+        pytest.skip("SQLite only")
+    p = run_cmd(["migrate"], tmp_path, env={"STORAGE_BACKEND": "local"})
+    assert p.returncode == 0, p.stderr
+
+
+# --------------------------------------------------------------------------
+# Two nodes on one database and one shared DATA_DIR (local backend)
+# --------------------------------------------------------------------------
+
+NODE_ENV = {"STORAGE_BACKEND": "local", "SHARED_DATA_DIR": "true",
+            "MAX_CONNECTIONS_PER_IP": "0"}
+
+
+@pytest.fixture
+def nodes(server_factory):
+    """Nodes A and B: the same DATA_DIR, so the same database (helpers keys the
+    test database by DATA_DIR) and the same secret key: tokens of one hold on
+    the other, as behind a load balancer."""
+    a = server_factory(env=NODE_ENV)
+    b = server_factory(env=NODE_ENV, data_dir=a.data_dir)
+    return a, b
+
+
+@pg_only
+def test_upload_on_one_node_downloads_from_the_other(nodes):
+    a, b = nodes
+    u = make_user(a)
+    data = b"".join(prng_blocks(13, 3 * 1024 * 1024 + 17))
+    f = upload_file(u.client, "across.bin", data)
+    on_b = b.client(u.access_token)
+    assert download(on_b, f["id"]) == data
+    # and back: a file uploaded on B, listed and read on A
+    g = upload_file(on_b, "back.bin", data[:1000])
+    assert download(u.client, g["id"]) == data[:1000]
+
+
+@pg_only
+def test_cross_node_moves_never_make_a_cycle(nodes):
+    """X into Y on node A while Y into X on node B, many times over: the write
+    transactions of both nodes take one advisory lock (db_pg.c), so the second
+    move sees the first and is refused; never both succeed."""
+    a, b = nodes
+    u = make_user(a)
+    ca, cb = u.client, b.client(u.access_token)
+    for i in range(40):
+        root = create_folder(ca, f"round-{i}")
+        x = create_folder(ca, "x", parent_id=root["id"])
+        y = create_folder(cb, "y", parent_id=root["id"])
+        results = {}
+        go = threading.Barrier(2)
+
+        def move(name, client, src, dst):
+            go.wait()
+            results[name] = client.put(f"{API}/folders/{src}/move",
+                                       json={"new_parent_id": dst}).status_code
+
+        ts = [threading.Thread(target=move, args=("a", ca, x["id"], y["id"])),
+              threading.Thread(target=move, args=("b", cb, y["id"], x["id"]))]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(30)
+        ok = [k for k, v in results.items() if v == 200]
+        assert len(results) == 2 and all(v in (200, 400, 409) for v in results.values()), results
+        assert len(ok) == 1, results
+        # Both folders still hang under the round's root: no cycle anywhere.
+        for fid in (x["id"], y["id"]):
+            assert f"round-{i}" in [p["name"] for p in folder_path(ca, fid)]
+
+
+# --------------------------------------------------------------------------
+# Two nodes on one fake Telegram: tasks seen and cancelled across nodes
+# --------------------------------------------------------------------------
+
+K = 1024
+SECRET = "nodes-secret-" + "k" * 52
+
+
+@pytest.fixture
+def tg_nodes(tmp_path_factory, server_factory):
+    """Nodes A and B with DATA_DIRs of their own, one database, one SECRET_KEY
+    and one fake Bot API capped at 200 kB/s, so an upload takes seconds."""
+    from helpers import StrictFakeTelegram, pg_database_url
+    fake = StrictFakeTelegram(tmp_path_factory.mktemp("nodes-fake"), "--seed", "5",
+                              "--bandwidth", "200000", "--latency", "20")
+    db = pg_database_url(str(tmp_path_factory.mktemp("nodes-db")))
+    env = {"STORAGE_BACKEND": "telegram", "TELEGRAM_API_URL": fake.url,
+           "TELEGRAM_BOT_TOKEN": "123:abc", "TELEGRAM_STORAGE_CHAT_ID": "-1001",
+           "CHUNK_SIZE": "64K", "TELEGRAM_PACING": "false", "SECRET_KEY": SECRET,
+           "DATABASE_URL": db, "MAX_CONNECTIONS_PER_IP": "0"}
+    a = server_factory(env=env)
+    b = server_factory(env=env)
+    yield a, b
+    for s in (a, b):
+        s.stop()
+    fake.stop()
+
+
+def start_upload(server, token, name, size, result):
+    from helpers import raw_exchange, upload_head
+    import uuid
+    boundary = "nd" + uuid.uuid4().hex
+    pre = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+           f"filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").encode()
+    post = f"\r\n--{boundary}--\r\n".encode()
+    head = upload_head(token, content_length=len(pre) + size + len(post), boundary=boundary)
+
+    def run():
+        result.append(raw_exchange(server.port, head, [pre, *prng_blocks(7, size, 64 * K), post],
+                                   timeout=120))
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t
+
+
+def wait_for_task(client, timeout=20):
+    import time
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        tasks = [t for t in client.get(f"{API}/tasks/").json() if t["status"] == "in_progress"]
+        if tasks:
+            return tasks[0]
+        time.sleep(0.05)
+    raise AssertionError("the upload never became a task")
+
+
+@pg_only
+def test_websocket_on_one_node_sees_an_upload_on_the_other(tg_nodes):
+    from wsclient import WS
+    a, b = tg_nodes
+    u = make_user(a, prefix="ndws")
+    ws = WS(a.port, f"{API}/ws/tasks/{u.id}?token={u.access_token}", timeout=30)
+    assert ws.recv_json() == {"event": "snapshot", "tasks": []}
+    result = []
+    size = 24 * 64 * K
+    t = start_upload(b, u.access_token, "on-b.bin", size, result)
+    # Node A lists the task node B runs (from the tasks table).
+    listed = wait_for_task(u.client)
+    assert listed["file_name"] == "on-b.bin"
+    done, seen = ws.recv_until(lambda m: m["event"] != "progress", timeout=60)
+    t.join(60)
+    assert result and result[0].status == 201, result
+    progress = [m["task"] for m in seen if m["event"] == "progress"]
+    assert len(progress) >= 3, seen
+    assert any(0 < p["transferred"] < size for p in progress), progress
+    transferred = [p["transferred"] for p in progress]
+    assert transferred == sorted(transferred)
+    assert done["event"] == "completed", done
+    assert done["task"]["file_id"] == result[0].json()["id"]
+    assert done["task"]["transferred"] == size
+    ws.close()
+    # and the file B stored reads back on A
+    assert download(u.client, done["task"]["file_id"]) == b"".join(prng_blocks(7, size, 64 * K))
+
+
+@pg_only
+def test_cancel_on_one_node_stops_an_upload_on_the_other(tg_nodes):
+    from wsclient import WS
+    a, b = tg_nodes
+    u = make_user(a, prefix="ndcx")
+    result = []
+    t = start_upload(b, u.access_token, "cancel-me.bin", 40 * 64 * K, result)
+    task = wait_for_task(u.client)       # listed on A, running on B
+    ws = WS(b.port, f"{API}/ws/tasks/{u.id}?token={u.access_token}", timeout=30)
+    assert ws.recv_json()["event"] == "snapshot"
+    r = u.client.post(f"{API}/tasks/cancel/{task['task_id']}")    # on A
+    assert r.status_code == 200, r.text
+    assert r.json() == {"task_id": task["task_id"], "status": "cancelled"}
+    done, _ = ws.recv_until(lambda m: m["event"] != "progress", timeout=30)
+    assert done["event"] == "cancelled" and done["task"]["task_id"] == task["task_id"]
+    t.join(60)
+    assert result and result[0].status != 201, result
+    # Cancelled once: a second cancel on either node is a conflict.
+    for node in (a, b):
+        r = node.client(u.access_token).post(f"{API}/tasks/cancel/{task['task_id']}")
+        assert r.status_code == 409, r.text
+
+
+SWEEP_KEY = 7954893602245981816   # DB_JOB_SWEEP (db.h)
+
+
+@pg_only
+def test_storage_sweep_runs_on_one_node_at_a_time(nodes):
+    """The delete sweep takes its job lock (a PostgreSQL advisory lock) first:
+    while somebody else holds it (here a psql session, as another node's
+    sweeper would) no node removes anything; once it is let go, one does."""
+    import time
+    from helpers import pg_database_url, stored_chunks, wait_until
+    a, b = nodes
+    u = make_user(a)
+    f = upload_file(u.client, "swept.bin", b"".join(prng_blocks(21, 100_000)))
+    chunks = set(stored_chunks(a))
+    assert chunks
+    holder = subprocess.Popen(["psql", "-X", "-q", "-t", "-A", "-d", pg_database_url(a.data_dir)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        holder.stdin.write(f"SELECT pg_advisory_lock({SWEEP_KEY});\n\\echo held\n")
+        holder.stdin.flush()
+        while holder.stdout.readline().strip() != "held":
+            assert holder.poll() is None, "psql could not take the lock"
+        r = u.client.delete(f"{API}/files/{f['id']}")
+        assert r.status_code == 200, r.text
+        time.sleep(7)   # a kick and a whole sweep interval (5 s) of both nodes
+        assert set(stored_chunks(a)) >= chunks
+    finally:
+        holder.stdin.close()
+        holder.wait(10)
+    assert wait_until(lambda: not (set(stored_chunks(a)) & chunks), timeout=15), \
+        "no node swept once the lock was free"
