@@ -285,7 +285,10 @@ static void test_flags(void **state)
   char *argv[] = {"--host", "::1", "--port=8443", "--data-dir", "/var/lib/netra",
                   "--database-url=postgresql://u@db/netra", "--log-level", "debug",
                   "--threads=2"};
+  /* Local storage on PostgreSQL needs a shared DATA_DIR (several nodes). */
+  setenv("SHARED_DATA_DIR", "true", 1);
   assert_int_equal(config_load(&cfg, 9, argv, err, sizeof(err)), 0);
+  unsetenv("SHARED_DATA_DIR");
   assert_string_equal(cfg.host, "::1");
   assert_int_equal(cfg.port, 8443);
   assert_string_equal(cfg.data_dir, "/var/lib/netra");
@@ -643,8 +646,14 @@ static void test_urls_and_strings(void **state)
   char err[256];
   /* DATABASE_URL */
   expect_ok("DATABASE_URL", "sqlite:///tmp/x.db");
+  setenv("SHARED_DATA_DIR", "true", 1);
   expect_ok("DATABASE_URL", "postgresql://user:pw@localhost:5432/netra");
   expect_ok("DATABASE_URL", "postgres://localhost/netra");
+  unsetenv("SHARED_DATA_DIR");
+  /* Without it, local storage on PostgreSQL is refused, naming the way out. */
+  expect_err("DATABASE_URL", "postgres://localhost/netra",
+             "STORAGE_BACKEND: local storage with PostgreSQL (several nodes) needs a DATA_DIR "
+             "every node shares: set SHARED_DATA_DIR=true, or use STORAGE_BACKEND=telegram");
   expect_err("DATABASE_URL", "mysql://localhost/x",
              "DATABASE_URL: must start with sqlite:// or postgresql:// (got 'mysql://localhost/x')");
   expect_fail("DATABASE_URL", "sqlite://");
