@@ -472,6 +472,10 @@ class Server:
             # suite's one node per DATA_DIR trivially shares it with itself.
             base["SHARED_DATA_DIR"] = "true"
         base.update(self.extra_env)
+        # A test's own PostgreSQL URL with local chunks: one node as well.
+        if str(base.get("DATABASE_URL", "")).startswith("postgres") and \
+                base.get("STORAGE_BACKEND", "local") == "local":
+            base.setdefault("SHARED_DATA_DIR", "true")
         for key in _SECRET_ENV:
             for part in str(base.get(key) or "").split(","):
                 note_secret(part.strip())
