@@ -10,20 +10,12 @@
 #                                      NETRADRIVE_BIN (build/netradrive)
 # needs: build/netradrive (make), python3
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-bin=${NETRADRIVE_BIN:-$root/build/netradrive}
-[ -x "$bin" ] || { echo "bench: $bin not built (make)"; exit 1; }
-work=$(mktemp -d /tmp/netra-bench-conn.XXXXXX)
-nd_pid=""
-cleanup() {
-  [ -n "$nd_pid" ] && kill "$nd_pid" 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/lib.sh"
+bench_need curl
+bench_workdir conn
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
-port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 PORT=$port HOST=0.0.0.0 DATA_DIR="$work/nd" LOG_LEVEL=error "$bin" serve &
 nd_pid=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done

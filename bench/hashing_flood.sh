@@ -12,19 +12,11 @@
 #                                         NETRADRIVE_BIN (build/netradrive)
 # needs: build/netradrive (make), curl, python3
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-bin=${NETRADRIVE_BIN:-$root/build/netradrive}
-[ -x "$bin" ] || { echo "bench: $bin not built (make)"; exit 1; }
-work=$(mktemp -d /tmp/netra-bench-hash.XXXXXX)
-nd_pid=""
-cleanup() {
-  [ -n "$nd_pid" ] && kill "$nd_pid" 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/lib.sh"
+bench_need curl
+bench_workdir hash
 
-port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 PORT=$port DATA_DIR="$work/nd" LOG_LEVEL=error ACCOUNT_REQUESTS_PER_ADDRESS=1000000 "$bin" serve &
 nd_pid=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done

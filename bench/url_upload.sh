@@ -16,22 +16,9 @@
 set -euo pipefail
 size_mib=${1:-1024}
 rounds=${ROUNDS:-3}
-root=$(cd "$(dirname "$0")/.." && pwd)
-bin=${NETRADRIVE_BIN:-$root/build/netradrive}
-[ -x "$bin" ] || { echo "bench: $bin not built (make)"; exit 1; }
-command -v nginx >/dev/null || { echo "bench: needs nginx (apt-get install nginx)"; exit 1; }
-work=$(mktemp -d "${BENCH_DIR:-/tmp}/netra-bench-url.XXXXXX")
-nd_pid=""; ng_pid=""
-cleanup() {
-  [ -n "$nd_pid" ] && kill "$nd_pid" 2>/dev/null || true
-  [ -n "$ng_pid" ] && kill "$ng_pid" 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-json() { /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
+. "$(dirname "$0")/lib.sh"
+bench_need nginx curl
+bench_workdir url
 now() { date +%s.%N; }
 
 # --- nginx serving the file ---
