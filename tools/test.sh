@@ -34,6 +34,11 @@ test_listing_cache.py test_url_upload.py test_nodes.py"
 # within its time: the driver's own suites, not every suite a second time).
 PG_SUITES=${NETRADRIVE_PG_SUITES:-$PG_SUITES}
 
+# Each pass runs its tests on NETRADRIVE_TEST_JOBS pytest-xdist workers (3 by
+# default: most of a test's time is spent waiting on its servers, so three
+# keep two cores busy); 0 runs them in this process, one after another.
+jobs="-n ${NETRADRIVE_TEST_JOBS:-3}"
+
 sh "$root/tools/run-unit.sh" "$root/$build"/tests/test_* | tee "$log"
 unit_line=$(grep '^unit: ' "$log" | tail -1)
 up=$(echo "$unit_line" | sed -n 's/^unit: \([0-9]*\) passed.*/\1/p')
@@ -49,7 +54,7 @@ pytest_counts() {
 }
 
 NETRADRIVE_BIN="$root/$build/netradrive" FAKE_TELEGRAM_BIN="$root/$build/fake-telegram" \
-  /usr/bin/python3 -m pytest -q -p no:cacheprovider "$root/tests/api" "$@" > "$log" 2>&1
+  /usr/bin/python3 -m pytest -q -p no:cacheprovider $jobs "$root/tests/api" "$@" > "$log" 2>&1
 prc=$?
 cat "$log"
 pytest_counts
@@ -65,7 +70,7 @@ echo "== file suites on the Telegram backend (NETRADRIVE_BACKEND=telegram) =="
 # shellcheck disable=SC2086
 NETRADRIVE_BACKEND=telegram NETRADRIVE_BIN="$root/$build/netradrive" \
   FAKE_TELEGRAM_BIN="$root/$build/fake-telegram" \
-  /usr/bin/python3 -m pytest -q -p no:cacheprovider $suites "$@" > "$log" 2>&1
+  /usr/bin/python3 -m pytest -q -p no:cacheprovider $jobs $suites "$@" > "$log" 2>&1
 trc=$?
 cat "$log"
 pytest_counts
@@ -85,7 +90,7 @@ if pgurl=$(sh "$root/tools/pg-cluster.sh" start "$pgdir"); then
   # shellcheck disable=SC2086
   NETRADRIVE_DATABASE=postgres NETRADRIVE_PG_URL="$pgurl" NETRADRIVE_PG_DIR="$pgdir" \
     NETRADRIVE_BIN="$root/$build/netradrive" FAKE_TELEGRAM_BIN="$root/$build/fake-telegram" \
-    /usr/bin/python3 -m pytest -q -p no:cacheprovider $suites "$@" > "$log" 2>&1
+    /usr/bin/python3 -m pytest -q -p no:cacheprovider $jobs $suites "$@" > "$log" 2>&1
   grc=$?
   cat "$log"
   pytest_counts

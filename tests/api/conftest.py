@@ -84,6 +84,13 @@ def _secrets_in_logs():
 def pytest_sessionfinish(session, exitstatus):
     # Fakes of servers made outside the factories (normally none are left).
     helpers.stop_all_fakes()
+    # Under pytest-xdist a worker hands its secrets and logs to the
+    # controller (pytest_testnodedown below), which checks them all.
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["secrets"] = sorted(helpers.SECRETS)
+        workeroutput["server_logs"] = list(helpers.SERVER_LOGS)
+        return
     # No secret the suite used may be in any server's log (issue 12): a
     # failure here fails the run (the closing count adds one).
     found = _secrets_in_logs()
@@ -93,6 +100,14 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = 1
     print(f"\nlog check: {len(helpers.SECRETS)} secrets, {len(helpers.SERVER_LOGS)} logs, "
           f"{len(found)} leaks")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """xdist controller: collects what a finished worker used (see above)."""
+    out = getattr(node, "workeroutput", None) or {}
+    helpers.SECRETS.update(out.get("secrets", ()))
+    helpers.SERVER_LOGS.extend(out.get("server_logs", ()))
 
 
 @pytest.hookimpl(hookwrapper=True)
