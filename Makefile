@@ -125,7 +125,8 @@ api: all
 
 test: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN)
-	@sh tools/test.sh $(BUILD) $(PYTEST_ARGS)
+	@$(if $(SANITIZE),NETRADRIVE_TEST_TIME_FACTOR=$${NETRADRIVE_TEST_TIME_FACTOR:-3}) \
+	  sh tools/test.sh $(BUILD) $(PYTEST_ARGS)
 
 clean:
 	rm -rf build build-san
