@@ -1,6 +1,7 @@
 /* domain: see domain.h. */
 #include <stdio.h>
 #include <unistd.h>
+#include "drive/app_passwords.h"
 #include "drive/domain.h"
 #include "drive/hasher.h"
 #include "drive/janitor.h"
@@ -42,6 +43,7 @@ static enum drive_stage drive_stage;
 int drive_init(const struct drive_options *o, char *err, size_t errlen)
 {
   tokens_init(o->secret_key, o->access_ttl_s, o->refresh_ttl_s);
+  app_passwords_init(o->secret_key);
   struct users_options uo = {
     .login_max_failures = o->login_max_failures,
     .login_window_s = o->login_window_s,
