@@ -474,15 +474,18 @@ def test_global_cap(server_factory, source):
 CHUNK = 64 * 1024
 
 
-def _kill_mid_job(u, s, job, at, meanwhile=None):
+def _kill_mid_job(u, s, job, at, meanwhile=None, graceful=False):
     """Waits until `at` bytes arrived and a second has passed since (the
     job saves its stored chunks about once a second), then SIGKILLs the
-    server, calls meanwhile() and starts it again. Returns the bytes
-    transferred before."""
+    server (or SIGTERMs it), calls meanwhile() and starts it again. Returns
+    the bytes transferred before."""
     assert wait_until(lambda: status(u.client, job)["transferred_bytes"] > at, timeout=15)
     time.sleep(1.2)
     before = status(u.client, job)["transferred_bytes"]
-    s.kill()   # kill -9: nothing graceful
+    if graceful:
+        s.stop()
+    else:
+        s.kill()   # kill -9: nothing graceful
     if meanwhile:
         meanwhile()
     s.start()
@@ -501,18 +504,19 @@ def _no_leftovers(s, size):
         f"{len(stored_chunks(s))} chunks stored, the file has {want}"
 
 
-def test_restart_resumes_with_a_range(server_factory, source):
-    """Issue 11: a URL job interrupted by kill -9 goes on with a byte range
-    from the end of its last stored chunk (If-Range: the ETag), with the
-    chunks and hash state of what came before: the content is identical and
-    the source sends the early bytes once only."""
+@pytest.mark.parametrize("graceful", [False, True], ids=["sigkill", "sigterm"])
+def test_restart_resumes_with_a_range(server_factory, source, graceful):
+    """Issue 11: a URL job interrupted by kill -9 (or a stop) goes on with a
+    byte range from the end of its last stored chunk (If-Range: the ETag),
+    with the chunks and hash state of what came before: the content is
+    identical and the source sends the early bytes once only."""
     s = server_factory(env={"ALLOW_PRIVATE_URLS": "true", "CHUNK_SIZE": "64K"})
     u = make_user(s, prefix="rs")
     data = rand(4 << 20)
     item = Item(data, etag='"abc"', ranges=True, rate=768 << 10, rate_first_only=True)
-    url = source.add("/restart/etag.bin", item)
+    url = source.add(f"/restart/etag-{graceful}.bin", item)
     job = submit(u.client, url)
-    before = _kill_mid_job(u, s, job, 1 << 20)
+    before = _kill_mid_job(u, s, job, 1 << 20, graceful=graceful)
     st = wait_final(u.client, job, timeout=30)
     assert st["status"] == "completed", st
     assert st["transferred_bytes"] == st["total_bytes"] == len(data)
