@@ -500,7 +500,7 @@ def _kill_mid_job(u, s, job, at, meanwhile=None, graceful=False):
     """Waits until `at` bytes arrived and the job saved its progress past
     its first chunk (about once a second), then SIGKILLs the server (or
     SIGTERMs it), calls meanwhile() and starts it again. Returns the bytes
-    transferred before."""
+    transferred before and where the saved progress ended."""
     assert wait_until(lambda: status(u.client, job)["transferred_bytes"] > at, timeout=15)
     assert wait_until(lambda: _saved_bytes(s, job) >= CHUNK, timeout=15)
     before = status(u.client, job)["transferred_bytes"]
@@ -510,10 +510,11 @@ def _kill_mid_job(u, s, job, at, meanwhile=None, graceful=False):
         s.kill()   # kill -9: nothing graceful
     if meanwhile:
         meanwhile()
+    saved = _saved_bytes(s, job)
     s.start()
     u.client = s.client()
     u.login()
-    return before
+    return before, saved
 
 
 def _no_leftovers(s, size):
@@ -544,7 +545,7 @@ def test_restart_resumes_with_a_range(server_factory, source, graceful):
     item = Item(data, etag='"abc"', ranges=True, rate=768 << 10, rate_first_only=True)
     url = source.add(f"/restart/etag-{graceful}.bin", item)
     job = submit(u.client, url)
-    before = _kill_mid_job(u, s, job, 1 << 20, graceful=graceful)
+    before, saved = _kill_mid_job(u, s, job, 1 << 20, graceful=graceful)
     st = wait_final(u.client, job, timeout=30)
     assert st["status"] == "completed", st
     assert st["transferred_bytes"] == st["total_bytes"] == len(data)
@@ -558,8 +559,9 @@ def test_restart_resumes_with_a_range(server_factory, source, graceful):
     m = re.fullmatch(r"bytes=(\d+)-", rng or "")
     assert m, rng
     start = int(m.group(1))
-    # Where the last stored chunk ended: a chunk boundary, past the first
+    # Where the last saved chunk ended: a chunk boundary, past the first
     # chunks, within what had arrived before the kill.
+    assert start == saved, (start, saved)
     assert start % CHUNK == 0 and CHUNK <= start <= before, (start, before)
     # The bytes before `start` were not sent again: all the second request
     # sent is the rest (the first sent what had arrived, and a little more
