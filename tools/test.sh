@@ -89,6 +89,12 @@ if pgurl=$(sh "$root/tools/pg-cluster.sh" start "$pgdir"); then
   grc=$?
   cat "$log"
   pytest_counts
+  # Unit tests with a PostgreSQL part (skipped in the unit pass above).
+  if NETRADRIVE_PG_URL="$pgurl" "$root/$build/tests/test_cred_bus" > "$log" 2>&1; then
+    passed=$((passed + 1))
+  else
+    cat "$log"; echo "test_cred_bus failed on PostgreSQL"; failed=$((failed + 1))
+  fi
 else
   echo "could not start a PostgreSQL cluster (tools/pg-cluster.sh)"
   grc=1 pp=0 pf=0 pe=0

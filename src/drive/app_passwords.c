@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "drive/app_passwords.h"
-#include "drive/credcache.h"
+#include "drive/cred_bus.h"
 #include "util/log.h"
 #include "util/names.h"
 #include "util/timefmt.h"
@@ -145,7 +145,7 @@ int app_password_delete(const char *user_id, const char *id)
   if(db_changes(db) != 1)
     return DRIVE_NOT_FOUND;
   /* Revoked at once: a client still holding it is asked again next request. */
-  credcache_forget_user(user_id);
+  cred_bus_forget_user(user_id);
   log_info("app passwords: user %s revoked app password %s", user_id, id);
   return DRIVE_OK;
 }

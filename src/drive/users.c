@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "drive/credcache.h"
+#include "drive/cred_bus.h"
 #include "drive/mail.h"
 #include "drive/throttle.h"
 #include "drive/tokens.h"
@@ -491,7 +491,7 @@ int users_reset_password(const char *token, const char *new_password)
   snprintf(key, sizeof(key), "user:%s", c.sub);
   throttle_clear(users_login_throttle, key);
   /* WebDAV clients that proved the old password must prove the new one. */
-  credcache_forget_user(c.sub);
+  cred_bus_forget_user(c.sub);
   log_info("users: user %s reset their password; sessions ended", c.sub);
 out:
   sodium_memzero(hash, sizeof(hash));
