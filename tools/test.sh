@@ -29,7 +29,7 @@ test_search.py test_storage_usage.py test_files_security.py test_url_upload.py"
 PG_SUITES="test_files.py test_folders.py test_items.py test_sizes.py test_search.py
 test_shares.py test_auth.py test_storage_usage.py test_tasks.py test_postgres.py
 test_dedup.py test_names.py test_files_security.py test_download.py test_maint.py
-test_listing_cache.py test_url_upload.py test_nodes.py"
+test_listing_cache.py test_url_upload.py test_nodes.py test_app_passwords.py"
 # NETRADRIVE_PG_SUITES narrows that list (.ci/run's sanitizer run does, to stay
 # within its time: the driver's own suites, not every suite a second time).
 PG_SUITES=${NETRADRIVE_PG_SUITES:-$PG_SUITES}
@@ -94,6 +94,12 @@ if pgurl=$(sh "$root/tools/pg-cluster.sh" start "$pgdir"); then
   grc=$?
   cat "$log"
   pytest_counts
+  # Unit tests with a PostgreSQL part (skipped in the unit pass above).
+  if NETRADRIVE_PG_URL="$pgurl" "$root/$build/tests/test_cred_bus" > "$log" 2>&1; then
+    passed=$((passed + 1))
+  else
+    cat "$log"; echo "test_cred_bus failed on PostgreSQL"; failed=$((failed + 1))
+  fi
 else
   echo "could not start a PostgreSQL cluster (tools/pg-cluster.sh)"
   grc=1 pp=0 pf=0 pe=0

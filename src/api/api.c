@@ -9,6 +9,7 @@ static const struct http_route *const api_tables[] = {
   api_folder_routes,
   api_item_routes,
   api_user_routes,
+  api_app_password_routes,
   api_upload_routes,
   api_download_routes,
   api_share_routes,

@@ -31,6 +31,7 @@ extern const struct http_route api_auth_routes[];
 extern const struct http_route api_folder_routes[];
 extern const struct http_route api_item_routes[];
 extern const struct http_route api_user_routes[];
+extern const struct http_route api_app_password_routes[];
 extern const struct http_route api_upload_routes[];
 extern const struct http_route api_download_routes[];
 extern const struct http_route api_search_routes[];

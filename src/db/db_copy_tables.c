@@ -117,6 +117,31 @@ const struct copy_table copy_tables[] = {
    "transferred, total, etag, last_modified, ranges, created_at, updated_at) VALUES ($1, $2, "
    "$3, $4, $5, $6, $7, $8, CAST($9 AS BIGINT), CAST($10 AS BIGINT), $11, $12, CAST($13 AS "
    "BIGINT), CAST($14 AS BIGINT), CAST($15 AS BIGINT)) ON CONFLICT DO NOTHING"},
+  {"url_job_resume", 6, 1, {0},
+   "SELECT COUNT(*) FROM url_job_resume",
+   "SELECT job_id, chunk_size, bytes, chunk_count, hash_state, head FROM url_job_resume "
+   "ORDER BY job_id LIMIT 500",
+   "SELECT job_id, chunk_size, bytes, chunk_count, hash_state, head FROM url_job_resume "
+   "WHERE job_id > $1 ORDER BY job_id LIMIT 500",
+   "INSERT INTO url_job_resume (job_id, chunk_size, bytes, chunk_count, hash_state, head) "
+   "VALUES ($1, CAST($2 AS BIGINT), CAST($3 AS BIGINT), CAST($4 AS BIGINT), $5, $6) ON "
+   "CONFLICT DO NOTHING"},
+  {"url_job_chunks", 6, 2, {0, 1},
+   "SELECT COUNT(*) FROM url_job_chunks",
+   "SELECT job_id, idx, size, checksum, locator, staged_id FROM url_job_chunks ORDER BY "
+   "job_id, idx LIMIT 500",
+   "SELECT job_id, idx, size, checksum, locator, staged_id FROM url_job_chunks WHERE (job_id, "
+   "idx) > ($1, CAST($2 AS BIGINT)) ORDER BY job_id, idx LIMIT 500",
+   "INSERT INTO url_job_chunks (job_id, idx, size, checksum, locator, staged_id) VALUES ($1, "
+   "CAST($2 AS BIGINT), CAST($3 AS BIGINT), $4, $5, $6) ON CONFLICT DO NOTHING"},
+  {"app_passwords", 6, 1, {0},
+   "SELECT COUNT(*) FROM app_passwords",
+   "SELECT id, user_id, name, secret_hash, created_at, last_used_at FROM app_passwords "
+   "ORDER BY id LIMIT 500",
+   "SELECT id, user_id, name, secret_hash, created_at, last_used_at FROM app_passwords "
+   "WHERE id > $1 ORDER BY id LIMIT 500",
+   "INSERT INTO app_passwords (id, user_id, name, secret_hash, created_at, last_used_at) "
+   "VALUES ($1, $2, $3, $4, CAST($5 AS BIGINT), CAST($6 AS BIGINT)) ON CONFLICT DO NOTHING"},
   {"pending_deletes", 8, 1, {0},
    "SELECT COUNT(*) FROM pending_deletes",
    "SELECT id, backend, locator, state, attempts, next_attempt_at, last_error, created_at "

@@ -1,6 +1,8 @@
 /* domain: see domain.h. */
 #include <stdio.h>
 #include <unistd.h>
+#include "drive/app_passwords.h"
+#include "drive/cred_bus.h"
 #include "drive/domain.h"
 #include "drive/hasher.h"
 #include "drive/janitor.h"
@@ -42,6 +44,7 @@ static enum drive_stage drive_stage;
 int drive_init(const struct drive_options *o, char *err, size_t errlen)
 {
   tokens_init(o->secret_key, o->access_ttl_s, o->refresh_ttl_s);
+  app_passwords_init(o->secret_key);
   struct users_options uo = {
     .login_max_failures = o->login_max_failures,
     .login_window_s = o->login_window_s,
@@ -96,6 +99,10 @@ int drive_init(const struct drive_options *o, char *err, size_t errlen)
       snprintf(err, errlen, "cannot start the task notification threads");
       goto fail;
     }
+    if(cred_bus_start() != 0) {
+      snprintf(err, errlen, "cannot start the credential notification thread");
+      goto fail;
+    }
   }
   drive_stage = DRIVE_STAGE_TASKS;
   if(o->background) {
@@ -132,6 +139,7 @@ void drive_shutdown(void)
   case DRIVE_STAGE_STORE:
     hasher_stop();      /* chunks already queued still reach the store */
     store_shutdown();   /* the last put outcomes release their uploads' tasks */
+    cred_bus_stop();
     task_bus_stop();
     tasks_shutdown();
     /* fall through */

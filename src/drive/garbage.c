@@ -23,6 +23,12 @@ int garbage_release(db_t *db, const char *id)
   return drive_db(db_exec(db, "UPDATE pending_deletes SET state = 'delete' WHERE id = $1", "t", id));
 }
 
+int garbage_hold(db_t *db, const char *id)
+{
+  return drive_db(db_exec(db, "UPDATE pending_deletes SET state = 'held' WHERE id = $1 AND "
+                              "state = 'staged'", "t", id));
+}
+
 int garbage_record_delete(db_t *db, const char *backend, const char *locator)
 {
   char id[ID_LEN + 1];

@@ -1,6 +1,7 @@
 /* garbage: the one owner of `pending_deletes`, the chunks in storage that
  * nothing will reference (or may not, yet). A chunk an upload has stored is
- * recorded `staged` at once, so a crash never leaks it; the commit that
+ * recorded `staged` at once, so a crash never leaks it (`held` when a URL
+ * job keeps it for a resume after a restart); the commit that
  * references it confirms it (the record goes), giving up turns it into a
  * deletion. Deletions are carried out by the store's sweeper, which retries
  * failures with backoff. Every function runs on the caller's connection
@@ -21,6 +22,10 @@ int garbage_record_staged(db_t *db, const char *backend, const char *locator,
 int garbage_confirm(db_t *db, const char *id);
 /** The staged chunk will never be referenced: delete it from storage. */
 int garbage_release(db_t *db, const char *id);
+/** The staged chunk is kept across restarts (a URL job will resume with
+ *  it): state `held`, which garbage_reclaim_staged leaves alone. It ends
+ *  like a staged one, by garbage_confirm or garbage_release. */
+int garbage_hold(db_t *db, const char *id);
 /** Queues a chunk that is no longer referenced for removal. */
 int garbage_record_delete(db_t *db, const char *backend, const char *locator);
 /** Turns every staged record older than `before_ms` into a deletion (the

@@ -20,6 +20,7 @@ struct hasher_job {
   enum checksum_kind kind;
   hasher_done_fn done;
   void *arg;
+  char *state_out;              /* NULL, or where the file hash's state goes */
   char path[];
 };
 
@@ -104,6 +105,10 @@ static void hasher_run(struct hasher_stream *s, struct hasher_job *j, bool faile
     char *own = buf ? NULL : malloc(HASHER_BUF);
     rc = hash_file_into(j->path, j->size, j->kind, &s->file, buf ? buf : own, sum);
     free(own);
+    /* Still this stream's only job running: the state is exactly the file
+     * up to the end of this chunk. */
+    if(rc == 0 && j->state_out && checksum_export(&s->file, j->state_out) != 0)
+      rc = -1;
   }
   pthread_mutex_lock(&hasher_lock);
   if(rc != 0)
@@ -189,8 +194,25 @@ struct hasher_stream *hasher_stream_new(void)
   return s;
 }
 
+struct hasher_stream *hasher_stream_resume(const char *state)
+{
+  struct hasher_stream *s = calloc(1, sizeof(*s));
+  if(s && checksum_import(&s->file, state) != 0) {
+    hasher_stream_free(s);
+    return NULL;
+  }
+  return s;
+}
+
 void hasher_stream_add(struct hasher_stream *s, const char *path, uint64_t size,
                        enum checksum_kind kind, hasher_done_fn done, void *arg)
+{
+  hasher_stream_add_saving(s, path, size, kind, NULL, done, arg);
+}
+
+void hasher_stream_add_saving(struct hasher_stream *s, const char *path, uint64_t size,
+                              enum checksum_kind kind, char *state_out, hasher_done_fn done,
+                              void *arg)
 {
   size_t len = strlen(path) + 1;
   struct hasher_job *j = malloc(sizeof(*j) + len);
@@ -206,6 +228,7 @@ void hasher_stream_add(struct hasher_stream *s, const char *path, uint64_t size,
   j->kind = kind;
   j->done = done;
   j->arg = arg;
+  j->state_out = state_out;
   j->next = NULL;
   pthread_mutex_lock(&hasher_lock);
   /* A stream with jobs queued keeps queueing even while stopping (the

@@ -40,6 +40,17 @@ struct hasher_stream *hasher_stream_new(void);
 void hasher_stream_add(struct hasher_stream *s, const char *path, uint64_t size,
                        enum checksum_kind kind, hasher_done_fn done, void *arg);
 
+/** hasher_stream_add that also writes the file hash's state once this
+ *  chunk is in (checksum_export: CHECKSUM_STATE_MAX bytes at state_out,
+ *  valid when `done` reports 0), so the file can be resumed from there. */
+void hasher_stream_add_saving(struct hasher_stream *s, const char *path, uint64_t size,
+                              enum checksum_kind kind, char *state_out, hasher_done_fn done,
+                              void *arg);
+
+/** A stream that goes on from an exported state. NULL: malformed, or no
+ *  memory. */
+struct hasher_stream *hasher_stream_resume(const char *state);
+
 /** Gives the stream up (its upload was cancelled or abandoned): chunks not
  *  yet hashed report -1 at once instead of being read and hashed for
  *  nothing, and so does every chunk added later. Does not block. */

@@ -13,31 +13,12 @@
 #include "drive/store.h"
 #include "drive/tasks.h"
 #include "drive/upload.h"
+#include "drive/upload_priv.h"
 #include "util/id.h"
 #include "util/log.h"
 #include "util/names.h"
 #include "util/timefmt.h"
 
-
-struct upload_chunk {
-  char locator[BLOB_LOCATOR_MAX];
-  char staged_id[ID_LEN + 1];
-  char checksum[CHECKSUM_TEXT_MAX];
-  uint64_t size;
-  bool stored;
-  struct upload_put *put;        /* while in flight (under the lock): for blob_cancel */
-};
-
-/* One chunk on its way: hashed (hasher thread), then handed to the store.
- * Owns a reference to its upload. */
-struct upload_put {
-  struct upload *u;
-  size_t idx;
-  uint64_t size;
-  char checksum[CHECKSUM_TEXT_MAX];
-  char spool[BLOB_PATH_MAX];
-  struct store_op op;
-};
 
 static struct upload_options upload_opt;
 
@@ -50,38 +31,6 @@ uint64_t upload_max_size(void)
 {
   return upload_opt.max_size;
 }
-
-struct upload {
-  char owner_id[40];
-  char folder_id[40];            /* "" = root */
-  char name[256];
-  struct hasher_stream *hash;    /* the file's SHA-256, fed chunk by chunk */
-  uint64_t size;
-  uint64_t chunk_size;           /* this upload's: CHUNK_SIZE, or less (balanced) */
-  uint64_t chunk_fill;           /* bytes in the current spool file */
-  int spool_fd;
-  char spool_path[BLOB_PATH_MAX];
-  struct upload_chunk *chunks;
-  size_t nchunks, capchunks;
-  bool finished;
-  bool redundant;                /* dedup linked to existing content */
-  bool untracked;                /* the caller has its own task */
-  uint64_t expected;             /* announced size, for the task (0 = unknown) */
-  struct task *task;             /* remote stores: what the user watches, or NULL */
-  char error[128];               /* why it is given up, for the task */
-  /* Shared with store threads, under `lock`: */
-  pthread_mutex_t lock;
-  int inflight;                  /* puts not yet done */
-  bool put_failed;
-  bool abandoned;                /* upload_free ran while puts were in flight */
-  bool cancelled;                /* the task was cancelled: store nothing more */
-  bool waiting;                  /* the request is suspended until wake */
-  void (*suspend)(void *);
-  void (*wake)(void *);
-  void *wake_arg;
-  char head[MIME_HEAD_MAX];
-  size_t head_len;
-};
 
 struct upload *upload_new(const char *owner_id, const char *folder_id)
 {
@@ -185,8 +134,24 @@ static void upload_destroy(struct upload *u)
   task_release(u->task);   /* after this, upload_cancel never runs again */
   pthread_mutex_destroy(&u->lock);
   hasher_stream_free(u->hash);
+  for(size_t i = 0; i < u->nchunks; i++)
+    free(u->chunks[i].hash_state);
   free(u->chunks);
   free(u);
+}
+
+/* Under the lock: extends the stored prefix over chunks that landed, in
+ * order, keeping the file hash's state after the last of them. */
+static void upload_advance_prefix(struct upload *u)
+{
+  while(u->prefix < u->nchunks && u->chunks[u->prefix].stored &&
+        u->chunks[u->prefix].hash_state) {
+    struct upload_chunk *c = &u->chunks[u->prefix++];
+    snprintf(u->prefix_state, sizeof(u->prefix_state), "%s", c->hash_state);
+    free(c->hash_state);
+    c->hash_state = NULL;
+    u->prefix_bytes += c->size;
+  }
 }
 
 /* A chunk landed (or failed). Runs on the store's completion thread (or on
@@ -215,6 +180,10 @@ static void upload_put_done(void *arg, int rc, const char *locator)
     memcpy(c->checksum, p->checksum, sizeof(c->checksum));
     memcpy(c->staged_id, staged, sizeof(staged));
     c->stored = true;
+    if(u->resumable) {
+      c->hash_state = strdup(p->hash_state);   /* NULL: the prefix stops here */
+      upload_advance_prefix(u);
+    }
   }
   else
     u->put_failed = true;
@@ -229,9 +198,10 @@ static void upload_put_done(void *arg, int rc, const char *locator)
   pthread_mutex_unlock(&u->lock);
   free(p);
   if(last) {
-    /* The request is gone: what landed late is garbage now. */
+    /* The request is gone: what landed late is garbage now (but for the
+     * prefix a resume after a restart will take over). */
     db_t *db = db_get();
-    for(size_t i = 0; db && i < u->nchunks; i++)
+    for(size_t i = u->kept; db && i < u->nchunks; i++)
       if(u->chunks[i].stored)
         garbage_release(db, u->chunks[i].staged_id);
     store_kick();
@@ -296,8 +266,8 @@ static int upload_flush_chunk(struct upload *u)
   u->inflight++;
   pthread_mutex_unlock(&u->lock);
   u->chunk_fill = 0;
-  hasher_stream_add(u->hash, p->spool, p->size, blob_chunk_checksum(store_blob()),
-                    upload_hashed, p);
+  hasher_stream_add_saving(u->hash, p->spool, p->size, blob_chunk_checksum(store_blob()),
+                           u->resumable ? p->hash_state : NULL, upload_hashed, p);
   return DRIVE_OK;
 }
 
@@ -510,7 +480,7 @@ void upload_free(struct upload *u)
     /* Abandoned: everything stored so far becomes garbage now. */
     db_t *db = db_get();
     bool any = false;
-    for(size_t i = 0; db && i < u->nchunks; i++)
+    for(size_t i = u->kept; db && i < u->nchunks; i++)
       if(u->chunks[i].stored) {
         garbage_release(db, u->chunks[i].staged_id);
         any = true;

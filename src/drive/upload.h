@@ -13,7 +13,11 @@
 #define NETRA_UPLOAD_H
 #include <stdbool.h>
 #include <stdint.h>
+#include "blob/blob.h"
 #include "drive/drive.h"
+#include "drive/mime.h"
+#include "util/checksum.h"
+#include "util/id.h"
 
 
 struct upload;
@@ -66,5 +70,49 @@ uint64_t upload_size(const struct upload *u);
  *  reason from upload_set_error). Safe to call after upload_finish (then it
  *  only frees). */
 void upload_free(struct upload *u);
+
+/* ---- resuming after a restart (upload_resume.c) ----
+ * An upload from a URL can go on in a new process where the old one
+ * stopped: the chunks stored so far stay (their staged records held by the
+ * caller, see garbage_hold), and the file hash goes on from its saved state. */
+
+/** One stored chunk. */
+struct upload_piece {
+  char locator[BLOB_LOCATOR_MAX];
+  char staged_id[ID_LEN + 1];
+  char checksum[CHECKSUM_TEXT_MAX];
+  uint64_t size;
+};
+
+/** The longest run of chunks from the start that are stored and hashed. */
+struct upload_prefix {
+  uint64_t chunk_size;
+  uint64_t bytes;               /* their total size: where a resume starts */
+  size_t count;                 /* chunks in the prefix */
+  size_t first;                 /* pieces holds chunks [first, count) */
+  struct upload_piece *pieces;  /* malloc'd (upload_prefix_free) */
+  char hash_state[CHECKSUM_STATE_MAX];  /* the file's SHA-256 after them */
+  char head[MIME_HEAD_MAX];     /* the file's first bytes, for its MIME type */
+  size_t head_len;
+};
+
+/** Keeps the hash state of the stored prefix as chunks land (call before
+ *  the first upload_write). */
+void upload_set_resumable(struct upload *u);
+/** Copies the stored prefix of a resumable upload, with the pieces from
+ *  chunk `first` on (the caller has the earlier ones). DRIVE_OK (count 0:
+ *  nothing yet) or DRIVE_INTERNAL (out of memory). */
+int upload_stored_prefix(struct upload *u, size_t first, struct upload_prefix *out);
+/** A resumable upload that goes on after `p` (all its pieces: first 0):
+ *  the next upload_write is byte p->bytes of the file. The pieces are
+ *  committed with the file, or released when it is given up (unless kept).
+ *  NULL: a bad hash state, or out of memory. */
+struct upload *upload_resume(const char *owner_id, const char *folder_id,
+                             const struct upload_prefix *p);
+/** Chunks [0, n) are not released when the upload is freed unfinished: a
+ *  process stopping keeps them for the next one to resume. */
+void upload_keep_stored(struct upload *u, size_t n);
+/** Frees the pieces. */
+void upload_prefix_free(struct upload_prefix *p);
 
 #endif

@@ -21,6 +21,7 @@
 #include "drive/upload.h"
 #include "drive/urljob.h"
 #include "drive/urljob_db.h"
+#include "drive/urljob_resume.h"
 #include "fetch/fetch.h"
 #include "util/disposition.h"
 #include "util/log.h"
@@ -39,7 +40,11 @@ struct urljob {
   struct upload *up;
   struct fetch *fetch;
   enum urljob_state state;
-  bool resume;                   /* picked up after a restart: same version only */
+  bool resume;                   /* picked up after a restart */
+  struct upload_prefix *saved;   /* picked up with stored chunks: resume after them */
+  uint64_t range_from;           /* the request asks from this byte on (0: all) */
+  size_t saved_chunks;           /* chunks of the upload in url_job_chunks */
+  bool refetch;                  /* the ranged answer did not fit: ask for it all */
   char why[320];                 /* why we aborted the transfer ourselves */
   int64_t persisted_ms;
   /* Under lock: */
@@ -150,6 +155,16 @@ static void urljob_set_status(struct urljob *j, const char *status)
 static void urljob_end(struct urljob *j)
 {
   j->state = J_DONE;
+  /* A stopping server keeps the saved chunks for the next start to resume
+   * with; otherwise they are committed (or released just below). */
+  if(j->up && urljobs_stopping)
+    upload_keep_stored(j->up, j->saved_chunks);
+  else if(j->saved_chunks && !urljobs_stopping)
+    urljob_resume_drop(j->row.id, false);
+  if(j->saved && !urljobs_stopping)   /* ended before it began */
+    urljob_resume_drop(j->row.id, true);
+  urljob_resume_free(j->saved);
+  j->saved = NULL;
   upload_free(j->up);   /* unfinished: what was stored becomes garbage now */
   j->up = NULL;
   task_release(j->task);   /* after this the cancel hook never runs again */
@@ -201,6 +216,81 @@ static void urljob_finish_step(struct urljob *j)
                                          : "Database error");
 }
 
+/* ---- resuming with a byte range (fetch thread) ---------------------------- */
+
+static const struct fetch_ops urljob_fetch_ops;
+
+/* The job's upload: going on after the saved chunks, else from byte 0. */
+static int urljob_new_upload(struct urljob *j)
+{
+  const char *folder = j->row.folder_id[0] ? j->row.folder_id : NULL;
+  j->up = NULL;
+  j->range_from = 0;
+  j->saved_chunks = 0;
+  if(j->saved) {
+    if((j->up = upload_resume(j->row.user_id, folder, j->saved)) != NULL) {
+      j->range_from = j->saved->bytes;
+      j->saved_chunks = j->saved->count;
+    }
+    else
+      urljob_resume_drop(j->row.id, true);
+    urljob_resume_free(j->saved);
+    j->saved = NULL;
+  }
+  if(!j->up && !(j->up = upload_new(j->row.user_id, folder)))
+    return -1;
+  upload_set_untracked(j->up);
+  upload_set_resumable(j->up);
+  upload_set_wake(j->up, urljob_suspend, urljob_wake, j);
+  return 0;
+}
+
+/* The source cannot go on after the saved chunks: they become garbage and
+ * the file starts over from byte 0. 0 or -1 (out of memory). */
+static int urljob_start_over(struct urljob *j)
+{
+  log_info("url job %s: the source cannot go on at byte %llu; starting over", j->row.id,
+           (unsigned long long)j->range_from);
+  upload_free(j->up);   /* releases its chunks */
+  if(j->saved_chunks)
+    urljob_resume_drop(j->row.id, false);
+  j->row.transferred = 0;
+  return urljob_new_upload(j);
+}
+
+/* Starts the transfer: the whole file, or the rest after the saved chunks. */
+static void urljob_fetch(struct urljob *j)
+{
+  const char *err = NULL;
+  struct fetch_request rq = {
+    .url = j->row.url, .allow_private = urljobs_opt.allow_private,
+    .connect_timeout_s = urljobs_opt.connect_timeout_s,
+    .idle_timeout_s = urljobs_opt.idle_timeout_s, .max_redirects = 5,
+    .max_size = urljobs_opt.max_size,
+    .range_from = j->range_from, .if_range = urljob_resume_validator(&j->row),
+  };
+  j->fetch = fetch_begin(&rq, &urljob_fetch_ops, j, &err);
+  if(!j->fetch)
+    urljob_fail(j, err);
+}
+
+/* The answer to a resumed request (urljob_resume_judge). 0 or -1 (stop). */
+static int urljob_resume_head(struct urljob *j, const struct fetch_head *h)
+{
+  int v = urljob_resume_judge(&j->row, j->range_from, h);
+  if(v == URLJOB_GO_ON) {
+    log_info("url job %s: resumed at byte %llu", j->row.id, (unsigned long long)j->range_from);
+    j->row.transferred = j->range_from;
+    task_progress(j->task, j->range_from);
+    return 0;
+  }
+  if(v == URLJOB_START_OVER && urljob_start_over(j) == 0)
+    return 0;
+  j->refetch = v == URLJOB_ASK_AGAIN;
+  snprintf(j->why, sizeof(j->why), "Out of memory");
+  return -1;
+}
+
 /* ---- fetch callbacks (fetch thread) ---------------------------------------- */
 
 /* The file's name: asked for, else Content-Disposition, else the URL path. */
@@ -229,19 +319,19 @@ static void urljob_name(struct urljob *j, const char *disposition)
 static int urljob_on_head(void *arg, const struct fetch_head *h)
 {
   struct urljob *j = arg;
-  if(j->resume && ((j->row.etag[0] && strcmp(j->row.etag, h->etag) != 0) ||
-                   (j->row.last_modified[0] && strcmp(j->row.last_modified, h->last_modified)))) {
-    snprintf(j->why, sizeof(j->why), "%s, and the source changed since: it cannot resume",
-             URLJOB_RESTART_ERROR);
-    return -1;
+  if(j->range_from) {
+    int rc = urljob_resume_head(j, h);
+    if(rc)
+      return rc;
   }
   snprintf(j->row.etag, sizeof(j->row.etag), "%s", h->etag);
   snprintf(j->row.last_modified, sizeof(j->row.last_modified), "%s", h->last_modified);
-  j->row.ranges = h->accept_ranges;
-  j->row.total = h->content_length;
-  if(h->content_length >= 0) {
-    upload_set_expected(j->up, (uint64_t)h->content_length, (uint64_t)h->content_length);
-    task_set_total(j->task, (uint64_t)h->content_length);
+  j->row.ranges = h->accept_ranges || j->range_from;
+  /* A part's length counts from where it starts. */
+  j->row.total = h->content_length >= 0 ? h->content_length + (int64_t)j->range_from : -1;
+  if(j->row.total >= 0) {
+    upload_set_expected(j->up, (uint64_t)j->row.total, (uint64_t)j->row.total);
+    task_set_total(j->task, (uint64_t)j->row.total);
   }
   urljob_name(j, h->disposition);
   urljob_set_status(j, "downloading");
@@ -266,8 +356,10 @@ static int urljob_on_data(void *arg, const char *p, size_t n)
   }
   j->row.transferred += n;
   task_progress(j->task, n);
-  if(time_mono_ms() - j->persisted_ms >= URLJOB_PERSIST_MS)
+  if(time_mono_ms() - j->persisted_ms >= URLJOB_PERSIST_MS) {
+    urljob_resume_checkpoint(&j->row, j->up, &j->saved_chunks);
     urljob_set_status(j, "downloading");
+  }
   return FETCH_DATA_OK;
 }
 
@@ -277,6 +369,10 @@ static void urljob_on_done(void *arg, int rc, const char *error)
   j->fetch = NULL;
   if(urljob_is_cancelled(j))
     return urljob_end_cancelled(j);
+  if(rc == FETCH_ERR_ABORTED && j->refetch && !urljobs_stopping) {
+    j->refetch = false;
+    return urljob_start_over(j) == 0 ? urljob_fetch(j) : urljob_fail(j, "Out of memory");
+  }
   if(rc == FETCH_ERR_ABORTED)
     return urljob_fail(j, j->why[0] ? j->why : "Stopped");
   if(rc != FETCH_OK)
@@ -296,28 +392,16 @@ static const struct fetch_ops urljob_fetch_ops = {urljob_on_head, urljob_on_data
 static void urljob_begin(void *arg)
 {
   struct urljob *j = arg;
-  const char *err = NULL;
   if(urljobs_stopping)
     return urljob_end(j);   /* the row stays pending: the next start takes it */
   if(urljob_is_cancelled(j))
     return urljob_end_cancelled(j);
-  j->up = upload_new(j->row.user_id, j->row.folder_id[0] ? j->row.folder_id : NULL);
-  if(!j->up)
+  if(urljob_new_upload(j) != 0)
     return urljob_fail(j, "Out of memory");
-  upload_set_untracked(j->up);
-  upload_set_wake(j->up, urljob_suspend, urljob_wake, j);
   j->state = J_DOWNLOADING;
   task_set_running(j->task);
   urljob_set_status(j, "downloading");
-  struct fetch_request rq = {
-    .url = j->row.url, .allow_private = urljobs_opt.allow_private,
-    .connect_timeout_s = urljobs_opt.connect_timeout_s,
-    .idle_timeout_s = urljobs_opt.idle_timeout_s, .max_redirects = 5,
-    .max_size = urljobs_opt.max_size,
-  };
-  j->fetch = fetch_begin(&rq, &urljob_fetch_ops, j, &err);
-  if(!j->fetch)
-    urljob_fail(j, err);
+  urljob_fetch(j);
 }
 
 static void urljob_kick(void *arg)
@@ -440,13 +524,16 @@ int urljob_submit(const char *user_id, const char *folder_id, const char *url, c
   return DRIVE_OK;
 }
 
-/* At start: a job the previous process left running resumes (from the
- * start, the same version of the source) or fails. */
+/* At start: a job the previous process left running resumes (after its
+ * saved chunks with a byte range, else from the start) or fails. */
 static void urljob_recover(struct urljob_row *r, void *unused)
 {
   bool resumable = (r->etag[0] || r->last_modified[0]) && r->ranges;
   struct urljob *j = resumable ? urljob_alloc() : NULL;
+  if(!j)
+    urljob_resume_drop(r->id, true);
   if(j) {
+    j->saved = urljob_resume_take(r);
     j->row = *r;
     r->url = NULL;   /* the job owns it now */
     j->row.transferred = 0;
@@ -462,6 +549,9 @@ static void urljob_recover(struct urljob_row *r, void *unused)
     }
     *r = j->row;   /* give the row back to fail it */
     j->row.url = NULL;
+    if(j->saved)
+      urljob_resume_drop(r->id, true);
+    urljob_resume_free(j->saved);
     task_release(j->task);
     urljob_unlist(j);
     urljob_unref(j);

@@ -52,6 +52,17 @@ int users_get(const char *id, struct user *out);
 int users_login(const char *login, const char *password, const char *client_addr,
                 struct user *out, int *retry_after);
 
+/** A second kind of secret users_login_alt accepts for the account `u`
+ *  (found by its login): DRIVE_OK when `secret` is one, DRIVE_NOT_FOUND when
+ *  not, or a fault. */
+typedef int (*users_alt_fn)(const struct user *u, const char *secret, void *arg);
+
+/** users_login, where `secret` may also be one `alt` accepts (WebDAV's app
+ *  passwords, drive/davcred.c): tried first, then the account password, with
+ *  the same throttling, counting and answers. */
+int users_login_alt(const char *login, const char *secret, const char *client_addr,
+                    users_alt_fn alt, void *alt_arg, struct user *out, int *retry_after);
+
 /** Counts one `action` ("signup", "forgot") from `client_addr` against the
  *  per-address limit. DRIVE_OK, or DRIVE_THROTTLED with the seconds to wait
  *  in *retry_after once the address has used up its window. */

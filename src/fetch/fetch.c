@@ -38,6 +38,8 @@ struct fetch {
   char etag[FETCH_HEADER_MAX], last_modified[FETCH_HEADER_MAX];
   char disposition[FETCH_HEADER_MAX];
   bool accept_ranges;
+  int64_t range_start;           /* Content-Range's first byte, or -1 */
+  struct curl_slist *headers;    /* If-Range, when asked */
   char refused[256];             /* why the guard refused a connection */
 };
 
@@ -150,6 +152,7 @@ static size_t fetch_on_header(char *p, size_t size, size_t n, void *arg)
   if(len >= 5 && !strncmp(p, "HTTP/", 5)) {   /* a new response: redirects reset */
     f->etag[0] = f->last_modified[0] = f->disposition[0] = '\0';
     f->accept_ranges = false;
+    f->range_start = -1;
     return len;
   }
   const char *colon = memchr(p, ':', len);
@@ -168,6 +171,13 @@ static size_t fetch_on_header(char *p, size_t size, size_t n, void *arg)
     fetch_header_value(v, vlen, val, sizeof(val));
     f->accept_ranges = !strcasecmp(val, "bytes");
   }
+  else if(nlen == 13 && !strncasecmp(p, "Content-Range", 13)) {
+    char val[128];
+    long long first = -1;
+    fetch_header_value(v, vlen, val, sizeof(val));
+    if(!strncasecmp(val, "bytes ", 6) && sscanf(val + 6, "%lld-", &first) == 1 && first >= 0)
+      f->range_start = first;
+  }
   return len;
 }
 
@@ -178,13 +188,18 @@ static int fetch_send_head(struct fetch *f)
     return 0;
   f->head_sent = true;
   struct fetch_head h = {.etag = f->etag, .last_modified = f->last_modified,
-                         .disposition = f->disposition, .accept_ranges = f->accept_ranges};
+                         .disposition = f->disposition, .accept_ranges = f->accept_ranges,
+                         .range_start = -1};
   curl_off_t cl = -1;
   curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &h.status);
   if(curl_easy_getinfo(f->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) != CURLE_OK)
     cl = -1;
   h.content_length = cl;
-  if(f->max_size && cl >= 0 && (uint64_t)cl > f->max_size) {
+  if(h.status == 206)
+    h.range_start = f->range_start;
+  /* A part counts with what comes before it. */
+  int64_t whole = cl >= 0 && h.range_start > 0 ? h.range_start + cl : cl;
+  if(f->max_size && whole >= 0 && (uint64_t)whole > f->max_size) {
     f->too_big = true;
     return -1;
   }
@@ -227,6 +242,7 @@ static void fetch_finish(struct fetch *f, int rc, const char *error)
     }
   curl_multi_remove_handle(fetch_multi, f->easy);
   curl_easy_cleanup(f->easy);
+  curl_slist_free_all(f->headers);
   f->ops->done(f->arg, rc, error);
   free(f);
 }
@@ -316,7 +332,21 @@ struct fetch *fetch_begin(const struct fetch_request *rq, const struct fetch_ops
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, fetch_on_data);
   curl_easy_setopt(e, CURLOPT_WRITEDATA, f);
   curl_easy_setopt(e, CURLOPT_PRIVATE, f);
+  f->range_start = -1;
+  if(rq->range_from > 0) {
+    /* The rest of the file, only if it is still the same version (else a
+     * source answers 200 with the whole of the new one). */
+    char range[32], *hdr = NULL;
+    snprintf(range, sizeof(range), "%llu-", (unsigned long long)rq->range_from);
+    curl_easy_setopt(e, CURLOPT_RANGE, range);
+    if(rq->if_range && *rq->if_range && asprintf(&hdr, "If-Range: %s", rq->if_range) > 0) {
+      f->headers = curl_slist_append(NULL, hdr);
+      free(hdr);
+    }
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, f->headers);
+  }
   if(curl_multi_add_handle(fetch_multi, e) != CURLM_OK) {
+    curl_slist_free_all(f->headers);
     curl_easy_cleanup(e);
     free(f);
     *error = "Cannot start the download";

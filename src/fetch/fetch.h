@@ -34,6 +34,7 @@ struct fetch_head {
   long status;
   int64_t content_length;   /* -1 = not announced */
   bool accept_ranges;       /* Accept-Ranges: bytes */
+  int64_t range_start;      /* a 206's Content-Range first byte; -1 = none */
   const char *etag, *last_modified, *disposition;
 };
 
@@ -55,6 +56,9 @@ struct fetch_request {
   long idle_timeout_s;      /* abort after this long without a byte (pauses of ours excluded) */
   long max_redirects;
   uint64_t max_size;        /* 0 = no limit; checked against Content-Length too */
+  uint64_t range_from;      /* > 0: ask for the bytes from here on (Range) ... */
+  const char *if_range;     /* ... only if the source still has this version
+                             * (If-Range: an ETag or a Last-Modified date) */
 };
 
 struct fetch;

@@ -1,5 +1,15 @@
-/* checksum: see checksum.h. */
-#include <openssl/evp.h>
+/* checksum: see checksum.h.
+ *
+ * SHA-256 runs on OpenSSL's SHA256_CTX rather than EVP: the same assembly
+ * (SHA extensions where the CPU has them), but a plain struct whose state
+ * can be written out and read back (checksum_export), which EVP does not
+ * offer. Those functions are deprecated in OpenSSL 3, hence the define. */
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
 #include "util/checksum.h"
@@ -37,12 +47,12 @@ int checksum_init(struct checksum *c, enum checksum_kind kind)
     c->state = x;
     return 0;
   }
-  EVP_MD_CTX *md = EVP_MD_CTX_new();
-  if(!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
-    EVP_MD_CTX_free(md);
+  SHA256_CTX *sha = malloc(sizeof(*sha));
+  if(!sha || !SHA256_Init(sha)) {
+    free(sha);
     return -1;
   }
-  c->state = md;
+  c->state = sha;
   return 0;
 }
 
@@ -53,7 +63,7 @@ void checksum_update(struct checksum *c, const void *data, size_t n)
   if(c->kind == CHECKSUM_XXH128)
     XXH3_128bits_update(c->state, data, n);
   else
-    EVP_DigestUpdate(c->state, data, n);
+    SHA256_Update(c->state, data, n);
 }
 
 int checksum_final(struct checksum *c, char out[CHECKSUM_TEXT_MAX])
@@ -68,11 +78,10 @@ int checksum_final(struct checksum *c, char out[CHECKSUM_TEXT_MAX])
     to_hex(canon.digest, sizeof(canon.digest), out + sizeof(XXH128_PREFIX) - 1);
     return 0;
   }
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if(!EVP_DigestFinal_ex(c->state, md, &len) || len != 32)
+  unsigned char md[SHA256_DIGEST_LENGTH];
+  if(!SHA256_Final(md, c->state))
     return -1;
-  to_hex(md, 32, out);
+  to_hex(md, sizeof(md), out);
   return 0;
 }
 
@@ -82,8 +91,10 @@ void checksum_free(struct checksum *c)
     return;
   if(c->kind == CHECKSUM_XXH128)
     XXH3_freeState(c->state);
-  else
-    EVP_MD_CTX_free(c->state);
+  else {
+    OPENSSL_cleanse(c->state, sizeof(SHA256_CTX));
+    free(c->state);
+  }
   c->state = NULL;
 }
 
@@ -99,4 +110,62 @@ int checksum_kind_of(const char *text, enum checksum_kind *kind)
     return 0;
   }
   return -1;
+}
+
+/* The SHA256_CTX fields in order, as 32-bit words: h[8], Nl, Nh, data[16],
+ * num (md_len is always 32 for SHA-256). */
+#define SHA_STATE_PREFIX "sha256-state:"
+#define SHA_STATE_WORDS 27
+
+int checksum_export(const struct checksum *c, char out[CHECKSUM_STATE_MAX])
+{
+  out[0] = '\0';
+  if(!c->state || c->kind != CHECKSUM_SHA256)
+    return -1;
+  const SHA256_CTX *x = c->state;
+  uint32_t w[SHA_STATE_WORDS];
+  for(int i = 0; i < 8; i++)
+    w[i] = x->h[i];
+  w[8] = x->Nl;
+  w[9] = x->Nh;
+  for(int i = 0; i < 16; i++)
+    w[10 + i] = x->data[i];
+  w[26] = x->num;
+  size_t n = sizeof(SHA_STATE_PREFIX) - 1;
+  memcpy(out, SHA_STATE_PREFIX, n);
+  for(int i = 0; i < SHA_STATE_WORDS; i++, n += 8)
+    snprintf(out + n, CHECKSUM_STATE_MAX - n, "%08x", (unsigned)w[i]);
+  return 0;
+}
+
+int checksum_import(struct checksum *c, const char *state)
+{
+  size_t plen = sizeof(SHA_STATE_PREFIX) - 1;
+  uint32_t w[SHA_STATE_WORDS];
+  c->kind = CHECKSUM_SHA256;
+  c->state = NULL;
+  if(strncmp(state, SHA_STATE_PREFIX, plen) || !all_hex(state + plen, 8 * SHA_STATE_WORDS))
+    return -1;
+  for(int i = 0; i < SHA_STATE_WORDS; i++) {
+    char word[9];
+    memcpy(word, state + plen + 8 * i, 8);
+    word[8] = '\0';
+    w[i] = (uint32_t)strtoul(word, NULL, 16);
+  }
+  if(w[26] >= SHA256_CBLOCK)   /* bytes waiting in the block buffer */
+    return -1;
+  SHA256_CTX *x = malloc(sizeof(*x));
+  if(!x || !SHA256_Init(x)) {
+    free(x);
+    return -1;
+  }
+  for(int i = 0; i < 8; i++)
+    x->h[i] = w[i];
+  x->Nl = w[8];
+  x->Nh = w[9];
+  for(int i = 0; i < 16; i++)
+    x->data[i] = w[10 + i];
+  x->num = w[26];
+  c->state = x;
+  return 0;
 }

@@ -32,6 +32,19 @@ int checksum_final(struct checksum *c, char out[CHECKSUM_TEXT_MAX]);
 /** Releases it; safe on a zeroed or already freed struct. */
 void checksum_free(struct checksum *c);
 
+/** Room for an exported state: "sha256-state:" and 27 words in hex. */
+#define CHECKSUM_STATE_MAX 232
+
+/** Writes the running state of a SHA-256 checksum as text, so another
+ *  process can go on from here (an upload resumed after a restart). The
+ *  text holds the bytes not yet in a full block: keep it as private as the
+ *  data. 0, or -1 (not SHA-256). */
+int checksum_export(const struct checksum *c, char out[CHECKSUM_STATE_MAX]);
+
+/** Starts a SHA-256 checksum that goes on from an exported state. 0, or -1
+ *  (malformed text, out of memory). */
+int checksum_import(struct checksum *c, const char *state);
+
 /** Which kind a stored text is: 0 with *kind, or -1 when it is neither. */
 int checksum_kind_of(const char *text, enum checksum_kind *kind);
 

@@ -25,7 +25,8 @@ HAVE_PG = bool(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl")) or bool(os.environ
 pytestmark = pytest.mark.skipif(not HAVE_PG, reason="no PostgreSQL binaries "
                                 "(/usr/lib/postgresql/*/bin; apt-get install postgresql)")
 TABLES = ("users", "used_tokens", "refresh_tokens", "folders", "contents", "chunks", "files",
-          "shares", "tasks", "url_jobs", "pending_deletes", "orphan_marks")
+          "shares", "tasks", "url_jobs", "url_job_resume", "url_job_chunks", "app_passwords",
+          "pending_deletes", "orphan_marks")
 VERIFY = re.compile(r"^verify (\w+) +(\d+) rows  sha256:([0-9a-f]{16})  ok$", re.M)
 
 
@@ -117,6 +118,9 @@ def fill(server):
 def test_sqlite_to_postgres(server_factory, cluster, tmp_path):
     src = server_factory(env={"ALLOW_PRIVATE_URLS": "true", "DATABASE_URL": None})
     data = fill(src)
+    r = data["a"].client.post(f"{API}/users/me/app-passwords", json={"name": "migrated"})
+    assert r.status_code == 201, r.text
+    app_password = r.json()
     src.stop()
     db_file = os.path.join(src.data_dir, "netradrive.db")
     assert os.path.exists(db_file)
@@ -129,6 +133,7 @@ def test_sqlite_to_postgres(server_factory, cluster, tmp_path):
     assert set(got) == set(TABLES), out
     assert got["users"] == 2 and got["folders"] == 4 and got["files"] == 7, out
     assert got["shares"] == 2 and got["tasks"] >= 1 and got["url_jobs"] == 1, out
+    assert got["app_passwords"] == 1, out
     assert "verified: counts and checksums match" in out, out
     assert "MISMATCH" not in out
     first = VERIFY.findall(out)
@@ -172,6 +177,8 @@ def test_sqlite_to_postgres(server_factory, cluster, tmp_path):
     assert r.status_code == 200 and r.content == data["files"]["report-2024.txt"][1]
     r = anon.get(f"/s/{data['locked']['id']}")
     assert r.status_code in (401, 403), r.status_code
+    listed = c.get(f"{API}/users/me/app-passwords").json()
+    assert [(p["id"], p["name"]) for p in listed] == [(app_password["id"], "migrated")]
     hist = c.get(f"{API}/tasks/history").json()
     assert any(h["task_id"] == data["job"] for h in hist), hist
     b = data["b"]
