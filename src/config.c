@@ -361,7 +361,8 @@ static int cfg_load_service(struct cfg_ctx *c, struct config *cfg)
      cfg_int32(c, "MAX_URL_JOBS_PER_USER", 3, 1, 1000, &cfg->max_url_jobs_per_user) ||
      cfg_int32(c, "MAX_URL_JOBS", 16, 1, 10000, &cfg->max_url_jobs) ||
      cfg_int32(c, "URL_CONNECT_TIMEOUT", 10, 1, 300, &cfg->url_connect_timeout) ||
-     cfg_int32(c, "URL_IDLE_TIMEOUT", 60, 1, 3600, &cfg->url_idle_timeout))
+     cfg_int32(c, "URL_IDLE_TIMEOUT", 60, 1, 3600, &cfg->url_idle_timeout) ||
+     cfg_int32(c, "NODE_TIMEOUT", 30, 2, 3600, &cfg->node_timeout))
     return -1;
 
   v = cfg_get(c, "LOG_LEVEL", &label);

@@ -42,6 +42,7 @@ struct config {
   int url_connect_timeout;        /* URL_CONNECT_TIMEOUT seconds (10) */
   int url_idle_timeout;           /* URL_IDLE_TIMEOUT seconds (60) */
   int bin_retention_days;         /* BIN_RETENTION_DAYS (30) */
+  int node_timeout;               /* NODE_TIMEOUT seconds (30): a node silent this long is dead */
   int log_level;                  /* LOG_LEVEL debug|info|warn|error (info) */
   int log_format;                 /* LOG_FORMAT text|json (text) */
   char *metrics_token;            /* METRICS_TOKEN: bearer token /metrics asks for; NULL = open */

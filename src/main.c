@@ -172,6 +172,7 @@ static void drive_options_from(const struct config *cfg, bool background,
     .max_upload_size = cfg->max_upload_size,
     .dedup_reject = cfg->dedup == DEDUP_REJECT,
     .bin_retention_days = cfg->bin_retention_days,
+    .node_timeout_ms = (int64_t)cfg->node_timeout * 1000,
     .urljobs = {
       .allow_private = cfg->allow_private_urls,
       .max_per_user = cfg->max_url_jobs_per_user,

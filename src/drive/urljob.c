@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "drive/folders.h"
+#include "drive/nodes.h"
 #include "drive/tasks.h"
 #include "drive/upload.h"
 #include "drive/urljob.h"
@@ -29,6 +30,7 @@
 
 #define URLJOB_PERSIST_MS 1000   /* bytes so far are written this often */
 #define URLJOB_RESTART_ERROR "Interrupted by a server restart"
+#define URLJOB_TAKEOVER_ERROR "Interrupted: the server node running it stopped"
 
 enum urljob_state { J_PENDING, J_DOWNLOADING, J_PROCESSING, J_DONE };
 
@@ -350,6 +352,8 @@ static struct urljob *urljob_alloc(void)
   j->refs = 1;
   j->state = J_PENDING;
   snprintf(j->row.status, sizeof(j->row.status), "pending");
+  const char *self = nodes_self();
+  snprintf(j->row.node_id, sizeof(j->row.node_id), "%s", self ? self : "");
   return j;
 }
 
@@ -440,10 +444,14 @@ int urljob_submit(const char *user_id, const char *folder_id, const char *url, c
   return DRIVE_OK;
 }
 
-/* At start: a job the previous process left running resumes (from the
- * start, the same version of the source) or fails. */
-static void urljob_recover(struct urljob_row *r, void *unused)
+/* A job a dead node left running (a previous process of this one, or a
+ * peer that stopped; nodes.h): claimed by this node, then resumed (from the
+ * start, the same version of the source) or failed with `arg`'s reason. */
+static void urljob_recover(struct urljob_row *r, void *arg)
 {
+  const char *why = arg;
+  if(!urljob_db_claim(r))
+    return;   /* another live node took it first, or it ended */
   bool resumable = (r->etag[0] || r->last_modified[0]) && r->ranges;
   struct urljob *j = resumable ? urljob_alloc() : NULL;
   if(j) {
@@ -457,7 +465,7 @@ static void urljob_recover(struct urljob_row *r, void *unused)
     j->task = urljob_task(j, true);
     if(j->task && fetch_post(urljob_begin, j) == 0) {
       urljob_db_update(&j->row);
-      log_info("url job %s: resumed after a restart", j->row.id);
+      log_info("url job %s: resumed (its node stopped)", j->row.id);
       return;
     }
     *r = j->row;   /* give the row back to fail it */
@@ -467,7 +475,7 @@ static void urljob_recover(struct urljob_row *r, void *unused)
     urljob_unref(j);
   }
   snprintf(r->status, sizeof(r->status), "failed");
-  snprintf(r->error, sizeof(r->error), "%s", URLJOB_RESTART_ERROR);
+  snprintf(r->error, sizeof(r->error), "%s", why);
   urljob_db_update(r);
   /* Its task says the same (a graceful stop left another reason there). */
   struct task_spec spec = {
@@ -476,7 +484,7 @@ static void urljob_recover(struct urljob_row *r, void *unused)
   };
   struct task *t = task_start(&spec, NULL, NULL);
   if(t) {
-    task_fail(t, URLJOB_RESTART_ERROR);
+    task_fail(t, why);
     task_release(t);
   }
 }
@@ -488,10 +496,19 @@ int urljobs_init(const struct urljob_options *o)
     return -1;
   urljobs_started = true;
   urljobs_stopping = false;
-  int rc = urljob_db_unfinished(urljob_recover, NULL);
+  int rc = urljob_db_unfinished(urljob_recover, (void *)URLJOB_RESTART_ERROR);
   if(rc != DRIVE_OK)
     log_error("url jobs: cannot pick up the jobs of the previous process (%d)", rc);
   return 0;
+}
+
+void urljobs_take_over(void)
+{
+  if(!urljobs_started || urljobs_stopping)
+    return;
+  int rc = urljob_db_unfinished(urljob_recover, (void *)URLJOB_TAKEOVER_ERROR);
+  if(rc != DRIVE_OK)
+    log_warn("url jobs: cannot look for jobs of stopped nodes (%d); will retry", rc);
 }
 
 void urljobs_shutdown(void)
