@@ -273,3 +273,137 @@ def test_storage_sweep_runs_on_one_node_at_a_time(nodes):
         holder.wait(10)
     assert wait_until(lambda: not (set(stored_chunks(a)) & chunks), timeout=15), \
         "no node swept once the lock was free"
+
+
+# --------------------------------------------------------------------------
+# Node identity and liveness: start-up sweeps spare a live peer's work, and
+# the URL job of a node killed mid-download is taken over by another
+# --------------------------------------------------------------------------
+
+def psql(url, sql):
+    p = subprocess.run(["psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-d", url,
+                        "-c", sql], check=True, timeout=30, stdin=subprocess.DEVNULL,
+                       capture_output=True, text=True)
+    return p.stdout.strip()
+
+
+LIVE_ENV = dict(NODE_ENV, CHUNK_SIZE="64K", NODE_TIMEOUT="2", ALLOW_PRIVATE_URLS="true")
+
+
+@pg_only
+def test_a_starting_node_spares_a_live_peers_upload(server_factory, tmp_path):
+    """Node B starts (its start-up sweeps run) while node A streams an upload
+    slowly into the shared DATA_DIR: A's spool file, its staged chunks and
+    its upload survive, and the file reads back whole from both nodes."""
+    import time
+    import uuid
+    from helpers import pg_database_url, raw_exchange, upload_head
+    a = server_factory(env=LIVE_ENV)
+    u = make_user(a, prefix="ndlive")
+    size = 40 * 64 * K
+    boundary = "nd" + uuid.uuid4().hex
+    pre = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+           f"filename=\"slow.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n").encode()
+    post = f"\r\n--{boundary}--\r\n".encode()
+    head = upload_head(u.access_token, content_length=len(pre) + size + len(post),
+                       boundary=boundary)
+    result = []
+    t = threading.Thread(target=lambda: result.append(raw_exchange(
+        a.port, head, [pre, *prng_blocks(9, size, 64 * K), post], timeout=60, pause=0.1)),
+        daemon=True)
+    t.start()
+    url = pg_database_url(a.data_dir)
+    time.sleep(1.5)   # a few chunks staged, one spooled
+    staged = int(psql(url, "SELECT COUNT(*) FROM pending_deletes WHERE state = 'staged'"))
+    assert staged > 0
+    b = server_factory(env=LIVE_ENV, data_dir=a.data_dir)
+    assert int(psql(url, "SELECT COUNT(*) FROM nodes")) == 2
+    # B's sweeps ran at its start; nothing of A's turned into a deletion.
+    assert int(psql(url, "SELECT COUNT(*) FROM pending_deletes WHERE state = 'delete'")) == 0
+    t.join(60)
+    assert result and result[0].status == 201, result
+    f = result[0].json()
+    data = b"".join(prng_blocks(9, size, 64 * K))
+    assert download(u.client, f["id"]) == data
+    assert download(b.client(u.access_token), f["id"]) == data
+
+
+def _url_source():
+    from test_url_upload import Source
+    return Source()
+
+
+@pytest.fixture
+def url_source():
+    s = _url_source()
+    yield s
+    s.close()
+
+
+def _wait_status(client, job, want, timeout):
+    from helpers import wait_until
+    from test_url_upload import status
+    st = wait_until(lambda: (lambda s: s if s["status"] in want else None)(status(client, job)),
+                    timeout=timeout)
+    assert st, status(client, job)
+    return st
+
+
+@pg_only
+def test_url_job_of_a_killed_node_fails_cleanly_on_another(server_factory, url_source):
+    """kill -9 the node downloading a URL job whose source has no validator:
+    the other node (same host: it sees the process is gone) claims the job
+    and fails it with a clear reason; the task ends too, never left running."""
+    from helpers import pg_database_url, wait_until
+    from test_url_upload import Item, rand, status, submit
+    a = server_factory(env=LIVE_ENV)
+    b = server_factory(env=LIVE_ENV, data_dir=a.data_dir)
+    u = make_user(a, prefix="ndkill")
+    job = submit(u.client, url_source.add("/kill/plain.bin", Item(rand(4 << 20), rate=256 << 10)))
+    assert wait_until(lambda: status(u.client, job)["transferred_bytes"] > 100_000, timeout=10)
+    url = pg_database_url(a.data_dir)
+    runner = psql(url, f"SELECT node_id FROM url_jobs WHERE id = '{job}'")
+    assert runner and psql(url, f"SELECT pid FROM nodes WHERE id = '{runner}'") == str(a.proc.pid)
+    a.kill()
+    on_b = b.client(u.access_token)
+    st = _wait_status(on_b, job, ("failed",), timeout=15)
+    assert st["error_message"] == "Interrupted: the server node running it stopped", st
+    task = next(t for t in on_b.get(f"{API}/tasks/").json() if t["task_id"] == job)
+    assert task["status"] == "failed" and task["type"] == "url_upload", task
+    assert psql(url, f"SELECT status FROM tasks WHERE id = '{job}'") == "failed"
+    assert psql(url, f"SELECT COUNT(*) FROM nodes WHERE id = '{runner}'") == "0"
+
+
+@pg_only
+def test_url_job_of_a_silent_node_is_resumed_by_another(server_factory, url_source):
+    """A node that stops sending heartbeats (here: its row says another host,
+    so only NODE_TIMEOUT tells) is dead once the timeout passed: node B
+    claims its URL job and, the source having a validator and ranges,
+    downloads it again and completes it; the file is whole."""
+    import hashlib
+    import time
+    from helpers import pg_database_url, wait_until
+    from test_url_upload import Item, rand, status, submit
+    a = server_factory(env=LIVE_ENV)
+    b = server_factory(env=LIVE_ENV, data_dir=a.data_dir)
+    u = make_user(a, prefix="ndsil")
+    data = rand(3 << 20)
+    item = Item(data, etag='"v1"', ranges=True, rate=256 << 10, rate_first_only=True)
+    job = submit(u.client, url_source.add("/silent/etag.bin", item))
+    assert wait_until(lambda: status(u.client, job)["transferred_bytes"] > 100_000, timeout=10)
+    url = pg_database_url(a.data_dir)
+    runner = psql(url, f"SELECT node_id FROM url_jobs WHERE id = '{job}'")
+    psql(url, f"UPDATE nodes SET host = 'elsewhere' WHERE id = '{runner}'")
+    a.kill()
+    killed_at = time.monotonic()
+    on_b = b.client(u.access_token)
+    assert status(on_b, job)["status"] == "downloading"   # not taken before the timeout
+    st = _wait_status(on_b, job, ("completed", "failed", "cancelled"), timeout=30)
+    assert st["status"] == "completed", st
+    assert time.monotonic() - killed_at >= 1.5   # NODE_TIMEOUT is 2 s
+    got = download(on_b, st["file_id"])
+    assert hashlib.sha256(got).digest() == hashlib.sha256(data).digest()
+    assert item.requests == 2
+    task = next(t for t in on_b.get(f"{API}/tasks/").json() if t["task_id"] == job)
+    assert task["status"] == "completed", task
+    assert psql(url, f"SELECT node_id FROM url_jobs WHERE id = '{job}'") != runner
