@@ -407,3 +407,90 @@ def test_url_job_of_a_silent_node_is_resumed_by_another(server_factory, url_sour
     task = next(t for t in on_b.get(f"{API}/tasks/").json() if t["task_id"] == job)
     assert task["status"] == "completed", task
     assert psql(url, f"SELECT node_id FROM url_jobs WHERE id = '{job}'") != runner
+
+
+# --------------------------------------------------------------------------
+# Login throttling, refresh-token reuse, share views: one truth across nodes
+# --------------------------------------------------------------------------
+
+BAD_LOGIN = "Incorrect username or password"
+
+
+def _login(client, username, password):
+    return client.post(f"{API}/auth/token", data={"username": username, "password": password})
+
+
+@pg_only
+def test_login_throttle_holds_across_nodes(nodes):
+    """5 wrong passwords through node A, then one through node B: B refuses
+    (the failures are counted in the database), even the right password."""
+    from helpers import assert_error
+    a, b = nodes
+    u = make_user(a, prefix="ndthr")
+    other = make_user(b, prefix="ndthr2")
+    ca, cb = a.client(), b.client()
+    for i in range(4):
+        assert_error(_login(ca, u.username, f"wrong-{i}-password"), 401, BAD_LOGIN)
+    assert_error(_login(cb, u.username, "wrong-4-password"), 401, BAD_LOGIN)   # the 5th, on B
+    for c in (cb, ca):
+        r = _login(c, u.username, u.password)
+        assert_error(r, 429, "Too many failed login attempts. Try again later.")
+        assert 0 < int(r.headers["Retry-After"]) <= 900, r.headers
+    # The failures came from one address: it is locked on both nodes too.
+    for c in (ca, cb):
+        assert _login(c, other.username, other.password).status_code == 429
+
+
+@pg_only
+def test_share_password_throttle_holds_across_nodes(nodes):
+    from helpers import assert_error
+    a, b = nodes
+    u = make_user(a, prefix="ndshp")
+    f = upload_file(u.client, "pw.bin", b"x" * 100)
+    r = u.client.post(f"{API}/share/generate/{f['id']}", json={"password": "right pw"})
+    assert r.status_code == 201, r.text
+    sid = r.json()["id"]
+    anon_a, anon_b = a.client(), b.client()
+    for i in range(10):   # SHARE_PW_MAX_FAILURES, half on each node
+        node = anon_a if i % 2 else anon_b
+        assert_error(node.get(f"/s/{sid}", params={"password": f"wrong{i}"}), 401,
+                     "Password required")
+    for node in (anon_a, anon_b):
+        r = node.get(f"/s/{sid}", params={"password": "right pw"})
+        assert_error(r, 429, "Too many wrong passwords; try again later")
+
+
+@pg_only
+def test_refresh_token_reuse_is_caught_across_nodes(nodes):
+    """A refresh token rotated on node A and presented again on node B is a
+    reuse: B refuses it and revokes the whole family, A's new token too."""
+    from helpers import assert_error
+    a, b = nodes
+    u = make_user(a, prefix="ndref")
+    ca, cb = a.client(), b.client()
+    r0 = u.refresh_token
+    r = ca.post(f"{API}/auth/refresh_token", json={"refresh_token": r0})
+    assert r.status_code == 200, r.text
+    r1 = r.json()["refresh_token"]
+    bad = "Could not validate credentials"
+    assert_error(cb.post(f"{API}/auth/refresh_token", json={"refresh_token": r0}), 401, bad)
+    assert_error(ca.post(f"{API}/auth/refresh_token", json={"refresh_token": r1}), 401, bad)
+
+
+@pg_only
+def test_share_views_count_across_nodes(nodes):
+    a, b = nodes
+    u = make_user(a, prefix="ndvw")
+    data = b"viewed " * 100
+    f = upload_file(u.client, "viewed.bin", data)
+    r = u.client.post(f"{API}/share/generate/{f['id']}")
+    assert r.status_code == 201, r.text
+    sid = r.json()["id"]
+    anon_a, anon_b = a.client(), b.client()
+    for i in range(6):
+        node = anon_a if i % 2 else anon_b
+        r = node.get(f"/s/{sid}")
+        assert r.status_code == 200 and r.content == data
+    for c in (u.client, b.client(u.access_token)):
+        listed = [s for s in c.get(f"{API}/share/").json() if s["id"] == sid]
+        assert listed and listed[0]["views"] == 6, listed
