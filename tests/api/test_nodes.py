@@ -494,3 +494,117 @@ def test_share_views_count_across_nodes(nodes):
     for c in (u.client, b.client(u.access_token)):
         listed = [s for s in c.get(f"{API}/share/").json() if s["id"] == sid]
         assert listed and listed[0]["views"] == 6, listed
+
+
+# --------------------------------------------------------------------------
+# Folder sizes stay exact under concurrent work from two nodes
+# --------------------------------------------------------------------------
+
+def _check_sizes(client, parent, path="/"):
+    """Every live folder below `parent`: its size is its own files' sizes plus
+    its subfolders' sizes (checked all the way down). Returns parent's total."""
+    from helpers import list_files, list_folders
+    files, _ = list_files(client, folder_id=parent or "root", limit=10000)
+    folders, _ = list_folders(client, parent_id=parent or "root", limit=10000)
+    total = sum(f["size"] for f in files)
+    for d in folders:
+        below = _check_sizes(client, d["id"], path + d["name"] + "/")
+        assert d["size"] == below, f"{path}{d['name']}: size {d['size']} != {below} below it"
+        total += below
+    return total
+
+
+@pg_only
+def test_folder_sizes_exact_under_concurrent_work_on_two_nodes(nodes):
+    """Four workers, two per node, upload, move files and folders, bin and
+    restore at random in one tree for a few seconds; then, everything
+    restored, every folder's size equals the sum below it."""
+    import random
+    import time
+    a, b = nodes
+    u = make_user(a, prefix="ndsz")
+    clients = [u.client, b.client(u.access_token), a.client(u.access_token),
+               b.client(u.access_token)]
+    top = [create_folder(u.client, f"top{i}") for i in range(3)]
+    folders = [f["id"] for f in top]
+    for i in range(6):
+        folders.append(create_folder(u.client, f"sub{i}", parent_id=folders[i % 3])["id"])
+    files, sizes, lock = [], {}, threading.Lock()
+    stop_at = time.monotonic() + 8
+    errors, done = [], {}
+
+    def worker(n):
+        rnd = random.Random(n)
+        c = clients[n]
+        k = 0
+        while time.monotonic() < stop_at:
+            k += 1
+            op = rnd.random()
+            with lock:
+                fid = rnd.choice(files) if files else None
+            dst = rnd.choice(folders)
+            if op < 0.35 or fid is None:
+                size = rnd.randint(1, 40000)
+                r = c.post(f"{API}/files/upload", params={"folder_id": dst},
+                           files={"file": (f"w{n}-{k}.bin", bytes([n]) * size)})
+                if r.status_code == 201:
+                    with lock:
+                        files.append(r.json()["id"])
+                        sizes[r.json()["id"]] = size
+                elif r.status_code not in (404, 409):
+                    errors.append(("upload", r.status_code, r.text))
+            elif op < 0.55:
+                r = c.put(f"{API}/files/{fid}/move", json={"new_parent_id": dst})
+                if r.status_code == 200:
+                    done["move file"] = done.get("move file", 0) + 1
+                if r.status_code not in (200, 404, 409, 400):
+                    errors.append(("move file", r.status_code, r.text))
+            elif op < 0.70:
+                src = rnd.choice(folders[3:])
+                r = c.put(f"{API}/folders/{src}/move",
+                          json={"new_parent_id": rnd.choice(folders + [None])})
+                if r.status_code == 200:
+                    done["move folder"] = done.get("move folder", 0) + 1
+                if r.status_code not in (200, 400, 404, 409):
+                    errors.append(("move folder", r.status_code, r.text))
+            elif op < 0.80:
+                r = c.put(f"{API}/files/{fid}/bin")
+                if r.status_code == 200:
+                    done["bin file"] = done.get("bin file", 0) + 1
+                if r.status_code not in (200, 404, 409):
+                    errors.append(("bin file", r.status_code, r.text))
+            elif op < 0.88:
+                r = c.put(f"{API}/files/{fid}/restore")
+                if r.status_code == 200:
+                    done["restore file"] = done.get("restore file", 0) + 1
+                if r.status_code not in (200, 400, 404, 409):
+                    errors.append(("restore file", r.status_code, r.text))
+            elif op < 0.94:
+                r = c.put(f"{API}/folders/{rnd.choice(folders[3:])}/bin")
+                if r.status_code == 200:
+                    done["bin folder"] = done.get("bin folder", 0) + 1
+                if r.status_code not in (200, 404, 409):
+                    errors.append(("bin folder", r.status_code, r.text))
+            else:
+                r = c.put(f"{API}/folders/{rnd.choice(folders[3:])}/restore")
+                if r.status_code == 200:
+                    done["restore folder"] = done.get("restore folder", 0) + 1
+                if r.status_code not in (200, 400, 404, 409):
+                    errors.append(("restore folder", r.status_code, r.text))
+
+    ts = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(60)
+    assert not errors, errors[:5]
+    assert len(files) >= 20, len(files)
+    assert len(done) == 6, done   # every kind of change happened at least once
+    # Everything back from the bin (folders first, then files), then check.
+    for fid in folders[3:]:
+        u.client.put(f"{API}/folders/{fid}/restore")
+    for fid in files:
+        u.client.put(f"{API}/files/{fid}/restore")
+    total = _check_sizes(u.client, None)
+    # and the total is every uploaded file's size, each counted once
+    assert total == sum(sizes.values())
