@@ -67,6 +67,12 @@ struct config {
  *  On a bad value returns -1 and writes one line naming the variable to `err`. */
 int config_load(struct config *cfg, int argc, char **argv, char *err, size_t errlen);
 
+/** For the commands that store or read chunks (serve, gc, fsck): local
+ *  storage with PostgreSQL (several nodes) needs SHARED_DATA_DIR=true.
+ *  Commands that touch only the database (migrate, backup) skip it. 0, or
+ *  -1 with one line naming the variable in `err`. */
+int config_check_storage(const struct config *cfg, char *err, size_t errlen);
+
 /** Frees every string of a loaded config. */
 void config_free(struct config *cfg);
 

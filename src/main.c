@@ -358,6 +358,10 @@ int main(int argc, char **argv)
   }
   log_set_level((enum log_level)cfg.log_level);
   log_set_format((enum log_format)cfg.log_format);
+  if(!dest && strcmp(cmd, "migrate") && config_check_storage(&cfg, err, sizeof(err)) != 0) {
+    fprintf(stderr, "netradrive: %s\n", err);
+    goto out;
+  }
   if(dest) {
     rc = backup(&cfg, dest);
     goto out;

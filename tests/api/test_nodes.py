@@ -51,14 +51,21 @@ def test_newer_schema_is_refused(tmp_path):
 
 @pg_only
 def test_local_storage_on_postgres_needs_a_shared_data_dir(tmp_path):
-    for value in (None, "false"):
-        env = {"STORAGE_BACKEND": "local", "SHARED_DATA_DIR": value}  # None: unset
-        p = run_cmd(["serve", "--port", str(free_port())], tmp_path, env=env, timeout=20)
-        assert p.returncode != 0, p.stderr
-        line = p.stderr.decode().strip()
-        assert line.startswith("netradrive: STORAGE_BACKEND: local storage with PostgreSQL"), line
-        assert "SHARED_DATA_DIR=true" in line, line
-    p = run_cmd(["migrate"], tmp_path, env={"STORAGE_BACKEND": "local", "SHARED_DATA_DIR": "true"})
+    """serve, gc and fsck touch chunks: they refuse local storage on
+    PostgreSQL unless DATA_DIR is declared shared. migrate touches only the
+    database and runs without the declaration."""
+    p = run_cmd(["migrate"], tmp_path, env={"STORAGE_BACKEND": "local"})
+    assert p.returncode == 0, p.stderr
+    for cmd in (["serve", "--port", str(free_port())], ["gc"], ["fsck"]):
+        for value in (None, "false"):
+            env = {"STORAGE_BACKEND": "local", "SHARED_DATA_DIR": value}  # None: unset
+            p = run_cmd(cmd, tmp_path, env=env, timeout=20)
+            assert p.returncode != 0, (cmd, p.stderr)
+            line = p.stderr.decode().strip()
+            assert line.startswith("netradrive: STORAGE_BACKEND: local storage with "
+                                   "PostgreSQL"), (cmd, line)
+            assert "SHARED_DATA_DIR=true" in line, line
+    p = run_cmd(["gc"], tmp_path, env={"STORAGE_BACKEND": "local", "SHARED_DATA_DIR": "true"})
     assert p.returncode == 0, p.stderr
 
 
