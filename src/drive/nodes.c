@@ -17,6 +17,13 @@ static int64_t nodes_timeout_ms = NODES_TIMEOUT_DEFAULT_MS;
 static char nodes_id[ID_LEN + 1];
 static char nodes_host[512];   /* hostname|boot id|pid namespace: where a pid means this pid */
 static bool nodes_registered;
+/* Since when this node's heartbeats have gone through without a failure
+ * (heartbeat thread only). Others are judged by their heartbeats only once
+ * this node has itself been beating for a whole timeout: after a database
+ * outage every node's heartbeat is old, and the first node back must give
+ * the others time to beat again before calling them dead. */
+static bool nodes_healthy;
+static int64_t nodes_healthy_since;
 static void (*nodes_takeover)(int64_t reaped);
 static pthread_t nodes_thread;
 static bool nodes_running, nodes_quit;
@@ -102,14 +109,19 @@ int64_t nodes_reap(db_t *db)
 {
   if(!nodes_host[0])
     nodes_host_init();
-  int64_t n = nodes_reap_exited(db);
+  int64_t n = nodes_reap_exited(db), now = time_now_ms();
   if(n < 0)
     return n;
-  int rc = db_exec(db, "DELETE FROM nodes WHERE heartbeat_at < $1 AND id <> $2", "it",
-                   time_now_ms() - nodes_timeout_ms, nodes_id);
-  if(rc != DB_OK)
-    return drive_from_db(rc);
-  n += db_changes(db);
+  /* A tool (gc) has no heartbeat of its own to wait for. */
+  bool judge = !nodes_registered ||
+               (nodes_healthy && now - nodes_healthy_since >= nodes_timeout_ms);
+  if(judge) {
+    int rc = db_exec(db, "DELETE FROM nodes WHERE heartbeat_at < $1 AND id <> $2", "it",
+                     now - nodes_timeout_ms, nodes_id);
+    if(rc != DB_OK)
+      return drive_from_db(rc);
+    n += db_changes(db);
+  }
   if(n > 0)
     log_warn("nodes: %lld node(s) stopped sending heartbeats; their work is taken over",
              (long long)n);
@@ -152,8 +164,14 @@ static void nodes_beat(db_t *db)
               "NODE_TIMEOUT); work it ran may have been taken over", nodes_id);
     rc = nodes_insert(db);
   }
-  if(rc != DB_OK)
+  if(rc != DB_OK) {
     log_warn("nodes: cannot write the heartbeat (%d); will retry", rc);
+    nodes_healthy = false;
+  }
+  else if(!nodes_healthy) {
+    nodes_healthy = true;
+    nodes_healthy_since = time_now_ms();
+  }
 }
 
 static void *nodes_main(void *arg)
@@ -194,7 +212,9 @@ int nodes_start(void (*takeover)(int64_t reaped))
   if(rc != DRIVE_OK)
     return rc;
   nodes_registered = true;
-  nodes_reap(db);
+  nodes_healthy = true;
+  nodes_healthy_since = time_now_ms();
+  nodes_reap(db);   /* this host's exited processes only, see nodes_healthy */
   nodes_takeover = takeover;
   nodes_quit = false;
   if(pthread_create(&nodes_thread, NULL, nodes_main, NULL) != 0) {

@@ -6,7 +6,11 @@
  * id in tasks.node_id, url_jobs.node_id, pending_deletes.node_id; spool
  * files named after it) is taken over or cleaned up by the takeover hook,
  * which runs after every heartbeat. Work of a node that is not in the table
- * (or of no node: NULL, a server from before nodes) is dead work.
+ * (or of no node: NULL, a server from before nodes) is dead work. A node of
+ * this host (same host name, boot and pid namespace) whose process exited
+ * is dead at once; other nodes are judged by their heartbeat only once this
+ * node has beaten without a failure for a whole timeout (after a database
+ * outage all heartbeats are old).
  *
  * Clocks: heartbeats are wall-clock milliseconds compared across nodes, so
  * the nodes' clocks must agree to well within NODE_TIMEOUT (NTP). */
@@ -40,8 +44,9 @@ void nodes_stop(void);
 /** This node's id, or NULL when not registered (tools: gc, fsck). */
 const char *nodes_self(void);
 
-/** Removes the rows of nodes whose heartbeat is older than the timeout
- *  (never this node's). Returns how many, or a DRIVE_* fault (< 0). */
+/** Removes the rows of nodes that are dead: of this host with their process
+ *  gone, or whose heartbeat is older than the timeout (see above; never
+ *  this node's). Returns how many, or a DRIVE_* fault (< 0). */
 int64_t nodes_reap(db_t *db);
 /** True when a node other than this one is alive (after nodes_reap). A
  *  fault counts as true: sweeps then keep their grace. */

@@ -30,11 +30,14 @@ int64_t tasks_take_over(const char *error)
   struct takeover_row *rows = calloc(TAKEOVER_BATCH, sizeof(*rows));
   if(!rows)
     return DRIVE_INTERNAL;
-  /* url_upload tasks are their jobs' (urljob.c resumes or fails the job). */
+  /* A url_upload task with its job unfinished is the job's (urljob.c resumes
+   * or fails the job); one whose job ended is just a task left behind. */
   db_stmt_t *st = db_query(db, "SELECT id, user_id, type, file_name, folder_id, node_id, "
                                "created_at FROM tasks WHERE status IN ('queued', 'in_progress') "
-                               "AND type <> 'url_upload' AND " NODES_DEAD_SQL("node_id")
-                               " LIMIT $1", "i", (int64_t)TAKEOVER_BATCH);
+                               "AND " NODES_DEAD_SQL("node_id") " AND (type <> 'url_upload' "
+                               "OR NOT EXISTS (SELECT 1 FROM url_jobs j WHERE j.id = tasks.id "
+                               "AND j.status IN ('pending', 'downloading', 'processing'))) "
+                               "LIMIT $1", "i", (int64_t)TAKEOVER_BATCH);
   if(!st) {
     free(rows);
     return DRIVE_DB;

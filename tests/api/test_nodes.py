@@ -160,7 +160,7 @@ def tg_nodes(tmp_path_factory, server_factory):
     env = {"STORAGE_BACKEND": "telegram", "TELEGRAM_API_URL": fake.url,
            "TELEGRAM_BOT_TOKEN": "123:abc", "TELEGRAM_STORAGE_CHAT_ID": "-1001",
            "CHUNK_SIZE": "64K", "TELEGRAM_PACING": "false", "SECRET_KEY": SECRET,
-           "DATABASE_URL": db, "MAX_CONNECTIONS_PER_IP": "0"}
+           "DATABASE_URL": db, "MAX_CONNECTIONS_PER_IP": "0", "NODE_TIMEOUT": "2"}
     a = server_factory(env=env)
     b = server_factory(env=env)
     yield a, b
@@ -247,6 +247,39 @@ def test_cancel_on_one_node_stops_an_upload_on_the_other(tg_nodes):
     for node in (a, b):
         r = node.client(u.access_token).post(f"{API}/tasks/cancel/{task['task_id']}")
         assert r.status_code == 409, r.text
+
+
+@pg_only
+def test_task_of_a_killed_node_is_failed_by_another(tg_nodes):
+    """kill -9 node B while it uploads to Telegram: node A finds B gone (same
+    host, its process exited), fails B's task through its own registry (a
+    WebSocket on A sees it end, with the reason) and reclaims B's staged
+    chunks; nothing stays in progress."""
+    from helpers import pg_database_url, wait_until
+    from wsclient import WS
+    a, b = tg_nodes
+    u = make_user(a, prefix="ndtk")
+    ws = WS(a.port, f"{API}/ws/tasks/{u.id}?token={u.access_token}", timeout=30)
+    assert ws.recv_json()["event"] == "snapshot"
+    result = []
+    start_upload(b, u.access_token, "dies.bin", 40 * 64 * K, result)
+    task = wait_for_task(u.client)
+    url = b.extra_env["DATABASE_URL"]
+    assert wait_until(lambda: int(psql(url, "SELECT COUNT(*) FROM pending_deletes "
+                                            "WHERE state = 'staged'")) > 0, timeout=10)
+    b.kill()
+    done, _ = ws.recv_until(lambda m: m["event"] not in ("progress", "queued", "started"),
+                            timeout=20)
+    assert done["event"] == "failed", done
+    assert done["task"]["task_id"] == task["task_id"]
+    assert done["task"]["error"] == "Interrupted: the server node running it stopped", done
+    ws.close()
+    hist = u.client.get(f"{API}/tasks/history").json()
+    assert any(h["task_id"] == task["task_id"] and h["status"] == "failed" for h in hist), hist
+    assert not [t for t in u.client.get(f"{API}/tasks/").json() if t["status"] == "in_progress"]
+    # B's staged chunks became deletions (and the sweep removes them)
+    assert wait_until(lambda: int(psql(url, "SELECT COUNT(*) FROM pending_deletes "
+                                            "WHERE state = 'staged'")) == 0, timeout=10)
 
 
 SWEEP_KEY = 7954893602245981816   # DB_JOB_SWEEP (db.h)
