@@ -214,6 +214,11 @@ int nodes_start(void (*takeover)(int64_t reaped))
   nodes_registered = true;
   nodes_healthy = true;
   nodes_healthy_since = time_now_ms();
+  /* SQLite has one server by construction: any other row is a previous
+   * process's (a container restarted under another host name, say). */
+  if(db_conn_dialect(db) == DB_SQLITE &&
+     db_exec(db, "DELETE FROM nodes WHERE id <> $1", "t", nodes_id) != DB_OK)
+    log_warn("nodes: cannot forget the rows of previous processes");
   nodes_reap(db);   /* this host's exited processes only, see nodes_healthy */
   nodes_takeover = takeover;
   nodes_quit = false;

@@ -10,7 +10,8 @@
  * this host (same host name, boot and pid namespace) whose process exited
  * is dead at once; other nodes are judged by their heartbeat only once this
  * node has beaten without a failure for a whole timeout (after a database
- * outage all heartbeats are old).
+ * outage all heartbeats are old). On SQLite (one server by construction)
+ * every other node is dead at start.
  *
  * Clocks: heartbeats are wall-clock milliseconds compared across nodes, so
  * the nodes' clocks must agree to well within NODE_TIMEOUT (NTP). */
