@@ -16,6 +16,7 @@
 static int64_t nodes_timeout_ms = NODES_TIMEOUT_DEFAULT_MS;
 static char nodes_id[ID_LEN + 1];
 static char nodes_host[512];   /* hostname|boot id|pid namespace: where a pid means this pid */
+static bool nodes_pids_comparable;   /* boot id and pid namespace known */
 static bool nodes_registered;
 /* Since when this node's heartbeats have gone through without a failure
  * (heartbeat thread only). Others are judged by their heartbeats only once
@@ -65,6 +66,9 @@ static void nodes_host_init(void)
   ssize_t n = readlink("/proc/self/ns/pid", ns, sizeof(ns) - 1);
   ns[n > 0 ? n : 0] = '\0';
   snprintf(nodes_host, sizeof(nodes_host), "%s|%s|%s", host, boot, ns);
+  /* Without both, two containers under one host name could not be told
+   * apart: then nodes are judged by their heartbeat only. */
+  nodes_pids_comparable = boot[0] && ns[0];
 }
 
 /* False once `pid` (of this host and namespace) has exited: gone, or a
@@ -87,6 +91,8 @@ static int64_t nodes_reap_exited(db_t *db)
   char ids[16][ID_LEN + 1];
   int64_t pids[16];
   int n = 0, rc;
+  if(!nodes_pids_comparable)
+    return 0;
   db_stmt_t *st = db_query(db, "SELECT id, pid FROM nodes WHERE host = $1 AND id <> $2 LIMIT 16",
                            "tt", nodes_host, nodes_id);
   if(!st)
