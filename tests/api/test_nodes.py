@@ -5,7 +5,11 @@ migrations it knows. On PostgreSQL only (NETRADRIVE_DATABASE=postgres): local
 storage needs SHARED_DATA_DIR=true, and two server processes on one database
 and one shared DATA_DIR act as one installation (an upload on one downloads
 from the other; two moves from two nodes that together would make a cycle
-never both succeed).
+never both succeed), tasks are watched and cancelled across nodes, a starting
+node spares a live peer's work, the URL jobs and tasks of a node killed or
+gone silent are taken over (resumed or failed cleanly) by another, login and
+share-password throttles, refresh-token reuse and share views hold across
+nodes, and folder sizes stay exact under concurrent work from both.
 """
 import os
 import sqlite3
