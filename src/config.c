@@ -154,6 +154,20 @@ static void cfg_normalize_origins(char *list)
   *o = 0;
 }
 
+int config_check_storage(const struct config *cfg, char *err, size_t errlen)
+{
+  /* Several nodes share one PostgreSQL; local chunks written on one node's
+   * disk are not on another's, unless DATA_DIR is one shared file system. */
+  if(cfg->storage_backend == STORAGE_LOCAL && !cfg->shared_data_dir &&
+     !cfg_has_prefix(cfg->database_url, "sqlite://")) {
+    snprintf(err, errlen, "STORAGE_BACKEND: local storage with PostgreSQL (several nodes) needs "
+             "a DATA_DIR every node shares: set SHARED_DATA_DIR=true, or use "
+             "STORAGE_BACKEND=telegram");
+    return -1;
+  }
+  return 0;
+}
+
 void config_free(struct config *cfg)
 {
   free(cfg->host);
@@ -241,14 +255,9 @@ static int cfg_load_core(struct cfg_ctx *c, struct config *cfg)
   else
     return cfg_fail(c, label, "must be 'local' or 'telegram' (got '%s')", cfg_show(v, shown));
   bool tg = cfg->storage_backend == STORAGE_TELEGRAM;
-  /* Several nodes share one PostgreSQL; local chunks written on one node's
-   * disk are not on another's, unless DATA_DIR is one shared file system. */
+  /* Checked by the commands that touch chunks (config_check_storage). */
   if(cfg_bool(c, "SHARED_DATA_DIR", false, &cfg->shared_data_dir))
     return -1;
-  if(!tg && !cfg->shared_data_dir && !cfg_has_prefix(cfg->database_url, "sqlite://"))
-    return cfg_fail(c, "STORAGE_BACKEND", "local storage with PostgreSQL (several nodes) needs "
-                    "a DATA_DIR every node shares: set SHARED_DATA_DIR=true, or use "
-                    "STORAGE_BACKEND=telegram");
 
   if(cfg_str(c, "TELEGRAM_BOT_TOKEN", NULL, &cfg->telegram_bot_token) ||
      cfg_str(c, "TELEGRAM_STORAGE_CHAT_ID", NULL, &cfg->telegram_storage_chat_id) ||
@@ -361,7 +370,8 @@ static int cfg_load_service(struct cfg_ctx *c, struct config *cfg)
      cfg_int32(c, "MAX_URL_JOBS_PER_USER", 3, 1, 1000, &cfg->max_url_jobs_per_user) ||
      cfg_int32(c, "MAX_URL_JOBS", 16, 1, 10000, &cfg->max_url_jobs) ||
      cfg_int32(c, "URL_CONNECT_TIMEOUT", 10, 1, 300, &cfg->url_connect_timeout) ||
-     cfg_int32(c, "URL_IDLE_TIMEOUT", 60, 1, 3600, &cfg->url_idle_timeout))
+     cfg_int32(c, "URL_IDLE_TIMEOUT", 60, 1, 3600, &cfg->url_idle_timeout) ||
+     cfg_int32(c, "NODE_TIMEOUT", 30, 2, 3600, &cfg->node_timeout))
     return -1;
 
   v = cfg_get(c, "LOG_LEVEL", &label);

@@ -42,6 +42,7 @@ struct config {
   int url_connect_timeout;        /* URL_CONNECT_TIMEOUT seconds (10) */
   int url_idle_timeout;           /* URL_IDLE_TIMEOUT seconds (60) */
   int bin_retention_days;         /* BIN_RETENTION_DAYS (30) */
+  int node_timeout;               /* NODE_TIMEOUT seconds (30): a node silent this long is dead */
   int log_level;                  /* LOG_LEVEL debug|info|warn|error (info) */
   int log_format;                 /* LOG_FORMAT text|json (text) */
   char *metrics_token;            /* METRICS_TOKEN: bearer token /metrics asks for; NULL = open */
@@ -65,6 +66,12 @@ struct config {
  *  (--host H --port N --data-dir D --database-url U --log-level L --threads N).
  *  On a bad value returns -1 and writes one line naming the variable to `err`. */
 int config_load(struct config *cfg, int argc, char **argv, char *err, size_t errlen);
+
+/** For the commands that store or read chunks (serve, gc, fsck): local
+ *  storage with PostgreSQL (several nodes) needs SHARED_DATA_DIR=true.
+ *  Commands that touch only the database (migrate, backup) skip it. 0, or
+ *  -1 with one line naming the variable in `err`. */
+int config_check_storage(const struct config *cfg, char *err, size_t errlen);
 
 /** Frees every string of a loaded config. */
 void config_free(struct config *cfg);

@@ -172,6 +172,7 @@ static void drive_options_from(const struct config *cfg, bool background,
     .max_upload_size = cfg->max_upload_size,
     .dedup_reject = cfg->dedup == DEDUP_REJECT,
     .bin_retention_days = cfg->bin_retention_days,
+    .node_timeout_ms = (int64_t)cfg->node_timeout * 1000,
     .urljobs = {
       .allow_private = cfg->allow_private_urls,
       .max_per_user = cfg->max_url_jobs_per_user,
@@ -357,6 +358,10 @@ int main(int argc, char **argv)
   }
   log_set_level((enum log_level)cfg.log_level);
   log_set_format((enum log_format)cfg.log_format);
+  if(!dest && strcmp(cmd, "migrate") && config_check_storage(&cfg, err, sizeof(err)) != 0) {
+    fprintf(stderr, "netradrive: %s\n", err);
+    goto out;
+  }
   if(dest) {
     rc = backup(&cfg, dest);
     goto out;

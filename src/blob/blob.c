@@ -15,6 +15,7 @@ struct blob {
   void *self;
   uint64_t chunk_size;        /* CHUNK_SIZE */
   char spool_dir[BLOB_PATH_MAX - 64];
+  char spool_owner[BLOB_SPOOL_OWNER_MAX + 1];   /* "" = unnamed */
 };
 
 struct blob_reader {
@@ -94,12 +95,31 @@ int blob_spool_create(struct blob *b, char *path, size_t pathsz)
 {
   char id[ID_LEN + 1];
   id_new(id);
-  if(snprintf(path, pathsz, "%s/%s.part", b->spool_dir, id) >= (int)pathsz)
+  int n = b->spool_owner[0]
+              ? snprintf(path, pathsz, "%s/%s.%s.part", b->spool_dir, b->spool_owner, id)
+              : snprintf(path, pathsz, "%s/%s.part", b->spool_dir, id);
+  if(n < 0 || n >= (int)pathsz)
     return -1;
   return open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 }
 
-int blob_spool_clear(struct blob *b)
+void blob_spool_set_owner(struct blob *b, const char *owner)
+{
+  snprintf(b->spool_owner, sizeof(b->spool_owner), "%s", owner && !strchr(owner, '.') ? owner : "");
+}
+
+/* The owner part of a spool file's name ("OWNER.ID.part"), "" for none. */
+static void blob_spool_owner_of(const char *name, char *out, size_t outsz)
+{
+  const char *dot = strchr(name, '.');
+  size_t n = dot && strchr(dot + 1, '.') ? (size_t)(dot - name) : 0;
+  if(n >= outsz)
+    n = 0;
+  memcpy(out, name, n);
+  out[n] = '\0';
+}
+
+int blob_spool_clear(struct blob *b, bool (*live)(const char *owner, void *arg), void *arg)
 {
   DIR *d = opendir(b->spool_dir);
   if(!d)
@@ -108,9 +128,16 @@ int blob_spool_clear(struct blob *b)
   struct dirent *e;
   /* unlinkat on the open directory: no path building; subdirectories (none
    * of ours) fail with EISDIR and stay. */
-  while((e = readdir(d)) != NULL)
-    if(strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && unlinkat(dirfd(d), e->d_name, 0) == 0)
+  while((e = readdir(d)) != NULL) {
+    char owner[BLOB_SPOOL_OWNER_MAX + 1];
+    if(!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+      continue;
+    blob_spool_owner_of(e->d_name, owner, sizeof(owner));
+    if(live && live(owner, arg))
+      continue;
+    if(unlinkat(dirfd(d), e->d_name, 0) == 0)
       n++;
+  }
   closedir(d);
   return n;
 }

@@ -91,10 +91,18 @@ int blob_ping(struct blob *b);
  *  for writing and its path, or -1. */
 int blob_spool_create(struct blob *b, char *path, size_t pathsz);
 
-/** Removes every file in the spool directory; returns how many, or -1 when
- *  the directory cannot be read. Only for a server starting up (one server
- *  per DATA_DIR): what is there was left by a process that died mid-upload. */
-int blob_spool_clear(struct blob *b);
+/** Longest spool owner name (a node id). */
+#define BLOB_SPOOL_OWNER_MAX 63
+/** Names the spool files this process creates after `owner` (its node id;
+ *  NULL or a name with a '.' = unnamed), so that several servers sharing a
+ *  DATA_DIR tell theirs apart. Call before the first spool file. */
+void blob_spool_set_owner(struct blob *b, const char *owner);
+
+/** Removes the spool files whose owner `live` says is gone (false; "" for
+ *  files of no owner), every file when `live` is NULL; returns how many,
+ *  or -1 when the directory cannot be read. What a dead process left
+ *  mid-upload is never read again. */
+int blob_spool_clear(struct blob *b, bool (*live)(const char *owner, void *arg), void *arg);
 
 /** Stores a complete spooled chunk (`size` bytes, with the checksum text of
  *  the kind blob_chunk_checksum names: util/checksum.h). The

@@ -96,27 +96,28 @@ const struct copy_table copy_tables[] = {
    "INSERT INTO shares (id, file_id, owner_id, is_active, views, password_hash, expires_at, "
    "created_at) VALUES ($1, $2, $3, CAST($4 AS BIGINT), CAST($5 AS BIGINT), $6, CAST($7 AS "
    "BIGINT), CAST($8 AS BIGINT)) ON CONFLICT DO NOTHING"},
-  {"tasks", 13, 1, {0},
+  {"tasks", 14, 1, {0},
    "SELECT COUNT(*) FROM tasks",
    "SELECT id, user_id, type, status, file_name, url, folder_id, file_id, transferred, "
-   "total, error, created_at, updated_at FROM tasks ORDER BY id LIMIT 500",
+   "total, error, created_at, updated_at, node_id FROM tasks ORDER BY id LIMIT 500",
    "SELECT id, user_id, type, status, file_name, url, folder_id, file_id, transferred, "
-   "total, error, created_at, updated_at FROM tasks WHERE id > $1 ORDER BY id LIMIT 500",
+   "total, error, created_at, updated_at, node_id FROM tasks WHERE id > $1 ORDER BY id LIMIT 500",
    "INSERT INTO tasks (id, user_id, type, status, file_name, url, folder_id, file_id, "
-   "transferred, total, error, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, "
-   "$8, CAST($9 AS BIGINT), CAST($10 AS BIGINT), $11, CAST($12 AS BIGINT), CAST($13 AS "
-   "BIGINT)) ON CONFLICT DO NOTHING"},
-  {"url_jobs", 15, 1, {0},
+   "transferred, total, error, created_at, updated_at, node_id) VALUES ($1, $2, $3, $4, $5, "
+   "$6, $7, $8, CAST($9 AS BIGINT), CAST($10 AS BIGINT), $11, CAST($12 AS BIGINT), CAST($13 "
+   "AS BIGINT), $14) ON CONFLICT DO NOTHING"},
+  {"url_jobs", 16, 1, {0},
    "SELECT COUNT(*) FROM url_jobs",
    "SELECT id, user_id, url, name, folder_id, status, file_id, error, transferred, total, "
-   "etag, last_modified, ranges, created_at, updated_at FROM url_jobs ORDER BY id LIMIT 500",
+   "etag, last_modified, ranges, created_at, updated_at, node_id FROM url_jobs ORDER BY id LIMIT 500",
    "SELECT id, user_id, url, name, folder_id, status, file_id, error, transferred, total, "
-   "etag, last_modified, ranges, created_at, updated_at FROM url_jobs WHERE id > $1 ORDER BY "
+   "etag, last_modified, ranges, created_at, updated_at, node_id FROM url_jobs WHERE id > $1 ORDER BY "
    "id LIMIT 500",
    "INSERT INTO url_jobs (id, user_id, url, name, folder_id, status, file_id, error, "
-   "transferred, total, etag, last_modified, ranges, created_at, updated_at) VALUES ($1, $2, "
-   "$3, $4, $5, $6, $7, $8, CAST($9 AS BIGINT), CAST($10 AS BIGINT), $11, $12, CAST($13 AS "
-   "BIGINT), CAST($14 AS BIGINT), CAST($15 AS BIGINT)) ON CONFLICT DO NOTHING"},
+   "transferred, total, etag, last_modified, ranges, created_at, updated_at, node_id) VALUES "
+   "($1, $2, $3, $4, $5, $6, $7, $8, CAST($9 AS BIGINT), CAST($10 AS BIGINT), $11, $12, "
+   "CAST($13 AS BIGINT), CAST($14 AS BIGINT), CAST($15 AS BIGINT), $16) ON CONFLICT DO "
+   "NOTHING"},
   {"url_job_resume", 6, 1, {0},
    "SELECT COUNT(*) FROM url_job_resume",
    "SELECT job_id, chunk_size, bytes, chunk_count, hash_state, head FROM url_job_resume "
@@ -142,15 +143,15 @@ const struct copy_table copy_tables[] = {
    "WHERE id > $1 ORDER BY id LIMIT 500",
    "INSERT INTO app_passwords (id, user_id, name, secret_hash, created_at, last_used_at) "
    "VALUES ($1, $2, $3, $4, CAST($5 AS BIGINT), CAST($6 AS BIGINT)) ON CONFLICT DO NOTHING"},
-  {"pending_deletes", 8, 1, {0},
+  {"pending_deletes", 9, 1, {0},
    "SELECT COUNT(*) FROM pending_deletes",
-   "SELECT id, backend, locator, state, attempts, next_attempt_at, last_error, created_at "
-   "FROM pending_deletes ORDER BY id LIMIT 500",
-   "SELECT id, backend, locator, state, attempts, next_attempt_at, last_error, created_at "
-   "FROM pending_deletes WHERE id > $1 ORDER BY id LIMIT 500",
+   "SELECT id, backend, locator, state, attempts, next_attempt_at, last_error, created_at, "
+   "node_id FROM pending_deletes ORDER BY id LIMIT 500",
+   "SELECT id, backend, locator, state, attempts, next_attempt_at, last_error, created_at, "
+   "node_id FROM pending_deletes WHERE id > $1 ORDER BY id LIMIT 500",
    "INSERT INTO pending_deletes (id, backend, locator, state, attempts, next_attempt_at, "
-   "last_error, created_at) VALUES ($1, $2, $3, $4, CAST($5 AS BIGINT), CAST($6 AS BIGINT), "
-   "$7, CAST($8 AS BIGINT)) ON CONFLICT DO NOTHING"},
+   "last_error, created_at, node_id) VALUES ($1, $2, $3, $4, CAST($5 AS BIGINT), CAST($6 AS "
+   "BIGINT), $7, CAST($8 AS BIGINT), $9) ON CONFLICT DO NOTHING"},
   {"orphan_marks", 5, 2, {0, 1},
    "SELECT COUNT(*) FROM orphan_marks",
    "SELECT backend, series, mark, ceiling, ceiling_at FROM orphan_marks ORDER BY backend, "

@@ -1,5 +1,7 @@
 /* domain: see domain.h. */
+#include <stdatomic.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 #include "drive/app_passwords.h"
 #include "drive/cred_bus.h"
@@ -8,6 +10,7 @@
 #include "drive/janitor.h"
 #include "drive/mail.h"
 #include "drive/mime.h"
+#include "drive/nodes.h"
 #include "drive/orphans.h"
 #include "drive/store.h"
 #include "drive/task_bus.h"
@@ -33,6 +36,7 @@ enum drive_stage {
   DRIVE_STAGE_USERS,    /* tokens + accounts */
   DRIVE_STAGE_MAIL,
   DRIVE_STAGE_HASHER,
+  DRIVE_STAGE_NODES,
   DRIVE_STAGE_STORE,
   DRIVE_STAGE_TASKS,
   DRIVE_STAGE_URLJOBS,
@@ -40,6 +44,37 @@ enum drive_stage {
 };
 
 static enum drive_stage drive_stage;
+static atomic_bool drive_taking_over;   /* the server runs: takeover may act */
+
+/* A spool file is kept while its owner (a node id) lives. */
+static bool drive_spool_live(const char *owner, void *arg)
+{
+  const char *self = nodes_self();
+  return *owner && ((self && !strcmp(owner, self)) || nodes_is_live(arg, owner));
+}
+
+/* Removes the spool files of dead nodes (DATA_DIR/tmp may be shared). */
+static void drive_spool_sweep(void)
+{
+  db_t *db = db_get();
+  int spooled = db ? blob_spool_clear(store_blob(), drive_spool_live, db) : 0;
+  if(spooled > 0)
+    log_info("removed %d spool file(s) of stopped server processes", spooled);
+}
+
+/* After each heartbeat (nodes.c): what dead nodes left running is taken
+ * over (URL jobs) or ended (other tasks, staged chunks, spool files). */
+static void drive_takeover(int64_t reaped)
+{
+  if(!atomic_load(&drive_taking_over))
+    return;
+  urljobs_take_over();
+  tasks_take_over("Interrupted: the server node running it stopped");
+  if(store_reclaim_staged(time_now_ms(), false) == DRIVE_OK && reaped > 0)
+    store_kick();
+  if(reaped > 0)
+    drive_spool_sweep();
+}
 
 int drive_init(const struct drive_options *o, char *err, size_t errlen)
 {
@@ -74,24 +109,34 @@ int drive_init(const struct drive_options *o, char *err, size_t errlen)
     goto fail;
   }
   drive_stage = DRIVE_STAGE_HASHER;
+  /* A node before anything it owns is written (staged chunks, tasks). */
+  if(o->background) {
+    nodes_configure(o->node_timeout_ms);
+    if(nodes_start(drive_takeover) != DRIVE_OK) {
+      snprintf(err, errlen, "cannot register this server in the database (nodes)");
+      goto fail;
+    }
+  }
+  drive_stage = DRIVE_STAGE_NODES;
   if(store_init(&o->store, o->background, err, errlen) != 0)
     goto fail;
   drive_stage = DRIVE_STAGE_STORE;
   if(o->background) {
-    /* One server per SQLite database: a chunk still staged at start belongs
-     * to an upload that died with the previous process, and so does a task
-     * still running. A database that cannot be reached now is retried by
-     * the sweeper and the janitor later. */
-    store_reclaim_staged(time_now_ms());
+    blob_spool_set_owner(store_blob(), nodes_self());
+    /* A chunk still staged at start by a dead node (a previous process, a
+     * stopped peer: nodes.h) belongs to an upload that died with it, and so
+     * does a task it still runs; a live peer's are left alone. A database
+     * that cannot be reached now is retried by the takeover later. */
+    store_reclaim_staged(time_now_ms(), false);
     /* Documents that landed with no record at all (the process died between
-     * the two) show as gaps below a recorded chunk: no upload of this
-     * process runs yet, so no grace is needed. */
-    orphans_sweep(time_now_ms(), 0);
-    /* Its spool files died with it too (kill -9 mid-upload): clear them
-     * before the first request can spool a new one. */
-    int spooled = blob_spool_clear(store_blob());
-    if(spooled > 0)
-      log_info("removed %d spool file(s) left by the previous process", spooled);
+     * the two) show as gaps below a recorded chunk: with no other node
+     * running, no upload runs yet, so no grace is needed; a live peer's
+     * puts may be landing right now, so then only past the grace. */
+    db_t *db = db_get();
+    orphans_sweep(time_now_ms(), db && !nodes_peers_alive(db) ? 0 : ORPHANS_GRACE_MS);
+    /* Dead nodes' spool files died with them (kill -9 mid-upload): clear
+     * them before the first request can spool a new one. */
+    drive_spool_sweep();
     store_kick();   /* the sweeper removes them now, not at its next round */
     tasks_init();
     /* After tasks_init, before any task starts: tasks of several nodes. */
@@ -120,6 +165,7 @@ int drive_init(const struct drive_options *o, char *err, size_t errlen)
     goto fail;
   }
   drive_stage = DRIVE_STAGE_JANITOR;
+  atomic_store(&drive_taking_over, o->background);
   return 0;
 fail:
   drive_shutdown();
@@ -128,6 +174,8 @@ fail:
 
 void drive_shutdown(void)
 {
+  atomic_store(&drive_taking_over, false);
+  nodes_stop_heartbeat();   /* no takeover runs while the rest stops */
   switch(drive_stage) {
   case DRIVE_STAGE_JANITOR:
     janitor_stop();
@@ -142,6 +190,9 @@ void drive_shutdown(void)
     cred_bus_stop();
     task_bus_stop();
     tasks_shutdown();
+    /* fall through */
+  case DRIVE_STAGE_NODES:
+    nodes_stop();   /* last: peers take over what is left only now */
     /* fall through */
   case DRIVE_STAGE_HASHER:
     hasher_stop();      /* a no-op when stopped above */

@@ -1,6 +1,7 @@
 /* garbage: see garbage.h. */
 #include <stdio.h>
 #include "drive/garbage.h"
+#include "drive/nodes.h"
 #include "util/timefmt.h"
 
 int garbage_record_staged(db_t *db, const char *backend, const char *locator,
@@ -8,9 +9,11 @@ int garbage_record_staged(db_t *db, const char *backend, const char *locator,
 {
   int64_t now = time_now_ms();
   id_new(id);
+  /* The node's id: its peers leave the record alone while it lives. */
   return drive_db(db_exec(db, "INSERT INTO pending_deletes (id, backend, locator, state, "
-                              "next_attempt_at, created_at) VALUES ($1, $2, $3, 'staged', $4, $4)",
-                          "ttti", id, backend, locator, now));
+                              "next_attempt_at, created_at, node_id) "
+                              "VALUES ($1, $2, $3, 'staged', $4, $4, $5)",
+                          "tttit", id, backend, locator, now, nodes_self()));
 }
 
 int garbage_confirm(db_t *db, const char *id)
@@ -39,10 +42,13 @@ int garbage_record_delete(db_t *db, const char *backend, const char *locator)
                           "ttti", id, backend, locator, now));
 }
 
-int64_t garbage_reclaim_staged(db_t *db, int64_t before_ms)
+int64_t garbage_reclaim_staged(db_t *db, int64_t before_ms, bool any_node)
 {
-  int rc = db_exec(db, "UPDATE pending_deletes SET state = 'delete' WHERE state = 'staged' "
-                       "AND created_at < $1", "i", before_ms);
+  int rc = any_node ? db_exec(db, "UPDATE pending_deletes SET state = 'delete' "
+                                  "WHERE state = 'staged' AND created_at < $1", "i", before_ms)
+                    : db_exec(db, "UPDATE pending_deletes SET state = 'delete' "
+                                  "WHERE state = 'staged' AND created_at < $1 AND "
+                                  NODES_DEAD_SQL("node_id"), "i", before_ms);
   return rc == DB_OK ? db_changes(db) : drive_from_db(rc);
 }
 

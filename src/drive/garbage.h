@@ -28,10 +28,10 @@ int garbage_release(db_t *db, const char *id);
 int garbage_hold(db_t *db, const char *id);
 /** Queues a chunk that is no longer referenced for removal. */
 int garbage_record_delete(db_t *db, const char *backend, const char *locator);
-/** Turns every staged record older than `before_ms` into a deletion (the
- *  uploads that made them died with a previous process). Returns the count
- *  (>= 0) or a fault code. */
-int64_t garbage_reclaim_staged(db_t *db, int64_t before_ms);
+/** Turns every staged record older than `before_ms` of a dead node (nodes.h;
+ *  any node's with `any_node`) into a deletion: the uploads that made them
+ *  died with their process. Returns the count (>= 0) or a fault code. */
+int64_t garbage_reclaim_staged(db_t *db, int64_t before_ms, bool any_node);
 
 /** One deletion due now. */
 struct garbage_item {

@@ -6,6 +6,7 @@
 #include "drive/janitor.h"
 #include "drive/orphans.h"
 #include "drive/store.h"
+#include "drive/throttle_db.h"
 #include "drive/tokens.h"
 #include "util/log.h"
 #include "util/timefmt.h"
@@ -32,6 +33,8 @@ void janitor_run_once(int bin_retention_days)
   }
   if(tokens_forget_expired(db, now) != DRIVE_OK)
     log_warn("janitor: forgetting expired tokens failed; will retry");
+  if(throttle_db_forget(db, now - THROTTLE_DB_KEEP_MS) != DRIVE_OK)
+    log_warn("janitor: forgetting old login failures failed; will retry");
   /* Unrecorded chunks: rarely, and only those recorded neighbours show to
    * be older than the grace period (a put may be landing right now). */
   static int64_t orphans_last;

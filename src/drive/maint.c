@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "drive/nodes.h"
 #include "drive/content.h"
 #include "drive/drive.h"
 #include "drive/garbage.h"
@@ -84,7 +85,10 @@ int maint_gc(const char *data_dir, int64_t staged_age_ms, FILE *out, FILE *progr
   db_t *db = db_get();
   if(!db)
     return -1;
-  if(store_reclaim_staged(time_now_ms() - staged_age_ms) != DRIVE_OK)
+  /* Nodes that stopped sending heartbeats are dead: their staged chunks
+   * are garbage. --all-staged takes every node's (no server runs). */
+  if(nodes_reap(db) < 0 || store_reclaim_staged(time_now_ms() - staged_age_ms,
+                                                staged_age_ms == 0) != DRIVE_OK)
     return -1;
   /* Unrecorded chunks (remote stores that number theirs): with no server
    * running (--all-staged) every gap now, else only past the grace period. */

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "drive/shares.h"
 #include "drive/throttle.h"
+#include "drive/throttle_db.h"
 #include "util/timefmt.h"
 
 /* Wrong passwords one client may try on one link per window. Each try costs
@@ -212,13 +213,21 @@ int share_check_password(const struct share *s, const char *client,
     return DRIVE_PASSWORD;
   pthread_once(&share_once, share_throttle_init);
   snprintf(key, sizeof(key), "share:%s:%s", s->id, client ? client : "");
-  int64_t now = time_mono_ms();
-  if(share_throttle && (*retry_after = throttle_check(share_throttle, key, now)) > 0)
+  /* Nodes sharing a PostgreSQL count the failures in it (throttle_db.h). */
+  db_t *db = db_get();
+  bool shared = db && db_conn_dialect(db) == DB_POSTGRES;
+  int64_t now = shared ? time_now_ms() : time_mono_ms();
+  const int64_t window_ms = SHARE_PW_WINDOW_S * 1000LL;
+  *retry_after = shared ? throttle_db_check(db, key, SHARE_PW_MAX_FAILURES, window_ms, now)
+                 : share_throttle ? throttle_check(share_throttle, key, now) : 0;
+  if(*retry_after > 0)
     return DRIVE_THROTTLED;
   if(strlen(password) <= SHARE_PASSWORD_MAX && users_check_password(s->password_hash, password))
     return DRIVE_OK;
-  if(share_throttle)
-    throttle_fail(share_throttle, key, now);
+  if(shared)
+    throttle_db_fail(db, key, SHARE_PW_MAX_FAILURES, window_ms, time_now_ms());
+  else if(share_throttle)
+    throttle_fail(share_throttle, key, time_mono_ms());
   return DRIVE_PASSWORD;
 }
 

@@ -155,12 +155,12 @@ int store_sweep_all(db_t *db, const bool *stop)
   return removed;
 }
 
-int store_reclaim_staged(int64_t before_ms)
+int store_reclaim_staged(int64_t before_ms, bool any_node)
 {
   db_t *db = db_get();
   if(!db)
     return DRIVE_UNAVAILABLE;
-  int64_t n = garbage_reclaim_staged(db, before_ms);
+  int64_t n = garbage_reclaim_staged(db, before_ms, any_node);
   if(n < 0)
     return (int)n;
   if(n > 0)

@@ -40,8 +40,9 @@ int store_sweep(db_t *db, int max_items);
 /** Sweeps batch after batch until no deletion is due any more (or *stop,
  *  when given, turns true); returns the number of chunks removed. */
 int store_sweep_all(db_t *db, const bool *stop);
-/** Turns every staged (uncommitted) chunk record older than `before_ms` into
- *  a deletion: chunks of uploads that died with the process. */
-int store_reclaim_staged(int64_t before_ms);
+/** Turns every staged (uncommitted) chunk record older than `before_ms` of a
+ *  dead node (any node's with `any_node`: no server runs) into a deletion:
+ *  chunks of uploads that died with their process. */
+int store_reclaim_staged(int64_t before_ms, bool any_node);
 
 #endif

@@ -12,6 +12,7 @@
 #include <string.h>
 #include "drive/tasks.h"
 #include "drive/task_events.h"
+#include "drive/nodes.h"
 #include "util/log.h"
 #include "util/metric_list.h"
 #include "util/timefmt.h"
@@ -159,14 +160,14 @@ static void task_view_at(const struct task *t, int64_t now, struct task_view *ou
 static int task_insert(db_t *db, const struct task_view *v, const char *url, const char *folder_id)
 {
   return db_exec(db, "INSERT INTO tasks (id, user_id, type, status, file_name, url, folder_id, "
-                     "transferred, total, created_at, updated_at) "
-                     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+                     "transferred, total, created_at, updated_at, node_id) "
+                     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
                      "ON CONFLICT (id) DO UPDATE SET status = excluded.status, file_id = NULL, "
                      "error = NULL, transferred = excluded.transferred, total = excluded.total, "
-                     "updated_at = excluded.updated_at",
-                 "tttttttiiii", v->id, v->user_id, v->type, task_status_name(v->status),
+                     "updated_at = excluded.updated_at, node_id = excluded.node_id",
+                 "tttttttiiiit", v->id, v->user_id, v->type, task_status_name(v->status),
                  v->file_name, url, folder_id, (int64_t)v->transferred, (int64_t)v->total,
-                 v->created_at, v->updated_at);
+                 v->created_at, v->updated_at, nodes_self());
 }
 
 /* Writes a status change. A row already finished is never changed again. */
@@ -256,8 +257,9 @@ int tasks_init(void)
   db_t *db = db_get();
   if(!db)
     return DRIVE_UNAVAILABLE;
+  /* Only dead nodes' tasks: a live peer's are running (nodes.h). */
   int rc = db_exec(db, "UPDATE tasks SET status = 'failed', error = $1, updated_at = $2 "
-                       "WHERE status IN ('queued', 'in_progress')",
+                       "WHERE status IN ('queued', 'in_progress') AND " NODES_DEAD_SQL("node_id"),
                    "ti", "Interrupted by a server restart", time_now_ms());
   return drive_db(rc);
 }

@@ -67,8 +67,9 @@ typedef void (*task_cancel_fn)(void *arg);
 
 struct task;
 
-/** Marks tasks a previous process left queued or running as failed (their
- *  work died with it). One server per database, as for staged chunks. */
+/** Marks tasks that dead nodes (nodes.h: a previous process of this one,
+ *  or a peer that stopped) left queued or running as failed: their work
+ *  died with them. A live peer's tasks are left alone. */
 int tasks_init(void);
 /** Drops the registry (call once the owners released their tasks). */
 void tasks_shutdown(void);
@@ -121,6 +122,12 @@ typedef int (*tasks_history_fn)(const struct task_view *v, void *arg);
  *  first; `status` < 0 = any finished status. DRIVE_OK or an error. */
 int tasks_history(const char *user_id, int status, int64_t limit, int64_t skip,
                   tasks_history_fn fn, void *arg);
+
+/** The periodic form of tasks_init (task_takeover.c): claims each task a
+ *  dead node left running, one at a time, and fails it with `error`
+ *  through the registry, so watchers on every node see it end. Returns how
+ *  many, or a DRIVE_* fault (< 0). */
+int64_t tasks_take_over(const char *error);
 
 /** "queued", "in_progress", "completed", "failed", "cancelled". */
 const char *task_status_name(enum task_status s);

@@ -17,11 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include "drive/folders.h"
+#include "drive/nodes.h"
 #include "drive/tasks.h"
 #include "drive/upload.h"
 #include "drive/urljob.h"
 #include "drive/urljob_db.h"
 #include "drive/urljob_resume.h"
+#include "drive/urlname.h"
 #include "fetch/fetch.h"
 #include "util/disposition.h"
 #include "util/log.h"
@@ -30,6 +32,7 @@
 
 #define URLJOB_PERSIST_MS 1000   /* bytes so far are written this often */
 #define URLJOB_RESTART_ERROR "Interrupted by a server restart"
+#define URLJOB_TAKEOVER_ERROR "Interrupted: the server node running it stopped"
 
 enum urljob_state { J_PENDING, J_DOWNLOADING, J_PROCESSING, J_DONE };
 
@@ -293,29 +296,6 @@ static int urljob_resume_head(struct urljob *j, const struct fetch_head *h)
 
 /* ---- fetch callbacks (fetch thread) ---------------------------------------- */
 
-/* The file's name: asked for, else Content-Disposition, else the URL path. */
-static void urljob_name(struct urljob *j, const char *disposition)
-{
-  char cand[3][1024];
-  int n = 0;
-  const char *why;
-  if(j->row.name[0])
-    snprintf(cand[n++], sizeof(cand[0]), "%s", j->row.name);
-  if(disposition_filename(disposition, cand[n], sizeof(cand[0])) == 0)
-    n++;
-  if(disposition_url_name(j->row.url, cand[n], sizeof(cand[0])) == 0)
-    n++;
-  for(int i = 0; i < n; i++)
-    if(upload_set_name(j->up, cand[i], &why) == DRIVE_OK) {
-      char clean[256];
-      if(!name_clean(cand[i], clean, sizeof(clean)))
-        task_set_file_name(j->task, clean);
-      return;
-    }
-  upload_set_name(j->up, "download", &why);
-  task_set_file_name(j->task, "download");
-}
-
 static int urljob_on_head(void *arg, const struct fetch_head *h)
 {
   struct urljob *j = arg;
@@ -333,7 +313,7 @@ static int urljob_on_head(void *arg, const struct fetch_head *h)
     upload_set_expected(j->up, (uint64_t)j->row.total, (uint64_t)j->row.total);
     task_set_total(j->task, (uint64_t)j->row.total);
   }
-  urljob_name(j, h->disposition);
+  urlname_choose(j->up, j->task, j->row.name, h->disposition, j->row.url);
   urljob_set_status(j, "downloading");
   return 0;
 }
@@ -434,6 +414,8 @@ static struct urljob *urljob_alloc(void)
   j->refs = 1;
   j->state = J_PENDING;
   snprintf(j->row.status, sizeof(j->row.status), "pending");
+  const char *self = nodes_self();
+  snprintf(j->row.node_id, sizeof(j->row.node_id), "%s", self ? self : "");
   return j;
 }
 
@@ -524,10 +506,15 @@ int urljob_submit(const char *user_id, const char *folder_id, const char *url, c
   return DRIVE_OK;
 }
 
-/* At start: a job the previous process left running resumes (after its
- * saved chunks with a byte range, else from the start) or fails. */
-static void urljob_recover(struct urljob_row *r, void *unused)
+/* A job a dead node left running (a previous process of this one, or a
+ * peer that stopped; nodes.h): claimed by this node, then resumed (after its
+ * saved chunks with a byte range, else from the start) or failed with
+ * `arg`'s reason. */
+static void urljob_recover(struct urljob_row *r, void *arg)
 {
+  const char *why = arg;
+  if(!urljob_db_claim(r))
+    return;   /* another live node took it first, or it ended */
   bool resumable = (r->etag[0] || r->last_modified[0]) && r->ranges;
   struct urljob *j = resumable ? urljob_alloc() : NULL;
   if(!j)
@@ -544,7 +531,7 @@ static void urljob_recover(struct urljob_row *r, void *unused)
     j->task = urljob_task(j, true);
     if(j->task && fetch_post(urljob_begin, j) == 0) {
       urljob_db_update(&j->row);
-      log_info("url job %s: resumed after a restart", j->row.id);
+      log_info("url job %s: resumed (its node stopped)", j->row.id);
       return;
     }
     *r = j->row;   /* give the row back to fail it */
@@ -557,7 +544,7 @@ static void urljob_recover(struct urljob_row *r, void *unused)
     urljob_unref(j);
   }
   snprintf(r->status, sizeof(r->status), "failed");
-  snprintf(r->error, sizeof(r->error), "%s", URLJOB_RESTART_ERROR);
+  snprintf(r->error, sizeof(r->error), "%s", why);
   urljob_db_update(r);
   /* Its task says the same (a graceful stop left another reason there). */
   struct task_spec spec = {
@@ -566,7 +553,7 @@ static void urljob_recover(struct urljob_row *r, void *unused)
   };
   struct task *t = task_start(&spec, NULL, NULL);
   if(t) {
-    task_fail(t, URLJOB_RESTART_ERROR);
+    task_fail(t, why);
     task_release(t);
   }
 }
@@ -578,10 +565,19 @@ int urljobs_init(const struct urljob_options *o)
     return -1;
   urljobs_started = true;
   urljobs_stopping = false;
-  int rc = urljob_db_unfinished(urljob_recover, NULL);
+  int rc = urljob_db_unfinished(urljob_recover, (void *)URLJOB_RESTART_ERROR);
   if(rc != DRIVE_OK)
     log_error("url jobs: cannot pick up the jobs of the previous process (%d)", rc);
   return 0;
+}
+
+void urljobs_take_over(void)
+{
+  if(!urljobs_started || urljobs_stopping)
+    return;
+  int rc = urljob_db_unfinished(urljob_recover, (void *)URLJOB_TAKEOVER_ERROR);
+  if(rc != DRIVE_OK)
+    log_warn("url jobs: cannot look for jobs of stopped nodes (%d); will retry", rc);
 }
 
 void urljobs_shutdown(void)

@@ -24,6 +24,9 @@ struct urljob_options {
  *  running: resumed when their source has a validator and ranges, else
  *  failed. Call after tasks_init. 0 or -1. */
 int urljobs_init(const struct urljob_options *o);
+/** Claims the jobs of nodes that stopped (nodes.h) and resumes or fails
+ *  them, as urljobs_init does at start. Any thread; after urljobs_init. */
+void urljobs_take_over(void);
 /** Stops every transfer and the fetch thread. */
 void urljobs_shutdown(void);
 

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "drive/nodes.h"
 #include "drive/urljob_db.h"
 #include "util/log.h"
 #include "util/timefmt.h"
@@ -13,10 +14,10 @@ int urljob_db_insert(const struct urljob_row *r)
     return DRIVE_UNAVAILABLE;
   int64_t now = time_now_ms();
   return drive_db(db_exec(db, "INSERT INTO url_jobs (id, user_id, url, name, folder_id, status, "
-                              "total, created_at, updated_at) "
-                              "VALUES ($1, $2, $3, $4, $5, $6, -1, $7, $7)",
-                          "tttttti", r->id, r->user_id, r->url, r->name[0] ? r->name : NULL,
-                          r->folder_id[0] ? r->folder_id : NULL, r->status, now));
+                              "total, created_at, updated_at, node_id) "
+                              "VALUES ($1, $2, $3, $4, $5, $6, -1, $7, $7, $8)",
+                          "ttttttit", r->id, r->user_id, r->url, r->name[0] ? r->name : NULL,
+                          r->folder_id[0] ? r->folder_id : NULL, r->status, now, nodes_self()));
 }
 
 void urljob_db_update(const struct urljob_row *r)
@@ -25,12 +26,13 @@ void urljob_db_update(const struct urljob_row *r)
   int rc = db ? db_exec(db, "UPDATE url_jobs SET status = $2, file_id = $3, error = $4, "
                             "transferred = $5, total = $6, etag = $7, last_modified = $8, "
                             "ranges = $9, updated_at = $10 WHERE id = $1 "
-                            "AND status IN ('pending', 'downloading', 'processing')",
-                        "ttttiittii", r->id, r->status, r->file_id[0] ? r->file_id : NULL,
+                            "AND status IN ('pending', 'downloading', 'processing') "
+                            "AND COALESCE(node_id, '') = $11",
+                        "ttttiittiit", r->id, r->status, r->file_id[0] ? r->file_id : NULL,
                         r->error[0] ? r->error : NULL, (int64_t)r->transferred, r->total,
                         r->etag[0] ? r->etag : NULL,
                         r->last_modified[0] ? r->last_modified : NULL, (int64_t)r->ranges,
-                        time_now_ms())
+                        time_now_ms(), r->node_id)
               : DB_UNAVAILABLE;
   if(rc != DB_OK)
     log_error("url job %s: cannot record status %s (%d)", r->id, r->status, rc);
@@ -38,7 +40,7 @@ void urljob_db_update(const struct urljob_row *r)
 
 #define URLJOB_COLS                                                                    \
   "SELECT id, user_id, url, name, folder_id, status, file_id, error, transferred, "    \
-  "total, etag, last_modified, ranges, created_at, updated_at FROM url_jobs "
+  "total, etag, last_modified, ranges, created_at, updated_at, node_id FROM url_jobs "
 
 /* Reads a row in URLJOB_COLS order; updated_at into *updated. */
 static int urljob_db_read(db_stmt_t *st, struct urljob_row *r, int64_t *updated)
@@ -67,6 +69,8 @@ static int urljob_db_read(db_stmt_t *st, struct urljob_row *r, int64_t *updated)
   r->ranges = db_col_int(st, 12) != 0;
   r->created_at = db_col_int(st, 13);
   *updated = db_col_int(st, 14);
+  if(!db_col_null(st, 15))
+    db_col_copy(st, 15, r->node_id, sizeof(r->node_id));
   return r->url ? 0 : -1;
 }
 
@@ -76,7 +80,8 @@ int urljob_db_unfinished(void (*fn)(struct urljob_row *r, void *arg), void *arg)
   if(!db)
     return DRIVE_UNAVAILABLE;
   db_stmt_t *st = db_query(db, URLJOB_COLS "WHERE status IN ('pending', 'downloading', "
-                               "'processing') ORDER BY created_at", "");
+                               "'processing') AND " NODES_DEAD_SQL("node_id")
+                               " ORDER BY created_at", "");
   if(!st)
     return DRIVE_DB;
   int rc;
@@ -113,4 +118,19 @@ int urljob_db_get(const char *user_id, const char *job_id, struct urljob_row *r,
   }
   int end = drive_stmt_end(st, rc);
   return end == DRIVE_OK ? DRIVE_NOT_FOUND : end;
+}
+
+bool urljob_db_claim(struct urljob_row *r)
+{
+  db_t *db = db_get();
+  const char *self = nodes_self();
+  if(!db || !self)
+    return false;
+  int rc = db_exec(db, "UPDATE url_jobs SET node_id = $2 WHERE id = $1 AND "
+                       "COALESCE(node_id, '') = $3 AND status IN ('pending', 'downloading', "
+                       "'processing')", "ttt", r->id, self, r->node_id);
+  if(rc != DB_OK || db_changes(db) != 1)
+    return false;
+  snprintf(r->node_id, sizeof(r->node_id), "%s", self);
+  return true;
 }

@@ -6,6 +6,7 @@
 #include "drive/cred_bus.h"
 #include "drive/mail.h"
 #include "drive/throttle.h"
+#include "drive/throttle_db.h"
 #include "drive/tokens.h"
 #include "drive/users.h"
 #include "util/log.h"
@@ -58,6 +59,40 @@ bool users_check_password(const char *hash, const char *password)
   bool ok = crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
   sem_post(&users_hash_sem);
   return ok;
+}
+
+/* ---- the login throttle ---- */
+
+/* On PostgreSQL several nodes may share the database: failures are counted
+ * there (throttle_db.h), so 5 wrong passwords through node A lock node B
+ * too. SQLite has one server by construction: memory is enough. */
+static bool users_throttle_shared(db_t *db)
+{
+  return db_conn_dialect(db) == DB_POSTGRES;
+}
+
+static int users_login_wait(db_t *db, const char *key)
+{
+  if(users_throttle_shared(db))
+    return throttle_db_check(db, key, users_opt.login_max_failures,
+                             (int64_t)users_opt.login_window_s * 1000, time_now_ms());
+  return throttle_check(users_login_throttle, key, time_mono_ms());
+}
+
+static void users_login_failed(db_t *db, const char *key)
+{
+  if(users_throttle_shared(db))
+    throttle_db_fail(db, key, users_opt.login_max_failures,
+                     (int64_t)users_opt.login_window_s * 1000, time_now_ms());
+  else
+    throttle_fail(users_login_throttle, key, time_mono_ms());
+}
+
+static void users_login_forgive(db_t *db, const char *key)
+{
+  if(users_throttle_shared(db))
+    throttle_db_clear(db, key);
+  throttle_clear(users_login_throttle, key);
 }
 
 /* ---- lifecycle ---- */
@@ -342,9 +377,8 @@ int users_login_alt(const char *login, const char *password, const char *client_
     snprintf(acct_key, sizeof(acct_key), "login:%s", folded);
   snprintf(addr_key, sizeof(addr_key), "addr:%s", client_addr);
 
-  int64_t now = time_mono_ms();
-  int wait_acct = throttle_check(users_login_throttle, acct_key, now);
-  int wait_addr = throttle_check(users_login_throttle, addr_key, now);
+  int wait_acct = users_login_wait(db, acct_key);
+  int wait_addr = users_login_wait(db, addr_key);
   if(wait_acct || wait_addr) {
     *retry_after = wait_acct > wait_addr ? wait_acct : wait_addr;
     rc = DRIVE_THROTTLED;
@@ -363,15 +397,14 @@ int users_login_alt(const char *login, const char *password, const char *client_
   /* Always one Argon2id verify, so a missing account answers as slowly. */
   bool ok = users_check_password(found ? hash : users_dummy_hash, password);
   if(!found || !ok) {
-    now = time_mono_ms();
-    throttle_fail(users_login_throttle, acct_key, now);
-    throttle_fail(users_login_throttle, addr_key, now);
+    users_login_failed(db, acct_key);
+    users_login_failed(db, addr_key);
     rc = DRIVE_BAD_CREDENTIALS;
     goto out;
   }
   users_rehash(db, out, hash, password);
 good:
-  throttle_clear(users_login_throttle, acct_key);
+  users_login_forgive(db, acct_key);
   rc = out->is_verified ? DRIVE_OK : DRIVE_UNVERIFIED;
 out:
   sodium_memzero(hash, sizeof(hash));
@@ -489,7 +522,7 @@ int users_reset_password(const char *token, const char *new_password)
     goto out;
   /* A fresh password deserves a fresh start at the login throttle. */
   snprintf(key, sizeof(key), "user:%s", c.sub);
-  throttle_clear(users_login_throttle, key);
+  users_login_forgive(db, key);
   /* WebDAV clients that proved the old password must prove the new one. */
   cred_bus_forget_user(c.sub);
   log_info("users: user %s reset their password; sessions ended", c.sub);

@@ -630,7 +630,8 @@ def run_cmd(args, workdir, env=None, timeout=30, cwd=None):
     base.update(env or {})
     if POSTGRES and "DATABASE_URL" not in base and base.get("DATA_DIR"):
         base["DATABASE_URL"] = pg_database_url(base["DATA_DIR"])
-        base.setdefault("SHARED_DATA_DIR", "true")
+        if args and args[0] in ("serve", "gc", "fsck"):   # the commands touching chunks
+            base.setdefault("SHARED_DATA_DIR", "true")
     return subprocess.run([binary, *args], cwd=str(cwd or workdir), env=clean_env(base),
                           stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
 

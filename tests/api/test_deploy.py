@@ -376,7 +376,7 @@ def test_backup_while_serving_then_restore(server_factory, tmp_path):
     r = run_cmd(["backup", os.path.join(srv.data_dir, "netradrive.db")], tmp_path, env=env)
     assert r.returncode == 1 and b"is the database itself" in r.stderr
     r = run_cmd(["backup", str(tmp_path / "x.db")], tmp_path,
-                env={"DATABASE_URL": "postgresql://db/netradrive", "SHARED_DATA_DIR": "true"})
+                env={"DATABASE_URL": "postgresql://db/netradrive"})
     assert r.returncode == 1 and b"not SQLite" in r.stderr
     r = run_cmd(["backup"], tmp_path, env=env)
     assert r.returncode == 2

@@ -5,7 +5,11 @@ migrations it knows. On PostgreSQL only (NETRADRIVE_DATABASE=postgres): local
 storage needs SHARED_DATA_DIR=true, and two server processes on one database
 and one shared DATA_DIR act as one installation (an upload on one downloads
 from the other; two moves from two nodes that together would make a cycle
-never both succeed).
+never both succeed), tasks are watched and cancelled across nodes, a starting
+node spares a live peer's work, the URL jobs and tasks of a node killed or
+gone silent are taken over (resumed or failed cleanly) by another, login and
+share-password throttles, refresh-token reuse and share views hold across
+nodes, and folder sizes stay exact under concurrent work from both.
 """
 import os
 import sqlite3
@@ -51,14 +55,21 @@ def test_newer_schema_is_refused(tmp_path):
 
 @pg_only
 def test_local_storage_on_postgres_needs_a_shared_data_dir(tmp_path):
-    for value in (None, "false"):
-        env = {"STORAGE_BACKEND": "local", "SHARED_DATA_DIR": value}  # None: unset
-        p = run_cmd(["serve", "--port", str(free_port())], tmp_path, env=env, timeout=20)
-        assert p.returncode != 0, p.stderr
-        line = p.stderr.decode().strip()
-        assert line.startswith("netradrive: STORAGE_BACKEND: local storage with PostgreSQL"), line
-        assert "SHARED_DATA_DIR=true" in line, line
-    p = run_cmd(["migrate"], tmp_path, env={"STORAGE_BACKEND": "local", "SHARED_DATA_DIR": "true"})
+    """serve, gc and fsck touch chunks: they refuse local storage on
+    PostgreSQL unless DATA_DIR is declared shared. migrate touches only the
+    database and runs without the declaration."""
+    p = run_cmd(["migrate"], tmp_path, env={"STORAGE_BACKEND": "local"})
+    assert p.returncode == 0, p.stderr
+    for cmd in (["serve", "--port", str(free_port())], ["gc"], ["fsck"]):
+        for value in (None, "false"):
+            env = {"STORAGE_BACKEND": "local", "SHARED_DATA_DIR": value}  # None: unset
+            p = run_cmd(cmd, tmp_path, env=env, timeout=20)
+            assert p.returncode != 0, (cmd, p.stderr)
+            line = p.stderr.decode().strip()
+            assert line.startswith("netradrive: STORAGE_BACKEND: local storage with "
+                                   "PostgreSQL"), (cmd, line)
+            assert "SHARED_DATA_DIR=true" in line, line
+    p = run_cmd(["gc"], tmp_path, env={"STORAGE_BACKEND": "local", "SHARED_DATA_DIR": "true"})
     assert p.returncode == 0, p.stderr
 
 
@@ -153,7 +164,7 @@ def tg_nodes(tmp_path_factory, server_factory):
     env = {"STORAGE_BACKEND": "telegram", "TELEGRAM_API_URL": fake.url,
            "TELEGRAM_BOT_TOKEN": "123:abc", "TELEGRAM_STORAGE_CHAT_ID": "-1001",
            "CHUNK_SIZE": "64K", "TELEGRAM_PACING": "false", "SECRET_KEY": SECRET,
-           "DATABASE_URL": db, "MAX_CONNECTIONS_PER_IP": "0"}
+           "DATABASE_URL": db, "MAX_CONNECTIONS_PER_IP": "0", "NODE_TIMEOUT": "2"}
     a = server_factory(env=env)
     b = server_factory(env=env)
     yield a, b
@@ -242,6 +253,39 @@ def test_cancel_on_one_node_stops_an_upload_on_the_other(tg_nodes):
         assert r.status_code == 409, r.text
 
 
+@pg_only
+def test_task_of_a_killed_node_is_failed_by_another(tg_nodes):
+    """kill -9 node B while it uploads to Telegram: node A finds B gone (same
+    host, its process exited), fails B's task through its own registry (a
+    WebSocket on A sees it end, with the reason) and reclaims B's staged
+    chunks; nothing stays in progress."""
+    from helpers import pg_database_url, wait_until
+    from wsclient import WS
+    a, b = tg_nodes
+    u = make_user(a, prefix="ndtk")
+    ws = WS(a.port, f"{API}/ws/tasks/{u.id}?token={u.access_token}", timeout=30)
+    assert ws.recv_json()["event"] == "snapshot"
+    result = []
+    start_upload(b, u.access_token, "dies.bin", 40 * 64 * K, result)
+    task = wait_for_task(u.client)
+    url = b.extra_env["DATABASE_URL"]
+    assert wait_until(lambda: int(psql(url, "SELECT COUNT(*) FROM pending_deletes "
+                                            "WHERE state = 'staged'")) > 0, timeout=10)
+    b.kill()
+    done, _ = ws.recv_until(lambda m: m["event"] not in ("progress", "queued", "started"),
+                            timeout=20)
+    assert done["event"] == "failed", done
+    assert done["task"]["task_id"] == task["task_id"]
+    assert done["task"]["error"] == "Interrupted: the server node running it stopped", done
+    ws.close()
+    hist = u.client.get(f"{API}/tasks/history").json()
+    assert any(h["task_id"] == task["task_id"] and h["status"] == "failed" for h in hist), hist
+    assert not [t for t in u.client.get(f"{API}/tasks/").json() if t["status"] == "in_progress"]
+    # B's staged chunks became deletions (and the sweep removes them)
+    assert wait_until(lambda: int(psql(url, "SELECT COUNT(*) FROM pending_deletes "
+                                            "WHERE state = 'staged'")) == 0, timeout=10)
+
+
 SWEEP_KEY = 7954893602245981816   # DB_JOB_SWEEP (db.h)
 
 
@@ -273,3 +317,338 @@ def test_storage_sweep_runs_on_one_node_at_a_time(nodes):
         holder.wait(10)
     assert wait_until(lambda: not (set(stored_chunks(a)) & chunks), timeout=15), \
         "no node swept once the lock was free"
+
+
+# --------------------------------------------------------------------------
+# Node identity and liveness: start-up sweeps spare a live peer's work, and
+# the URL job of a node killed mid-download is taken over by another
+# --------------------------------------------------------------------------
+
+def psql(url, sql):
+    p = subprocess.run(["psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-d", url,
+                        "-c", sql], check=True, timeout=30, stdin=subprocess.DEVNULL,
+                       capture_output=True, text=True)
+    return p.stdout.strip()
+
+
+LIVE_ENV = dict(NODE_ENV, CHUNK_SIZE="64K", NODE_TIMEOUT="2", ALLOW_PRIVATE_URLS="true")
+
+
+@pg_only
+def test_a_starting_node_spares_a_live_peers_upload(server_factory, tmp_path):
+    """Node B starts (its start-up sweeps run) while node A streams an upload
+    slowly into the shared DATA_DIR: A's spool file, its staged chunks and
+    its upload survive, and the file reads back whole from both nodes."""
+    import time
+    import uuid
+    from helpers import pg_database_url, raw_exchange, upload_head
+    a = server_factory(env=LIVE_ENV)
+    u = make_user(a, prefix="ndlive")
+    size = 40 * 64 * K
+    boundary = "nd" + uuid.uuid4().hex
+    pre = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+           f"filename=\"slow.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n").encode()
+    post = f"\r\n--{boundary}--\r\n".encode()
+    head = upload_head(u.access_token, content_length=len(pre) + size + len(post),
+                       boundary=boundary)
+    result = []
+    t = threading.Thread(target=lambda: result.append(raw_exchange(
+        a.port, head, [pre, *prng_blocks(9, size, 64 * K), post], timeout=60, pause=0.1)),
+        daemon=True)
+    t.start()
+    url = pg_database_url(a.data_dir)
+    time.sleep(1.5)   # a few chunks staged, one spooled
+    staged = int(psql(url, "SELECT COUNT(*) FROM pending_deletes WHERE state = 'staged'"))
+    assert staged > 0
+    b = server_factory(env=LIVE_ENV, data_dir=a.data_dir)
+    assert int(psql(url, "SELECT COUNT(*) FROM nodes")) == 2
+    # B's sweeps ran at its start; nothing of A's turned into a deletion.
+    assert int(psql(url, "SELECT COUNT(*) FROM pending_deletes WHERE state = 'delete'")) == 0
+    t.join(60)
+    assert result and result[0].status == 201, result
+    f = result[0].json()
+    data = b"".join(prng_blocks(9, size, 64 * K))
+    assert download(u.client, f["id"]) == data
+    assert download(b.client(u.access_token), f["id"]) == data
+
+
+def _url_source():
+    from test_url_upload import Source
+    return Source()
+
+
+@pytest.fixture
+def url_source():
+    s = _url_source()
+    yield s
+    s.close()
+
+
+def _wait_status(client, job, want, timeout):
+    from helpers import wait_until
+    from test_url_upload import status
+    st = wait_until(lambda: (lambda s: s if s["status"] in want else None)(status(client, job)),
+                    timeout=timeout)
+    assert st, status(client, job)
+    return st
+
+
+@pg_only
+def test_url_job_of_a_killed_node_fails_cleanly_on_another(server_factory, url_source):
+    """kill -9 the node downloading a URL job whose source has no validator:
+    the other node (same host: it sees the process is gone) claims the job
+    and fails it with a clear reason; the task ends too, never left running."""
+    from helpers import pg_database_url, wait_until
+    from test_url_upload import Item, rand, status, submit
+    a = server_factory(env=LIVE_ENV)
+    b = server_factory(env=LIVE_ENV, data_dir=a.data_dir)
+    u = make_user(a, prefix="ndkill")
+    job = submit(u.client, url_source.add("/kill/plain.bin", Item(rand(4 << 20), rate=256 << 10)))
+    assert wait_until(lambda: status(u.client, job)["transferred_bytes"] > 100_000, timeout=10)
+    url = pg_database_url(a.data_dir)
+    runner = psql(url, f"SELECT node_id FROM url_jobs WHERE id = '{job}'")
+    assert runner and psql(url, f"SELECT pid FROM nodes WHERE id = '{runner}'") == str(a.proc.pid)
+    a.kill()
+    on_b = b.client(u.access_token)
+    st = _wait_status(on_b, job, ("failed",), timeout=15)
+    assert st["error_message"] == "Interrupted: the server node running it stopped", st
+    task = next(t for t in on_b.get(f"{API}/tasks/").json() if t["task_id"] == job)
+    assert task["status"] == "failed" and task["type"] == "url_upload", task
+    assert psql(url, f"SELECT status FROM tasks WHERE id = '{job}'") == "failed"
+    assert psql(url, f"SELECT COUNT(*) FROM nodes WHERE id = '{runner}'") == "0"
+
+
+@pg_only
+def test_url_job_of_a_silent_node_is_resumed_by_another(server_factory, url_source):
+    """A node that stops sending heartbeats (here: its row says another host,
+    so only NODE_TIMEOUT tells) is dead once the timeout passed: node B
+    claims its URL job and, the source having a validator and ranges,
+    downloads it again and completes it; the file is whole."""
+    import hashlib
+    import time
+    from helpers import pg_database_url, wait_until
+    from test_url_upload import Item, rand, status, submit
+    a = server_factory(env=LIVE_ENV)
+    b = server_factory(env=LIVE_ENV, data_dir=a.data_dir)
+    u = make_user(a, prefix="ndsil")
+    data = rand(3 << 20)
+    item = Item(data, etag='"v1"', ranges=True, rate=256 << 10, rate_first_only=True)
+    job = submit(u.client, url_source.add("/silent/etag.bin", item))
+    assert wait_until(lambda: status(u.client, job)["transferred_bytes"] > 100_000, timeout=10)
+    url = pg_database_url(a.data_dir)
+    runner = psql(url, f"SELECT node_id FROM url_jobs WHERE id = '{job}'")
+    psql(url, f"UPDATE nodes SET host = 'elsewhere' WHERE id = '{runner}'")
+    a.kill()
+    killed_at = time.monotonic()
+    on_b = b.client(u.access_token)
+    assert status(on_b, job)["status"] == "downloading"   # not taken before the timeout
+    st = _wait_status(on_b, job, ("completed", "failed", "cancelled"), timeout=30)
+    assert st["status"] == "completed", st
+    assert time.monotonic() - killed_at >= 1.5   # NODE_TIMEOUT is 2 s
+    got = download(on_b, st["file_id"])
+    assert hashlib.sha256(got).digest() == hashlib.sha256(data).digest()
+    assert item.requests == 2
+    task = next(t for t in on_b.get(f"{API}/tasks/").json() if t["task_id"] == job)
+    assert task["status"] == "completed", task
+    assert psql(url, f"SELECT node_id FROM url_jobs WHERE id = '{job}'") != runner
+
+
+# --------------------------------------------------------------------------
+# Login throttling, refresh-token reuse, share views: one truth across nodes
+# --------------------------------------------------------------------------
+
+BAD_LOGIN = "Incorrect username or password"
+
+
+def _login(client, username, password):
+    return client.post(f"{API}/auth/token", data={"username": username, "password": password})
+
+
+@pg_only
+def test_login_throttle_holds_across_nodes(nodes):
+    """5 wrong passwords through node A, then one through node B: B refuses
+    (the failures are counted in the database), even the right password."""
+    from helpers import assert_error
+    a, b = nodes
+    u = make_user(a, prefix="ndthr")
+    other = make_user(b, prefix="ndthr2")
+    ca, cb = a.client(), b.client()
+    for i in range(4):
+        assert_error(_login(ca, u.username, f"wrong-{i}-password"), 401, BAD_LOGIN)
+    assert_error(_login(cb, u.username, "wrong-4-password"), 401, BAD_LOGIN)   # the 5th, on B
+    for c in (cb, ca):
+        r = _login(c, u.username, u.password)
+        assert_error(r, 429, "Too many failed login attempts. Try again later.")
+        assert 0 < int(r.headers["Retry-After"]) <= 900, r.headers
+    # The failures came from one address: it is locked on both nodes too.
+    for c in (ca, cb):
+        assert _login(c, other.username, other.password).status_code == 429
+
+
+@pg_only
+def test_share_password_throttle_holds_across_nodes(nodes):
+    from helpers import assert_error
+    a, b = nodes
+    u = make_user(a, prefix="ndshp")
+    f = upload_file(u.client, "pw.bin", b"x" * 100)
+    r = u.client.post(f"{API}/share/generate/{f['id']}", json={"password": "right pw"})
+    assert r.status_code == 201, r.text
+    sid = r.json()["id"]
+    anon_a, anon_b = a.client(), b.client()
+    for i in range(10):   # SHARE_PW_MAX_FAILURES, half on each node
+        node = anon_a if i % 2 else anon_b
+        assert_error(node.get(f"/s/{sid}", params={"password": f"wrong{i}"}), 401,
+                     "Password required")
+    for node in (anon_a, anon_b):
+        r = node.get(f"/s/{sid}", params={"password": "right pw"})
+        assert_error(r, 429, "Too many wrong passwords; try again later")
+
+
+@pg_only
+def test_refresh_token_reuse_is_caught_across_nodes(nodes):
+    """A refresh token rotated on node A and presented again on node B is a
+    reuse: B refuses it and revokes the whole family, A's new token too."""
+    from helpers import assert_error
+    a, b = nodes
+    u = make_user(a, prefix="ndref")
+    ca, cb = a.client(), b.client()
+    r0 = u.refresh_token
+    r = ca.post(f"{API}/auth/refresh_token", json={"refresh_token": r0})
+    assert r.status_code == 200, r.text
+    r1 = r.json()["refresh_token"]
+    bad = "Could not validate credentials"
+    assert_error(cb.post(f"{API}/auth/refresh_token", json={"refresh_token": r0}), 401, bad)
+    assert_error(ca.post(f"{API}/auth/refresh_token", json={"refresh_token": r1}), 401, bad)
+
+
+@pg_only
+def test_share_views_count_across_nodes(nodes):
+    a, b = nodes
+    u = make_user(a, prefix="ndvw")
+    data = b"viewed " * 100
+    f = upload_file(u.client, "viewed.bin", data)
+    r = u.client.post(f"{API}/share/generate/{f['id']}")
+    assert r.status_code == 201, r.text
+    sid = r.json()["id"]
+    anon_a, anon_b = a.client(), b.client()
+    for i in range(6):
+        node = anon_a if i % 2 else anon_b
+        r = node.get(f"/s/{sid}")
+        assert r.status_code == 200 and r.content == data
+    for c in (u.client, b.client(u.access_token)):
+        listed = [s for s in c.get(f"{API}/share/").json() if s["id"] == sid]
+        assert listed and listed[0]["views"] == 6, listed
+
+
+# --------------------------------------------------------------------------
+# Folder sizes stay exact under concurrent work from two nodes
+# --------------------------------------------------------------------------
+
+def _check_sizes(client, parent, path="/"):
+    """Every live folder below `parent`: its size is its own files' sizes plus
+    its subfolders' sizes (checked all the way down). Returns parent's total."""
+    from helpers import list_files, list_folders
+    files, _ = list_files(client, folder_id=parent or "root", limit=10000)
+    folders, _ = list_folders(client, parent_id=parent or "root", limit=10000)
+    total = sum(f["size"] for f in files)
+    for d in folders:
+        below = _check_sizes(client, d["id"], path + d["name"] + "/")
+        assert d["size"] == below, f"{path}{d['name']}: size {d['size']} != {below} below it"
+        total += below
+    return total
+
+
+@pg_only
+def test_folder_sizes_exact_under_concurrent_work_on_two_nodes(nodes):
+    """Four workers, two per node, upload, move files and folders, bin and
+    restore at random in one tree for a few seconds; then, everything
+    restored, every folder's size equals the sum below it."""
+    import random
+    import time
+    a, b = nodes
+    u = make_user(a, prefix="ndsz")
+    clients = [u.client, b.client(u.access_token), a.client(u.access_token),
+               b.client(u.access_token)]
+    top = [create_folder(u.client, f"top{i}") for i in range(3)]
+    folders = [f["id"] for f in top]
+    for i in range(6):
+        folders.append(create_folder(u.client, f"sub{i}", parent_id=folders[i % 3])["id"])
+    files, sizes, lock = [], {}, threading.Lock()
+    stop_at = time.monotonic() + 8
+    errors, done = [], {}
+
+    def worker(n):
+        rnd = random.Random(n)
+        c = clients[n]
+        k = 0
+        while time.monotonic() < stop_at:
+            k += 1
+            op = rnd.random()
+            with lock:
+                fid = rnd.choice(files) if files else None
+            dst = rnd.choice(folders)
+            if op < 0.35 or fid is None:
+                size = rnd.randint(1, 40000)
+                r = c.post(f"{API}/files/upload", params={"folder_id": dst},
+                           files={"file": (f"w{n}-{k}.bin", bytes([n]) * size)})
+                if r.status_code == 201:
+                    with lock:
+                        files.append(r.json()["id"])
+                        sizes[r.json()["id"]] = size
+                elif r.status_code not in (404, 409):
+                    errors.append(("upload", r.status_code, r.text))
+            elif op < 0.55:
+                r = c.put(f"{API}/files/{fid}/move", json={"new_parent_id": dst})
+                if r.status_code == 200:
+                    done["move file"] = done.get("move file", 0) + 1
+                if r.status_code not in (200, 404, 409, 400):
+                    errors.append(("move file", r.status_code, r.text))
+            elif op < 0.70:
+                src = rnd.choice(folders[3:])
+                r = c.put(f"{API}/folders/{src}/move",
+                          json={"new_parent_id": rnd.choice(folders + [None])})
+                if r.status_code == 200:
+                    done["move folder"] = done.get("move folder", 0) + 1
+                if r.status_code not in (200, 400, 404, 409):
+                    errors.append(("move folder", r.status_code, r.text))
+            elif op < 0.80:
+                r = c.put(f"{API}/files/{fid}/bin")
+                if r.status_code == 200:
+                    done["bin file"] = done.get("bin file", 0) + 1
+                if r.status_code not in (200, 404, 409):
+                    errors.append(("bin file", r.status_code, r.text))
+            elif op < 0.88:
+                r = c.put(f"{API}/files/{fid}/restore")
+                if r.status_code == 200:
+                    done["restore file"] = done.get("restore file", 0) + 1
+                if r.status_code not in (200, 400, 404, 409):
+                    errors.append(("restore file", r.status_code, r.text))
+            elif op < 0.94:
+                r = c.put(f"{API}/folders/{rnd.choice(folders[3:])}/bin")
+                if r.status_code == 200:
+                    done["bin folder"] = done.get("bin folder", 0) + 1
+                if r.status_code not in (200, 404, 409):
+                    errors.append(("bin folder", r.status_code, r.text))
+            else:
+                r = c.put(f"{API}/folders/{rnd.choice(folders[3:])}/restore")
+                if r.status_code == 200:
+                    done["restore folder"] = done.get("restore folder", 0) + 1
+                if r.status_code not in (200, 400, 404, 409):
+                    errors.append(("restore folder", r.status_code, r.text))
+
+    ts = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(60)
+    assert not errors, errors[:5]
+    assert len(files) >= 20, len(files)
+    assert len(done) == 6, done   # every kind of change happened at least once
+    # Everything back from the bin (folders first, then files), then check.
+    for fid in folders[3:]:
+        u.client.put(f"{API}/folders/{fid}/restore")
+    for fid in files:
+        u.client.put(f"{API}/files/{fid}/restore")
+    total = _check_sizes(u.client, None)
+    # and the total is every uploaded file's size, each counted once
+    assert total == sum(sizes.values())

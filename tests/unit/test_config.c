@@ -285,10 +285,9 @@ static void test_flags(void **state)
   char *argv[] = {"--host", "::1", "--port=8443", "--data-dir", "/var/lib/netra",
                   "--database-url=postgresql://u@db/netra", "--log-level", "debug",
                   "--threads=2"};
-  /* Local storage on PostgreSQL needs a shared DATA_DIR (several nodes). */
-  setenv("SHARED_DATA_DIR", "true", 1);
+  /* Loads without SHARED_DATA_DIR: only serve, gc and fsck need it. */
   assert_int_equal(config_load(&cfg, 9, argv, err, sizeof(err)), 0);
-  unsetenv("SHARED_DATA_DIR");
+  assert_int_equal(config_check_storage(&cfg, err, sizeof(err)), -1);
   assert_string_equal(cfg.host, "::1");
   assert_int_equal(cfg.port, 8443);
   assert_string_equal(cfg.data_dir, "/var/lib/netra");
@@ -646,14 +645,31 @@ static void test_urls_and_strings(void **state)
   char err[256];
   /* DATABASE_URL */
   expect_ok("DATABASE_URL", "sqlite:///tmp/x.db");
-  setenv("SHARED_DATA_DIR", "true", 1);
   expect_ok("DATABASE_URL", "postgresql://user:pw@localhost:5432/netra");
   expect_ok("DATABASE_URL", "postgres://localhost/netra");
-  unsetenv("SHARED_DATA_DIR");
-  /* Without it, local storage on PostgreSQL is refused, naming the way out. */
-  expect_err("DATABASE_URL", "postgres://localhost/netra",
-             "STORAGE_BACKEND: local storage with PostgreSQL (several nodes) needs a DATA_DIR "
-             "every node shares: set SHARED_DATA_DIR=true, or use STORAGE_BACKEND=telegram");
+  /* The commands touching chunks refuse local storage on PostgreSQL without
+   * SHARED_DATA_DIR=true, naming the way out; SQLite, Telegram or the
+   * declaration pass. */
+  {
+    struct config c2;
+    char e2[256] = "";
+    set_temporarily("DATABASE_URL", "postgres://localhost/netra");
+    assert_int_equal(load(&c2, e2), 0);
+    assert_int_equal(config_check_storage(&c2, e2, sizeof(e2)), -1);
+    assert_string_equal(e2, "STORAGE_BACKEND: local storage with PostgreSQL (several nodes) "
+                            "needs a DATA_DIR every node shares: set SHARED_DATA_DIR=true, or "
+                            "use STORAGE_BACKEND=telegram");
+    config_free(&c2);
+    setenv("SHARED_DATA_DIR", "true", 1);
+    assert_int_equal(load(&c2, e2), 0);
+    assert_int_equal(config_check_storage(&c2, e2, sizeof(e2)), 0);
+    config_free(&c2);
+    unsetenv("SHARED_DATA_DIR");
+    restore("DATABASE_URL");
+    assert_int_equal(load(&c2, e2), 0);   /* SQLite */
+    assert_int_equal(config_check_storage(&c2, e2, sizeof(e2)), 0);
+    config_free(&c2);
+  }
   expect_err("DATABASE_URL", "mysql://localhost/x",
              "DATABASE_URL: must start with sqlite:// or postgresql:// (got 'mysql://localhost/x')");
   expect_fail("DATABASE_URL", "sqlite://");

@@ -312,7 +312,7 @@ static void test_reclaim_staged(void **state)
   assert_int_equal(store_sweep(db, 64), 0);
   assert_int_equal(chunk_files(), 3);
 
-  assert_int_equal(store_reclaim_staged(now - HOUR_MS), DRIVE_OK);
+  assert_int_equal(store_reclaim_staged(now - HOUR_MS, false), DRIVE_OK);
   assert_int_equal(q_int("SELECT COUNT(*) FROM pending_deletes WHERE state = 'delete' AND "
                          "id IN ($1)", id1), 1);
   assert_int_equal(q_int("SELECT COUNT(*) FROM pending_deletes WHERE state = 'delete' AND "
@@ -325,7 +325,7 @@ static void test_reclaim_staged(void **state)
   assert_true(chunk_exists(young));
   assert_int_equal(garbage_in("staged"), 1);
   /* Nothing old is left: a second reclaim changes nothing. */
-  assert_int_equal(store_reclaim_staged(now - HOUR_MS), DRIVE_OK);
+  assert_int_equal(store_reclaim_staged(now - HOUR_MS, false), DRIVE_OK);
   assert_int_equal(garbage_in("staged"), 1);
   assert_int_equal(garbage_in("delete"), 0);
   pthread_mutex_destroy(&gate);

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 #include "drive/throttle.h"
 
@@ -162,6 +163,75 @@ static void *hammer_run(void *arg)
   return NULL;
 }
 
+/* A full table of the size users.c uses: every key is found, locked ones
+ * stay, and a new key evicts the unlocked key with the oldest window. */
+static void test_full_table_of_8192(void **state)
+{
+  throttle_t *t = throttle_new(2, 3600, 8192);
+  char key[32];
+  for(int k = 0; k < 8192; k++) {
+    snprintf(key, sizeof(key), "key%d", k);
+    assert_int_equal(throttle_fail(t, key, T0 + k), 0);
+  }
+  for(int k = 0; k < 100; k++) {   /* the 100 oldest get locked */
+    snprintf(key, sizeof(key), "key%d", k);
+    assert_true(throttle_fail(t, key, T0 + 8192) > 0);
+  }
+  assert_int_equal(throttle_size(t), 8192);
+  assert_int_equal(throttle_fail(t, "new", T0 + 9000), 0);
+  assert_int_equal(throttle_size(t), 8192);
+  for(int k = 0; k < 100; k++) {
+    snprintf(key, sizeof(key), "key%d", k);
+    assert_true(throttle_check(t, key, T0 + 9000) > 0);
+  }
+  /* key100 (oldest unlocked) went: its next failure is a first one again;
+   * key101 is still there: its second failure locks it. */
+  assert_int_equal(throttle_fail(t, "key100", T0 + 9001), 0);   /* evicts key101 */
+  assert_int_equal(throttle_fail(t, "key102", T0 + 9002), 3592);
+  throttle_free(t);
+}
+
+/* A cleared slot is reused before anything is evicted. */
+static void test_cleared_slot_is_reused(void **state)
+{
+  throttle_t *t = throttle_new(1, 60, 4);
+  throttle_fail(t, "a", T0);
+  throttle_fail(t, "b", T0 + 1);
+  throttle_fail(t, "c", T0 + 2);
+  throttle_fail(t, "d", T0 + 3);
+  throttle_clear(t, "b");
+  assert_int_equal(throttle_size(t), 3);
+  throttle_fail(t, "e", T0 + 4);
+  assert_int_equal(throttle_size(t), 4);
+  assert_true(throttle_check(t, "a", T0 + 5) > 0);
+  assert_int_equal(throttle_check(t, "b", T0 + 5), 0);
+  throttle_free(t);
+}
+
+/* Lookups do not scan the table: a million checks against 8,192 keys take a
+ * fraction of a second (a scan of every entry per check takes many). */
+static void test_lookups_are_constant_time(void **state)
+{
+  throttle_t *t = throttle_new(5, 3600, 8192);
+  char key[32];
+  for(int k = 0; k < 8192; k++) {
+    snprintf(key, sizeof(key), "addr:10.0.%d.%d", k / 256, k % 256);
+    throttle_fail(t, key, T0);
+  }
+  struct timespec a, b;
+  clock_gettime(CLOCK_MONOTONIC, &a);
+  int found = 0;
+  for(int i = 0; i < 1000000; i++) {
+    snprintf(key, sizeof(key), "addr:10.1.%d.%d", (i / 256) % 256, i % 256);   /* misses */
+    found += throttle_check(t, key, T0 + 1) > 0;
+  }
+  clock_gettime(CLOCK_MONOTONIC, &b);
+  double s = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+  assert_int_equal(found, 0);
+  assert_true(s < 3.0);
+  throttle_free(t);
+}
+
 static void test_threads(void **state)
 {
   throttle_t *t = throttle_new(1000000, 3600, 32);
@@ -193,6 +263,9 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_rejects_bad_arguments),
+    cmocka_unit_test(test_full_table_of_8192),
+    cmocka_unit_test(test_cleared_slot_is_reused),
+    cmocka_unit_test(test_lookups_are_constant_time),
     cmocka_unit_test(test_locks_at_max_failures),
     cmocka_unit_test(test_window_restarts_after_expiry),
     cmocka_unit_test(test_max_one_locks_at_once),
