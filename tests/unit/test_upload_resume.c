@@ -120,7 +120,7 @@ static void test_resume_commits_same_file(void **state)
   upload_free(u);
   assert_int_equal(garbage_in("held"), 3);
   assert_int_equal(garbage_in("delete"), 0);
-  assert_int_equal(store_reclaim_staged(time_now_ms() + 1), DRIVE_OK);   /* a restart */
+  assert_int_equal(store_reclaim_staged(time_now_ms() + 1, true), DRIVE_OK); /* a restart */
   assert_int_equal(garbage_in("held"), 3);
   for(size_t i = 0; i < p.count; i++)
     assert_true(chunk_exists(p.pieces[i].locator));
