@@ -439,6 +439,18 @@ static int cfg_load_service(struct cfg_ctx *c, struct config *cfg)
     if(cidr_list_parse(v, &cfg->trusted_proxies) < 0)
       return cfg_fail(c, label, "at most %d entries", CIDR_MAX);
   }
+
+  /* Internal ranges an operator opens to uploads from a URL (an intranet
+   * mirror); everything else internal stays refused. */
+  v = cfg_get(c, "URL_ALLOWED_NETWORKS", &label);
+  if(v) {
+    if(cfg_check_list(v, cfg_ok_cidr, shown))
+      return cfg_fail(c, label,
+                      "must be a comma list of IP addresses or CIDR ranges (bad entry '%s')",
+                      shown);
+    if(cidr_list_parse(v, &cfg->url_allowed_networks) < 0)
+      return cfg_fail(c, label, "at most %d entries", CIDR_MAX);
+  }
   return 0;
 }
 

@@ -58,6 +58,7 @@ struct config {
   int ws_max_per_user;            /* WS_MAX_PER_USER (8) */
   int ws_ping_interval;           /* WS_PING_INTERVAL s: WebSocket heartbeat (30) */
   struct cidr_list trusted_proxies; /* TRUSTED_PROXIES: whose X-Forwarded-For to believe (none) */
+  struct cidr_list url_allowed_networks; /* URL_ALLOWED_NETWORKS: internal ranges URL uploads may reach (none) */
   int account_requests_per_address;    /* ACCOUNT_REQUESTS_PER_ADDRESS: signups, and */
   int account_requests_window_seconds; /* forgot-passwords, per window (10 per 600 s) */
 };

@@ -175,6 +175,7 @@ static void drive_options_from(const struct config *cfg, bool background,
     .node_timeout_ms = (int64_t)cfg->node_timeout * 1000,
     .urljobs = {
       .allow_private = cfg->allow_private_urls,
+      .allowed = &cfg->url_allowed_networks,
       .max_per_user = cfg->max_url_jobs_per_user,
       .max_total = cfg->max_url_jobs,
       .connect_timeout_s = cfg->url_connect_timeout,

@@ -267,6 +267,7 @@ static void urljob_fetch(struct urljob *j)
   const char *err = NULL;
   struct fetch_request rq = {
     .url = j->row.url, .allow_private = urljobs_opt.allow_private,
+    .allowed = urljobs_opt.allowed,
     .connect_timeout_s = urljobs_opt.connect_timeout_s,
     .idle_timeout_s = urljobs_opt.idle_timeout_s, .max_redirects = 5,
     .max_size = urljobs_opt.max_size,
@@ -458,7 +459,7 @@ int urljob_submit(const char *user_id, const char *folder_id, const char *url, c
                   char job_id[ID_LEN + 1], char *why, size_t whysz)
 {
   char clean[256];
-  if(fetch_check_url(url, urljobs_opt.allow_private, why, whysz) != 0)
+  if(fetch_check_url(url, urljobs_opt.allow_private, urljobs_opt.allowed, why, whysz) != 0)
     return DRIVE_INVALID;
   if(name && *name) {
     const char *err = name_clean(name, clean, sizeof(clean));

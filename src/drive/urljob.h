@@ -9,10 +9,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "drive/drive.h"
+#include "util/cidr.h"
 #include "util/id.h"
 
 struct urljob_options {
   bool allow_private;        /* ALLOW_PRIVATE_URLS */
+  const struct cidr_list *allowed; /* URL_ALLOWED_NETWORKS (kept by pointer; NULL: none) */
   int max_per_user;          /* MAX_URL_JOBS_PER_USER: running jobs per user */
   int max_total;             /* MAX_URL_JOBS: running jobs in all */
   long connect_timeout_s;    /* URL_CONNECT_TIMEOUT */

@@ -26,6 +26,7 @@ struct fetch {
   const struct fetch_ops *ops;
   void *arg;
   bool allow_private;
+  const struct cidr_list *allowed;
   bool head_sent;
   bool paused;                   /* data() asked for a pause */
   bool in_callback;              /* fetch_abort may not run from inside */
@@ -64,6 +65,8 @@ static curl_socket_t fetch_opensocket(void *clientp, curlsocktype purpose,
     if(cidr_addr_from_sockaddr(&sa->addr, &a)) {
       cidr_addr_format(&a, text, sizeof(text));
       why = ipclass_internal(&a);
+      if(why && cidr_list_match(f->allowed, &a))
+        why = NULL;   /* URL_ALLOWED_NETWORKS */
     }
     if(why) {
       snprintf(f->refused, sizeof(f->refused),
@@ -75,7 +78,8 @@ static curl_socket_t fetch_opensocket(void *clientp, curlsocktype purpose,
   return socket(sa->family, sa->socktype, sa->protocol);
 }
 
-int fetch_check_url(const char *url, bool allow_private, char *why, size_t whysz)
+int fetch_check_url(const char *url, bool allow_private, const struct cidr_list *allowed,
+                    char *why, size_t whysz)
 {
   int rc = -1;
   char *scheme = NULL, *host = NULL;
@@ -93,7 +97,8 @@ int fetch_check_url(const char *url, bool allow_private, char *why, size_t whysz
   }
   struct cidr_addr a;
   const char *cls;
-  if(!allow_private && ipclass_literal(host, &a) && (cls = ipclass_internal(&a))) {
+  if(!allow_private && ipclass_literal(host, &a) && (cls = ipclass_internal(&a)) &&
+     !cidr_list_match(allowed, &a)) {
     snprintf(why, whysz, "Refused: the URL's host is a %s; only public addresses are allowed",
              cls);
     goto out;
@@ -308,6 +313,7 @@ struct fetch *fetch_begin(const struct fetch_request *rq, const struct fetch_ops
   f->ops = ops;
   f->arg = arg;
   f->allow_private = rq->allow_private;
+  f->allowed = rq->allowed;
   f->max_size = rq->max_size;
   f->idle_s = rq->idle_timeout_s;
   f->last_ms = time_mono_ms();

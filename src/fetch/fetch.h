@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "util/cidr.h"
 
 #define FETCH_URL_MAX 8192      /* longest URL accepted */
 #define FETCH_HEADER_MAX 1024   /* longest ETag / Last-Modified / Content-Disposition kept */
@@ -52,6 +53,7 @@ struct fetch_ops {
 struct fetch_request {
   const char *url;
   bool allow_private;       /* ALLOW_PRIVATE_URLS: skip the address check */
+  const struct cidr_list *allowed; /* internal ranges allowed all the same (NULL: none) */
   long connect_timeout_s;   /* to connect, per attempt */
   long idle_timeout_s;      /* abort after this long without a byte (pauses of ours excluded) */
   long max_redirects;
@@ -85,7 +87,8 @@ void fetch_abort(struct fetch *f);
 /** Checks a URL before any job exists: a well-formed http(s) URL whose
  *  host, when it is an IP literal, is allowed. 0, or -1 with a sentence
  *  for the user in `why`. */
-int fetch_check_url(const char *url, bool allow_private, char *why, size_t whysz);
+int fetch_check_url(const char *url, bool allow_private, const struct cidr_list *allowed,
+                    char *why, size_t whysz);
 /** The URL without what may be secret (userinfo, query, fragment), for logs. */
 void fetch_redact(const char *url, char *out, size_t outsz);
 

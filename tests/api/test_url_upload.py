@@ -18,8 +18,9 @@ import urllib.parse
 
 import pytest
 
-from helpers import (API, POSTGRES, TELEGRAM, TS_RE, pg_database_url, StrictFakeTelegram, download, list_files, make_user, stored_chunks,
-                     wait_until)
+from helpers import (API, POSTGRES, TELEGRAM, TS_RE, pg_database_url, StrictFakeTelegram,
+                     clean_env, download, free_port, list_files, make_user, netradrive_bin,
+                     stored_chunks, wait_until)
 
 SERVER_ENV = {"ALLOW_PRIVATE_URLS": "true"}
 STATUS_FIELDS = {"job_id", "status", "url", "folder_id", "file_id", "error_message",
@@ -64,7 +65,8 @@ def gen_sha(size):
 
 
 class Source:
-    def __init__(self):
+    def __init__(self, host="127.0.0.1"):
+        self.host = host
         self.items = {}
         src = self
 
@@ -145,14 +147,14 @@ class Source:
             daemon_threads = True
             allow_reuse_address = True
 
-        self.httpd = Srv(("127.0.0.1", 0), Handler)
+        self.httpd = Srv((host, 0), Handler)
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
     def add(self, path, item):
         self.items[path] = item
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{self.host}:{self.port}{path}"
 
     def close(self):
         self.httpd.shutdown()
@@ -425,6 +427,49 @@ def test_ssrf_refused_with_private_urls_off(server_factory, source):
     job = submit(u.client, f"http://user:s3cretpw@localhost:{p}/ssrf/x?token=qtoken")
     wait_final(u.client, job)
     assert "s3cretpw" not in s.log() and "qtoken" not in s.log()
+
+
+def test_allowed_network_and_a_redirect_hop_to_a_refused_address(server_factory, source):
+    """URL_ALLOWED_NETWORKS opens one internal range (a source on 127.0.0.2,
+    as an intranet mirror would be); a redirect from there to any other
+    internal address is refused when its connection is opened."""
+    s = server_factory(env={"URL_ALLOWED_NETWORKS": "127.0.0.2/32"})
+    u = make_user(s, prefix="allow")
+    mirror = Source(host="127.0.0.2")
+    try:
+        data = b"from the allowed network"
+        st = wait_final(u.client, submit(u.client, mirror.add("/ok.txt", Item(data))))
+        assert st["status"] == "completed", st
+        assert download(u.client, st["file_id"]) == data
+        # Literal addresses outside the range are still refused at submit.
+        r = submit(u.client, source.add("/allow/x", Item(b"x")), expect=400)
+        assert "only public" in r.json()["detail"]
+        # A hop from the allowed address to another loopback one: the job
+        # fails and the target is never asked.
+        secret = source.add("/allow/secret", Item(b"internal"))
+        st = wait_final(u.client, submit(u.client, mirror.add("/hop", Item(redirect=secret))))
+        assert st["status"] == "failed", st
+        assert "loopback" in st["error_message"] and "127.0.0.1" in st["error_message"], st
+        assert mirror.items["/hop"].requests == 1
+        assert source.items["/allow/secret"].requests == 0
+        assert [f["name"] for f in list_files(u.client)[0]] == ["ok.txt"]
+    finally:
+        mirror.close()
+
+
+@pytest.mark.parametrize("value,entry", [("localhost", "localhost"), ("10.0.0.0/33", "10.0.0.0/33"),
+                                         ("127.0.0.2,", "")])
+def test_bad_url_allowed_networks_stop_the_start(tmp_path, value, entry):
+    data = tmp_path / "data"
+    data.mkdir()
+    env = {"DATA_DIR": str(data), "HOST": "127.0.0.1", "PORT": str(free_port()),
+           "URL_ALLOWED_NETWORKS": value}
+    p = subprocess.run([netradrive_bin(), "serve"], cwd=str(tmp_path), env=clean_env(env),
+                       stdin=subprocess.DEVNULL, capture_output=True, timeout=10)
+    assert p.returncode == 1, p.stderr
+    assert p.stderr.decode().splitlines() == [
+        "netradrive: URL_ALLOWED_NETWORKS: must be a comma list of IP addresses or CIDR ranges "
+        f"(bad entry '{entry}')"]
 
 
 def test_caps_and_cancel(server_factory, source):
