@@ -224,8 +224,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     r->in_body = *upload_data_size != 0;
     http_defer_finish(r);
     r->in_body = false;
-    if(r->deferral)
-      return MHD_YES;   /* deferred again */
+    /* Resumed, MHD repeats the call `begin` deferred in (the first one):
+     * the body, if any, and the final call come next. */
+    if(r->deferral || !*upload_data_size)
+      return MHD_YES;
   }
   if(*upload_data_size) {
     size_t n = *upload_data_size;
