@@ -89,10 +89,10 @@ static bool if_token_true(struct if_eval *e, const char *tok, const char *path)
 static bool if_etag_true(struct if_eval *e, const char *etag, const char *path)
 {
   const struct dav_item *it = &e->c->item;
-  char want[80];
+  char want[DAV_ETAG_HEX + 3];
   if(strcmp(it->path, path) || it->kind != DAV_FILE)
     return false;
-  snprintf(want, sizeof(want), "\"%s\"", it->fi.sha256);
+  dav_etag(&it->fi, want);
   if(!strncmp(etag, "W/", 2))
     etag += 2;
   return !strcmp(etag, want);

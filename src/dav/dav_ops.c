@@ -33,7 +33,10 @@ int dav_get(struct http_req *r, struct dav_ctx *c)
                                               "MOVE, LOCK, UNLOCK");
     return dav_reply_status(r, MHD_HTTP_METHOD_NOT_ALLOWED);
   }
-  return download_respond(r, &c->item.fi, false, NULL);
+  /* The API's responder, with the WebDAV ETag (dav_etag) as its validator. */
+  struct file_rec f = c->item.fi;
+  snprintf(f.sha256, sizeof(f.sha256), "%.*s", DAV_ETAG_HEX, c->item.fi.sha256);
+  return download_respond(r, &f, false, NULL);
 }
 
 int dav_mkcol(struct http_req *r, struct dav_ctx *c)

@@ -110,3 +110,8 @@ int dav_bin_item(const char *user_id, const struct dav_item *it)
     return file_bin(user_id, it->fi.id);
   return DRIVE_OK;
 }
+
+void dav_etag(const struct file_rec *f, char out[DAV_ETAG_HEX + 3])
+{
+  snprintf(out, DAV_ETAG_HEX + 3, "\"%.*s\"", DAV_ETAG_HEX, f->sha256);
+}

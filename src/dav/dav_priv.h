@@ -73,6 +73,14 @@ int dav_put_begin(struct http_req *r, struct dav_ctx *c);
 int dav_put_data(struct http_req *r, struct dav_ctx *c, const char *data, size_t len);
 int dav_put_end(struct http_req *r, struct dav_ctx *c);
 
+/** A file's WebDAV ETag is the first DAV_ETAG_HEX hex digits of its SHA-256
+ *  (128 bits, still a strong validator): the API's full 64 makes If:
+ *  headers longer than some clients' buffers (neon/litmus cut them at ~200
+ *  bytes). DECISIONS "WebDAV". */
+#define DAV_ETAG_HEX 32
+/** Writes "\"<etag>\"" of a file. */
+void dav_etag(const struct file_rec *f, char out[DAV_ETAG_HEX + 3]);
+
 /** Bins an item (DELETE, or an overwritten COPY/MOVE target). */
 int dav_bin_item(const char *user_id, const struct dav_item *it);
 

@@ -88,8 +88,11 @@ static int pf_live(struct pf *p, buf_t *b, const char *name, const struct davfs_
     return 1;
   if(!strcmp(name, "getcontentlength"))
     return buf_printf(b, "<D:getcontentlength>%lld</D:getcontentlength>", (long long)e->fi.size), 0;
-  if(!strcmp(name, "getetag"))
-    return buf_printf(b, "<D:getetag>\"%s\"</D:getetag>", e->fi.sha256), 0;
+  if(!strcmp(name, "getetag")) {
+    char etag[DAV_ETAG_HEX + 3];
+    dav_etag(&e->fi, etag);
+    return buf_printf(b, "<D:getetag>%s</D:getetag>", etag), 0;
+  }
   if(!strcmp(name, "getcontenttype")) {
     buf_puts(b, "<D:getcontenttype>");
     dav_xml_text(b, e->fi.mime_type);
@@ -144,9 +147,9 @@ static int pf_response(struct pf *p, const struct davfs_entry *e, const char *pa
         if(!strcmp(w->ns, NS_DAV))
           buf_printf(&missing, "<D:%s/>", w->name);
         else {
-          buf_puts(&missing, "<X:");
+          buf_puts(&missing, w->ns[0] ? "<X:" : "<");
           dav_xml_text(&missing, w->name);
-          buf_puts(&missing, " xmlns:X=\"");
+          buf_puts(&missing, w->ns[0] ? " xmlns:X=\"" : " xmlns=\"");
           dav_xml_text(&missing, w->ns);
           buf_puts(&missing, "\"/>");
         }

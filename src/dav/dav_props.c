@@ -13,11 +13,14 @@
 #define NS_DAV "DAV:"
 #define PP_MAX 256   /* properties in one PROPPATCH */
 
+/* An element in its namespace; the empty namespace needs the default
+ * declaration (a prefix cannot be bound to ""). */
 static void prop_elem(buf_t *b, const char *ns, const char *name, const char *value)
 {
-  buf_puts(b, "<X:");
+  const char *pfx = ns[0] ? "X:" : "";
+  buf_printf(b, "<%s", pfx);
   dav_xml_text(b, name);
-  buf_puts(b, " xmlns:X=\"");
+  buf_printf(b, " xmlns%s=\"", ns[0] ? ":X" : "");
   dav_xml_text(b, ns);
   buf_puts(b, "\"");
   if(!value) {
@@ -26,7 +29,7 @@ static void prop_elem(buf_t *b, const char *ns, const char *name, const char *va
   }
   buf_puts(b, ">");
   dav_xml_text(b, value);
-  buf_puts(b, "</X:");
+  buf_printf(b, "</%s", pfx);
   dav_xml_text(b, name);
   buf_puts(b, ">");
 }

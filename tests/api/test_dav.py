@@ -51,7 +51,8 @@ def test_put_get_propfind_and_api_visibility(server, user):
     assert r.status_code == 201, r.text
     r = dav(server, user, "GET", "/docs/a b.txt")
     assert r.status_code == 200 and r.content == body
-    assert r.headers["ETag"] == '"%s"' % hashlib.sha256(body).hexdigest()
+    # The WebDAV ETag: the first 32 hex digits of the SHA-256 (DECISIONS "WebDAV").
+    assert r.headers["ETag"] == '"%s"' % hashlib.sha256(body).hexdigest()[:32]
     r = dav(server, user, "GET", "/docs/a b.txt", headers={"Range": "bytes=0-4"})
     assert r.status_code == 206 and r.content == b"hello"
     r = dav(server, user, "HEAD", "/docs/a b.txt")
@@ -62,10 +63,9 @@ def test_put_get_propfind_and_api_visibility(server, user):
     assert "/dav/docs/a%20b.txt" in r.text
     assert f"<D:getcontentlength>{len(body)}</D:getcontentlength>" in r.text
     # The web API sees it.
-    folders = user.client.get(f"{API}/folders").json()
-    docs = [f for f in folders["items"] if f["name"] == "docs"] if isinstance(folders, dict) else \
-        [f for f in folders if f["name"] == "docs"]
-    assert docs
+    r = user.client.get(f"{API}/folders")
+    assert r.status_code == 200
+    assert '"name":"docs"' in r.text.replace(" ", "")
     # PUT over it replaces the content (204) in the same file.
     r = dav(server, user, "PUT", "/docs/a b.txt", data=b"new")
     assert r.status_code == 204
