@@ -1,6 +1,7 @@
 /* dav_props: PROPPATCH and the dead properties in PROPFIND answers. A dead
- * property keeps the text of its element (child markup is not kept); live
- * DAV: properties cannot be set (403, the rest 424, nothing changed). */
+ * property keeps the text of its element (child markup is not kept). Of the
+ * live DAV: properties only a file's getlastmodified can be set (its mtime);
+ * any other makes the request fail (it 403, the rest 424, nothing changed). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,9 +10,22 @@
 #include "dav/dav_props.h"
 #include "dav/dav_xml.h"
 #include "drive/davprops.h"
+#include "http/range.h"
 
 #define NS_DAV "DAV:"
 #define PP_MAX 256   /* properties in one PROPPATCH */
+
+/* The one live property a client may set: a file's getlastmodified (its
+ * mtime, as a sync tool keeps it). 1 when `p` is that and is valid. */
+static int pp_mtime(const struct dav_ctx *c, const struct dav_xnode *p, bool set, int64_t *ms)
+{
+  int64_t secs;
+  if(!set || c->item.kind != DAV_FILE || strcmp(p->name, "getlastmodified") || !p->text.data ||
+     range_date_parse(p->text.data, &secs) != 0)
+    return 0;
+  *ms = secs * 1000;
+  return 1;
+}
 
 /* An element in its namespace; the empty namespace needs the default
  * declaration (a prefix cannot be bound to ""). */
@@ -80,6 +94,7 @@ int dav_proppatch(struct http_req *r, struct dav_ctx *c)
   const char *ns[PP_MAX], *name[PP_MAX], *value[PP_MAX];
   size_t n = 0;
   bool live = false;
+  int64_t mtime = 0;
   int rc = dav_resolve(c->user.id, r->path, &c->item);
   if(rc == DRIVE_OK && c->item.kind == DAV_NONE)
     rc = DRIVE_NOT_FOUND;
@@ -98,6 +113,8 @@ int dav_proppatch(struct http_req *r, struct dav_ctx *c)
       continue;
     struct dav_xnode *prop = dav_xml_child(op, NS_DAV, "prop");
     for(struct dav_xnode *p = prop ? prop->child : NULL; p && n < PP_MAX; p = p->next) {
+      if(!strcmp(p->ns, NS_DAV) && pp_mtime(c, p, set, &mtime))
+        continue;
       if(!strcmp(p->ns, NS_DAV))
         live = true;
       ns[n] = p->ns;
@@ -108,7 +125,9 @@ int dav_proppatch(struct http_req *r, struct dav_ctx *c)
   }
   const char *item = c->item.kind == DAV_FOLDER ? c->item.fo.id
                      : c->item.kind == DAV_FILE ? c->item.fi.id : "";
-  if(!live && (rc = davprops_apply(c->user.id, item, n, ns, name, value)) != DRIVE_OK) {
+  if(!live && (rc = davprops_apply(c->user.id, item, n, ns, name, value)) == DRIVE_OK && mtime)
+    rc = davfs_set_mtime(c->user.id, item, mtime);
+  if(!live && rc != DRIVE_OK) {
     dav_xml_free(root);
     return dav_reply_drive(r, rc);
   }
@@ -118,6 +137,9 @@ int dav_proppatch(struct http_req *r, struct dav_ctx *c)
                "<D:response><D:href>");
   dav_href(&b, c->item.path, c->item.kind != DAV_FILE);
   buf_puts(&b, "</D:href>");
+  if(mtime)
+    buf_printf(&b, "<D:propstat><D:prop><D:getlastmodified/></D:prop><D:status>HTTP/1.1 %s"
+                   "</D:status></D:propstat>", live ? "424 Failed Dependency" : "200 OK");
   for(size_t i = 0; i < n; i++) {
     const char *st = !live ? "200 OK" : !strcmp(ns[i], NS_DAV) ? "403 Forbidden"
                                                                 : "424 Failed Dependency";

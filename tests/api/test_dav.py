@@ -2,13 +2,16 @@
 GET/HEAD, PUT, MKCOL, DELETE (to the bin), COPY, MOVE, PROPPATCH, LOCK and
 UNLOCK against the real server; bad input; visibility both ways between
 WebDAV and the web API."""
+import base64
 import hashlib
 import re
+import socket
+import time
 import urllib.parse
 
 import requests
 
-from helpers import API, create_folder, make_user
+from helpers import API, create_folder, list_files, list_folders, make_user
 
 PROPFIND_ALL = b'<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>'
 
@@ -63,9 +66,8 @@ def test_put_get_propfind_and_api_visibility(server, user):
     assert "/dav/docs/a%20b.txt" in r.text
     assert f"<D:getcontentlength>{len(body)}</D:getcontentlength>" in r.text
     # The web API sees it.
-    r = user.client.get(f"{API}/folders")
-    assert r.status_code == 200
-    assert '"name":"docs"' in r.text.replace(" ", "")
+    folders, _ = list_folders(user.client)
+    assert "docs" in [f["name"] for f in folders]
     # PUT over it replaces the content (204) in the same file.
     r = dav(server, user, "PUT", "/docs/a b.txt", data=b"new")
     assert r.status_code == 204
@@ -201,3 +203,85 @@ def test_x_oc_mtime(server, user):
     assert r.status_code == 201
     r = dav(server, user, "PROPFIND", "/m.txt", headers={"Depth": "0"})
     assert "Sun, 13 Sep 2020 12:26:40 GMT" in r.text
+
+
+def test_proppatch_getlastmodified_sets_mtime(server, user):
+    assert dav(server, user, "PUT", "/mt.txt", data=b"mt").status_code == 201
+    pp = (b'<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:"><D:set><D:prop>'
+          b'<D:getlastmodified>Mon, 02 Jan 2006 15:04:05 GMT</D:getlastmodified>'
+          b'</D:prop></D:set></D:propertyupdate>')
+    r = dav(server, user, "PROPPATCH", "/mt.txt", data=pp)
+    assert r.status_code == 207 and "200 OK" in r.text, r.text
+    r = dav(server, user, "PROPFIND", "/mt.txt", headers={"Depth": "0"})
+    assert "Mon, 02 Jan 2006 15:04:05 GMT" in r.text
+    # Another live property cannot be set: 403, nothing changes.
+    bad = (b'<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:"><D:set><D:prop>'
+           b'<D:getcontentlength>5</D:getcontentlength></D:prop></D:set></D:propertyupdate>')
+    r = dav(server, user, "PROPPATCH", "/mt.txt", data=bad)
+    assert r.status_code == 207 and "403 Forbidden" in r.text
+
+
+def test_deleted_file_restores_through_api(server, user):
+    r = dav(server, user, "PUT", "/restore-me.txt", data=b"back")
+    assert r.status_code == 201
+    files, _ = list_files(user.client)
+    fid = [f["id"] for f in files if f["name"] == "restore-me.txt"][0]
+    assert dav(server, user, "DELETE", "/restore-me.txt").status_code == 204
+    r = user.client.put(f"{API}/files/{fid}/restore")
+    assert r.status_code == 200, r.text
+    assert dav(server, user, "GET", "/restore-me.txt").content == b"back"
+
+
+def test_copy_file_shares_content(server, user_factory):
+    u = user_factory("cp")
+    data = bytes(range(256)) * 4096
+    assert dav(server, u, "PUT", "/big.bin", data=data).status_code == 201
+    before = u.client.get(f"{API}/users/me/storage").json()
+    r = dav(server, u, "COPY", "/big.bin", headers={"Destination": f"{server.url}/dav/big2.bin"})
+    assert r.status_code == 201
+    after = u.client.get(f"{API}/users/me/storage").json()
+    assert after["stored_bytes"] == before["stored_bytes"]
+    assert after["total_usage_bytes"] == before["total_usage_bytes"] + len(data)
+    assert dav(server, u, "GET", "/big2.bin").content == data
+
+
+def test_chunked_put_and_cut_put_keeps_old(server, user):
+    def gen():
+        for i in range(50):
+            yield b"%05d" % i * 1000
+    r = requests.put(f"{server.url}/dav/chunked.bin", data=gen(),
+                     auth=(user.username, user.password), timeout=60)
+    assert r.status_code == 201
+    want = b"".join(gen())
+    assert dav(server, user, "GET", "/chunked.bin").content == want
+    # A PUT cut short leaves the old content.
+    cred = base64.b64encode(f"{user.username}:{user.password}".encode()).decode()
+    host, port = server.url.split("//")[1].split(":")
+    s = socket.create_connection((host, int(port)), timeout=10)
+    s.sendall((f"PUT /dav/chunked.bin HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Basic {cred}"
+               f"\r\nContent-Length: 1000000\r\n\r\n").encode() + b"x" * 5000)
+    time.sleep(0.5)
+    s.close()
+    time.sleep(0.5)
+    assert dav(server, user, "GET", "/chunked.bin").content == want
+
+
+def test_throttled_logins_get_429(server_factory):
+    srv = server_factory(env={"LOGIN_MAX_FAILURES": "2"})
+    u = make_user(srv, "thr")
+    codes = [dav(srv, u, "PROPFIND", "/", headers={"Depth": "0"},
+                 auth=(u.username, "wrong")).status_code for _ in range(4)]
+    assert codes[0] == 401 and codes[-1] == 429, codes
+    r = dav(srv, u, "PROPFIND", "/", headers={"Depth": "0"}, auth=(u.username, "wrong"))
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
+
+
+def test_api_files_visible_over_dav_and_back(server, user):
+    r = user.client.post(f"{API}/files/upload", files={"file": ("from-api.txt", b"api")})
+    assert r.status_code == 201
+    assert dav(server, user, "GET", "/from-api.txt").content == b"api"
+    r = dav(server, user, "MOVE", "/from-api.txt",
+            headers={"Destination": f"{server.url}/dav/renamed-over-dav.txt"})
+    assert r.status_code == 201
+    names = [f["name"] for f in list_files(user.client)[0]]
+    assert "renamed-over-dav.txt" in names and "from-api.txt" not in names
