@@ -234,16 +234,11 @@ static void lock_xml(buf_t *b, const struct davlock *l)
   buf_puts(b, "</D:href></D:lockroot></D:activelock>");
 }
 
-void dav_lock_discovery(const char *user_id, const char *path, buf_t *b)
+void dav_lock_discovery(const struct davlock *locks, size_t n, const char *path, buf_t *b)
 {
-  struct davlock *locks = NULL;
-  size_t n = 0;
-  if(davlock_list(user_id, &locks, &n) != DRIVE_OK)
-    return;
   for(size_t i = 0; i < n; i++)
     if(lock_covers(&locks[i], path))
       lock_xml(b, &locks[i]);
-  free(locks);
 }
 
 static int64_t lock_timeout(const char *h)

@@ -9,8 +9,9 @@
  *  below it): its If: header holds (else 412 is answered) and every lock in
  *  the way is named in it (else 423). Replies itself when false. */
 bool dav_lock_allows(struct http_req *r, struct dav_ctx *c, const char *path, bool tree);
-/** Appends the <D:activelock> elements of the locks that cover `path`. */
-void dav_lock_discovery(const char *user_id, const char *path, buf_t *b);
+struct davlock;
+/** Appends the <D:activelock> elements of those of `locks` that cover `path`. */
+void dav_lock_discovery(const struct davlock *locks, size_t n, const char *path, buf_t *b);
 /** The item at `path` now exists (a lock-null resource became real). */
 void dav_lock_nullify(const char *user_id, const char *path);
 /** Drops the locks on `path` and below (deleted, or moved away). */

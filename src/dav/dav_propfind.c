@@ -10,6 +10,8 @@
 #include "dav/dav_props.h"
 #include "dav/dav_xml.h"
 #include "drive/content.h"
+#include "drive/davlocks.h"
+#include "drive/davprops.h"
 #include "http/range.h"
 #include "util/timefmt.h"
 
@@ -33,6 +35,10 @@ struct pf {
   buf_t out;
   struct usage usage;
   bool have_usage;
+  struct davlock *locks;       /* the user's locks, read once */
+  size_t nlocks;
+  char **propped;              /* sorted ids of items with dead properties */
+  size_t npropped, cappropped;
   char parent_path[DAV_PATH_MAX];
   int rc;
 };
@@ -69,7 +75,7 @@ static int pf_live(struct pf *p, buf_t *b, const char *name, const struct davfs_
                        "</D:locktype></D:lockentry></D:supportedlock>"), 0;
   if(!strcmp(name, "lockdiscovery")) {
     buf_puts(b, "<D:lockdiscovery>");
-    dav_lock_discovery(p->c->user.id, path, b);
+    dav_lock_discovery(p->locks, p->nlocks, path, b);
     return buf_puts(b, "</D:lockdiscovery>"), 0;
   }
   if(folder && (!strcmp(name, "quota-used-bytes") || !strcmp(name, "quota-available-bytes"))) {
@@ -109,6 +115,34 @@ static bool pf_is_live(const char *name)
   return false;
 }
 
+static int cmp_id(const void *a, const void *b)
+{
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int pf_add_propped(void *arg, const char *id)
+{
+  struct pf *p = arg;
+  if(p->npropped == p->cappropped) {
+    size_t cap = p->cappropped ? p->cappropped * 2 : 64;
+    char **m = realloc(p->propped, cap * sizeof(*m));
+    if(!m)
+      return DRIVE_INTERNAL;
+    p->propped = m;
+    p->cappropped = cap;
+  }
+  if(!(p->propped[p->npropped] = strdup(id)))
+    return DRIVE_INTERNAL;
+  p->npropped++;
+  return 0;
+}
+
+/* True when the item may have dead properties (saves a query per entry). */
+static bool pf_has_props(const struct pf *p, const char *id)
+{
+  return p->npropped && bsearch(&id, p->propped, p->npropped, sizeof(*p->propped), cmp_id);
+}
+
 /* One <D:response> for the item at `path`. */
 static int pf_response(struct pf *p, const struct davfs_entry *e, const char *path)
 {
@@ -128,20 +162,22 @@ static int pf_response(struct pf *p, const struct davfs_entry *e, const char *pa
         continue;
       buf_printf(&ok, "<D:%s/>", live_props[i]);
     }
-    dav_props_names(p->c->user.id, item_id, &ok);
+    if(pf_has_props(p, item_id))
+      dav_props_names(p->c->user.id, item_id, &ok);
   }
   else if(p->mode == PF_ALLPROP) {
     for(int i = 0; live_props[i]; i++)
       if(strncmp(live_props[i], "quota", 5))   /* RFC 4331: not in allprop */
         pf_live(p, &ok, live_props[i], e, path);
-    dav_props_all(p->c->user.id, item_id, &ok);
+    if(pf_has_props(p, item_id))
+      dav_props_all(p->c->user.id, item_id, &ok);
   }
   else {
     for(const struct dav_xnode *w = p->want->child; w; w = w->next) {
       int miss = 1;
       if(!strcmp(w->ns, NS_DAV) && pf_is_live(w->name))
         miss = pf_live(p, &ok, w->name, e, path);
-      else
+      else if(pf_has_props(p, item_id))
         miss = dav_props_one(p->c->user.id, item_id, w->ns, w->name, &ok);
       if(miss) {
         if(!strcmp(w->ns, NS_DAV))
@@ -190,6 +226,14 @@ static void pf_entry(const struct dav_item *it, struct davfs_entry *e)
   snprintf(e->name, sizeof(e->name), "%s", it->name);
 }
 
+static void pf_free(struct pf *p)
+{
+  for(size_t i = 0; i < p->npropped; i++)
+    free(p->propped[i]);
+  free(p->propped);
+  free(p->locks);
+}
+
 int dav_propfind(struct http_req *r, struct dav_ctx *c)
 {
   struct davfs_entry *e = calloc(1, sizeof(*e));   /* big: off the stack */
@@ -233,6 +277,15 @@ int dav_propfind(struct http_req *r, struct dav_ctx *c)
     free(e);
     return dav_reply_drive(r, rc == DRIVE_INVALID ? DRIVE_NOT_FOUND : rc);
   }
+  if((rc = davlock_list(c->user.id, &p.locks, &p.nlocks)) == DRIVE_OK &&
+     (rc = davprops_items(c->user.id, pf_add_propped, &p)) == DRIVE_OK && p.npropped)
+    qsort(p.propped, p.npropped, sizeof(*p.propped), cmp_id);
+  if(rc != DRIVE_OK) {
+    pf_free(&p);
+    dav_xml_free(root);
+    free(e);
+    return dav_reply_drive(r, rc);
+  }
   buf_init(&p.out, (size_t)1 << 30);
   buf_puts(&p.out, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:multistatus xmlns:D=\"DAV:\">");
   pf_entry(it, e);
@@ -243,6 +296,7 @@ int dav_propfind(struct http_req *r, struct dav_ctx *c)
     rc = davfs_children(c->user.id, it->kind == DAV_FOLDER ? it->fo.id : NULL, pf_child, &p);
   }
   dav_xml_free(root);
+  pf_free(&p);
   if(rc != DRIVE_OK) {
     buf_free(&p.out);
     return dav_reply_drive(r, rc);

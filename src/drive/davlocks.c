@@ -13,10 +13,10 @@ int davlock_list(const char *owner_id, struct davlock **out, size_t *n)
   *n = 0;
   if(!db)
     return DRIVE_UNAVAILABLE;
-  db_exec(db, "DELETE FROM dav_locks WHERE owner_id = $1 AND expires_at < $2", "ti", owner_id, now);
   db_stmt_t *st = db_query(db, "SELECT token, path, depth_infinity, exclusive, owner_xml, "
-                               "timeout_s, expires_at FROM dav_locks WHERE owner_id = $1 "
-                               "ORDER BY created_at LIMIT 1000", "t", owner_id);
+                               "timeout_s, expires_at FROM dav_locks WHERE owner_id = $1 AND "
+                               "expires_at >= $2 ORDER BY created_at LIMIT 1000", "ti", owner_id,
+                           now);
   if(!st)
     return DRIVE_DB;
   size_t cap = 0;
@@ -52,6 +52,11 @@ int davlock_add(const char *owner_id, const struct davlock *l)
   db_t *db = db_get();
   if(!db)
     return DRIVE_UNAVAILABLE;
+  /* The user's expired locks go when a new one comes (reads skip them). */
+  int rc = db_exec(db, "DELETE FROM dav_locks WHERE owner_id = $1 AND expires_at < $2", "ti",
+                   owner_id, time_now_ms());
+  if(rc != DB_OK)
+    return drive_from_db(rc);
   return drive_db(db_exec(db, "INSERT INTO dav_locks (token, owner_id, path, depth_infinity, "
                               "exclusive, owner_xml, timeout_s, expires_at, created_at) VALUES "
                               "($1, $2, $3, $4, $5, $6, $7, $8, $9)", "tttiitiii", l->token,

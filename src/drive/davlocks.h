@@ -1,6 +1,6 @@
 /* davlocks: WebDAV write locks (table dav_locks), on paths of a user's
- * tree, so every node sees them. Expired locks are dropped as they are
- * read. */
+ * tree, so every node sees them. Expired locks are skipped when read and
+ * deleted when the user takes a new one. */
 #ifndef NETRA_DAVLOCKS_H
 #define NETRA_DAVLOCKS_H
 #include <stdbool.h>

@@ -49,3 +49,12 @@ int davprops_copy(const char *owner_id, const char *from, const char *to)
                               "SELECT owner_id, $3, ns, name, value FROM dav_props WHERE "
                               "owner_id = $1 AND item_id = $2", "ttt", owner_id, from, to));
 }
+
+int davprops_items(const char *owner_id, int (*each)(void *arg, const char *item_id), void *arg)
+{
+  db_t *db = db_get();
+  if(!db)
+    return DRIVE_UNAVAILABLE;
+  return drive_each_text(db_query(db, "SELECT DISTINCT item_id FROM dav_props WHERE owner_id = $1",
+                                  "t", owner_id), each, arg);
+}
