@@ -146,8 +146,9 @@ static int if_eval(struct if_eval *e, const char *h, const char *path)
       bool v;
       if(open == '<') {
         v = if_token_true(e, buf, cur);
-        if(e->ntokens < IF_TOKENS_MAX && strlen(buf) < DAVLOCK_TOKEN_MAX)
-          snprintf(e->tokens[e->ntokens++], DAVLOCK_TOKEN_MAX, "%s", buf);
+        size_t tl = strlen(buf);
+        if(e->ntokens < IF_TOKENS_MAX && tl < DAVLOCK_TOKEN_MAX)
+          memcpy(e->tokens[e->ntokens++], buf, tl + 1);   /* longer: no lock's token */
       }
       else
         v = if_etag_true(e, buf, cur);
