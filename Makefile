@@ -8,7 +8,7 @@ CC      ?= cc
 # What the code links against (libcrypto: SHA-256 and HMAC; nothing uses
 # libssl itself, libcurl brings its own TLS; libutf8proc: NFC of names).
 # libmagic and libwslay (WebSocket framing) ship no pkg-config file.
-PKGS    := libmicrohttpd jansson libsodium libcrypto libcurl sqlite3 libpq libxxhash libutf8proc
+PKGS    := libmicrohttpd jansson libsodium libcrypto libcurl sqlite3 libpq libxxhash libutf8proc expat
 # The fake Telegram server needs less.
 FAKE_PKGS := libmicrohttpd jansson libsodium libcrypto
 SANITIZE ?=
@@ -24,9 +24,9 @@ endif
 # throw-away cluster of the test pass on PostgreSQL, tools/pg-cluster.sh).
 DEB_PKGS := build-essential pkg-config libmicrohttpd-dev libwslay-dev libjansson-dev \
   libsodium-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev libpq-dev libmagic-dev libxxhash-dev \
-  libutf8proc-dev libcmocka-dev python3-pytest python3-requests python3-websocket \
-  python3-prometheus-client nginx caddy systemd curl python3-jsonschema chromium postgresql \
-  python3-pytest-xdist
+  libutf8proc-dev libexpat1-dev litmus libcmocka-dev python3-pytest python3-requests \
+  python3-websocket python3-prometheus-client nginx caddy systemd curl python3-jsonschema \
+  chromium postgresql python3-pytest-xdist
 
 CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \

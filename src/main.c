@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "api/api.h"
+#include "dav/dav.h"
 #include "api/listing_cache.h"
 #include "config.h"
 #include "db/db.h"
@@ -227,6 +228,18 @@ static int backup(const struct config *cfg, const char *dest)
   return 0;
 }
 
+/* What the server routes: the API's tables, then the WebDAV share. */
+static const struct http_route *const *serve_tables(void)
+{
+  static const struct http_route *all[32];
+  size_t n = 0;
+  for(const struct http_route *const *t = api_route_tables(); *t && n < 30; t++)
+    all[n++] = *t;
+  all[n++] = dav_routes;
+  all[n] = NULL;
+  return all;
+}
+
 static int serve(struct config *cfg, int lfd)
 {
   char err[512];
@@ -262,7 +275,7 @@ static int serve(struct config *cfg, int lfd)
     .auth = api_auth_bearer,
     .auth_free = api_auth_free,
     .auth_user = api_auth_user,
-    .tables = api_route_tables(),
+    .tables = serve_tables(),
   };
   api_ws_set_limit(cfg->ws_max_per_user);
   if(api_metrics_set_token(cfg->metrics_token) != 0) {

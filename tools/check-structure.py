@@ -24,6 +24,7 @@ ALLOWED = {
     "drive": {"db", "blob", "fetch", "util"},
     "http": {"util"},
     "api": {"http", "drive", "util"},
+    "dav": {"http", "drive", "util", "api"},
 }
 
 MAX_LINES = 600

@@ -18,7 +18,8 @@ trap 'exit 130' INT TERM
 
 # The suites that must pass on both backends (issue 4).
 TELEGRAM_SUITES="test_files.py test_dedup.py test_sizes.py test_download.py test_shares.py
-test_search.py test_storage_usage.py test_files_security.py test_url_upload.py"
+test_search.py test_storage_usage.py test_files_security.py test_url_upload.py
+test_dav.py test_dav_litmus.py"
 
 # test_migrate_cmd.py (migrate --from sqlite --to postgresql) runs once, in the
 # first pass below (all of tests/api): it starts its own PostgreSQL cluster.
@@ -29,7 +30,8 @@ test_search.py test_storage_usage.py test_files_security.py test_url_upload.py"
 PG_SUITES="test_files.py test_folders.py test_items.py test_sizes.py test_search.py
 test_shares.py test_auth.py test_storage_usage.py test_tasks.py test_postgres.py
 test_dedup.py test_names.py test_files_security.py test_download.py test_maint.py
-test_listing_cache.py test_url_upload.py test_nodes.py test_app_passwords.py"
+test_listing_cache.py test_url_upload.py test_nodes.py test_app_passwords.py test_dav.py
+test_dav_litmus.py"
 # NETRADRIVE_PG_SUITES narrows that list (.ci/run's sanitizer run does, to stay
 # within its time: the driver's own suites, not every suite a second time).
 PG_SUITES=${NETRADRIVE_PG_SUITES:-$PG_SUITES}

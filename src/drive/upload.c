@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include "drive/content.h"
 #include "drive/drive.h"
+#include "drive/files.h"
 #include "drive/folders.h"
 #include "drive/garbage.h"
 #include "drive/hasher.h"
@@ -48,6 +49,16 @@ struct upload *upload_new(const char *owner_id, const char *folder_id)
     return NULL;
   }
   return u;
+}
+
+void upload_set_replace(struct upload *u, const char *file_id)
+{
+  snprintf(u->replace_id, sizeof(u->replace_id), "%s", file_id ? file_id : "");
+}
+
+void upload_set_mtime(struct upload *u, int64_t mtime_ms)
+{
+  u->mtime = mtime_ms > 0 ? mtime_ms : 0;
 }
 
 /* The task's cancel hook (tasks registry locked; see task_cancel_fn): stop
@@ -336,6 +347,33 @@ int upload_write(struct upload *u, const char *data, size_t n)
   return upload_backpressure(u, blob_put_parallel(store_blob()) - 1);
 }
 
+/* A replacing upload's end of the commit: the live file takes the new
+ * content; its folders and the owner's usage change by the difference and
+ * the old content loses its reference. */
+static int upload_swap(struct upload *u, db_t *db, const char *sha, const char *mime,
+                       const char *content_id, char *file_id)
+{
+  struct file_rec old;
+  int rc = file_get(u->owner_id, u->replace_id, &old);
+  if(rc != DRIVE_OK)
+    return rc;
+  if(old.is_deleted)
+    return DRIVE_NOT_FOUND;
+  int64_t delta = (int64_t)u->size - old.size;
+  if(db_exec(db, "UPDATE files SET content_id = $1, mime_type = $2, size = $3, sha256 = $4, "
+                 "updated_at = $5 WHERE id = $6 AND owner_id = $7",
+             "ttititt", content_id, mime, (int64_t)u->size, sha,
+             u->mtime ? u->mtime : time_now_ms(), old.id, u->owner_id))
+    return DRIVE_DB;
+  rc = folder_add_size(db, old.folder_id[0] ? old.folder_id : NULL, delta);
+  if(rc == DRIVE_OK)
+    rc = usage_add(db, u->owner_id, delta, 0, 0, 0);
+  if(rc == DRIVE_OK)
+    rc = content_unref(db, old.content_id);
+  snprintf(file_id, ID_LEN + 1, "%.22s", old.id);
+  return rc;
+}
+
 /* The commit: dedup, content + chunks, the file row, sizes and usage. */
 static int upload_commit(struct upload *u, db_t *db, const char *sha, const char *mime,
                          char *file_id)
@@ -391,16 +429,23 @@ static int upload_commit(struct upload *u, db_t *db, const char *sha, const char
       return rc;
   }
 
+  if(u->replace_id[0])
+    return upload_swap(u, db, sha, mime, content_id, file_id);
   char key[1024];
   if(utf8_fold(u->name, key, sizeof(key)) != 0)
     snprintf(key, sizeof(key), "%s", u->name);
   id_new(file_id);
   rc = db_exec(db, "INSERT INTO files (id, owner_id, folder_id, content_id, name, name_key, "
                    "mime_type, size, sha256, created_at, updated_at) "
-                   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
-               "tttttttiti", file_id, u->owner_id, folder, content_id, u->name, key, mime,
-               (int64_t)u->size, sha, now);
-  return rc == DB_OK ? DRIVE_OK : DRIVE_DB;
+                   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+               "tttttttitii", file_id, u->owner_id, folder, content_id, u->name, key, mime,
+               (int64_t)u->size, sha, now, u->mtime ? u->mtime : now);
+  if(rc != DB_OK)
+    return DRIVE_DB;
+  rc = folder_add_size(db, folder, (int64_t)u->size);
+  if(rc == DRIVE_OK)
+    rc = usage_add(db, u->owner_id, (int64_t)u->size, 1, 0, 0);
+  return rc;
 }
 
 int upload_finish(struct upload *u, char *file_id, size_t idsz)
@@ -427,10 +472,6 @@ int upload_finish(struct upload *u, char *file_id, size_t idsz)
   if((rc = drive_tx_begin(db)) != DRIVE_OK)
     return rc;
   rc = upload_commit(u, db, sha, mime, file_id);
-  if(rc == DRIVE_OK)
-    rc = folder_add_size(db, u->folder_id[0] ? u->folder_id : NULL, (int64_t)u->size);
-  if(rc == DRIVE_OK)
-    rc = usage_add(db, u->owner_id, (int64_t)u->size, 1, 0, 0);
   rc = drive_tx_end(db, rc);
   if(rc != DRIVE_OK)
     return rc;

@@ -50,6 +50,14 @@ int upload_set_name(struct upload *u, const char *filename, const char **why);
 /** The caller tracks the work as its own task (an upload from a URL): no
  *  "upload" task is started for a remote store. Call before upload_set_name. */
 void upload_set_untracked(struct upload *u);
+/** The upload replaces the content of the owner's live file `file_id` (in
+ *  its folder; the name stays) instead of making a new file: one commit
+ *  swaps the content, so a failed upload leaves the old bytes (WebDAV PUT).
+ *  Call before upload_set_name. */
+void upload_set_replace(struct upload *u, const char *file_id);
+/** The file's modification time (ms since the epoch) to record instead of
+ *  the commit's time (a client's X-OC-Mtime); 0 = the commit's. */
+void upload_set_mtime(struct upload *u, int64_t mtime_ms);
 /** Records why the upload is being given up (the first reason wins); its
  *  task shows it once upload_free runs. */
 void upload_set_error(struct upload *u, const char *why);

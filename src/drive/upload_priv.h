@@ -38,6 +38,8 @@ struct upload {
   char owner_id[40];
   char folder_id[40];            /* "" = root */
   char name[256];
+  char replace_id[ID_LEN + 1];   /* "" = a new file; else the file whose content is swapped */
+  int64_t mtime;                 /* the file's updated_at to set; 0 = now */
   struct hasher_stream *hash;    /* the file's SHA-256, fed chunk by chunk */
   uint64_t size;
   uint64_t chunk_size;           /* this upload's: CHUNK_SIZE, or less (balanced) */

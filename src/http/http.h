@@ -45,11 +45,13 @@ struct http_stream_ops {
 enum {
   HTTP_AUTH = 1 << 0,        /* needs a valid access token */
   HTTP_PUBLIC_CACHE = 1 << 1, /* reserved */
-  HTTP_LONG = 1 << 2          /* streams a big reply: the long timeout, as body routes */
+  HTTP_LONG = 1 << 2,         /* streams a big reply: the long timeout, as body routes */
+  HTTP_PREFIX = 1 << 3        /* the pattern (literal) matches itself and every path below it */
 };
 
 struct http_route {
-  const char *method;  /* "GET", "POST", ... ; GET routes also answer HEAD */
+  const char *method;  /* "GET", "POST", ... ; GET routes also answer HEAD; "*" any method
+                        * (OPTIONS included: no CORS preflight for it) */
   const char *pattern; /* literal segments and {param} segments */
   http_handler_fn handler;
   unsigned flags;
@@ -182,6 +184,10 @@ typedef void (*http_done_fn)(struct http_req *r, void *arg);
  *  the request is answered 429 {"detail": "Server busy. Try again later."}
  *  with Retry-After: 1, and `work` does not run. */
 int http_defer(struct http_req *r, http_work_fn work, http_done_fn done, void *arg);
+
+/* A streaming route's `begin` may defer too (checking a password): the core
+ * calls `done` before the next body piece or `end`, and drops the body if
+ * `done` replied. */
 
 /** Suspends/resumes a streaming request's connection (backpressure). */
 void http_suspend(struct http_req *r);

@@ -56,6 +56,13 @@ static bool route_matches(const char *pattern, const char *path, struct http_req
   return true;
 }
 
+/* A prefix route ("/dav") owns itself and everything below it ("/dav/a/b"). */
+static bool prefix_matches(const char *prefix, const char *path)
+{
+  size_t n = strlen(prefix);
+  return !strncmp(prefix, path, n) && (path[n] == 0 || path[n] == '/');
+}
+
 enum http_match http_route_match(const struct http_route *const *tables, const char *method,
                                  struct http_req *r)
 {
@@ -63,10 +70,12 @@ enum http_match http_route_match(const struct http_route *const *tables, const c
   bool is_head = !strcmp(method, "HEAD");
   for(const struct http_route *const *t = tables; t && *t; t++) {
     for(const struct http_route *rt = *t; rt->method; rt++) {
-      if(!route_matches(rt->pattern, r->path, r))
+      if((rt->flags & HTTP_PREFIX) ? !prefix_matches(rt->pattern, r->path)
+                                   : !route_matches(rt->pattern, r->path, r))
         continue;
       path_seen = true;
-      if(!strcmp(rt->method, method) || (is_head && !strcmp(rt->method, "GET"))) {
+      if(!strcmp(rt->method, method) || !strcmp(rt->method, "*") ||
+         (is_head && !strcmp(rt->method, "GET"))) {
         r->route = rt;
         return HTTP_MATCH_OK;
       }

@@ -110,11 +110,11 @@ static bool srv_long_route(const struct http_route *route)
 static void req_start(struct http_req *r)
 {
   r->cors_origin = cors_allowed_origin(http_header(r, "Origin"));
-  if(!strcmp(r->method, "OPTIONS")) {
+  enum http_match m = http_route_match(srv_tables, r->method, r);
+  if(!strcmp(r->method, "OPTIONS") && m != HTTP_MATCH_OK) {
     cors_preflight(r);
     return;
   }
-  enum http_match m = http_route_match(srv_tables, r->method, r);
   if(m == HTTP_MATCH_NONE) {
     http_reply_error(r, MHD_HTTP_NOT_FOUND, "Not Found");
     return;
@@ -218,6 +218,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return MHD_YES;
   }
 
+  if(r->deferral && r->route && r->route->stream) {
+    /* `begin` deferred work (a password check): its `done` runs first; a
+     * reply it makes with body bytes pending waits in r->early. */
+    r->in_body = *upload_data_size != 0;
+    http_defer_finish(r);
+    r->in_body = false;
+    /* Resumed, MHD repeats the call `begin` deferred in (the first one):
+     * the body, if any, and the final call come next. */
+    if(r->deferral || !*upload_data_size)
+      return MHD_YES;
+  }
   if(*upload_data_size) {
     size_t n = *upload_data_size;
     r->bytes_in += n;

@@ -1,0 +1,310 @@
+/* dav_propfind: PROPFIND depth 0 and 1 (infinity is refused with
+ * propfind-finite-depth, RFC 4918 §9.1), allprop, propname and prop, over
+ * the live properties below and the dead ones set with PROPPATCH. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "dav/dav_priv.h"
+#include "dav/dav_lock.h"
+#include "dav/dav_props.h"
+#include "dav/dav_xml.h"
+#include "drive/content.h"
+#include "drive/davlocks.h"
+#include "drive/davprops.h"
+#include "http/range.h"
+#include "util/timefmt.h"
+
+#define NS_DAV "DAV:"
+/* No per-user quota: what a mount shows as free (DECISIONS "WebDAV"). */
+#define DAV_QUOTA_FREE ((int64_t)1 << 50)
+
+enum { PF_ALLPROP, PF_PROPNAME, PF_PROP };
+
+static const char *const live_props[] = {
+  "resourcetype", "getcontentlength", "getlastmodified", "creationdate", "getetag",
+  "getcontenttype", "displayname", "quota-used-bytes", "quota-available-bytes",
+  "supportedlock", "lockdiscovery", NULL,
+};
+
+struct pf {
+  struct http_req *r;
+  struct dav_ctx *c;
+  int mode;
+  const struct dav_xnode *want;  /* PF_PROP: the <prop> element */
+  buf_t out;
+  struct usage usage;
+  bool have_usage;
+  struct davlock *locks;       /* the user's locks, read once */
+  size_t nlocks;
+  char **propped;              /* sorted ids of items with dead properties */
+  size_t npropped, cappropped;
+  char parent_path[DAV_PATH_MAX];
+  int rc;
+};
+
+/* Writes the value of live property `name` of the item; 0 when written,
+ * 1 when the item has no such property. */
+static int pf_live(struct pf *p, buf_t *b, const char *name, const struct davfs_entry *e,
+                   const char *path)
+{
+  bool folder = e->is_folder;
+  int64_t created = folder ? e->fo.created_at : e->fi.created_at;
+  int64_t updated = folder ? e->fo.updated_at : e->fi.updated_at;
+  char t[40];
+  if(!strcmp(name, "resourcetype"))
+    return buf_puts(b, folder ? "<D:resourcetype><D:collection/></D:resourcetype>"
+                              : "<D:resourcetype/>"), 0;
+  if(!strcmp(name, "displayname")) {
+    buf_puts(b, "<D:displayname>");
+    dav_xml_text(b, e->name);
+    return buf_puts(b, "</D:displayname>"), 0;
+  }
+  if(!strcmp(name, "getlastmodified")) {
+    range_date_format(updated / 1000, t);
+    return buf_printf(b, "<D:getlastmodified>%s</D:getlastmodified>", t), 0;
+  }
+  if(!strcmp(name, "creationdate")) {
+    time_rfc3339(created, t);
+    return buf_printf(b, "<D:creationdate>%s</D:creationdate>", t), 0;
+  }
+  if(!strcmp(name, "supportedlock"))
+    return buf_puts(b, "<D:supportedlock><D:lockentry><D:lockscope><D:exclusive/></D:lockscope>"
+                       "<D:locktype><D:write/></D:locktype></D:lockentry><D:lockentry>"
+                       "<D:lockscope><D:shared/></D:lockscope><D:locktype><D:write/>"
+                       "</D:locktype></D:lockentry></D:supportedlock>"), 0;
+  if(!strcmp(name, "lockdiscovery")) {
+    buf_puts(b, "<D:lockdiscovery>");
+    dav_lock_discovery(p->locks, p->nlocks, path, b);
+    return buf_puts(b, "</D:lockdiscovery>"), 0;
+  }
+  if(folder && (!strcmp(name, "quota-used-bytes") || !strcmp(name, "quota-available-bytes"))) {
+    if(!p->have_usage) {
+      if(usage_get(p->c->user.id, &p->usage) != DRIVE_OK)
+        memset(&p->usage, 0, sizeof(p->usage));
+      p->have_usage = true;
+    }
+    int64_t used = p->usage.total_bytes;
+    if(name[6] == 'u')
+      return buf_printf(b, "<D:quota-used-bytes>%lld</D:quota-used-bytes>", (long long)used), 0;
+    return buf_printf(b, "<D:quota-available-bytes>%lld</D:quota-available-bytes>",
+                      (long long)(DAV_QUOTA_FREE > used ? DAV_QUOTA_FREE - used : 0)), 0;
+  }
+  if(folder)
+    return 1;
+  if(!strcmp(name, "getcontentlength"))
+    return buf_printf(b, "<D:getcontentlength>%lld</D:getcontentlength>", (long long)e->fi.size), 0;
+  if(!strcmp(name, "getetag")) {
+    char etag[DAV_ETAG_HEX + 3];
+    dav_etag(&e->fi, etag);
+    return buf_printf(b, "<D:getetag>%s</D:getetag>", etag), 0;
+  }
+  if(!strcmp(name, "getcontenttype")) {
+    buf_puts(b, "<D:getcontenttype>");
+    dav_xml_text(b, e->fi.mime_type);
+    return buf_puts(b, "</D:getcontenttype>"), 0;
+  }
+  return 1;
+}
+
+static bool pf_is_live(const char *name)
+{
+  for(int i = 0; live_props[i]; i++)
+    if(!strcmp(live_props[i], name))
+      return true;
+  return false;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int pf_add_propped(void *arg, const char *id)
+{
+  struct pf *p = arg;
+  if(p->npropped == p->cappropped) {
+    size_t cap = p->cappropped ? p->cappropped * 2 : 64;
+    char **m = realloc(p->propped, cap * sizeof(*m));
+    if(!m)
+      return DRIVE_INTERNAL;
+    p->propped = m;
+    p->cappropped = cap;
+  }
+  if(!(p->propped[p->npropped] = strdup(id)))
+    return DRIVE_INTERNAL;
+  p->npropped++;
+  return 0;
+}
+
+/* True when the item may have dead properties (saves a query per entry). */
+static bool pf_has_props(const struct pf *p, const char *id)
+{
+  return p->npropped && bsearch(&id, p->propped, p->npropped, sizeof(*p->propped), cmp_id);
+}
+
+/* One <D:response> for the item at `path`. */
+static int pf_response(struct pf *p, const struct davfs_entry *e, const char *path)
+{
+  buf_t ok, missing;
+  const char *item_id = e->is_folder ? e->fo.id : e->fi.id;
+  buf_init(&ok, 1 << 20);
+  buf_init(&missing, 1 << 20);
+  buf_puts(&p->out, "<D:response><D:href>");
+  dav_href(&p->out, path, e->is_folder);
+  buf_puts(&p->out, "</D:href>");
+  if(p->mode == PF_PROPNAME) {
+    for(int i = 0; live_props[i]; i++) {
+      if((!strcmp(live_props[i], "getcontentlength") || !strcmp(live_props[i], "getetag") ||
+          !strcmp(live_props[i], "getcontenttype")) && e->is_folder)
+        continue;
+      if(!strncmp(live_props[i], "quota", 5) && !e->is_folder)
+        continue;
+      buf_printf(&ok, "<D:%s/>", live_props[i]);
+    }
+    if(pf_has_props(p, item_id))
+      dav_props_names(p->c->user.id, item_id, &ok);
+  }
+  else if(p->mode == PF_ALLPROP) {
+    for(int i = 0; live_props[i]; i++)
+      if(strncmp(live_props[i], "quota", 5))   /* RFC 4331: not in allprop */
+        pf_live(p, &ok, live_props[i], e, path);
+    if(pf_has_props(p, item_id))
+      dav_props_all(p->c->user.id, item_id, &ok);
+  }
+  else {
+    for(const struct dav_xnode *w = p->want->child; w; w = w->next) {
+      int miss = 1;
+      if(!strcmp(w->ns, NS_DAV) && pf_is_live(w->name))
+        miss = pf_live(p, &ok, w->name, e, path);
+      else if(pf_has_props(p, item_id))
+        miss = dav_props_one(p->c->user.id, item_id, w->ns, w->name, &ok);
+      if(miss) {
+        if(!strcmp(w->ns, NS_DAV))
+          buf_printf(&missing, "<D:%s/>", w->name);
+        else {
+          buf_puts(&missing, w->ns[0] ? "<X:" : "<");
+          dav_xml_text(&missing, w->name);
+          buf_puts(&missing, w->ns[0] ? " xmlns:X=\"" : " xmlns=\"");
+          dav_xml_text(&missing, w->ns);
+          buf_puts(&missing, "\"/>");
+        }
+      }
+    }
+  }
+  if(ok.len || p->mode != PF_PROP)
+    buf_printf(&p->out, "<D:propstat><D:prop>%s</D:prop><D:status>HTTP/1.1 200 OK</D:status>"
+               "</D:propstat>", ok.data ? ok.data : "");
+  if(missing.len)
+    buf_printf(&p->out, "<D:propstat><D:prop>%s</D:prop><D:status>HTTP/1.1 404 Not Found"
+               "</D:status></D:propstat>", missing.data);
+  buf_free(&ok);
+  buf_free(&missing);
+  return buf_puts(&p->out, "</D:response>") == BUF_OK ? 0 : DRIVE_INTERNAL;
+}
+
+static int pf_child(const struct davfs_entry *e, void *arg)
+{
+  struct pf *p = arg;
+  char path[DAV_PATH_MAX];
+  int n = snprintf(path, sizeof(path), "%s/%s", strcmp(p->parent_path, "/") ? p->parent_path : "",
+                   e->name);
+  if(n < 0 || (size_t)n >= sizeof(path))
+    return 0;   /* too long to address: left out */
+  return pf_response(p, e, path);
+}
+
+/* The item as a davfs entry (the root as a folder without an id). */
+static void pf_entry(const struct dav_item *it, struct davfs_entry *e)
+{
+  memset(e, 0, sizeof(*e));
+  e->is_folder = it->kind != DAV_FILE;
+  if(it->kind == DAV_FOLDER)
+    e->fo = it->fo;
+  else if(it->kind == DAV_FILE)
+    e->fi = it->fi;
+  snprintf(e->name, sizeof(e->name), "%s", it->name);
+}
+
+static void pf_free(struct pf *p)
+{
+  for(size_t i = 0; i < p->npropped; i++)
+    free(p->propped[i]);
+  free(p->propped);
+  free(p->locks);
+}
+
+int dav_propfind(struct http_req *r, struct dav_ctx *c)
+{
+  struct davfs_entry *e = calloc(1, sizeof(*e));   /* big: off the stack */
+  struct dav_item *it = &c->item;
+  struct dav_xnode *root = NULL;
+  const char *depth = http_header(r, "Depth");
+  int d = 1;
+  if(!e)
+    return dav_reply_status(r, MHD_HTTP_INTERNAL_SERVER_ERROR);
+  if(depth && !strcmp(depth, "0"))
+    d = 0;
+  else if(!depth || !strcasecmp(depth, "infinity")) {
+    buf_t b;
+    buf_init(&b, 4096);
+    buf_puts(&b, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:error xmlns:D=\"DAV:\">"
+                 "<D:propfind-finite-depth/></D:error>");
+    free(e);
+    return dav_reply_xml(r, MHD_HTTP_FORBIDDEN, &b);
+  }
+  else if(strcmp(depth, "1")) {
+    free(e);
+    return dav_reply_status(r, MHD_HTTP_BAD_REQUEST);
+  }
+  struct pf p = {.r = r, .c = c, .mode = PF_ALLPROP};
+  if(c->body.len) {
+    if(dav_xml_parse(c->body.data, c->body.len, &root) != 0 ||
+       !dav_xml_is(root, NS_DAV, "propfind"))
+      goto bad;
+    if((p.want = dav_xml_child(root, NS_DAV, "prop")))
+      p.mode = PF_PROP;
+    else if(dav_xml_child(root, NS_DAV, "propname"))
+      p.mode = PF_PROPNAME;
+    else if(!dav_xml_child(root, NS_DAV, "allprop"))
+      goto bad;
+  }
+  int rc = dav_resolve(c->user.id, r->path, it);
+  if(rc == DRIVE_OK && it->kind == DAV_NONE)
+    rc = DRIVE_NOT_FOUND;
+  if(rc != DRIVE_OK) {
+    dav_xml_free(root);
+    free(e);
+    return dav_reply_drive(r, rc == DRIVE_INVALID ? DRIVE_NOT_FOUND : rc);
+  }
+  if((rc = davlock_list(c->user.id, &p.locks, &p.nlocks)) == DRIVE_OK &&
+     (rc = davprops_items(c->user.id, pf_add_propped, &p)) == DRIVE_OK && p.npropped)
+    qsort(p.propped, p.npropped, sizeof(*p.propped), cmp_id);
+  if(rc != DRIVE_OK) {
+    pf_free(&p);
+    dav_xml_free(root);
+    free(e);
+    return dav_reply_drive(r, rc);
+  }
+  buf_init(&p.out, (size_t)1 << 30);
+  buf_puts(&p.out, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:multistatus xmlns:D=\"DAV:\">");
+  pf_entry(it, e);
+  rc = pf_response(&p, e, it->path);
+  free(e);
+  if(rc == DRIVE_OK && d == 1 && it->kind != DAV_FILE) {
+    snprintf(p.parent_path, sizeof(p.parent_path), "%s", it->path);
+    rc = davfs_children(c->user.id, it->kind == DAV_FOLDER ? it->fo.id : NULL, pf_child, &p);
+  }
+  dav_xml_free(root);
+  pf_free(&p);
+  if(rc != DRIVE_OK) {
+    buf_free(&p.out);
+    return dav_reply_drive(r, rc);
+  }
+  buf_puts(&p.out, "</D:multistatus>\n");
+  return dav_reply_xml(r, 207, &p.out);
+bad:
+  dav_xml_free(root);
+  free(e);
+  return dav_reply_status(r, MHD_HTTP_BAD_REQUEST);
+}

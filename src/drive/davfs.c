@@ -1,0 +1,278 @@
+/* davfs: names and lookups of the WebDAV tree (rule in davfs.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "drive/content.h"
+#include "drive/davfs.h"
+#include "drive/drive.h"
+#include "util/timefmt.h"
+
+#define DAVFS_SUFFIX 8   /* id characters in a duplicate's suffix */
+
+/* "folder_id = $2" cannot match the root's NULL: each query has two forms. */
+#define IN_PARENT(col, parent) ((parent) ? col " = $2" : "($2 = '' AND " col " IS NULL)")
+
+static void folder_fill(db_stmt_t *st, void *out)
+{
+  folder_from_row(st, out);
+}
+
+int davfs_folder(const char *owner_id, const char *parent_id, const char *name,
+                 struct folder *out)
+{
+  db_t *db = db_get();
+  char sql[256];
+  if(!db)
+    return DRIVE_UNAVAILABLE;
+  snprintf(sql, sizeof(sql), "SELECT " FOLDER_COLS " FROM folders WHERE owner_id = $1 AND %s "
+           "AND name = $3 AND is_deleted = 0", IN_PARENT("parent_id", parent_id));
+  db_stmt_t *st = db_query(db, sql, "ttt", owner_id, parent_id ? parent_id : "", name);
+  return drive_read_one(st, folder_fill, out);
+}
+
+static void file_fill(db_stmt_t *st, void *out)
+{
+  file_from_row(st, 0, out);
+}
+
+/* The oldest live file named exactly `name`, or with `idpre` the one whose
+ * id starts with it. */
+static int davfs_named(const char *owner_id, const char *parent_id, const char *name,
+                       const char *idpre, struct file_rec *out)
+{
+  db_t *db = db_get();
+  char sql[512];
+  if(!db)
+    return DRIVE_UNAVAILABLE;
+  snprintf(sql, sizeof(sql), "SELECT " FILE_COLUMNS " FROM files WHERE owner_id = $1 AND %s "
+           "AND name = $3 AND is_deleted = 0 %s ORDER BY created_at, id LIMIT 1",
+           IN_PARENT("folder_id", parent_id), idpre ? "AND substr(id, 1, 8) = $4" : "");
+  db_stmt_t *st = db_query(db, sql, idpre ? "tttt" : "ttt", owner_id, parent_id ? parent_id : "",
+                           name, idpre);
+  return drive_read_one(st, file_fill, out);
+}
+
+/* Splits "stem~XXXXXXXX.ext" into the plain name "stem.ext" and the id
+ * prefix; false when `name` has no such suffix. */
+static bool davfs_unsuffix(const char *name, char *plain, size_t plainsz, char *idpre)
+{
+  const char *dot = strrchr(name, '.');
+  if(!dot || dot == name)
+    dot = name + strlen(name);
+  if(dot - name < DAVFS_SUFFIX + 2 || dot[-DAVFS_SUFFIX - 1] != '~')
+    return false;
+  const char *sfx = dot - DAVFS_SUFFIX;
+  for(int i = 0; i < DAVFS_SUFFIX; i++) {
+    char c = sfx[i];
+    if(!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_'))
+      return false;
+  }
+  memcpy(idpre, sfx, DAVFS_SUFFIX);
+  idpre[DAVFS_SUFFIX] = 0;
+  int n = snprintf(plain, plainsz, "%.*s%s", (int)(sfx - 1 - name), name, dot);
+  return n > 0 && (size_t)n < plainsz;
+}
+
+int davfs_file(const char *owner_id, const char *parent_id, const char *name,
+               struct file_rec *out)
+{
+  struct folder fo;
+  int rc = davfs_folder(owner_id, parent_id, name, &fo);
+  if(rc == DRIVE_OK)
+    return DRIVE_NOT_FOUND;   /* the folder holds the name */
+  if(rc != DRIVE_NOT_FOUND)
+    return rc;
+  rc = davfs_named(owner_id, parent_id, name, NULL, out);
+  if(rc != DRIVE_NOT_FOUND)
+    return rc;
+  char plain[DAVFS_NAME_MAX], idpre[DAVFS_SUFFIX + 1];
+  struct file_rec first;
+  if(!davfs_unsuffix(name, plain, sizeof(plain), idpre))
+    return DRIVE_NOT_FOUND;
+  if((rc = davfs_named(owner_id, parent_id, plain, idpre, out)) != DRIVE_OK)
+    return rc;
+  /* Only a file that does not hold the plain name goes by the suffix. */
+  rc = davfs_folder(owner_id, parent_id, plain, &fo);
+  if(rc == DRIVE_OK)
+    return DRIVE_OK;
+  if(rc != DRIVE_NOT_FOUND)
+    return rc;
+  if((rc = davfs_named(owner_id, parent_id, plain, NULL, &first)) != DRIVE_OK)
+    return rc;
+  return strcmp(first.id, out->id) ? DRIVE_OK : DRIVE_NOT_FOUND;
+}
+
+/* The suffixed name of a file that does not hold its plain name. */
+static void davfs_suffixed(const struct file_rec *f, char *out, size_t outsz)
+{
+  const char *dot = strrchr(f->name, '.');
+  if(!dot || dot == f->name)
+    dot = f->name + strlen(f->name);
+  snprintf(out, outsz, "%.*s~%.8s%s", (int)(dot - f->name), f->name, f->id, dot);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int davfs_children(const char *owner_id, const char *parent_id,
+                   int (*each)(const struct davfs_entry *e, void *arg), void *arg)
+{
+  db_t *db = db_get();
+  char sql[512];
+  char **fnames = NULL;
+  size_t nf = 0, capf = 0;
+  struct davfs_entry *e = calloc(1, sizeof(*e));
+  int rc = DRIVE_OK, step;
+  if(!db || !e) {
+    free(e);
+    return db ? DRIVE_INTERNAL : DRIVE_UNAVAILABLE;
+  }
+  const char *pid = parent_id ? parent_id : "";
+  snprintf(sql, sizeof(sql), "SELECT " FOLDER_COLS " FROM folders WHERE owner_id = $1 AND %s "
+           "AND is_deleted = 0 ORDER BY name", IN_PARENT("parent_id", parent_id));
+  db_stmt_t *st = db_query(db, sql, "tt", owner_id, pid);
+  if(!st) {
+    rc = DRIVE_DB;
+    goto out;
+  }
+  while(rc == DRIVE_OK && (step = db_step(st)) == DB_ROW) {
+    memset(e, 0, sizeof(*e));
+    e->is_folder = true;
+    folder_from_row(st, &e->fo);
+    snprintf(e->name, sizeof(e->name), "%s", e->fo.name);
+    if(nf == capf) {
+      capf = capf ? capf * 2 : 64;
+      char **n = realloc(fnames, capf * sizeof(*n));
+      if(!n) {
+        rc = DRIVE_INTERNAL;
+        break;
+      }
+      fnames = n;
+    }
+    if(!(fnames[nf] = strdup(e->fo.name))) {
+      rc = DRIVE_INTERNAL;
+      break;
+    }
+    nf++;
+    rc = each(e, arg);
+  }
+  if(rc == DRIVE_OK)
+    rc = drive_stmt_end(st, step);
+  else
+    db_finalize(st);
+  if(rc != DRIVE_OK)
+    goto out;
+  if(nf)
+    qsort(fnames, nf, sizeof(*fnames), cmp_str);
+
+  snprintf(sql, sizeof(sql), "SELECT " FILE_COLUMNS " FROM files WHERE owner_id = $1 AND %s "
+           "AND is_deleted = 0 ORDER BY name, created_at, id", IN_PARENT("folder_id", parent_id));
+  if(!(st = db_query(db, sql, "tt", owner_id, pid))) {
+    rc = DRIVE_DB;
+    goto out;
+  }
+  char prev[NAME_MAX_BYTES + 1] = "";
+  while(rc == DRIVE_OK && (step = db_step(st)) == DB_ROW) {
+    memset(e, 0, sizeof(*e));
+    file_from_row(st, 0, &e->fi);
+    const char *key = e->fi.name;
+    bool taken = !strcmp(prev, e->fi.name) ||
+                 (nf && bsearch(&key, fnames, nf, sizeof(*fnames), cmp_str));
+    if(taken)
+      davfs_suffixed(&e->fi, e->name, sizeof(e->name));
+    else
+      snprintf(e->name, sizeof(e->name), "%s", e->fi.name);
+    snprintf(prev, sizeof(prev), "%s", e->fi.name);
+    rc = each(e, arg);
+  }
+  if(rc == DRIVE_OK)
+    rc = drive_stmt_end(st, step);
+  else
+    db_finalize(st);
+out:
+  for(size_t i = 0; i < nf; i++)
+    free(fnames[i]);
+  free(fnames);
+  free(e);
+  return rc;
+}
+
+int davfs_has_children(const char *owner_id, const char *parent_id, bool *out)
+{
+  db_t *db = db_get();
+  char sql[512];
+  int64_t n = 0;
+  if(!db)
+    return DRIVE_UNAVAILABLE;
+  snprintf(sql, sizeof(sql),
+           "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM folders WHERE owner_id = $1 AND %s AND "
+           "is_deleted = 0 LIMIT 1) a) + (SELECT COUNT(*) FROM (SELECT 1 FROM files WHERE "
+           "owner_id = $1 AND %s AND is_deleted = 0 LIMIT 1) b)",
+           IN_PARENT("parent_id", parent_id), IN_PARENT("folder_id", parent_id));
+  if(db_query_int(db, &n, sql, "tt", owner_id, parent_id ? parent_id : "") < 0)
+    return DRIVE_DB;
+  *out = n > 0;
+  return DRIVE_OK;
+}
+
+/* The copy's rows inside the transaction. */
+static int davfs_copy_tx(db_t *db, const struct file_rec *src, const char *folder_id,
+                         const char *name, char *new_id)
+{
+  char key[1024];
+  int64_t now = time_now_ms();
+  int rc = folder_check_live(src->owner_id, folder_id);
+  if(rc != DRIVE_OK)
+    return rc;
+  if(utf8_fold(name, key, sizeof(key)) != 0)
+    snprintf(key, sizeof(key), "%s", name);
+  id_new(new_id);
+  if(db_exec(db, "INSERT INTO files (id, owner_id, folder_id, content_id, name, name_key, "
+                 "mime_type, size, sha256, created_at, updated_at) "
+                 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             "tttttttitii", new_id, src->owner_id, folder_id, src->content_id, name, key,
+             src->mime_type, src->size, src->sha256, now, src->updated_at) ||
+     db_exec(db, "UPDATE contents SET refcount = refcount + 1 WHERE id = $1", "t",
+             src->content_id))
+    return DRIVE_DB;
+  rc = folder_add_size(db, folder_id, src->size);
+  if(rc == DRIVE_OK)
+    rc = usage_add(db, src->owner_id, src->size, 1, 0, 0);
+  return rc;
+}
+
+int davfs_copy_file(const char *owner_id, const char *file_id, const char *folder_id,
+                    const char *name, struct file_rec *out, const char **why)
+{
+  char clean[NAME_MAX_BYTES + 1], new_id[ID_LEN + 1];
+  struct file_rec src;
+  const char *bad = name_clean(name, clean, sizeof(clean));
+  if(bad) {
+    *why = bad;
+    return DRIVE_INVALID;
+  }
+  int rc = file_get(owner_id, file_id, &src);
+  if(rc != DRIVE_OK)
+    return rc;
+  if(src.is_deleted)
+    return DRIVE_NOT_FOUND;
+  db_t *db = db_get();
+  if(!db)
+    return DRIVE_UNAVAILABLE;
+  if((rc = drive_tx_begin(db)) != DRIVE_OK)
+    return rc;
+  rc = drive_tx_end(db, davfs_copy_tx(db, &src, folder_id, clean, new_id));
+  return rc == DRIVE_OK ? file_get(owner_id, new_id, out) : rc;
+}
+
+int davfs_set_mtime(const char *owner_id, const char *file_id, int64_t mtime_ms)
+{
+  db_t *db = db_get();
+  if(!db)
+    return DRIVE_UNAVAILABLE;
+  return drive_db(db_exec(db, "UPDATE files SET updated_at = $1 WHERE id = $2 AND owner_id = $3 "
+                              "AND is_deleted = 0", "itt", mtime_ms, file_id, owner_id));
+}
