@@ -42,9 +42,8 @@ static db_stmt_t *copy_batch(db_t *db, const struct copy_table *t, struct copy_c
 {
   if(!c->started)
     return db_query(db, t->first_sql, "");
-  if(t->nkeys == 1)
-    return db_query(db, t->next_sql, "t", c->key[0]);
-  return db_query(db, t->next_sql, "tt", c->key[0], c->key[1]);
+  static const char *const types[COPY_MAX_KEYS + 1] = {"", "t", "tt", "ttt", "tttt"};
+  return db_query(db, t->next_sql, types[t->nkeys], c->key[0], c->key[1], c->key[2], c->key[3]);
 }
 
 /* Remembers the current row's key; -1 when a key is too long to keep. */

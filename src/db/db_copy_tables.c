@@ -160,6 +160,23 @@ const struct copy_table copy_tables[] = {
    "series) > ($1, $2) ORDER BY backend, series LIMIT 500",
    "INSERT INTO orphan_marks (backend, series, mark, ceiling, ceiling_at) VALUES ($1, $2, "
    "CAST($3 AS BIGINT), CAST($4 AS BIGINT), CAST($5 AS BIGINT)) ON CONFLICT DO NOTHING"},
-
+  {"dav_props", 5, 4, {0, 1, 2, 3},
+   "SELECT COUNT(*) FROM dav_props",
+   "SELECT owner_id, item_id, ns, name, value FROM dav_props ORDER BY owner_id, item_id, ns, "
+   "name LIMIT 500",
+   "SELECT owner_id, item_id, ns, name, value FROM dav_props WHERE (owner_id, item_id, ns, "
+   "name) > ($1, $2, $3, $4) ORDER BY owner_id, item_id, ns, name LIMIT 500",
+   "INSERT INTO dav_props (owner_id, item_id, ns, name, value) VALUES ($1, $2, $3, $4, $5) ON "
+   "CONFLICT DO NOTHING"},
+  {"dav_locks", 9, 1, {0},
+   "SELECT COUNT(*) FROM dav_locks",
+   "SELECT token, owner_id, path, depth_infinity, exclusive, owner_xml, timeout_s, expires_at, "
+   "created_at FROM dav_locks ORDER BY token LIMIT 500",
+   "SELECT token, owner_id, path, depth_infinity, exclusive, owner_xml, timeout_s, expires_at, "
+   "created_at FROM dav_locks WHERE token > $1 ORDER BY token LIMIT 500",
+   "INSERT INTO dav_locks (token, owner_id, path, depth_infinity, exclusive, owner_xml, "
+   "timeout_s, expires_at, created_at) VALUES ($1, $2, $3, CAST($4 AS INTEGER), CAST($5 AS "
+   "INTEGER), $6, CAST($7 AS BIGINT), CAST($8 AS BIGINT), CAST($9 AS BIGINT)) ON CONFLICT DO "
+   "NOTHING"},
 };
 const int copy_table_count = (int)(sizeof(copy_tables) / sizeof(copy_tables[0]));

@@ -9,7 +9,7 @@
 #define NETRA_DB_COPY_TABLES_H
 
 #define COPY_MAX_COLS 16   /* columns of the widest table */
-#define COPY_MAX_KEYS 2
+#define COPY_MAX_KEYS 4
 
 struct copy_table {
   const char *name;

@@ -16,6 +16,7 @@ import threading
 import uuid
 
 import pytest
+import requests
 
 from helpers import (API, REPO, create_folder, download, make_user, run_cmd, upload_file,
                      wait_until)
@@ -26,7 +27,7 @@ pytestmark = pytest.mark.skipif(not HAVE_PG, reason="no PostgreSQL binaries "
                                 "(/usr/lib/postgresql/*/bin; apt-get install postgresql)")
 TABLES = ("users", "used_tokens", "refresh_tokens", "folders", "contents", "chunks", "files",
           "shares", "tasks", "url_jobs", "url_job_resume", "url_job_chunks", "app_passwords",
-          "pending_deletes", "orphan_marks")
+          "pending_deletes", "orphan_marks", "dav_props", "dav_locks")
 VERIFY = re.compile(r"^verify (\w+) +(\d+) rows  sha256:([0-9a-f]{16})  ok$", re.M)
 
 
@@ -115,12 +116,30 @@ def fill(server):
             "sub": sub, "root_listing": listing}
 
 
+PROPPATCH = (b'<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:z"><D:set>'
+             b'<D:prop><Z:color>blue</Z:color></D:prop></D:set></D:propertyupdate>')
+LOCKINFO = (b'<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/>'
+            b'</D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>')
+
+
+def _dav(server, user, method, path, body=None, headers=None):
+    return requests.request(method, f"{server.url}/dav{path}", data=body, headers=headers or {},
+                            auth=(user.username, user.password), timeout=30)
+
+
 def test_sqlite_to_postgres(server_factory, cluster, tmp_path):
     src = server_factory(env={"ALLOW_PRIVATE_URLS": "true", "DATABASE_URL": None})
     data = fill(src)
     r = data["a"].client.post(f"{API}/users/me/app-passwords", json={"name": "migrated"})
     assert r.status_code == 201, r.text
     app_password = r.json()
+    # A WebDAV dead property and a lock travel too.
+    a = data["a"]
+    r = _dav(src, a, "PROPPATCH", "/Projects/Deep%20Reports/report-2024.txt", PROPPATCH)
+    assert r.status_code == 207 and "200 OK" in r.text, r.text
+    r = _dav(src, a, "LOCK", "/Projects/Deep%20Reports/report-2024.txt", LOCKINFO, {"Timeout": "Second-3600"})
+    assert r.status_code == 200, r.text
+    lock_token = r.headers["Lock-Token"]
     src.stop()
     db_file = os.path.join(src.data_dir, "netradrive.db")
     assert os.path.exists(db_file)
@@ -134,6 +153,7 @@ def test_sqlite_to_postgres(server_factory, cluster, tmp_path):
     assert got["users"] == 2 and got["folders"] == 4 and got["files"] == 7, out
     assert got["shares"] == 2 and got["tasks"] >= 1 and got["url_jobs"] == 1, out
     assert got["app_passwords"] == 1, out
+    assert got["dav_props"] == 1 and got["dav_locks"] == 1, out
     assert "verified: counts and checksums match" in out, out
     assert "MISMATCH" not in out
     first = VERIFY.findall(out)
@@ -185,6 +205,13 @@ def test_sqlite_to_postgres(server_factory, cluster, tmp_path):
     b.server, b.client = dst, dst.client()
     b.login()
     assert download(b.client, data["files"]["b-notes.md"][0]["id"]) == b"# notes\n"
+    r = _dav(dst, a, "PROPFIND", "/Projects/Deep%20Reports/report-2024.txt",
+             b'<D:propfind xmlns:D="DAV:"><D:prop><Z:color xmlns:Z="urn:z"/></D:prop></D:propfind>',
+             {"Depth": "0"})
+    assert r.status_code == 207 and "blue" in r.text, r.text
+    assert _dav(dst, a, "PUT", "/Projects/Deep%20Reports/report-2024.txt", b"x").status_code == 423
+    r = _dav(dst, a, "UNLOCK", "/Projects/Deep%20Reports/report-2024.txt", None, {"Lock-Token": lock_token})
+    assert r.status_code == 204, r.text
     dst.stop()
 
     # a target holding another installation's data is refused
