@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include "drive/content.h"
 #include "drive/drive.h"
+#include "drive/files.h"
 #include "drive/folders.h"
 #include "drive/garbage.h"
 #include "drive/hasher.h"
@@ -421,16 +422,18 @@ static int upload_commit(struct upload *u, db_t *db, const char *sha, const char
       return rc;
   }
 
-  char key[1024];
-  if(utf8_fold(u->name, key, sizeof(key)) != 0)
-    snprintf(key, sizeof(key), "%s", u->name);
-  id_new(file_id);
-  rc = db_exec(db, "INSERT INTO files (id, owner_id, folder_id, content_id, name, name_key, "
-                   "mime_type, size, sha256, created_at, updated_at) "
-                   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
-               "tttttttiti", file_id, u->owner_id, folder, content_id, u->name, key, mime,
-               (int64_t)u->size, sha, now);
-  return rc == DB_OK ? DRIVE_OK : DRIVE_DB;
+  struct file_rec f = {.size = (int64_t)u->size, .created_at = now};
+  snprintf(f.owner_id, sizeof(f.owner_id), "%.31s", u->owner_id);
+  snprintf(f.folder_id, sizeof(f.folder_id), "%.31s", u->folder_id);
+  snprintf(f.content_id, sizeof(f.content_id), "%s", content_id);
+  snprintf(f.name, sizeof(f.name), "%s", u->name);
+  snprintf(f.mime_type, sizeof(f.mime_type), "%s", mime);
+  snprintf(f.sha256, sizeof(f.sha256), "%s", sha);
+  id_new(f.id);
+  rc = file_insert_row(db, &f);
+  if(rc == DRIVE_OK)
+    memcpy(file_id, f.id, ID_LEN + 1);
+  return rc;
 }
 
 int upload_finish(struct upload *u, char *file_id, size_t idsz)
