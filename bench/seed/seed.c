@@ -7,6 +7,7 @@
  *   D <idx> <parent idx, -1 = root> <name>
  *   F <folder idx, -1 = root> <source k> <name>   a copy of SRC_FILE_ID k
  * OUT gets "<idx>\t<folder id>" per folder. Prints the rates on stdout. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 
 #define SEED_BATCH 2000 /* file copies per transaction */
 #define SEED_LINE 2048
+#define SEED_FOLDER_BATCH 500 /* folder_create calls per transaction */
 
 struct seed_batch {
   long folder;
@@ -76,6 +78,7 @@ int main(int argc, char **argv)
   }
   static struct seed_batch b;
   long folders = 0, files = 0;
+  bool in_batch = false; /* folder creations commit SEED_FOLDER_BATCH at a time */
   double t0 = seed_now(), tf = 0;
   int rc = 0;
   while(!rc && fgets(line, sizeof(line), plan)) {
@@ -101,6 +104,9 @@ int main(int argc, char **argv)
       }
       struct folder f;
       const char *why = NULL;
+      if(!in_batch && (rc = db_batch_begin(db_get())) != DB_OK)
+        break;
+      in_batch = true;
       rc = folder_create(owner, seed_folder_id(atol(c)), name, &f, &why);
       if(rc) {
         fprintf(stderr, "bench-seed: folder_create '%s': %s %s\n", name,
@@ -109,10 +115,19 @@ int main(int argc, char **argv)
       }
       memcpy(seed_ids[idx], f.id, ID_LEN + 1);
       fprintf(out, "%ld\t%s\n", idx, f.id);
-      folders++;
+      if(++folders % SEED_FOLDER_BATCH == 0) {
+        in_batch = false;
+        if((rc = db_batch_end(db_get())) != DB_OK)
+          break;
+      }
       tf = seed_now();
     }
     else {
+      if(in_batch) {
+        in_batch = false;
+        if((rc = db_batch_end(db_get())) != DB_OK)
+          break;
+      }
       long folder = atol(a), src = atol(c) % nsrcs;
       if(b.n == SEED_BATCH || (b.n && (b.folder != folder || b.src != src)))
         rc = seed_flush(owner, srcs, &b);
@@ -122,6 +137,8 @@ int main(int argc, char **argv)
       files++;
     }
   }
+  if(in_batch && db_batch_end(db_get()) != DB_OK && !rc)
+    rc = 1;
   if(!rc)
     rc = seed_flush(owner, srcs, &b);
   double t1 = seed_now();

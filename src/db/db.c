@@ -126,19 +126,54 @@ bool db_ping(db_t *db)
   return db && db_query_int(db, &v, "SELECT 1", "") == DB_ROW && v == 1;
 }
 
+/* A batch (db_batch_begin) on this thread: the transactions inside it are
+ * folded into the batch's one; a rollback inside fails the whole batch. */
+static _Thread_local int db_batch_depth;
+static _Thread_local bool db_batch_failed;
+
 int db_begin(db_t *db)
 {
+  if(db_batch_depth)
+    return db_batch_failed ? DB_ERROR : DB_OK;
   return db->drv->exec_script(db, db->drv->begin_sql);
 }
 
 int db_commit(db_t *db)
 {
+  if(db_batch_depth)
+    return db_batch_failed ? DB_ERROR : DB_OK;
   return db->drv->exec_script(db, "COMMIT");
 }
 
 int db_rollback(db_t *db)
 {
+  if(db_batch_depth) {
+    db_batch_failed = true;
+    return DB_OK;
+  }
   return db->drv->exec_script(db, "ROLLBACK");
+}
+
+int db_batch_begin(db_t *db)
+{
+  int rc = db_begin(db);
+  if(rc == DB_OK) {
+    db_batch_depth = 1;
+    db_batch_failed = false;
+  }
+  return rc;
+}
+
+int db_batch_end(db_t *db)
+{
+  bool failed = db_batch_failed;
+  db_batch_depth = 0;
+  db_batch_failed = false;
+  if(failed) {
+    db_rollback(db);
+    return DB_ERROR;
+  }
+  return db_commit(db);
 }
 
 db_stmt_t *db_query(db_t *db, const char *sql, const char *types, ...)
