@@ -140,12 +140,15 @@ def pct(values, p):
     return v[min(len(v) - 1, int(round(p / 100 * (len(v) - 1))))]
 
 
-def prober(base, token, stop, out):
-    """Another user's cheap request, in a loop, while the big change runs."""
+def prober(base, token, folder, stop, out):
+    """Another user's cheap write (star, unstar one of their folders), in a
+    loop, while the big change runs: it needs the write lock too."""
     c = Client(base, token)
     lat = []
+    i = 0
     while not stop.is_set():
-        lat.append(c.call("GET", "/users/me/storage")[0])
+        lat.append(c.call("PUT", f"/folders/{folder}/{'unstar' if i % 2 else 'star'}")[0])
+        i += 1
         time.sleep(0.002)
     out.put(lat)
 
@@ -204,6 +207,7 @@ def measure(base, token, token_b, meta_path, ids_path, out_path):
 
     # The big changes, each with another user's requests running beside it.
     target = ids[meta["target"]]
+    b_folder = json.loads(Client(base, token_b).call("POST", "/folders", {"name": "Mine"})[1])["id"]
     steps = [("bin Work", "PUT", f"/folders/{work}/bin", None),
              ("restore Work", "PUT", f"/folders/{work}/restore", None),
              ("move Work", "PUT", f"/folders/{work}/move", {"new_parent_id": target}),
@@ -214,7 +218,7 @@ def measure(base, token, token_b, meta_path, ids_path, out_path):
              ("restore Work (name taken)", "PUT", f"/folders/{work}/restore", None)]
     for name, method, path, body in steps:
         stop, q_ = multiprocessing.Event(), multiprocessing.Queue()
-        p = multiprocessing.Process(target=prober, args=(base, token_b, stop, q_))
+        p = multiprocessing.Process(target=prober, args=(base, token_b, b_folder, stop, q_))
         p.start()
         time.sleep(0.3)
         dt = c.call(method, path, body)[0]
@@ -224,7 +228,7 @@ def measure(base, token, token_b, meta_path, ids_path, out_path):
         p.join()
         res[name] = {"ms": dt, "other_p99": pct(lat, 99), "other_max": max(lat),
                      "other_n": len(lat)}
-        print(f"  {name:<34} {dt:8.1f} ms  other user p99 {pct(lat, 99):6.2f} ms, "
+        print(f"  {name:<34} {dt:8.1f} ms  other user's star p99 {pct(lat, 99):6.2f} ms, "
               f"max {max(lat):6.2f} ms ({len(lat)} requests)", flush=True)
     json.dump(res, open(out_path, "w"), indent=1)
 

@@ -423,6 +423,46 @@ def test_restore_name_clash_renames(user, box):
                      second["id"]: "REPORT (2)"}, by_id
 
 
+def test_restore_name_clash_picks_first_free_number(user, box):
+    """The restore reads the taken "name (n)" siblings at once and takes the
+    first free number: gaps are filled, look-alikes ("(0)", "(007)", "(7) x")
+    do not count, and a long name is cut at a character boundary."""
+    c = user.client
+    binned = create_folder(c, "Plan", box["id"])
+    bin_folder(c, binned["id"])
+    create_folder(c, "plan", box["id"])
+    for n in range(1, 41):
+        if n != 17:
+            create_folder(c, f"Plan ({n})", box["id"])
+    for decoy in ("Plan (0)", "Plan (007)", "Plan (17) x", "Planet (17)", "xPlan (17)"):
+        create_folder(c, decoy, box["id"])
+    restore_folder(c, binned["id"])
+    listed, _ = list_folders(c, parent_id=box["id"], limit=1000)
+    assert {f["id"]: f["name"] for f in listed}[binned["id"]] == "Plan (17)"
+    # A 253-byte name: "name (1)" would be 257 bytes, so the base is cut
+    # to 251 bytes, never inside the two-byte é.
+    long = "a" + "é" * 126
+    lf = create_folder(c, long, box["id"])
+    bin_folder(c, lf["id"])
+    create_folder(c, long, box["id"])
+    restore_folder(c, lf["id"])
+    listed, _ = list_folders(c, parent_id=box["id"], limit=1000)
+    got = {f["id"]: f["name"] for f in listed}[lf["id"]]
+    assert got == "a" + "é" * 125 + " (1)" and len(got.encode()) == 255, got
+
+
+def test_restore_name_clash_next_after_run(fresh):
+    """With "name (1)" .. "name (n)" all taken, the restore takes n + 1."""
+    c = fresh.client
+    f = create_folder(c, "Notes")
+    bin_folder(c, f["id"])
+    create_folder(c, "Notes")
+    for n in range(1, 26):
+        create_folder(c, f"notes ({n})")
+    restore_folder(c, f["id"])
+    assert {x["id"]: x["name"] for x in list_folders(c, limit=100)[0]}[f["id"]] == "Notes (26)"
+
+
 def test_restore_into_binned_parent_goes_to_root(fresh):
     c = fresh.client
     a = create_folder(c, "A")
