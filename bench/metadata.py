@@ -141,13 +141,14 @@ def pct(values, p):
 
 
 def prober(base, token, folder, stop, out):
-    """Another user's cheap write (star, unstar one of their folders), in a
-    loop, while the big change runs: it needs the write lock too."""
+    """Another user's cheap write (a new folder: a write transaction, which
+    waits for the write lock on both engines), in a loop, while the big
+    change runs."""
     c = Client(base, token)
     lat = []
     i = 0
     while not stop.is_set():
-        lat.append(c.call("PUT", f"/folders/{folder}/{'unstar' if i % 2 else 'star'}")[0])
+        lat.append(c.call("POST", "/folders", {"name": f"probe {i}", "parent_id": folder})[0])
         i += 1
         time.sleep(0.002)
     out.put(lat)
@@ -207,7 +208,7 @@ def measure(base, token, token_b, meta_path, ids_path, out_path):
 
     # The big changes, each with another user's requests running beside it.
     target = ids[meta["target"]]
-    b_folder = json.loads(Client(base, token_b).call("POST", "/folders", {"name": "Mine"})[1])["id"]
+    b_folder = json.loads(Client(base, token_b).call("POST", "/folders", {"name": f"Mine {time.time()}"})[1])["id"]
     steps = [("bin Work", "PUT", f"/folders/{work}/bin", None),
              ("restore Work", "PUT", f"/folders/{work}/restore", None),
              ("move Work", "PUT", f"/folders/{work}/move", {"new_parent_id": target}),
@@ -228,7 +229,7 @@ def measure(base, token, token_b, meta_path, ids_path, out_path):
         p.join()
         res[name] = {"ms": dt, "other_p99": pct(lat, 99), "other_max": max(lat),
                      "other_n": len(lat)}
-        print(f"  {name:<34} {dt:8.1f} ms  other user's star p99 {pct(lat, 99):6.2f} ms, "
+        print(f"  {name:<34} {dt:8.1f} ms  other user's write p99 {pct(lat, 99):6.2f} ms, "
               f"max {max(lat):6.2f} ms ({len(lat)} requests)", flush=True)
     json.dump(res, open(out_path, "w"), indent=1)
 
@@ -243,7 +244,7 @@ def table(args):
         for _, r in cols:
             v = r.get(name, {})
             if "ms" in v:
-                row += f"{v['ms']:>14.1f}{'(other ' + format(v['other_p99'], '.1f') + ')':>14}"
+                row += f"{v['ms']:>14.1f}{'(wait ' + format(v['other_max'], '.0f') + ')':>14}"
             else:
                 row += f"{v.get('p50', float('nan')):>14.2f}{v.get('p99', float('nan')):>14.2f}"
         print(row)
