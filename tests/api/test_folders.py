@@ -463,6 +463,34 @@ def test_restore_name_clash_next_after_run(fresh):
     assert {x["id"]: x["name"] for x in list_folders(c, limit=100)[0]}[f["id"]] == "Notes (26)"
 
 
+def test_deep_pages_match_offset_order(fresh):
+    """From offset 1,000 on a listing seeks from the key at the offset
+    (read from the index alone) instead of skipping rows: every sort and
+    order gives the same rows as the whole listing sliced, ties (sizes,
+    times within a millisecond) included, for the root and a folder; past
+    the end an empty page with the right total."""
+    c = fresh.client
+    parent = create_folder(c, "Parent")
+    n = 1040
+    for i in range(n):
+        # Names whose case-folded order differs from their byte order.
+        create_folder(c, f"{'Ab'[i % 2]}{(i * 7919) % n:04d}", parent["id"])
+        if i < 1010:
+            create_folder(c, f"r{(i * 31) % 1010:04d}")
+    for params in ({"parent_id": parent["id"]}, {}):
+        for sort in ("name", "size", "created_at", "updated_at"):
+            for order in ("asc", "desc"):
+                q = dict(params, sort=sort, order=order)
+                whole, total = list_folders(c, limit=2000, **q)
+                assert total == len(whole)
+                for off in (1000, total - 7):
+                    page, t2 = list_folders(c, limit=25, offset=off, **q)
+                    assert t2 == total
+                    assert [f["id"] for f in page] == [f["id"] for f in whole[off:off + 25]], q
+                page, t3 = list_folders(c, limit=25, offset=total + 5, **q)
+                assert page == [] and t3 == total
+
+
 def test_restore_into_binned_parent_goes_to_root(fresh):
     c = fresh.client
     a = create_folder(c, "A")
