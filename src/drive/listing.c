@@ -103,8 +103,9 @@ int listing_run(db_t *db, const char *owner_id, const struct drive_listing *q,
     *total = q->offset + seen;
     return DRIVE_OK;
   }
+  const char *count = star ? sql->count[mode] : sql->count_all[mode];
   rc = mode == LISTING_PARENT
-           ? db_query_int(db, total, sql->count[mode], "tiit", owner_id, del, star, q->parent_id)
-           : db_query_int(db, total, sql->count[mode], "tii", owner_id, del, star);
+           ? db_query_int(db, total, count, "tiit", owner_id, del, star, q->parent_id)
+           : db_query_int(db, total, count, "tii", owner_id, del, star);
   return rc == DB_ROW ? DRIVE_OK : rc == DB_DONE ? DRIVE_DB : drive_from_db(rc);
 }

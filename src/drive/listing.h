@@ -80,8 +80,16 @@ enum { LISTING_ROOT, LISTING_PARENT, LISTING_BIN, LISTING_ANY, LISTING_MODES };
                       "updated_at DESC, name_key DESC, id DESC")},                            \
   }
 
+/* $3 is still bound (as in count), so the parameters stay the same. */
+#define LISTING_COUNT_ALL(table, w) \
+  "SELECT COUNT(*) FROM " table " WHERE owner_id = $1 AND is_deleted = $2 AND $3 = 0 AND " w
+
 struct listing_sql {
   const char *count[LISTING_MODES];
+  /* The same without the starred test, for listings that are not
+   * starred-only: then the count reads the sort index alone (SQLite's
+   * covering index, PostgreSQL's index-only scan), no table rows. */
+  const char *count_all[LISTING_MODES];
   const char *select[LISTING_MODES][4][2]; /* [mode][sort][desc] */
   const char *key[2][4][2];                /* [ROOT or PARENT][sort][desc] */
   const char *seek[2][4][2];
@@ -96,6 +104,10 @@ struct listing_sql {
               "SELECT COUNT(*) " LISTING_BASE(table) parent " = $4",                            \
               "SELECT COUNT(*) " LISTING_BASE(table) "trashed_with IS NULL",                    \
               "SELECT COUNT(*) " LISTING_BASE(table) "1 = 1"},                                  \
+    .count_all = {LISTING_COUNT_ALL(table, parent " IS NULL"),                                 \
+                  LISTING_COUNT_ALL(table, parent " = $4"),                                    \
+                  LISTING_COUNT_ALL(table, "trashed_with IS NULL"),                            \
+                  LISTING_COUNT_ALL(table, "1 = 1")},                                          \
     .select = {LISTING_SORTS(cols, table, parent " IS NULL"),                                  \
                LISTING_SORTS(cols, table, parent " = $6"),                                     \
                LISTING_SORTS(cols, table, "trashed_with IS NULL"),                             \
