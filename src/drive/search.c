@@ -11,7 +11,7 @@ _Static_assert(SEARCH_QUERY_MAX <= UTF8_NFC_MAX, "search_prepare NFC-normalises 
 
 /* How many names, in name order, the walk looks at for a query's matches
  * before it hands over to the trigram index (see search_names). */
-#define SEARCH_WALK 20000
+#define SEARCH_WALK 5000
 
 /* Results: names starting with the query (the exact name is the first of
  * them in name order), then the other names holding it, each group by
@@ -26,13 +26,15 @@ _Static_assert(SEARCH_QUERY_MAX <= UTF8_NFC_MAX, "search_prepare NFC-normalises 
   "SELECT " cols " FROM search_items s JOIN " table " x ON x.id = s.item_id "    \
   "WHERE s.owner_id = $1 AND s.kind = '" kind "' AND s.name_key >= $2 AND "      \
   "s.name_key < $4 AND x.is_deleted = 0" SEARCH_TAIL
-/* Walk: the first SEARCH_WALK names in name order, those holding the query
- * past their start. Common queries fill a page here in a few hundred rows. */
-#define SEARCH_WALK_SQL(kind, table, cols)                                         \
-  "SELECT " cols " FROM (SELECT item_id, name_key FROM search_items WHERE "       \
-  "owner_id = $1 AND kind = '" kind "' ORDER BY name_key LIMIT $4) s JOIN " table \
-  " x ON x.id = s.item_id WHERE instr(s.name_key, $2) > 1 AND x.is_deleted = 0"   \
-  SEARCH_TAIL
+/* Walk: names up to the SEARCH_WALK-th in name order (a bound read from the
+ * index alone), those holding the query past their start, read in index
+ * order so a common query stops after a page. */
+#define SEARCH_WALK_SQL(kind, table, cols)                                              \
+  "SELECT " cols " FROM search_items s JOIN " table " x ON x.id = s.item_id WHERE "    \
+  "s.owner_id = $1 AND s.kind = '" kind "' AND s.name_key <= COALESCE((SELECT "        \
+  "name_key FROM search_items WHERE owner_id = $1 AND kind = '" kind "' ORDER BY "     \
+  "name_key LIMIT 1 OFFSET $4), char(1114111)) AND instr(s.name_key, $2) > 1 AND "     \
+  "x.is_deleted = 0" SEARCH_TAIL
 /* Trigram index first (queries of 3+ characters), then the owner and the
  * literal check: few matches when the walk did not fill the page. */
 #define SEARCH_FTS(kind, table, cols)                                                   \
