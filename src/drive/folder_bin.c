@@ -208,7 +208,7 @@ static int folder_free_name(db_t *db, const char *owner_id, const char *parent,
   db_stmt_t *st = db_query(db,
                            "SELECT name_key FROM folders WHERE owner_id = $1 AND "
                            "COALESCE(parent_id, '') = $2 AND is_deleted = 0 AND "
-                           "substr(name_key, 1, $3) = $4",
+                           "substr(name_key, 1, CAST($3 AS INTEGER)) = $4",
                            "ttit", owner_id, parent ? parent : "", chars, prefix);
   if(!st) {
     free(taken);
