@@ -9,6 +9,7 @@ prints the side-by-side table. Standard library only.
 import http.client
 import json
 import multiprocessing
+import os
 import random
 import sys
 import time
@@ -148,7 +149,8 @@ def prober(base, token, folder, stop, out):
     lat = []
     i = 0
     while not stop.is_set():
-        lat.append(c.call("POST", "/folders", {"name": f"probe {i}", "parent_id": folder})[0])
+        name = f"probe {os.getpid()} {i}"
+        lat.append(c.call("POST", "/folders", {"name": name, "parent_id": folder})[0])
         i += 1
         time.sleep(0.002)
     out.put(lat)
@@ -225,7 +227,7 @@ def measure(base, token, token_b, meta_path, ids_path, out_path):
         dt = c.call(method, path, body)[0]
         time.sleep(0.1)
         stop.set()
-        lat = q_.get()
+        lat = q_.get(timeout=600)
         p.join()
         res[name] = {"ms": dt, "other_p99": pct(lat, 99), "other_max": max(lat),
                      "other_n": len(lat)}
