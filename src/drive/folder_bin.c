@@ -10,9 +10,23 @@
 
 /* Files binned or restored per transaction: the write lock is let go
  * between batches, so another user's write never waits for a whole
- * 100,000-file folder, only for one batch (250 took ~170 ms on the busy
- * 2-core VM; 100 keeps a wait near the issue's 50 ms). */
-#define FOLDER_FILE_BATCH 100
+ * 100,000-file folder, only for one batch. The batch size adapts so a
+ * batch takes about FOLDER_BATCH_MS: small ones cost more in all (every
+ * commit writes the pages of eight indexes), large ones hold the lock. */
+#define FOLDER_BATCH_MIN 25
+#define FOLDER_BATCH_FIRST 100
+#define FOLDER_BATCH_MAX 4000
+#define FOLDER_BATCH_MS 20
+
+/* The next batch size after one of `n` rows took `ms`. */
+static int64_t folder_batch_next(int64_t n, int64_t ms)
+{
+  if(ms < FOLDER_BATCH_MS / 2 && n < FOLDER_BATCH_MAX)
+    return n * 2;
+  if(ms > FOLDER_BATCH_MS * 2 && n > FOLDER_BATCH_MIN)
+    return n / 2;
+  return n;
+}
 
 /* How many "name (n)" candidates a restore tries before giving up. */
 #define FOLDER_RENAME_TRIES 100000
@@ -80,14 +94,14 @@ int folder_bin(const char *owner_id, const char *folder_id)
  * sign * the bytes moved; *moved says how many rows it changed. */
 static int folder_file_batch(db_t *db, const char *owner_id, const char *sql,
                              const char *types, const char *a, int64_t b, int sign,
-                             int64_t *moved)
+                             int64_t n, int64_t *moved)
 {
   int64_t bytes = 0;
   *moved = 0;
   int rc = drive_tx_begin(db);
   if(rc)
     return rc;
-  db_stmt_t *st = db_query(db, sql, types, a, owner_id, b, (int64_t)FOLDER_FILE_BATCH);
+  db_stmt_t *st = db_query(db, sql, types, a, owner_id, b, n);
   int step = DB_ERROR;
   if(st)
     while((step = db_step(st)) == DB_ROW) {
@@ -101,16 +115,17 @@ static int folder_file_batch(db_t *db, const char *owner_id, const char *sql,
 }
 
 /* The live files of the bin group `folder_id` (binned at `when`) follow
- * their folders into the bin, FOLDER_FILE_BATCH per transaction. Each batch
+ * their folders into the bin, in batches (FOLDER_BATCH_*). Each batch
  * first checks the group is still in the bin from that binning (a restore
  * in between stops it). The folders went in one transaction before, so the
  * files left live for a moment are in binned folders: no listing of live
  * folders shows them, and nothing new can be put there. */
 static int folder_bin_files(db_t *db, const char *owner_id, const char *folder_id, int64_t when)
 {
-  int64_t moved;
+  int64_t moved, n = FOLDER_BATCH_FIRST, t0;
   int rc;
-  do
+  do {
+    t0 = time_now_ms();
     rc = folder_file_batch(db, owner_id,
                            "UPDATE files SET is_deleted = 1, deleted_at = $3, trashed_with = $1 "
                            "WHERE id IN (SELECT id FROM files WHERE owner_id = $2 AND "
@@ -118,8 +133,8 @@ static int folder_bin_files(db_t *db, const char *owner_id, const char *folder_i
                            "WHERE id = $1 OR trashed_with = $1) AND EXISTS (SELECT 1 FROM "
                            "folders g WHERE g.id = $1 AND g.is_deleted = 1 AND "
                            "g.deleted_at = $3) LIMIT $4) RETURNING size",
-                           "ttii", folder_id, when, 1, &moved);
-  while(!rc && moved == FOLDER_FILE_BATCH);
+                           "ttii", folder_id, when, 1, n, &moved);
+  } while(!rc && moved == n && (n = folder_batch_next(n, time_now_ms() - t0)) > 0);
   return rc;
 }
 
@@ -127,17 +142,18 @@ static int folder_bin_files(db_t *db, const char *owner_id, const char *folder_i
  * the group's top is live (binning it again stops it). */
 static int folder_unbin_files(db_t *db, const char *owner_id, const char *group)
 {
-  int64_t moved;
+  int64_t moved, n = FOLDER_BATCH_FIRST, t0;
   int rc;
-  do
+  do {
+    t0 = time_now_ms();
     rc = folder_file_batch(db, owner_id,
                            "UPDATE files SET is_deleted = 0, deleted_at = NULL, trashed_with = NULL "
                            "WHERE id IN (SELECT id FROM files WHERE trashed_with = $1 AND "
                            "owner_id = $2 AND is_deleted = 1 AND $3 = 0 AND EXISTS (SELECT 1 "
                            "FROM folders g WHERE g.id = $1 AND g.is_deleted = 0) LIMIT $4) "
                            "RETURNING size",
-                           "ttii", group, 0, -1, &moved);
-  while(!rc && moved == FOLDER_FILE_BATCH);
+                           "ttii", group, 0, -1, n, &moved);
+  } while(!rc && moved == n && (n = folder_batch_next(n, time_now_ms() - t0)) > 0);
   return rc;
 }
 
