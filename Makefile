@@ -54,10 +54,14 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all deps run test unit api clean
 
-all: $(BUILD)/netradrive $(if $(FAKE_SRC),$(BUILD)/fake-telegram)
+all: $(BUILD)/netradrive $(if $(FAKE_SRC),$(BUILD)/fake-telegram) $(BUILD)/bench-seed
 
 $(BUILD)/netradrive: $(OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# bench/metadata's seeding tool: drive/ functions on the server's database.
+$(BUILD)/bench-seed: bench/seed/seed.c $(LIB_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/fake-telegram: $(FAKE_SRC) $(wildcard tests/fake-telegram/*.h)
 	@mkdir -p $(@D)

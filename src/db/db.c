@@ -126,19 +126,96 @@ bool db_ping(db_t *db)
   return db && db_query_int(db, &v, "SELECT 1", "") == DB_ROW && v == 1;
 }
 
+/* A batch (db_batch_begin) on this thread: the transactions inside it are
+ * folded into the batch's one; a rollback inside fails the whole batch. */
+static _Thread_local int db_batch_depth;
+static _Thread_local bool db_batch_failed;
+
+/* SQLite's write transactions of this process take turns in arrival order
+ * (a ticket lock) before BEGIN IMMEDIATE. Left to SQLite's busy handler, a
+ * waiting writer sleeps and polls, and a thread that commits and begins
+ * again at once (a bin in batches) wins every time: the waiter starved for
+ * the whole job. PostgreSQL's advisory lock already queues in order. */
+static pthread_mutex_t db_turn_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t db_turn_cv = PTHREAD_COND_INITIALIZER;
+static uint64_t db_turn_next, db_turn_serving;
+static _Thread_local bool db_turn_held;
+
+static void db_turn_take(db_t *db)
+{
+  if(db->drv->dialect != DB_SQLITE || db_turn_held)
+    return;
+  pthread_mutex_lock(&db_turn_mu);
+  uint64_t mine = db_turn_next++;
+  while(mine != db_turn_serving)
+    pthread_cond_wait(&db_turn_cv, &db_turn_mu);
+  pthread_mutex_unlock(&db_turn_mu);
+  db_turn_held = true;
+}
+
+static void db_turn_give(void)
+{
+  if(!db_turn_held)
+    return;
+  db_turn_held = false;
+  pthread_mutex_lock(&db_turn_mu);
+  db_turn_serving++;
+  pthread_cond_broadcast(&db_turn_cv);
+  pthread_mutex_unlock(&db_turn_mu);
+}
+
 int db_begin(db_t *db)
 {
-  return db->drv->exec_script(db, db->drv->begin_sql);
+  if(db_batch_depth)
+    return db_batch_failed ? DB_ERROR : DB_OK;
+  db_turn_take(db);
+  int rc = db->drv->exec_script(db, db->drv->begin_sql);
+  if(rc != DB_OK)
+    db_turn_give();
+  return rc;
 }
 
 int db_commit(db_t *db)
 {
-  return db->drv->exec_script(db, "COMMIT");
+  if(db_batch_depth)
+    return db_batch_failed ? DB_ERROR : DB_OK;
+  int rc = db->drv->exec_script(db, "COMMIT");
+  if(rc == DB_OK)
+    db_turn_give(); /* else the caller rolls back, which gives the turn */
+  return rc;
 }
 
 int db_rollback(db_t *db)
 {
-  return db->drv->exec_script(db, "ROLLBACK");
+  if(db_batch_depth) {
+    db_batch_failed = true;
+    return DB_OK;
+  }
+  int rc = db->drv->exec_script(db, "ROLLBACK");
+  db_turn_give();
+  return rc;
+}
+
+int db_batch_begin(db_t *db)
+{
+  int rc = db_begin(db);
+  if(rc == DB_OK) {
+    db_batch_depth = 1;
+    db_batch_failed = false;
+  }
+  return rc;
+}
+
+int db_batch_end(db_t *db)
+{
+  bool failed = db_batch_failed;
+  db_batch_depth = 0;
+  db_batch_failed = false;
+  if(failed) {
+    db_rollback(db);
+    return DB_ERROR;
+  }
+  return db_commit(db);
 }
 
 db_stmt_t *db_query(db_t *db, const char *sql, const char *types, ...)

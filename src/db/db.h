@@ -65,6 +65,14 @@ bool db_ping(db_t *db);
 int db_begin(db_t *db);
 int db_commit(db_t *db);
 int db_rollback(db_t *db);
+/** A batch for bulk loaders (bench/seed): one transaction on this thread
+ *  that the db_begin/db_commit pairs run inside it join, so thousands of
+ *  small changes commit once. A db_rollback inside fails the batch (later
+ *  db_begin and db_commit calls fail too); db_batch_end then rolls it all
+ *  back and returns DB_ERROR, else commits. Not for request handlers: the
+ *  write lock is held for the whole batch. */
+int db_batch_begin(db_t *db);
+int db_batch_end(db_t *db);
 
 /** Prepares `sql` and binds the arguments described by `types`, one char per
  *  parameter: 't' const char * (NULL binds NULL), 'i' int64_t, 'n' NULL (no

@@ -313,3 +313,58 @@ int file_delete(const char *owner_id, const char *file_id)
     store_kick();
   return rc;
 }
+
+int file_insert_row(db_t *db, const struct file_rec *f)
+{
+  char key[1024];
+  if(utf8_fold(f->name, key, sizeof(key)) != 0)
+    snprintf(key, sizeof(key), "%s", f->name);
+  int rc = db_exec(db, "INSERT INTO files (id, owner_id, folder_id, content_id, name, name_key, "
+                       "mime_type, size, sha256, created_at, updated_at) "
+                       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                   "tttttttitii", f->id, f->owner_id, nullable(f->folder_id), f->content_id,
+                   f->name, key, f->mime_type, f->size, f->sha256, f->created_at,
+                   f->updated_at ? f->updated_at : f->created_at);
+  return drive_db(rc);
+}
+
+int file_copies(const char *owner_id, const char *src_file_id, const char *folder_id,
+                const char *const *names, size_t n, const char **why)
+{
+  db_t *db = db_get();
+  if(!db)
+    return DRIVE_UNAVAILABLE;
+  struct file_rec f;
+  *why = NULL;
+  int rc = drive_tx_begin(db);
+  if(rc)
+    return rc;
+  rc = file_get_live(db, owner_id, src_file_id, &f);
+  if(!rc)
+    rc = folder_check_live(owner_id, folder_id);
+  if(rc)
+    goto out;
+  /* One more reference per copy: the bytes are stored once (dedup). */
+  rc = drive_db(db_exec(db, "UPDATE contents SET refcount = refcount + $1 WHERE id = $2", "it",
+                        (int64_t)n, f.content_id));
+  snprintf(f.folder_id, sizeof(f.folder_id), "%s", folder_id ? folder_id : "");
+  f.created_at = f.updated_at = time_now_ms();
+  for(size_t i = 0; !rc && i < n; i++) {
+    char clean[NAME_MAX_BYTES + 1];
+    *why = name_clean(names[i], clean, sizeof(clean));
+    if(*why) {
+      rc = DRIVE_INVALID;
+      break;
+    }
+    snprintf(f.name, sizeof(f.name), "%s", clean);
+    id_new(f.id);
+    rc = file_insert_row(db, &f);
+  }
+  /* Sizes and usage once for the whole batch. */
+  if(!rc)
+    rc = folder_add_size(db, folder_id, f.size * (int64_t)n);
+  if(!rc)
+    rc = usage_add(db, owner_id, f.size * (int64_t)n, (int64_t)n, 0, 0);
+out:
+  return drive_tx_end(db, rc);
+}

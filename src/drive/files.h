@@ -97,4 +97,19 @@ int file_restore(const char *owner_id, const char *file_id);
  *  and wakes the storage sweeper for its bytes. */
 int file_delete(const char *owner_id, const char *file_id);
 
+/** Inserts the live file row `f` (id, owner, folder ("" = root), content,
+ *  name, mime type, size, sha256, created_at, and updated_at or, when 0, created_at) inside the
+ *  caller's transaction; the name is folded here. The one INSERT of a file
+ *  row, shared by uploads and copies. DRIVE_OK or a db fault code. */
+int file_insert_row(db_t *db, const struct file_rec *f);
+
+/** Makes `n` live copies of the owner's live file `src_file_id` named
+ *  names[0..n-1] in `folder_id` (NULL = root), in one transaction: each a
+ *  new row sharing the content (one more reference each, no bytes stored),
+ *  the folder sizes and usage grown once. DRIVE_INVALID with *why for a bad
+ *  name, DRIVE_NOT_FOUND when the file or folder is missing or binned.
+ *  The bulk path of bench/metadata's seeding (bench/seed.c). */
+int file_copies(const char *owner_id, const char *src_file_id, const char *folder_id,
+                const char *const *names, size_t n, const char **why);
+
 #endif

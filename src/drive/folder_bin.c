@@ -8,6 +8,26 @@
 #include "drive/folders.h"
 #include "util/timefmt.h"
 
+/* Files binned or restored per transaction: the write lock is let go
+ * between batches, so another user's write never waits for a whole
+ * 100,000-file folder, only for one batch. The batch size adapts so a
+ * batch takes about FOLDER_BATCH_MS: small ones cost more in all (every
+ * commit writes the pages of eight indexes), large ones hold the lock. */
+#define FOLDER_BATCH_MIN 25
+#define FOLDER_BATCH_FIRST 100
+#define FOLDER_BATCH_MAX 4000
+#define FOLDER_BATCH_MS 20
+
+/* The next batch size after one of `n` rows took `ms`. */
+static int64_t folder_batch_next(int64_t n, int64_t ms)
+{
+  if(ms < FOLDER_BATCH_MS / 2 && n < FOLDER_BATCH_MAX)
+    return n * 2;
+  if(ms > FOLDER_BATCH_MS * 2 && n > FOLDER_BATCH_MIN)
+    return n / 2;
+  return n;
+}
+
 /* How many "name (n)" candidates a restore tries before giving up. */
 #define FOLDER_RENAME_TRIES 100000
 
@@ -40,70 +60,203 @@ static int folder_tx_load(db_t **db, const char *owner_id, const char *folder_id
   return rc ? drive_tx_end(*db, rc) : DRIVE_OK;
 }
 
+static int folder_bin_files(db_t *db, const char *owner_id, const char *folder_id, int64_t when);
+static int folder_unbin_files(db_t *db, const char *owner_id, const char *group);
+
 int folder_bin(const char *owner_id, const char *folder_id)
 {
   db_t *db;
   struct folder f;
-  int64_t bytes = 0, now = time_now_ms();
+  int64_t now = time_now_ms();
   int rc = folder_tx_load(&db, owner_id, folder_id, &f);
   if(rc)
     return rc;
   if(f.is_deleted)
-    goto out; /* already in the bin: nothing to do */
+    return drive_tx_end(db, DRIVE_OK); /* already in the bin: nothing to do */
 
   /* The live ancestors no longer hold what goes to the bin. */
   rc = folder_add_size(db, folder_nullable(f.parent_id), -f.size);
-  if(rc)
-    goto out;
   /* One walk marks the group: the folder itself (trashed_with NULL) and the
    * live folders below it (trashed_with = it) ... */
-  rc = drive_db(db_exec(db,
+  if(!rc)
+    rc = drive_db(db_exec(db,
                         "UPDATE folders SET is_deleted = 1, deleted_at = $3, "
                         "trashed_with = CASE WHEN id = $1 THEN NULL ELSE $1 END "
                         "WHERE id IN (" SUBTREE_LIVE ")",
                         "tti", folder_id, owner_id, now));
+  /* ... and their files follow in batches, each its own transaction. */
+  rc = drive_tx_end(db, rc);
+  return rc ? rc : folder_bin_files(db, owner_id, folder_id, now);
+}
+
+/* Runs one batch statement of files (UPDATE ... RETURNING size, `n` rows
+ * at most) in its own transaction with the owner's bin bytes grown by
+ * sign * the bytes moved; *moved says how many rows it changed. */
+static int folder_file_batch(db_t *db, const char *owner_id, const char *sql,
+                             const char *types, const char *a, int64_t b, int sign,
+                             int64_t n, int64_t *moved)
+{
+  int64_t bytes = 0;
+  *moved = 0;
+  int rc = drive_tx_begin(db);
   if(rc)
-    goto out;
-  /* ... so their live files are found through the trashed_with index. */
-  rc = folder_sum_rows(db_query(db,
-                                "UPDATE files SET is_deleted = 1, deleted_at = $2, trashed_with = $1 "
-                                "WHERE is_deleted = 0 AND folder_id IN (SELECT id FROM folders "
-                                "WHERE id = $1 OR trashed_with = $1) RETURNING size",
-                                "ti", folder_id, now),
-                       &bytes);
-  if(!rc)
-    rc = usage_add(db, owner_id, 0, 0, bytes, 0);
-out:
+    return rc;
+  db_stmt_t *st = db_query(db, sql, types, a, owner_id, b, n);
+  int step = DB_ERROR;
+  if(st)
+    while((step = db_step(st)) == DB_ROW) {
+      bytes += db_col_int(st, 0);
+      (*moved)++;
+    }
+  rc = st ? drive_stmt_end(st, step) : DRIVE_DB;
+  if(!rc && *moved)
+    rc = usage_add(db, owner_id, 0, 0, sign * bytes, 0);
   return drive_tx_end(db, rc);
 }
 
+/* The live files of the bin group `folder_id` (binned at `when`) follow
+ * their folders into the bin, in batches (FOLDER_BATCH_*). Each batch
+ * first checks the group is still in the bin from that binning (a restore
+ * in between stops it). The folders went in one transaction before, so the
+ * files left live for a moment are in binned folders: no listing of live
+ * folders shows them, and nothing new can be put there. */
+static int folder_bin_files(db_t *db, const char *owner_id, const char *folder_id, int64_t when)
+{
+  int64_t moved, n = FOLDER_BATCH_FIRST, t0;
+  int rc;
+  do {
+    t0 = time_now_ms();
+    rc = folder_file_batch(db, owner_id,
+                           "UPDATE files SET is_deleted = 1, deleted_at = $3, trashed_with = $1 "
+                           "WHERE id IN (SELECT id FROM files WHERE owner_id = $2 AND "
+                           "is_deleted = 0 AND folder_id IN (SELECT id FROM folders "
+                           "WHERE id = $1 OR trashed_with = $1) AND EXISTS (SELECT 1 FROM "
+                           "folders g WHERE g.id = $1 AND g.is_deleted = 1 AND "
+                           "g.deleted_at = $3) LIMIT $4) RETURNING size",
+                           "ttii", folder_id, when, 1, n, &moved);
+  } while(!rc && moved == n && (n = folder_batch_next(n, time_now_ms() - t0)) > 0);
+  return rc;
+}
+
+/* The files a restore of the bin group `group` brings back, in batches, while
+ * the group's top is live (binning it again stops it). */
+static int folder_unbin_files(db_t *db, const char *owner_id, const char *group)
+{
+  int64_t moved, n = FOLDER_BATCH_FIRST, t0;
+  int rc;
+  do {
+    t0 = time_now_ms();
+    rc = folder_file_batch(db, owner_id,
+                           "UPDATE files SET is_deleted = 0, deleted_at = NULL, trashed_with = NULL "
+                           "WHERE id IN (SELECT id FROM files WHERE trashed_with = $1 AND "
+                           "owner_id = $2 AND is_deleted = 1 AND $3 = 0 AND EXISTS (SELECT 1 "
+                           "FROM folders g WHERE g.id = $1 AND g.is_deleted = 0) LIMIT $4) "
+                           "RETURNING size",
+                           "ttii", group, 0, -1, n, &moved);
+  } while(!rc && moved == n && (n = folder_batch_next(n, time_now_ms() - t0)) > 0);
+  return rc;
+}
+
+/* "name (n)" for candidate n (n = 0: the name itself), the base cut at a
+ * character boundary so the result stays within NAME_MAX_BYTES. */
+static void folder_candidate(const char *name, long n, char out[NAME_MAX_BYTES + 1])
+{
+  if(n == 0) {
+    folder_copy_text(out, NAME_MAX_BYTES + 1, name);
+    return;
+  }
+  char suffix[24];
+  int slen = snprintf(suffix, sizeof(suffix), " (%ld)", n);
+  size_t base = strlen(name);
+  if(base + (size_t)slen > NAME_MAX_BYTES) {
+    base = NAME_MAX_BYTES - (size_t)slen;
+    while(base > 0 && ((unsigned char)name[base] & 0xC0) == 0x80)
+      base--;
+  }
+  snprintf(out, NAME_MAX_BYTES + 1, "%.*s%s", (int)base, name, suffix);
+}
+
+/* Reads the number n of a sibling key "<prefix> (n)"; 0 when it is not one. */
+static long folder_suffix_number(const char *key)
+{
+  size_t len = strlen(key);
+  if(len < 4 || key[len - 1] != ')')
+    return 0;
+  size_t i = len - 1;
+  while(i > 0 && key[i - 1] >= '0' && key[i - 1] <= '9')
+    i--;
+  if(i == len - 1 || i < 2 || key[i - 1] != '(' || key[i - 2] != ' ' || key[i] == '0' ||
+     len - 1 - i > 6)
+    return 0;
+  return strtol(key + i, NULL, 10);
+}
+
 /* Finds a name for `name` that is free under `parent`: the name itself, or
- * "name (1)", "name (2)", ... with the base cut (at a character boundary) so
- * the result stays within NAME_MAX_BYTES. */
+ * the first free "name (1)", "name (2)", ... One read of the siblings whose
+ * key starts like the candidates marks the numbers taken (a restore next to
+ * 100,000 copies made 100,000 queries before); a last check of the pick
+ * guards what folding could blur. */
 static int folder_free_name(db_t *db, const char *owner_id, const char *parent,
                             const char *self, const char *name,
                             char out[NAME_MAX_BYTES + 1], char key[NAME_MAX_BYTES + 1])
 {
+  char cand[NAME_MAX_BYTES + 1], ckey[NAME_MAX_BYTES + 1], prefix[NAME_MAX_BYTES + 1];
   folder_copy_text(out, NAME_MAX_BYTES + 1, name);
-  for(long n = 0; n <= FOLDER_RENAME_TRIES; n++) {
-    if(n > 0) {
-      char suffix[24];
-      int slen = snprintf(suffix, sizeof(suffix), " (%ld)", n);
-      size_t base = strlen(name);
-      if(base + (size_t)slen > NAME_MAX_BYTES) {
-        base = NAME_MAX_BYTES - (size_t)slen;
-        while(base > 0 && ((unsigned char)name[base] & 0xC0) == 0x80)
-          base--;
-      }
-      snprintf(out, NAME_MAX_BYTES + 1, "%.*s%s", (int)base, name, suffix);
-    }
-    if(utf8_fold(out, key, NAME_MAX_BYTES + 1) != 0)
-      return DRIVE_DB;
-    int rc = folder_name_taken(db, owner_id, parent, key, self);
-    if(rc != DRIVE_CONFLICT)
-      return rc;
+  if(utf8_fold(out, key, NAME_MAX_BYTES + 1) != 0)
+    return DRIVE_DB;
+  int rc = folder_name_taken(db, owner_id, parent, key, self);
+  if(rc != DRIVE_CONFLICT)
+    return rc;
+  unsigned char *taken = calloc(FOLDER_RENAME_TRIES + 1, 1);
+  if(!taken)
+    return DRIVE_INTERNAL;
+  /* The longest suffix cuts the base the most: every candidate's key starts
+   * with that cut base's key. */
+  folder_candidate(name, FOLDER_RENAME_TRIES, cand);
+  size_t cut = strlen(cand) - (size_t)snprintf(NULL, 0, " (%d)", FOLDER_RENAME_TRIES);
+  cand[cut] = 0;
+  if(utf8_fold(cand, prefix, sizeof(prefix)) != 0) {
+    free(taken);
+    return DRIVE_DB;
   }
-  return DRIVE_CONFLICT;
+  int64_t chars = 0;
+  for(const char *p = prefix; *p; p++)
+    chars += ((unsigned char)*p & 0xC0) != 0x80;
+  db_stmt_t *st = db_query(db,
+                           "SELECT name_key FROM folders WHERE owner_id = $1 AND "
+                           "COALESCE(parent_id, '') = $2 AND is_deleted = 0 AND "
+                           "substr(name_key, 1, CAST($3 AS INTEGER)) = $4",
+                           "ttit", owner_id, parent ? parent : "", chars, prefix);
+  if(!st) {
+    free(taken);
+    return DRIVE_DB;
+  }
+  int step;
+  while((step = db_step(st)) == DB_ROW) {
+    long n = folder_suffix_number(db_col_text(st, 0));
+    if(n < 1 || n > FOLDER_RENAME_TRIES)
+      continue;
+    folder_candidate(name, n, cand);
+    if(utf8_fold(cand, ckey, sizeof(ckey)) == 0 && !strcmp(ckey, db_col_text(st, 0)))
+      taken[n] = 1;
+  }
+  rc = drive_stmt_end(st, step);
+  bool found = false;
+  for(long n = 1; rc == DRIVE_OK && !found && n <= FOLDER_RENAME_TRIES; n++) {
+    if(taken[n])
+      continue;
+    folder_candidate(name, n, out);
+    if(utf8_fold(out, key, NAME_MAX_BYTES + 1) != 0)
+      rc = DRIVE_DB;
+    else if((rc = folder_name_taken(db, owner_id, parent, key, self)) == DRIVE_OK)
+      found = true;
+    else if(rc == DRIVE_CONFLICT)
+      rc = DRIVE_OK; /* taken after all (folding): try the next */
+  }
+  free(taken);
+  if(rc == DRIVE_OK && !found)
+    rc = DRIVE_CONFLICT;
+  return rc;
 }
 
 /* Brings the files and then the folders of bin group `group` below
@@ -114,21 +267,12 @@ static int folder_unbin_rows(db_t *db, const char *owner_id, const char *folder_
                              const char *group, int64_t *bytes)
 {
   int rc;
-  if(!strcmp(folder_id, group)) {
-    rc = folder_sum_rows(db_query(db,
-                                  "UPDATE files SET is_deleted = 0, deleted_at = NULL, "
-                                  "trashed_with = NULL WHERE trashed_with = $1 AND owner_id = $2 "
-                                  "AND is_deleted = 1 RETURNING size",
-                                  "tt", group, owner_id),
-                         bytes);
-    if(!rc)
-      rc = drive_db(db_exec(db,
+  if(!strcmp(folder_id, group)) /* the files follow in batches (folder_unbin_files) */
+    return drive_db(db_exec(db,
                             "UPDATE folders SET is_deleted = 0, deleted_at = NULL, "
                             "trashed_with = NULL WHERE (id = $1 OR trashed_with = $1) "
                             "AND owner_id = $2",
                             "tt", group, owner_id));
-    return rc;
-  }
   /* Files first: the walk only passes through the group's binned folders. */
   rc = folder_sum_rows(db_query(db,
                                 "UPDATE files SET is_deleted = 0, deleted_at = NULL, "
@@ -148,7 +292,7 @@ int folder_restore(const char *owner_id, const char *folder_id)
 {
   db_t *db;
   struct folder f;
-  char name[NAME_MAX_BYTES + 1], key[NAME_MAX_BYTES + 1], group[ID_LEN + 1];
+  char name[NAME_MAX_BYTES + 1], key[NAME_MAX_BYTES + 1], group[ID_LEN + 1] = "";
   int64_t bytes = 0;
   int rc = folder_tx_load(&db, owner_id, folder_id, &f);
   if(rc)
@@ -187,9 +331,12 @@ int folder_restore(const char *owner_id, const char *folder_id)
   rc = folder_unbin_rows(db, owner_id, folder_id, group, &bytes);
   if(!rc)
     rc = folder_add_size(db, parent, f.size);
-  if(!rc)
+  if(!rc && bytes)
     rc = usage_add(db, owner_id, 0, 0, -bytes, 0);
 out:
-  return drive_tx_end(db, rc);
+  rc = drive_tx_end(db, rc);
+  if(!rc && f.is_deleted && !strcmp(group, folder_id))
+    rc = folder_unbin_files(db, owner_id, group);
+  return rc;
 }
 

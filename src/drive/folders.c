@@ -273,9 +273,12 @@ int folder_tree_load(const char *owner_id, struct folder_tree *out)
   out->first_root = FOLDER_NONE;
   size_t cap = 0;
   int rc;
+  /* In the order of folders_owner_name (migration 011): no sort. */
   db_stmt_t *st = db_query(db,
-                           "SELECT " FOLDER_COLS " FROM folders WHERE owner_id = $1 AND "
-                           "is_deleted = 0 ORDER BY name_key, id",
+                           db_sql("SELECT " FOLDER_COLS " FROM folders WHERE owner_id = $1 AND "
+                                  "is_deleted = 0 ORDER BY name_key, id",
+                                  "SELECT " FOLDER_COLS " FROM folders WHERE owner_id = $1 AND "
+                                  "is_deleted = 0 ORDER BY name_key COLLATE \"C\", id"),
                            "t", owner_id);
   if(!st)
     return DRIVE_DB;

@@ -1,5 +1,55 @@
 /* listing: see listing.h. */
+#include <stdio.h>
 #include "drive/listing.h"
+
+/* The key of the row at q->offset (see LISTING_SEEK_FROM): DB_ROW with the
+ * sort column (text for a name sort, else a number), name_key and id. */
+struct listing_key {
+  char sort_text[1024];
+  int64_t sort_num;
+  char name_key[1024];
+  char id[64];
+};
+
+static int listing_key_at(db_t *db, const char *owner_id, const struct drive_listing *q,
+                          const struct listing_sql *sql, int mode, int sort, int64_t del,
+                          struct listing_key *k)
+{
+  const char *text = sql->key[mode == LISTING_PARENT][sort][q->desc ? 1 : 0];
+  db_stmt_t *st = mode == LISTING_PARENT
+                      ? db_query(db, text, "tiit", owner_id, del, q->offset, q->parent_id)
+                      : db_query(db, text, "tii", owner_id, del, q->offset);
+  if(!st)
+    return DB_ERROR;
+  int rc = db_step(st);
+  if(rc == DB_ROW) {
+    if(sort == DRIVE_SORT_NAME)
+      db_col_copy(st, 0, k->sort_text, sizeof(k->sort_text));
+    else
+      k->sort_num = db_col_int(st, 0);
+    db_col_copy(st, 1, k->name_key, sizeof(k->name_key));
+    db_col_copy(st, 2, k->id, sizeof(k->id));
+  }
+  int frc = db_finalize(st);
+  return frc != DB_OK ? frc : rc;
+}
+
+/* The page from key k on, LIMIT q->limit + 1 (no offset). */
+static db_stmt_t *listing_seek(db_t *db, const char *owner_id, const struct drive_listing *q,
+                               const struct listing_sql *sql, int mode, int sort, int64_t del,
+                               const struct listing_key *k)
+{
+  const char *text = sql->seek[mode == LISTING_PARENT][sort][q->desc ? 1 : 0];
+  int64_t ask = q->limit + 1;
+  bool name = sort == DRIVE_SORT_NAME;
+  if(mode == LISTING_PARENT)
+    return name ? db_query(db, text, "tiitttt", owner_id, del, ask, k->sort_text, k->name_key,
+                           k->id, q->parent_id)
+                : db_query(db, text, "tiiittt", owner_id, del, ask, k->sort_num, k->name_key,
+                           k->id, q->parent_id);
+  return name ? db_query(db, text, "tiittt", owner_id, del, ask, k->sort_text, k->name_key, k->id)
+              : db_query(db, text, "tiiitt", owner_id, del, ask, k->sort_num, k->name_key, k->id);
+}
 
 int listing_run(db_t *db, const char *owner_id, const struct drive_listing *q,
                 const struct listing_sql *sql, listing_row_fn row, void *arg, int64_t *total)
@@ -21,26 +71,41 @@ int listing_run(db_t *db, const char *owner_id, const struct drive_listing *q,
    * over every matching row) is needed only for a full or empty page. */
   const char *text = sql->select[mode][sort][q->desc ? 1 : 0];
   int64_t ask = q->limit + 1, seen = 0;
-  db_stmt_t *st = mode == LISTING_PARENT
-                      ? db_query(db, text, "tiiiit", owner_id, del, star, ask, q->offset,
-                                 q->parent_id)
-                      : db_query(db, text, "tiiii", owner_id, del, star, ask, q->offset);
-  if(!st)
-    return DRIVE_DB;
-  int rc, stop = 0;
-  while(!stop && (rc = db_step(st)) == DB_ROW) {
-    if(seen++ < q->limit)
-      stop = row(st, arg);
+  db_stmt_t *st;
+  int rc, stop = 0, krc = DB_ROW;
+  struct listing_key k;
+  bool deep = q->offset >= LISTING_SEEK_FROM && !star &&
+              (mode == LISTING_PARENT || mode == LISTING_ROOT);
+  if(deep) {
+    /* A deep page: the key at the offset from the index alone, then a seek. */
+    krc = listing_key_at(db, owner_id, q, sql, mode, sort, del, &k);
+    if(krc != DB_ROW && krc != DB_DONE)
+      return drive_from_db(krc);
   }
-  int end = drive_stmt_end(st, rc);
-  if(stop || end)
-    return stop ? stop : end;
+  if(krc == DB_ROW) { /* DB_DONE: past the end, an empty page */
+    if(deep)
+      st = listing_seek(db, owner_id, q, sql, mode, sort, del, &k);
+    else
+      st = mode == LISTING_PARENT
+               ? db_query(db, text, "tiiiit", owner_id, del, star, ask, q->offset, q->parent_id)
+               : db_query(db, text, "tiiii", owner_id, del, star, ask, q->offset);
+    if(!st)
+      return DRIVE_DB;
+    while(!stop && (rc = db_step(st)) == DB_ROW) {
+      if(seen++ < q->limit)
+        stop = row(st, arg);
+    }
+    int end = drive_stmt_end(st, rc);
+    if(stop || end)
+      return stop ? stop : end;
+  }
   if(seen <= q->limit && (seen > 0 || q->offset == 0)) {
     *total = q->offset + seen;
     return DRIVE_OK;
   }
+  const char *count = star ? sql->count[mode] : sql->count_all[mode];
   rc = mode == LISTING_PARENT
-           ? db_query_int(db, total, sql->count[mode], "tiit", owner_id, del, star, q->parent_id)
-           : db_query_int(db, total, sql->count[mode], "tii", owner_id, del, star);
+           ? db_query_int(db, total, count, "tiit", owner_id, del, star, q->parent_id)
+           : db_query_int(db, total, count, "tii", owner_id, del, star);
   return rc == DB_ROW ? DRIVE_OK : rc == DB_DONE ? DRIVE_DB : drive_from_db(rc);
 }

@@ -32,9 +32,67 @@ enum { LISTING_ROOT, LISTING_PARENT, LISTING_BIN, LISTING_ANY, LISTING_MODES };
      LISTING_SEL(cols, table, w, "updated_at DESC, name_key DESC, id DESC")},                  \
   }
 
+/* Deep pages (offset >= LISTING_SEEK_FROM) of the root or a folder, not
+ * starred-only: the row at the offset is found first by reading only the
+ * sort index (no table rows for the skipped ones), then the page is read
+ * from that key on (a keyset seek). Same rows as LIMIT/OFFSET. Key query:
+ * $1 owner, $2 is_deleted, $3 offset, $4 parent. Seek: $1 owner, $2
+ * is_deleted, $3 limit, $4..$6 the key (sort column, name_key, id), $7
+ * parent. The sort column of a name sort is name_key again. */
+#define LISTING_SEEK_FROM 1000
+#define LISTING_KEY_SEL(table, w, keycols, order)                                    \
+  "SELECT " keycols " FROM " table " WHERE owner_id = $1 AND is_deleted = $2 AND " w \
+  " ORDER BY " order " LIMIT 1 OFFSET $3"
+#define LISTING_SEEK_SEL(cols, table, w, keycols, cmp, order)                           \
+  "SELECT " cols " FROM " table " WHERE owner_id = $1 AND is_deleted = $2 AND " w      \
+  " AND (" keycols ") " cmp " ($4, $5, $6) ORDER BY " order " LIMIT $3"
+#define LISTING_KEYS(table, w)                                                                \
+  {                                                                                           \
+    {LISTING_KEY_SEL(table, w, "name_key, name_key, id", "name_key ASC, id ASC"),             \
+     LISTING_KEY_SEL(table, w, "name_key, name_key, id", "name_key DESC, id DESC")},          \
+    {LISTING_KEY_SEL(table, w, "size, name_key, id", "size ASC, name_key ASC, id ASC"),       \
+     LISTING_KEY_SEL(table, w, "size, name_key, id", "size DESC, name_key DESC, id DESC")},   \
+    {LISTING_KEY_SEL(table, w, "created_at, name_key, id",                                    \
+                     "created_at ASC, name_key ASC, id ASC"),                                 \
+     LISTING_KEY_SEL(table, w, "created_at, name_key, id",                                    \
+                     "created_at DESC, name_key DESC, id DESC")},                             \
+    {LISTING_KEY_SEL(table, w, "updated_at, name_key, id",                                    \
+                     "updated_at ASC, name_key ASC, id ASC"),                                 \
+     LISTING_KEY_SEL(table, w, "updated_at, name_key, id",                                    \
+                     "updated_at DESC, name_key DESC, id DESC")},                             \
+  }
+#define LISTING_SEEKS(cols, table, w)                                                         \
+  {                                                                                           \
+    {LISTING_SEEK_SEL(cols, table, w, "name_key, name_key, id", ">=", "name_key ASC, id ASC"), \
+     LISTING_SEEK_SEL(cols, table, w, "name_key, name_key, id", "<=",                         \
+                      "name_key DESC, id DESC")},                                             \
+    {LISTING_SEEK_SEL(cols, table, w, "size, name_key, id", ">=",                             \
+                      "size ASC, name_key ASC, id ASC"),                                      \
+     LISTING_SEEK_SEL(cols, table, w, "size, name_key, id", "<=",                             \
+                      "size DESC, name_key DESC, id DESC")},                                  \
+    {LISTING_SEEK_SEL(cols, table, w, "created_at, name_key, id", ">=",                       \
+                      "created_at ASC, name_key ASC, id ASC"),                                \
+     LISTING_SEEK_SEL(cols, table, w, "created_at, name_key, id", "<=",                       \
+                      "created_at DESC, name_key DESC, id DESC")},                            \
+    {LISTING_SEEK_SEL(cols, table, w, "updated_at, name_key, id", ">=",                       \
+                      "updated_at ASC, name_key ASC, id ASC"),                                \
+     LISTING_SEEK_SEL(cols, table, w, "updated_at, name_key, id", "<=",                       \
+                      "updated_at DESC, name_key DESC, id DESC")},                            \
+  }
+
+/* $3 is still bound (as in count), so the parameters stay the same. */
+#define LISTING_COUNT_ALL(table, w) \
+  "SELECT COUNT(*) FROM " table " WHERE owner_id = $1 AND is_deleted = $2 AND $3 = 0 AND " w
+
 struct listing_sql {
   const char *count[LISTING_MODES];
+  /* The same without the starred test, for listings that are not
+   * starred-only: then the count reads the sort index alone (SQLite's
+   * covering index, PostgreSQL's index-only scan), no table rows. */
+  const char *count_all[LISTING_MODES];
   const char *select[LISTING_MODES][4][2]; /* [mode][sort][desc] */
+  const char *key[2][4][2];                /* [ROOT or PARENT][sort][desc] */
+  const char *seek[2][4][2];
 };
 
 /* The texts for `table` with `cols` selected and `parent` its parent column.
@@ -46,10 +104,17 @@ struct listing_sql {
               "SELECT COUNT(*) " LISTING_BASE(table) parent " = $4",                            \
               "SELECT COUNT(*) " LISTING_BASE(table) "trashed_with IS NULL",                    \
               "SELECT COUNT(*) " LISTING_BASE(table) "1 = 1"},                                  \
+    .count_all = {LISTING_COUNT_ALL(table, parent " IS NULL"),                                 \
+                  LISTING_COUNT_ALL(table, parent " = $4"),                                    \
+                  LISTING_COUNT_ALL(table, "trashed_with IS NULL"),                            \
+                  LISTING_COUNT_ALL(table, "1 = 1")},                                          \
     .select = {LISTING_SORTS(cols, table, parent " IS NULL"),                                  \
                LISTING_SORTS(cols, table, parent " = $6"),                                     \
                LISTING_SORTS(cols, table, "trashed_with IS NULL"),                             \
                LISTING_SORTS(cols, table, "1 = 1")},                                           \
+    .key = {LISTING_KEYS(table, parent " IS NULL"), LISTING_KEYS(table, parent " = $4")},      \
+    .seek = {LISTING_SEEKS(cols, table, parent " IS NULL"),                                    \
+             LISTING_SEEKS(cols, table, parent " = $7")},                                      \
   }
 
 /** Called once per row (columns as selected); non-zero stops the listing

@@ -9,49 +9,80 @@ _Static_assert(SEARCH_QUERY_MAX <= UTF8_NFC_MAX, "search_prepare NFC-normalises 
 /* The FTS5 trigram tokenizer only matches queries of 3+ characters. */
 #define SEARCH_TRIGRAM 3
 
-/* Parameters common to the four statements: $1 owner, $2 folded query,
- * $3 limit, and for the indexed ones $4 the quoted FTS5 query. instr() is
- * the literal substring test (no LIKE wildcards to escape); on the indexed
- * path it confirms what the trigram match found. */
-#define SEARCH_ORDER                                                               \
-  " ORDER BY CASE WHEN s.name_key = $2 THEN 0 WHEN instr(s.name_key, $2) = 1 THEN 1 " \
-  "ELSE 2 END, s.name_key, x.name, x.id LIMIT $3"
+/* How many names, in name order, the walk looks at for a query's matches
+ * before it hands over to the trigram index (see search_names). */
+#define SEARCH_WALK 5000
 
-/* Scan of the owner's names (short queries). */
-#define SEARCH_SCAN(kind, table, cols)                                        \
-  "SELECT " cols " FROM search_items s JOIN " table " x ON x.id = s.item_id " \
-  "WHERE s.owner_id = $1 AND s.kind = '" kind "' AND instr(s.name_key, $2) > 0 " \
-  "AND x.is_deleted = 0" SEARCH_ORDER
+/* Results: names starting with the query (the exact name is the first of
+ * them in name order), then the other names holding it, each group by
+ * name_key (byte order on both engines), then name and id. Each group has
+ * its own statements. Parameters: $1 owner, $2 folded query, $3 limit, $4
+ * the prefix's upper bound (prefix), SEARCH_WALK (walk), the quoted FTS5
+ * query or LIKE pattern (trigram); the scan has three. */
+#define SEARCH_TAIL " ORDER BY s.name_key, x.name, x.id LIMIT $3"
 
-/* Trigram index first, then the owner and the literal check. */
+/* Prefix: a range of the (owner, kind, name_key) index. */
+#define SEARCH_PREFIX(kind, table, cols)                                          \
+  "SELECT " cols " FROM search_items s JOIN " table " x ON x.id = s.item_id "    \
+  "WHERE s.owner_id = $1 AND s.kind = '" kind "' AND s.name_key >= $2 AND "      \
+  "s.name_key < $4 AND x.is_deleted = 0" SEARCH_TAIL
+/* Walk: names up to the SEARCH_WALK-th in name order (a bound read from the
+ * index alone), those holding the query past their start, read in index
+ * order so a common query stops after a page. */
+#define SEARCH_WALK_SQL(kind, table, cols)                                              \
+  "SELECT " cols " FROM search_items s JOIN " table " x ON x.id = s.item_id WHERE "    \
+  "s.owner_id = $1 AND s.kind = '" kind "' AND s.name_key <= COALESCE((SELECT "        \
+  "name_key FROM search_items WHERE owner_id = $1 AND kind = '" kind "' ORDER BY "     \
+  "name_key LIMIT 1 OFFSET $4), char(1114111)) AND instr(s.name_key, $2) > 1 AND "     \
+  "x.is_deleted = 0" SEARCH_TAIL
+/* Trigram index first (queries of 3+ characters), then the owner and the
+ * literal check: few matches when the walk did not fill the page. */
 #define SEARCH_FTS(kind, table, cols)                                                   \
   "SELECT " cols " FROM search_fts JOIN search_items s ON s.sid = search_fts.rowid "   \
   "JOIN " table " x ON x.id = s.item_id WHERE search_fts MATCH $4 AND s.owner_id = $1 " \
-  "AND s.kind = '" kind "' AND instr(s.name_key, $2) > 0 AND x.is_deleted = 0" SEARCH_ORDER
-
-/* PostgreSQL (migration 002's @postgres block): search_items is a view of
- * the live rows, strpos() is instr(), and the trigram index is pg_trgm's GIN
- * index, which serves LIKE; $4 is then the LIKE pattern (search_like). */
-#define SEARCH_ORDER_PG                                                             \
-  " ORDER BY CASE WHEN s.name_key = $2 THEN 0 WHEN strpos(s.name_key, $2) = 1 THEN 1 " \
-  "ELSE 2 END, s.name_key, x.name, x.id LIMIT $3"
-#define SEARCH_SCAN_PG(kind, table, cols)                                      \
+  "AND s.kind = '" kind "' AND instr(s.name_key, $2) > 1 AND x.is_deleted = 0" SEARCH_TAIL
+/* Scan of the owner's names (short queries). */
+#define SEARCH_SCAN(kind, table, cols)                                        \
   "SELECT " cols " FROM search_items s JOIN " table " x ON x.id = s.item_id " \
-  "WHERE s.owner_id = $1 AND s.kind = '" kind "' AND strpos(s.name_key, $2) > 0 " \
-  "AND x.is_deleted = 0" SEARCH_ORDER_PG
-#define SEARCH_TRGM_PG(kind, table, cols)                                      \
-  "SELECT " cols " FROM search_items s JOIN " table " x ON x.id = s.item_id " \
-  "WHERE s.owner_id = $1 AND s.kind = '" kind "' AND s.name_key LIKE $4 "     \
-  "AND x.is_deleted = 0" SEARCH_ORDER_PG
+  "WHERE s.owner_id = $1 AND s.kind = '" kind "' AND instr(s.name_key, $2) > 1 " \
+  "AND x.is_deleted = 0" SEARCH_TAIL
 
-static const char search_folders_scan[] = SEARCH_SCAN("folder", "folders", FOLDER_COLS_X);
-static const char search_folders_fts[] = SEARCH_FTS("folder", "folders", FOLDER_COLS_X);
-static const char search_files_scan[] = SEARCH_SCAN("file", "files", FILE_COLUMNS_X);
-static const char search_files_fts[] = SEARCH_FTS("file", "files", FILE_COLUMNS_X);
-static const char search_folders_scan_pg[] = SEARCH_SCAN_PG("folder", "folders", FOLDER_COLS_X);
-static const char search_folders_trgm_pg[] = SEARCH_TRGM_PG("folder", "folders", FOLDER_COLS_X);
-static const char search_files_scan_pg[] = SEARCH_SCAN_PG("file", "files", FILE_COLUMNS_X);
-static const char search_files_trgm_pg[] = SEARCH_TRGM_PG("file", "files", FILE_COLUMNS_X);
+/* PostgreSQL: the tables themselves, with migration 011's (owner, name_key
+ * COLLATE "C", id) indexes of live rows for prefix and walk (byte order, as
+ * on SQLite), strpos() for instr(), and migration 002's pg_trgm GIN indexes
+ * serving LIKE ($4, search_like). */
+#define SEARCH_TAIL_PG " ORDER BY s.name_key COLLATE \"C\", x.name, x.id LIMIT $3"
+#define SEARCH_TAIL_PG_X " ORDER BY x.name_key COLLATE \"C\", x.name, x.id LIMIT $3"
+#define SEARCH_PREFIX_PG(table, cols)                                              \
+  "SELECT " cols " FROM " table " x WHERE "        \
+  "x.owner_id = $1 AND x.is_deleted = 0 AND x.name_key COLLATE \"C\" >= $2 AND "   \
+  "x.name_key COLLATE \"C\" < $4" SEARCH_TAIL_PG_X
+#define SEARCH_WALK_PG(table, cols)                                                  \
+  "SELECT " cols " FROM (SELECT id, name_key FROM " table " WHERE owner_id = $1 AND " \
+  "is_deleted = 0 ORDER BY name_key COLLATE \"C\" LIMIT $4) s JOIN " table " x ON "  \
+  "x.id = s.id WHERE strpos(s.name_key, $2) > 1 AND x.is_deleted = 0" SEARCH_TAIL_PG
+#define SEARCH_TRGM_PG(table, cols)                                                 \
+  "SELECT " cols " FROM " table " x WHERE "         \
+  "x.owner_id = $1 AND x.is_deleted = 0 AND x.name_key LIKE $4 AND "                \
+  "strpos(x.name_key, $2) > 1" SEARCH_TAIL_PG_X
+#define SEARCH_SCAN_PG(table, cols)                                                 \
+  "SELECT " cols " FROM " table " x WHERE "         \
+  "x.owner_id = $1 AND x.is_deleted = 0 AND strpos(x.name_key, $2) > 1" SEARCH_TAIL_PG_X
+
+enum { SEARCH_Q_PREFIX, SEARCH_Q_WALK, SEARCH_Q_TRIGRAM, SEARCH_Q_SCAN, SEARCH_QS };
+
+/* [folders?][engine: 0 SQLite, 1 PostgreSQL][statement] */
+static const char *const search_sql[2][2][SEARCH_QS] = {
+  {{SEARCH_PREFIX("file", "files", FILE_COLUMNS_X), SEARCH_WALK_SQL("file", "files", FILE_COLUMNS_X),
+    SEARCH_FTS("file", "files", FILE_COLUMNS_X), SEARCH_SCAN("file", "files", FILE_COLUMNS_X)},
+   {SEARCH_PREFIX_PG("files", FILE_COLUMNS_X), SEARCH_WALK_PG("files", FILE_COLUMNS_X),
+    SEARCH_TRGM_PG("files", FILE_COLUMNS_X), SEARCH_SCAN_PG("files", FILE_COLUMNS_X)}},
+  {{SEARCH_PREFIX("folder", "folders", FOLDER_COLS_X),
+    SEARCH_WALK_SQL("folder", "folders", FOLDER_COLS_X),
+    SEARCH_FTS("folder", "folders", FOLDER_COLS_X), SEARCH_SCAN("folder", "folders", FOLDER_COLS_X)},
+   {SEARCH_PREFIX_PG("folders", FOLDER_COLS_X), SEARCH_WALK_PG("folders", FOLDER_COLS_X),
+    SEARCH_TRGM_PG("folders", FOLDER_COLS_X), SEARCH_SCAN_PG("folders", FOLDER_COLS_X)}},
+};
 
 static bool search_is_space(char c)
 {
@@ -142,17 +173,24 @@ size_t search_char_count(const char *s)
   return n;
 }
 
-/* Runs one search statement and hands each row to the sink. */
-static int search_run(db_t *db, const char *sql, const char *owner_id, const char *key,
-                      int64_t limit, const char *fts, bool folders,
-                      const struct search_sink *sink)
+/* Runs one search statement ($4: `text`, or `num` when text is NULL; none
+ * for the scan) and hands each row to the sink, or only counts them when
+ * sink is NULL. *rows gets the count. */
+static int search_run(db_t *db, const char *sql, int q, const char *owner_id, const char *key,
+                      int64_t limit, const char *text, int64_t num, bool folders,
+                      const struct search_sink *sink, int64_t *rows)
 {
-  db_stmt_t *st = fts ? db_query(db, sql, "ttit", owner_id, key, limit, fts)
-                      : db_query(db, sql, "tti", owner_id, key, limit);
+  db_stmt_t *st = q == SEARCH_Q_SCAN ? db_query(db, sql, "tti", owner_id, key, limit)
+                  : text             ? db_query(db, sql, "ttit", owner_id, key, limit, text)
+                                     : db_query(db, sql, "ttii", owner_id, key, limit, num);
   if(!st)
     return DRIVE_DB;
   int rc = DRIVE_OK, step;
+  *rows = 0;
   while((step = db_step(st)) == DB_ROW) {
+    (*rows)++;
+    if(!sink)
+      continue;
     if(folders) {
       struct folder f;
       folder_from_row(st, &f);
@@ -170,6 +208,36 @@ static int search_run(db_t *db, const char *sql, const char *owner_id, const cha
   return rc ? rc : end;
 }
 
+/* One kind (folders or files): the prefix group, then the others. Those
+ * come from the walk when it finds enough of them (a common query: it is
+ * asked first to count, then again to hand them over, both cheap); else
+ * the matches are few, and the trigram index (or, for a short query, a scan
+ * of the owner's names) finds them all. */
+static int search_kind(db_t *db, bool folders, const char *owner_id, const char *key,
+                       int64_t limit, const char *upper, const char *match,
+                       const struct search_sink *sink)
+{
+  const char *const *sql = search_sql[folders][db_dialect() == DB_POSTGRES];
+  int64_t got = 0, walked = 0;
+  int rc = search_run(db, sql[SEARCH_Q_PREFIX], SEARCH_Q_PREFIX, owner_id, key, limit, upper, 0,
+                      folders, sink, &got);
+  int64_t need = limit - got;
+  if(rc || need <= 0)
+    return rc;
+  rc = search_run(db, sql[SEARCH_Q_WALK], SEARCH_Q_WALK, owner_id, key, need, NULL, SEARCH_WALK,
+                  folders, NULL, &walked);
+  if(rc)
+    return rc;
+  if(walked == need)
+    return search_run(db, sql[SEARCH_Q_WALK], SEARCH_Q_WALK, owner_id, key, need, NULL,
+                      SEARCH_WALK, folders, sink, &walked);
+  if(match)
+    return search_run(db, sql[SEARCH_Q_TRIGRAM], SEARCH_Q_TRIGRAM, owner_id, key, need, match, 0,
+                      folders, sink, &walked);
+  return search_run(db, sql[SEARCH_Q_SCAN], SEARCH_Q_SCAN, owner_id, key, need, NULL, 0, folders,
+                    sink, &walked);
+}
+
 int search_names(const char *owner_id, const char *key, int64_t limit,
                  const struct search_sink *sink)
 {
@@ -177,7 +245,7 @@ int search_names(const char *owner_id, const char *key, int64_t limit,
   if(!db)
     return DRIVE_UNAVAILABLE;
   /* The quoted form (or the LIKE pattern) is at most 2 * NAME_MAX_BYTES + 3 bytes. */
-  char fts[2 * NAME_MAX_BYTES + 3];
+  char fts[2 * NAME_MAX_BYTES + 3], upper[NAME_MAX_BYTES + 5];
   const char *match = NULL;
   if(!*key || limit < 1 || limit > SEARCH_LIMIT_MAX || strlen(key) > NAME_MAX_BYTES)
     return DRIVE_INVALID;
@@ -187,12 +255,11 @@ int search_names(const char *owner_id, const char *key, int64_t limit,
       return DRIVE_INVALID;
     match = fts;
   }
-  const char *folders_sql = match ? db_sql(search_folders_fts, search_folders_trgm_pg)
-                                  : db_sql(search_folders_scan, search_folders_scan_pg);
-  const char *files_sql = match ? db_sql(search_files_fts, search_files_trgm_pg)
-                                : db_sql(search_files_scan, search_files_scan_pg);
-  int rc = search_run(db, folders_sql, owner_id, key, limit, match, true, sink);
+  /* Every name starting with key sorts from key up to key + U+10FFFF (the
+   * highest character; byte order is code point order in UTF-8). */
+  snprintf(upper, sizeof(upper), "%s\xF4\x8F\xBF\xBF", key);
+  int rc = search_kind(db, true, owner_id, key, limit, upper, match, sink);
   if(rc == DRIVE_OK)
-    rc = search_run(db, files_sql, owner_id, key, limit, match, false, sink);
+    rc = search_kind(db, false, owner_id, key, limit, upper, match, sink);
   return rc;
 }

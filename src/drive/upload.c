@@ -431,17 +431,19 @@ static int upload_commit(struct upload *u, db_t *db, const char *sha, const char
 
   if(u->replace_id[0])
     return upload_swap(u, db, sha, mime, content_id, file_id);
-  char key[1024];
-  if(utf8_fold(u->name, key, sizeof(key)) != 0)
-    snprintf(key, sizeof(key), "%s", u->name);
-  id_new(file_id);
-  rc = db_exec(db, "INSERT INTO files (id, owner_id, folder_id, content_id, name, name_key, "
-                   "mime_type, size, sha256, created_at, updated_at) "
-                   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-               "tttttttitii", file_id, u->owner_id, folder, content_id, u->name, key, mime,
-               (int64_t)u->size, sha, now, u->mtime ? u->mtime : now);
-  if(rc != DB_OK)
-    return DRIVE_DB;
+  struct file_rec f = {.size = (int64_t)u->size, .created_at = now,
+                       .updated_at = u->mtime ? u->mtime : now};
+  snprintf(f.owner_id, sizeof(f.owner_id), "%.31s", u->owner_id);
+  snprintf(f.folder_id, sizeof(f.folder_id), "%.31s", u->folder_id);
+  snprintf(f.content_id, sizeof(f.content_id), "%s", content_id);
+  snprintf(f.name, sizeof(f.name), "%s", u->name);
+  snprintf(f.mime_type, sizeof(f.mime_type), "%s", mime);
+  snprintf(f.sha256, sizeof(f.sha256), "%s", sha);
+  id_new(f.id);
+  rc = file_insert_row(db, &f);
+  if(rc != DRIVE_OK)
+    return rc;
+  memcpy(file_id, f.id, ID_LEN + 1);
   rc = folder_add_size(db, folder, (int64_t)u->size);
   if(rc == DRIVE_OK)
     rc = usage_add(db, u->owner_id, (int64_t)u->size, 1, 0, 0);

@@ -423,6 +423,74 @@ def test_restore_name_clash_renames(user, box):
                      second["id"]: "REPORT (2)"}, by_id
 
 
+def test_restore_name_clash_picks_first_free_number(user, box):
+    """The restore reads the taken "name (n)" siblings at once and takes the
+    first free number: gaps are filled, look-alikes ("(0)", "(007)", "(7) x")
+    do not count, and a long name is cut at a character boundary."""
+    c = user.client
+    binned = create_folder(c, "Plan", box["id"])
+    bin_folder(c, binned["id"])
+    create_folder(c, "plan", box["id"])
+    for n in range(1, 41):
+        if n != 17:
+            create_folder(c, f"Plan ({n})", box["id"])
+    for decoy in ("Plan (0)", "Plan (007)", "Plan (17) x", "Planet (17)", "xPlan (17)"):
+        create_folder(c, decoy, box["id"])
+    restore_folder(c, binned["id"])
+    listed, _ = list_folders(c, parent_id=box["id"], limit=1000)
+    assert {f["id"]: f["name"] for f in listed}[binned["id"]] == "Plan (17)"
+    # A 253-byte name: "name (1)" would be 257 bytes, so the base is cut
+    # to 251 bytes, never inside the two-byte é.
+    long = "a" + "é" * 126
+    lf = create_folder(c, long, box["id"])
+    bin_folder(c, lf["id"])
+    create_folder(c, long, box["id"])
+    restore_folder(c, lf["id"])
+    listed, _ = list_folders(c, parent_id=box["id"], limit=1000)
+    got = {f["id"]: f["name"] for f in listed}[lf["id"]]
+    assert got == "a" + "é" * 125 + " (1)" and len(got.encode()) == 255, got
+
+
+def test_restore_name_clash_next_after_run(fresh):
+    """With "name (1)" .. "name (n)" all taken, the restore takes n + 1."""
+    c = fresh.client
+    f = create_folder(c, "Notes")
+    bin_folder(c, f["id"])
+    create_folder(c, "Notes")
+    for n in range(1, 26):
+        create_folder(c, f"notes ({n})")
+    restore_folder(c, f["id"])
+    assert {x["id"]: x["name"] for x in list_folders(c, limit=100)[0]}[f["id"]] == "Notes (26)"
+
+
+def test_deep_pages_match_offset_order(fresh):
+    """From offset 1,000 on a listing seeks from the key at the offset
+    (read from the index alone) instead of skipping rows: every sort and
+    order gives the same rows as the whole listing sliced, ties (sizes,
+    times within a millisecond) included, for the root and a folder; past
+    the end an empty page with the right total."""
+    c = fresh.client
+    parent = create_folder(c, "Parent")
+    n = 1040
+    for i in range(n):
+        # Names whose case-folded order differs from their byte order.
+        create_folder(c, f"{'Ab'[i % 2]}{(i * 7919) % n:04d}", parent["id"])
+        if i < 1010:
+            create_folder(c, f"r{(i * 31) % 1010:04d}")
+    for params in ({"parent_id": parent["id"]}, {}):
+        for sort in ("name", "size", "created_at", "updated_at"):
+            for order in ("asc", "desc"):
+                q = dict(params, sort=sort, order=order)
+                whole, total = list_folders(c, limit=2000, **q)
+                assert total == len(whole)
+                for off in (1000, total - 7):
+                    page, t2 = list_folders(c, limit=25, offset=off, **q)
+                    assert t2 == total
+                    assert [f["id"] for f in page] == [f["id"] for f in whole[off:off + 25]], q
+                page, t3 = list_folders(c, limit=25, offset=total + 5, **q)
+                assert page == [] and t3 == total
+
+
 def test_restore_into_binned_parent_goes_to_root(fresh):
     c = fresh.client
     a = create_folder(c, "A")

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from helpers import (API, assert_error, bin_folder, create_folder, restore_folder,
+from helpers import (API, assert_error, bin_folder, create_folder, list_files, restore_folder,
                      storage_usage, upload_file, upload_raw)
 
 
@@ -155,3 +155,33 @@ def test_users_are_separate(user_factory):
     ok(b.client.put(f"{API}/files/{f['id']}/bin"))
     assert storage_usage(a.client) == usage(1234, 1, 0, 1234)
     assert storage_usage(b.client) == usage(99, 1, 99, 99)
+
+
+def test_big_folder_bin_restore_in_batches(fresh):
+    """A folder's files go to the bin (and back) in batches of their own
+    transactions (drive/folder_bin.c): with more files than a first batch
+    (100), every file ends up binned, then live again, and the usage, the
+    folder sizes and the listings add up at the end of each request."""
+    c = fresh.client
+    top = create_folder(c, "Big")
+    sub = create_folder(c, "Sub", top["id"])
+    sizes = []
+    for i in range(260):
+        body = data(1 + i % 7, i % 7)   # seven contents, many copies (dedup)
+        upload_file(c, f"f{i:03d}.bin", body, folder_id=(sub if i % 3 else top)["id"])
+        sizes.append(len(body))
+    total = sum(sizes)
+    stored = sum(len(data(1 + k, k)) for k in range(7))
+    assert storage_usage(c) == usage(total, 260, 0, stored)
+    ok(c.put(f"{API}/folders/{top['id']}/bin"))
+    assert storage_usage(c) == usage(total, 260, total, stored)
+    assert list_files(c, folder_id=sub["id"], limit=1000)[1] == 0
+    binned, n = list_files(c, folder_id=sub["id"], include_deleted="true", limit=1000)
+    assert n == len(binned) == sum(1 for i in range(260) if i % 3)
+    assert c.get(f"{API}/folders/{top['id']}").json()["size"] == total
+    ok(c.put(f"{API}/folders/{top['id']}/restore"))
+    assert storage_usage(c) == usage(total, 260, 0, stored)
+    live, n = list_files(c, folder_id=sub["id"], limit=1000)
+    assert n == len(live) == sum(1 for i in range(260) if i % 3)
+    assert list_files(c, folder_id=top["id"], include_deleted="true", limit=1000)[1] == 0
+    assert c.get(f"{API}/folders/{top['id']}").json()["size"] == total

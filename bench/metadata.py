@@ -1,0 +1,262 @@
+#!/usr/bin/env python3
+"""bench/metadata's helper: writes the seeding plan, measures over HTTP, and
+prints the side-by-side table. Standard library only.
+
+  metadata.py plan SCALE PLAN_FILE META_FILE   the tree to seed (deterministic)
+  metadata.py measure BASE_URL TOKEN TOKEN_B META_FILE IDS_FILE OUT_JSON
+  metadata.py table ENGINE=JSON...             the side-by-side table
+"""
+import http.client
+import json
+import multiprocessing
+import os
+import random
+import sys
+import time
+import urllib.parse
+
+# ---- names: realistic, in several scripts ----
+WORDS = [
+    # Latin (English, French, German, Spanish)
+    "report", "invoice", "budget", "meeting", "notes", "draft", "final", "summary", "photo",
+    "holiday", "contract", "presentation", "résumé", "Übersicht", "año", "café", "plan",
+    "design", "backup", "scan", "Rechnung", "facture", "receipt", "timesheet", "Protokoll",
+    # Cyrillic
+    "отчёт", "договор", "счёт", "фото", "заметки", "бюджет", "встреча", "проект",
+    "черновик", "презентация",
+    # CJK
+    "報告書", "会議", "写真", "予算", "契約書", "資料", "设计", "项目", "计划", "总结",
+    # Arabic, Greek, Hebrew
+    "تقرير", "فاتورة", "ميزانية", "اجتماع", "ملاحظات", "صور", "عقد", "مشروع",
+    "έκθεση", "τιμολόγιο", "σημειώσεις", "דוח", "חשבונית", "פגישה",
+]
+EXTS = ["pdf", "docx", "xlsx", "jpg", "png", "txt", "md", "pptx", "zip", "mp4", "heic", "csv"]
+RARE = "zanzibar"   # in a handful of names only
+SOURCES = 8         # distinct small contents uploaded over HTTP
+
+
+def plan(scale, plan_path, meta_path):
+    rnd = random.Random(14)
+    n_folders = max(200, int(100_000 * scale))
+    n_files = max(2000, int(1_000_000 * scale))
+    big = max(500, int(50_000 * scale))          # direct children of the big folders
+    work_items = max(1000, int(100_000 * scale))  # the subtree binned, restored, moved
+    folders = []   # (idx, parent, name, depth)
+    files = {}     # folder idx -> count
+    seq = [0]
+
+    def fname(i):
+        w = rnd.sample(WORDS, 2)
+        return f"{w[0]} {w[1]} {2015 + i % 10}-{1 + i % 12:02d} {i}.{EXTS[i % len(EXTS)]}"
+
+    def folder(parent, depth, name=None):
+        idx = len(folders)
+        seq[0] += 1
+        if name is None:
+            w = rnd.sample(WORDS, 2)
+            name = f"{w[0].capitalize()} {w[1]} {seq[0]}"
+        folders.append((idx, parent, name, depth))
+        return idx
+
+    archive = folder(-1, 1, "Archive 2015–2024")
+    projects = folder(-1, 1, "Projects")
+    work = folder(-1, 1, "Work")
+    target = folder(-1, 1, "Moved here")
+    # The 20-deep chain.
+    deep = -1
+    for d in range(20):
+        deep = folder(deep, d + 1, f"{WORDS[d * 3 % len(WORDS)]} level {d + 1}")
+    # Work: the bin/restore/move subtree, about work_items items, 5 levels.
+    work_folders = [work]
+    n_work_folders = max(10, work_items // 100)
+    for _ in range(n_work_folders - 1):
+        p = rnd.choice(work_folders[-200:] if rnd.random() < 0.5 else work_folders)
+        d = next(f[3] for f in (folders[p],))
+        work_folders.append(folder(p, d + 1) if d < 6 else folder(work, 2))
+    for i in range(work_items - n_work_folders):
+        f = rnd.choice(work_folders)
+        files[f] = files.get(f, 0) + 1
+    # Projects: big direct children, a fifth folders, the rest files.
+    proj_sub = [folder(projects, 2) for _ in range(big // 5)]
+    files[projects] = big - len(proj_sub)
+    files[archive] = big
+    # The rest: a random tree (shallow-biased, up to 12 deep) and its files.
+    general = proj_sub[:]
+    while len(folders) < n_folders:
+        p = rnd.choice(general) if general and rnd.random() < 0.8 else -1
+        d = folders[p][3] if p >= 0 else 0
+        general.append(folder(p if d < 12 else -1, d + 1 if d < 12 else 1))
+    used = sum(files.values())
+    for i in range(max(0, n_files - used)):
+        f = rnd.choice(general)
+        files[f] = files.get(f, 0) + 1
+    with open(plan_path, "w", encoding="utf-8") as out:
+        for idx, parent, name, _ in folders:
+            out.write(f"D\t{idx}\t{parent}\t{name}\n")
+        i = 0
+        rare_left = 5
+        for f in sorted(files):
+            src = rnd.randrange(SOURCES)
+            for _ in range(files[f]):
+                name = fname(i)
+                if rare_left and rnd.random() < 0.0005:
+                    name = f"{RARE} expedition notes {i}.txt"
+                    rare_left -= 1
+                out.write(f"F\t{f}\t{src}\t{name}\n")
+                i += 1
+    meta = {"archive": archive, "projects": projects, "work": work, "target": target,
+            "deep": deep, "big": big, "folders": len(folders), "files": i,
+            "work_items": work_items}
+    json.dump(meta, open(meta_path, "w"))
+    print(f"plan: {len(folders)} folders, {i} files, big folders {big} children, "
+          f"work subtree {work_items} items")
+
+
+# ---- measuring ----
+class Client:
+    def __init__(self, base, token):
+        u = urllib.parse.urlparse(base)
+        self.host, self.port, self.prefix = u.hostname, u.port, u.path.rstrip("/")
+        self.headers = {"Authorization": "Bearer " + token}
+        self.conn = http.client.HTTPConnection(self.host, self.port, timeout=120)
+
+    def call(self, method, path, body=None):
+        h = dict(self.headers)
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            h["Content-Type"] = "application/json"
+        t0 = time.perf_counter()
+        self.conn.request(method, self.prefix + path, body=data, headers=h)
+        r = self.conn.getresponse()
+        payload = r.read()
+        dt = (time.perf_counter() - t0) * 1000
+        if r.status >= 300:
+            raise SystemExit(f"bench: {method} {path}: {r.status} {payload[:200]!r}")
+        return dt, payload
+
+
+def pct(values, p):
+    v = sorted(values)
+    return v[min(len(v) - 1, int(round(p / 100 * (len(v) - 1))))]
+
+
+def prober(base, token, folder, stop, out):
+    """Another user's cheap write (a new folder: a write transaction, which
+    waits for the write lock on both engines), in a loop, while the big
+    change runs."""
+    c = Client(base, token)
+    lat = []
+    i = 0
+    while not stop.is_set():
+        name = f"probe {os.getpid()} {i}"
+        lat.append(c.call("POST", "/folders", {"name": name, "parent_id": folder})[0])
+        i += 1
+        time.sleep(0.002)
+    out.put(lat)
+
+
+def measure(base, token, token_b, meta_path, ids_path, out_path):
+    meta = json.load(open(meta_path))
+    ids = {}
+    for line in open(ids_path):
+        k, v = line.split()
+        ids[int(k)] = v
+    c = Client(base, token)
+    res = {}
+
+    def run(name, n, method, path_fn, body_fn=None):
+        lat = []
+        c.call(method, path_fn(0), body_fn(0) if body_fn else None)  # warm
+        for i in range(n):
+            lat.append(c.call(method, path_fn(i), body_fn(i) if body_fn else None)[0])
+        res[name] = {"p50": pct(lat, 50), "p99": pct(lat, 99), "n": n}
+        print(f"  {name:<34} p50 {res[name]['p50']:8.2f} ms  p99 {res[name]['p99']:8.2f} ms",
+              flush=True)
+
+    archive, projects, work = ids[meta["archive"]], ids[meta["projects"]], ids[meta["work"]]
+    deep_off = int(meta["big"] * 0.8)
+    n = 100
+    for sort in ("name", "size", "created_at", "updated_at"):
+        for order in ("asc", "desc"):
+            run(f"files first page {sort} {order}", n, "GET",
+                lambda i, s=sort, o=order: f"/files?folder_id={archive}&sort={s}&order={o}&limit=100")
+        run(f"files offset {deep_off} {sort}", n // 2, "GET",
+            lambda i, s=sort: f"/files?folder_id={archive}&sort={s}&limit=100&offset={deep_off}")
+    run("folders first page name", n, "GET", lambda i: f"/folders?parent_id={projects}&limit=100")
+    run(f"folders offset {len(ids) // 20} name", n // 2, "GET",
+        lambda i: f"/folders?parent_id={projects}&limit=100&offset={meta['big'] // 5 - 200}")
+    q = urllib.parse.quote
+    for label, term in (("common short 're'", "re"), ("common 'report'", "report"),
+                        ("common CJK '報告'", "報告"), ("cyrillic 'отчёт'", "отчёт"),
+                        ("rare 'zanzibar'", "zanzibar"),
+                        ("rare long", "zanzibar expedition notes"),
+                        ("none long", "no such file name anywhere at all")):
+        run(f"search {label}", n // 2, "GET", lambda i, t=term: f"/files/search?q={q(t)}&limit=50")
+    deep = ids[meta["deep"]]
+    run("breadcrumb 20 deep", n, "GET", lambda i: f"/folders/{deep}/path")
+    run("storage usage", n, "GET", lambda i: "/users/me/storage")
+    fid = json.loads(c.call("GET", f"/files?folder_id={archive}&limit=1")[1])[0]["id"]
+    run("star file", n, "PUT", lambda i: f"/files/{fid}/{'unstar' if i % 2 else 'star'}")
+    run("rename file", n, "PUT", lambda i: f"/files/{fid}/rename",
+        lambda i: {"new_name": f"renamed {i}.txt"})
+    sub = ids[meta["deep"]]
+    run("rename folder", n, "PUT", lambda i: f"/folders/{sub}/rename",
+        lambda i: {"new_name": f"level twenty {i}"})
+    t0 = time.perf_counter()
+    body = c.call("GET", "/folders/tree")[1]
+    res["tree"] = {"p50": (time.perf_counter() - t0) * 1000, "bytes": len(body)}
+    run("tree", 5, "GET", lambda i: "/folders/tree")
+
+    # The big changes, each with another user's requests running beside it.
+    target = ids[meta["target"]]
+    b_folder = json.loads(Client(base, token_b).call("POST", "/folders", {"name": f"Mine {time.time()}"})[1])["id"]
+    steps = [("bin Work", "PUT", f"/folders/{work}/bin", None),
+             ("restore Work", "PUT", f"/folders/{work}/restore", None),
+             ("move Work", "PUT", f"/folders/{work}/move", {"new_parent_id": target}),
+             ("move Work back", "PUT", f"/folders/{work}/move", {"new_parent_id": None}),
+             ("bin Work again", "PUT", f"/folders/{work}/bin", None),
+             # A folder named Work now exists in the root: the restore renames.
+             ("create Work (taken name)", "POST", "/folders", {"name": "Work"}),
+             ("restore Work (name taken)", "PUT", f"/folders/{work}/restore", None)]
+    for name, method, path, body in steps:
+        stop, q_ = multiprocessing.Event(), multiprocessing.Queue()
+        p = multiprocessing.Process(target=prober, args=(base, token_b, b_folder, stop, q_))
+        p.start()
+        time.sleep(0.3)
+        dt = c.call(method, path, body)[0]
+        time.sleep(0.1)
+        stop.set()
+        lat = q_.get(timeout=600)
+        p.join()
+        res[name] = {"ms": dt, "other_p99": pct(lat, 99), "other_max": max(lat),
+                     "other_n": len(lat)}
+        print(f"  {name:<34} {dt:8.1f} ms  other user's write p99 {pct(lat, 99):6.2f} ms, "
+              f"max {max(lat):6.2f} ms ({len(lat)} requests)", flush=True)
+    json.dump(res, open(out_path, "w"), indent=1)
+
+
+def table(args):
+    cols = [(a.split("=", 1)[0], json.load(open(a.split("=", 1)[1]))) for a in args]
+    names = list(cols[0][1].keys())
+    head = f"{'measure (ms)':<36}" + "".join(f"{e + ' p50':>14}{e + ' p99':>14}" for e, _ in cols)
+    print(head)
+    for name in names:
+        row = f"{name:<36}"
+        for _, r in cols:
+            v = r.get(name, {})
+            if "ms" in v:
+                row += f"{v['ms']:>14.1f}{'(wait ' + format(v['other_max'], '.0f') + ')':>14}"
+            else:
+                row += f"{v.get('p50', float('nan')):>14.2f}{v.get('p99', float('nan')):>14.2f}"
+        print(row)
+
+
+if __name__ == "__main__":
+    cmd = sys.argv[1]
+    if cmd == "plan":
+        plan(float(sys.argv[2]), sys.argv[3], sys.argv[4])
+    elif cmd == "measure":
+        measure(*sys.argv[2:8])
+    elif cmd == "table":
+        table(sys.argv[2:])
