@@ -1,8 +1,10 @@
 /* db: thread-local connections, dispatch to the driver, and migrations. */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "db/driver.h"
 #include "util/log.h"
 
@@ -141,14 +143,52 @@ static pthread_cond_t db_turn_cv = PTHREAD_COND_INITIALIZER;
 static uint64_t db_turn_next, db_turn_serving;
 static _Thread_local bool db_turn_held;
 
+/* A writer never waits for its turn forever: after DB_TURN_WAIT_MS (SQLite's
+ * own busy timeout) it gives its ticket up and goes to BEGIN anyway, where
+ * the busy handler decides, so a turn held by a thread that is itself stuck
+ * costs a slow answer, never a hang. Given-up tickets are skipped. */
+#define DB_TURN_WAIT_MS 10000
+static int db_turn_wait_ms = DB_TURN_WAIT_MS;   /* a unit test shortens it */
+#define DB_TURN_SKIP_MAX 64
+static uint64_t db_turn_skip[DB_TURN_SKIP_MAX];
+static int db_turn_nskip;
+
+/* Under db_turn_mu: moves past the serving ticket and any given up after it. */
+static void db_turn_advance(void)
+{
+  db_turn_serving++;
+  for(int i = 0; i < db_turn_nskip; i++)
+    if(db_turn_skip[i] == db_turn_serving) {
+      db_turn_skip[i] = db_turn_skip[--db_turn_nskip];
+      db_turn_serving++;
+      i = -1;   /* the next one may be given up too */
+    }
+  pthread_cond_broadcast(&db_turn_cv);
+}
+
 static void db_turn_take(db_t *db)
 {
   if(db->drv->dialect != DB_SQLITE || db_turn_held)
     return;
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_sec += db_turn_wait_ms / 1000;
+  until.tv_nsec += (long)(db_turn_wait_ms % 1000) * 1000000L;
+  if(until.tv_nsec >= 1000000000L) {
+    until.tv_sec++;
+    until.tv_nsec -= 1000000000L;
+  }
   pthread_mutex_lock(&db_turn_mu);
   uint64_t mine = db_turn_next++;
-  while(mine != db_turn_serving)
-    pthread_cond_wait(&db_turn_cv, &db_turn_mu);
+  while(mine != db_turn_serving) {
+    if(pthread_cond_timedwait(&db_turn_cv, &db_turn_mu, &until) == ETIMEDOUT &&
+       mine != db_turn_serving && db_turn_nskip < DB_TURN_SKIP_MAX) {
+      db_turn_skip[db_turn_nskip++] = mine;
+      pthread_mutex_unlock(&db_turn_mu);
+      log_warn("db: waited %d ms for a write turn; going on without it", db_turn_wait_ms);
+      return;
+    }
+  }
   pthread_mutex_unlock(&db_turn_mu);
   db_turn_held = true;
 }
@@ -159,8 +199,7 @@ static void db_turn_give(void)
     return;
   db_turn_held = false;
   pthread_mutex_lock(&db_turn_mu);
-  db_turn_serving++;
-  pthread_cond_broadcast(&db_turn_cv);
+  db_turn_advance();
   pthread_mutex_unlock(&db_turn_mu);
 }
 
