@@ -314,6 +314,22 @@ static int cfg_load_core(struct cfg_ctx *c, struct config *cfg)
   return 0;
 }
 
+/* A CIDR list variable (unset: an empty list). 0, or -1 with the error set. */
+static int cfg_cidrs(struct cfg_ctx *c, const char *name, struct cidr_list *out)
+{
+  const char *label;
+  char shown[72];
+  const char *v = cfg_get(c, name, &label);
+  if(!v)
+    return 0;
+  if(cfg_check_list(v, cfg_ok_cidr, shown))
+    return cfg_fail(c, label, "must be a comma list of IP addresses or CIDR ranges (bad entry '%s')",
+                    shown);
+  if(cidr_list_parse(v, out) < 0)
+    return cfg_fail(c, label, "at most %d entries", CIDR_MAX);
+  return 0;
+}
+
 /* The web-facing, mail and housekeeping settings. */
 static int cfg_load_service(struct cfg_ctx *c, struct config *cfg)
 {
@@ -430,27 +446,12 @@ static int cfg_load_service(struct cfg_ctx *c, struct config *cfg)
   }
 
   /* Unset trusts no one: the TCP peer is the client, as without a proxy. */
-  v = cfg_get(c, "TRUSTED_PROXIES", &label);
-  if(v) {
-    if(cfg_check_list(v, cfg_ok_cidr, shown))
-      return cfg_fail(c, label,
-                      "must be a comma list of IP addresses or CIDR ranges (bad entry '%s')",
-                      shown);
-    if(cidr_list_parse(v, &cfg->trusted_proxies) < 0)
-      return cfg_fail(c, label, "at most %d entries", CIDR_MAX);
-  }
-
+  if(cfg_cidrs(c, "TRUSTED_PROXIES", &cfg->trusted_proxies))
+    return -1;
   /* Internal ranges an operator opens to uploads from a URL (an intranet
    * mirror); everything else internal stays refused. */
-  v = cfg_get(c, "URL_ALLOWED_NETWORKS", &label);
-  if(v) {
-    if(cfg_check_list(v, cfg_ok_cidr, shown))
-      return cfg_fail(c, label,
-                      "must be a comma list of IP addresses or CIDR ranges (bad entry '%s')",
-                      shown);
-    if(cidr_list_parse(v, &cfg->url_allowed_networks) < 0)
-      return cfg_fail(c, label, "at most %d entries", CIDR_MAX);
-  }
+  if(cfg_cidrs(c, "URL_ALLOWED_NETWORKS", &cfg->url_allowed_networks))
+    return -1;
   return 0;
 }
 
