@@ -21,6 +21,9 @@
 
 enum { PF_ALLPROP, PF_PROPNAME, PF_PROP };
 
+/* Appends a string literal without measuring it at run time. */
+#define PF_LIT(b, s) buf_append((b), (s), sizeof(s) - 1)
+
 static const char *const live_props[] = {
   "resourcetype", "getcontentlength", "getlastmodified", "creationdate", "getetag",
   "getcontenttype", "displayname", "quota-used-bytes", "quota-available-bytes",
@@ -33,6 +36,7 @@ struct pf {
   int mode;
   const struct dav_xnode *want;  /* PF_PROP: the <prop> element */
   buf_t out;
+  buf_t ok, missing;           /* one response's propstats, reused */
   struct usage usage;
   bool have_usage;
   struct davlock *locks;       /* the user's locks, read once */
@@ -53,30 +57,35 @@ static int pf_live(struct pf *p, buf_t *b, const char *name, const struct davfs_
   int64_t updated = folder ? e->fo.updated_at : e->fi.updated_at;
   char t[40];
   if(!strcmp(name, "resourcetype"))
-    return buf_puts(b, folder ? "<D:resourcetype><D:collection/></D:resourcetype>"
-                              : "<D:resourcetype/>"), 0;
+    return (folder ? PF_LIT(b, "<D:resourcetype><D:collection/></D:resourcetype>")
+                   : PF_LIT(b, "<D:resourcetype/>")), 0;
   if(!strcmp(name, "displayname")) {
-    buf_puts(b, "<D:displayname>");
+    PF_LIT(b, "<D:displayname>");
     dav_xml_text(b, e->name);
-    return buf_puts(b, "</D:displayname>"), 0;
+    return PF_LIT(b, "</D:displayname>"), 0;
   }
   if(!strcmp(name, "getlastmodified")) {
     range_date_format(updated / 1000, t);
-    return buf_printf(b, "<D:getlastmodified>%s</D:getlastmodified>", t), 0;
+    PF_LIT(b, "<D:getlastmodified>");
+    buf_puts(b, t);
+    return PF_LIT(b, "</D:getlastmodified>"), 0;
   }
   if(!strcmp(name, "creationdate")) {
     time_rfc3339(created, t);
-    return buf_printf(b, "<D:creationdate>%s</D:creationdate>", t), 0;
+    PF_LIT(b, "<D:creationdate>");
+    buf_puts(b, t);
+    return PF_LIT(b, "</D:creationdate>"), 0;
   }
   if(!strcmp(name, "supportedlock"))
-    return buf_puts(b, "<D:supportedlock><D:lockentry><D:lockscope><D:exclusive/></D:lockscope>"
+    return PF_LIT(b, "<D:supportedlock><D:lockentry><D:lockscope><D:exclusive/></D:lockscope>"
                        "<D:locktype><D:write/></D:locktype></D:lockentry><D:lockentry>"
                        "<D:lockscope><D:shared/></D:lockscope><D:locktype><D:write/>"
                        "</D:locktype></D:lockentry></D:supportedlock>"), 0;
   if(!strcmp(name, "lockdiscovery")) {
-    buf_puts(b, "<D:lockdiscovery>");
-    dav_lock_discovery(p->locks, p->nlocks, path, b);
-    return buf_puts(b, "</D:lockdiscovery>"), 0;
+    PF_LIT(b, "<D:lockdiscovery>");
+    if(p->nlocks)
+      dav_lock_discovery(p->locks, p->nlocks, path, b);
+    return PF_LIT(b, "</D:lockdiscovery>"), 0;
   }
   if(folder && (!strcmp(name, "quota-used-bytes") || !strcmp(name, "quota-available-bytes"))) {
     if(!p->have_usage) {
@@ -97,12 +106,14 @@ static int pf_live(struct pf *p, buf_t *b, const char *name, const struct davfs_
   if(!strcmp(name, "getetag")) {
     char etag[DAV_ETAG_HEX + 3];
     dav_etag(&e->fi, etag);
-    return buf_printf(b, "<D:getetag>%s</D:getetag>", etag), 0;
+    PF_LIT(b, "<D:getetag>");
+    buf_puts(b, etag);
+    return PF_LIT(b, "</D:getetag>"), 0;
   }
   if(!strcmp(name, "getcontenttype")) {
-    buf_puts(b, "<D:getcontenttype>");
+    PF_LIT(b, "<D:getcontenttype>");
     dav_xml_text(b, e->fi.mime_type);
-    return buf_puts(b, "</D:getcontenttype>"), 0;
+    return PF_LIT(b, "</D:getcontenttype>"), 0;
   }
   return 1;
 }
@@ -146,13 +157,13 @@ static bool pf_has_props(const struct pf *p, const char *id)
 /* One <D:response> for the item at `path`. */
 static int pf_response(struct pf *p, const struct davfs_entry *e, const char *path)
 {
-  buf_t ok, missing;
+  buf_t *ok = &p->ok, *missing = &p->missing;
   const char *item_id = e->is_folder ? e->fo.id : e->fi.id;
-  buf_init(&ok, 1 << 20);
-  buf_init(&missing, 1 << 20);
-  buf_puts(&p->out, "<D:response><D:href>");
+  buf_reset(ok);
+  buf_reset(missing);
+  PF_LIT(&p->out, "<D:response><D:href>");
   dav_href(&p->out, path, e->is_folder);
-  buf_puts(&p->out, "</D:href>");
+  PF_LIT(&p->out, "</D:href>");
   if(p->mode == PF_PROPNAME) {
     for(int i = 0; live_props[i]; i++) {
       if((!strcmp(live_props[i], "getcontentlength") || !strcmp(live_props[i], "getetag") ||
@@ -160,47 +171,50 @@ static int pf_response(struct pf *p, const struct davfs_entry *e, const char *pa
         continue;
       if(!strncmp(live_props[i], "quota", 5) && !e->is_folder)
         continue;
-      buf_printf(&ok, "<D:%s/>", live_props[i]);
+      buf_printf(ok, "<D:%s/>", live_props[i]);
     }
     if(pf_has_props(p, item_id))
-      dav_props_names(p->c->user.id, item_id, &ok);
+      dav_props_names(p->c->user.id, item_id, ok);
   }
   else if(p->mode == PF_ALLPROP) {
     for(int i = 0; live_props[i]; i++)
       if(strncmp(live_props[i], "quota", 5))   /* RFC 4331: not in allprop */
-        pf_live(p, &ok, live_props[i], e, path);
+        pf_live(p, ok, live_props[i], e, path);
     if(pf_has_props(p, item_id))
-      dav_props_all(p->c->user.id, item_id, &ok);
+      dav_props_all(p->c->user.id, item_id, ok);
   }
   else {
     for(const struct dav_xnode *w = p->want->child; w; w = w->next) {
       int miss = 1;
       if(!strcmp(w->ns, NS_DAV) && pf_is_live(w->name))
-        miss = pf_live(p, &ok, w->name, e, path);
+        miss = pf_live(p, ok, w->name, e, path);
       else if(pf_has_props(p, item_id))
-        miss = dav_props_one(p->c->user.id, item_id, w->ns, w->name, &ok);
+        miss = dav_props_one(p->c->user.id, item_id, w->ns, w->name, ok);
       if(miss) {
         if(!strcmp(w->ns, NS_DAV))
-          buf_printf(&missing, "<D:%s/>", w->name);
+          buf_printf(missing, "<D:%s/>", w->name);
         else {
-          buf_puts(&missing, w->ns[0] ? "<X:" : "<");
-          dav_xml_text(&missing, w->name);
-          buf_puts(&missing, w->ns[0] ? " xmlns:X=\"" : " xmlns=\"");
-          dav_xml_text(&missing, w->ns);
-          buf_puts(&missing, "\"/>");
+          buf_puts(missing, w->ns[0] ? "<X:" : "<");
+          dav_xml_text(missing, w->name);
+          buf_puts(missing, w->ns[0] ? " xmlns:X=\"" : " xmlns=\"");
+          dav_xml_text(missing, w->ns);
+          buf_puts(missing, "\"/>");
         }
       }
     }
   }
-  if(ok.len || p->mode != PF_PROP)
-    buf_printf(&p->out, "<D:propstat><D:prop>%s</D:prop><D:status>HTTP/1.1 200 OK</D:status>"
-               "</D:propstat>", ok.data ? ok.data : "");
-  if(missing.len)
-    buf_printf(&p->out, "<D:propstat><D:prop>%s</D:prop><D:status>HTTP/1.1 404 Not Found"
-               "</D:status></D:propstat>", missing.data);
-  buf_free(&ok);
-  buf_free(&missing);
-  return buf_puts(&p->out, "</D:response>") == BUF_OK ? 0 : DRIVE_INTERNAL;
+  /* Appended, not printed with %s: a propstat can be long. */
+  if(ok->len || p->mode != PF_PROP) {
+    PF_LIT(&p->out, "<D:propstat><D:prop>");
+    buf_append(&p->out, ok->data, ok->len);
+    PF_LIT(&p->out, "</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>");
+  }
+  if(missing->len) {
+    PF_LIT(&p->out, "<D:propstat><D:prop>");
+    buf_append(&p->out, missing->data, missing->len);
+    PF_LIT(&p->out, "</D:prop><D:status>HTTP/1.1 404 Not Found</D:status></D:propstat>");
+  }
+  return PF_LIT(&p->out, "</D:response>") == BUF_OK ? 0 : DRIVE_INTERNAL;
 }
 
 static int pf_child(const struct davfs_entry *e, void *arg)
@@ -232,6 +246,8 @@ static void pf_free(struct pf *p)
     free(p->propped[i]);
   free(p->propped);
   free(p->locks);
+  buf_free(&p->ok);
+  buf_free(&p->missing);
 }
 
 int dav_propfind(struct http_req *r, struct dav_ctx *c)
@@ -258,6 +274,8 @@ int dav_propfind(struct http_req *r, struct dav_ctx *c)
     return dav_reply_status(r, MHD_HTTP_BAD_REQUEST);
   }
   struct pf p = {.r = r, .c = c, .mode = PF_ALLPROP};
+  buf_init(&p.ok, 1 << 20);
+  buf_init(&p.missing, 1 << 20);
   if(c->body.len) {
     if(dav_xml_parse(c->body.data, c->body.len, &root) != 0 ||
        !dav_xml_is(root, NS_DAV, "propfind"))
