@@ -13,6 +13,7 @@
 #include "drive/davlocks.h"
 #include "drive/davprops.h"
 #include "http/range.h"
+#include "util/log.h"
 #include "util/timefmt.h"
 
 #define NS_DAV "DAV:"
@@ -30,10 +31,17 @@ static const char *const live_props[] = {
   "supportedlock", "lockdiscovery", NULL,
 };
 
+/* A folder's listing streams a page of children at a time (bounded memory,
+ * the first bytes out at once); the reply owns this state until it ends. */
+#define PF_PAGE 256
+
 struct pf {
-  struct http_req *r;
-  struct dav_ctx *c;
+  char user_id[ID_LEN + 1];
   int mode;
+  struct dav_xnode *root;      /* the parsed request body */
+  struct davfs_cursor *cur;    /* depth 1 of a folder: the children to go */
+  size_t sent;                 /* bytes of `out` handed to the reply */
+  bool finished;               /* `out` holds the closing tag */
   const struct dav_xnode *want;  /* PF_PROP: the <prop> element */
   buf_t out;
   buf_t ok, missing;           /* one response's propstats, reused */
@@ -89,7 +97,7 @@ static int pf_live(struct pf *p, buf_t *b, const char *name, const struct davfs_
   }
   if(folder && (!strcmp(name, "quota-used-bytes") || !strcmp(name, "quota-available-bytes"))) {
     if(!p->have_usage) {
-      if(usage_get(p->c->user.id, &p->usage) != DRIVE_OK)
+      if(usage_get(p->user_id, &p->usage) != DRIVE_OK)
         memset(&p->usage, 0, sizeof(p->usage));
       p->have_usage = true;
     }
@@ -174,14 +182,14 @@ static int pf_response(struct pf *p, const struct davfs_entry *e, const char *pa
       buf_printf(ok, "<D:%s/>", live_props[i]);
     }
     if(pf_has_props(p, item_id))
-      dav_props_names(p->c->user.id, item_id, ok);
+      dav_props_names(p->user_id, item_id, ok);
   }
   else if(p->mode == PF_ALLPROP) {
     for(int i = 0; live_props[i]; i++)
       if(strncmp(live_props[i], "quota", 5))   /* RFC 4331: not in allprop */
         pf_live(p, ok, live_props[i], e, path);
     if(pf_has_props(p, item_id))
-      dav_props_all(p->c->user.id, item_id, ok);
+      dav_props_all(p->user_id, item_id, ok);
   }
   else {
     for(const struct dav_xnode *w = p->want->child; w; w = w->next) {
@@ -189,7 +197,7 @@ static int pf_response(struct pf *p, const struct davfs_entry *e, const char *pa
       if(!strcmp(w->ns, NS_DAV) && pf_is_live(w->name))
         miss = pf_live(p, ok, w->name, e, path);
       else if(pf_has_props(p, item_id))
-        miss = dav_props_one(p->c->user.id, item_id, w->ns, w->name, ok);
+        miss = dav_props_one(p->user_id, item_id, w->ns, w->name, ok);
       if(miss) {
         if(!strcmp(w->ns, NS_DAV))
           buf_printf(missing, "<D:%s/>", w->name);
@@ -242,19 +250,76 @@ static void pf_entry(const struct dav_item *it, struct davfs_entry *e)
 
 static void pf_free(struct pf *p)
 {
+  if(p->cur)
+    davfs_cursor_free(p->cur);
+  free(p->cur);
+  dav_xml_free(p->root);
+  buf_free(&p->out);
   for(size_t i = 0; i < p->npropped; i++)
     free(p->propped[i]);
   free(p->propped);
   free(p->locks);
   buf_free(&p->ok);
   buf_free(&p->missing);
+  free(p);
+}
+
+static void pf_stream_free(void *cls)
+{
+  pf_free(cls);
+}
+
+/* MHD pulls the body: what is left of `out`, else the next page of
+ * children, else the closing tag. */
+static ssize_t pf_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+  struct pf *p = cls;
+  (void)pos;
+  while(p->sent == p->out.len) {
+    if(p->finished)
+      return MHD_CONTENT_READER_END_OF_STREAM;
+    buf_reset(&p->out);
+    p->sent = 0;
+    if(davfs_cursor_done(p->cur)) {
+      p->finished = true;
+      if(PF_LIT(&p->out, "</D:multistatus>\n") != BUF_OK)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    }
+    else if(davfs_cursor_next(p->cur, PF_PAGE, pf_child, p) != DRIVE_OK) {
+      log_error("dav: a PROPFIND listing failed mid-reply; the connection is cut");
+      return MHD_CONTENT_READER_END_WITH_ERROR;
+    }
+  }
+  size_t n = p->out.len - p->sent < max ? p->out.len - p->sent : max;
+  memcpy(buf, p->out.data + p->sent, n);
+  p->sent += n;
+  return (ssize_t)n;
+}
+
+/* 207 with the head already in p->out and the children streamed after
+ * it; the first page is read here, so a fault still gets its status. */
+static int pf_reply_stream(struct http_req *r, struct pf *p)
+{
+  int rc = davfs_cursor_next(p->cur, PF_PAGE, pf_child, p);
+  if(rc != DRIVE_OK) {
+    pf_free(p);
+    return dav_reply_drive(r, rc);
+  }
+  struct MHD_Response *resp =
+      MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, pf_stream_read, p,
+                                        pf_stream_free);
+  if(!resp) {
+    pf_free(p);
+    return dav_reply_status(r, MHD_HTTP_INTERNAL_SERVER_ERROR);
+  }
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/xml; charset=utf-8");
+  return http_reply_response(r, 207, resp);
 }
 
 int dav_propfind(struct http_req *r, struct dav_ctx *c)
 {
   struct davfs_entry *e = calloc(1, sizeof(*e));   /* big: off the stack */
   struct dav_item *it = &c->item;
-  struct dav_xnode *root = NULL;
   const char *depth = http_header(r, "Depth");
   int d = 1;
   if(!e)
@@ -273,56 +338,60 @@ int dav_propfind(struct http_req *r, struct dav_ctx *c)
     free(e);
     return dav_reply_status(r, MHD_HTTP_BAD_REQUEST);
   }
-  struct pf p = {.r = r, .c = c, .mode = PF_ALLPROP};
-  buf_init(&p.ok, 1 << 20);
-  buf_init(&p.missing, 1 << 20);
+  struct pf *p = calloc(1, sizeof(*p));
+  if(!p) {
+    free(e);
+    return dav_reply_status(r, MHD_HTTP_INTERNAL_SERVER_ERROR);
+  }
+  snprintf(p->user_id, sizeof(p->user_id), "%s", c->user.id);
+  p->mode = PF_ALLPROP;
+  buf_init(&p->ok, 1 << 20);
+  buf_init(&p->missing, 1 << 20);
+  buf_init(&p->out, (size_t)1 << 30);
   if(c->body.len) {
-    if(dav_xml_parse(c->body.data, c->body.len, &root) != 0 ||
-       !dav_xml_is(root, NS_DAV, "propfind"))
+    if(dav_xml_parse(c->body.data, c->body.len, &p->root) != 0 ||
+       !dav_xml_is(p->root, NS_DAV, "propfind"))
       goto bad;
-    if((p.want = dav_xml_child(root, NS_DAV, "prop")))
-      p.mode = PF_PROP;
-    else if(dav_xml_child(root, NS_DAV, "propname"))
-      p.mode = PF_PROPNAME;
-    else if(!dav_xml_child(root, NS_DAV, "allprop"))
+    if((p->want = dav_xml_child(p->root, NS_DAV, "prop")))
+      p->mode = PF_PROP;
+    else if(dav_xml_child(p->root, NS_DAV, "propname"))
+      p->mode = PF_PROPNAME;
+    else if(!dav_xml_child(p->root, NS_DAV, "allprop"))
       goto bad;
   }
   int rc = dav_resolve(c->user.id, r->path, it);
   if(rc == DRIVE_OK && it->kind == DAV_NONE)
     rc = DRIVE_NOT_FOUND;
-  if(rc != DRIVE_OK) {
-    dav_xml_free(root);
-    free(e);
-    return dav_reply_drive(r, rc == DRIVE_INVALID ? DRIVE_NOT_FOUND : rc);
+  if(rc == DRIVE_INVALID)
+    rc = DRIVE_NOT_FOUND;
+  if(rc == DRIVE_OK && (rc = davlock_list(c->user.id, &p->locks, &p->nlocks)) == DRIVE_OK &&
+     (rc = davprops_items(c->user.id, pf_add_propped, p)) == DRIVE_OK && p->npropped)
+    qsort(p->propped, p->npropped, sizeof(*p->propped), cmp_id);
+  if(rc == DRIVE_OK) {
+    PF_LIT(&p->out, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:multistatus xmlns:D=\"DAV:\">");
+    pf_entry(it, e);
+    rc = pf_response(p, e, it->path);
   }
-  if((rc = davlock_list(c->user.id, &p.locks, &p.nlocks)) == DRIVE_OK &&
-     (rc = davprops_items(c->user.id, pf_add_propped, &p)) == DRIVE_OK && p.npropped)
-    qsort(p.propped, p.npropped, sizeof(*p.propped), cmp_id);
-  if(rc != DRIVE_OK) {
-    pf_free(&p);
-    dav_xml_free(root);
-    free(e);
-    return dav_reply_drive(r, rc);
-  }
-  buf_init(&p.out, (size_t)1 << 30);
-  buf_puts(&p.out, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:multistatus xmlns:D=\"DAV:\">");
-  pf_entry(it, e);
-  rc = pf_response(&p, e, it->path);
   free(e);
-  if(rc == DRIVE_OK && d == 1 && it->kind != DAV_FILE) {
-    snprintf(p.parent_path, sizeof(p.parent_path), "%s", it->path);
-    rc = davfs_children(c->user.id, it->kind == DAV_FOLDER ? it->fo.id : NULL, pf_child, &p);
-  }
-  dav_xml_free(root);
-  pf_free(&p);
   if(rc != DRIVE_OK) {
-    buf_free(&p.out);
+    pf_free(p);
     return dav_reply_drive(r, rc);
   }
-  buf_puts(&p.out, "</D:multistatus>\n");
-  return dav_reply_xml(r, 207, &p.out);
+  if(d == 1 && it->kind != DAV_FILE) {
+    snprintf(p->parent_path, sizeof(p->parent_path), "%s", it->path);
+    if(!(p->cur = malloc(sizeof(*p->cur)))) {
+      pf_free(p);
+      return dav_reply_status(r, MHD_HTTP_INTERNAL_SERVER_ERROR);
+    }
+    davfs_cursor_init(p->cur, c->user.id, it->kind == DAV_FOLDER ? it->fo.id : NULL);
+    return pf_reply_stream(r, p);
+  }
+  PF_LIT(&p->out, "</D:multistatus>\n");
+  rc = dav_reply_xml(r, 207, &p->out);
+  pf_free(p);
+  return rc;
 bad:
-  dav_xml_free(root);
+  pf_free(p);
   free(e);
   return dav_reply_status(r, MHD_HTTP_BAD_REQUEST);
 }
