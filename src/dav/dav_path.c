@@ -69,34 +69,51 @@ int dav_resolve(const char *user_id, const char *path, struct dav_item *out)
   return DRIVE_OK;
 }
 
+/* Bytes an href keeps as they are (RFC 3986 unreserved, and '/'). */
+static bool href_plain(unsigned char ch)
+{
+  return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+         ch == '-' || ch == '.' || ch == '_' || ch == '~' || ch == '/';
+}
+
 int dav_href(buf_t *b, const char *path, bool collection)
 {
   static const char hex[] = "0123456789ABCDEF";
-  int rc = buf_puts(b, DAV_PREFIX);
-  for(const unsigned char *s = (const unsigned char *)path; rc == BUF_OK && *s; s++) {
-    unsigned char ch = *s;
-    if((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-       strchr("-._~/", ch))
-      rc = buf_append(b, s, 1);
-    else
-      rc = buf_printf(b, "%%%c%c", hex[ch >> 4], hex[ch & 15]);
+  int rc = buf_append(b, DAV_PREFIX, sizeof(DAV_PREFIX) - 1);
+  const unsigned char *s = (const unsigned char *)path;
+  while(rc == BUF_OK && *s) {
+    const unsigned char *run = s;
+    while(*s && href_plain(*s))
+      s++;
+    if(s > run)
+      rc = buf_append(b, run, (size_t)(s - run));
+    if(rc == BUF_OK && *s) {
+      char esc[3] = {'%', hex[*s >> 4], hex[*s & 15]};
+      rc = buf_append(b, esc, 3);
+      s++;
+    }
   }
   size_t n = b->len;
   if(rc == BUF_OK && collection && (n == 0 || b->data[n - 1] != '/'))
-    rc = buf_puts(b, "/");
+    rc = buf_append(b, "/", 1);
   return rc;
 }
 
 int dav_xml_text(buf_t *b, const char *s)
 {
   int rc = BUF_OK;
-  for(; rc == BUF_OK && *s; s++) {
-    switch(*s) {
-    case '<': rc = buf_puts(b, "&lt;"); break;
-    case '>': rc = buf_puts(b, "&gt;"); break;
-    case '&': rc = buf_puts(b, "&amp;"); break;
-    case '"': rc = buf_puts(b, "&quot;"); break;
-    default: rc = buf_append(b, s, 1);
+  while(rc == BUF_OK && *s) {
+    size_t n = strcspn(s, "<>&\"");   /* the plain run at once */
+    if(n)
+      rc = buf_append(b, s, n);
+    s += n;
+    if(rc != BUF_OK || !*s)
+      break;
+    switch(*s++) {
+    case '<': rc = buf_append(b, "&lt;", 4); break;
+    case '>': rc = buf_append(b, "&gt;", 4); break;
+    case '&': rc = buf_append(b, "&amp;", 5); break;
+    default: rc = buf_append(b, "&quot;", 6); break;
     }
   }
   return rc;

@@ -117,86 +117,139 @@ static int cmp_str(const void *a, const void *b)
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int davfs_children(const char *owner_id, const char *parent_id,
-                   int (*each)(const struct davfs_entry *e, void *arg), void *arg)
+void davfs_cursor_init(struct davfs_cursor *cur, const char *owner_id, const char *parent_id)
 {
-  db_t *db = db_get();
-  char sql[512];
-  char **fnames = NULL;
-  size_t nf = 0, capf = 0;
-  struct davfs_entry *e = calloc(1, sizeof(*e));
-  int rc = DRIVE_OK, step;
-  if(!db || !e) {
-    free(e);
-    return db ? DRIVE_INTERNAL : DRIVE_UNAVAILABLE;
+  memset(cur, 0, sizeof(*cur));
+  snprintf(cur->owner_id, sizeof(cur->owner_id), "%s", owner_id);
+  snprintf(cur->parent_id, sizeof(cur->parent_id), "%s", parent_id ? parent_id : "");
+}
+
+bool davfs_cursor_done(const struct davfs_cursor *cur)
+{
+  return cur->phase == DAVFS_DONE;
+}
+
+void davfs_cursor_free(struct davfs_cursor *cur)
+{
+  for(size_t i = 0; i < cur->nf; i++)
+    free(cur->fnames[i]);
+  free(cur->fnames);
+  cur->fnames = NULL;
+  cur->nf = cur->capf = 0;
+}
+
+/* Keeps a folder's name for the files' duplicate rule. */
+static int cursor_keep_name(struct davfs_cursor *cur, const char *name)
+{
+  if(cur->nf == cur->capf) {
+    size_t cap = cur->capf ? cur->capf * 2 : 64;
+    char **n = realloc(cur->fnames, cap * sizeof(*n));
+    if(!n)
+      return DRIVE_INTERNAL;
+    cur->fnames = n;
+    cur->capf = cap;
   }
-  const char *pid = parent_id ? parent_id : "";
-  snprintf(sql, sizeof(sql), "SELECT " FOLDER_COLS " FROM folders WHERE owner_id = $1 AND %s "
-           "AND is_deleted = 0 ORDER BY name", IN_PARENT("parent_id", parent_id));
-  db_stmt_t *st = db_query(db, sql, "tt", owner_id, pid);
-  if(!st) {
-    rc = DRIVE_DB;
-    goto out;
-  }
-  while(rc == DRIVE_OK && (step = db_step(st)) == DB_ROW) {
-    memset(e, 0, sizeof(*e));
+  if(!(cur->fnames[cur->nf] = strdup(name)))
+    return DRIVE_INTERNAL;
+  cur->nf++;
+  return DRIVE_OK;
+}
+
+/* One row of the current phase into cur->e with its WebDAV name. */
+static int cursor_row(struct davfs_cursor *cur, db_stmt_t *st)
+{
+  struct davfs_entry *e = &cur->e;
+  memset(e, 0, sizeof(*e));
+  if(cur->phase == DAVFS_FOLDERS) {
     e->is_folder = true;
     folder_from_row(st, &e->fo);
     snprintf(e->name, sizeof(e->name), "%s", e->fo.name);
-    if(nf == capf) {
-      capf = capf ? capf * 2 : 64;
-      char **n = realloc(fnames, capf * sizeof(*n));
-      if(!n) {
-        rc = DRIVE_INTERNAL;
-        break;
-      }
-      fnames = n;
-    }
-    if(!(fnames[nf] = strdup(e->fo.name))) {
-      rc = DRIVE_INTERNAL;
-      break;
-    }
-    nf++;
-    rc = each(e, arg);
+    snprintf(cur->last, sizeof(cur->last), "%s", e->fo.name);
+    return cursor_keep_name(cur, e->fo.name);
   }
-  if(rc == DRIVE_OK)
-    rc = drive_stmt_end(st, step);
+  file_from_row(st, 0, &e->fi);
+  const char *key = e->fi.name;
+  bool taken = (cur->any && !strcmp(cur->last, e->fi.name)) ||
+               (cur->nf && bsearch(&key, cur->fnames, cur->nf, sizeof(*cur->fnames), cmp_str));
+  if(taken)
+    davfs_suffixed(&e->fi, e->name, sizeof(e->name));
   else
-    db_finalize(st);
-  if(rc != DRIVE_OK)
-    goto out;
-  if(nf)
-    qsort(fnames, nf, sizeof(*fnames), cmp_str);
+    snprintf(e->name, sizeof(e->name), "%s", e->fi.name);
+  snprintf(cur->last, sizeof(cur->last), "%s", e->fi.name);
+  cur->last_created = e->fi.created_at;
+  snprintf(cur->last_id, sizeof(cur->last_id), "%s", e->fi.id);
+  return DRIVE_OK;
+}
 
+/* The next page's query: after the last row seen (keyset), in the order
+ * of the rule (folders by name; files by name, created_at, id). */
+static db_stmt_t *cursor_query(db_t *db, const struct davfs_cursor *cur, size_t limit)
+{
+  char sql[768], lim[32] = "";
+  bool root = !cur->parent_id[0];
+  if(limit)
+    snprintf(lim, sizeof(lim), " LIMIT %zu", limit);
+  if(cur->phase == DAVFS_FOLDERS) {
+    snprintf(sql, sizeof(sql), "SELECT " FOLDER_COLS " FROM folders WHERE owner_id = $1 AND %s "
+             "AND is_deleted = 0%s ORDER BY name%s", IN_PARENT("parent_id", !root),
+             cur->any ? " AND name > $3" : "", lim);
+    return db_query(db, sql, cur->any ? "ttt" : "tt", cur->owner_id, cur->parent_id, cur->last);
+  }
   snprintf(sql, sizeof(sql), "SELECT " FILE_COLUMNS " FROM files WHERE owner_id = $1 AND %s "
-           "AND is_deleted = 0 ORDER BY name, created_at, id", IN_PARENT("folder_id", parent_id));
-  if(!(st = db_query(db, sql, "tt", owner_id, pid))) {
-    rc = DRIVE_DB;
-    goto out;
-  }
-  char prev[NAME_MAX_BYTES + 1] = "";
+           "AND is_deleted = 0%s ORDER BY name, created_at, id%s", IN_PARENT("folder_id", !root),
+           cur->any ? " AND name >= $3 AND (name > $3 OR created_at > $4 OR "
+                      "(created_at = $4 AND id > $5))" : "", lim);
+  return db_query(db, sql, cur->any ? "ttti" "t" : "tt", cur->owner_id, cur->parent_id, cur->last,
+                  cur->last_created, cur->last_id);
+}
+
+int davfs_cursor_next(struct davfs_cursor *cur, size_t limit,
+                      int (*each)(const struct davfs_entry *e, void *arg), void *arg)
+{
+  db_t *db = db_get();
+  size_t n = 0;
+  int rc = DRIVE_OK, step = DB_DONE;
+  if(!db)
+    return DRIVE_UNAVAILABLE;
+  if(cur->phase == DAVFS_DONE)
+    return DRIVE_OK;
+  db_stmt_t *st = cursor_query(db, cur, limit);
+  if(!st)
+    return DRIVE_DB;
   while(rc == DRIVE_OK && (step = db_step(st)) == DB_ROW) {
-    memset(e, 0, sizeof(*e));
-    file_from_row(st, 0, &e->fi);
-    const char *key = e->fi.name;
-    bool taken = !strcmp(prev, e->fi.name) ||
-                 (nf && bsearch(&key, fnames, nf, sizeof(*fnames), cmp_str));
-    if(taken)
-      davfs_suffixed(&e->fi, e->name, sizeof(e->name));
-    else
-      snprintf(e->name, sizeof(e->name), "%s", e->fi.name);
-    snprintf(prev, sizeof(prev), "%s", e->fi.name);
-    rc = each(e, arg);
+    n++;
+    if((rc = cursor_row(cur, st)) == DRIVE_OK)
+      rc = each(&cur->e, arg);
+    cur->any = true;
   }
-  if(rc == DRIVE_OK)
-    rc = drive_stmt_end(st, step);
-  else
+  if(rc != DRIVE_OK) {
     db_finalize(st);
-out:
-  for(size_t i = 0; i < nf; i++)
-    free(fnames[i]);
-  free(fnames);
-  free(e);
+    return rc;
+  }
+  if((rc = drive_stmt_end(st, step)) != DRIVE_OK)
+    return rc;
+  if(!limit || n < limit) {   /* the phase is over */
+    if(cur->phase == DAVFS_FOLDERS && cur->nf)
+      qsort(cur->fnames, cur->nf, sizeof(*cur->fnames), cmp_str);
+    cur->phase++;
+    cur->any = false;
+    cur->last[0] = 0;
+  }
+  return DRIVE_OK;
+}
+
+int davfs_children(const char *owner_id, const char *parent_id,
+                   int (*each)(const struct davfs_entry *e, void *arg), void *arg)
+{
+  struct davfs_cursor *cur = malloc(sizeof(*cur));   /* big: off the stack */
+  int rc = DRIVE_OK;
+  if(!cur)
+    return DRIVE_INTERNAL;
+  davfs_cursor_init(cur, owner_id, parent_id);
+  while(rc == DRIVE_OK && !davfs_cursor_done(cur))
+    rc = davfs_cursor_next(cur, 0, each, arg);
+  davfs_cursor_free(cur);
+  free(cur);
   return rc;
 }
 

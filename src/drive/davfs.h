@@ -37,6 +37,31 @@ int davfs_file(const char *owner_id, const char *parent_id, const char *name,
 int davfs_children(const char *owner_id, const char *parent_id,
                    int (*each)(const struct davfs_entry *e, void *arg), void *arg);
 
+/** A resumable walk over a folder's children in davfs_children's order, a
+ *  page at a time: each page is its own query after the last row seen, so
+ *  a reply can stream a folder of any size in bounded memory. */
+enum { DAVFS_FOLDERS, DAVFS_FILES, DAVFS_DONE };
+struct davfs_cursor {
+  char owner_id[ID_LEN + 1];
+  char parent_id[ID_LEN + 1];    /* "" = root */
+  int phase;                     /* DAVFS_FOLDERS, DAVFS_FILES, DAVFS_DONE */
+  bool any;                      /* a row of this phase was seen: last* hold it */
+  char last[NAME_MAX_BYTES + 1];
+  int64_t last_created;
+  char last_id[ID_LEN + 1];
+  char **fnames;                 /* the folders' names (the duplicate rule) */
+  size_t nf, capf;
+  struct davfs_entry e;          /* the row handed to `each` */
+};
+
+void davfs_cursor_init(struct davfs_cursor *cur, const char *owner_id, const char *parent_id);
+/** Calls `each` for up to `limit` more children (0: all the rest of the
+ *  current phase). DRIVE_OK, each's non-zero result, or a fault. */
+int davfs_cursor_next(struct davfs_cursor *cur, size_t limit,
+                      int (*each)(const struct davfs_entry *e, void *arg), void *arg);
+bool davfs_cursor_done(const struct davfs_cursor *cur);
+void davfs_cursor_free(struct davfs_cursor *cur);
+
 /** True when `parent_id` has a live child (folder or file). */
 int davfs_has_children(const char *owner_id, const char *parent_id, bool *out);
 

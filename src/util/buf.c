@@ -72,12 +72,24 @@ int buf_puts(buf_t *b, const char *s)
 
 int buf_vprintf(buf_t *b, const char *fmt, va_list ap)
 {
+  /* One pass into the room already there (the common case): measuring
+   * first with vsnprintf(NULL, 0) costs as much as the printing itself. */
   va_list ap2;
   va_copy(ap2, ap);
-  int n = vsnprintf(NULL, 0, fmt, ap2);
+  size_t room = b->cap > b->len ? b->cap - b->len : 0;
+  int n = vsnprintf(room ? b->data + b->len : NULL, room, fmt, ap2);
   va_end(ap2);
-  if(n < 0)
+  if(n < 0) {
+    if(room)
+      b->data[b->len] = 0;
     return BUF_NOMEM;
+  }
+  if((size_t)n < room && b->len + (size_t)n <= b->max) {
+    b->len += (size_t)n;
+    return BUF_OK;
+  }
+  if(room)
+    b->data[b->len] = 0;   /* unchanged on failure, as the header promises */
   int rc = buf_grow(b, (size_t)n);
   if(rc)
     return rc;
