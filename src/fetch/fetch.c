@@ -437,6 +437,7 @@ static void fetch_check_idle(void)
 
 static void *fetch_main(void *unused)
 {
+  pthread_setname_np(pthread_self(), "nd-fetch");   /* for top -H and perf */
   int running = 0;
   while(!fetch_run_posted()) {
     curl_multi_perform(fetch_multi, &running);
