@@ -167,6 +167,7 @@ out:
 
 static void *local_writer_main(void *self)
 {
+  pthread_setname_np(pthread_self(), "nd-chunkwriter");   /* for top -H and perf */
   struct local *b = self;
   pthread_mutex_lock(&b->lock);
   for(;;) {

@@ -127,6 +127,7 @@ static void hasher_run(struct hasher_stream *s, struct hasher_job *j, bool faile
 static void *hasher_main(void *unused)
 {
   (void)unused;
+  pthread_setname_np(pthread_self(), "nd-hasher");   /* for top -H and perf */
   char *buf = malloc(HASHER_BUF);   /* NULL: each job allocates its own */
   pthread_mutex_lock(&hasher_lock);
   for(;;) {

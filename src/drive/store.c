@@ -64,6 +64,7 @@ static void store_put_landed(void *arg, int rc, const char *locator)
 static void *store_done_main(void *unused)
 {
   (void)unused;
+  pthread_setname_np(pthread_self(), "nd-storedone");   /* for top -H and perf */
   pthread_mutex_lock(&done_lock);
   for(;;) {
     while(!done_head && !done_stop)

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -246,6 +247,10 @@ static int upload_flush_chunk(struct upload *u)
 {
   if(u->spool_fd < 0)
     return DRIVE_OK;
+  /* A local chunk is fsynced once hashed: start its disk write now, so
+   * the disk works while it is hashed and the next chunk arrives. */
+  if(!blob_is_remote(store_blob()))
+    sync_file_range(u->spool_fd, 0, 0, SYNC_FILE_RANGE_WRITE);
   close(u->spool_fd);
   u->spool_fd = -1;
   struct upload_put *p = malloc(sizeof(*p));

@@ -328,7 +328,9 @@ struct fetch *fetch_begin(const struct fetch_request *rq, const struct fetch_ops
   curl_easy_setopt(e, CURLOPT_FAILONERROR, 1L);
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, rq->connect_timeout_s);
   curl_easy_setopt(e, CURLOPT_USERAGENT, "NetraDrive-url-upload");
-  curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 256L * 1024);
+  /* 1 MiB receive buffer: a quarter of the recv + write rounds of 256 KiB
+   * (docs/PERFORMANCE.md); one per running job. */
+  curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 1024L * 1024);
   if(rq->max_size)
     curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)rq->max_size);
   curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, fetch_opensocket);
@@ -437,6 +439,7 @@ static void fetch_check_idle(void)
 
 static void *fetch_main(void *unused)
 {
+  pthread_setname_np(pthread_self(), "nd-fetch");   /* for top -H and perf */
   int running = 0;
   while(!fetch_run_posted()) {
     curl_multi_perform(fetch_multi, &running);
