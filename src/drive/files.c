@@ -285,6 +285,10 @@ int file_restore(const char *owner_id, const char *file_id)
     if(rc)
       goto out;
   }
+  /* Carried, yet its folder is live: the folder's bin group was restored and
+   * its files are on their way back in batches (folder_bin.c). The group's
+   * sizes came back whole with its folders, this file's bytes included. */
+  bool counted = f.carried && live;
   const char *target = live ? folder : NULL; /* binned or gone: the root */
   int64_t updated = target == folder ? f.updated_at : time_now_ms();
   rc = drive_db(db_exec(db,
@@ -293,7 +297,8 @@ int file_restore(const char *owner_id, const char *file_id)
                         "tit", target, updated, file_id));
   if(rc)
     goto out;
-  rc = folder_add_size(db, target, f.size);
+  if(!counted)
+    rc = folder_add_size(db, target, f.size);
   if(!rc)
     rc = usage_add(db, owner_id, 0, 0, -f.size, 0);
 out:

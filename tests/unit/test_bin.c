@@ -171,6 +171,33 @@ static void test_empty_bin(void **state)
 
 /* A file restored out of a binned folder lands in the root and survives
  * emptying the bin; the last file of a shared content takes it along. */
+/* A folder's restore brings its folders back in one transaction and their
+ * files in batches after it. A file restored on its own in between (its
+ * folder live, itself still carried) must not be counted twice: the group's
+ * sizes came back whole with the folders. */
+static void test_file_restored_while_its_group_comes_back(void **state)
+{
+  char p[ID_LEN + 1], g[ID_LEN + 1], f1[ID_LEN + 1], f2[ID_LEN + 1];
+  mk(NULL, "p", p);
+  mk(p, "g", g);
+  up(UID, g, 1, 1000, f1);
+  up(UID, g, 2, 2000, f2);
+  assert_int_equal(folder_bin(UID, g), DRIVE_OK);
+  assert_int_equal(testdrive_folder_size(UID, p), 0);
+  assert_int_equal(folder_restore(UID, g), DRIVE_OK);
+  assert_int_equal(testdrive_folder_size(UID, p), 3000);
+  /* The state between the restore's folders and its first batch of files. */
+  assert_int_equal(db_exec(db_get(), "UPDATE files SET is_deleted = 1, deleted_at = 1, "
+                                     "trashed_with = $1 WHERE folder_id = $1", "t", g), DB_OK);
+  assert_int_equal(file_restore(UID, f1), DRIVE_OK);
+  struct file_rec f;
+  assert_int_equal(file_get(UID, f1, &f), DRIVE_OK);
+  assert_false(f.is_deleted);
+  assert_string_equal(f.folder_id, g);
+  assert_int_equal(testdrive_folder_size(UID, g), 3000);
+  assert_int_equal(testdrive_folder_size(UID, p), 3000);
+}
+
 static void test_empty_after_restore(void **state)
 {
   char a[ID_LEN + 1], a1[ID_LEN + 1], a2[ID_LEN + 1], a3[ID_LEN + 1];
@@ -283,6 +310,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_empty_bin, setup, teardown),
     cmocka_unit_test_setup_teardown(test_empty_after_restore, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_file_restored_while_its_group_comes_back, setup, teardown),
     cmocka_unit_test_setup_teardown(test_purge_older_than, setup, teardown),
   };
   if(getenv("TEST_FILTER"))
