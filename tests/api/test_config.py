@@ -10,8 +10,8 @@ import time
 import pytest
 import requests
 
-from helpers import API, Server, clean_env, decode_jwt, free_port, make_user, netradrive_bin, \
-    port_open, run_cmd
+from helpers import API, POSTGRES, Server, clean_env, decode_jwt, free_port, make_user, \
+    netradrive_bin, port_open, run_cmd
 
 
 @pytest.fixture(autouse=True)
@@ -182,8 +182,9 @@ def test_database_url_sqlite_path(server_factory, tmp_path):
 def test_migrate(tmp_path):
     p = run_cmd(["migrate"], tmp_path)
     assert p.returncode == 0, p.stderr.decode()
-    db = tmp_path / "data" / "netradrive.db"
-    assert db.is_file() and db.stat().st_size > 0
+    if not POSTGRES:   # on PostgreSQL the schema is in the pass's database
+        db = tmp_path / "data" / "netradrive.db"
+        assert db.is_file() and db.stat().st_size > 0
     p = run_cmd(["migrate"], tmp_path)            # idempotent
     assert p.returncode == 0, p.stderr.decode()
 

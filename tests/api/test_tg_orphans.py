@@ -13,7 +13,8 @@ import time
 
 import requests
 
-from helpers import clean_env, download, make_user, netradrive_bin, upload_file, wait_until
+from helpers import (POSTGRES, clean_env, download, make_user, netradrive_bin, pg_database_url,
+                     upload_file, wait_until)
 from test_telegram import (BOTS, CHATS, CHUNK, K, Fake, fakes, kill_mid_upload,  # noqa: F401
                            live_messages, tg_env)
 
@@ -80,6 +81,8 @@ def test_unrecorded_message_deleted_by_gc(fakes, server_factory):
     assert s.stop() == 0
 
     genv = dict(env, DATA_DIR=s.data_dir, LOG_LEVEL="warn")
+    if POSTGRES:   # gc must read the server's own database
+        genv["DATABASE_URL"] = pg_database_url(s.data_dir)
     p = subprocess.run([netradrive_bin(), "gc", "--all-staged"], env=clean_env(genv),
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stdout + p.stderr
