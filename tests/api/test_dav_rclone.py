@@ -238,6 +238,7 @@ def test_move_local_and_server_side(rc, tmp_path):
     assert rc.lsjson("nd:moved", "--files-only") == {}
 
 
+@pytest.mark.deep
 def test_ten_thousand_small_files(rc, tmp_path):
     src = tmp_path / "many"
     n_dirs, per_dir = 10, 1000
