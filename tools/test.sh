@@ -31,7 +31,7 @@ PG_SUITES="test_files.py test_folders.py test_items.py test_sizes.py test_search
 test_shares.py test_auth.py test_storage_usage.py test_tasks.py test_postgres.py
 test_dedup.py test_names.py test_files_security.py test_download.py test_maint.py
 test_listing_cache.py test_url_upload.py test_nodes.py test_app_passwords.py test_dav.py
-test_dav_litmus.py"
+test_dav_litmus.py test_dav_auth_locks.py"
 # NETRADRIVE_PG_SUITES narrows that list (.ci/run's sanitizer run does, to stay
 # within its time: the driver's own suites, not every suite a second time).
 PG_SUITES=${NETRADRIVE_PG_SUITES:-$PG_SUITES}
