@@ -26,7 +26,7 @@ DEB_PKGS := build-essential pkg-config libmicrohttpd-dev libwslay-dev libjansson
   libsodium-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev libpq-dev libmagic-dev libxxhash-dev \
   libutf8proc-dev libexpat1-dev litmus libcmocka-dev python3-pytest python3-requests \
   python3-websocket python3-prometheus-client nginx caddy systemd curl python3-jsonschema \
-  chromium postgresql python3-pytest-xdist
+  chromium postgresql python3-pytest-xdist rclone
 
 CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \

@@ -19,7 +19,7 @@ trap 'exit 130' INT TERM
 # The suites that must pass on both backends (issue 4).
 TELEGRAM_SUITES="test_files.py test_dedup.py test_sizes.py test_download.py test_shares.py
 test_search.py test_storage_usage.py test_files_security.py test_url_upload.py
-test_dav.py test_dav_litmus.py"
+test_dav.py test_dav_litmus.py test_dav_rclone.py"
 
 # test_migrate_cmd.py (migrate --from sqlite --to postgresql) runs once, in the
 # first pass below (all of tests/api): it starts its own PostgreSQL cluster.

@@ -12,6 +12,9 @@ const struct http_route *const *api_route_tables(void);
  *  on success *auth holds the caller, freed with api_auth_free. */
 int api_auth_bearer(struct http_req *r, const char *token, void **auth);
 void api_auth_free(void *auth);
+/** Records a caller proved some other way (WebDAV's Basic credentials) so
+ *  the access log names them as it does for bearer tokens; -1: no memory. */
+int api_caller_set(struct http_req *r, const char *id, const char *username);
 /** The id of the caller an auth value stands for (the access log's user). */
 const char *api_auth_user(const void *auth);
 /** The signed-in caller of an HTTP_AUTH route: id and username. */

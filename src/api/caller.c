@@ -37,6 +37,19 @@ int api_auth_bearer(struct http_req *r, const char *token, void **auth)
   return 0;
 }
 
+int api_caller_set(struct http_req *r, const char *id, const char *username)
+{
+  struct api_caller *who = malloc(sizeof(*who));
+  if(!who)
+    return -1;
+  snprintf(who->id, sizeof(who->id), "%s", id);
+  snprintf(who->username, sizeof(who->username), "%s", username);
+  if(r->auth)
+    api_auth_free(r->auth);
+  r->auth = who;
+  return 0;
+}
+
 void api_auth_free(void *auth)
 {
   free(auth);

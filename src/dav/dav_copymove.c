@@ -197,8 +197,8 @@ int dav_copymove(struct http_req *r, struct dav_ctx *c, bool move)
     free(dst);
     return dav_reply_status(r, status);
   }
-  if((move && !dav_lock_allows(r, c, src->path, true)) ||
-     !dav_lock_allows(r, c, dst->path, true)) {
+  if((move && !dav_lock_allows(r, c, src->path, true, true)) ||
+     !dav_lock_allows(r, c, dst->path, true, true)) {
     free(dst);
     return 0;
   }

@@ -30,6 +30,19 @@ static bool lock_covers(const struct davlock *l, const char *path)
   return !strncmp(l->path, path, n) && path[n] == '/';
 }
 
+/* True when `path` is a member of the collection `lpath` locks: its
+ * membership is protected even by a depth-0 lock (RFC 4918 §7.3). */
+static bool lock_has_member(const struct davlock *l, const char *path)
+{
+  const char *slash = strrchr(path, '/');
+  if(!slash || !strcmp(path, "/"))
+    return false;
+  size_t n = (size_t)(slash - path);
+  if(n == 0)
+    return !strcmp(l->path, "/");
+  return strlen(l->path) == n && !strncmp(l->path, path, n);
+}
+
 /* True when `path` lies strictly below `top`. */
 static bool path_below(const char *path, const char *top)
 {
@@ -74,6 +87,7 @@ struct if_eval {
   struct dav_ctx *c;
   const struct davlock *locks;
   size_t nlocks;
+  bool member;   /* the request adds or removes `path` in its collection */
   char tokens[IF_TOKENS_MAX][DAVLOCK_TOKEN_MAX];
   int ntokens;
 };
@@ -81,7 +95,8 @@ struct if_eval {
 static bool if_token_true(struct if_eval *e, const char *tok, const char *path)
 {
   for(size_t i = 0; i < e->nlocks; i++)
-    if(!strcmp(e->locks[i].token, tok) && lock_covers(&e->locks[i], path))
+    if(!strcmp(e->locks[i].token, tok) &&
+       (lock_covers(&e->locks[i], path) || (e->member && lock_has_member(&e->locks[i], path))))
       return true;
   return false;
 }
@@ -170,7 +185,8 @@ static bool token_submitted(const struct if_eval *e, const char *tok)
   return false;
 }
 
-bool dav_lock_allows(struct http_req *r, struct dav_ctx *c, const char *path, bool tree)
+bool dav_lock_allows(struct http_req *r, struct dav_ctx *c, const char *path, bool tree,
+                     bool member)
 {
   struct davlock *locks = NULL;
   size_t n = 0;
@@ -186,6 +202,7 @@ bool dav_lock_allows(struct http_req *r, struct dav_ctx *c, const char *path, bo
     e->c = c;
     e->locks = locks;
     e->nlocks = n;
+    e->member = member;
   }
   if(ok && h) {
     int v = if_eval(e, h, path);
@@ -197,7 +214,8 @@ bool dav_lock_allows(struct http_req *r, struct dav_ctx *c, const char *path, bo
     }
   }
   for(size_t i = 0; ok && i < n; i++) {
-    bool in_way = lock_covers(&locks[i], path) || (tree && path_below(locks[i].path, path));
+    bool in_way = lock_covers(&locks[i], path) || (tree && path_below(locks[i].path, path)) ||
+                  (member && lock_has_member(&locks[i], path));
     if(in_way && !token_submitted(e, locks[i].token)) {
       dav_reply_status(r, MHD_HTTP_LOCKED);
       free(e);
@@ -367,6 +385,12 @@ int dav_lock(struct http_req *r, struct dav_ctx *c)
   free(locks);
   unsigned status = MHD_HTTP_OK;
   if(c->item.kind == DAV_NONE) {
+    /* The new empty file joins its collection: a lock on the parent must
+     * be named (its membership is what the lock protects). */
+    if(!dav_lock_allows(r, c, c->item.path, false, true)) {
+      rc = 0;
+      goto out;
+    }
     if((rc = lock_make_empty(c)) != DRIVE_OK) {
       rc = dav_reply_drive(r, rc == DRIVE_INVALID ? DRIVE_NOT_FOUND : rc);
       goto out;

@@ -54,7 +54,7 @@ int dav_mkcol(struct http_req *r, struct dav_ctx *c)
     return dav_reply_drive(r, rc);
   if(c->item.kind != DAV_NONE)
     return dav_reply_status(r, MHD_HTTP_METHOD_NOT_ALLOWED);
-  if(!dav_lock_allows(r, c, c->item.path, false))
+  if(!dav_lock_allows(r, c, c->item.path, false, true))
     return 0;
   rc = folder_create(c->user.id, dav_parent(&c->item), c->item.name, &fo, &why);
   if(rc == DRIVE_CONFLICT)
@@ -73,7 +73,7 @@ int dav_delete(struct http_req *r, struct dav_ctx *c)
     return 0;
   if(c->item.kind == DAV_ROOT)
     return dav_reply_status(r, MHD_HTTP_FORBIDDEN);
-  if(!dav_lock_allows(r, c, c->item.path, true))
+  if(!dav_lock_allows(r, c, c->item.path, true, true))
     return 0;
   int rc = dav_bin_item(c->user.id, &c->item);
   if(rc != DRIVE_OK)
@@ -107,7 +107,7 @@ int dav_put_begin(struct http_req *r, struct dav_ctx *c)
     return dav_reply_drive(r, rc);
   if(it->kind == DAV_ROOT || it->kind == DAV_FOLDER)
     return dav_reply_status(r, MHD_HTTP_METHOD_NOT_ALLOWED);
-  if(!dav_lock_allows(r, c, it->path, false))
+  if(!dav_lock_allows(r, c, it->path, false, it->kind == DAV_NONE))
     return 0;
   const char *cl = http_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
   uint64_t size = cl ? strtoull(cl, NULL, 10) : 0, max = upload_max_size();

@@ -100,7 +100,7 @@ int dav_proppatch(struct http_req *r, struct dav_ctx *c)
     rc = DRIVE_NOT_FOUND;
   if(rc != DRIVE_OK)
     return dav_reply_drive(r, rc == DRIVE_INVALID ? DRIVE_NOT_FOUND : rc);
-  if(!dav_lock_allows(r, c, c->item.path, false))
+  if(!dav_lock_allows(r, c, c->item.path, false, false))
     return 0;
   if(dav_xml_parse(c->body.data ? c->body.data : "", c->body.len, &root) != 0 ||
      !dav_xml_is(root, NS_DAV, "propertyupdate")) {

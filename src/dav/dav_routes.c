@@ -9,6 +9,7 @@
 #include <strings.h>
 #include "dav/dav.h"
 #include "dav/dav_priv.h"
+#include "api/api.h"
 #include "drive/davcred.h"
 #include "util/log.h"
 
@@ -147,6 +148,7 @@ static void dav_auth_done(struct http_req *r, void *arg)
     return;
   }
   c->authed = true;
+  api_caller_set(r, c->user.id, c->user.username);
   dav_start(r, c);
 }
 
@@ -166,6 +168,7 @@ static int dav_begin(struct http_req *r)
   if(davcred_cached(c->login, c->secret, &c->user)) {
     sodium_memzero(c->secret, sizeof(c->secret));
     c->authed = true;
+    api_caller_set(r, c->user.id, c->user.username);
     return dav_start(r, c);
   }
   http_client_addr(r, c->addr, sizeof(c->addr));
