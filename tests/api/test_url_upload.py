@@ -608,11 +608,12 @@ def test_restart_resumes_with_a_range(server_factory, source, graceful):
     # chunks, within what had arrived before the kill.
     assert start == saved, (start, saved)
     assert start % CHUNK == 0 and CHUNK <= start <= before, (start, before)
-    # The bytes before `start` were not sent again: all the second request
-    # sent is the rest (the first sent what had arrived, and a little more
-    # in flight at the kill).
+    # The bytes before `start` were not sent again: the second request (a
+    # 206 from `start`) sent the rest only, so the first sent the remainder,
+    # short of the whole file (how much was in flight at the kill depends on
+    # the machine's load, so no tighter bound).
     first = item.sent - (len(data) - start)
-    assert 0 < first <= before + (512 << 10), (item.sent, start, before)
+    assert start <= first < len(data), (item.sent, start, before)
     t = next(t for t in u.client.get(f"{API}/tasks/").json() if t["task_id"] == job)
     assert t["status"] == "completed" and t["type"] == "url_upload"
     assert len(list_files(u.client)[0]) == 1
