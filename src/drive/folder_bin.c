@@ -114,6 +114,20 @@ static int folder_file_batch(db_t *db, const char *owner_id, const char *sql,
   return drive_tx_end(db, rc);
 }
 
+/* Runs a batch statement (folder_file_batch) until a batch moves fewer rows
+ * than it may, sizing each batch by how long the last one took. */
+static int folder_file_batches(db_t *db, const char *owner_id, const char *sql,
+                               const char *group, int64_t b, int sign)
+{
+  int64_t moved, n = FOLDER_BATCH_FIRST, t0;
+  int rc;
+  do {
+    t0 = time_now_ms();
+    rc = folder_file_batch(db, owner_id, sql, "ttii", group, b, sign, n, &moved);
+  } while(!rc && moved == n && (n = folder_batch_next(n, time_now_ms() - t0)) > 0);
+  return rc;
+}
+
 /* The live files of the bin group `folder_id` (binned at `when`) follow
  * their folders into the bin, in batches (FOLDER_BATCH_*). Each batch
  * first checks the group is still in the bin from that binning (a restore
@@ -122,39 +136,27 @@ static int folder_file_batch(db_t *db, const char *owner_id, const char *sql,
  * folders shows them, and nothing new can be put there. */
 static int folder_bin_files(db_t *db, const char *owner_id, const char *folder_id, int64_t when)
 {
-  int64_t moved, n = FOLDER_BATCH_FIRST, t0;
-  int rc;
-  do {
-    t0 = time_now_ms();
-    rc = folder_file_batch(db, owner_id,
-                           "UPDATE files SET is_deleted = 1, deleted_at = $3, trashed_with = $1 "
-                           "WHERE id IN (SELECT id FROM files WHERE owner_id = $2 AND "
-                           "is_deleted = 0 AND folder_id IN (SELECT id FROM folders "
-                           "WHERE id = $1 OR trashed_with = $1) AND EXISTS (SELECT 1 FROM "
-                           "folders g WHERE g.id = $1 AND g.is_deleted = 1 AND "
-                           "g.deleted_at = $3) LIMIT $4) RETURNING size",
-                           "ttii", folder_id, when, 1, n, &moved);
-  } while(!rc && moved == n && (n = folder_batch_next(n, time_now_ms() - t0)) > 0);
-  return rc;
+  return folder_file_batches(db, owner_id,
+                             "UPDATE files SET is_deleted = 1, deleted_at = $3, trashed_with = $1 "
+                             "WHERE id IN (SELECT id FROM files WHERE owner_id = $2 AND "
+                             "is_deleted = 0 AND folder_id IN (SELECT id FROM folders "
+                             "WHERE id = $1 OR trashed_with = $1) AND EXISTS (SELECT 1 FROM "
+                             "folders g WHERE g.id = $1 AND g.is_deleted = 1 AND "
+                             "g.deleted_at = $3) LIMIT $4) RETURNING size",
+                             folder_id, when, 1);
 }
 
 /* The files a restore of the bin group `group` brings back, in batches, while
  * the group's top is live (binning it again stops it). */
 static int folder_unbin_files(db_t *db, const char *owner_id, const char *group)
 {
-  int64_t moved, n = FOLDER_BATCH_FIRST, t0;
-  int rc;
-  do {
-    t0 = time_now_ms();
-    rc = folder_file_batch(db, owner_id,
-                           "UPDATE files SET is_deleted = 0, deleted_at = NULL, trashed_with = NULL "
-                           "WHERE id IN (SELECT id FROM files WHERE trashed_with = $1 AND "
-                           "owner_id = $2 AND is_deleted = 1 AND $3 = 0 AND EXISTS (SELECT 1 "
-                           "FROM folders g WHERE g.id = $1 AND g.is_deleted = 0) LIMIT $4) "
-                           "RETURNING size",
-                           "ttii", group, 0, -1, n, &moved);
-  } while(!rc && moved == n && (n = folder_batch_next(n, time_now_ms() - t0)) > 0);
-  return rc;
+  return folder_file_batches(db, owner_id,
+                             "UPDATE files SET is_deleted = 0, deleted_at = NULL, "
+                             "trashed_with = NULL WHERE id IN (SELECT id FROM files WHERE "
+                             "trashed_with = $1 AND owner_id = $2 AND is_deleted = 1 AND $3 = 0 "
+                             "AND EXISTS (SELECT 1 FROM folders g WHERE g.id = $1 AND "
+                             "g.is_deleted = 0) LIMIT $4) RETURNING size",
+                             group, 0, -1);
 }
 
 /* "name (n)" for candidate n (n = 0: the name itself), the base cut at a
