@@ -530,8 +530,8 @@ static void urljob_recover(struct urljob_row *r, void *arg)
     snprintf(j->row.status, sizeof(j->row.status), "pending");
     urljob_list(j, false);
     j->task = urljob_task(j, true);
-    if(j->task && fetch_post(urljob_begin, j) == 0) {
-      urljob_db_update(&j->row);
+    /* Recorded before it is posted: from then on j->row is the fetch thread's. */
+    if(j->task && urljob_db_update(&j->row) == DRIVE_OK && fetch_post(urljob_begin, j) == 0) {
       log_info("url job %s: resumed (its node stopped)", j->row.id);
       return;
     }
@@ -546,7 +546,12 @@ static void urljob_recover(struct urljob_row *r, void *arg)
   }
   snprintf(r->status, sizeof(r->status), "failed");
   snprintf(r->error, sizeof(r->error), "%s", why);
-  urljob_db_update(r);
+  if(urljob_db_update(r) != DRIVE_OK) {
+    /* Neither started nor failed (the database refused): claimed but run
+     * by nobody, it would stay as it was for good. Give it back. */
+    urljob_db_release(r);
+    return;
+  }
   /* Its task says the same (a graceful stop left another reason there). */
   struct task_spec spec = {
     .user_id = r->user_id, .type = "url_upload", .file_name = r->name[0] ? r->name : "download",

@@ -7,6 +7,8 @@
 #include "util/log.h"
 #include "util/timefmt.h"
 
+#define URLJOB_RECOVER_BATCH 32   /* jobs per pass; the next heartbeat takes more */
+
 int urljob_db_insert(const struct urljob_row *r)
 {
   db_t *db = db_get();
@@ -20,7 +22,7 @@ int urljob_db_insert(const struct urljob_row *r)
                           r->folder_id[0] ? r->folder_id : NULL, r->status, now, nodes_self()));
 }
 
-void urljob_db_update(const struct urljob_row *r)
+int urljob_db_update(const struct urljob_row *r)
 {
   db_t *db = db_get();
   int rc = db ? db_exec(db, "UPDATE url_jobs SET status = $2, file_id = $3, error = $4, "
@@ -36,6 +38,7 @@ void urljob_db_update(const struct urljob_row *r)
               : DB_UNAVAILABLE;
   if(rc != DB_OK)
     log_error("url job %s: cannot record status %s (%d)", r->id, r->status, rc);
+  return drive_db(rc);
 }
 
 #define URLJOB_COLS                                                                    \
@@ -79,20 +82,37 @@ int urljob_db_unfinished(void (*fn)(struct urljob_row *r, void *arg), void *arg)
   db_t *db = db_get();
   if(!db)
     return DRIVE_UNAVAILABLE;
+  struct urljob_row *rows = calloc(URLJOB_RECOVER_BATCH, sizeof(*rows));
+  if(!rows)
+    return DRIVE_INTERNAL;
   db_stmt_t *st = db_query(db, URLJOB_COLS "WHERE status IN ('pending', 'downloading', "
                                "'processing') AND " NODES_DEAD_SQL("node_id")
-                               " ORDER BY created_at", "");
-  if(!st)
+                               " ORDER BY created_at LIMIT $1", "i",
+                           (int64_t)URLJOB_RECOVER_BATCH);
+  if(!st) {
+    free(rows);
     return DRIVE_DB;
-  int rc;
-  while((rc = db_step(st)) == DB_ROW) {
-    struct urljob_row r;
-    int64_t updated;
-    if(urljob_db_read(st, &r, &updated) == 0)
-      fn(&r, arg);
-    free(r.url);
   }
-  return drive_stmt_end(st, rc);
+  int n = 0, rc;
+  while(n < URLJOB_RECOVER_BATCH && (rc = db_step(st)) == DB_ROW) {
+    int64_t updated;
+    if(urljob_db_read(st, &rows[n], &updated) == 0)
+      n++;
+    else
+      free(rows[n].url);
+  }
+  rc = drive_stmt_end(st, n == URLJOB_RECOVER_BATCH ? DB_DONE : rc);
+  /* fn runs only now: on SQLite a connection with a statement still open
+   * keeps its read snapshot, and a write of its own (the claim, the task)
+   * then fails at once, without the busy wait, as soon as another thread
+   * has written since. */
+  for(int i = 0; i < n; i++) {
+    if(rc == DRIVE_OK)
+      fn(&rows[i], arg);
+    free(rows[i].url);
+  }
+  free(rows);
+  return rc;
 }
 
 int urljob_db_get(const char *user_id, const char *job_id, struct urljob_row *r, int64_t *updated)
@@ -118,6 +138,17 @@ int urljob_db_get(const char *user_id, const char *job_id, struct urljob_row *r,
   }
   int end = drive_stmt_end(st, rc);
   return end == DRIVE_OK ? DRIVE_NOT_FOUND : end;
+}
+
+void urljob_db_release(struct urljob_row *r)
+{
+  db_t *db = db_get();
+  int rc = db ? db_exec(db, "UPDATE url_jobs SET node_id = NULL WHERE id = $1 AND node_id = $2",
+                        "tt", r->id, r->node_id)
+              : DB_UNAVAILABLE;
+  if(rc != DB_OK)
+    log_error("url job %s: cannot give it back for a later try (%d)", r->id, rc);
+  r->node_id[0] = '\0';
 }
 
 bool urljob_db_claim(struct urljob_row *r)

@@ -29,16 +29,22 @@ struct urljob_row {
 /** Inserts a new row. DRIVE_OK or a fault. */
 int urljob_db_insert(const struct urljob_row *r);
 /** Writes the row's status and what is known; a finished row never
- *  changes again. Logs a failure. */
-void urljob_db_update(const struct urljob_row *r);
-/** Calls fn for every row still pending, downloading or processing whose
- *  node is dead (nodes.h) (the row's url is freed after fn returns unless
- *  fn took it: set it NULL). */
+ *  changes again. Logs a failure. DRIVE_OK or a fault. */
+int urljob_db_update(const struct urljob_row *r);
+/** Calls fn for rows still pending, downloading or processing whose node
+ *  is dead (nodes.h), oldest first, up to a batch (the next call takes
+ *  more), after the query is over: fn may write (the row's url is freed
+ *  after fn returns unless fn took it: set it NULL). */
 int urljob_db_unfinished(void (*fn)(struct urljob_row *r, void *arg), void *arg);
 /** Makes this node the job's runner if it still has the runner r->node_id
  *  had when read and is unfinished: true for exactly one of several nodes
  *  claiming it at once. Sets r->node_id. */
 bool urljob_db_claim(struct urljob_row *r);
+
+/** Gives a job this node claimed but could neither start nor fail back
+ *  to no node (dead work: the next pass of any node tries again). Clears
+ *  r->node_id. Logs a failure. */
+void urljob_db_release(struct urljob_row *r);
 
 /** The user's job; r->url is malloc'd. DRIVE_OK, DRIVE_NOT_FOUND or a fault. */
 int urljob_db_get(const char *user_id, const char *job_id, struct urljob_row *r, int64_t *updated);

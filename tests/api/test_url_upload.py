@@ -18,8 +18,7 @@ import urllib.parse
 
 import pytest
 
-from helpers import (API, POSTGRES, TELEGRAM, TIME_FACTOR, TS_RE, pg_database_url,
-                     StrictFakeTelegram,
+from helpers import (API, POSTGRES, TELEGRAM, TS_RE, pg_database_url, StrictFakeTelegram,
                      clean_env, download, free_port, list_files, make_user, netradrive_bin,
                      stored_chunks, wait_until)
 
@@ -641,9 +640,6 @@ def test_restart_source_changed_starts_over(server_factory, source):
     _no_leftovers(s, len(new))
 
 
-@pytest.mark.skipif(TIME_FACTOR > 1, reason="known intermittent defect, open (issue 11): under a "
-                    "sanitized build at load the restarted job sometimes never resumes; the "
-                    "normal run keeps the test")
 def test_restart_source_ignores_range(server_factory, source):
     """A source that answers 200 to the range (it no longer honours ranges):
     the job starts over with that answer and still stores the right bytes."""
