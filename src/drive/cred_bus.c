@@ -1,73 +1,43 @@
 /* cred_bus: see cred_bus.h. The payload is the user id (ID_LEN characters);
  * a node also hears its own notifications, which only forget again. */
-#include <pthread.h>
-#include <stdbool.h>
 #include "db/db.h"
+#include "db/db_listen.h"
 #include "drive/cred_bus.h"
 #include "drive/credcache.h"
 #include "util/id.h"
 #include "util/log.h"
 
-#define CRED_BUS_WAIT_MS 500   /* the listener checks for stop this often */
+#define CRED_BUS_PAYLOAD 63   /* a user id, with room to spare */
 
-static pthread_mutex_t cred_bus_lock = PTHREAD_MUTEX_INITIALIZER;
-static bool cred_bus_running;
-static pthread_t cred_bus_thread;
-static db_listener_t *cred_bus_listen;
+static db_listen_thread_t *cred_bus_listen;
 
-static void *cred_bus_main(void *arg)
+static void cred_bus_heard(const char *payload, void *arg)
 {
-  char payload[64];
-  bool lost = false;
-  for(;;) {
-    pthread_mutex_lock(&cred_bus_lock);
-    bool running = cred_bus_running;
-    pthread_mutex_unlock(&cred_bus_lock);
-    if(!running)
-      break;
-    int rc = db_listen_wait(cred_bus_listen, CRED_BUS_WAIT_MS, payload, sizeof(payload));
-    if(rc == DB_UNAVAILABLE) {
-      lost = true;
-      continue;
-    }
-    if(lost) {
-      /* Revocations sent meanwhile never reached us: trust nothing cached. */
-      credcache_clear();
-      log_info("webdav: credential cache emptied after the notification connection came back");
-      lost = false;
-    }
-    if(rc == DB_ROW && id_valid(payload))
-      credcache_forget_user(payload);
-  }
-  return NULL;
+  (void)arg;
+  if(id_valid(payload))
+    credcache_forget_user(payload);
 }
+
+/* Revocations sent while the connection was lost never reached us: trust
+ * nothing cached. */
+static void cred_bus_back(void *arg)
+{
+  (void)arg;
+  credcache_clear();
+  log_info("webdav: credential cache emptied after the notification connection came back");
+}
+
+static const struct db_listen_ops cred_bus_ops = {cred_bus_heard, cred_bus_back};
 
 int cred_bus_start(void)
 {
-  if(db_dialect() != DB_POSTGRES)
-    return 0;
-  cred_bus_listen = db_listen_open("LISTEN netradrive_creds");
-  if(!cred_bus_listen)
-    return -1;
-  cred_bus_running = true;
-  if(pthread_create(&cred_bus_thread, NULL, cred_bus_main, NULL) != 0) {
-    cred_bus_running = false;
-    db_listen_close(cred_bus_listen);
-    cred_bus_listen = NULL;
-    return -1;
-  }
-  return 0;
+  return db_listen_start("LISTEN netradrive_creds", CRED_BUS_PAYLOAD, &cred_bus_ops, NULL,
+                         &cred_bus_listen);
 }
 
 void cred_bus_stop(void)
 {
-  if(!cred_bus_listen)
-    return;
-  pthread_mutex_lock(&cred_bus_lock);
-  cred_bus_running = false;
-  pthread_mutex_unlock(&cred_bus_lock);
-  pthread_join(cred_bus_thread, NULL);
-  db_listen_close(cred_bus_listen);
+  db_listen_stop(cred_bus_listen);
   cred_bus_listen = NULL;
 }
 

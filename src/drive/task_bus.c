@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include "db/db.h"
+#include "db/db_listen.h"
 #include "drive/task_bus.h"
 #include "drive/task_events.h"
 #include "util/log.h"
@@ -17,7 +18,6 @@
 
 #define BUS_SLOTS 256                 /* changes waiting to be sent, one per task */
 #define BUS_PAYLOAD 8000              /* PostgreSQL's limit of a NOTIFY payload */
-#define BUS_WAIT_MS 500               /* the listener checks for stop this often */
 #define TASK_BUS_CANCEL_WAIT_MS 3000  /* how long a cancel waits for the other node */
 #define BUS_NOTIFY_SQL "SELECT pg_notify('netradrive_tasks', $1)"
 
@@ -32,9 +32,9 @@ static pthread_cond_t bus_cond = PTHREAD_COND_INITIALIZER;
 static struct bus_msg bus_out[BUS_SLOTS];
 static struct bus_msg bus_batch[BUS_SLOTS]; /* the sender's copy */
 static int bus_queued, bus_urgent;          /* used slots; of them finals and cancels */
-static bool bus_running, bus_started;
-static pthread_t bus_sender, bus_listener;
-static db_listener_t *bus_listen;
+static bool bus_running;
+static pthread_t bus_sender;
+static db_listen_thread_t *bus_listen;
 static char bus_node[ID_LEN + 1];
 
 /* Queues a message, replacing an unsent change of the same task (bus_lock held). */
@@ -136,8 +136,9 @@ static void bus_copy(json_t *o, const char *key, char *out, size_t outsz)
 
 /* One notification of another node: its task's change goes to this node's
  * subscribers; a cancel reaches the task if it runs here. */
-static void bus_receive(const char *payload)
+static void bus_receive(const char *payload, void *arg)
 {
+  (void)arg;
   json_t *o = json_loads(payload, 0, NULL);
   const char *node = json_string_value(json_object_get(o, "n"));
   const char *kind = json_string_value(json_object_get(o, "k"));
@@ -172,41 +173,23 @@ out:
   json_decref(o);
 }
 
-static void *bus_listener_main(void *arg)
-{
-  static char payload[BUS_PAYLOAD + 1];   /* this thread's only */
-  for(;;) {
-    pthread_mutex_lock(&bus_lock);
-    bool running = bus_running;
-    pthread_mutex_unlock(&bus_lock);
-    if(!running)
-      break;
-    if(db_listen_wait(bus_listen, BUS_WAIT_MS, payload, sizeof(payload)) == DB_ROW)
-      bus_receive(payload);
-  }
-  return NULL;
-}
+static const struct db_listen_ops bus_listen_ops = {bus_receive, NULL};
 
 int task_bus_start(void)
 {
   if(db_dialect() != DB_POSTGRES)
     return 0;
   id_new(bus_node);
-  bus_listen = db_listen_open("LISTEN netradrive_tasks");
-  if(!bus_listen)
+  if(db_listen_start("LISTEN netradrive_tasks", BUS_PAYLOAD, &bus_listen_ops, NULL,
+                     &bus_listen) != 0)
     return -1;
   bus_running = true;
   if(pthread_create(&bus_sender, NULL, bus_sender_main, NULL) != 0) {
     bus_running = false;
-    db_listen_close(bus_listen);
+    db_listen_stop(bus_listen);
     bus_listen = NULL;
     return -1;
   }
-  if(pthread_create(&bus_listener, NULL, bus_listener_main, NULL) != 0) {
-    task_bus_stop();   /* stops the sender */
-    return -1;
-  }
-  bus_started = true;
   tasks_set_relay(bus_relay);
   return 0;
 }
@@ -225,10 +208,7 @@ void task_bus_stop(void)
   pthread_cond_broadcast(&bus_cond);
   pthread_mutex_unlock(&bus_lock);
   pthread_join(bus_sender, NULL);
-  if(bus_started)
-    pthread_join(bus_listener, NULL);
-  bus_started = false;
-  db_listen_close(bus_listen);
+  db_listen_stop(bus_listen);
   bus_listen = NULL;
 }
 
