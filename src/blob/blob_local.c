@@ -1,7 +1,8 @@
 /* blob_local: chunks as files under DATA_DIR/chunks/xx/<id>. A chunk is
- * received into DATA_DIR/tmp, fsynced, then renamed into place (same file
- * system, so the rename is atomic): the database never points at a half
- * written chunk. */
+ * received into DATA_DIR/tmp, renamed into place (same file system, so the
+ * rename is atomic), and reported stored only once it and its directory are
+ * fsynced: the database never points at a half written chunk. Chunks queued
+ * together are made durable together (local_store_batch). */
 #include <dirent.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -134,46 +135,48 @@ static int fsync_dir(const char *dir)
   return rc;
 }
 
-/* A chunk of a batch: its spool file synced, then renamed into the batch's
- * directory. */
+/* A chunk of a batch: its spool file renamed into the batch's directory,
+ * then synced. */
 struct local_item {
   int rc;
+  int fd;                        /* the chunk, open until synced */
   char locator[ID_LEN + 4];
   char dest[BLOB_PATH_MAX];
 };
 
-/* Makes the spool file durable (it must be `size` bytes). */
-static int local_sync_spool(const char *spool_path, uint64_t size)
+/* Opens the spool file (it must be `size` bytes) and moves it to `dest`,
+ * not yet durable. The fd, or -1 (logged). */
+static int local_place(const char *spool_path, uint64_t size, const char *dest)
 {
   int fd = open(spool_path, O_RDONLY | O_CLOEXEC);
-  if(fd < 0)
-    return -1;
   struct stat stb;
-  int ok = fstat(fd, &stb) == 0 && (uint64_t)stb.st_size == size && fsync(fd) == 0;
-  close(fd);
-  if(!ok)
-    log_error("blob_local: spooled chunk %s is not %llu bytes or cannot be synced", spool_path,
+  if(fd < 0 || fstat(fd, &stb) != 0 || (uint64_t)stb.st_size != size) {
+    log_error("blob_local: spooled chunk %s is not %llu bytes", spool_path,
               (unsigned long long)size);
-  return ok ? 0 : -1;
+    if(fd >= 0)
+      close(fd);
+    return -1;
+  }
+  if(rename(spool_path, dest) != 0) {
+    log_error("blob_local: cannot store chunk %s: %s", dest, strerror(errno));
+    close(fd);
+    return -1;
+  }
+  return fd;
 }
 
-/* Starts the disk write of a spool file without waiting for it, so the
- * chunks of a batch are written side by side before the fsyncs wait. */
-static void local_start_write(const char *spool_path)
-{
-  int fd = open(spool_path, O_RDONLY | O_CLOEXEC);
-  if(fd < 0)
-    return;
-  sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-  close(fd);
-}
-
-/* Group commit: makes every spooled chunk of the batch durable and moves it
- * into place, then reports each. The batch's chunks all go into one
- * directory (their ids share the two characters that name it), so one
- * directory fsync makes all their renames durable: concurrent uploads that
- * finish together share it instead of paying one each. No chunk is reported
- * stored before its data and its name are on disk. */
+/* Group commit: makes every spooled chunk of the batch durable in its place,
+ * then reports each. The batch's chunks all go into one directory (their
+ * ids share the two characters that name it), so one directory fsync makes
+ * all their names durable: concurrent uploads that finish together share
+ * it instead of paying one each. The renames come before the fsyncs so that
+ * the file system can commit them together with the data (on ext4 the
+ * first fsync's journal commit carries every rename of the batch, and the
+ * rest find little left to do). No chunk is reported stored before its
+ * data and its name are on disk; one that is not is removed. A chunk name
+ * that a crash leaves behind before it was reported is an orphan, which
+ * nothing refers to (fsck finds it), as one renamed but never recorded
+ * always was. */
 static void local_store_batch(struct local *b, struct local_job *jobs, size_t n,
                               struct local_item *items)
 {
@@ -182,33 +185,37 @@ static void local_store_batch(struct local *b, struct local_job *jobs, size_t n,
   memcpy(prefix, id, 2);
   prefix[2] = '\0';
   snprintf(dir, sizeof(dir), "%s/chunks/%s", b->root, prefix);
-  bool dir_ok = fs_mkdir_p(dir, 0700) == 0;
+  bool dir_ok = fs_mkdir_p(dir, 0700) == 0, placed = false;
   struct local_job *j = jobs;
-  for(size_t i = 0; i < n; i++, j = j->next)
-    if(n > 1)
-      local_start_write(j->spool_path);
-  bool renamed = false;
-  j = jobs;
   for(size_t i = 0; i < n; i++, j = j->next) {
     struct local_item *it = &items[i];
     it->rc = BLOB_ERR;
     id_new(id);
     memcpy(id, prefix, 2);   /* 116 random bits stay */
     snprintf(it->locator, sizeof(it->locator), "%s/%s", prefix, id);
-    if(!dir_ok || local_path(b, it->locator, it->dest, sizeof(it->dest)) != BLOB_OK ||
-       local_sync_spool(j->spool_path, j->size) != 0)
-      continue;
-    if(rename(j->spool_path, it->dest) != 0) {
-      log_error("blob_local: cannot store chunk %s: %s", it->dest, strerror(errno));
-      continue;
-    }
-    it->rc = BLOB_OK;
-    renamed = true;
+    it->fd = -1;
+    if(dir_ok && local_path(b, it->locator, it->dest, sizeof(it->dest)) == BLOB_OK)
+      it->fd = local_place(j->spool_path, j->size, it->dest);
+    if(it->fd >= 0 && n > 1)   /* the batch's writes go out side by side */
+      sync_file_range(it->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
   }
-  if(renamed && fsync_dir(dir) != 0) {
+  for(size_t i = 0; i < n; i++) {
+    struct local_item *it = &items[i];
+    if(it->fd < 0)
+      continue;
+    if(fsync(it->fd) == 0) {
+      it->rc = BLOB_OK;
+      placed = true;
+    }
+    else
+      log_error("blob_local: cannot sync chunk %s: %s", it->dest, strerror(errno));
+    close(it->fd);
+    if(it->rc != BLOB_OK)
+      unlink(it->dest);
+  }
+  if(placed && fsync_dir(dir) != 0) {
     log_error("blob_local: cannot sync %s: %s", dir, strerror(errno));
-    j = jobs;
-    for(size_t i = 0; i < n; i++, j = j->next)
+    for(size_t i = 0; i < n; i++)
       if(items[i].rc == BLOB_OK) {
         unlink(items[i].dest);   /* never reported: nothing refers to it */
         items[i].rc = BLOB_ERR;
@@ -219,7 +226,7 @@ static void local_store_batch(struct local *b, struct local_job *jobs, size_t n,
     struct local_item *it = &items[i];
     local_count("put", it->rc == BLOB_OK ? NULL : "io");
     if(it->rc != BLOB_OK)
-      unlink(j->spool_path);
+      unlink(j->spool_path);   /* when it was not moved */
     j->done(j->arg, it->rc, it->rc == BLOB_OK ? it->locator : NULL);
   }
 }
