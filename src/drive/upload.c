@@ -146,6 +146,9 @@ static void upload_destroy(struct upload *u)
   task_release(u->task);   /* after this, upload_cancel never runs again */
   pthread_mutex_destroy(&u->lock);
   hasher_stream_free(u->hash);
+  free(u->piece);
+  for(int i = 0; i < u->nspare; i++)
+    free(u->spare[i]);
   for(size_t i = 0; i < u->nchunks; i++)
     free(u->chunks[i].hash_state);
   free(u->chunks);
@@ -240,19 +243,66 @@ static void upload_hashed(void *arg, int rc, const char *checksum)
   store_put(&p->op, p->spool, p->size, p->checksum, upload_put_done, p);
 }
 
-/* Closes the current spool file and sends it on: hashed on a hasher
- * thread (into the file's hash and its own checksum) while the request
- * thread receives the next chunk, then stored. */
-static int upload_flush_chunk(struct upload *u)
+/* A piece is written (a hasher thread): its buffer is free for the next,
+ * and a caller waiting for room may go on. The piece's chunk is in flight,
+ * so `u` is alive. */
+static void upload_piece_done(void *arg, char *data, size_t n)
 {
-  if(u->spool_fd < 0)
-    return DRIVE_OK;
-  /* A local chunk is fsynced once hashed: start its disk write now, so
-   * the disk works while it is hashed and the next chunk arrives. */
-  if(!blob_is_remote(store_blob()))
-    sync_file_range(u->spool_fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-  close(u->spool_fd);
-  u->spool_fd = -1;
+  struct upload *u = arg;
+  pthread_mutex_lock(&u->lock);
+  if(u->nspare < UPLOAD_PIECES)
+    u->spare[u->nspare++] = data;
+  else
+    free(data);
+  u->bytes_out -= n;
+  if(u->waiting && u->bytes_out < UPLOAD_PIECES * UPLOAD_PIECE && u->inflight <= u->wait_limit) {
+    u->waiting = false;
+    if(u->wake)
+      u->wake(u->wake_arg);
+  }
+  pthread_mutex_unlock(&u->lock);
+}
+
+/* Hands the piece being filled to the hasher, which hashes it and writes
+ * it to the chunk's spool file. */
+static void upload_send_piece(struct upload *u)
+{
+  if(!u->piece || u->piece_fill == 0)
+    return;
+  char *data = u->piece;
+  size_t n = u->piece_fill;
+  u->piece = NULL;
+  u->piece_fill = 0;
+  u->chunk_sent += n;
+  pthread_mutex_lock(&u->lock);
+  u->bytes_out += n;
+  pthread_mutex_unlock(&u->lock);
+  hasher_stream_piece(u->hash, u->spool_fd, data, n, blob_chunk_checksum(store_blob()),
+                      !blob_is_remote(store_blob()), upload_piece_done, u);
+}
+
+/* A buffer for the next piece: a written one again when there is one. */
+static char *upload_take_piece(struct upload *u)
+{
+  char *b = NULL;
+  pthread_mutex_lock(&u->lock);
+  if(u->nspare > 0)
+    b = u->spare[--u->nspare];
+  pthread_mutex_unlock(&u->lock);
+  if(!u->piece_cap)   /* the chunk size is settled by the first byte */
+    u->piece_cap = u->chunk_size < UPLOAD_PIECE ? (size_t)u->chunk_size : UPLOAD_PIECE;
+  return b ? b : malloc(u->piece_cap);
+}
+
+/* Starts a chunk: its spool file, and its record, in flight from its first
+ * byte (its pieces hold `u` alive through it). */
+static int upload_open_chunk(struct upload *u)
+{
+  u->spool_fd = blob_spool_create(store_blob(), u->spool_path, sizeof(u->spool_path));
+  if(u->spool_fd < 0) {
+    log_error("upload: cannot create a spool file: %s", strerror(errno));
+    return DRIVE_STORAGE;
+  }
   struct upload_put *p = malloc(sizeof(*p));
   pthread_mutex_lock(&u->lock);
   if(p && u->nchunks == u->capchunks) {
@@ -267,27 +317,53 @@ static int upload_flush_chunk(struct upload *u)
     bool cancelled = u->cancelled;
     pthread_mutex_unlock(&u->lock);
     free(p);
+    close(u->spool_fd);
+    u->spool_fd = -1;
     unlink(u->spool_path);
     return cancelled ? DRIVE_CANCELLED : DRIVE_STORAGE;
   }
   struct upload_chunk *c = &u->chunks[u->nchunks];
   memset(c, 0, sizeof(*c));
-  c->size = u->chunk_fill;
   c->put = p;
   p->u = u;
-  p->size = c->size;
+  p->size = 0;
   p->checksum[0] = '\0';
   memcpy(p->spool, u->spool_path, sizeof(p->spool));
   p->idx = u->nchunks++;
   u->inflight++;
   pthread_mutex_unlock(&u->lock);
-  u->chunk_fill = 0;
-  hasher_stream_add_saving(u->hash, p->spool, p->size, blob_chunk_checksum(store_blob()),
-                           u->resumable ? p->hash_state : NULL, upload_hashed, p);
+  u->chunk_fill = u->chunk_sent = 0;
   return DRIVE_OK;
 }
 
-/* Decides, under the lock, whether the caller must wait for the store. */
+/* Ends the current chunk: its last piece and its end go to the hasher,
+ * which closes the spool file and reports its checksum (then it is
+ * stored: upload_hashed). With `abandon` (the upload is given up) it
+ * reports a failure instead, and the spool file is removed. */
+static int upload_flush_chunk(struct upload *u, bool abandon)
+{
+  if(u->spool_fd < 0)
+    return DRIVE_OK;
+  if(!abandon)
+    upload_send_piece(u);
+  pthread_mutex_lock(&u->lock);
+  struct upload_chunk *c = &u->chunks[u->nchunks - 1];
+  struct upload_put *p = c->put;
+  c->size = p->size = u->chunk_sent;
+  bool cancelled = u->cancelled;
+  pthread_mutex_unlock(&u->lock);
+  int fd = u->spool_fd;
+  u->spool_fd = -1;
+  u->chunk_fill = u->chunk_sent = 0;
+  u->piece_fill = 0;
+  hasher_stream_end(u->hash, fd, blob_chunk_checksum(store_blob()), abandon || cancelled,
+                    u->resumable ? p->hash_state : NULL, upload_hashed, p);
+  return cancelled ? DRIVE_CANCELLED : DRIVE_OK;
+}
+
+/* Decides, under the lock, whether the caller must wait for the store (no
+ * more than `limit` chunks in flight) or the hasher (no more than
+ * UPLOAD_PIECES full pieces' bytes out). */
 static int upload_backpressure(struct upload *u, int limit)
 {
   int rc = DRIVE_OK;
@@ -296,8 +372,9 @@ static int upload_backpressure(struct upload *u, int limit)
     rc = DRIVE_CANCELLED;
   else if(u->put_failed)
     rc = DRIVE_STORAGE;
-  else if(u->inflight > limit) {
+  else if(u->inflight > limit || u->bytes_out >= UPLOAD_PIECES * UPLOAD_PIECE) {
     u->waiting = true;
+    u->wait_limit = limit;
     if(u->suspend)
       u->suspend(u->wake_arg);
     rc = DRIVE_PENDING;
@@ -318,38 +395,34 @@ int upload_write(struct upload *u, const char *data, size_t n)
   }
   u->size += n;
   while(n > 0) {
-    if(u->spool_fd < 0) {
-      u->spool_fd = blob_spool_create(store_blob(), u->spool_path, sizeof(u->spool_path));
-      if(u->spool_fd < 0) {
-        log_error("upload: cannot create a spool file: %s", strerror(errno));
-        return DRIVE_STORAGE;
-      }
+    int rc;
+    if(u->spool_fd < 0 && (rc = upload_open_chunk(u)) != DRIVE_OK)
+      return rc;
+    if(!u->piece && !(u->piece = upload_take_piece(u))) {
+      log_error("upload: out of memory for a piece");
+      return DRIVE_STORAGE;
     }
     uint64_t room = u->chunk_size - u->chunk_fill;
     size_t k = n < room ? n : (size_t)room;
-    for(size_t off = 0; off < k;) {
-      ssize_t w = write(u->spool_fd, data + off, k - off);
-      if(w < 0 && errno == EINTR)
-        continue;
-      if(w <= 0) {
-        log_error("upload: spool write failed: %s", strerror(errno));
-        return DRIVE_STORAGE;
-      }
-      off += (size_t)w;
-    }
+    if(k > u->piece_cap - u->piece_fill)
+      k = u->piece_cap - u->piece_fill;
+    memcpy(u->piece + u->piece_fill, data, k);
+    u->piece_fill += k;
     u->chunk_fill += k;
     data += k;
     n -= k;
     if(u->chunk_fill == u->chunk_size) {
-      int rc = upload_flush_chunk(u);
-      if(rc)
+      if((rc = upload_flush_chunk(u, false)) != DRIVE_OK)
         return rc;
     }
+    else if(u->piece_fill == u->piece_cap)
+      upload_send_piece(u);
   }
   /* Keep as many chunks spooled or in flight as the store says keeps it
-   * busy (receiving, hashing and storing overlap); then wait. Disk, not
-   * memory: one spool file each. */
-  return upload_backpressure(u, blob_put_parallel(store_blob()) - 1);
+   * busy (receiving, hashing and storing overlap), the one being received
+   * included; then wait. Disk, not memory: one spool file each. Memory is
+   * the pieces, bounded apart. */
+  return upload_backpressure(u, blob_put_parallel(store_blob()));
 }
 
 /* A replacing upload's end of the commit: the live file takes the new
@@ -458,7 +531,7 @@ static int upload_commit(struct upload *u, db_t *db, const char *sha, const char
 int upload_finish(struct upload *u, char *file_id, size_t idsz)
 {
   char sha[65], mime[128];
-  int rc = upload_flush_chunk(u);
+  int rc = upload_flush_chunk(u, false);
   if(rc)
     return rc;
   rc = upload_backpressure(u, 0);   /* every chunk must have landed */
@@ -501,11 +574,7 @@ void upload_free(struct upload *u)
 {
   if(!u)
     return;
-  if(u->spool_fd >= 0) {
-    close(u->spool_fd);
-    unlink(u->spool_path);
-    u->spool_fd = -1;
-  }
+  upload_flush_chunk(u, true);   /* a chunk being received: dropped */
   if(u->task && !u->finished)
     task_fail(u->task, u->error[0] ? u->error : "The upload was interrupted before it finished");
   pthread_mutex_lock(&u->lock);

@@ -11,6 +11,14 @@
 #include "util/checksum.h"
 #include "util/id.h"
 
+/* Received bytes go to the hasher in pieces of this size (or the chunk
+ * size when smaller; the last of a chunk shorter), at most UPLOAD_PIECES
+ * pieces' worth of bytes at a time per upload: with the one being filled,
+ * the memory an upload holds for its bytes (a caller's one write may go a
+ * piece or two over; the next write waits). */
+#define UPLOAD_PIECE (1024 * 1024)
+#define UPLOAD_PIECES 4
+
 struct upload_chunk {
   char locator[BLOB_LOCATOR_MAX];
   char staged_id[ID_LEN + 1];
@@ -43,8 +51,11 @@ struct upload {
   struct hasher_stream *hash;    /* the file's SHA-256, fed chunk by chunk */
   uint64_t size;
   uint64_t chunk_size;           /* this upload's: CHUNK_SIZE, or less (balanced) */
-  uint64_t chunk_fill;           /* bytes in the current spool file */
-  int spool_fd;
+  uint64_t chunk_fill;           /* bytes of the current chunk received */
+  uint64_t chunk_sent;           /* of them, handed to the hasher as pieces */
+  int spool_fd;                  /* the current chunk's (the hasher writes it) */
+  char *piece;                   /* the piece being filled (UPLOAD_PIECE bytes) */
+  size_t piece_fill;
   char spool_path[BLOB_PATH_MAX];
   struct upload_chunk *chunks;
   size_t nchunks, capchunks;
@@ -66,6 +77,11 @@ struct upload {
   void (*suspend)(void *);
   void (*wake)(void *);
   void *wake_arg;
+  size_t piece_cap;              /* this upload's piece size */
+  uint64_t bytes_out;            /* bytes of pieces with the hasher */
+  int wait_limit;                /* chunks in flight the waiting caller allows */
+  char *spare[UPLOAD_PIECES];    /* written pieces, for reuse */
+  int nspare;
   size_t prefix;                 /* chunks [0, prefix) stored, hashed, in order */
   uint64_t prefix_bytes;
   char prefix_state[CHECKSUM_STATE_MAX];  /* the file hash after them */
