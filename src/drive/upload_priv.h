@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include "db/db.h"
 #include "drive/mime.h"
 #include "drive/store.h"
 #include "util/checksum.h"
@@ -88,5 +89,11 @@ struct upload {
   char head[MIME_HEAD_MAX];
   size_t head_len;
 };
+
+/** The commit, inside the caller's transaction (upload_commit.c): dedup,
+ *  content + chunks, the file row (or the replaced file's swap), sizes and
+ *  usage. file_id gets the file's id. */
+int upload_commit(struct upload *u, db_t *db, const char *sha, const char *mime, char *file_id,
+                  bool dedup_reject);
 
 #endif
