@@ -389,6 +389,16 @@ void hasher_stream_end(struct hasher_stream *s, int fd, enum checksum_kind kind,
   j->state_out = state_out;
   j->done = done;
   j->arg = arg;
+  /* An abandoned chunk with none of its pieces still queued is dropped
+   * here and now, so a cut upload is cleaned up before its request lets
+   * go. (Only the stream's owner adds jobs: idle stays idle.) */
+  pthread_mutex_lock(&hasher_lock);
+  bool idle = !s->active;
+  pthread_mutex_unlock(&hasher_lock);
+  if(abandon && idle) {
+    hasher_run(s, j, true, NULL);
+    return;
+  }
   hasher_queue(s, j);
 }
 

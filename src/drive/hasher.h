@@ -72,7 +72,8 @@ void hasher_stream_piece(struct hasher_stream *s, int fd, char *data, size_t n,
  *  `fd` once every piece is written and reports the chunk's checksum to
  *  `done` (and the file hash's state at state_out, when given), as
  *  hasher_stream_add_saving does. A stream that failed, or `abandon`,
- *  reports -1 (the caller removes the spool file). */
+ *  reports -1 (the caller removes the spool file); `abandon` when no piece
+ *  is still queued reports before this returns. */
 void hasher_stream_end(struct hasher_stream *s, int fd, enum checksum_kind kind, bool abandon,
                        char *state_out, hasher_done_fn done, void *arg);
 
