@@ -1,8 +1,8 @@
 /* blob_local: chunks as files under DATA_DIR/chunks/xx/<id>. A chunk is
- * received into DATA_DIR/tmp, renamed into place (same file system, so the
- * rename is atomic), and reported stored only once it and its directory are
- * fsynced: the database never points at a half written chunk. Chunks queued
- * together are made durable together (local_store_batch). */
+ * received into DATA_DIR/tmp, fsynced, renamed into place (same file system,
+ * so the rename is atomic), and reported stored only once its directory is
+ * fsynced too: the database never points at a half written chunk. Chunks
+ * queued together are made durable together (local_store_batch). */
 #include <dirent.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -135,18 +135,17 @@ static int fsync_dir(const char *dir)
   return rc;
 }
 
-/* A chunk of a batch: its spool file renamed into the batch's directory,
- * then synced. */
+/* A chunk of a batch: its spool file synced, then renamed into the batch's
+ * directory. */
 struct local_item {
   int rc;
-  int fd;                        /* the chunk, open until synced */
+  int fd;                        /* the spool file, open until synced */
   char locator[ID_LEN + 4];
   char dest[BLOB_PATH_MAX];
 };
 
-/* Opens the spool file (it must be `size` bytes) and moves it to `dest`,
- * not yet durable. The fd, or -1 (logged). */
-static int local_place(const char *spool_path, uint64_t size, const char *dest)
+/* Opens a spool file that must be `size` bytes: the fd, or -1 (logged). */
+static int local_open_spool(const char *spool_path, uint64_t size)
 {
   int fd = open(spool_path, O_RDONLY | O_CLOEXEC);
   struct stat stb;
@@ -157,26 +156,20 @@ static int local_place(const char *spool_path, uint64_t size, const char *dest)
       close(fd);
     return -1;
   }
-  if(rename(spool_path, dest) != 0) {
-    log_error("blob_local: cannot store chunk %s: %s", dest, strerror(errno));
-    close(fd);
-    return -1;
-  }
   return fd;
 }
 
-/* Group commit: makes every spooled chunk of the batch durable in its place,
- * then reports each. The batch's chunks all go into one directory (their
- * ids share the two characters that name it), so one directory fsync makes
- * all their names durable: concurrent uploads that finish together share
- * it instead of paying one each. The renames come before the fsyncs so that
- * the file system can commit them together with the data (on ext4 the
- * first fsync's journal commit carries every rename of the batch, and the
- * rest find little left to do). No chunk is reported stored before its
- * data and its name are on disk; one that is not is removed. A chunk name
- * that a crash leaves behind before it was reported is an orphan, which
- * nothing refers to (fsck finds it), as one renamed but never recorded
- * always was. */
+/* Group commit: makes every spooled chunk of the batch durable, moves it
+ * into place, then reports each. The batch's chunks all go into one
+ * directory (their ids share the two characters that name it), so one
+ * directory fsync makes all their names durable: concurrent uploads that
+ * finish together share it instead of paying one each. The data is synced
+ * while the chunks are still spool files, and only then renamed: a process
+ * killed during the (slow) fsyncs leaves spool files, which the next start
+ * removes, and only the short rename + directory fsync leaves chunk files
+ * nothing refers to (which `gc` finds, as it always did). No chunk is
+ * reported stored before its data and its name are on disk; one that is
+ * not is removed. */
 static void local_store_batch(struct local *b, struct local_job *jobs, size_t n,
                               struct local_item *items)
 {
@@ -195,23 +188,25 @@ static void local_store_batch(struct local *b, struct local_job *jobs, size_t n,
     snprintf(it->locator, sizeof(it->locator), "%s/%s", prefix, id);
     it->fd = -1;
     if(dir_ok && local_path(b, it->locator, it->dest, sizeof(it->dest)) == BLOB_OK)
-      it->fd = local_place(j->spool_path, j->size, it->dest);
+      it->fd = local_open_spool(j->spool_path, j->size);
     if(it->fd >= 0 && n > 1)   /* the batch's writes go out side by side */
       sync_file_range(it->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
   }
-  for(size_t i = 0; i < n; i++) {
+  j = jobs;
+  for(size_t i = 0; i < n; i++, j = j->next) {
     struct local_item *it = &items[i];
     if(it->fd < 0)
       continue;
-    if(fsync(it->fd) == 0) {
+    int synced = fsync(it->fd);
+    close(it->fd);
+    if(synced != 0)
+      log_error("blob_local: cannot sync chunk %s: %s", j->spool_path, strerror(errno));
+    else if(rename(j->spool_path, it->dest) != 0)
+      log_error("blob_local: cannot store chunk %s: %s", it->dest, strerror(errno));
+    else {
       it->rc = BLOB_OK;
       placed = true;
     }
-    else
-      log_error("blob_local: cannot sync chunk %s: %s", it->dest, strerror(errno));
-    close(it->fd);
-    if(it->rc != BLOB_OK)
-      unlink(it->dest);
   }
   if(placed && fsync_dir(dir) != 0) {
     log_error("blob_local: cannot sync %s: %s", dir, strerror(errno));
