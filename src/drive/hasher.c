@@ -150,6 +150,8 @@ static int hash_end(struct hasher_stream *s, struct hasher_job *j, bool failed,
   if(s->chunk_open)
     checksum_free(&s->chunk);
   s->chunk_open = false;
+  if(rc == 0 && j->start_write)
+    sync_file_range(j->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
   if(j->fd >= 0 && close(j->fd) != 0)
     rc = -1;
   return rc;
@@ -358,8 +360,8 @@ void hasher_stream_piece(struct hasher_stream *s, int fd, char *data, size_t n,
   hasher_queue(s, j);
 }
 
-void hasher_stream_end(struct hasher_stream *s, int fd, enum checksum_kind kind, bool abandon,
-                       char *state_out, hasher_done_fn done, void *arg)
+void hasher_stream_end(struct hasher_stream *s, int fd, enum checksum_kind kind, bool start_write,
+                       bool abandon, char *state_out, hasher_done_fn done, void *arg)
 {
   struct hasher_job *j = calloc(1, sizeof(*j) + 1);
   if(!j) {
@@ -384,6 +386,7 @@ void hasher_stream_end(struct hasher_stream *s, int fd, enum checksum_kind kind,
   }
   j->type = JOB_END;
   j->fd = fd;
+  j->start_write = start_write;
   j->kind = kind;
   j->abandon = abandon;
   j->state_out = state_out;

@@ -69,13 +69,14 @@ void hasher_stream_piece(struct hasher_stream *s, int fd, char *data, size_t n,
                          void *arg);
 
 /** Ends the current chunk of pieces (no piece: an empty chunk): closes
- *  `fd` once every piece is written and reports the chunk's checksum to
+ *  `fd` once every piece is written (with `start_write`, its disk write
+ *  started first) and reports the chunk's checksum to
  *  `done` (and the file hash's state at state_out, when given), as
  *  hasher_stream_add_saving does. A stream that failed, or `abandon`,
  *  reports -1 (the caller removes the spool file); `abandon` when no piece
  *  is still queued reports before this returns. */
-void hasher_stream_end(struct hasher_stream *s, int fd, enum checksum_kind kind, bool abandon,
-                       char *state_out, hasher_done_fn done, void *arg);
+void hasher_stream_end(struct hasher_stream *s, int fd, enum checksum_kind kind, bool start_write,
+                       bool abandon, char *state_out, hasher_done_fn done, void *arg);
 
 /** A stream that goes on from an exported state. NULL: malformed, or no
  *  memory. */

@@ -278,7 +278,7 @@ static void upload_send_piece(struct upload *u)
   u->bytes_out += n;
   pthread_mutex_unlock(&u->lock);
   hasher_stream_piece(u->hash, u->spool_fd, data, n, blob_chunk_checksum(store_blob()),
-                      !blob_is_remote(store_blob()), upload_piece_done, u);
+                      false, upload_piece_done, u);
 }
 
 /* A buffer for the next piece: a written one again when there is one. */
@@ -356,7 +356,8 @@ static int upload_flush_chunk(struct upload *u, bool abandon)
   u->spool_fd = -1;
   u->chunk_fill = u->chunk_sent = 0;
   u->piece_fill = 0;
-  hasher_stream_end(u->hash, fd, blob_chunk_checksum(store_blob()), abandon || cancelled,
+  hasher_stream_end(u->hash, fd, blob_chunk_checksum(store_blob()), !blob_is_remote(store_blob()),
+                    abandon || cancelled,
                     u->resumable ? p->hash_state : NULL, upload_hashed, p);
   return cancelled ? DRIVE_CANCELLED : DRIVE_OK;
 }

@@ -374,7 +374,7 @@ static void feed_pieces(size_t total, size_t chunk, size_t piece, enum checksum_
       memcpy(buf, data + off + at, k);
       hasher_stream_piece(st, fd, buf, k, kind, c % 2 == 0, piece_back, NULL);
     }
-    hasher_stream_end(st, fd, kind, false, NULL, done, &jobs[c]);
+    hasher_stream_end(st, fd, kind, c % 2 == 1, false, NULL, done, &jobs[c]);
   }
   hasher_stop();   /* runs what is queued */
   assert_int_equal(released_bytes, total);
@@ -441,7 +441,7 @@ static void test_pieces_cancel_and_abandon(void **state)
   fclose(f);
   for(int k = 0; k < 3; k++)
     hasher_stream_piece(st, fd, calloc(1, 1000), 1000, CHECKSUM_XXH128, false, piece_back, NULL);
-  hasher_stream_end(st, fd, CHECKSUM_XXH128, false, NULL, done, &jobs[0]);
+  hasher_stream_end(st, fd, CHECKSUM_XXH128, false, false, NULL, done, &jobs[0]);
   hasher_stream_cancel(st);
   pthread_mutex_lock(&gate_lock);
   gate_open = true;
@@ -461,12 +461,12 @@ static void test_pieces_cancel_and_abandon(void **state)
   st = hasher_stream_new();
   fd = open(spool, O_WRONLY | O_TRUNC);
   hasher_stream_piece(st, fd, calloc(1, 10), 10, CHECKSUM_XXH128, false, piece_back, NULL);
-  hasher_stream_end(st, fd, CHECKSUM_XXH128, true, NULL, done, &jobs[1]);
+  hasher_stream_end(st, fd, CHECKSUM_XXH128, true, true, NULL, done, &jobs[1]);
   assert_int_equal(jobs[1].calls, 1);
   assert_int_equal(jobs[1].rc, -1);
   assert_int_equal(fcntl_closed(fd), 1);
   fd = open(spool, O_WRONLY | O_TRUNC);
-  hasher_stream_end(st, fd, CHECKSUM_XXH128, false, NULL, done, &jobs[2]);
+  hasher_stream_end(st, fd, CHECKSUM_XXH128, true, false, NULL, done, &jobs[2]);
   assert_int_equal(jobs[2].rc, 0);
   assert_string_equal(jobs[2].sum, XXH_EMPTY);
   char file[65];
