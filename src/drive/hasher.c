@@ -14,17 +14,8 @@
  * hashes that consume them. */
 #define HASHER_BUF (256 * 1024)
 
-enum hasher_job_type { JOB_FILE, JOB_PIECE, JOB_END };
-
 struct hasher_job {
   struct hasher_job *next;
-  enum hasher_job_type type;
-  int fd;                       /* pieces and ends: the chunk's spool file */
-  char *data;                   /* a piece's bytes, and how many */
-  size_t n;
-  bool start_write;             /* a piece: start its disk write */
-  bool abandon;                 /* an end: report -1 whatever happened */
-  hasher_release_fn release;
   uint64_t size;
   enum checksum_kind kind;
   hasher_done_fn done;
@@ -38,9 +29,7 @@ struct hasher_stream {
   struct hasher_job *head, *tail;
   bool active;                  /* in the ready list or being hashed */
   bool failed;                  /* a chunk failed: the file hash is void */
-  bool chunk_open;              /* `chunk` holds the pieces so far */
   struct checksum file;         /* SHA-256 of the whole file */
-  struct checksum chunk;        /* the current chunk of pieces' checksum */
 };
 
 static pthread_mutex_t hasher_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -108,81 +97,21 @@ static void hasher_ready(struct hasher_stream *s)
 /* Hashes one chunk of `s` (no lock held: only one job of a stream runs at
  * a time), hands the stream its next job, and reports. The report may
  * free the stream, so the stream is done with before it. */
-/* A piece: into the hashes, then to its file. 0 or -1 (logged). */
-static int hash_piece(struct hasher_stream *s, struct hasher_job *j)
-{
-  if(!s->chunk_open) {
-    if(checksum_init(&s->chunk, j->kind) != 0)
-      return -1;
-    s->chunk_open = true;
-  }
-  checksum_update(&s->chunk, j->data, j->n);
-  checksum_update(&s->file, j->data, j->n);
-  off_t at = lseek(j->fd, 0, SEEK_CUR);
-  for(size_t off = 0; off < j->n;) {
-    ssize_t w = write(j->fd, j->data + off, j->n - off);
-    if(w < 0 && errno == EINTR)
-      continue;
-    if(w <= 0) {
-      log_error("hasher: spool write failed: %s", w < 0 ? strerror(errno) : "no room");
-      return -1;
-    }
-    off += (size_t)w;
-  }
-  /* A local chunk is fsynced once complete: its disk write starts now, so
-   * the disk works while the rest of the chunk arrives. */
-  if(j->start_write && at >= 0)
-    sync_file_range(j->fd, at, (off_t)j->n, SYNC_FILE_RANGE_WRITE);
-  return 0;
-}
-
-/* The end of a chunk of pieces: its checksum, and its file closed. */
-static int hash_end(struct hasher_stream *s, struct hasher_job *j, bool failed,
-                    char out[CHECKSUM_TEXT_MAX])
-{
-  int rc = -1;
-  if(!failed && !j->abandon) {
-    if(!s->chunk_open && checksum_init(&s->chunk, j->kind) == 0)
-      s->chunk_open = true;
-    if(s->chunk_open)
-      rc = checksum_final(&s->chunk, out);
-  }
-  if(s->chunk_open)
-    checksum_free(&s->chunk);
-  s->chunk_open = false;
-  if(rc == 0 && j->start_write)
-    sync_file_range(j->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-  if(j->fd >= 0 && close(j->fd) != 0)
-    rc = -1;
-  return rc;
-}
-
-/* Hashes one job of `s` (no lock held: only one job of a stream runs at a
- * time), hands the stream its next job, and reports. The report may free
- * the stream, so the stream is done with before it. */
 static void hasher_run(struct hasher_stream *s, struct hasher_job *j, bool failed, char *buf)
 {
   char sum[CHECKSUM_TEXT_MAX] = "";
   int rc = -1;
-  if(j->type == JOB_PIECE)
-    rc = failed ? -1 : hash_piece(s, j);
-  else if(j->type == JOB_END)
-    rc = hash_end(s, j, failed, sum);
-  else if(!failed) {
+  if(!failed) {
     char *own = buf ? NULL : malloc(HASHER_BUF);
     rc = hash_file_into(j->path, j->size, j->kind, &s->file, buf ? buf : own, sum);
     free(own);
+    /* Still this stream's only job running: the state is exactly the file
+     * up to the end of this chunk. */
+    if(rc == 0 && j->state_out && checksum_export(&s->file, j->state_out) != 0)
+      rc = -1;
   }
-  /* Still this stream's only job running: the state is exactly the file
-   * up to the end of this chunk. */
-  if(rc == 0 && j->type != JOB_PIECE && j->state_out && checksum_export(&s->file, j->state_out) != 0)
-    rc = -1;
-  /* A piece's buffer goes back before the stream's next job can run: the
-   * chunk's end, which may free the owner, comes after it. */
-  if(j->type == JOB_PIECE)
-    j->release(j->arg, j->data, j->n);
   pthread_mutex_lock(&hasher_lock);
-  if(rc != 0 && !(j->type == JOB_END && j->abandon))
+  if(rc != 0)
     s->failed = true;
   if(s->active) {
     if(s->head)
@@ -191,8 +120,7 @@ static void hasher_run(struct hasher_stream *s, struct hasher_job *j, bool faile
       s->active = false;
   }
   pthread_mutex_unlock(&hasher_lock);
-  if(j->type != JOB_PIECE)
-    j->done(j->arg, rc, rc == 0 ? sum : NULL);
+  j->done(j->arg, rc, rc == 0 ? sum : NULL);
   free(j);
 }
 
@@ -283,10 +211,25 @@ void hasher_stream_add(struct hasher_stream *s, const char *path, uint64_t size,
   hasher_stream_add_saving(s, path, size, kind, NULL, done, arg);
 }
 
-/* Queues a job on its stream (or runs it here when the hasher is not
- * running). */
-static void hasher_queue(struct hasher_stream *s, struct hasher_job *j)
+void hasher_stream_add_saving(struct hasher_stream *s, const char *path, uint64_t size,
+                              enum checksum_kind kind, char *state_out, hasher_done_fn done,
+                              void *arg)
 {
+  size_t len = strlen(path) + 1;
+  struct hasher_job *j = malloc(sizeof(*j) + len);
+  if(!j) {
+    pthread_mutex_lock(&hasher_lock);
+    s->failed = true;   /* a chunk the file hash never saw */
+    pthread_mutex_unlock(&hasher_lock);
+    done(arg, -1, NULL);
+    return;
+  }
+  memcpy(j->path, path, len);
+  j->size = size;
+  j->kind = kind;
+  j->done = done;
+  j->arg = arg;
+  j->state_out = state_out;
   j->next = NULL;
   pthread_mutex_lock(&hasher_lock);
   /* A stream with jobs queued keeps queueing even while stopping (the
@@ -307,102 +250,6 @@ static void hasher_queue(struct hasher_stream *s, struct hasher_job *j)
   bool failed = s->failed;
   pthread_mutex_unlock(&hasher_lock);
   hasher_run(s, j, failed, NULL);   /* not running: here and now */
-}
-
-/* No memory for a job: the file hash missed bytes. */
-static void hasher_fail(struct hasher_stream *s)
-{
-  pthread_mutex_lock(&hasher_lock);
-  s->failed = true;
-  pthread_mutex_unlock(&hasher_lock);
-}
-
-void hasher_stream_add_saving(struct hasher_stream *s, const char *path, uint64_t size,
-                              enum checksum_kind kind, char *state_out, hasher_done_fn done,
-                              void *arg)
-{
-  size_t len = strlen(path) + 1;
-  struct hasher_job *j = calloc(1, sizeof(*j) + len);
-  if(!j) {
-    hasher_fail(s);
-    done(arg, -1, NULL);
-    return;
-  }
-  memcpy(j->path, path, len);
-  j->type = JOB_FILE;
-  j->fd = -1;
-  j->size = size;
-  j->kind = kind;
-  j->done = done;
-  j->arg = arg;
-  j->state_out = state_out;
-  hasher_queue(s, j);
-}
-
-void hasher_stream_piece(struct hasher_stream *s, int fd, char *data, size_t n,
-                         enum checksum_kind kind, bool start_write, hasher_release_fn release,
-                         void *arg)
-{
-  struct hasher_job *j = calloc(1, sizeof(*j) + 1);
-  if(!j) {
-    hasher_fail(s);
-    release(arg, data, n);
-    return;
-  }
-  j->type = JOB_PIECE;
-  j->fd = fd;
-  j->data = data;
-  j->n = n;
-  j->kind = kind;
-  j->start_write = start_write;
-  j->release = release;
-  j->arg = arg;
-  hasher_queue(s, j);
-}
-
-void hasher_stream_end(struct hasher_stream *s, int fd, enum checksum_kind kind, bool start_write,
-                       bool abandon, char *state_out, hasher_done_fn done, void *arg)
-{
-  struct hasher_job *j = calloc(1, sizeof(*j) + 1);
-  if(!j) {
-    /* No memory: fail the stream, let its queued pieces (which write to
-     * fd) run, then close fd and report here. */
-    hasher_fail(s);
-    for(;;) {
-      pthread_mutex_lock(&hasher_lock);
-      bool busy = s->active;
-      pthread_mutex_unlock(&hasher_lock);
-      if(!busy)
-        break;
-      usleep(1000);
-    }
-    if(s->chunk_open)
-      checksum_free(&s->chunk);
-    s->chunk_open = false;
-    if(fd >= 0)
-      close(fd);
-    done(arg, -1, NULL);
-    return;
-  }
-  j->type = JOB_END;
-  j->fd = fd;
-  j->start_write = start_write;
-  j->kind = kind;
-  j->abandon = abandon;
-  j->state_out = state_out;
-  j->done = done;
-  j->arg = arg;
-  /* An abandoned chunk with none of its pieces still queued is dropped
-   * here and now, so a cut upload is cleaned up before its request lets
-   * go. (Only the stream's owner adds jobs: idle stays idle.) */
-  pthread_mutex_lock(&hasher_lock);
-  bool idle = !s->active;
-  pthread_mutex_unlock(&hasher_lock);
-  if(abandon && idle) {
-    hasher_run(s, j, true, NULL);
-    return;
-  }
-  hasher_queue(s, j);
 }
 
 void hasher_stream_cancel(struct hasher_stream *s)
@@ -429,7 +276,5 @@ void hasher_stream_free(struct hasher_stream *s)
   if(!s)
     return;
   checksum_free(&s->file);
-  if(s->chunk_open)
-    checksum_free(&s->chunk);
   free(s);
 }

@@ -13,8 +13,6 @@
  * its callback, on a hasher thread. */
 #ifndef NETRA_HASHER_H
 #define NETRA_HASHER_H
-#include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
 #include "util/checksum.h"
 
@@ -48,35 +46,6 @@ void hasher_stream_add(struct hasher_stream *s, const char *path, uint64_t size,
 void hasher_stream_add_saving(struct hasher_stream *s, const char *path, uint64_t size,
                               enum checksum_kind kind, char *state_out, hasher_done_fn done,
                               void *arg);
-
-/* ---- hashing from memory ----
- * The bytes of a chunk can also come as pieces in memory: the receiving
- * thread copies what arrives into a few buffers and a hasher thread hashes
- * each piece while it is still in the cache and then writes it to the
- * chunk's spool file, so no byte is read back from the page cache. */
-
-/** Called once a piece is written (or skipped: the stream failed or was
- *  cancelled): the buffer is the caller's again. */
-typedef void (*hasher_release_fn)(void *arg, char *data, size_t n);
-
-/** Queues `n` bytes at `data` (the caller's until `release`) as the next
- *  bytes of the stream's current chunk: they go into the file hash and the
- *  chunk's checksum of `kind`, then to `fd` at its offset (`release` gets
- *  data and n back); with
- *  `start_write` the disk write starts at once (sync_file_range). */
-void hasher_stream_piece(struct hasher_stream *s, int fd, char *data, size_t n,
-                         enum checksum_kind kind, bool start_write, hasher_release_fn release,
-                         void *arg);
-
-/** Ends the current chunk of pieces (no piece: an empty chunk): closes
- *  `fd` once every piece is written (with `start_write`, its disk write
- *  started first) and reports the chunk's checksum to
- *  `done` (and the file hash's state at state_out, when given), as
- *  hasher_stream_add_saving does. A stream that failed, or `abandon`,
- *  reports -1 (the caller removes the spool file); `abandon` when no piece
- *  is still queued reports before this returns. */
-void hasher_stream_end(struct hasher_stream *s, int fd, enum checksum_kind kind, bool start_write,
-                       bool abandon, char *state_out, hasher_done_fn done, void *arg);
 
 /** A stream that goes on from an exported state. NULL: malformed, or no
  *  memory. */

@@ -146,9 +146,6 @@ static void upload_destroy(struct upload *u)
   task_release(u->task);   /* after this, upload_cancel never runs again */
   pthread_mutex_destroy(&u->lock);
   hasher_stream_free(u->hash);
-  free(u->piece);
-  for(int i = 0; i < u->nspare; i++)
-    free(u->spare[i]);
   for(size_t i = 0; i < u->nchunks; i++)
     free(u->chunks[i].hash_state);
   free(u->chunks);
@@ -243,66 +240,19 @@ static void upload_hashed(void *arg, int rc, const char *checksum)
   store_put(&p->op, p->spool, p->size, p->checksum, upload_put_done, p);
 }
 
-/* A piece is written (a hasher thread): its buffer is free for the next,
- * and a caller waiting for room may go on. The piece's chunk is in flight,
- * so `u` is alive. */
-static void upload_piece_done(void *arg, char *data, size_t n)
+/* Closes the current spool file and sends it on: hashed on a hasher
+ * thread (into the file's hash and its own checksum) while the request
+ * thread receives the next chunk, then stored. */
+static int upload_flush_chunk(struct upload *u)
 {
-  struct upload *u = arg;
-  pthread_mutex_lock(&u->lock);
-  if(u->nspare < UPLOAD_PIECES)
-    u->spare[u->nspare++] = data;
-  else
-    free(data);
-  u->bytes_out -= n;
-  if(u->waiting && u->bytes_out < UPLOAD_PIECES * UPLOAD_PIECE && u->inflight <= u->wait_limit) {
-    u->waiting = false;
-    if(u->wake)
-      u->wake(u->wake_arg);
-  }
-  pthread_mutex_unlock(&u->lock);
-}
-
-/* Hands the piece being filled to the hasher, which hashes it and writes
- * it to the chunk's spool file. */
-static void upload_send_piece(struct upload *u)
-{
-  if(!u->piece || u->piece_fill == 0)
-    return;
-  char *data = u->piece;
-  size_t n = u->piece_fill;
-  u->piece = NULL;
-  u->piece_fill = 0;
-  u->chunk_sent += n;
-  pthread_mutex_lock(&u->lock);
-  u->bytes_out += n;
-  pthread_mutex_unlock(&u->lock);
-  hasher_stream_piece(u->hash, u->spool_fd, data, n, blob_chunk_checksum(store_blob()),
-                      false, upload_piece_done, u);
-}
-
-/* A buffer for the next piece: a written one again when there is one. */
-static char *upload_take_piece(struct upload *u)
-{
-  char *b = NULL;
-  pthread_mutex_lock(&u->lock);
-  if(u->nspare > 0)
-    b = u->spare[--u->nspare];
-  pthread_mutex_unlock(&u->lock);
-  if(!u->piece_cap)   /* the chunk size is settled by the first byte */
-    u->piece_cap = u->chunk_size < UPLOAD_PIECE ? (size_t)u->chunk_size : UPLOAD_PIECE;
-  return b ? b : malloc(u->piece_cap);
-}
-
-/* Starts a chunk: its spool file, and its record, in flight from its first
- * byte (its pieces hold `u` alive through it). */
-static int upload_open_chunk(struct upload *u)
-{
-  u->spool_fd = blob_spool_create(store_blob(), u->spool_path, sizeof(u->spool_path));
-  if(u->spool_fd < 0) {
-    log_error("upload: cannot create a spool file: %s", strerror(errno));
-    return DRIVE_STORAGE;
-  }
+  if(u->spool_fd < 0)
+    return DRIVE_OK;
+  /* A local chunk is fsynced once hashed: start its disk write now, so
+   * the disk works while it is hashed and the next chunk arrives. */
+  if(!blob_is_remote(store_blob()))
+    sync_file_range(u->spool_fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+  close(u->spool_fd);
+  u->spool_fd = -1;
   struct upload_put *p = malloc(sizeof(*p));
   pthread_mutex_lock(&u->lock);
   if(p && u->nchunks == u->capchunks) {
@@ -317,54 +267,27 @@ static int upload_open_chunk(struct upload *u)
     bool cancelled = u->cancelled;
     pthread_mutex_unlock(&u->lock);
     free(p);
-    close(u->spool_fd);
-    u->spool_fd = -1;
     unlink(u->spool_path);
     return cancelled ? DRIVE_CANCELLED : DRIVE_STORAGE;
   }
   struct upload_chunk *c = &u->chunks[u->nchunks];
   memset(c, 0, sizeof(*c));
+  c->size = u->chunk_fill;
   c->put = p;
   p->u = u;
-  p->size = 0;
+  p->size = c->size;
   p->checksum[0] = '\0';
   memcpy(p->spool, u->spool_path, sizeof(p->spool));
   p->idx = u->nchunks++;
   u->inflight++;
   pthread_mutex_unlock(&u->lock);
-  u->chunk_fill = u->chunk_sent = 0;
+  u->chunk_fill = 0;
+  hasher_stream_add_saving(u->hash, p->spool, p->size, blob_chunk_checksum(store_blob()),
+                           u->resumable ? p->hash_state : NULL, upload_hashed, p);
   return DRIVE_OK;
 }
 
-/* Ends the current chunk: its last piece and its end go to the hasher,
- * which closes the spool file and reports its checksum (then it is
- * stored: upload_hashed). With `abandon` (the upload is given up) it
- * reports a failure instead, and the spool file is removed. */
-static int upload_flush_chunk(struct upload *u, bool abandon)
-{
-  if(u->spool_fd < 0)
-    return DRIVE_OK;
-  if(!abandon)
-    upload_send_piece(u);
-  pthread_mutex_lock(&u->lock);
-  struct upload_chunk *c = &u->chunks[u->nchunks - 1];
-  struct upload_put *p = c->put;
-  c->size = p->size = u->chunk_sent;
-  bool cancelled = u->cancelled;
-  pthread_mutex_unlock(&u->lock);
-  int fd = u->spool_fd;
-  u->spool_fd = -1;
-  u->chunk_fill = u->chunk_sent = 0;
-  u->piece_fill = 0;
-  hasher_stream_end(u->hash, fd, blob_chunk_checksum(store_blob()), !blob_is_remote(store_blob()),
-                    abandon || cancelled,
-                    u->resumable ? p->hash_state : NULL, upload_hashed, p);
-  return cancelled ? DRIVE_CANCELLED : DRIVE_OK;
-}
-
-/* Decides, under the lock, whether the caller must wait for the store (no
- * more than `limit` chunks in flight) or the hasher (no more than
- * UPLOAD_PIECES full pieces' bytes out). */
+/* Decides, under the lock, whether the caller must wait for the store. */
 static int upload_backpressure(struct upload *u, int limit)
 {
   int rc = DRIVE_OK;
@@ -373,9 +296,8 @@ static int upload_backpressure(struct upload *u, int limit)
     rc = DRIVE_CANCELLED;
   else if(u->put_failed)
     rc = DRIVE_STORAGE;
-  else if(u->inflight > limit || u->bytes_out >= UPLOAD_PIECES * UPLOAD_PIECE) {
+  else if(u->inflight > limit) {
     u->waiting = true;
-    u->wait_limit = limit;
     if(u->suspend)
       u->suspend(u->wake_arg);
     rc = DRIVE_PENDING;
@@ -396,40 +318,147 @@ int upload_write(struct upload *u, const char *data, size_t n)
   }
   u->size += n;
   while(n > 0) {
-    int rc;
-    if(u->spool_fd < 0 && (rc = upload_open_chunk(u)) != DRIVE_OK)
-      return rc;
-    if(!u->piece && !(u->piece = upload_take_piece(u))) {
-      log_error("upload: out of memory for a piece");
-      return DRIVE_STORAGE;
+    if(u->spool_fd < 0) {
+      u->spool_fd = blob_spool_create(store_blob(), u->spool_path, sizeof(u->spool_path));
+      if(u->spool_fd < 0) {
+        log_error("upload: cannot create a spool file: %s", strerror(errno));
+        return DRIVE_STORAGE;
+      }
     }
     uint64_t room = u->chunk_size - u->chunk_fill;
     size_t k = n < room ? n : (size_t)room;
-    if(k > u->piece_cap - u->piece_fill)
-      k = u->piece_cap - u->piece_fill;
-    memcpy(u->piece + u->piece_fill, data, k);
-    u->piece_fill += k;
+    for(size_t off = 0; off < k;) {
+      ssize_t w = write(u->spool_fd, data + off, k - off);
+      if(w < 0 && errno == EINTR)
+        continue;
+      if(w <= 0) {
+        log_error("upload: spool write failed: %s", strerror(errno));
+        return DRIVE_STORAGE;
+      }
+      off += (size_t)w;
+    }
     u->chunk_fill += k;
     data += k;
     n -= k;
     if(u->chunk_fill == u->chunk_size) {
-      if((rc = upload_flush_chunk(u, false)) != DRIVE_OK)
+      int rc = upload_flush_chunk(u);
+      if(rc)
         return rc;
     }
-    else if(u->piece_fill == u->piece_cap)
-      upload_send_piece(u);
   }
   /* Keep as many chunks spooled or in flight as the store says keeps it
-   * busy (receiving, hashing and storing overlap), the one being received
-   * included; then wait. Disk, not memory: one spool file each. Memory is
-   * the pieces, bounded apart. */
-  return upload_backpressure(u, blob_put_parallel(store_blob()));
+   * busy (receiving, hashing and storing overlap); then wait. Disk, not
+   * memory: one spool file each. */
+  return upload_backpressure(u, blob_put_parallel(store_blob()) - 1);
+}
+
+/* A replacing upload's end of the commit: the live file takes the new
+ * content; its folders and the owner's usage change by the difference and
+ * the old content loses its reference. */
+static int upload_swap(struct upload *u, db_t *db, const char *sha, const char *mime,
+                       const char *content_id, char *file_id)
+{
+  struct file_rec old;
+  int rc = file_get(u->owner_id, u->replace_id, &old);
+  if(rc != DRIVE_OK)
+    return rc;
+  if(old.is_deleted)
+    return DRIVE_NOT_FOUND;
+  int64_t delta = (int64_t)u->size - old.size;
+  if(db_exec(db, "UPDATE files SET content_id = $1, mime_type = $2, size = $3, sha256 = $4, "
+                 "updated_at = $5 WHERE id = $6 AND owner_id = $7",
+             "ttititt", content_id, mime, (int64_t)u->size, sha,
+             u->mtime ? u->mtime : time_now_ms(), old.id, u->owner_id))
+    return DRIVE_DB;
+  rc = folder_add_size(db, old.folder_id[0] ? old.folder_id : NULL, delta);
+  if(rc == DRIVE_OK)
+    rc = usage_add(db, u->owner_id, delta, 0, 0, 0);
+  if(rc == DRIVE_OK)
+    rc = content_unref(db, old.content_id);
+  snprintf(file_id, ID_LEN + 1, "%.22s", old.id);
+  return rc;
+}
+
+/* The commit: dedup, content + chunks, the file row, sizes and usage. */
+static int upload_commit(struct upload *u, db_t *db, const char *sha, const char *mime,
+                         char *file_id)
+{
+  int64_t now = time_now_ms();
+  const char *folder = u->folder_id[0] ? u->folder_id : NULL;
+  char content_id[ID_LEN + 1] = "";
+  bool dup = false;
+  int rc;
+
+  if(folder_check_live(u->owner_id, folder) != DRIVE_OK)
+    return DRIVE_NOT_FOUND;
+  db_stmt_t *st = db_query(db, "SELECT id FROM contents WHERE owner_id = $1 AND sha256 = $2", "tt",
+                           u->owner_id, sha);
+  if(!st)
+    return DRIVE_DB;
+  if(db_step(st) == DB_ROW) {
+    db_col_copy(st, 0, content_id, sizeof(content_id));
+    dup = true;
+  }
+  if(db_finalize(st) != DB_OK)
+    return DRIVE_DB;
+
+  if(dup) {
+    if(upload_opt.dedup_reject)
+      return DRIVE_DUPLICATE;
+    if(db_exec(db, "UPDATE contents SET refcount = refcount + 1 WHERE id = $1", "t", content_id))
+      return DRIVE_DB;
+    /* Our copy of the bytes is redundant: it becomes garbage. */
+    u->redundant = true;
+    for(size_t i = 0; i < u->nchunks; i++)
+      if((rc = garbage_release(db, u->chunks[i].staged_id)) != DRIVE_OK)
+        return rc;
+  }
+  else {
+    id_new(content_id);
+    if(db_exec(db, "INSERT INTO contents (id, owner_id, sha256, size, chunk_size, chunk_count, "
+                   "backend, refcount, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8)",
+               "tttiiiti", content_id, u->owner_id, sha, (int64_t)u->size,
+               (int64_t)u->chunk_size, (int64_t)u->nchunks,
+               store_backend_name(), now))
+      return DRIVE_DB;
+    for(size_t i = 0; i < u->nchunks; i++) {
+      struct upload_chunk *c = &u->chunks[i];
+      if(db_exec(db, "INSERT INTO chunks (content_id, idx, size, checksum, locator) "
+                     "VALUES ($1, $2, $3, $4, $5)",
+                 "tiitt", content_id, (int64_t)i, (int64_t)c->size, c->checksum, c->locator))
+        return DRIVE_DB;
+      if((rc = garbage_confirm(db, c->staged_id)) != DRIVE_OK)
+        return rc;
+    }
+    if((rc = usage_add(db, u->owner_id, 0, 0, 0, (int64_t)u->size)) != DRIVE_OK)
+      return rc;
+  }
+
+  if(u->replace_id[0])
+    return upload_swap(u, db, sha, mime, content_id, file_id);
+  struct file_rec f = {.size = (int64_t)u->size, .created_at = now,
+                       .updated_at = u->mtime ? u->mtime : now};
+  snprintf(f.owner_id, sizeof(f.owner_id), "%.31s", u->owner_id);
+  snprintf(f.folder_id, sizeof(f.folder_id), "%.31s", u->folder_id);
+  snprintf(f.content_id, sizeof(f.content_id), "%s", content_id);
+  snprintf(f.name, sizeof(f.name), "%s", u->name);
+  snprintf(f.mime_type, sizeof(f.mime_type), "%s", mime);
+  snprintf(f.sha256, sizeof(f.sha256), "%s", sha);
+  id_new(f.id);
+  rc = file_insert_row(db, &f);
+  if(rc != DRIVE_OK)
+    return rc;
+  memcpy(file_id, f.id, ID_LEN + 1);
+  rc = folder_add_size(db, folder, (int64_t)u->size);
+  if(rc == DRIVE_OK)
+    rc = usage_add(db, u->owner_id, (int64_t)u->size, 1, 0, 0);
+  return rc;
 }
 
 int upload_finish(struct upload *u, char *file_id, size_t idsz)
 {
   char sha[65], mime[128];
-  int rc = upload_flush_chunk(u, false);
+  int rc = upload_flush_chunk(u);
   if(rc)
     return rc;
   rc = upload_backpressure(u, 0);   /* every chunk must have landed */
@@ -449,7 +478,7 @@ int upload_finish(struct upload *u, char *file_id, size_t idsz)
     return DRIVE_CANCELLED;
   if((rc = drive_tx_begin(db)) != DRIVE_OK)
     return rc;
-  rc = upload_commit(u, db, sha, mime, file_id, upload_opt.dedup_reject);
+  rc = upload_commit(u, db, sha, mime, file_id);
   rc = drive_tx_end(db, rc);
   if(rc != DRIVE_OK)
     return rc;
@@ -472,7 +501,11 @@ void upload_free(struct upload *u)
 {
   if(!u)
     return;
-  upload_flush_chunk(u, true);   /* a chunk being received: dropped */
+  if(u->spool_fd >= 0) {
+    close(u->spool_fd);
+    unlink(u->spool_path);
+    u->spool_fd = -1;
+  }
   if(u->task && !u->finished)
     task_fail(u->task, u->error[0] ? u->error : "The upload was interrupted before it finished");
   pthread_mutex_lock(&u->lock);

@@ -6,19 +6,10 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include "db/db.h"
 #include "drive/mime.h"
 #include "drive/store.h"
 #include "util/checksum.h"
 #include "util/id.h"
-
-/* Received bytes go to the hasher in pieces of this size (or the chunk
- * size when smaller; the last of a chunk shorter), at most UPLOAD_PIECES
- * pieces' worth of bytes at a time per upload: with the one being filled,
- * the memory an upload holds for its bytes (a caller's one write may go a
- * piece or two over; the next write waits). */
-#define UPLOAD_PIECE (1024 * 1024)
-#define UPLOAD_PIECES 4
 
 struct upload_chunk {
   char locator[BLOB_LOCATOR_MAX];
@@ -52,11 +43,8 @@ struct upload {
   struct hasher_stream *hash;    /* the file's SHA-256, fed chunk by chunk */
   uint64_t size;
   uint64_t chunk_size;           /* this upload's: CHUNK_SIZE, or less (balanced) */
-  uint64_t chunk_fill;           /* bytes of the current chunk received */
-  uint64_t chunk_sent;           /* of them, handed to the hasher as pieces */
-  int spool_fd;                  /* the current chunk's (the hasher writes it) */
-  char *piece;                   /* the piece being filled (UPLOAD_PIECE bytes) */
-  size_t piece_fill;
+  uint64_t chunk_fill;           /* bytes in the current spool file */
+  int spool_fd;
   char spool_path[BLOB_PATH_MAX];
   struct upload_chunk *chunks;
   size_t nchunks, capchunks;
@@ -78,22 +66,11 @@ struct upload {
   void (*suspend)(void *);
   void (*wake)(void *);
   void *wake_arg;
-  size_t piece_cap;              /* this upload's piece size */
-  uint64_t bytes_out;            /* bytes of pieces with the hasher */
-  int wait_limit;                /* chunks in flight the waiting caller allows */
-  char *spare[UPLOAD_PIECES];    /* written pieces, for reuse */
-  int nspare;
   size_t prefix;                 /* chunks [0, prefix) stored, hashed, in order */
   uint64_t prefix_bytes;
   char prefix_state[CHECKSUM_STATE_MAX];  /* the file hash after them */
   char head[MIME_HEAD_MAX];
   size_t head_len;
 };
-
-/** The commit, inside the caller's transaction (upload_commit.c): dedup,
- *  content + chunks, the file row (or the replaced file's swap), sizes and
- *  usage. file_id gets the file's id. */
-int upload_commit(struct upload *u, db_t *db, const char *sha, const char *mime, char *file_id,
-                  bool dedup_reject);
 
 #endif

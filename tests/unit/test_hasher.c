@@ -4,9 +4,7 @@
  * whole file's SHA-256, every chunk reports once with its own checksum, many
  * streams run side by side on the threads, a failed chunk voids its stream,
  * a cancelled stream skips what it has queued, and without threads it all
- * runs inline; chunks fed as pieces from memory are hashed and written to
- * their files in order, each buffer given back once, and a cancelled or
- * abandoned chunk reports failure with its file closed. */
+ * runs inline. */
 #include <pthread.h>
 #include <stdbool.h>
 #include <setjmp.h>
@@ -16,7 +14,6 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <string.h>
-#include <fcntl.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include "drive/hasher.h"
@@ -27,12 +24,6 @@
 #define XXH_ABC "xxh128:06b05ab6733a618578af5f94892f3950"
 
 static char dir[64];
-
-/* 1 when fd is no longer open. */
-static int fcntl_closed(int fd)
-{
-  return fcntl(fd, F_GETFD) == -1;
-}
 
 static void put_file(const char *path, const void *data, size_t n)
 {
@@ -325,155 +316,6 @@ static void test_stream_cancel_skips_the_rest(void **state)
   hasher_stream_free(busy);
 }
 
-/* ---- pieces from memory ---- */
-
-static int released;
-static size_t released_bytes;
-
-static void piece_back(void *arg, char *data, size_t n)
-{
-  (void)arg;
-  pthread_mutex_lock(&lock);
-  released++;
-  released_bytes += n;
-  pthread_mutex_unlock(&lock);
-  free(data);
-}
-
-/* Feeds `total` bytes of a pattern as pieces of `piece` bytes, chunk by
- * chunk of `chunk` bytes, each chunk to its own file; checks each chunk's
- * file and checksum, and the file hash. */
-static void feed_pieces(size_t total, size_t chunk, size_t piece, enum checksum_kind kind)
-{
-  unsigned char *data = malloc(total + 1);
-  assert_non_null(data);
-  for(size_t k = 0; k < total; k++)
-    data[k] = (unsigned char)(k * 13 + (k >> 11));
-  char want_file[65];
-  sha256_hex(data, total, want_file);
-  struct hasher_stream *st = hasher_stream_new();
-  assert_non_null(st);
-  size_t nchunks = total / chunk + (total % chunk != 0);
-  struct job *jobs = calloc(nchunks, sizeof(*jobs));
-  char (*paths)[128] = calloc(nchunks, sizeof(*paths));
-  assert_non_null(jobs);
-  assert_non_null(paths);
-  released = 0;
-  released_bytes = 0;
-  for(size_t c = 0; c < nchunks; c++) {
-    size_t off = c * chunk, n = off + chunk <= total ? chunk : total - off;
-    snprintf(paths[c], sizeof(paths[c]), "%s/p%zu", dir, c);
-    FILE *f = fopen(paths[c], "wb");
-    assert_non_null(f);
-    int fd = dup(fileno(f));
-    fclose(f);
-    for(size_t at = 0; at < n; at += piece) {
-      size_t k = at + piece <= n ? piece : n - at;
-      char *buf = malloc(k);
-      assert_non_null(buf);
-      memcpy(buf, data + off + at, k);
-      hasher_stream_piece(st, fd, buf, k, kind, c % 2 == 0, piece_back, NULL);
-    }
-    hasher_stream_end(st, fd, kind, c % 2 == 1, false, NULL, done, &jobs[c]);
-  }
-  hasher_stop();   /* runs what is queued */
-  assert_int_equal(released_bytes, total);
-  for(size_t c = 0; c < nchunks; c++) {
-    size_t off = c * chunk, n = off + chunk <= total ? chunk : total - off;
-    char want[CHECKSUM_TEXT_MAX];
-    assert_int_equal(jobs[c].calls, 1);
-    assert_int_equal(jobs[c].rc, 0);
-    assert_int_equal(hasher_file(paths[c], n, kind, want), 0);   /* the bytes landed */
-    assert_string_equal(jobs[c].sum, want);
-    struct stat sb;
-    assert_int_equal(stat(paths[c], &sb), 0);
-    assert_int_equal((size_t)sb.st_size, n);
-  }
-  char file[65];
-  assert_int_equal(hasher_stream_final(st, file), 0);
-  assert_string_equal(file, want_file);
-  hasher_stream_free(st);
-  free(jobs);
-  free(paths);
-  free(data);
-}
-
-static void test_pieces_hash_and_write(void **state)
-{
-  assert_int_equal(hasher_start(2), 0);
-  feed_pieces(5 * 70000 + 123, 70000, 16384, CHECKSUM_XXH128);
-  assert_int_equal(hasher_start(1), 0);
-  feed_pieces(3 * 65536, 65536, 65536, CHECKSUM_SHA256);
-  feed_pieces(1, 65536, 65536, CHECKSUM_XXH128);
-  /* Not running: each piece is hashed and written before the call returns. */
-  feed_pieces(100000, 30000, 7000, CHECKSUM_XXH128);
-}
-
-/* A cancelled stream writes no more pieces but gives each buffer back,
- * and its ends report -1 and close their files; an abandoned end reports
- * -1 on a healthy stream without voiding it. */
-static void test_pieces_cancel_and_abandon(void **state)
-{
-  static struct job jobs[3];
-  memset(jobs, 0, sizeof(jobs));
-  released = 0;
-  released_bytes = 0;
-  gate_entered = gate_open = false;
-  static struct job held;
-  memset(&held, 0, sizeof(held));
-  static char path[STREAMS][CHUNKS][128], want[STREAMS][CHUNKS][CHECKSUM_TEXT_MAX];
-  static char want_file[STREAMS][65];
-  make_streams(path, want_file, want, CHECKSUM_XXH128);
-  assert_int_equal(hasher_start(1), 0);
-  struct hasher_stream *busy = hasher_stream_new(), *st = hasher_stream_new();
-  struct stat sb;
-  assert_int_equal(stat(path[0][0], &sb), 0);
-  hasher_stream_add(busy, path[0][0], (uint64_t)sb.st_size, CHECKSUM_XXH128, gate_done, &held);
-  pthread_mutex_lock(&gate_lock);
-  while(!gate_entered)
-    pthread_cond_wait(&gate_cond, &gate_lock);
-  pthread_mutex_unlock(&gate_lock);
-  char spool[128];
-  snprintf(spool, sizeof(spool), "%s/cancelled", dir);
-  FILE *f = fopen(spool, "wb");
-  assert_non_null(f);
-  int fd = dup(fileno(f));
-  fclose(f);
-  for(int k = 0; k < 3; k++)
-    hasher_stream_piece(st, fd, calloc(1, 1000), 1000, CHECKSUM_XXH128, false, piece_back, NULL);
-  hasher_stream_end(st, fd, CHECKSUM_XXH128, false, false, NULL, done, &jobs[0]);
-  hasher_stream_cancel(st);
-  pthread_mutex_lock(&gate_lock);
-  gate_open = true;
-  pthread_cond_broadcast(&gate_cond);
-  pthread_mutex_unlock(&gate_lock);
-  hasher_stop();
-  assert_int_equal(released, 3);
-  assert_int_equal(jobs[0].calls, 1);
-  assert_int_equal(jobs[0].rc, -1);
-  assert_int_equal(stat(spool, &sb), 0);
-  assert_int_equal(sb.st_size, 0);   /* nothing written */
-  assert_int_equal(fcntl_closed(fd), 1);
-  hasher_stream_free(st);
-  hasher_stream_free(busy);
-
-  /* Abandoned: -1 for that chunk; the stream itself goes on. */
-  st = hasher_stream_new();
-  fd = open(spool, O_WRONLY | O_TRUNC);
-  hasher_stream_piece(st, fd, calloc(1, 10), 10, CHECKSUM_XXH128, false, piece_back, NULL);
-  hasher_stream_end(st, fd, CHECKSUM_XXH128, true, true, NULL, done, &jobs[1]);
-  assert_int_equal(jobs[1].calls, 1);
-  assert_int_equal(jobs[1].rc, -1);
-  assert_int_equal(fcntl_closed(fd), 1);
-  fd = open(spool, O_WRONLY | O_TRUNC);
-  hasher_stream_end(st, fd, CHECKSUM_XXH128, true, false, NULL, done, &jobs[2]);
-  assert_int_equal(jobs[2].rc, 0);
-  assert_string_equal(jobs[2].sum, XXH_EMPTY);
-  char file[65];
-  assert_int_equal(hasher_stream_final(st, file), 0);
-  hasher_stream_free(st);
-}
-
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -482,8 +324,6 @@ int main(void)
     cmocka_unit_test(test_streams_on_threads),
     cmocka_unit_test(test_stream_inline_and_failure),
     cmocka_unit_test(test_stream_cancel_skips_the_rest),
-    cmocka_unit_test(test_pieces_hash_and_write),
-    cmocka_unit_test(test_pieces_cancel_and_abandon),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
