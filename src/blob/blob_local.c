@@ -1,8 +1,7 @@
 /* blob_local: chunks as files under DATA_DIR/chunks/xx/<id>. A chunk is
- * received into DATA_DIR/tmp, fsynced, renamed into place (same file system,
- * so the rename is atomic), and reported stored only once its directory is
- * fsynced too: the database never points at a half written chunk. Chunks
- * queued together are made durable together (local_store_batch). */
+ * received into DATA_DIR/tmp, fsynced, then renamed into place (same file
+ * system, so the rename is atomic): the database never points at a half
+ * written chunk. */
 #include <dirent.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -18,9 +17,6 @@
 #include "util/id.h"
 #include "util/log.h"
 #include "util/metric_list.h"
-
-/* Most chunks made durable together (one directory fsync for all). */
-#define LOCAL_BATCH_MAX 64
 
 /* A chunk waiting for its fsync + rename. */
 struct local_job {
@@ -135,142 +131,60 @@ static int fsync_dir(const char *dir)
   return rc;
 }
 
-/* A chunk of a batch: its spool file synced, then renamed into the batch's
- * directory. */
-struct local_item {
-  int rc;
-  int fd;                        /* the spool file, open until synced */
-  char locator[ID_LEN + 4];
-  char dest[BLOB_PATH_MAX];
-};
-
-/* Opens a spool file that must be `size` bytes: the fd, or -1 (logged). */
-static int local_open_spool(const char *spool_path, uint64_t size)
-{
-  int fd = open(spool_path, O_RDONLY | O_CLOEXEC);
-  struct stat stb;
-  if(fd < 0 || fstat(fd, &stb) != 0 || (uint64_t)stb.st_size != size) {
-    log_error("blob_local: spooled chunk %s is not %llu bytes", spool_path,
-              (unsigned long long)size);
-    if(fd >= 0)
-      close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-/* Group commit: makes every spooled chunk of the batch durable, moves it
- * into place, then reports each. The batch's chunks all go into one
- * directory (their ids share the two characters that name it), so one
- * directory fsync makes all their names durable: concurrent uploads that
- * finish together share it instead of paying one each. The data is synced
- * while the chunks are still spool files, and only then renamed: a process
- * killed during the (slow) fsyncs leaves spool files, which the next start
- * removes, and only the short rename + directory fsync leaves chunk files
- * nothing refers to (which `gc` finds, as it always did). No chunk is
- * reported stored before its data and its name are on disk; one that is
- * not is removed. */
-static void local_store_batch(struct local *b, struct local_job *jobs, size_t n,
-                              struct local_item *items)
-{
-  char id[ID_LEN + 1], prefix[3], dir[BLOB_PATH_MAX];
-  id_new(id);
-  memcpy(prefix, id, 2);
-  prefix[2] = '\0';
-  snprintf(dir, sizeof(dir), "%s/chunks/%s", b->root, prefix);
-  bool dir_ok = fs_mkdir_p(dir, 0700) == 0, placed = false;
-  struct local_job *j = jobs;
-  for(size_t i = 0; i < n; i++, j = j->next) {
-    struct local_item *it = &items[i];
-    it->rc = BLOB_ERR;
-    id_new(id);
-    memcpy(id, prefix, 2);   /* 116 random bits stay */
-    snprintf(it->locator, sizeof(it->locator), "%s/%s", prefix, id);
-    it->fd = -1;
-    if(dir_ok && local_path(b, it->locator, it->dest, sizeof(it->dest)) == BLOB_OK)
-      it->fd = local_open_spool(j->spool_path, j->size);
-    if(it->fd >= 0 && n > 1)   /* the batch's writes go out side by side */
-      sync_file_range(it->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-  }
-  j = jobs;
-  for(size_t i = 0; i < n; i++, j = j->next) {
-    struct local_item *it = &items[i];
-    if(it->fd < 0)
-      continue;
-    int synced = fsync(it->fd);
-    close(it->fd);
-    if(synced != 0)
-      log_error("blob_local: cannot sync chunk %s: %s", j->spool_path, strerror(errno));
-    else if(rename(j->spool_path, it->dest) != 0)
-      log_error("blob_local: cannot store chunk %s: %s", it->dest, strerror(errno));
-    else {
-      it->rc = BLOB_OK;
-      placed = true;
-    }
-  }
-  if(placed && fsync_dir(dir) != 0) {
-    log_error("blob_local: cannot sync %s: %s", dir, strerror(errno));
-    for(size_t i = 0; i < n; i++)
-      if(items[i].rc == BLOB_OK) {
-        unlink(items[i].dest);   /* never reported: nothing refers to it */
-        items[i].rc = BLOB_ERR;
-      }
-  }
-  j = jobs;
-  for(size_t i = 0; i < n; i++, j = j->next) {
-    struct local_item *it = &items[i];
-    local_count("put", it->rc == BLOB_OK ? NULL : "io");
-    if(it->rc != BLOB_OK)
-      unlink(j->spool_path);   /* when it was not moved */
-    j->done(j->arg, it->rc, it->rc == BLOB_OK ? it->locator : NULL);
-  }
-}
-
-/* One chunk alone (no memory for a job or a batch). */
+/* Makes one spooled chunk durable and moves it into place; calls done. */
 static void local_store(struct local *b, const char *spool_path, uint64_t size, blob_done_fn done,
                         void *arg)
 {
-  struct local_job j = {.size = size, .done = done, .arg = arg};
-  struct local_item it;
-  snprintf(j.spool_path, sizeof(j.spool_path), "%s", spool_path);
-  local_store_batch(b, &j, 1, &it);
+  char id[ID_LEN + 1], locator[ID_LEN + 4], dir[BLOB_PATH_MAX], dest[BLOB_PATH_MAX];
+  int rc = BLOB_ERR;
+  id_new(id);
+  snprintf(locator, sizeof(locator), "%.2s/%s", id, id);
+  snprintf(dir, sizeof(dir), "%s/chunks/%.2s", b->root, id);
+  if(local_path(b, locator, dest, sizeof(dest)) != BLOB_OK || fs_mkdir_p(dir, 0700) != 0)
+    goto out;
+  int fd = open(spool_path, O_RDONLY | O_CLOEXEC);
+  if(fd < 0)
+    goto out;
+  struct stat stb;
+  int ok = fstat(fd, &stb) == 0 && (uint64_t)stb.st_size == size && fsync(fd) == 0;
+  close(fd);
+  if(!ok) {
+    log_error("blob_local: spooled chunk %s is not %llu bytes or cannot be synced", spool_path,
+              (unsigned long long)size);
+    goto out;
+  }
+  if(rename(spool_path, dest) != 0 || fsync_dir(dir) != 0) {
+    log_error("blob_local: cannot store chunk %s: %s", dest, strerror(errno));
+    goto out;
+  }
+  rc = BLOB_OK;
+out:
+  local_count("put", rc == BLOB_OK ? NULL : "io");
+  if(rc != BLOB_OK)
+    unlink(spool_path);
+  done(arg, rc, rc == BLOB_OK ? locator : NULL);
 }
 
 static void *local_writer_main(void *self)
 {
   pthread_setname_np(pthread_self(), "nd-chunkwriter");   /* for top -H and perf */
   struct local *b = self;
-  struct local_item *items = malloc(LOCAL_BATCH_MAX * sizeof(*items));
   pthread_mutex_lock(&b->lock);
   for(;;) {
     while(!b->head && !b->stopping)
       pthread_cond_wait(&b->cond, &b->lock);
-    if(!b->head)
+    struct local_job *j = b->head;
+    if(!j)
       break;   /* stopping and drained */
-    /* Everything queued while the last batch was syncing goes together
-     * (no timer: a lone chunk never waits for company). */
-    struct local_job *first = b->head, *last = first;
-    size_t n = 1, max = items ? LOCAL_BATCH_MAX : 1;
-    while(n < max && last->next) {
-      last = last->next;
-      n++;
-    }
-    b->head = last->next;
+    b->head = j->next;
     if(!b->head)
       b->tail = NULL;
-    last->next = NULL;
     pthread_mutex_unlock(&b->lock);
-    struct local_item one;
-    local_store_batch(b, first, n, items ? items : &one);
-    while(first) {
-      struct local_job *next = first->next;
-      free(first);
-      first = next;
-    }
+    local_store(b, j->spool_path, j->size, j->done, j->arg);
+    free(j);
     pthread_mutex_lock(&b->lock);
   }
   pthread_mutex_unlock(&b->lock);
-  free(items);
   return NULL;
 }
 
