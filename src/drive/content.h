@@ -9,7 +9,10 @@
 
 /** Drops one reference to a content. At zero the content row goes, its
  *  chunks are queued in pending_deletes for background removal from storage,
- *  and the owner's stored_bytes shrinks. DRIVE_OK or a fault code. */
+ *  and the owner's stored_bytes shrinks. DRIVE_OK or a fault code. Call it
+ *  inside a write transaction (db_begin): it queues while its chunk query is
+ *  open, which on SQLite fails outside one once another connection wrote
+ *  (DECISIONS, "Writes beside an open read"). */
 int content_unref(db_t *db, const char *content_id);
 
 /** True when a chunk of some content has this locator (also on a fault:

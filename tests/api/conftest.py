@@ -81,6 +81,21 @@ def _secrets_in_logs():
     return found
 
 
+def _db_guard_hits():
+    """(line, log file) pairs: the SQLite driver's debug guard (builds with
+    NETRA_DB_GUARD, e.g. make SANITIZE=1) saw a write start beside an open
+    read on one connection, which fails whenever another connection wrote in
+    between (DECISIONS, issue 11). Release builds never log it."""
+    hits = []
+    for path in helpers.SERVER_LOGS:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                hits += [(line.strip(), path) for line in f if "db guard:" in line]
+        except OSError:
+            continue
+    return hits
+
+
 def pytest_sessionfinish(session, exitstatus):
     # Fakes of servers made outside the factories (normally none are left).
     helpers.stop_all_fakes()
@@ -100,6 +115,12 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = 1
     print(f"\nlog check: {len(helpers.SECRETS)} secrets, {len(helpers.SERVER_LOGS)} logs, "
           f"{len(found)} leaks")
+    guard = _db_guard_hits()
+    for line, path in guard[:20]:
+        print(f"\nDB GUARD: {line[:300]} in {path}")
+    if guard:
+        session.exitstatus = 1
+        print(f"db guard: {len(guard)} write(s) beside an open read")
 
 
 @pytest.hookimpl(optionalhook=True)
