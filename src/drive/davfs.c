@@ -9,8 +9,12 @@
 
 #define DAVFS_SUFFIX 8   /* id characters in a duplicate's suffix */
 
-/* "folder_id = $2" cannot match the root's NULL: each query has two forms. */
-#define IN_PARENT(col, parent) ((parent) ? col " = $2" : "($2 = '' AND " col " IS NULL)")
+/* "folder_id = $2" cannot match the root's NULL: each query has two forms,
+ * both constant text (the statement cache is keyed by the text's address, so
+ * text built at run time would be prepared again on every call). */
+#define IN_FOLDER(col) col " = $2"
+#define IN_ROOT(col) "($2 = '' AND " col " IS NULL)"
+#define BY_PARENT(parent, Q) ((parent) ? Q(IN_FOLDER) : Q(IN_ROOT))
 
 static void folder_fill(db_stmt_t *st, void *out)
 {
@@ -21,11 +25,12 @@ int davfs_folder(const char *owner_id, const char *parent_id, const char *name,
                  struct folder *out)
 {
   db_t *db = db_get();
-  char sql[256];
+#define Q(IN) "SELECT " FOLDER_COLS " FROM folders WHERE owner_id = $1 AND " IN("parent_id") \
+              " AND name = $3 AND is_deleted = 0"
+  const char *sql = BY_PARENT(parent_id, Q);
+#undef Q
   if(!db)
     return DRIVE_UNAVAILABLE;
-  snprintf(sql, sizeof(sql), "SELECT " FOLDER_COLS " FROM folders WHERE owner_id = $1 AND %s "
-           "AND name = $3 AND is_deleted = 0", IN_PARENT("parent_id", parent_id));
   db_stmt_t *st = db_query(db, sql, "ttt", owner_id, parent_id ? parent_id : "", name);
   return drive_read_one(st, folder_fill, out);
 }
@@ -41,12 +46,16 @@ static int davfs_named(const char *owner_id, const char *parent_id, const char *
                        const char *idpre, struct file_rec *out)
 {
   db_t *db = db_get();
-  char sql[512];
+#define Q(IN) "SELECT " FILE_COLUMNS " FROM files WHERE owner_id = $1 AND " IN("folder_id") \
+              " AND name = $3 AND is_deleted = 0 ORDER BY created_at, id LIMIT 1"
+#define QPRE(IN) "SELECT " FILE_COLUMNS " FROM files WHERE owner_id = $1 AND " IN("folder_id") \
+                 " AND name = $3 AND is_deleted = 0 AND substr(id, 1, 8) = $4 " \
+                 "ORDER BY created_at, id LIMIT 1"
+  const char *sql = idpre ? BY_PARENT(parent_id, QPRE) : BY_PARENT(parent_id, Q);
+#undef Q
+#undef QPRE
   if(!db)
     return DRIVE_UNAVAILABLE;
-  snprintf(sql, sizeof(sql), "SELECT " FILE_COLUMNS " FROM files WHERE owner_id = $1 AND %s "
-           "AND name = $3 AND is_deleted = 0 %s ORDER BY created_at, id LIMIT 1",
-           IN_PARENT("folder_id", parent_id), idpre ? "AND substr(id, 1, 8) = $4" : "");
   db_stmt_t *st = db_query(db, sql, idpre ? "tttt" : "ttt", owner_id, parent_id ? parent_id : "",
                            name, idpre);
   return drive_read_one(st, file_fill, out);
@@ -185,22 +194,31 @@ static int cursor_row(struct davfs_cursor *cur, db_stmt_t *st)
  * of the rule (folders by name; files by name, created_at, id). */
 static db_stmt_t *cursor_query(db_t *db, const struct davfs_cursor *cur, size_t limit)
 {
-  char sql[768], lim[32] = "";
-  bool root = !cur->parent_id[0];
-  if(limit)
-    snprintf(lim, sizeof(lim), " LIMIT %zu", limit);
+  bool in = cur->parent_id[0] != 0;
+  int64_t lim = limit ? (int64_t)limit : INT64_MAX;
   if(cur->phase == DAVFS_FOLDERS) {
-    snprintf(sql, sizeof(sql), "SELECT " FOLDER_COLS " FROM folders WHERE owner_id = $1 AND %s "
-             "AND is_deleted = 0%s ORDER BY name%s", IN_PARENT("parent_id", !root),
-             cur->any ? " AND name > $3" : "", lim);
-    return db_query(db, sql, cur->any ? "ttt" : "tt", cur->owner_id, cur->parent_id, cur->last);
+#define Q(IN) "SELECT " FOLDER_COLS " FROM folders WHERE owner_id = $1 AND " IN("parent_id") \
+              " AND is_deleted = 0 ORDER BY name LIMIT $3"
+#define QNEXT(IN) "SELECT " FOLDER_COLS " FROM folders WHERE owner_id = $1 AND " IN("parent_id") \
+                  " AND is_deleted = 0 AND name > $3 ORDER BY name LIMIT $4"
+    if(cur->any)
+      return db_query(db, BY_PARENT(in, QNEXT), "ttti", cur->owner_id, cur->parent_id, cur->last,
+                      lim);
+    return db_query(db, BY_PARENT(in, Q), "tti", cur->owner_id, cur->parent_id, lim);
+#undef Q
+#undef QNEXT
   }
-  snprintf(sql, sizeof(sql), "SELECT " FILE_COLUMNS " FROM files WHERE owner_id = $1 AND %s "
-           "AND is_deleted = 0%s ORDER BY name, created_at, id%s", IN_PARENT("folder_id", !root),
-           cur->any ? " AND name >= $3 AND (name > $3 OR created_at > $4 OR "
-                      "(created_at = $4 AND id > $5))" : "", lim);
-  return db_query(db, sql, cur->any ? "ttti" "t" : "tt", cur->owner_id, cur->parent_id, cur->last,
-                  cur->last_created, cur->last_id);
+#define Q(IN) "SELECT " FILE_COLUMNS " FROM files WHERE owner_id = $1 AND " IN("folder_id") \
+              " AND is_deleted = 0 ORDER BY name, created_at, id LIMIT $3"
+#define QNEXT(IN) "SELECT " FILE_COLUMNS " FROM files WHERE owner_id = $1 AND " IN("folder_id") \
+                  " AND is_deleted = 0 AND name >= $3 AND (name > $3 OR created_at > $4 OR " \
+                  "(created_at = $4 AND id > $5)) ORDER BY name, created_at, id LIMIT $6"
+  if(cur->any)
+    return db_query(db, BY_PARENT(in, QNEXT), "tttiti", cur->owner_id, cur->parent_id, cur->last,
+                    cur->last_created, cur->last_id, lim);
+  return db_query(db, BY_PARENT(in, Q), "tti", cur->owner_id, cur->parent_id, lim);
+#undef Q
+#undef QNEXT
 }
 
 int davfs_cursor_next(struct davfs_cursor *cur, size_t limit,
@@ -256,15 +274,15 @@ int davfs_children(const char *owner_id, const char *parent_id,
 int davfs_has_children(const char *owner_id, const char *parent_id, bool *out)
 {
   db_t *db = db_get();
-  char sql[512];
   int64_t n = 0;
+#define Q(IN) "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM folders WHERE owner_id = $1 AND " \
+              IN("parent_id") " AND is_deleted = 0 LIMIT 1) a) + (SELECT COUNT(*) FROM " \
+              "(SELECT 1 FROM files WHERE owner_id = $1 AND " IN("folder_id") \
+              " AND is_deleted = 0 LIMIT 1) b)"
+  const char *sql = BY_PARENT(parent_id, Q);
+#undef Q
   if(!db)
     return DRIVE_UNAVAILABLE;
-  snprintf(sql, sizeof(sql),
-           "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM folders WHERE owner_id = $1 AND %s AND "
-           "is_deleted = 0 LIMIT 1) a) + (SELECT COUNT(*) FROM (SELECT 1 FROM files WHERE "
-           "owner_id = $1 AND %s AND is_deleted = 0 LIMIT 1) b)",
-           IN_PARENT("parent_id", parent_id), IN_PARENT("folder_id", parent_id));
   if(db_query_int(db, &n, sql, "tt", owner_id, parent_id ? parent_id : "") < 0)
     return DRIVE_DB;
   *out = n > 0;

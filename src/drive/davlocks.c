@@ -20,13 +20,15 @@ int davlock_list(const char *owner_id, struct davlock **out, size_t *n)
   if(!st)
     return DRIVE_DB;
   size_t cap = 0;
-  int step;
+  int step, rc = DRIVE_OK;
   while((step = db_step(st)) == DB_ROW) {
     if(*n == cap) {
       cap = cap ? cap * 2 : 4;
       struct davlock *m = realloc(*out, cap * sizeof(**out));
-      if(!m)
+      if(!m) {
+        rc = DRIVE_INTERNAL;   /* a cut list could hide a lock: fail instead */
         break;
+      }
       *out = m;
     }
     struct davlock *l = &(*out)[(*n)++];
@@ -38,7 +40,9 @@ int davlock_list(const char *owner_id, struct davlock **out, size_t *n)
     l->timeout_s = db_col_int(st, 5);
     l->expires_at = db_col_int(st, 6);
   }
-  int rc = drive_stmt_end(st, step);
+  int end = drive_stmt_end(st, step);
+  if(rc == DRIVE_OK)
+    rc = end;
   if(rc != DRIVE_OK) {
     free(*out);
     *out = NULL;

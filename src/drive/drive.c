@@ -46,11 +46,12 @@ int drive_each_text(db_stmt_t *st, int (*fn)(void *arg, const char *text), void 
 {
   if(!st)
     return DRIVE_DB;
-  int rc;
+  int rc, stop = 0;
   while((rc = db_step(st)) == DB_ROW)
-    if(fn(arg, db_col_text(st, 0)) != 0)
+    if((stop = fn(arg, db_col_text(st, 0))) != 0)
       break;   /* left at a row on purpose: drive_stmt_end takes it as done */
-  return drive_stmt_end(st, rc);
+  rc = drive_stmt_end(st, rc);
+  return stop < 0 && rc == DRIVE_OK ? stop : rc;
 }
 
 int drive_stamp_take(struct drive_stamp *s)

@@ -83,8 +83,9 @@ typedef void (*drive_fill_fn)(db_stmt_t *st, void *arg);
 int drive_read_one(db_stmt_t *st, drive_fill_fn fill, void *arg);
 
 /** Runs a query and calls `fn(arg, text)` with its first column for every
- *  row, until `fn` returns non-zero (which stops it: still DRIVE_OK).
- *  Finalizes. DRIVE_OK or a fault. */
+ *  row, until `fn` returns non-zero: positive stops it (still DRIVE_OK), a
+ *  negative DRIVE_* code stops it and is returned (the callback's own fault,
+ *  out of memory say, is not lost). Finalizes. DRIVE_OK or a fault. */
 int drive_each_text(db_stmt_t *st, int (*fn)(void *arg, const char *text), void *arg);
 
 /** Starts a write transaction; DRIVE_OK or a fault code. */
