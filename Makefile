@@ -8,8 +8,8 @@ CC      ?= cc
 # What the code links against (libcrypto: SHA-256 and HMAC; nothing uses
 # libssl itself, libcurl brings its own TLS; libutf8proc: NFC of names).
 # libmagic and libwslay (WebSocket framing) ship no pkg-config file.
-PKGS    := libmicrohttpd jansson libsodium libcrypto libcurl sqlite3 libpq libxxhash libutf8proc expat
-# The fake Telegram server needs less.
+PKGS    := jansson libsodium libcrypto libcurl sqlite3 libpq libxxhash libutf8proc expat
+# The fake Telegram server (a test tool) needs less, but still libmicrohttpd.
 FAKE_PKGS := libmicrohttpd jansson libsodium libcrypto
 SANITIZE ?=
 ifeq ($(SANITIZE),)
