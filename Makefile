@@ -21,7 +21,9 @@ OPT     ?= -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitiz
 endif
 
 # Debian packages the build, tests and benchmarks need (postgresql: the
-# throw-away cluster of the test pass on PostgreSQL, tools/pg-cluster.sh).
+# throw-away cluster of the test pass on PostgreSQL, tools/pg-cluster.sh;
+# libmicrohttpd-dev: only the fake Telegram server, a test tool, still uses it;
+# netradrive itself has its own HTTP engine, src/http/).
 DEB_PKGS := build-essential pkg-config libmicrohttpd-dev libwslay-dev libjansson-dev \
   libsodium-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev libpq-dev libmagic-dev libxxhash-dev \
   libutf8proc-dev libexpat1-dev litmus libcmocka-dev python3-pytest python3-requests \

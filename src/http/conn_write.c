@@ -39,6 +39,7 @@ int conn_reply_head(struct http_conn *c)
   char date[40];
   buf_t b;
   buf_init(&b, 1 << 20);
+  buf_reserve(&b, 512);   /* one allocation for a usual head */
   c->keep = r->keep_alive && !c->close_after && !resp->close && !loop_stopping() &&
             !(unknown && r->http10 && !no_body) && !resp->upgrade;
   c->resp_chunked = unknown && !r->http10 && !no_body;
