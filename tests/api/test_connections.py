@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from helpers import API, clean_env, free_port, make_user, multipart_body, netradrive_bin, \
-    upload_file
+from helpers import API, TIME_FACTOR, clean_env, free_port, make_user, multipart_body, \
+    netradrive_bin, upload_file
 
 HEAD = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "  # never finished
 
@@ -233,7 +233,8 @@ def test_idle_keepalive_connections_stay_small(server_factory):
                 assert data.startswith(b"HTTP/1.1 200"), data[:100]
             socks.append(c)
         grown = _rss_kib(s.proc.pid) - base
-        assert grown < 8 * n, f"{n} idle keep-alive connections added {grown} KiB"
+        if TIME_FACTOR == 1:   # a sanitized build's RSS says nothing about ours
+            assert grown < 8 * n, f"{n} idle keep-alive connections added {grown} KiB"
     finally:
         for c in socks:
             c.close()

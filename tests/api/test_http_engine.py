@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from helpers import API, make_user, multipart_body
+from helpers import API, TIME_FACTOR, multipart_body
 
 
 def _connect(port, src="127.0.0.1"):
@@ -136,7 +136,10 @@ def test_idle_keepalive_connections_hold_a_few_kib(server_factory):
                 assert status == 200 and body == b'{"status":"ok"}', body
         time.sleep(0.3)
         grown = _rss_kib(s.proc.pid) - base
-        assert grown / n < 8, f"{n} idle keep-alive connections added {grown} KiB"
+        # A sanitized build (TIME_FACTOR > 1) keeps freed memory in quarantine
+        # and pads every allocation: its RSS says nothing about ours.
+        if TIME_FACTOR == 1:
+            assert grown / n < 8, f"{n} idle keep-alive connections added {grown} KiB"
         # All still open, and served again.
         for c in socks[::50]:
             c.sendall(req)
