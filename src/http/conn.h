@@ -27,6 +27,7 @@ struct http_conn {
   bool in_epoll;
   bool head_started;      /* a head's first byte came: its timer no longer restarts */
   bool counted;           /* holds a MAX_CONNECTIONS_PER_IP slot */
+  bool fresh;             /* accepted by another thread, not yet taken by its own */
   bool keep;              /* the reply being written leaves the connection open */
   bool close_after;       /* body left unread: close (lingering) after the reply */
   bool continue_sent;     /* 100 Continue written */

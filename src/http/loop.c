@@ -1,9 +1,11 @@
 /* loop: THREADS poll threads, each with its own level-triggered epoll, an
  * eventfd for resumes coming from other threads, its connections and their
  * timer lists. Each thread watches the shared listening socket with
- * EPOLLEXCLUSIVE, so the kernel wakes one of them per new connection, and
- * accepts for itself: a connection lives and dies on the thread that
- * accepted it, and only resumes cross threads (through the locked queue). */
+ * EPOLLEXCLUSIVE, so the kernel wakes one of them per new connection; the
+ * kernel tends to wake the same idle thread, so the accepting thread deals
+ * the connections out round-robin (through the target's resume queue). A
+ * connection then lives and dies on its thread; only resumes and new
+ * connections cross threads, through the locked queue. */
 #include "http/loop.h"
 #include <errno.h>
 #include <netinet/tcp.h>
@@ -39,12 +41,13 @@ struct http_loop {
 };
 
 static struct http_loop *loops;
-static int nloops;
+static int nloops, nthreads;
 static int loop_listen_fd = -1;
 static struct loop_config cfg;
 static atomic_int open_conns;
 static atomic_bool quiesce, stop_now;
 static atomic_int quiesced;
+static atomic_uint next_loop;   /* round-robin over the threads */
 static _Thread_local struct http_loop *cur_loop;
 static char listen_marker, wake_marker;
 
@@ -226,6 +229,18 @@ const struct sockaddr *http_conn_peer(const struct http_conn *c)
   return c ? &c->peer.sa : NULL;
 }
 
+/* Makes a new connection one of `c->loop`'s; on that loop's thread. */
+static void loop_link(struct http_conn *c)
+{
+  struct http_loop *l = c->loop;
+  c->a_next = l->all;
+  if(l->all)
+    l->all->a_prev = c;
+  l->all = c;
+  loop_touch(c, CT_SHORT);
+  loop_watch(c, EPOLLIN);
+}
+
 static void loop_resumes(struct http_loop *l)
 {
   uint64_t n;
@@ -241,7 +256,11 @@ static void loop_resumes(struct http_loop *l)
     pthread_mutex_unlock(&l->lock);
     if(!c)
       return;
-    if(c->suspended && c->fd >= 0) {
+    if(c->fresh) {
+      c->fresh = false;
+      loop_link(c);
+    }
+    else if(c->suspended && c->fd >= 0) {
       c->suspended = false;
       conn_run(c);
     }
@@ -278,18 +297,18 @@ static void loop_adopt(struct http_loop *l, int fd, const struct sockaddr_storag
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   c->fd = fd;
-  c->loop = l;
+  c->loop = &loops[atomic_fetch_add(&next_loop, 1) % (unsigned)nloops];
   c->counted = counted;
   c->tclass = CT_NONE;
   memcpy(&c->peer, ss, ss->ss_family == AF_INET6 ? sizeof(c->peer.in6) : sizeof(c->peer.in4));
-  c->a_next = l->all;
-  if(l->all)
-    l->all->a_prev = c;
-  l->all = c;
   metric_add(&metric_http_connections, NULL, 1);
   metric_add(&metric_http_open_connections, NULL, 1);
-  loop_touch(c, CT_SHORT);
-  loop_watch(c, EPOLLIN);
+  if(c->loop == l)
+    loop_link(c);
+  else {
+    c->fresh = true;
+    http_conn_resume(c);   /* its thread links it */
+  }
 }
 
 static void loop_accept(struct http_loop *l)
@@ -373,8 +392,11 @@ int loop_start(int listen_fd, const struct loop_config *c)
   loops = calloc((size_t)c->threads, sizeof(*loops));
   if(!loops)
     return -1;
-  for(nloops = 0; nloops < c->threads; nloops++) {
-    struct http_loop *l = &loops[nloops];
+  /* Every loop is set up before any thread runs: the first accept may
+   * already hand a connection to any of them. */
+  nloops = c->threads;
+  for(int i = 0; i < nloops; i++) {
+    struct http_loop *l = &loops[i];
     pthread_mutex_init(&l->lock, NULL);
     l->ep = epoll_create1(EPOLL_CLOEXEC);
     l->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -384,20 +406,18 @@ int loop_start(int listen_fd, const struct loop_config *c)
        epoll_ctl(l->ep, EPOLL_CTL_ADD, l->evfd, &we) != 0)
       goto fail;
     l->listening = true;
+  }
+  for(nthreads = 0; nthreads < nloops; nthreads++) {
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, 8 * 1024 * 1024);
-    int rc = pthread_create(&l->thread, &attr, loop_main, l);
+    int rc = pthread_create(&loops[nthreads].thread, &attr, loop_main, &loops[nthreads]);
     pthread_attr_destroy(&attr);
     if(rc != 0)
       goto fail;
   }
   return 0;
 fail:
-  if(loops[nloops].ep >= 0)
-    close(loops[nloops].ep);
-  if(loops[nloops].evfd >= 0)
-    close(loops[nloops].evfd);
   loop_stop();
   return -1;
 }
@@ -422,10 +442,28 @@ void loop_stop(void)
     if(write(loops[i].evfd, &one, sizeof(one)) < 0)
       continue;
   }
-  for(int i = 0; i < nloops; i++) {
+  for(int i = 0; i < nthreads; i++)
     pthread_join(loops[i].thread, NULL);
-    close(loops[i].ep);
-    close(loops[i].evfd);
+  nthreads = 0;
+  for(int i = 0; i < nloops; i++) {
+    /* New connections handed to a thread that had already stopped. */
+    while(loops[i].rq_head) {
+      struct http_conn *c = loops[i].rq_head;
+      loops[i].rq_head = c->rq_next;
+      if(c->fresh) {
+        struct cidr_addr a;
+        if(c->counted && cidr_addr_from_sockaddr(&c->peer.sa, &a))
+          conn_limit_give(&a);
+        atomic_fetch_sub(&open_conns, 1);
+        metric_add(&metric_http_open_connections, NULL, (uint64_t)-1);
+        close(c->fd);
+        free(c);
+      }
+    }
+    if(loops[i].ep > 0)
+      close(loops[i].ep);
+    if(loops[i].evfd > 0)
+      close(loops[i].evfd);
     pthread_mutex_destroy(&loops[i].lock);
   }
   free(loops);
