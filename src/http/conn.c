@@ -103,13 +103,13 @@ static enum step conn_reply_done(struct http_conn *c)
     void *cls = resp->cls;
     resp->upgrade = NULL;
     http_response_free(resp);
-    loop_watch(c, 0);
-    fn(cls, r, c->in ? c->in + c->in_off : NULL, c->in ? c->in_len - c->in_off : 0, fd);
+    struct http_slot slot;
+    loop_detach(c, &slot);   /* the socket's from here on, with its slots */
+    fn(cls, r, c->in ? c->in + c->in_off : NULL, c->in ? c->in_len - c->in_off : 0, fd, slot);
     c->req = NULL;
     req_close(r, true);
     conn_out_drop(c);
     conn_in_drop(c);
-    loop_detach(c);
     return STEP_CLOSED;
   }
   conn_out_drop(c);

@@ -72,8 +72,9 @@ void loop_touch(struct http_conn *c, enum conn_timer t);
 void loop_watch(struct http_conn *c, uint32_t ev);
 /** Closes the socket and frees the connection (conn_free first). */
 void loop_close(struct http_conn *c);
-/** Unlinks `c` from the loop without closing its socket (an upgrade). */
-void loop_detach(struct http_conn *c);
+/** Unlinks `c` from the loop without closing its socket (an upgrade); its
+ *  connection slots go to *slot. */
+void loop_detach(struct http_conn *c, struct http_slot *slot);
 /** A scratch buffer of the calling poll thread (LOOP_SCRATCH bytes). */
 char *loop_scratch(void);
 #define LOOP_SCRATCH (16 * 1024)

@@ -135,7 +135,19 @@ void loop_watch(struct http_conn *c, uint32_t ev)
   c->ev = ev;
 }
 
-static void loop_unlink(struct http_conn *c)
+void http_slot_release(struct http_slot *slot)
+{
+  if(!slot->held)
+    return;
+  slot->held = false;
+  if(slot->counted)
+    conn_limit_give(&slot->addr);
+  atomic_fetch_sub(&open_conns, 1);
+  metric_add(&metric_http_open_connections, NULL, (uint64_t)-1);
+}
+
+/* Takes `c` out of the loop; its slots go to *keep, or back now. */
+static void loop_unlink(struct http_conn *c, struct http_slot *keep)
 {
   struct http_loop *l = c->loop;
   pthread_mutex_lock(&l->lock);
@@ -157,13 +169,12 @@ static void loop_unlink(struct http_conn *c)
   if(c->in_epoll)
     epoll_ctl(l->ep, EPOLL_CTL_DEL, c->fd, NULL);
   c->in_epoll = false;
-  if(c->counted) {
-    struct cidr_addr a;
-    if(cidr_addr_from_sockaddr(&c->peer.sa, &a))
-      conn_limit_give(&a);
-  }
-  atomic_fetch_sub(&open_conns, 1);
-  metric_add(&metric_http_open_connections, NULL, (uint64_t)-1);
+  struct http_slot slot = {.held = true};
+  slot.counted = c->counted && cidr_addr_from_sockaddr(&c->peer.sa, &slot.addr);
+  if(keep)
+    *keep = slot;
+  else
+    http_slot_release(&slot);
 }
 
 /* A closed connection is freed once the current batch of events is done:
@@ -189,14 +200,14 @@ void loop_close(struct http_conn *c)
   if(c->fd < 0)
     return;
   conn_free(c);
-  loop_unlink(c);
+  loop_unlink(c, NULL);
   close(c->fd);
   loop_bury(c);
 }
 
-void loop_detach(struct http_conn *c)
+void loop_detach(struct http_conn *c, struct http_slot *slot)
 {
-  loop_unlink(c);
+  loop_unlink(c, slot);
   loop_bury(c);
 }
 

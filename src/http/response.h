@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "util/cidr.h"
 
 #define HTTP_SIZE_UNKNOWN UINT64_MAX
 /* What a reader returns besides a byte count (0: "nothing now": it has
@@ -25,10 +26,20 @@ typedef ssize_t (*http_reader_fn)(void *cls, uint64_t pos, char *buf, size_t max
 enum http_mem { HTTP_MEM_PERSISTENT, HTTP_MEM_MUST_FREE, HTTP_MEM_MUST_COPY };
 
 struct http_req;
-/** After a 101 went out: the socket is the callee's (it closes it); `extra`
- *  holds the bytes already read past the request head. */
+/** A connection's place under MAX_CONNECTIONS and MAX_CONNECTIONS_PER_IP:
+ *  an upgraded socket keeps it until it closes (http_slot_release). */
+struct http_slot {
+  bool held;
+  bool counted;            /* ... and a per-address slot for `addr` */
+  struct cidr_addr addr;
+};
+/** Gives the slot back (once; a slot not held is left alone). */
+void http_slot_release(struct http_slot *slot);
+
+/** After a 101 went out: the socket is the callee's (it closes it, then
+ *  releases `slot`); `extra` holds the bytes already read past the head. */
 typedef void (*http_upgrade_fn)(void *cls, struct http_req *r, const char *extra,
-                                size_t extra_len, int fd);
+                                size_t extra_len, int fd, struct http_slot slot);
 
 struct http_resp_field {
   struct http_resp_field *next;

@@ -67,9 +67,10 @@ static void ws_pending_free(void *p)
 }
 
 static void ws_on_upgrade(void *cls, struct http_req *r, const char *extra_in,
-                          size_t extra_in_size, int sock)
+                          size_t extra_in_size, int sock, struct http_slot slot)
 {
   struct http_ws *ws = cls;
+  ws->slot = slot;
   if(r && r->ctx == ws) {
     r->ctx = NULL;    /* the socket's now, until ws_close */
     r->ctx_free = NULL;
@@ -86,6 +87,7 @@ static void ws_on_upgrade(void *cls, struct http_req *r, const char *extra_in,
     log_error("websocket: out of memory");
     ws->ops->closed(ws->arg);
     close(sock);
+    http_slot_release(&ws->slot);
     free(ws->extra);
     free(ws);
     ws_unreserve();

@@ -244,6 +244,7 @@ static void ws_close(struct http_ws *ws)
   wslay_event_context_free(ws->ctx);
   shutdown(ws->fd, SHUT_RDWR);
   close(ws->fd);
+  http_slot_release(&ws->slot);
   free(ws->extra);
   free(ws);
   atomic_fetch_sub(&ws_open, 1);
@@ -367,6 +368,7 @@ void ws_loop_add(struct http_ws *ws)
   pthread_mutex_unlock(&ws_qlock);
   wslay_event_context_free(ws->ctx);
   close(ws->fd);
+  http_slot_release(&ws->slot);
   free(ws->extra);
   free(ws);
   atomic_fetch_sub(&ws_open, 1);

@@ -20,6 +20,7 @@ struct http_ws {
   /* The event thread's own. */
   struct http_ws *next, *prev;
   int fd;
+  struct http_slot slot;       /* the connection's caps, given back at close */
   wslay_event_context_ptr ctx;
   const struct http_ws_ops *ops;
   void *arg;

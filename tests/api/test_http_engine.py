@@ -336,3 +336,33 @@ def test_malformed_first_content_length_json_400(server, value):
         assert h["connection"] == "close"
         assert r.closed()
         assert b"200 OK" not in r.buf
+
+
+def test_websocket_keeps_its_connection_slot(server_factory):
+    """An upgraded WebSocket still counts towards MAX_CONNECTIONS_PER_IP until it
+    closes (DECISIONS "Task WebSocket")."""
+    from helpers import make_user
+    from wsclient import WS
+    s = server_factory(env={"MAX_CONNECTIONS_PER_IP": "3", "STORAGE_BACKEND": "local"})
+    u = make_user(s, prefix="slot")
+    path = f"{API}/ws/tasks/{u.id}?token={u.access_token}"
+    u.client.close()   # its keep-alive connection would hold a slot too
+    time.sleep(0.3)
+    socks = [WS(s.port, path) for _ in range(3)]
+    try:
+        for w in socks:
+            assert w.recv_json()["event"] == "snapshot"
+        with _sockets() as extra:
+            c = _connect(s.port)
+            extra.append(c)
+            assert Reader(c).closed(2.0), "a 4th connection from the address was accepted"
+        socks.pop().close()
+        time.sleep(0.3)
+        with _sockets() as extra:
+            c = _connect(s.port)
+            extra.append(c)
+            c.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert Reader(c).response()[0] == 200
+    finally:
+        for w in socks:
+            w.sock.close()
