@@ -116,10 +116,10 @@ static enum step conn_reply_done(struct http_conn *c)
   c->req = NULL;
   req_close(r, true);
   if(!keep) {
-    if(c->close_after && c->body_to_read) {
-      /* Unread body bytes would turn our close into a reset that may
-       * destroy the reply before the client reads it: read and drop them
-       * for a while first. */
+    if(c->close_after) {
+      /* Unread bytes would turn our close into a reset that may destroy
+       * the reply before the client reads it: read and drop them for a
+       * while first. */
       shutdown(c->fd, SHUT_WR);
       c->state = CS_LINGER;
       c->linger_until = loop_now_ms() + CONN_LINGER_MAX_MS;
@@ -181,7 +181,9 @@ static enum step conn_write_step(struct http_conn *c)
  * not read whole) closes the connection after it. */
 static enum step conn_to_write(struct http_conn *c)
 {
-  if(c->body_to_read)
+  /* A refusal (framing, a bad head) may leave the client's bytes unread
+   * too: both close after a linger. */
+  if(c->body_to_read || (c->req->resp && c->req->resp->close))
     c->close_after = true;
   free(c->bbuf);
   c->bbuf = NULL;
