@@ -152,6 +152,13 @@ static enum step conn_reply_done(struct http_conn *c)
     c->scan = 0;
   }
   loop_touch(c, CT_SHORT);
+  if(c->in) {
+    /* Pipelined requests wait their turn behind the thread's other
+     * connections: one client's batch never holds the thread. */
+    c->suspended = true;
+    http_conn_resume(c);
+    return STEP_PAUSE;
+  }
   return STEP_AGAIN;
 }
 

@@ -257,16 +257,20 @@ static void loop_resumes(struct http_loop *l)
   uint64_t n;
   if(read(l->evfd, &n, sizeof(n)) < 0 && errno != EAGAIN)
     return;
-  for(;;) {
+  /* What is queued now; what comes meanwhile (a connection may queue
+   * itself again to yield) waits for the next round of the loop. */
+  pthread_mutex_lock(&l->lock);
+  struct http_conn *batch = l->rq_head;
+  l->rq_head = NULL;
+  pthread_mutex_unlock(&l->lock);
+  while(batch) {
+    /* Each stays marked queued until taken, so a resume meanwhile is
+     * served by this round and never relinks it. */
     pthread_mutex_lock(&l->lock);
-    struct http_conn *c = l->rq_head;
-    if(c) {
-      l->rq_head = c->rq_next;
-      c->resume_queued = false;
-    }
+    struct http_conn *c = batch;
+    batch = c->rq_next;
+    c->resume_queued = false;
     pthread_mutex_unlock(&l->lock);
-    if(!c)
-      return;
     if(c->fresh) {
       c->fresh = false;
       loop_link(c);

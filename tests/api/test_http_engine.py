@@ -366,3 +366,25 @@ def test_websocket_keeps_its_connection_slot(server_factory):
     finally:
         for w in socks:
             w.sock.close()
+
+
+def test_many_pipelined_requests_in_one_write(server):
+    """200 requests in one write are all answered, in order (each waits its turn
+    behind the thread's other connections, so the batch never holds the thread)."""
+    n = 200
+    reqs = b"".join(b"GET /no-such-%d HTTP/1.1\r\nHost: x\r\n\r\n" % i for i in range(n))
+    with _sockets() as socks:
+        c = _connect(server.port)
+        socks.append(c)
+        c.sendall(reqs)
+        r = Reader(c)
+        for i in range(n):
+            st, _, body = r.response()
+            assert (st, json.loads(body)) == (404, {"detail": "Not Found"}), i
+        # Meanwhile-style check: another client is served at once.
+        c2 = _connect(server.port)
+        socks.append(c2)
+        t0 = time.monotonic()
+        c2.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert Reader(c2).response()[0] == 200
+        assert time.monotonic() - t0 < 2
