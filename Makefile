@@ -9,8 +9,8 @@ CC      ?= cc
 # What the code links against (libcrypto: SHA-256 and HMAC; nothing uses
 # libssl itself, libcurl brings its own TLS; libutf8proc: NFC of names).
 # libmagic and libwslay (WebSocket framing) ship no pkg-config file.
-PKGS    := libmicrohttpd jansson libsodium libcrypto libcurl sqlite3 libpq libxxhash libutf8proc expat
-# The fake Telegram server needs less.
+PKGS    := jansson libsodium libcrypto libcurl sqlite3 libpq libxxhash libutf8proc expat
+# The fake Telegram server (a test tool) needs less, but still libmicrohttpd.
 FAKE_PKGS := libmicrohttpd jansson libsodium libcrypto
 SANITIZE ?=
 ifeq ($(SANITIZE),)
@@ -25,7 +25,9 @@ OPT     += -DNETRA_DB_GUARD
 endif
 
 # Debian packages the build, tests and benchmarks need (postgresql: the
-# throw-away cluster of the test pass on PostgreSQL, tools/pg-cluster.sh).
+# throw-away cluster of the test pass on PostgreSQL, tools/pg-cluster.sh;
+# libmicrohttpd-dev: only the fake Telegram server, a test tool, still uses it;
+# netradrive itself has its own HTTP engine, src/http/).
 DEB_PKGS := build-essential pkg-config libmicrohttpd-dev libwslay-dev libjansson-dev \
   libsodium-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev libpq-dev libmagic-dev libxxhash-dev \
   libutf8proc-dev libexpat1-dev litmus libcmocka-dev python3-pytest python3-requests \

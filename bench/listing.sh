@@ -64,10 +64,17 @@ for _ in $(seq 50); do curl -sf -o /dev/null "http://127.0.0.1:$ng_port/list.jso
 cmp -s "$work/nginx/root/list.json" <(curl -sf -H "$auth" "$url") ||
   { echo "bench: NetraDrive's listing changed between two requests"; exit 1; }
 
-run() {   # name, then wrk arguments; prints "name req/s p50_ms p99_ms"
+cpu_ticks() {   # user + system clock ticks of process $1 (0 when none)
+  [ -n "$1" ] && [ -r "/proc/$1/stat" ] && awk '{print $14 + $15}' "/proc/$1/stat" || echo 0
+}
+
+run() {   # name, then wrk arguments; prints "name req/s p50_ms p99_ms errors cpu_us_per_req"
   local name=$1; shift
+  local pid=""; [ "$name" != nginx ] && pid=$nd_pid
+  local t0; t0=$(cpu_ticks "$pid")
   wrk -t"$threads" -c"$conns" -d"$duration" --latency "$@" > "$work/wrk.out"
-  /usr/bin/python3 - "$name" "$work/wrk.out" <<'PY'
+  local t1; t1=$(cpu_ticks "$pid")
+  /usr/bin/python3 - "$name" "$work/wrk.out" "$((t1 - t0))" "$(getconf CLK_TCK)" <<'PY'
 import re, sys
 text = open(sys.argv[2]).read()
 def ms(label):
@@ -75,8 +82,10 @@ def ms(label):
     v, unit = float(m.group(1)), m.group(2)
     return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+total = int(re.search(r"(\d+) requests in", text).group(1))
 errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-print(sys.argv[1], rps, ms("50"), ms("99"), errors.group(1) if errors else 0)
+cpu = int(sys.argv[3]) / int(sys.argv[4]) * 1e6 / total if int(sys.argv[3]) else 0
+print(sys.argv[1], rps, ms("50"), ms("99"), errors.group(1) if errors else 0, cpu)
 PY
 }
 run nginx "http://127.0.0.1:$ng_port/list.json" > "$work/res"
@@ -95,10 +104,13 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 /usr/bin/python3 - "$work/res" <<'PY'
 import sys
 rows = {l.split()[0]: [float(x) for x in l.split()[1:]] for l in open(sys.argv[1])}
-print(f"{'server':<12} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
-for name, (rps, p50, p99, err) in rows.items():
-    print(f"{name:<12} {rps:>10.0f} {p50:>8.2f} {p99:>8.2f} {err:>7.0f}")
+print(f"{'server':<12} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'CPU us/req':>10}")
+for name, (rps, p50, p99, err, cpu) in rows.items():
+    c = f"{cpu:>10.0f}" if cpu else f"{'-':>10}"
+    print(f"{name:<12} {rps:>10.0f} {p50:>8.2f} {p99:>8.2f} {err:>7.0f} {c}")
 n, u, d = rows["netradrive"], rows["uncached"], rows["nginx"]
+# CPU us/req: the server's user + system time over the run / requests served
+# (moves much less with other load than req/s does).
 print(f"NetraDrive / nginx req/s: {n[0] / d[0]:.2f}x "
       f"(uncached, LISTING_CACHE=0: {u[0] / d[0]:.2f}x)")
 PY

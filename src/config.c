@@ -427,11 +427,9 @@ static int cfg_load_service(struct cfg_ctx *c, struct config *cfg)
      cfg_int32(c, "WS_MAX_PER_USER", 8, 1, 65536, &cfg->ws_max_per_user) ||
      cfg_int32(c, "WS_PING_INTERVAL", 30, 1, 3600, &cfg->ws_ping_interval))
     return -1;
-  /* Each connection's memory, touched whole once it has served a request
-   * (DECISIONS "HTTP"): 48K keeps 1,000 idle keep-alive connections near
-   * 48 MiB and still holds a 32 KiB head; more reads upload bodies in
-   * bigger pieces. */
-  if(cfg_size(c, "CONNECTION_MEMORY", 48 * CFG_KIB, &cfg->connection_memory))
+  /* The read size of an upload body (DECISIONS "HTTP"): a connection holds
+   * it only while it reads a streaming body; an idle one holds none. */
+  if(cfg_size(c, "CONNECTION_MEMORY", 256 * CFG_KIB, &cfg->connection_memory))
     return -1;
   if(cfg->connection_memory < 16 * CFG_KIB || cfg->connection_memory > 16 * CFG_MIB) {
     v = cfg_get(c, "CONNECTION_MEMORY", &label);

@@ -52,7 +52,7 @@ struct config {
   int max_connections;            /* MAX_CONNECTIONS: open connections in all (1024) */
   int max_connections_per_ip;     /* MAX_CONNECTIONS_PER_IP, 0 = no limit (64) */
   int keepalive_timeout;          /* KEEPALIVE_TIMEOUT s: idle or unfinished head (15) */
-  uint64_t connection_memory;     /* CONNECTION_MEMORY: per connection (48K) */
+  uint64_t connection_memory;     /* CONNECTION_MEMORY: an upload's read size (256K) */
   uint64_t listing_cache;         /* LISTING_CACHE: listing pages per HTTP thread (1M) */
   int ws_max_connections;         /* WS_MAX_CONNECTIONS: open WebSockets in all (256) */
   int ws_max_per_user;            /* WS_MAX_PER_USER (8) */

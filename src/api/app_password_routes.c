@@ -30,12 +30,12 @@ static int ap_create(struct http_req *r)
     return 0;
   int g = jsonx_get_str(body, "name", &raw);
   if(g != 0)
-    rc = http_reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT,
+    rc = http_reply_error(r, HTTP_UNPROCESSABLE_CONTENT,
                           g > 0 ? "Field 'name' is required"
                                 : g == -2 ? "Name must not contain control characters"
                                           : "Field 'name' must be a string");
   else if((why = app_password_name_check(raw, name)) != NULL)
-    rc = http_reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, why);
+    rc = http_reply_error(r, HTTP_UNPROCESSABLE_CONTENT, why);
   else if((rc = app_password_create(api_user_id(r), name, &p, secret)) != DRIVE_OK)
     rc = api_reply_error(r, rc, rc == DRIVE_CONFLICT
                                     ? "You have 50 app passwords, the most allowed. "
@@ -44,7 +44,7 @@ static int ap_create(struct http_req *r)
   else {
     char created[32];
     time_rfc3339(p.created_at, created);
-    rc = http_reply_json(r, MHD_HTTP_CREATED,
+    rc = http_reply_json(r, HTTP_CREATED,
                          json_pack("{s:s,s:s,s:s,s:s}", "id", p.id, "name", p.name, "password",
                                    secret, "created_at", created));
     sodium_memzero(secret, sizeof(secret));
@@ -67,7 +67,7 @@ static int ap_list(struct http_req *r)
     json_decref(a);
     return api_reply_error(r, rc, NULL);
   }
-  return http_reply_json(r, MHD_HTTP_OK, a);
+  return http_reply_json(r, HTTP_OK, a);
 }
 
 /* DELETE /{id} -> 204 */
@@ -76,10 +76,10 @@ static int ap_delete(struct http_req *r)
   int rc = app_password_delete(api_user_id(r), http_param(r, "id"));
   if(rc != DRIVE_OK)
     return api_reply_error(r, rc, rc == DRIVE_NOT_FOUND ? "App password not found" : NULL);
-  struct MHD_Response *resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+  struct http_response *resp = http_response_buffer(0, "", HTTP_MEM_PERSISTENT);
   if(!resp)
     return api_reply_error(r, DRIVE_INTERNAL, NULL);
-  return http_reply_response(r, MHD_HTTP_NO_CONTENT, resp);
+  return http_reply_response(r, HTTP_NO_CONTENT, resp);
 }
 
 const struct http_route api_app_password_routes[] = {

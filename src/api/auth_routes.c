@@ -29,15 +29,15 @@ static int auth_field(struct http_req *r, const json_t *body, const char *key, c
     return 0;
   snprintf(detail, sizeof(detail), rc > 0 ? "Field '%s' is required" : "Field '%s' must be a string",
            key);
-  http_reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, detail);
+  http_reply_error(r, HTTP_UNPROCESSABLE_CONTENT, detail);
   return -1;
 }
 
 static int auth_reply_pair(struct http_req *r, struct token_pair *p)
 {
   /* Tokens must not end up in a shared cache. */
-  http_add_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-  int rc = http_reply_json(r, MHD_HTTP_OK,
+  http_add_header(r, HTTP_HEADER_CACHE_CONTROL, "no-store");
+  int rc = http_reply_json(r, HTTP_OK,
                            json_pack("{s:s,s:s,s:s}", "access_token", p->access, "refresh_token",
                                      p->refresh, "token_type", "bearer"));
   token_pair_free(p);
@@ -96,7 +96,7 @@ static int auth_reply_throttled(struct http_req *r, int retry_after, const char 
 {
   char retry[16];
   snprintf(retry, sizeof(retry), "%d", retry_after);
-  http_add_header(r, MHD_HTTP_HEADER_RETRY_AFTER, retry);
+  http_add_header(r, HTTP_HEADER_RETRY_AFTER, retry);
   return api_reply_error(r, DRIVE_THROTTLED, detail);
 }
 
@@ -127,7 +127,7 @@ static void auth_signup_done(struct http_req *r, void *arg)
   if(r && j->rc != DRIVE_OK)
     api_reply_error(r, j->rc, NULL);
   else if(r)
-    auth_reply_message(r, MHD_HTTP_CREATED,
+    auth_reply_message(r, HTTP_CREATED,
                        j->u.is_verified ? "User created successfully"
                                         : "User created successfully. Please check your email "
                                           "to verify your account.");
@@ -149,7 +149,7 @@ static int auth_signup(struct http_req *r)
     goto out;
   if((bad = validate_username(username)) || (bad = validate_email(email)) ||
      (bad = validate_password(password))) {
-    rc = http_reply_error(r, MHD_HTTP_BAD_REQUEST, bad);
+    rc = http_reply_error(r, HTTP_BAD_REQUEST, bad);
     goto out;
   }
   struct auth_job *j = auth_job_new(body);
@@ -173,7 +173,7 @@ static int auth_form_field(struct http_req *r, const char *key, char *out, size_
     return 0;
   snprintf(detail, sizeof(detail),
            rc < 0 ? "Form field '%s' is too long or malformed" : "Form field '%s' is required", key);
-  http_reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, detail);
+  http_reply_error(r, HTTP_UNPROCESSABLE_CONTENT, detail);
   return -1;
 }
 
@@ -203,7 +203,7 @@ static void auth_token_done(struct http_req *r, void *arg)
 static int auth_token(struct http_req *r)
 {
   if(!http_content_type_is(r, "application/x-www-form-urlencoded"))
-    return http_reply_error(r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+    return http_reply_error(r, HTTP_UNSUPPORTED_MEDIA_TYPE,
                             "Content-Type must be application/x-www-form-urlencoded");
   struct auth_job *j = auth_job_new(NULL);
   if(!j)
@@ -252,7 +252,7 @@ static int auth_logout(struct http_req *r)
   if(!body)
     return -1;
   int rc = tokens_revoke(token, now_s());
-  rc = rc == DRIVE_OK ? auth_reply_message(r, MHD_HTTP_OK, "Logged out")
+  rc = rc == DRIVE_OK ? auth_reply_message(r, HTTP_OK, "Logged out")
                       : api_reply_error(r, rc, NULL);
   json_decref(body);
   return rc;
@@ -263,16 +263,16 @@ static int auth_verify_email(struct http_req *r)
 {
   const char *token = http_query(r, "token");
   if(!token || !*token)
-    return http_reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, "Query parameter 'token' is required");
+    return http_reply_error(r, HTTP_UNPROCESSABLE_CONTENT, "Query parameter 'token' is required");
   /* HEAD is safe by definition (and link scanners use it): check, do not spend. */
   if(!strcmp(r->method, "HEAD")) {
     struct token_claims c;
     return token_verify(TOKEN_VERIFY, token, now_s(), &c) == DRIVE_OK
-               ? auth_reply_message(r, MHD_HTTP_OK, "Token is valid")
+               ? auth_reply_message(r, HTTP_OK, "Token is valid")
                : api_reply_error(r, DRIVE_BAD_LINK, NULL);
   }
   int rc = users_verify_email(token);
-  return rc == DRIVE_OK ? auth_reply_message(r, MHD_HTTP_OK, "Email verified successfully")
+  return rc == DRIVE_OK ? auth_reply_message(r, HTTP_OK, "Email verified successfully")
                         : api_reply_error(r, rc, NULL);
 }
 
@@ -286,7 +286,7 @@ static int auth_email_action(struct http_req *r, int (*action)(const char *),
   if(!body)
     return -1;
   int rc = action(email);
-  rc = rc == DRIVE_OK ? auth_reply_message(r, MHD_HTTP_OK, message) : api_reply_error(r, rc, NULL);
+  rc = rc == DRIVE_OK ? auth_reply_message(r, HTTP_OK, message) : api_reply_error(r, rc, NULL);
   json_decref(body);
   return rc;
 }
@@ -317,7 +317,7 @@ static void auth_reset_done(struct http_req *r, void *arg)
 {
   struct auth_job *j = arg;
   if(r && j->rc == DRIVE_OK)
-    auth_reply_message(r, MHD_HTTP_OK, "Password has been reset successfully");
+    auth_reply_message(r, HTTP_OK, "Password has been reset successfully");
   else if(r)
     api_reply_error(r, j->rc, NULL);
   auth_job_free(j);
@@ -334,7 +334,7 @@ static int auth_reset_password(struct http_req *r)
   if(auth_field(r, body, "token", &token) || auth_field(r, body, "new_password", &password))
     goto out;
   if((bad = validate_password(password))) {
-    rc = http_reply_error(r, MHD_HTTP_BAD_REQUEST, bad);
+    rc = http_reply_error(r, HTTP_BAD_REQUEST, bad);
     goto out;
   }
   struct auth_job *j = auth_job_new(body);

@@ -29,14 +29,14 @@ static const struct docs_asset *docs_find(const char *name)
 static int docs_reply_static(struct http_req *r, const char *type, const void *data, size_t len,
                              const char *cache)
 {
-  struct MHD_Response *resp =
-    MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_PERSISTENT);
+  struct http_response *resp =
+    http_response_buffer(len, (void *)data, HTTP_MEM_PERSISTENT);
   if(!resp)
-    return http_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal server error");
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, cache);
+    return http_reply_error(r, HTTP_INTERNAL_SERVER_ERROR, "Internal server error");
+  http_response_header(resp, HTTP_HEADER_CONTENT_TYPE, type);
+  http_response_header(resp, HTTP_HEADER_CACHE_CONTROL, cache);
   http_set_body_size(r, len);
-  return http_reply_response(r, MHD_HTTP_OK, resp);
+  return http_reply_response(r, HTTP_OK, resp);
 }
 
 /* The versioned URL of an embedded asset, "" when it is not built in. */
@@ -49,20 +49,20 @@ static void docs_asset_url(const char *name, char *out, size_t outsz)
     snprintf(out, outsz, "/docs/assets/%s", name);
 }
 
-/* Replies with an HTML page (copied: MHD frees it). */
+/* Replies with an HTML page (copied: the response frees it). */
 static int docs_reply_page(struct http_req *r, const char *html)
 {
   size_t len = strlen(html);
-  struct MHD_Response *resp =
-    MHD_create_response_from_buffer(len, (void *)html, MHD_RESPMEM_MUST_COPY);
+  struct http_response *resp =
+    http_response_buffer(len, (void *)html, HTTP_MEM_MUST_COPY);
   if(!resp)
-    return http_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal server error");
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_SECURITY_POLICY, DOCS_CSP);
-  MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    return http_reply_error(r, HTTP_INTERNAL_SERVER_ERROR, "Internal server error");
+  http_response_header(resp, HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
+  http_response_header(resp, HTTP_HEADER_CACHE_CONTROL, "no-cache");
+  http_response_header(resp, HTTP_HEADER_CONTENT_SECURITY_POLICY, DOCS_CSP);
+  http_response_header(resp, "Referrer-Policy", "no-referrer");
   http_set_body_size(r, len);
-  return http_reply_response(r, MHD_HTTP_OK, resp);
+  return http_reply_response(r, HTTP_OK, resp);
 }
 
 static int docs_openapi(struct http_req *r)

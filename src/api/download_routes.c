@@ -3,7 +3,7 @@
  *
  * The body is a list of segments: byte ranges of the content (read through
  * drive/reader) and, for multipart/byteranges, the part headers between
- * them. MHD pulls it block by block through dl_read(); when a remote chunk
+ * them. The connection pulls it block by block through dl_read(); when a remote chunk
  * has not arrived, dl_read() suspends the connection and the reader's wake
  * callback (any thread) resumes it. A mutex orders the two, so a wake that
  * comes before the suspend is not lost. */
@@ -34,9 +34,9 @@ struct dl_seg {
 
 struct dl_stream {
   struct reader *rd;
-  struct MHD_Connection *conn;
+  struct http_conn *conn;
   char request_id[24];
-  pthread_mutex_t lock;      /* orders suspend (MHD thread) and wake (any thread) */
+  pthread_mutex_t lock;      /* orders suspend (poll thread) and wake (any thread) */
   bool suspended;
   bool wake_pending;
   bool failed;
@@ -109,11 +109,11 @@ static bool dl_type_scriptable(const char *type)
 }
 
 /* Validators and caching headers every answer about the file carries. */
-static void dl_common_headers(struct MHD_Response *resp, const char *etag, const char *lastmod)
+static void dl_common_headers(struct http_response *resp, const char *etag, const char *lastmod)
 {
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, lastmod);
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "private");
+  http_response_header(resp, HTTP_HEADER_ETAG, etag);
+  http_response_header(resp, HTTP_HEADER_LAST_MODIFIED, lastmod);
+  http_response_header(resp, HTTP_HEADER_CACHE_CONTROL, "private");
 }
 
 /* ---- streaming ---- */
@@ -125,7 +125,7 @@ static void dl_wake(void *arg)
   pthread_mutex_lock(&s->lock);
   if(s->suspended) {
     s->suspended = false;
-    MHD_resume_connection(s->conn);
+    http_conn_resume(s->conn);
   }
   else
     s->wake_pending = true;
@@ -142,7 +142,7 @@ static bool dl_wait(struct dl_stream *s)
   s->wake_pending = false;
   if(!retry) {
     s->suspended = true;
-    MHD_suspend_connection(s->conn);
+    http_conn_suspend(s->conn);
   }
   pthread_mutex_unlock(&s->lock);
   return retry;
@@ -156,14 +156,14 @@ static void dl_enter_segment(struct dl_stream *s)
                       s->segs[s->seg].from + s->segs[s->seg].len - 1);
 }
 
-/* MHD's content reader: fills up to `max` bytes of the body. */
+/* The response's reader: fills up to `max` bytes of the body. */
 static ssize_t dl_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
   struct dl_stream *s = cls;
   size_t filled = 0;
-  (void)pos;   /* MHD guarantees pos == bytes produced so far (no reuse) */
+  (void)pos;   /* pos == bytes produced so far (no reuse) */
   if(s->failed)
-    return MHD_CONTENT_READER_END_WITH_ERROR;
+    return HTTP_READER_END_WITH_ERROR;
   while(filled < max && s->seg < s->nseg) {
     const struct dl_seg *g = &s->segs[s->seg];
     if(s->seg_pos == g->len) {
@@ -201,13 +201,13 @@ static ssize_t dl_read(void *cls, uint64_t pos, char *buf, size_t max)
   }
   if(filled)
     return (ssize_t)filled;
-  return s->failed ? MHD_CONTENT_READER_END_WITH_ERROR : MHD_CONTENT_READER_END_OF_STREAM;
+  return s->failed ? HTTP_READER_END_WITH_ERROR : HTTP_READER_END_OF_STREAM;
 }
 
 /* The reader of a response that has no body (304). */
 static ssize_t dl_no_body(void *cls, uint64_t pos, char *buf, size_t max)
 {
-  return MHD_CONTENT_READER_END_WITH_ERROR;
+  return HTTP_READER_END_WITH_ERROR;
 }
 
 static void dl_stream_free(void *cls)
@@ -294,12 +294,12 @@ static void dl_plan(struct http_req *r, const struct file_rec *f, const char *et
                     struct range_plan *plan)
 {
   struct range_request rq = {
-    .range = http_header(r, MHD_HTTP_HEADER_RANGE),
-    .if_range = http_header(r, MHD_HTTP_HEADER_IF_RANGE),
-    .if_match = http_header(r, MHD_HTTP_HEADER_IF_MATCH),
-    .if_none_match = http_header(r, MHD_HTTP_HEADER_IF_NONE_MATCH),
-    .if_modified_since = http_header(r, MHD_HTTP_HEADER_IF_MODIFIED_SINCE),
-    .if_unmodified_since = http_header(r, MHD_HTTP_HEADER_IF_UNMODIFIED_SINCE),
+    .range = http_header(r, HTTP_HEADER_RANGE),
+    .if_range = http_header(r, HTTP_HEADER_IF_RANGE),
+    .if_match = http_header(r, HTTP_HEADER_IF_MATCH),
+    .if_none_match = http_header(r, HTTP_HEADER_IF_NONE_MATCH),
+    .if_modified_since = http_header(r, HTTP_HEADER_IF_MODIFIED_SINCE),
+    .if_unmodified_since = http_header(r, HTTP_HEADER_IF_UNMODIFIED_SINCE),
     .is_get = !strcmp(r->method, "GET"),
   };
   range_evaluate(&rq, f->size > 0 ? (uint64_t)f->size : 0, etag, f->updated_at / 1000,
@@ -309,24 +309,24 @@ static void dl_plan(struct http_req *r, const struct file_rec *f, const char *et
 static int dl_reply_not_modified(struct http_req *r, uint64_t size, const char *etag,
                                  const char *lastmod)
 {
-  /* MHD sends a 304 without a body but with the response's size as
+  /* A 304 goes without a body but with the response's size as
    * Content-Length, which must be the length a 200 would have (RFC 9110
    * §8.6): a sized response whose reader is never called. */
-  struct MHD_Response *resp = MHD_create_response_from_callback(size, 1024, dl_no_body, NULL,
+  struct http_response *resp = http_response_callback(size, 1024, dl_no_body, NULL,
                                                                 NULL);
   if(!resp)
-    return http_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal server error");
+    return http_reply_error(r, HTTP_INTERNAL_SERVER_ERROR, "Internal server error");
   dl_common_headers(resp, etag, lastmod);
-  return http_reply_response(r, MHD_HTTP_NOT_MODIFIED, resp);
+  return http_reply_response(r, HTTP_NOT_MODIFIED, resp);
 }
 
 static int dl_reply_unsatisfiable(struct http_req *r, uint64_t size)
 {
   char crange[48];
   snprintf(crange, sizeof(crange), "bytes */%llu", (unsigned long long)size);
-  http_add_header(r, MHD_HTTP_HEADER_CONTENT_RANGE, crange);
-  http_add_header(r, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
-  return http_reply_error(r, MHD_HTTP_RANGE_NOT_SATISFIABLE, "Requested range not satisfiable");
+  http_add_header(r, HTTP_HEADER_CONTENT_RANGE, crange);
+  http_add_header(r, HTTP_HEADER_ACCEPT_RANGES, "bytes");
+  return http_reply_error(r, HTTP_RANGE_NOT_SATISFIABLE, "Requested range not satisfiable");
 }
 
 /* 200 or 206: the streamed body and its headers. */
@@ -337,8 +337,8 @@ static int dl_reply_body(struct http_req *r, const struct file_rec *f,
   char ctype[DL_TYPE_MAX], disp[DL_DISPOSITION_MAX], csp[256], crange[80];
   char boundary[ID_LEN + 8] = "", mtype[DL_TYPE_MAX + 32];
   uint64_t size = f->size > 0 ? (uint64_t)f->size : 0, total = 0;
-  bool multi = plan->status == MHD_HTTP_PARTIAL_CONTENT && plan->n > 1;
-  struct MHD_Response *resp = NULL;
+  bool multi = plan->status == HTTP_PARTIAL_CONTENT && plan->n > 1;
+  struct http_response *resp = NULL;
   struct dl_stream *s = NULL;
   int rc;
 
@@ -361,7 +361,7 @@ static int dl_reply_body(struct http_req *r, const struct file_rec *f,
     goto fail;
   if(total == 0) {
     /* Empty file: nothing to stream. */
-    resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    resp = http_response_buffer(0, (void *)"", HTTP_MEM_PERSISTENT);
     dl_stream_free(s);
     if(!resp)
       goto fail;
@@ -376,34 +376,34 @@ static int dl_reply_body(struct http_req *r, const struct file_rec *f,
     snprintf(s->request_id, sizeof(s->request_id), "%s", r->request_id);
     reader_set_wake(s->rd, dl_wake, s);
     dl_enter_segment(s);
-    resp = MHD_create_response_from_callback(total, DOWNLOAD_BLOCK, dl_read, s, dl_stream_free);
+    resp = http_response_callback(total, DOWNLOAD_BLOCK, dl_read, s, dl_stream_free);
     if(!resp) {
-      dl_stream_free(s);   /* MHD owns `s` only once the response exists */
+      dl_stream_free(s);   /* the response owns `s` only once it exists */
       goto fail;
     }
     http_set_body_size(r, total);
   }
 
   dl_common_headers(resp, etag, lastmod);
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, disp);
+  http_response_header(resp, HTTP_HEADER_ACCEPT_RANGES, "bytes");
+  http_response_header(resp, HTTP_HEADER_CONTENT_DISPOSITION, disp);
   if(csp[0])
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_SECURITY_POLICY, csp);
+    http_response_header(resp, HTTP_HEADER_CONTENT_SECURITY_POLICY, csp);
   if(multi) {
     snprintf(mtype, sizeof(mtype), "multipart/byteranges; boundary=%s", boundary);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, mtype);
+    http_response_header(resp, HTTP_HEADER_CONTENT_TYPE, mtype);
   }
   else
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-  if(plan->status == MHD_HTTP_PARTIAL_CONTENT && !multi) {
+    http_response_header(resp, HTTP_HEADER_CONTENT_TYPE, ctype);
+  if(plan->status == HTTP_PARTIAL_CONTENT && !multi) {
     snprintf(crange, sizeof(crange), "bytes %llu-%llu/%llu",
              (unsigned long long)plan->ranges[0].first, (unsigned long long)plan->ranges[0].last,
              (unsigned long long)size);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, crange);
+    http_response_header(resp, HTTP_HEADER_CONTENT_RANGE, crange);
   }
   return http_reply_response(r, plan->status, resp);
 fail:
-  return http_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal server error");
+  return http_reply_error(r, HTTP_INTERNAL_SERVER_ERROR, "Internal server error");
 }
 
 int download_respond(struct http_req *r, const struct file_rec *f, bool inline_disposition,
@@ -415,11 +415,11 @@ int download_respond(struct http_req *r, const struct file_rec *f, bool inline_d
   range_date_format(f->updated_at / 1000, lastmod);
   dl_plan(r, f, etag, &plan);
   switch(plan.status) {
-  case MHD_HTTP_NOT_MODIFIED:
+  case HTTP_NOT_MODIFIED:
     return dl_reply_not_modified(r, f->size > 0 ? (uint64_t)f->size : 0, etag, lastmod);
-  case MHD_HTTP_PRECONDITION_FAILED:
+  case HTTP_PRECONDITION_FAILED:
     return http_reply_error(r, plan.status, "Precondition failed");
-  case MHD_HTTP_RANGE_NOT_SATISFIABLE:
+  case HTTP_RANGE_NOT_SATISFIABLE:
     return dl_reply_unsatisfiable(r, f->size > 0 ? (uint64_t)f->size : 0);
   default:
     return dl_reply_body(r, f, &plan, etag, lastmod, inline_disposition, extra_csp);
@@ -434,9 +434,9 @@ int64_t download_first_byte(struct http_req *r, const struct file_rec *f)
     return -1;
   dl_etag(f, etag);
   dl_plan(r, f, etag, &plan);
-  if(plan.status == MHD_HTTP_OK)
+  if(plan.status == HTTP_OK)
     return 0;
-  if(plan.status == MHD_HTTP_PARTIAL_CONTENT)
+  if(plan.status == HTTP_PARTIAL_CONTENT)
     return (int64_t)plan.ranges[0].first;
   return -1;
 }

@@ -11,26 +11,26 @@ struct api_error {
 };
 
 static const struct api_error api_errors[] = {
-  {DRIVE_NOT_FOUND, MHD_HTTP_NOT_FOUND, "Not found", false},
-  {DRIVE_CONFLICT, MHD_HTTP_CONFLICT, "Conflict", false},
-  {DRIVE_INVALID, MHD_HTTP_BAD_REQUEST, "Invalid value", false},
-  {DRIVE_MISSING, MHD_HTTP_UNPROCESSABLE_CONTENT, "A required value is missing", false},
-  {DRIVE_UNAVAILABLE, MHD_HTTP_SERVICE_UNAVAILABLE, "Database unavailable", false},
-  {DRIVE_USERNAME_TAKEN, MHD_HTTP_CONFLICT, "Username already registered", false},
-  {DRIVE_EMAIL_TAKEN, MHD_HTTP_CONFLICT, "Email already registered", false},
-  {DRIVE_BAD_CREDENTIALS, MHD_HTTP_UNAUTHORIZED, "Incorrect username or password", true},
-  {DRIVE_UNVERIFIED, MHD_HTTP_UNAUTHORIZED, "Email not verified. Please check your inbox.", true},
-  {DRIVE_THROTTLED, MHD_HTTP_TOO_MANY_REQUESTS, "Too many requests. Try again later.", false},
-  {DRIVE_BAD_TOKEN, MHD_HTTP_UNAUTHORIZED, "Could not validate credentials", true},
-  {DRIVE_EXPIRED, MHD_HTTP_UNAUTHORIZED, "Could not validate credentials", true},
-  {DRIVE_REUSED, MHD_HTTP_UNAUTHORIZED, "Could not validate credentials", true},
-  {DRIVE_BAD_LINK, MHD_HTTP_BAD_REQUEST, "Invalid or expired token", false},
-  {DRIVE_PASSWORD, MHD_HTTP_UNAUTHORIZED, "Password required", false},
-  {DRIVE_TOO_BIG, MHD_HTTP_CONTENT_TOO_LARGE, "File exceeds the maximum upload size", false},
-  {DRIVE_STORAGE, MHD_HTTP_SERVICE_UNAVAILABLE, "Storage unavailable", false},
-  {DRIVE_DUPLICATE, MHD_HTTP_CONFLICT, "This file already exists in your storage (same content).",
+  {DRIVE_NOT_FOUND, HTTP_NOT_FOUND, "Not found", false},
+  {DRIVE_CONFLICT, HTTP_CONFLICT, "Conflict", false},
+  {DRIVE_INVALID, HTTP_BAD_REQUEST, "Invalid value", false},
+  {DRIVE_MISSING, HTTP_UNPROCESSABLE_CONTENT, "A required value is missing", false},
+  {DRIVE_UNAVAILABLE, HTTP_SERVICE_UNAVAILABLE, "Database unavailable", false},
+  {DRIVE_USERNAME_TAKEN, HTTP_CONFLICT, "Username already registered", false},
+  {DRIVE_EMAIL_TAKEN, HTTP_CONFLICT, "Email already registered", false},
+  {DRIVE_BAD_CREDENTIALS, HTTP_UNAUTHORIZED, "Incorrect username or password", true},
+  {DRIVE_UNVERIFIED, HTTP_UNAUTHORIZED, "Email not verified. Please check your inbox.", true},
+  {DRIVE_THROTTLED, HTTP_TOO_MANY_REQUESTS, "Too many requests. Try again later.", false},
+  {DRIVE_BAD_TOKEN, HTTP_UNAUTHORIZED, "Could not validate credentials", true},
+  {DRIVE_EXPIRED, HTTP_UNAUTHORIZED, "Could not validate credentials", true},
+  {DRIVE_REUSED, HTTP_UNAUTHORIZED, "Could not validate credentials", true},
+  {DRIVE_BAD_LINK, HTTP_BAD_REQUEST, "Invalid or expired token", false},
+  {DRIVE_PASSWORD, HTTP_UNAUTHORIZED, "Password required", false},
+  {DRIVE_TOO_BIG, HTTP_CONTENT_TOO_LARGE, "File exceeds the maximum upload size", false},
+  {DRIVE_STORAGE, HTTP_SERVICE_UNAVAILABLE, "Storage unavailable", false},
+  {DRIVE_DUPLICATE, HTTP_CONFLICT, "This file already exists in your storage (same content).",
    false},
-  {DRIVE_CANCELLED, MHD_HTTP_CONFLICT, "Upload cancelled", false},
+  {DRIVE_CANCELLED, HTTP_CONFLICT, "Upload cancelled", false},
 };
 
 const char *api_error_detail(int rc)
@@ -48,12 +48,12 @@ int api_reply_error(struct http_req *r, int rc, const char *detail)
     if(e->rc != rc)
       continue;
     if(e->challenge)
-      http_add_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+      http_add_header(r, HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
     /* An outage says so, whatever the handler would have said. */
     return http_reply_error(r, e->status,
                             detail && rc != DRIVE_UNAVAILABLE ? detail : e->detail);
   }
   /* DRIVE_DB, DRIVE_INTERNAL and anything unexpected: a real fault. */
   log_error("request %s: %s (%d)", r->request_id, drive_status_name(rc), rc);
-  return http_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal server error");
+  return http_reply_error(r, HTTP_INTERNAL_SERVER_ERROR, "Internal server error");
 }

@@ -26,7 +26,7 @@ static int file_reply_error(struct http_req *r, int rc, const char *what, const 
 
 static int file_reply_message(struct http_req *r, const char *message)
 {
-  return http_reply_json(r, MHD_HTTP_OK, json_pack("{s:s}", "message", message));
+  return http_reply_json(r, HTTP_OK, json_pack("{s:s}", "message", message));
 }
 
 /* Appends each listed file to the page in `arg`. */
@@ -44,7 +44,7 @@ static int files_list(struct http_req *r)
   int64_t total = 0;
   const char *err = listing_from_request(&q, r, "folder_id");
   if(err)
-    return http_reply_error(r, MHD_HTTP_BAD_REQUEST, err);
+    return http_reply_error(r, HTTP_BAD_REQUEST, err);
   struct listing_key key;
   int ret;
   listing_key_make(&key, "files", api_user_id(r), &q);
@@ -76,9 +76,9 @@ static int file_name_field(struct http_req *r, const json_t *body, const char **
   if(g == 0)
     return 0;
   if(g == -2)
-    http_reply_error(r, MHD_HTTP_BAD_REQUEST, "Name must not contain control characters");
+    http_reply_error(r, HTTP_BAD_REQUEST, "Name must not contain control characters");
   else
-    http_reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT,
+    http_reply_error(r, HTTP_UNPROCESSABLE_CONTENT,
                      g > 0 ? "Field 'new_name' is required" : "Field 'new_name' must be a string");
   return -1;
 }
@@ -95,7 +95,7 @@ static int file_folder_field(struct http_req *r, const json_t *body, const char 
     return -1;
   }
   if(g < 0) {
-    http_reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT,
+    http_reply_error(r, HTTP_UNPROCESSABLE_CONTENT,
                      "Field 'new_parent_id' must be a string or null");
     return -1;
   }
@@ -133,7 +133,7 @@ int api_file_item_action(struct http_req *r, enum item_action action, const char
   }
   if(rc)
     return file_reply_error(r, rc, what, why);
-  return render_reply_file(r, MHD_HTTP_OK, &f);
+  return render_reply_file(r, HTTP_OK, &f);
 }
 
 /* PUT /files/{id}/bin and /restore come through api_item_routes. */

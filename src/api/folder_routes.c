@@ -39,7 +39,7 @@ static int folder_parent_field(struct http_req *r, const json_t *body, const cha
   }
   if(g < 0) {
     snprintf(detail, sizeof(detail), "Field '%s' must be a string or null", key);
-    http_reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, detail);
+    http_reply_error(r, HTTP_UNPROCESSABLE_CONTENT, detail);
     return -1;
   }
   *out = g == 0 && *v && strcmp(v, "root") != 0 ? v : NULL;
@@ -56,18 +56,18 @@ static int folder_name_field(struct http_req *r, const json_t *body, const char 
   if(g == 0)
     return 0;
   if(g == -2)
-    http_reply_error(r, MHD_HTTP_BAD_REQUEST, "Name must not contain control characters");
+    http_reply_error(r, HTTP_BAD_REQUEST, "Name must not contain control characters");
   else {
     snprintf(detail, sizeof(detail), g > 0 ? "Field '%s' is required" : "Field '%s' must be a string",
              key);
-    http_reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, detail);
+    http_reply_error(r, HTTP_UNPROCESSABLE_CONTENT, detail);
   }
   return -1;
 }
 
 static int folder_reply_message(struct http_req *r, const char *message)
 {
-  return http_reply_json(r, MHD_HTTP_OK, json_pack("{s:s}", "message", message));
+  return http_reply_json(r, HTTP_OK, json_pack("{s:s}", "message", message));
 }
 
 /* POST /api/v1/folders {name, parent_id} */
@@ -87,7 +87,7 @@ static int folders_create(struct http_req *r)
   if(rc)
     folder_reply_error(r, rc, why);
   else
-    rc = render_reply_folder(r, MHD_HTTP_CREATED, &f);
+    rc = render_reply_folder(r, HTTP_CREATED, &f);
 out:
   json_decref(body);
   return rc;
@@ -108,7 +108,7 @@ static int folders_list(struct http_req *r)
   int64_t total = 0;
   const char *err = listing_from_request(&q, r, "parent_id");
   if(err)
-    return http_reply_error(r, MHD_HTTP_BAD_REQUEST, err);
+    return http_reply_error(r, HTTP_BAD_REQUEST, err);
   struct listing_key key;
   int ret;
   listing_key_make(&key, "folders", api_user_id(r), &q);
@@ -141,16 +141,16 @@ static int folders_tree(struct http_req *r)
   }
   size_t len = out.len;
   char *text = buf_steal(&out);
-  struct MHD_Response *resp =
-      MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+  struct http_response *resp =
+      http_response_buffer(len, text, HTTP_MEM_MUST_FREE);
   if(!resp) {
     free(text);
     rc = -1;
     goto out;
   }
   http_set_body_size(r, len);
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-  rc = http_reply_response(r, MHD_HTTP_OK, resp);
+  http_response_header(resp, HTTP_HEADER_CONTENT_TYPE, "application/json");
+  rc = http_reply_response(r, HTTP_OK, resp);
 out:
   folder_tree_free(&t);
   buf_free(&out);
@@ -164,7 +164,7 @@ static int folders_get(struct http_req *r)
   int rc = folder_get(api_user_id(r), http_param(r, "id"), &f);
   if(rc)
     return folder_reply_error(r, rc, NULL);
-  return render_reply_folder(r, MHD_HTTP_OK, &f);
+  return render_reply_folder(r, HTTP_OK, &f);
 }
 
 /* GET /api/v1/folders/{id}/path */
@@ -177,7 +177,7 @@ static int folders_path(struct http_req *r)
     return folder_reply_error(r, rc, NULL);
   json_t *arr = render_folder_path(crumbs, n);
   free(crumbs);
-  return http_reply_json(r, MHD_HTTP_OK, arr);
+  return http_reply_json(r, HTTP_OK, arr);
 }
 
 /* PUT /api/v1/folders/{id}/bin */
@@ -230,7 +230,7 @@ int api_folder_item_action(struct http_req *r, enum item_action action, const ch
   }
   if(rc)
     return folder_reply_error(r, rc, why);
-  return render_reply_folder(r, MHD_HTTP_OK, &f);
+  return render_reply_folder(r, HTTP_OK, &f);
 }
 
 const struct http_route api_folder_routes[] = {

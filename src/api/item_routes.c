@@ -25,7 +25,7 @@ static int items_dispatch(struct http_req *r, enum item_action action)
       kind = &item_kinds[i];
   }
   if(!kind)
-    return http_reply_error(r, MHD_HTTP_NOT_FOUND, "Not Found");
+    return http_reply_error(r, HTTP_NOT_FOUND, "Not Found");
   /* Rename and move read a JSON body; the other actions ignore any body. */
   json_t *body = NULL;
   if(action == ITEM_RENAME || action == ITEM_MOVE) {
@@ -74,7 +74,7 @@ static int items_bin_empty(struct http_req *r)
   int rc = drive_bin_empty(api_user_id(r));
   if(rc)
     return api_reply_error(r, rc, NULL);
-  return http_reply_json(r, MHD_HTTP_OK, json_pack("{s:s}", "message", "Bin emptied"));
+  return http_reply_json(r, HTTP_OK, json_pack("{s:s}", "message", "Bin emptied"));
 }
 
 const struct http_route api_item_routes[] = {

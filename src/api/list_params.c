@@ -133,5 +133,5 @@ int listing_reply(struct http_req *r, struct listing_page *p, int64_t total,
   if(p->rc == BUF_OK && k)
     listing_cache_put(k, p->out.data, p->out.len, total);
   http_add_header(r, "X-Total-Count", count);
-  return render_reply(r, MHD_HTTP_OK, &p->out, p->rc);
+  return render_reply(r, HTTP_OK, &p->out, p->rc);
 }

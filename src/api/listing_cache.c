@@ -122,7 +122,7 @@ bool listing_cache_reply(struct http_req *r, const struct listing_key *k, int *r
   char count[24];
   snprintf(count, sizeof(count), "%" PRId64, e->total);
   http_add_header(r, "X-Total-Count", count);
-  *ret = render_reply(r, MHD_HTTP_OK, &body, BUF_OK);
+  *ret = render_reply(r, HTTP_OK, &body, BUF_OK);
   return true;
 }
 

@@ -39,7 +39,7 @@ static bool metrics_authorized(struct http_req *r)
 {
   if(!metrics_token)
     return true;
-  const char *h = http_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
+  const char *h = http_header(r, HTTP_HEADER_AUTHORIZATION);
   return h && !strncasecmp(h, "Bearer ", 7) && metrics_token_ok(h + 7, strlen(h + 7));
 }
 
@@ -55,25 +55,25 @@ static void metrics_collect(void)
 static int metrics_get(struct http_req *r)
 {
   if(!metrics_authorized(r)) {
-    http_add_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
-    return http_reply_error(r, MHD_HTTP_UNAUTHORIZED, "Not authenticated");
+    http_add_header(r, HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+    return http_reply_error(r, HTTP_UNAUTHORIZED, "Not authenticated");
   }
   metrics_collect();
   buf_t out;
   buf_init(&out, METRICS_MAX);
   if(buf_reserve(&out, 64 * 1024) != BUF_OK || metrics_render(&out) != BUF_OK) {
     buf_free(&out);
-    return http_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal server error");
+    return http_reply_error(r, HTTP_INTERNAL_SERVER_ERROR, "Internal server error");
   }
   size_t len = out.len;
-  struct MHD_Response *resp =
-      MHD_create_response_from_buffer(len, buf_steal(&out), MHD_RESPMEM_MUST_FREE);
+  struct http_response *resp =
+      http_response_buffer(len, buf_steal(&out), HTTP_MEM_MUST_FREE);
   if(!resp)
-    return http_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal server error");
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, METRICS_CONTENT_TYPE);
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    return http_reply_error(r, HTTP_INTERNAL_SERVER_ERROR, "Internal server error");
+  http_response_header(resp, HTTP_HEADER_CONTENT_TYPE, METRICS_CONTENT_TYPE);
+  http_response_header(resp, HTTP_HEADER_CACHE_CONTROL, "no-store");
   http_set_body_size(r, len);
-  return http_reply_response(r, MHD_HTTP_OK, resp);
+  return http_reply_response(r, HTTP_OK, resp);
 }
 
 const struct http_route api_metrics_routes[] = {

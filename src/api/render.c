@@ -158,7 +158,7 @@ int render_reply(struct http_req *r, unsigned status, buf_t *body, int rc)
 {
   if(rc != BUF_OK) {
     buf_free(body);
-    return http_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal server error");
+    return http_reply_error(r, HTTP_INTERNAL_SERVER_ERROR, "Internal server error");
   }
   return http_reply_json_text(r, status, body);
 }

@@ -76,7 +76,7 @@ static int search_files(struct http_req *r)
     return api_reply_error(r, rc, rc == DRIVE_MISSING ? "Query must not be empty"
                                                       : "Query must be valid UTF-8 text");
   if(search_parse_limit(http_query(r, "limit"), &limit) != 0)
-    return http_reply_error(r, MHD_HTTP_BAD_REQUEST, "limit must be an integer from 1 to 1000");
+    return http_reply_error(r, HTTP_BAD_REQUEST, "limit must be an integer from 1 to 1000");
 
   struct search_reply res = {.rc = BUF_OK};
   buf_init(&res.out, 2 * LISTING_REPLY_MAX);
@@ -93,7 +93,7 @@ static int search_files(struct http_req *r)
     res.rc = jsonw_raw(&res.out, "],\"files\":[");
   if(res.rc == BUF_OK)
     res.rc = jsonw_raw(&res.out, "]}");
-  return render_reply(r, MHD_HTTP_OK, &res.out, res.rc);
+  return render_reply(r, HTTP_OK, &res.out, res.rc);
 }
 
 const struct http_route api_search_routes[] = {

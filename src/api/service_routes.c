@@ -4,12 +4,12 @@
 
 static int service_root(struct http_req *r)
 {
-  return http_reply_json(r, MHD_HTTP_OK, json_pack("{s:s}", "message", "Welcome to NetraDrive API"));
+  return http_reply_json(r, HTTP_OK, json_pack("{s:s}", "message", "Welcome to NetraDrive API"));
 }
 
 static int service_healthz(struct http_req *r)
 {
-  return http_reply_json(r, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"));
+  return http_reply_json(r, HTTP_OK, json_pack("{s:s}", "status", "ok"));
 }
 
 static int service_readyz(struct http_req *r)
@@ -18,7 +18,7 @@ static int service_readyz(struct http_req *r)
   drive_health(&h);
   bool db_ok = h.database, store_ok = h.storage;
   bool ok = db_ok && store_ok;
-  return http_reply_json(r, ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
+  return http_reply_json(r, ok ? HTTP_OK : HTTP_SERVICE_UNAVAILABLE,
                          json_pack("{s:s,s:s,s:s}", "status", ok ? "ready" : "unavailable",
                                    "database", db_ok ? "ok" : "unreachable",
                                    "storage", store_ok ? "ok" : "unreachable"));

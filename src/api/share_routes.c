@@ -39,18 +39,18 @@ static int share_read_options(struct http_req *r, const json_t *body, struct sha
   memset(opt, 0, sizeof(*opt));
   int g = jsonx_get_int(body, "expires_in_seconds", &opt->expires_in_s);
   if(g < 0) {
-    http_reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT,
+    http_reply_error(r, HTTP_UNPROCESSABLE_CONTENT,
                      "Field 'expires_in_seconds' must be an integer or null");
     return -1;
   }
   opt->expires = g == 0;
   g = jsonx_get_str(body, "password", &opt->password);
   if(g == -2) {
-    http_reply_error(r, MHD_HTTP_BAD_REQUEST, "password must not contain NUL characters");
+    http_reply_error(r, HTTP_BAD_REQUEST, "password must not contain NUL characters");
     return -1;
   }
   if(g < 0) {
-    http_reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT,
+    http_reply_error(r, HTTP_UNPROCESSABLE_CONTENT,
                      "Field 'password' must be a string or null");
     return -1;
   }
@@ -58,7 +58,7 @@ static int share_read_options(struct http_req *r, const json_t *body, struct sha
     opt->password = NULL;
   const char *why = share_options_check(opt);
   if(why) {
-    http_reply_error(r, MHD_HTTP_BAD_REQUEST, why);
+    http_reply_error(r, HTTP_BAD_REQUEST, why);
     return -1;
   }
   return 0;
@@ -70,7 +70,7 @@ static int share_generate_reply(struct http_req *r, int rc, const struct share *
 {
   if(rc)
     return api_reply_error(r, rc, rc == DRIVE_NOT_FOUND ? "File not found" : why);
-  return http_reply_json(r, created ? MHD_HTTP_CREATED : MHD_HTTP_OK, share_render(s));
+  return http_reply_json(r, created ? HTTP_CREATED : HTTP_OK, share_render(s));
 }
 
 /* A link with a password: its hash (Argon2id) is made on the http_defer
@@ -153,7 +153,7 @@ static int share_list_route(struct http_req *r)
     json_decref(arr);
     return api_reply_error(r, rc, NULL);
   }
-  return http_reply_json(r, MHD_HTTP_OK, arr);
+  return http_reply_json(r, HTTP_OK, arr);
 }
 
 /* DELETE /api/v1/share/{id} */
@@ -162,7 +162,7 @@ static int share_revoke_route(struct http_req *r)
   int rc = share_revoke(api_user_id(r), http_param(r, "id"));
   if(rc)
     return api_reply_error(r, rc, rc == DRIVE_NOT_FOUND ? SHARE_GONE : NULL);
-  return http_reply_json(r, MHD_HTTP_OK, json_pack("{s:s}", "message", "Share link revoked"));
+  return http_reply_json(r, HTTP_OK, json_pack("{s:s}", "message", "Share link revoked"));
 }
 
 /* Answers a public link once its password check gave `rc`. */

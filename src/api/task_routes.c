@@ -81,7 +81,7 @@ static int tasks_list_route(struct http_req *r)
   const char *who = tasks_query(r, "user_id");
   /* The original served anyone's tasks here; now only one's own. */
   if(who && strcmp(who, api_user_id(r)) != 0 && strcasecmp(who, api_username(r)) != 0)
-    return http_reply_error(r, MHD_HTTP_FORBIDDEN, "Not allowed to view another user's tasks");
+    return http_reply_error(r, HTTP_FORBIDDEN, "Not allowed to view another user's tasks");
   int rc = tasks_list(api_user_id(r), &v, &n);
   if(!rc)
     rc = task_bus_list_others(api_user_id(r), &v, &n);   /* tasks of other nodes */
@@ -98,7 +98,7 @@ static int tasks_list_route(struct http_req *r)
   free(v);
   if(!arr)
     return api_reply_error(r, DRIVE_INTERNAL, NULL);
-  return http_reply_json(r, MHD_HTTP_OK, arr);
+  return http_reply_json(r, HTTP_OK, arr);
 }
 
 /* A cancel that may reach another node (PostgreSQL): it waits for that
@@ -121,7 +121,7 @@ static int tasks_cancel_reply(struct http_req *r, const char *id, int rc)
     return api_reply_error(r, rc, rc == DRIVE_NOT_FOUND  ? "Task not found"
                                   : rc == DRIVE_CONFLICT ? "Task already finished"
                                                          : NULL);
-  return http_reply_json(r, MHD_HTTP_OK,
+  return http_reply_json(r, HTTP_OK,
                          json_pack("{s:s,s:s}", "task_id", id, "status", "cancelled"));
 }
 
@@ -171,13 +171,13 @@ static int tasks_history_route(struct http_req *r)
   if((v = tasks_query(r, "status"))) {
     status = task_status_parse(v);
     if(status < 0 || !task_status_final((enum task_status)status))
-      return http_reply_error(r, MHD_HTTP_BAD_REQUEST,
+      return http_reply_error(r, HTTP_BAD_REQUEST,
                               "status must be one of completed, failed, cancelled");
   }
   if((v = tasks_query(r, "limit")) && tasks_int(v, 1, TASKS_HISTORY_MAX, &limit) != 0)
-    return http_reply_error(r, MHD_HTTP_BAD_REQUEST, "limit must be an integer from 1 to 500");
+    return http_reply_error(r, HTTP_BAD_REQUEST, "limit must be an integer from 1 to 500");
   if((v = tasks_query(r, "skip")) && tasks_int(v, 0, INT64_MAX, &skip) != 0)
-    return http_reply_error(r, MHD_HTTP_BAD_REQUEST, "skip must be a non-negative integer");
+    return http_reply_error(r, HTTP_BAD_REQUEST, "skip must be a non-negative integer");
   struct tasks_history_ctx c = {json_array(), false};
   if(!c.arr)
     return api_reply_error(r, DRIVE_INTERNAL, NULL);
@@ -186,7 +186,7 @@ static int tasks_history_route(struct http_req *r)
     json_decref(c.arr);
     return api_reply_error(r, rc ? rc : DRIVE_INTERNAL, NULL);
   }
-  return http_reply_json(r, MHD_HTTP_OK, c.arr);
+  return http_reply_json(r, HTTP_OK, c.arr);
 }
 
 const struct http_route api_task_routes[] = {

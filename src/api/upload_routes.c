@@ -114,13 +114,13 @@ static int up_begin(struct http_req *r)
   if(rc != DRIVE_OK)
     return api_reply_error(r, rc, rc == DRIVE_NOT_FOUND ? "Folder not found" : NULL);
   if(!http_content_type_is(r, "multipart/form-data"))
-    return http_reply_error(r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+    return http_reply_error(r, HTTP_UNSUPPORTED_MEDIA_TYPE,
                             "Content-Type must be multipart/form-data");
-  if(mp_boundary_from_content_type(http_header(r, MHD_HTTP_HEADER_CONTENT_TYPE), boundary,
+  if(mp_boundary_from_content_type(http_header(r, HTTP_HEADER_CONTENT_TYPE), boundary,
                                    sizeof(boundary)) != 0)
-    return http_reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT,
+    return http_reply_error(r, HTTP_UNPROCESSABLE_CONTENT,
                             "multipart/form-data needs a valid boundary");
-  const char *cl = http_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+  const char *cl = http_header(r, HTTP_HEADER_CONTENT_LENGTH);
   uint64_t max = upload_max_size();
   if(max && cl && strtoull(cl, NULL, 10) > max + UPLOAD_FRAMING_SLACK)
     return api_reply_error(r, DRIVE_TOO_BIG, NULL);
@@ -180,7 +180,7 @@ static int up_end(struct http_req *r)
   struct file_rec f;
   if((rc = file_get(api_user_id(r), file_id, &f)) != DRIVE_OK)
     return api_reply_error(r, rc == DRIVE_NOT_FOUND ? DRIVE_DB : rc, NULL);
-  return render_reply_file(r, MHD_HTTP_CREATED, &f);
+  return render_reply_file(r, HTTP_CREATED, &f);
 }
 
 static const struct http_stream_ops up_ops = {up_begin, up_data, up_end, NULL};

@@ -28,15 +28,15 @@ static int url_submit(struct http_req *r)
     return 0;
   int g = jsonx_get_str(body, "url", &url);
   if(g != 0) {
-    rc = http_reply_error(r, g > 0 ? MHD_HTTP_UNPROCESSABLE_CONTENT
-                                   : g == -2 ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_UNPROCESSABLE_CONTENT,
+    rc = http_reply_error(r, g > 0 ? HTTP_UNPROCESSABLE_CONTENT
+                                   : g == -2 ? HTTP_BAD_REQUEST : HTTP_UNPROCESSABLE_CONTENT,
                           g > 0 ? "Field 'url' is required"
                                 : g == -2 ? "Invalid URL" : "Field 'url' must be a string");
     goto out;
   }
   g = jsonx_get_str(body, "name", &name);
   if(g < 0) {
-    rc = http_reply_error(r, g == -2 ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_UNPROCESSABLE_CONTENT,
+    rc = http_reply_error(r, g == -2 ? HTTP_BAD_REQUEST : HTTP_UNPROCESSABLE_CONTENT,
                           g == -2 ? "Name must not contain control characters"
                                   : "Field 'name' must be a string or null");
     goto out;
@@ -45,13 +45,13 @@ static int url_submit(struct http_req *r)
   if(rc == DRIVE_THROTTLED) {
     char retry[16];
     snprintf(retry, sizeof(retry), "%d", URLJOB_RETRY_AFTER);
-    http_add_header(r, MHD_HTTP_HEADER_RETRY_AFTER, retry);
+    http_add_header(r, HTTP_HEADER_RETRY_AFTER, retry);
     rc = api_reply_error(r, rc, "Too many uploads from a URL are running. Try again later.");
   }
   else if(rc != DRIVE_OK)
     rc = api_reply_error(r, rc, rc == DRIVE_INVALID ? why : NULL);
   else
-    rc = http_reply_json(r, MHD_HTTP_ACCEPTED,
+    rc = http_reply_json(r, HTTP_ACCEPTED,
                          json_pack("{s:s,s:s}", "message", "Upload from the URL started",
                                    "job_id", job_id));
 out:
@@ -82,7 +82,7 @@ static int url_status(struct http_req *r)
                         "total_bytes", v.total >= 0 ? json_integer(v.total) : json_null(),
                         "created_at", created, "updated_at", updated);
   urljob_view_free(&v);
-  return http_reply_json(r, MHD_HTTP_OK, o);
+  return http_reply_json(r, HTTP_OK, o);
 }
 
 const struct http_route api_url_routes[] = {

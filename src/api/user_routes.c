@@ -13,7 +13,7 @@ static int users_me(struct http_req *r)
   if(rc != DRIVE_OK)
     return api_reply_error(r, rc, rc == DRIVE_NOT_FOUND ? "User not found" : NULL);
   time_rfc3339(u.created_at, created);
-  return http_reply_json(r, MHD_HTTP_OK,
+  return http_reply_json(r, HTTP_OK,
                          json_pack("{s:s,s:s,s:s,s:b,s:s}", "id", u.id, "username", u.username,
                                    "email", u.email, "is_verified", (int)u.is_verified,
                                    "created_at", created));
@@ -26,7 +26,7 @@ static int users_storage(struct http_req *r)
   int rc = usage_get(api_user_id(r), &u);
   if(rc != DRIVE_OK)
     return api_reply_error(r, rc, rc == DRIVE_NOT_FOUND ? "User not found" : NULL);
-  return http_reply_json(r, MHD_HTTP_OK,
+  return http_reply_json(r, HTTP_OK,
                          json_pack("{s:I,s:I,s:I,s:I}", "total_usage_bytes", (json_int_t)u.total_bytes,
                                    "file_count", (json_int_t)u.file_count,
                                    "bin_bytes", (json_int_t)u.bin_bytes,

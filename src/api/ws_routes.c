@@ -137,28 +137,28 @@ static int ws_tasks_route(struct http_req *r)
   /* A browser cannot set headers on a WebSocket: the token is in the query.
    * A bearer header works too, for other clients. */
   const char *token = http_query(r, "token");
-  const char *h = http_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
+  const char *h = http_header(r, HTTP_HEADER_AUTHORIZATION);
   if((!token || !*token) && h && !strncasecmp(h, "Bearer ", 7))
     token = h + 7;
   if(!token || !*token) {
-    http_add_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
-    return http_reply_error(r, MHD_HTTP_UNAUTHORIZED, "Not authenticated");
+    http_add_header(r, HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+    return http_reply_error(r, HTTP_UNAUTHORIZED, "Not authenticated");
   }
   if(api_auth_bearer(r, token, &r->auth) != 0) {
-    http_add_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
-    return http_reply_error(r, MHD_HTTP_UNAUTHORIZED, "Could not validate credentials");
+    http_add_header(r, HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+    return http_reply_error(r, HTTP_UNAUTHORIZED, "Could not validate credentials");
   }
   const char *who = http_param(r, "user_id");
   if(strcmp(who, api_user_id(r)) != 0 && strcasecmp(who, api_username(r)) != 0)
-    return http_reply_error(r, MHD_HTTP_FORBIDDEN, "Not allowed to view another user's tasks");
+    return http_reply_error(r, HTTP_FORBIDDEN, "Not allowed to view another user's tasks");
   struct ws_client *c = calloc(1, sizeof(*c));
   if(!c)
     return api_reply_error(r, DRIVE_INTERNAL, NULL);
   snprintf(c->user_id, sizeof(c->user_id), "%s", api_user_id(r));
   if(!ws_user_take(c->user_id)) {
     free(c);
-    http_add_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "5");
-    return http_reply_error(r, MHD_HTTP_TOO_MANY_REQUESTS, "Too many WebSockets for this user");
+    http_add_header(r, HTTP_HEADER_RETRY_AFTER, "5");
+    return http_reply_error(r, HTTP_TOO_MANY_REQUESTS, "Too many WebSockets for this user");
   }
   if(http_ws_upgrade(r, &ws_task_ops, c) != 0) {
     ws_user_give(c->user_id);

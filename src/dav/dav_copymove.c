@@ -27,16 +27,16 @@ static unsigned dest_path(struct http_req *r, char *out, size_t outsz)
 {
   const char *d = http_header(r, "Destination");
   if(!d || !*d)
-    return MHD_HTTP_BAD_REQUEST;
+    return HTTP_BAD_REQUEST;
   const char *p = d;
   const char *scheme = strstr(d, "://");
   if(scheme) {
     const char *host = scheme + 3;
     const char *slash = strchr(host, '/');
     size_t hl = slash ? (size_t)(slash - host) : strlen(host);
-    const char *mine = http_header(r, MHD_HTTP_HEADER_HOST);
+    const char *mine = http_header(r, HTTP_HEADER_HOST);
     if(!mine || strlen(mine) != hl || strncasecmp(mine, host, hl) != 0)
-      return MHD_HTTP_BAD_GATEWAY;
+      return HTTP_BAD_GATEWAY;
     p = slash ? slash : "/";
   }
   size_t k = 0;
@@ -45,19 +45,19 @@ static unsigned dest_path(struct http_req *r, char *out, size_t outsz)
     if(ch == '%') {
       int hi = unhex((unsigned char)p[1]), lo = hi >= 0 ? unhex((unsigned char)p[2]) : -1;
       if(lo < 0 || (hi | lo) == 0)
-        return MHD_HTTP_BAD_REQUEST;
+        return HTTP_BAD_REQUEST;
       ch = hi * 16 + lo;
       p += 2;
     }
     if(k + 1 >= outsz)
-      return MHD_HTTP_BAD_REQUEST;
+      return HTTP_BAD_REQUEST;
     out[k++] = (char)ch;
   }
   out[k] = 0;
   http_path_normalize(out);
   size_t n = strlen(DAV_PREFIX);
   if(strncmp(out, DAV_PREFIX, n) != 0 || (out[n] && out[n] != '/'))
-    return MHD_HTTP_FORBIDDEN;
+    return HTTP_FORBIDDEN;
   return 0;
 }
 
@@ -168,17 +168,17 @@ int dav_copymove(struct http_req *r, struct dav_ctx *c, bool move)
   bool deep = !depth || !strcasecmp(depth, "infinity");
   if((depth && !deep && strcmp(depth, "0")) || (move && !deep && src->kind != DAV_FILE) ||
      (ow && strcasecmp(ow, "T") && strcasecmp(ow, "F")))
-    status = MHD_HTTP_BAD_REQUEST;
+    status = HTTP_BAD_REQUEST;
   else if(src->kind == DAV_ROOT)
-    status = MHD_HTTP_FORBIDDEN;
+    status = HTTP_FORBIDDEN;
   else
     status = dest_path(r, dpath, sizeof(dpath));
   if(!status) {
     rc = dav_resolve(c->user.id, dpath, dst);
     if(rc == DRIVE_NOT_FOUND)
-      status = MHD_HTTP_CONFLICT;
+      status = HTTP_CONFLICT;
     else if(rc == DRIVE_INVALID || (rc == DRIVE_OK && dst->kind == DAV_ROOT))
-      status = MHD_HTTP_FORBIDDEN;
+      status = HTTP_FORBIDDEN;
     else if(rc != DRIVE_OK) {
       free(dst);
       return dav_reply_drive(r, rc);
@@ -189,10 +189,10 @@ int dav_copymove(struct http_req *r, struct dav_ctx *c, bool move)
   if(!status && (!strcmp(src->path, dst->path) ||
                  (src->kind == DAV_FOLDER && !strncmp(dst->path, src->path, sl) &&
                   dst->path[sl] == '/')))
-    status = MHD_HTTP_FORBIDDEN;
+    status = HTTP_FORBIDDEN;
   bool existed = !status && dst->kind != DAV_NONE;
   if(existed && ow && !strcasecmp(ow, "F"))
-    status = MHD_HTTP_PRECONDITION_FAILED;
+    status = HTTP_PRECONDITION_FAILED;
   if(status) {
     free(dst);
     return dav_reply_status(r, status);
@@ -221,10 +221,10 @@ int dav_copymove(struct http_req *r, struct dav_ctx *c, bool move)
   if(rc != DRIVE_OK)
     goto fail;
   free(dst);
-  return dav_reply_status(r, existed ? MHD_HTTP_NO_CONTENT : MHD_HTTP_CREATED);
+  return dav_reply_status(r, existed ? HTTP_NO_CONTENT : HTTP_CREATED);
 fail:
   free(dst);
   if(rc == DRIVE_INVALID)
-    return dav_reply_status(r, MHD_HTTP_FORBIDDEN);
+    return dav_reply_status(r, HTTP_FORBIDDEN);
   return dav_reply_drive(r, rc == DRIVE_NOT_FOUND ? DRIVE_CONFLICT : rc);
 }

@@ -207,7 +207,7 @@ bool dav_lock_allows(struct http_req *r, struct dav_ctx *c, const char *path, bo
   if(ok && h) {
     int v = if_eval(e, h, path);
     if(v != 1) {
-      dav_reply_status(r, v < 0 ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_PRECONDITION_FAILED);
+      dav_reply_status(r, v < 0 ? HTTP_BAD_REQUEST : HTTP_PRECONDITION_FAILED);
       free(e);
       free(locks);
       return false;
@@ -217,14 +217,14 @@ bool dav_lock_allows(struct http_req *r, struct dav_ctx *c, const char *path, bo
     bool in_way = lock_covers(&locks[i], path) || (tree && path_below(locks[i].path, path)) ||
                   (member && lock_has_member(&locks[i], path));
     if(in_way && !token_submitted(e, locks[i].token)) {
-      dav_reply_status(r, MHD_HTTP_LOCKED);
+      dav_reply_status(r, HTTP_LOCKED);
       free(e);
       free(locks);
       return false;
     }
   }
   if(!ok)
-    dav_reply_status(r, MHD_HTTP_INTERNAL_SERVER_ERROR);
+    dav_reply_status(r, HTTP_INTERNAL_SERVER_ERROR);
   free(e);
   free(locks);
   return ok;
@@ -304,11 +304,11 @@ static int lock_refresh(struct http_req *r, struct dav_ctx *c, struct davlock *l
       l->timeout_s = lock_timeout(http_header(r, "Timeout"));
       if((rc = davlock_refresh(c->user.id, l->token, l->timeout_s)) != DRIVE_OK)
         return dav_reply_drive(r, rc);
-      return lock_reply(r, MHD_HTTP_OK, l);
+      return lock_reply(r, HTTP_OK, l);
     }
   }
   free(locks);
-  return dav_reply_status(r, MHD_HTTP_PRECONDITION_FAILED);
+  return dav_reply_status(r, HTTP_PRECONDITION_FAILED);
 }
 
 /* Makes the empty file a LOCK of an unmapped URL stands for. */
@@ -331,7 +331,7 @@ int dav_lock(struct http_req *r, struct dav_ctx *c)
   int rc = l ? dav_resolve(c->user.id, r->path, &c->item) : DRIVE_INTERNAL;
   if(rc != DRIVE_OK) {
     free(l);
-    return rc == DRIVE_NOT_FOUND ? dav_reply_status(r, MHD_HTTP_CONFLICT)
+    return rc == DRIVE_NOT_FOUND ? dav_reply_status(r, HTTP_CONFLICT)
                                  : dav_reply_drive(r, rc == DRIVE_INVALID ? DRIVE_NOT_FOUND : rc);
   }
   if(!c->body.len) {
@@ -344,7 +344,7 @@ int dav_lock(struct http_req *r, struct dav_ctx *c)
   if(dav_xml_parse(c->body.data, c->body.len, &root) != 0 ||
      !dav_xml_is(root, NS_DAV, "lockinfo") || !(scope = dav_xml_child(root, NS_DAV, "lockscope")) ||
      (depth && strcmp(depth, "0") && strcasecmp(depth, "infinity"))) {
-    rc = dav_reply_status(r, MHD_HTTP_BAD_REQUEST);
+    rc = dav_reply_status(r, HTTP_BAD_REQUEST);
     goto out;
   }
   info = root;
@@ -378,12 +378,12 @@ int dav_lock(struct http_req *r, struct dav_ctx *c)
     bool overlap = lock_covers(&locks[i], l->path) || (l->infinity && path_below(locks[i].path, l->path));
     if(overlap && (locks[i].exclusive || l->exclusive)) {
       free(locks);
-      rc = dav_reply_status(r, MHD_HTTP_LOCKED);
+      rc = dav_reply_status(r, HTTP_LOCKED);
       goto out;
     }
   }
   free(locks);
-  unsigned status = MHD_HTTP_OK;
+  unsigned status = HTTP_OK;
   if(c->item.kind == DAV_NONE) {
     /* The new empty file joins its collection: a lock on the parent must
      * be named (its membership is what the lock protects). */
@@ -395,7 +395,7 @@ int dav_lock(struct http_req *r, struct dav_ctx *c)
       rc = dav_reply_drive(r, rc == DRIVE_INVALID ? DRIVE_NOT_FOUND : rc);
       goto out;
     }
-    status = MHD_HTTP_CREATED;
+    status = HTTP_CREATED;
   }
   unsigned char raw[16];
   randombytes_buf(raw, sizeof(raw));
@@ -419,7 +419,7 @@ int dav_unlock(struct http_req *r, struct dav_ctx *c)
   struct davlock *locks = NULL;
   size_t n = 0, len = h ? strlen(h) : 0;
   if(!h || len < 3 || h[0] != '<' || h[len - 1] != '>' || len - 2 >= sizeof(tok))
-    return dav_reply_status(r, MHD_HTTP_BAD_REQUEST);
+    return dav_reply_status(r, HTTP_BAD_REQUEST);
   memcpy(tok, h + 1, len - 2);
   tok[len - 2] = 0;
   int rc = dav_resolve(c->user.id, r->path, &c->item);
@@ -435,7 +435,7 @@ int dav_unlock(struct http_req *r, struct dav_ctx *c)
       found = true;
   free(locks);
   if(!found)
-    return dav_reply_status(r, MHD_HTTP_CONFLICT);   /* lock-token-matches-request-uri */
+    return dav_reply_status(r, HTTP_CONFLICT);   /* lock-token-matches-request-uri */
   rc = davlock_remove(c->user.id, tok);
-  return rc == DRIVE_OK ? dav_reply_status(r, MHD_HTTP_NO_CONTENT) : dav_reply_drive(r, rc);
+  return rc == DRIVE_OK ? dav_reply_status(r, HTTP_NO_CONTENT) : dav_reply_drive(r, rc);
 }

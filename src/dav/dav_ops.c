@@ -29,9 +29,9 @@ int dav_get(struct http_req *r, struct dav_ctx *c)
   if(!dav_existing(r, c))
     return 0;
   if(c->item.kind != DAV_FILE) {
-    http_add_header(r, MHD_HTTP_HEADER_ALLOW, "OPTIONS, PROPFIND, PROPPATCH, MKCOL, DELETE, COPY, "
+    http_add_header(r, HTTP_HEADER_ALLOW, "OPTIONS, PROPFIND, PROPPATCH, MKCOL, DELETE, COPY, "
                                               "MOVE, LOCK, UNLOCK");
-    return dav_reply_status(r, MHD_HTTP_METHOD_NOT_ALLOWED);
+    return dav_reply_status(r, HTTP_METHOD_NOT_ALLOWED);
   }
   /* The API's responder, with the WebDAV ETag (dav_etag) as its validator. */
   struct file_rec f = c->item.fi;
@@ -44,27 +44,27 @@ int dav_mkcol(struct http_req *r, struct dav_ctx *c)
   struct folder fo;
   const char *why = NULL;
   if(c->body.len)
-    return dav_reply_status(r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE);
+    return dav_reply_status(r, HTTP_UNSUPPORTED_MEDIA_TYPE);
   int rc = dav_resolve(c->user.id, r->path, &c->item);
   if(rc == DRIVE_NOT_FOUND)
-    return dav_reply_status(r, MHD_HTTP_CONFLICT);   /* a missing parent */
+    return dav_reply_status(r, HTTP_CONFLICT);   /* a missing parent */
   if(rc == DRIVE_INVALID)
-    return dav_reply_status(r, MHD_HTTP_FORBIDDEN);
+    return dav_reply_status(r, HTTP_FORBIDDEN);
   if(rc != DRIVE_OK)
     return dav_reply_drive(r, rc);
   if(c->item.kind != DAV_NONE)
-    return dav_reply_status(r, MHD_HTTP_METHOD_NOT_ALLOWED);
+    return dav_reply_status(r, HTTP_METHOD_NOT_ALLOWED);
   if(!dav_lock_allows(r, c, c->item.path, false, true))
     return 0;
   rc = folder_create(c->user.id, dav_parent(&c->item), c->item.name, &fo, &why);
   if(rc == DRIVE_CONFLICT)
-    return dav_reply_status(r, MHD_HTTP_METHOD_NOT_ALLOWED);   /* same name, other case */
+    return dav_reply_status(r, HTTP_METHOD_NOT_ALLOWED);   /* same name, other case */
   if(rc == DRIVE_INVALID)
-    return dav_reply_status(r, MHD_HTTP_FORBIDDEN);
+    return dav_reply_status(r, HTTP_FORBIDDEN);
   if(rc != DRIVE_OK)
     return dav_reply_drive(r, rc == DRIVE_NOT_FOUND ? DRIVE_CONFLICT : rc);
   dav_lock_nullify(c->user.id, c->item.path);
-  return dav_reply_status(r, MHD_HTTP_CREATED);
+  return dav_reply_status(r, HTTP_CREATED);
 }
 
 int dav_delete(struct http_req *r, struct dav_ctx *c)
@@ -72,14 +72,14 @@ int dav_delete(struct http_req *r, struct dav_ctx *c)
   if(!dav_existing(r, c))
     return 0;
   if(c->item.kind == DAV_ROOT)
-    return dav_reply_status(r, MHD_HTTP_FORBIDDEN);
+    return dav_reply_status(r, HTTP_FORBIDDEN);
   if(!dav_lock_allows(r, c, c->item.path, true, true))
     return 0;
   int rc = dav_bin_item(c->user.id, &c->item);
   if(rc != DRIVE_OK)
     return dav_reply_drive(r, rc);
   dav_lock_drop_tree(c->user.id, c->item.path);
-  return dav_reply_status(r, MHD_HTTP_NO_CONTENT);
+  return dav_reply_status(r, HTTP_NO_CONTENT);
 }
 
 static void put_suspend(void *arg)
@@ -96,20 +96,20 @@ int dav_put_begin(struct http_req *r, struct dav_ctx *c)
 {
   struct dav_item *it = &c->item;
   const char *why = NULL;
-  if(http_header(r, MHD_HTTP_HEADER_CONTENT_RANGE))
-    return dav_reply_status(r, MHD_HTTP_BAD_REQUEST);   /* no partial PUT */
+  if(http_header(r, HTTP_HEADER_CONTENT_RANGE))
+    return dav_reply_status(r, HTTP_BAD_REQUEST);   /* no partial PUT */
   int rc = dav_resolve(c->user.id, r->path, it);
   if(rc == DRIVE_NOT_FOUND)
-    return dav_reply_status(r, MHD_HTTP_CONFLICT);
+    return dav_reply_status(r, HTTP_CONFLICT);
   if(rc == DRIVE_INVALID)
-    return dav_reply_status(r, MHD_HTTP_FORBIDDEN);
+    return dav_reply_status(r, HTTP_FORBIDDEN);
   if(rc != DRIVE_OK)
     return dav_reply_drive(r, rc);
   if(it->kind == DAV_ROOT || it->kind == DAV_FOLDER)
-    return dav_reply_status(r, MHD_HTTP_METHOD_NOT_ALLOWED);
+    return dav_reply_status(r, HTTP_METHOD_NOT_ALLOWED);
   if(!dav_lock_allows(r, c, it->path, false, it->kind == DAV_NONE))
     return 0;
-  const char *cl = http_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+  const char *cl = http_header(r, HTTP_HEADER_CONTENT_LENGTH);
   uint64_t size = cl ? strtoull(cl, NULL, 10) : 0, max = upload_max_size();
   if(max && size > max)
     return dav_reply_drive(r, DRIVE_TOO_BIG);
@@ -117,7 +117,7 @@ int dav_put_begin(struct http_req *r, struct dav_ctx *c)
   c->up = upload_new(c->user.id, replace ? (it->fi.folder_id[0] ? it->fi.folder_id : NULL)
                                          : dav_parent(it));
   if(!c->up)
-    return dav_reply_status(r, MHD_HTTP_INTERNAL_SERVER_ERROR);
+    return dav_reply_status(r, HTTP_INTERNAL_SERVER_ERROR);
   upload_set_wake(c->up, put_suspend, put_wake, r);
   if(cl)
     upload_set_expected(c->up, size, size);
@@ -132,8 +132,8 @@ int dav_put_begin(struct http_req *r, struct dav_ctx *c)
   }
   rc = upload_set_name(c->up, replace ? it->fi.name : it->name, &why);
   if(rc != DRIVE_OK)
-    return dav_reply_status(r, rc == DRIVE_INVALID ? MHD_HTTP_FORBIDDEN
-                                                   : MHD_HTTP_INTERNAL_SERVER_ERROR);
+    return dav_reply_status(r, rc == DRIVE_INVALID ? HTTP_FORBIDDEN
+                                                   : HTTP_INTERNAL_SERVER_ERROR);
   c->put_new = !replace;
   return 0;
 }
@@ -154,16 +154,16 @@ int dav_put_end(struct http_req *r, struct dav_ctx *c)
 {
   char file_id[40];
   if(!c->up)
-    return dav_reply_status(r, MHD_HTTP_INTERNAL_SERVER_ERROR);
+    return dav_reply_status(r, HTTP_INTERNAL_SERVER_ERROR);
   int rc = upload_finish(c->up, file_id, sizeof(file_id));
   if(rc == DRIVE_PENDING)
     return HTTP_PENDING;
   if(rc == DRIVE_NOT_FOUND)
-    return dav_reply_status(r, MHD_HTTP_CONFLICT);   /* the folder went meanwhile */
+    return dav_reply_status(r, HTTP_CONFLICT);   /* the folder went meanwhile */
   if(rc != DRIVE_OK)
     return dav_reply_drive(r, rc);
   if(http_header(r, "X-OC-Mtime"))
     http_add_header(r, "X-OC-MTime", "accepted");
   dav_lock_nullify(c->user.id, c->item.path);
-  return dav_reply_status(r, c->put_new ? MHD_HTTP_CREATED : MHD_HTTP_NO_CONTENT);
+  return dav_reply_status(r, c->put_new ? HTTP_CREATED : HTTP_NO_CONTENT);
 }

@@ -269,7 +269,7 @@ static void pf_stream_free(void *cls)
   pf_free(cls);
 }
 
-/* MHD pulls the body: what is left of `out`, else the next page of
+/* The connection pulls the body: what is left of `out`, else the next page of
  * children, else the closing tag. */
 static ssize_t pf_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
@@ -277,17 +277,17 @@ static ssize_t pf_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
   (void)pos;
   while(p->sent == p->out.len) {
     if(p->finished)
-      return MHD_CONTENT_READER_END_OF_STREAM;
+      return HTTP_READER_END_OF_STREAM;
     buf_reset(&p->out);
     p->sent = 0;
     if(davfs_cursor_done(p->cur)) {
       p->finished = true;
       if(PF_LIT(&p->out, "</D:multistatus>\n") != BUF_OK)
-        return MHD_CONTENT_READER_END_WITH_ERROR;
+        return HTTP_READER_END_WITH_ERROR;
     }
     else if(davfs_cursor_next(p->cur, PF_PAGE, pf_child, p) != DRIVE_OK) {
       log_error("dav: a PROPFIND listing failed mid-reply; the connection is cut");
-      return MHD_CONTENT_READER_END_WITH_ERROR;
+      return HTTP_READER_END_WITH_ERROR;
     }
   }
   size_t n = p->out.len - p->sent < max ? p->out.len - p->sent : max;
@@ -305,14 +305,14 @@ static int pf_reply_stream(struct http_req *r, struct pf *p)
     pf_free(p);
     return dav_reply_drive(r, rc);
   }
-  struct MHD_Response *resp =
-      MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, pf_stream_read, p,
+  struct http_response *resp =
+      http_response_callback(HTTP_SIZE_UNKNOWN, 64 * 1024, pf_stream_read, p,
                                         pf_stream_free);
   if(!resp) {
     pf_free(p);
-    return dav_reply_status(r, MHD_HTTP_INTERNAL_SERVER_ERROR);
+    return dav_reply_status(r, HTTP_INTERNAL_SERVER_ERROR);
   }
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/xml; charset=utf-8");
+  http_response_header(resp, HTTP_HEADER_CONTENT_TYPE, "application/xml; charset=utf-8");
   return http_reply_response(r, 207, resp);
 }
 
@@ -323,7 +323,7 @@ int dav_propfind(struct http_req *r, struct dav_ctx *c)
   const char *depth = http_header(r, "Depth");
   int d = 1;
   if(!e)
-    return dav_reply_status(r, MHD_HTTP_INTERNAL_SERVER_ERROR);
+    return dav_reply_status(r, HTTP_INTERNAL_SERVER_ERROR);
   if(depth && !strcmp(depth, "0"))
     d = 0;
   else if(!depth || !strcasecmp(depth, "infinity")) {
@@ -332,16 +332,16 @@ int dav_propfind(struct http_req *r, struct dav_ctx *c)
     buf_puts(&b, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:error xmlns:D=\"DAV:\">"
                  "<D:propfind-finite-depth/></D:error>");
     free(e);
-    return dav_reply_xml(r, MHD_HTTP_FORBIDDEN, &b);
+    return dav_reply_xml(r, HTTP_FORBIDDEN, &b);
   }
   else if(strcmp(depth, "1")) {
     free(e);
-    return dav_reply_status(r, MHD_HTTP_BAD_REQUEST);
+    return dav_reply_status(r, HTTP_BAD_REQUEST);
   }
   struct pf *p = calloc(1, sizeof(*p));
   if(!p) {
     free(e);
-    return dav_reply_status(r, MHD_HTTP_INTERNAL_SERVER_ERROR);
+    return dav_reply_status(r, HTTP_INTERNAL_SERVER_ERROR);
   }
   snprintf(p->user_id, sizeof(p->user_id), "%s", c->user.id);
   p->mode = PF_ALLPROP;
@@ -381,7 +381,7 @@ int dav_propfind(struct http_req *r, struct dav_ctx *c)
     snprintf(p->parent_path, sizeof(p->parent_path), "%s", it->path);
     if(!(p->cur = malloc(sizeof(*p->cur)))) {
       pf_free(p);
-      return dav_reply_status(r, MHD_HTTP_INTERNAL_SERVER_ERROR);
+      return dav_reply_status(r, HTTP_INTERNAL_SERVER_ERROR);
     }
     davfs_cursor_init(p->cur, c->user.id, it->kind == DAV_FOLDER ? it->fo.id : NULL);
     return pf_reply_stream(r, p);
@@ -393,5 +393,5 @@ int dav_propfind(struct http_req *r, struct dav_ctx *c)
 bad:
   pf_free(p);
   free(e);
-  return dav_reply_status(r, MHD_HTTP_BAD_REQUEST);
+  return dav_reply_status(r, HTTP_BAD_REQUEST);
 }

@@ -105,7 +105,7 @@ int dav_proppatch(struct http_req *r, struct dav_ctx *c)
   if(dav_xml_parse(c->body.data ? c->body.data : "", c->body.len, &root) != 0 ||
      !dav_xml_is(root, NS_DAV, "propertyupdate")) {
     dav_xml_free(root);
-    return dav_reply_status(r, MHD_HTTP_BAD_REQUEST);
+    return dav_reply_status(r, HTTP_BAD_REQUEST);
   }
   for(struct dav_xnode *op = root->child; op; op = op->next) {
     bool set = dav_xml_is(op, NS_DAV, "set");

@@ -28,7 +28,7 @@ static void dav_ctx_free(void *p)
 
 int dav_reply_status(struct http_req *r, unsigned status)
 {
-  struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+  struct http_response *resp = http_response_buffer(0, (void *)"", HTTP_MEM_PERSISTENT);
   if(!resp)
     return -1;
   return http_reply_response(r, status, resp);
@@ -38,14 +38,14 @@ int dav_reply_xml(struct http_req *r, unsigned status, buf_t *b)
 {
   size_t n = b->len;
   char *text = buf_steal(b);
-  struct MHD_Response *resp =
-      MHD_create_response_from_buffer(n, text ? text : (void *)"", text ? MHD_RESPMEM_MUST_FREE
-                                                                        : MHD_RESPMEM_PERSISTENT);
+  struct http_response *resp =
+      http_response_buffer(n, text ? text : (void *)"", text ? HTTP_MEM_MUST_FREE
+                                                                        : HTTP_MEM_PERSISTENT);
   if(!resp) {
     free(text);
     return -1;
   }
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/xml; charset=utf-8");
+  http_response_header(resp, HTTP_HEADER_CONTENT_TYPE, "application/xml; charset=utf-8");
   http_set_body_size(r, n);
   return http_reply_response(r, status, resp);
 }
@@ -53,17 +53,17 @@ int dav_reply_xml(struct http_req *r, unsigned status, buf_t *b)
 int dav_reply_drive(struct http_req *r, int rc)
 {
   switch(rc) {
-  case DRIVE_NOT_FOUND: return dav_reply_status(r, MHD_HTTP_NOT_FOUND);
-  case DRIVE_CONFLICT: return dav_reply_status(r, MHD_HTTP_CONFLICT);
-  case DRIVE_INVALID: case DRIVE_MISSING: return dav_reply_status(r, MHD_HTTP_BAD_REQUEST);
-  case DRIVE_TOO_BIG: return dav_reply_status(r, MHD_HTTP_CONTENT_TOO_LARGE);
-  case DRIVE_DUPLICATE: return dav_reply_status(r, MHD_HTTP_CONFLICT);
-  case DRIVE_UNAVAILABLE: return dav_reply_status(r, MHD_HTTP_SERVICE_UNAVAILABLE);
-  case DRIVE_STORAGE: return dav_reply_status(r, MHD_HTTP_BAD_GATEWAY);
+  case DRIVE_NOT_FOUND: return dav_reply_status(r, HTTP_NOT_FOUND);
+  case DRIVE_CONFLICT: return dav_reply_status(r, HTTP_CONFLICT);
+  case DRIVE_INVALID: case DRIVE_MISSING: return dav_reply_status(r, HTTP_BAD_REQUEST);
+  case DRIVE_TOO_BIG: return dav_reply_status(r, HTTP_CONTENT_TOO_LARGE);
+  case DRIVE_DUPLICATE: return dav_reply_status(r, HTTP_CONFLICT);
+  case DRIVE_UNAVAILABLE: return dav_reply_status(r, HTTP_SERVICE_UNAVAILABLE);
+  case DRIVE_STORAGE: return dav_reply_status(r, HTTP_BAD_GATEWAY);
   default:
     log_error("request %s: dav %s %s: %s", r->request_id, r->method, r->path,
               drive_status_name(rc));
-    return dav_reply_status(r, MHD_HTTP_INTERNAL_SERVER_ERROR);
+    return dav_reply_status(r, HTTP_INTERNAL_SERVER_ERROR);
   }
 }
 
@@ -71,8 +71,8 @@ static int dav_options(struct http_req *r)
 {
   http_add_header(r, "DAV", "1, 2");
   http_add_header(r, "MS-Author-Via", "DAV");
-  http_add_header(r, MHD_HTTP_HEADER_ALLOW, DAV_ALLOW);
-  return dav_reply_status(r, MHD_HTTP_OK);
+  http_add_header(r, HTTP_HEADER_ALLOW, DAV_ALLOW);
+  return dav_reply_status(r, HTTP_OK);
 }
 
 /* Splits "Basic base64(login:secret)"; false when malformed. */
@@ -104,8 +104,8 @@ static bool dav_basic(const char *h, struct dav_ctx *c)
 
 static int dav_unauthorized(struct http_req *r)
 {
-  http_add_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, DAV_REALM);
-  return dav_reply_status(r, MHD_HTTP_UNAUTHORIZED);
+  http_add_header(r, HTTP_HEADER_WWW_AUTHENTICATE, DAV_REALM);
+  return dav_reply_status(r, HTTP_UNAUTHORIZED);
 }
 
 /* The method's own start once the caller is known: PUT sets up its upload;
@@ -114,9 +114,9 @@ static int dav_start(struct http_req *r, struct dav_ctx *c)
 {
   if(!strcmp(r->method, "PUT"))
     return dav_put_begin(r, c);
-  const char *cl = http_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+  const char *cl = http_header(r, HTTP_HEADER_CONTENT_LENGTH);
   if(cl && strtoull(cl, NULL, 10) > DAV_BODY_MAX)
-    return dav_reply_status(r, MHD_HTTP_CONTENT_TOO_LARGE);
+    return dav_reply_status(r, HTTP_CONTENT_TOO_LARGE);
   return 0;
 }
 
@@ -135,8 +135,8 @@ static void dav_auth_done(struct http_req *r, void *arg)
   if(c->auth_rc == DRIVE_THROTTLED) {
     char s[16];
     snprintf(s, sizeof(s), "%d", c->retry_after > 0 ? c->retry_after : 1);
-    http_add_header(r, MHD_HTTP_HEADER_RETRY_AFTER, s);
-    dav_reply_status(r, MHD_HTTP_TOO_MANY_REQUESTS);
+    http_add_header(r, HTTP_HEADER_RETRY_AFTER, s);
+    dav_reply_status(r, HTTP_TOO_MANY_REQUESTS);
     return;
   }
   if(c->auth_rc == DRIVE_UNAVAILABLE || c->auth_rc == DRIVE_DB) {
@@ -156,14 +156,14 @@ static int dav_begin(struct http_req *r)
 {
   struct dav_ctx *c = calloc(1, sizeof(*c));
   if(!c)
-    return dav_reply_status(r, MHD_HTTP_INTERNAL_SERVER_ERROR);
+    return dav_reply_status(r, HTTP_INTERNAL_SERVER_ERROR);
   buf_init(&c->body, DAV_BODY_MAX);
   r->ctx = c;
   r->ctx_free = dav_ctx_free;
   /* OPTIONS answers without credentials: clients probe before they log in. */
   if(!strcmp(r->method, "OPTIONS"))
     return 0;
-  if(!dav_basic(http_header(r, MHD_HTTP_HEADER_AUTHORIZATION), c))
+  if(!dav_basic(http_header(r, HTTP_HEADER_AUTHORIZATION), c))
     return dav_unauthorized(r);
   if(davcred_cached(c->login, c->secret, &c->user)) {
     sodium_memzero(c->secret, sizeof(c->secret));
@@ -196,7 +196,7 @@ static int dav_end(struct http_req *r)
   if(!c->authed)
     return dav_unauthorized(r);
   if(c->body_big)
-    return dav_reply_status(r, MHD_HTTP_CONTENT_TOO_LARGE);
+    return dav_reply_status(r, HTTP_CONTENT_TOO_LARGE);
   if(!strcmp(m, "PUT"))
     return dav_put_end(r, c);
   if(!strcmp(m, "GET") || !strcmp(m, "HEAD"))
@@ -215,8 +215,8 @@ static int dav_end(struct http_req *r)
     return dav_lock(r, c);
   if(!strcmp(m, "UNLOCK"))
     return dav_unlock(r, c);
-  http_add_header(r, MHD_HTTP_HEADER_ALLOW, DAV_ALLOW);
-  return dav_reply_status(r, MHD_HTTP_METHOD_NOT_ALLOWED);
+  http_add_header(r, HTTP_HEADER_ALLOW, DAV_ALLOW);
+  return dav_reply_status(r, HTTP_METHOD_NOT_ALLOWED);
 }
 
 static const struct http_stream_ops dav_ops = {dav_begin, dav_data, dav_end, NULL};

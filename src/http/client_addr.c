@@ -1,6 +1,7 @@
 /* client_addr: see client_addr.h. */
 #include "http/client_addr.h"
 #include "http/http.h"
+#include "http/h1parse.h"
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
@@ -254,35 +255,26 @@ void http_client_addr_setup(const struct cidr_list *trusted)
     client_trusted.n = 0;
 }
 
-static enum MHD_Result client_collect(void *cls, enum MHD_ValueKind kind, const char *key,
-                                      const char *value)
-{
-  fwd_headers_add(cls, key, value);
-  return MHD_YES;
-}
-
 void http_client_addr(const struct http_req *r, char *out, size_t outsz)
 {
-  const union MHD_ConnectionInfo *ci =
-      MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  const struct sockaddr *sa = http_conn_peer(r->conn);
   snprintf(out, outsz, "unknown");
-  if(!ci || !ci->client_addr)
+  if(!sa)
     return;
   struct cidr_addr peer, client;
-  if(client_trusted.n && cidr_addr_from_sockaddr(ci->client_addr, &peer) &&
+  if(client_trusted.n && cidr_addr_from_sockaddr(sa, &peer) &&
      cidr_list_match(&client_trusted, &peer)) {
     struct fwd_headers h;
     fwd_headers_init(&h);
-    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, client_collect, &h);
+    for(int i = 0; r->head && i < r->head->nfields; i++)
+      fwd_headers_add(&h, r->head->fields[i].name, r->head->fields[i].value);
     if(fwd_headers_client(&h, &client_trusted, &client)) {
       cidr_addr_format(&client, out, outsz);
       return;
     }
   }
-  if(ci->client_addr->sa_family == AF_INET)
-    inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, out,
-              (socklen_t)outsz);
-  else if(ci->client_addr->sa_family == AF_INET6)
-    inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, out,
-              (socklen_t)outsz);
+  if(sa->sa_family == AF_INET)
+    inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)outsz);
+  else if(sa->sa_family == AF_INET6)
+    inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)outsz);
 }

@@ -5,7 +5,7 @@
  * skipping trusted proxies; the first other address is the client (all
  * trusted: the leftmost). A hop that is malformed, "unknown" or obfuscated
  * ends the walk without a client: the peer address is used then, as it is
- * without a proxy. The parsing is pure (no MHD) so it is unit-tested. */
+ * without a proxy. The parsing is pure (no sockets) so it is unit-tested. */
 #ifndef NETRA_CLIENT_ADDR_H
 #define NETRA_CLIENT_ADDR_H
 #include <stdbool.h>

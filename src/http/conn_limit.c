@@ -20,17 +20,6 @@ static struct cl_entry *cl_table;
 static size_t cl_mask; /* table size - 1 (a power of two) */
 static int cl_per_addr;
 static struct cidr_list cl_exempt;
-static char cl_counted; /* its address marks a connection whose slot is held */
-
-/* MHD accepts a socket, asks the policy, and only then, on the same thread,
- * sets the connection up and says STARTED. If the set-up fails (out of
- * memory, a race at its own cap) no STARTED and no CLOSED ever come: the slot
- * the policy took would leak. So the policy's slot waits here until STARTED
- * claims it, and the next accept on this thread gives back one left over. */
-static _Thread_local struct {
-  bool held;
-  struct cidr_addr key;
-} cl_pending;
 
 /* The counting key: IPv4 as it is, IPv6 by its /64 (one host's block). */
 static void cl_key(const struct cidr_addr *a, struct cidr_addr *key)
@@ -91,7 +80,7 @@ static bool cl_add(const struct cidr_addr *k, bool limit)
     return true;
   }
   struct cl_entry *e = cl_find(k);
-  bool ok = !limit || e->count < cl_per_addr;
+  bool ok = !limit || cl_per_addr <= 0 || e->count < cl_per_addr;
   if(ok) {
     e->key = *k;
     e->count++;
@@ -159,50 +148,9 @@ int conn_limit_count(const struct cidr_addr *a)
   return n;
 }
 
-/* The peer's address when it is counted; false for exempt or unknown ones. */
-static bool cl_counted_addr(const struct sockaddr *sa, struct cidr_addr *a)
+bool conn_limit_exempt(const struct cidr_addr *a)
 {
-  return sa && cidr_addr_from_sockaddr(sa, a) && !cidr_list_match(&cl_exempt, a);
-}
-
-enum MHD_Result conn_limit_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
-{
-  if(cl_pending.held) { /* the last accepted socket never became a connection */
-    conn_limit_give(&cl_pending.key);
-    cl_pending.held = false;
-  }
-  struct cidr_addr a;
-  if(!cl_counted_addr(addr, &a))
-    return MHD_YES;
-  if(!conn_limit_take(&a))
-    return MHD_NO; /* MHD closes the socket at once */
-  cl_pending.held = true;
-  cl_pending.key = a;
-  return MHD_YES;
-}
-
-void conn_limit_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
-                       enum MHD_ConnectionNotificationCode code)
-{
-  const union MHD_ConnectionInfo *ci =
-      MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-  struct cidr_addr a;
-  if(!ci || !cl_counted_addr(ci->client_addr, &a))
-    return;
-  if(code == MHD_CONNECTION_NOTIFY_STARTED) {
-    struct cidr_addr k, pk;
-    cl_key(&a, &k);
-    cl_key(&cl_pending.key, &pk);
-    if(cl_pending.held && cl_same(&k, &pk))
-      cl_pending.held = false;      /* the policy's slot is now this connection's */
-    else
-      cl_add(&k, false);            /* not seen by the policy: count it anyway */
-    *socket_context = &cl_counted;
-  }
-  else if(code == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context == &cl_counted) {
-    conn_limit_give(&a);
-    *socket_context = NULL;
-  }
+  return cidr_list_match(&cl_exempt, a);
 }
 
 unsigned conn_limit_fit_fds(unsigned max_open, unsigned reserve)

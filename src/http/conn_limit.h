@@ -1,16 +1,14 @@
 /* conn_limit: at most N open connections per client address (MAX_CONNECTIONS_PER_IP),
- * so one address cannot fill libmicrohttpd's global connection cap and lock
+ * so one address cannot fill the global connection cap and lock
  * every other client out. Peers in TRUSTED_PROXIES are exempt: a reverse
  * proxy carries many clients over its own address. IPv6 peers are counted
  * per /64, the block one host usually holds.
  *
- * MHD wiring: conn_limit_accept is the daemon's accept-policy callback (it
- * reserves a slot, or refuses and MHD closes the socket at once) and
- * conn_limit_notify its MHD_OPTION_NOTIFY_CONNECTION callback (STARTED
- * confirms the reservation, CLOSED gives the slot back). */
+ * The accept path (http/loop.c) takes a slot for each new socket of a
+ * counted address, or closes the socket at once, and gives it back when the
+ * connection closes. */
 #ifndef NETRA_CONN_LIMIT_H
 #define NETRA_CONN_LIMIT_H
-#include <microhttpd.h>
 #include <stdbool.h>
 #include "util/cidr.h"
 
@@ -35,10 +33,7 @@ int conn_limit_count(const struct cidr_addr *a);
  *  hard limit is lower. */
 unsigned conn_limit_fit_fds(unsigned max_open, unsigned reserve);
 
-/** MHD accept-policy callback (MHD_AcceptPolicyCallback). */
-enum MHD_Result conn_limit_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen);
-/** MHD connection notification (MHD_NotifyConnectionCallback). */
-void conn_limit_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
-                       enum MHD_ConnectionNotificationCode code);
+/** True for an address never counted (a trusted proxy). */
+bool conn_limit_exempt(const struct cidr_addr *a);
 
 #endif

@@ -51,30 +51,30 @@ const char *cors_allowed_origin(const char *origin)
   return NULL;
 }
 
-void cors_add_headers(const struct http_req *r, struct MHD_Response *resp)
+void cors_add_headers(const struct http_req *r, struct http_response *resp)
 {
-  MHD_add_response_header(resp, "Vary", "Origin");
+  http_response_header(resp, "Vary", "Origin");
   if(!r->cors_origin)
     return;
-  MHD_add_response_header(resp, "Access-Control-Allow-Origin", r->cors_origin);
-  MHD_add_response_header(resp, "Access-Control-Expose-Headers",
+  http_response_header(resp, "Access-Control-Allow-Origin", r->cors_origin);
+  http_response_header(resp, "Access-Control-Expose-Headers",
                           "Content-Disposition, Content-Range, Content-Length, ETag, "
                           "X-Total-Count, X-Request-Id, Retry-After, Accept-Ranges");
 }
 
 void cors_preflight(struct http_req *r)
 {
-  struct MHD_Response *resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+  struct http_response *resp = http_response_buffer(0, "", HTTP_MEM_PERSISTENT);
   if(!resp)
     return;
-  MHD_add_response_header(resp, "Allow", "GET, HEAD, POST, PUT, DELETE, OPTIONS");
+  http_response_header(resp, "Allow", "GET, HEAD, POST, PUT, DELETE, OPTIONS");
   if(r->cors_origin) {
-    MHD_add_response_header(resp, "Access-Control-Allow-Methods",
+    http_response_header(resp, "Access-Control-Allow-Methods",
                             "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
-    MHD_add_response_header(resp, "Access-Control-Allow-Headers",
+    http_response_header(resp, "Access-Control-Allow-Headers",
                             "Authorization, Content-Type, Range, If-Range, If-None-Match, "
                             "X-Share-Password, X-Requested-With");
-    MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
+    http_response_header(resp, "Access-Control-Max-Age", "600");
   }
-  http_reply_response(r, MHD_HTTP_NO_CONTENT, resp);
+  http_reply_response(r, HTTP_NO_CONTENT, resp);
 }

@@ -9,7 +9,7 @@ void cors_free(void);
 /** Returns `origin` when it is allowed (the value to echo), else NULL. */
 const char *cors_allowed_origin(const char *origin);
 /** Adds Access-Control-* headers for an allowed origin to a response. */
-void cors_add_headers(const struct http_req *r, struct MHD_Response *resp);
+void cors_add_headers(const struct http_req *r, struct http_response *resp);
 /** Answers an OPTIONS preflight request. */
 void cors_preflight(struct http_req *r);
 

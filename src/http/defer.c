@@ -1,8 +1,8 @@
 /* defer: ordinary handlers hand slow CPU work (password hashing) to a small
  * pool so that the poll thread, which multiplexes many connections, keeps
  * serving the others. The connection is suspended meanwhile; the worker
- * resumes it and MHD calls on_request again on the request's own thread,
- * where http_defer_finish() lets the route reply. */
+ * resumes it and the connection runs the request again on its own poll
+ * thread, where http_defer_finish() lets the route reply. */
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -22,7 +22,7 @@
 #define DEFER_NICE 10
 
 struct http_deferral {
-  struct MHD_Connection *conn;
+  struct http_conn *conn;
   http_work_fn work;
   http_done_fn done;
   void *arg;
@@ -56,7 +56,7 @@ static void defer_run(void *p)
     setpriority(PRIO_PROCESS, (id_t)gettid(), DEFER_NICE);
   }
   d->work(d->arg);
-  MHD_resume_connection(d->conn);
+  http_conn_resume(d->conn);
 }
 
 int http_defer(struct http_req *r, http_work_fn work, http_done_fn done, void *arg)
@@ -64,17 +64,17 @@ int http_defer(struct http_req *r, http_work_fn work, http_done_fn done, void *a
   struct http_deferral *d = malloc(sizeof(*d));
   if(!d) {
     done(NULL, arg);
-    return http_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal server error");
+    return http_reply_error(r, HTTP_INTERNAL_SERVER_ERROR, "Internal server error");
   }
   *d = (struct http_deferral){r->conn, work, done, arg, false};
   r->deferral = d;
   /* Suspend before queueing: the worker may resume at once. A refusal is
    * answered after a resume too, so that every reply is made with the
    * connection in the same (running) state. */
-  MHD_suspend_connection(r->conn);
+  http_conn_suspend(r->conn);
   if(!defer_pool || workq_submit(defer_pool, defer_run, d) != 0) {
     d->refused = true;
-    MHD_resume_connection(r->conn);
+    http_conn_resume(r->conn);
   }
   return HTTP_PENDING;
 }
@@ -85,8 +85,8 @@ void http_defer_finish(struct http_req *r)
   r->deferral = NULL;
   if(d->refused) {
     log_warn("request %s: the work queue is full; answering 429", r->request_id);
-    http_add_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
-    http_reply_error(r, MHD_HTTP_TOO_MANY_REQUESTS, DEFER_BUSY);
+    http_add_header(r, HTTP_HEADER_RETRY_AFTER, "1");
+    http_reply_error(r, HTTP_TOO_MANY_REQUESTS, DEFER_BUSY);
     d->done(NULL, d->arg);
   }
   else

@@ -1,12 +1,10 @@
 /* framing: strict HTTP/1.1 message framing (RFC 9112 §6.1, §6.3), checked
- * before any route runs. libmicrohttpd 0.9.75 uses the first Content-Length
- * and ignores the others, lets a chunked body win over Content-Length (a
- * second request hidden in the body is then served) and waits for the
- * timeout on an unknown transfer coding; a request whose body length is in
- * any doubt is refused here instead, and its connection closed. */
+ * before any route runs: a request whose body length is in any doubt
+ * (Content-Length with Transfer-Encoding, two different or malformed
+ * Content-Lengths, a coding other than chunked) is refused, and its
+ * connection closed, so no request hidden in a body is ever served. */
 #ifndef NETRA_FRAMING_H
 #define NETRA_FRAMING_H
-#include <microhttpd.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -34,8 +32,5 @@ void framing_add(struct framing *f, const char *name, const char *value);
 /** 0 when the framing is unambiguous, else the status to answer with and
  *  its detail in *detail. The connection must then be closed. */
 unsigned framing_verdict(const struct framing *f, bool http10, const char **detail);
-/** framing_add over every header field of a request (repeats included),
- *  then framing_verdict. */
-unsigned framing_check(struct MHD_Connection *conn, const char *version, const char **detail);
 
 #endif

@@ -1,15 +1,17 @@
-/* http: the HTTP layer on libmicrohttpd. A route table maps method + path
+/* http: the HTTP layer, on our own HTTP/1.1 engine (loop.c, conn.c,
+ * h1parse.c). A route table maps method + path
  * pattern ("/api/v1/folders/{id}/path") to a handler; the core creates one
  * request context per request, runs authentication for routes that need it,
  * collects small bodies (JSON/form, capped) or streams big ones to the route,
  * adds the common headers (X-Request-Id, nosniff, CORS) to every reply, writes
- * one access-log line, and frees the context in one place when MHD is done. */
+ * one access-log line, and frees the context in one place when the request ends. */
 #ifndef NETRA_HTTP_H
 #define NETRA_HTTP_H
 #include <jansson.h>
-#include <microhttpd.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include "http/response.h"
+#include "http/status.h"
 #include "util/buf.h"
 
 #define HTTP_BODY_MAX (64 * 1024)  /* small bodies: JSON and forms */
@@ -20,7 +22,10 @@
 #define HTTP_MAX_EXTRA_HEADERS 8
 
 struct http_req;
+struct http_conn;
+struct h1_head;
 struct cidr_list;
+struct sockaddr;
 
 /** A handler answers by calling one of the http_reply_* functions. Its return
  *  value is ignored when it replied; when it did not, the core answers 500. */
@@ -63,8 +68,15 @@ struct http_header {
   char *value;
 };
 
+/** A query argument, decoded ('+' is space, "%00" kept literal). */
+struct http_arg {
+  const char *key;
+  const char *value;   /* NULL for "?key" without '=' */
+  size_t value_len;
+};
+
 struct http_req {
-  struct MHD_Connection *conn;
+  struct http_conn *conn;
   const char *method;
   char *path;               /* normalised: no trailing slash except "/" */
   char request_id[24];
@@ -78,8 +90,8 @@ struct http_req {
   bool replied;
   bool stream_done;         /* `end` was called */
   bool suspended;
-  bool in_body;             /* inside an upload-data call: MHD refuses replies */
-  struct MHD_Response *early; /* a reply made in_body, queued once the body is read */
+  bool in_body;             /* inside a streaming route's `data` */
+  struct http_response *resp; /* the reply, until the connection takes it */
   unsigned status;
   uint64_t bytes_in;
   uint64_t bytes_out;       /* the reply body's length (what a complete reply sends) */
@@ -90,6 +102,18 @@ struct http_req {
   void *ctx;                /* route state (streaming), freed with ctx_free */
   void (*ctx_free)(void *ctx);
   struct http_deferral *deferral; /* http_defer() work in flight (defer.c) */
+  /* What the connection parsed (request.c): the head lives in `head_buf`. */
+  char *head_buf;
+  struct h1_head *head;
+  char *arg_buf;
+  int nargs;
+  struct http_arg *args;
+  bool http10;              /* an HTTP/1.0 request */
+  bool is_head;             /* HEAD: the reply carries no body */
+  bool keep_alive;          /* the client allows another request on the connection */
+  bool expect_continue;     /* Expect: 100-continue */
+  bool chunked;             /* the body is chunked ... */
+  uint64_t body_length;     /* ... or this long (Content-Length; 0: none) */
 };
 
 /** Validates a bearer token; on success stores what the handlers need to
@@ -110,7 +134,7 @@ struct http_options {
   int max_connections;        /* open connections in all */
   int max_connections_per_ip; /* per peer address (IPv6: /64), 0 = no limit; trusted proxies exempt */
   int keepalive_timeout;      /* s: idle keep-alive or a head not yet in; bodies get HTTP_LONG_TIMEOUT */
-  size_t connection_memory;   /* MHD's memory per connection (also its read buffer) */
+  size_t connection_memory;   /* an upload body's read buffer (CONNECTION_MEMORY) */
   int ws_max;                 /* open WebSockets in all (websocket.h) */
   int ws_ping_ms;             /* their heartbeat interval */
   http_auth_fn auth;
@@ -162,9 +186,9 @@ int http_reply_json_text(struct http_req *r, unsigned status, buf_t *body);
 int http_reply_error(struct http_req *r, unsigned status, const char *detail);
 /** Replies {"detail": "Item not found"}-style 404. */
 int http_reply_not_found(struct http_req *r, const char *what);
-/** Queues a prepared MHD response after adding the common headers; the
- *  response is destroyed here. */
-int http_reply_response(struct http_req *r, unsigned status, struct MHD_Response *resp);
+/** Replies with a prepared response after adding the common headers; the
+ *  response is taken over (freed here on failure). */
+int http_reply_response(struct http_req *r, unsigned status, struct http_response *resp);
 /** Records the length of the body a response made outside reply.c carries
  *  (the access log's `out`). */
 void http_set_body_size(struct http_req *r, uint64_t n);
@@ -189,9 +213,17 @@ int http_defer(struct http_req *r, http_work_fn work, http_done_fn done, void *a
  * calls `done` before the next body piece or `end`, and drops the body if
  * `done` replied. */
 
-/** Suspends/resumes a streaming request's connection (backpressure). */
+/** Suspends/resumes a streaming request's connection (backpressure).
+ *  http_suspend runs on the request's own thread; http_resume on any. */
 void http_suspend(struct http_req *r);
 void http_resume(struct http_req *r);
+/** The same for a connection: a response reader that returns 0 has called
+ *  http_conn_suspend; whoever has its bytes calls http_conn_resume (any
+ *  thread). A resume that finds the connection running is dropped. */
+void http_conn_suspend(struct http_conn *c);
+void http_conn_resume(struct http_conn *c);
+/** The TCP peer's address (for conn_limit, logs); NULL when unknown. */
+const struct sockaddr *http_conn_peer(const struct http_conn *c);
 
 /* ---- router (exposed for unit tests) ---- */
 /** Result of matching a path against the tables. */

@@ -1,4 +1,4 @@
-/* listen: the server's listening socket, opened before libmicrohttpd starts
+/* listen: the server's listening socket, opened before the HTTP threads start
  * so that its failures are ours to explain: a port in use stops the start
  * with one line naming PORT (no SO_REUSEPORT, which let a second server
  * share the port and split the clients between two databases), and HOST may

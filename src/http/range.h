@@ -1,7 +1,7 @@
 /* range: RFC 9110 byte ranges (Range, If-Range, §14) and the conditional
  * requests that decide between 200, 206, 304, 412 and 416 (If-Match,
  * If-None-Match, If-Modified-Since, If-Unmodified-Since, §13), as pure
- * functions over header values: no MHD, no I/O, no clock, no locale. The
+ * functions over header values: no sockets, no I/O, no clock, no locale. The
  * server's download responder uses it, and so can a test tool (the fake
  * Telegram server) by including range.c.
  *

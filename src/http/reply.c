@@ -7,32 +7,39 @@
 #include <strings.h>
 #include "http/http.h"
 #include "http/cors.h"
+#include "http/h1parse.h"
 #include "util/jsonx.h"
 #include "util/log.h"
 
+static const struct http_arg *reply_arg(const struct http_req *r, const char *key)
+{
+  for(int i = 0; i < r->nargs; i++)
+    if(!strcmp(r->args[i].key, key))
+      return &r->args[i];
+  return NULL;
+}
+
 const char *http_query(const struct http_req *r, const char *key)
 {
-  return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
+  const struct http_arg *a = reply_arg(r, key);
+  return a ? a->value : NULL;
 }
 
 const char *http_query_n(const struct http_req *r, const char *key, size_t *len)
 {
-  const char *v = NULL;
-  *len = 0;
-  if(MHD_lookup_connection_value_n(r->conn, MHD_GET_ARGUMENT_KIND, key, strlen(key), &v, len) !=
-     MHD_YES)
-    return NULL;
-  return v;
+  const struct http_arg *a = reply_arg(r, key);
+  *len = a && a->value ? a->value_len : 0;
+  return a ? a->value : NULL;
 }
 
 const char *http_header(const struct http_req *r, const char *name)
 {
-  return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+  return r->head ? h1_field(r->head, name) : NULL;
 }
 
 bool http_content_type_is(const struct http_req *r, const char *type)
 {
-  const char *ct = http_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
+  const char *ct = http_header(r, HTTP_HEADER_CONTENT_TYPE);
   if(!ct)
     return false;
   while(*ct == ' ')
@@ -49,7 +56,7 @@ json_t *http_json_body(struct http_req *r, bool optional)
   if(optional && r->body.len == 0)
     return json_object();
   if(!http_content_type_is(r, "application/json")) {
-    http_reply_error(r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json");
+    http_reply_error(r, HTTP_UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json");
     return NULL;
   }
   /* NULs inside strings parse; jsonx_get_str then refuses those values. */
@@ -60,7 +67,7 @@ json_t *http_json_body(struct http_req *r, bool optional)
     /* A syntax error is only its place, "(line L, column C)". */
     const char *sep = err[0] == '(' ? " " : ": ";
     snprintf(detail, sizeof(detail), "Malformed JSON body%s%s", sep, err);
-    http_reply_error(r, MHD_HTTP_UNPROCESSABLE_CONTENT, detail);
+    http_reply_error(r, HTTP_UNPROCESSABLE_CONTENT, detail);
   }
   return j;
 }
@@ -134,32 +141,27 @@ void http_add_header(struct http_req *r, const char *name, const char *value)
   r->nextra++;
 }
 
-int http_reply_response(struct http_req *r, unsigned status, struct MHD_Response *resp)
+int http_reply_response(struct http_req *r, unsigned status, struct http_response *resp)
 {
+  if(!resp)
+    return -1;
   if(r->replied) {
-    MHD_destroy_response(resp);
+    http_response_free(resp);
     return -1;
   }
-  MHD_add_response_header(resp, "X-Request-Id", r->request_id);
-  MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+  http_response_header(resp, "X-Request-Id", r->request_id);
+  http_response_header(resp, "X-Content-Type-Options", "nosniff");
   cors_add_headers(r, resp);
   for(int i = 0; i < r->nextra; i++)
-    MHD_add_response_header(resp, r->extra[i].name, r->extra[i].value);
+    http_response_header(resp, r->extra[i].name, r->extra[i].value);
   if(status >= 500)
     log_error("request %s: %s %s -> %u", r->request_id, r->method, r->path, status);
-  if(r->in_body) {
-    /* MHD 0.9 only takes a response once the whole body is in (queueing
-     * returns MHD_NO meanwhile); the server sends it after the last piece. */
-    r->early = resp;
-    r->replied = true;
-    r->status = status;
-    return 0;
-  }
-  enum MHD_Result rc = MHD_queue_response(r->conn, status, resp);
-  MHD_destroy_response(resp);
+  /* The connection sends it once the handler returns; a reply made before
+   * the body was read whole closes the connection after it (conn.c). */
+  r->resp = resp;
   r->replied = true;
   r->status = status;
-  return rc == MHD_YES ? 0 : -1;
+  return 0;
 }
 
 void http_set_body_size(struct http_req *r, uint64_t n)
@@ -173,18 +175,18 @@ int http_reply_json(struct http_req *r, unsigned status, json_t *body)
   json_decref(body);
   if(!text) {
     text = strdup("{\"detail\":\"Internal server error\"}");
-    status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+    status = HTTP_INTERNAL_SERVER_ERROR;
     if(!text)
       return -1;
   }
   size_t len = strlen(text);
-  struct MHD_Response *resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+  struct http_response *resp = http_response_buffer(len, text, HTTP_MEM_MUST_FREE);
   if(!resp) {
     free(text);
     return -1;
   }
   r->bytes_out = len;
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+  http_response_header(resp, HTTP_HEADER_CONTENT_TYPE, "application/json");
   return http_reply_response(r, status, resp);
 }
 
@@ -194,14 +196,14 @@ int http_reply_json_text(struct http_req *r, unsigned status, buf_t *body)
   char *text = buf_steal(body);
   if(!text)
     text = strdup("");
-  struct MHD_Response *resp =
-      text ? MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE) : NULL;
+  struct http_response *resp =
+      text ? http_response_buffer(len, text, HTTP_MEM_MUST_FREE) : NULL;
   if(!resp) {
     free(text);
     return -1;
   }
   r->bytes_out = len;
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+  http_response_header(resp, HTTP_HEADER_CONTENT_TYPE, "application/json");
   return http_reply_response(r, status, resp);
 }
 
@@ -214,5 +216,5 @@ int http_reply_not_found(struct http_req *r, const char *what)
 {
   char detail[96];
   snprintf(detail, sizeof(detail), "%s not found", what);
-  return http_reply_error(r, MHD_HTTP_NOT_FOUND, detail);
+  return http_reply_error(r, HTTP_NOT_FOUND, detail);
 }

@@ -1,10 +1,10 @@
-/* websocket: the RFC 6455 handshake (section 4.2) on a libmicrohttpd
- * request, and the hand-over of the upgraded socket to the event thread
- * (ws_loop.c). */
+/* websocket: the RFC 6455 handshake (section 4.2) on an HTTP request, and
+ * the hand-over of the upgraded socket to the event thread (ws_loop.c). */
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <strings.h>
 #include "http/ws_priv.h"
 #include "util/log.h"
@@ -66,19 +66,16 @@ static void ws_pending_free(void *p)
   free(ws);
 }
 
-static void ws_on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls,
-                          const char *extra_in, size_t extra_in_size, MHD_socket sock,
-                          struct MHD_UpgradeResponseHandle *urh)
+static void ws_on_upgrade(void *cls, struct http_req *r, const char *extra_in,
+                          size_t extra_in_size, int sock, struct http_slot slot)
 {
   struct http_ws *ws = cls;
-  struct http_req *r = con_cls;
-  (void)conn;
+  ws->slot = slot;
   if(r && r->ctx == ws) {
     r->ctx = NULL;    /* the socket's now, until ws_close */
     r->ctx_free = NULL;
   }
   ws->fd = sock;
-  ws->urh = urh;
   if(extra_in_size) {
     ws->extra = malloc(extra_in_size);
     if(ws->extra) {
@@ -89,7 +86,8 @@ static void ws_on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls,
   if((extra_in_size && !ws->extra) || ws_context_init(ws) != 0) {
     log_error("websocket: out of memory");
     ws->ops->closed(ws->arg);
-    MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+    close(sock);
+    http_slot_release(&ws->slot);
     free(ws->extra);
     free(ws);
     ws_unreserve();
@@ -106,41 +104,41 @@ int http_ws_upgrade(struct http_req *r, const struct http_ws_ops *ops, void *arg
   const char *version = http_header(r, "Sec-WebSocket-Version");
   if(strcmp(r->method, "GET") != 0 || !ws_has_token(http_header(r, "Upgrade"), "websocket") ||
      !ws_has_token(http_header(r, "Connection"), "upgrade")) {
-    http_reply_error(r, MHD_HTTP_BAD_REQUEST, "Not a WebSocket handshake");
+    http_reply_error(r, HTTP_BAD_REQUEST, "Not a WebSocket handshake");
     return -1;
   }
   if(!version || strcmp(version, "13") != 0) {
     http_add_header(r, "Sec-WebSocket-Version", "13");
-    http_reply_error(r, MHD_HTTP_UPGRADE_REQUIRED, "Unsupported WebSocket version");
+    http_reply_error(r, HTTP_UPGRADE_REQUIRED, "Unsupported WebSocket version");
     return -1;
   }
   if(!ws_key_ok(key) || ws_accept_value(key, accept) != 0) {
-    http_reply_error(r, MHD_HTTP_BAD_REQUEST, "Invalid Sec-WebSocket-Key");
+    http_reply_error(r, HTTP_BAD_REQUEST, "Invalid Sec-WebSocket-Key");
     return -1;
   }
   if(!ws_reserve()) {
-    http_add_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "5");
-    http_reply_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "Too many WebSockets");
+    http_add_header(r, HTTP_HEADER_RETRY_AFTER, "5");
+    http_reply_error(r, HTTP_SERVICE_UNAVAILABLE, "Too many WebSockets");
     return -1;
   }
   struct http_ws *ws = calloc(1, sizeof(*ws));
-  struct MHD_Response *resp = ws ? MHD_create_response_for_upgrade(ws_on_upgrade, ws) : NULL;
+  struct http_response *resp = ws ? http_response_upgrade(ws_on_upgrade, ws) : NULL;
   if(!resp) {
     free(ws);
     ws_unreserve();
-    http_reply_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Internal server error");
+    http_reply_error(r, HTTP_INTERNAL_SERVER_ERROR, "Internal server error");
     return -1;
   }
   ws->fd = -1;
   ws->ops = ops;
   ws->arg = arg;
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_UPGRADE, "websocket");
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "Upgrade");
-  MHD_add_response_header(resp, "Sec-WebSocket-Accept", accept);
+  http_response_header(resp, HTTP_HEADER_UPGRADE, "websocket");
+  http_response_header(resp, HTTP_HEADER_CONNECTION, "Upgrade");
+  http_response_header(resp, "Sec-WebSocket-Accept", accept);
   /* From here the http_ws owns `arg`: ws_pending_free, or the socket. */
   r->ctx = ws;
   r->ctx_free = ws_pending_free;
-  if(http_reply_response(r, MHD_HTTP_SWITCHING_PROTOCOLS, resp) != 0)
+  if(http_reply_response(r, HTTP_SWITCHING_PROTOCOLS, resp) != 0)
     log_warn("request %s: the 101 could not be queued", r->request_id);
   return 0;
 }

@@ -1,4 +1,4 @@
-/* websocket: RFC 6455 server sockets taken over from libmicrohttpd after an
+/* websocket: RFC 6455 server sockets taken over from an HTTP connection after an
  * upgrade. One event thread (epoll) runs every socket; wslay does the
  * framing, control frames (ping, pong, close) included. Other threads only
  * enqueue text messages (http_ws_send): each socket has a bounded queue in

@@ -6,7 +6,7 @@
  * (which copies them) and lets wslay write until the socket would block;
  * wslay's own queue so stays short and the bounded one is ours. A socket is
  * closed only here: epoll forgets it, the route's `closed` runs (after which
- * nobody sends to it), its queue is freed and MHD closes the descriptor. */
+ * nobody sends to it), its queue is freed and the descriptor closed. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -243,7 +243,8 @@ static void ws_close(struct http_ws *ws)
   pthread_mutex_unlock(&ws_qlock);
   wslay_event_context_free(ws->ctx);
   shutdown(ws->fd, SHUT_RDWR);
-  MHD_upgrade_action(ws->urh, MHD_UPGRADE_ACTION_CLOSE);
+  close(ws->fd);
+  http_slot_release(&ws->slot);
   free(ws->extra);
   free(ws);
   atomic_fetch_sub(&ws_open, 1);
@@ -366,7 +367,8 @@ void ws_loop_add(struct http_ws *ws)
   ws_queue_free_locked(ws);
   pthread_mutex_unlock(&ws_qlock);
   wslay_event_context_free(ws->ctx);
-  MHD_upgrade_action(ws->urh, MHD_UPGRADE_ACTION_CLOSE);
+  close(ws->fd);
+  http_slot_release(&ws->slot);
   free(ws->extra);
   free(ws);
   atomic_fetch_sub(&ws_open, 1);

@@ -20,11 +20,11 @@ struct http_ws {
   /* The event thread's own. */
   struct http_ws *next, *prev;
   int fd;
-  struct MHD_UpgradeResponseHandle *urh;
+  struct http_slot slot;       /* the connection's caps, given back at close */
   wslay_event_context_ptr ctx;
   const struct http_ws_ops *ops;
   void *arg;
-  char *extra;                 /* bytes MHD read past the handshake */
+  char *extra;                 /* bytes read past the handshake */
   size_t extra_len, extra_off;
   int64_t last_rx_ms;          /* monotonic: the last byte from the client */
   uint32_t mask;               /* epoll events asked for */

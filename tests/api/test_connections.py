@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from helpers import API, clean_env, free_port, make_user, multipart_body, netradrive_bin, \
-    upload_file
+from helpers import API, TIME_FACTOR, clean_env, free_port, make_user, multipart_body, \
+    netradrive_bin, upload_file
 
 HEAD = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "  # never finished
 
@@ -212,18 +212,18 @@ def _rss_kib(pid):
 
 
 def test_idle_keepalive_connections_stay_small(server_factory):
-    """libmicrohttpd zeroes a connection's whole memory when a keep-alive
-    connection starts its next request, so every connection that served one
-    keeps it resident: with the old 1 MiB, 200 idle keep-alive connections
-    held ~200 MiB; with the 48K default about 10 MiB."""
-    s = server_factory()
+    """An idle keep-alive connection holds no read buffer (it is freed when
+    a request completes), whatever CONNECTION_MEMORY is: under libmicrohttpd
+    every connection that served a request kept its whole pool (1 MiB, later
+    48K) resident."""
+    s = server_factory(env={"CONNECTION_MEMORY": "1M"})
     n, socks = 200, []
     base = _rss_kib(s.proc.pid)
     try:
         for i in range(n):
             c = _connect(s.port, f"127.0.1.{1 + i // 50}")
             c.settimeout(5)
-            for _ in range(2):   # the second request is the one that resets the pool
+            for _ in range(2):   # the second request once reset libmicrohttpd's pool
                 c.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
                 data = b""
                 while not data.endswith(b"}"):
@@ -233,7 +233,8 @@ def test_idle_keepalive_connections_stay_small(server_factory):
                 assert data.startswith(b"HTTP/1.1 200"), data[:100]
             socks.append(c)
         grown = _rss_kib(s.proc.pid) - base
-        assert grown < 40 * 1024, f"{n} idle keep-alive connections added {grown} KiB"
+        if TIME_FACTOR == 1:   # a sanitized build's RSS says nothing about ours
+            assert grown < 8 * n, f"{n} idle keep-alive connections added {grown} KiB"
     finally:
         for c in socks:
             c.close()

@@ -520,8 +520,8 @@ def test_abort_body_shorter_than_content_length(user_factory, server):
     body = _declared_body(4 * CHUNK)
     head = upload_head(u.access_token, content_length=len(body), folder_id=box["id"])
     r = raw_exchange(server.port, head, [body[:3 * CHUNK]], shutdown=True, timeout=5)
-    # end of input in the middle of the body: libmicrohttpd ends the request as
-    # aborted by the client and closes without an answer (never a 201)
+    # end of input in the middle of the body: the request ends as aborted by
+    # the client and the server closes without an answer (never a 201)
     assert r is None, r
     _after_abort(u, server, box, baseline)
 

@@ -302,7 +302,7 @@ def test_telegram_cancel_event_and_mid_upload_snapshot(tg):
 
 
 def test_keepalive_timeout_does_not_close_a_websocket(server_factory):
-    """libmicrohttpd's idle timeout is for HTTP; an upgraded socket lives
+    """KEEPALIVE_TIMEOUT is for HTTP; an upgraded socket lives
     as long as the client answers pings."""
     srv = server_factory(env={"STORAGE_BACKEND": "local", "KEEPALIVE_TIMEOUT": "1",
                               "WS_PING_INTERVAL": "1"})

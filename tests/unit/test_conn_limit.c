@@ -73,16 +73,13 @@ static void test_exempt_accepted_uncounted(void **state)
   struct cidr_list l;
   assert_int_equal(cidr_list_parse("127.0.0.1", &l), 1);
   assert_int_equal(conn_limit_init(1, &l, 64), 0);
-  struct sockaddr_in sin = {.sin_family = AF_INET};
-  inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
-  for(int i = 0; i < 5; i++)
-    assert_int_equal(conn_limit_accept(NULL, (struct sockaddr *)&sin, sizeof(sin)), MHD_YES);
-  inet_pton(AF_INET, "127.0.0.2", &sin.sin_addr);
-  assert_int_equal(conn_limit_accept(NULL, (struct sockaddr *)&sin, sizeof(sin)), MHD_YES);
-  /* No STARTED came for that one: the next accept gives its slot back first. */
-  assert_int_equal(conn_limit_accept(NULL, (struct sockaddr *)&sin, sizeof(sin)), MHD_YES);
-  struct cidr_addr a = addr("127.0.0.2");
-  assert_int_equal(conn_limit_count(&a), 1);
+  struct cidr_addr ex = addr("127.0.0.1"), other = addr("127.0.0.2");
+  assert_true(conn_limit_exempt(&ex));
+  assert_false(conn_limit_exempt(&other));
+  assert_true(conn_limit_take(&other));
+  assert_false(conn_limit_take(&other));
+  conn_limit_give(&other);
+  assert_int_equal(conn_limit_count(&other), 0);
   conn_limit_free();
 }
 

@@ -2,7 +2,7 @@
  * behaves like a remote backend: reads answer BLOB_AGAIN and the wake comes
  * later from another thread (or at once, before the suspend). The fake is a
  * backend of its own (blob/backend.h) that the store is opened with. A real
- * MHD daemon serves the responses; libcurl fetches them. */
+ * HTTP server (http_start) serves the responses; libcurl fetches them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
