@@ -30,8 +30,10 @@ struct local_job {
 /* Writer threads: fsync is the slow part of a local put and mostly waits
  * on the disk, so concurrent uploads' chunks are synced side by side (ext4
  * folds concurrent fsyncs into shared journal commits) instead of queueing
- * behind one thread's fsyncs. Each job is still synced and renamed by one
- * thread, in the same order as before. */
+ * behind one thread's fsyncs. Each chunk is still fsynced, renamed and its
+ * directory fsynced by one thread, in that order, before it is reported;
+ * chunks may now complete out of order (uploads allow it: remote stores are
+ * parallel too). */
 #define LOCAL_WRITERS 4
 
 struct local {
