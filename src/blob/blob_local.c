@@ -27,12 +27,22 @@ struct local_job {
   void *arg;
 };
 
+/* Writer threads: fsync is the slow part of a local put and mostly waits
+ * on the disk, so concurrent uploads' chunks are synced side by side (ext4
+ * folds concurrent fsyncs into shared journal commits) instead of queueing
+ * behind one thread's fsyncs. Each chunk is still fsynced, renamed and its
+ * directory fsynced by one thread, in that order, before it is reported;
+ * chunks may now complete out of order (uploads allow it: remote stores are
+ * parallel too). */
+#define LOCAL_WRITERS 4
+
 struct local {
   char root[BLOB_PATH_MAX - 64];
-  /* One writer thread makes chunks durable while the request thread goes on
-   * receiving the next one: fsync is the slow part of a local put. */
-  pthread_t writer;
-  bool writer_running, stopping;
+  /* The writers make chunks durable while the request threads go on
+   * receiving the next ones. */
+  pthread_t writer[LOCAL_WRITERS];
+  int nwriters;
+  bool stopping;
   pthread_mutex_t lock;
   pthread_cond_t cond;
   struct local_job *head, *tail;
@@ -58,14 +68,18 @@ static void *local_open(const struct blob_options *opt, char *err, size_t errlen
     goto fail;
   pthread_mutex_init(&b->lock, NULL);
   pthread_cond_init(&b->cond, NULL);
-  if(pthread_create(&b->writer, NULL, local_writer_main, b) != 0) {
+  for(int i = 0; i < LOCAL_WRITERS; i++) {
+    if(pthread_create(&b->writer[i], NULL, local_writer_main, b) != 0)
+      break;
+    b->nwriters++;
+  }
+  if(b->nwriters == 0) {
     pthread_mutex_destroy(&b->lock);
     pthread_cond_destroy(&b->cond);
     snprintf(err, errlen, "cannot start the chunk writer thread");
     free(b);
     return NULL;
   }
-  b->writer_running = true;
   return b;
 fail:
   snprintf(err, errlen, "DATA_DIR: cannot create the chunk directories under '%s'", opt->data_dir);
@@ -78,12 +92,13 @@ static void local_close(void *self)
   struct local *b = self;
   if(!b)
     return;
-  if(b->writer_running) {
+  if(b->nwriters > 0) {
     pthread_mutex_lock(&b->lock);
-    b->stopping = true;   /* the writer drains what is queued, then ends */
-    pthread_cond_signal(&b->cond);
+    b->stopping = true;   /* the writers drain what is queued, then end */
+    pthread_cond_broadcast(&b->cond);
     pthread_mutex_unlock(&b->lock);
-    pthread_join(b->writer, NULL);
+    for(int i = 0; i < b->nwriters; i++)
+      pthread_join(b->writer[i], NULL);
   }
   pthread_mutex_destroy(&b->lock);
   pthread_cond_destroy(&b->cond);

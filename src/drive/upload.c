@@ -356,7 +356,7 @@ int upload_write(struct upload *u, const char *data, size_t n)
  * content; its folders and the owner's usage change by the difference and
  * the old content loses its reference. */
 static int upload_swap(struct upload *u, db_t *db, const char *sha, const char *mime,
-                       const char *content_id, char *file_id)
+                       const char *content_id, int64_t stored, char *file_id)
 {
   struct file_rec old;
   int rc = file_get(u->owner_id, u->replace_id, &old);
@@ -372,14 +372,16 @@ static int upload_swap(struct upload *u, db_t *db, const char *sha, const char *
     return DRIVE_DB;
   rc = folder_add_size(db, old.folder_id[0] ? old.folder_id : NULL, delta);
   if(rc == DRIVE_OK)
-    rc = usage_add(db, u->owner_id, delta, 0, 0, 0);
+    rc = usage_add(db, u->owner_id, delta, 0, 0, stored);
   if(rc == DRIVE_OK)
     rc = content_unref(db, old.content_id);
   snprintf(file_id, ID_LEN + 1, "%.22s", old.id);
   return rc;
 }
 
-/* The commit: dedup, content + chunks, the file row, sizes and usage. */
+/* The commit: dedup, content + chunks, the file row, sizes and usage.
+ * The owner's usage row is updated once, at the end, for both the new
+ * content's stored bytes and the file's (one statement fewer per upload). */
 static int upload_commit(struct upload *u, db_t *db, const char *sha, const char *mime,
                          char *file_id)
 {
@@ -387,6 +389,7 @@ static int upload_commit(struct upload *u, db_t *db, const char *sha, const char
   const char *folder = u->folder_id[0] ? u->folder_id : NULL;
   char content_id[ID_LEN + 1] = "";
   bool dup = false;
+  int64_t stored = 0;   /* bytes newly stored for this owner (0 on a dedup hit) */
   int rc;
 
   if(folder_check_live(u->owner_id, folder) != DRIVE_OK)
@@ -430,12 +433,11 @@ static int upload_commit(struct upload *u, db_t *db, const char *sha, const char
       if((rc = garbage_confirm(db, c->staged_id)) != DRIVE_OK)
         return rc;
     }
-    if((rc = usage_add(db, u->owner_id, 0, 0, 0, (int64_t)u->size)) != DRIVE_OK)
-      return rc;
+    stored = (int64_t)u->size;
   }
 
   if(u->replace_id[0])
-    return upload_swap(u, db, sha, mime, content_id, file_id);
+    return upload_swap(u, db, sha, mime, content_id, stored, file_id);
   struct file_rec f = {.size = (int64_t)u->size, .created_at = now,
                        .updated_at = u->mtime ? u->mtime : now};
   snprintf(f.owner_id, sizeof(f.owner_id), "%.31s", u->owner_id);
@@ -451,7 +453,7 @@ static int upload_commit(struct upload *u, db_t *db, const char *sha, const char
   memcpy(file_id, f.id, ID_LEN + 1);
   rc = folder_add_size(db, folder, (int64_t)u->size);
   if(rc == DRIVE_OK)
-    rc = usage_add(db, u->owner_id, (int64_t)u->size, 1, 0, 0);
+    rc = usage_add(db, u->owner_id, (int64_t)u->size, 1, 0, stored);
   return rc;
 }
 
