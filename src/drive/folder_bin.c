@@ -300,7 +300,7 @@ int folder_restore(const char *owner_id, const char *folder_id)
   if(rc)
     return rc;
   if(!f.is_deleted)
-    goto out; /* not in the bin: nothing to do */
+    goto out; /* not in the bin: only files a cut restore left (below) */
 
   /* The bin group: this folder when binned directly, else the folder whose
    * binning carried it (then it leaves that group's sizes). */
@@ -337,8 +337,11 @@ int folder_restore(const char *owner_id, const char *folder_id)
     rc = usage_add(db, owner_id, 0, 0, -bytes, 0);
 out:
   rc = drive_tx_end(db, rc);
-  if(!rc && f.is_deleted && !strcmp(group, folder_id))
-    rc = folder_unbin_files(db, owner_id, group);
+  /* The group's files follow in batches. A live folder may still have files
+   * of its group in the bin: a restore cut short (a crash) left them, and
+   * restoring it again brings them back (one index probe when none). */
+  if(!rc && (!f.is_deleted || !strcmp(group, folder_id)))
+    rc = folder_unbin_files(db, owner_id, folder_id);
   return rc;
 }
 
