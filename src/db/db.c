@@ -219,8 +219,11 @@ int db_commit(db_t *db)
   if(db_batch_depth)
     return db_batch_failed ? DB_ERROR : DB_OK;
   int rc = db->drv->exec_script(db, "COMMIT");
-  if(rc == DB_OK)
+  if(rc == DB_OK) {
     db_turn_give(); /* else the caller rolls back, which gives the turn */
+    if(db->drv->after_commit)
+      db->drv->after_commit(db);
+  }
   return rc;
 }
 
@@ -233,6 +236,16 @@ int db_rollback(db_t *db)
   int rc = db->drv->exec_script(db, "ROLLBACK");
   db_turn_give();
   return rc;
+}
+
+int db_read_begin(db_t *db)
+{
+  return db_batch_depth ? DB_ERROR : db->drv->exec_script(db, "BEGIN");
+}
+
+int db_read_end(db_t *db)
+{
+  return db->drv->exec_script(db, "COMMIT");
 }
 
 int db_batch_begin(db_t *db)
