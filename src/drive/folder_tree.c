@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "drive/folder_sql.h"
 #include "drive/folders.h"
 
 /* Siblings read per query. Each level of the walk holds one page, its room
@@ -32,17 +33,6 @@ struct folder_tree_cursor {
   bool done;
 };
 
-/* Siblings in name_key order, bytewise on both engines (as the tree always
- * was; PostgreSQL's index in migration 014), each page after the last key
- * (live siblings' keys are unique: folders_sibling_name), each row with
- * whether it has live children (an index probe) so a leaf costs no query. */
-#define TREE_SELECT                                                                  \
-  "SELECT " FOLDER_COLS ", name_key, EXISTS (SELECT 1 FROM folders c WHERE "          \
-  "c.owner_id = $1 AND c.parent_id = folders.id AND c.is_deleted = 0) FROM folders "  \
-  "WHERE owner_id = $1 AND is_deleted = 0 AND "
-#define TREE_SQLITE_TAIL "name_key > $2 ORDER BY name_key LIMIT $3"
-#define TREE_PG_TAIL "name_key COLLATE \"C\" > $2 ORDER BY name_key COLLATE \"C\" LIMIT $3"
-
 /* Reads the next page of level l's children. */
 static int tree_fetch(struct folder_tree_cursor *c, struct tree_level *l)
 {
@@ -52,13 +42,11 @@ static int tree_fetch(struct folder_tree_cursor *c, struct tree_level *l)
   db_stmt_t *st;
   if(l->parent[0])
     st = db_query(db,
-                  db_sql(TREE_SELECT "parent_id = $4 AND " TREE_SQLITE_TAIL,
-                         TREE_SELECT "parent_id = $4 AND " TREE_PG_TAIL),
+                  db_sql(TREE_SQLITE_CHILDREN, TREE_PG_CHILDREN),
                   "ttit", c->owner, l->last_key, (int64_t)TREE_PAGE, l->parent);
   else
     st = db_query(db,
-                  db_sql(TREE_SELECT "parent_id IS NULL AND " TREE_SQLITE_TAIL,
-                         TREE_SELECT "parent_id IS NULL AND " TREE_PG_TAIL),
+                  db_sql(TREE_SQLITE_ROOTS, TREE_PG_ROOTS),
                   "tti", c->owner, l->last_key, (int64_t)TREE_PAGE);
   if(!st)
     return DRIVE_DB;
