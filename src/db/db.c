@@ -219,11 +219,8 @@ int db_commit(db_t *db)
   if(db_batch_depth)
     return db_batch_failed ? DB_ERROR : DB_OK;
   int rc = db->drv->exec_script(db, "COMMIT");
-  if(rc == DB_OK) {
+  if(rc == DB_OK)
     db_turn_give(); /* else the caller rolls back, which gives the turn */
-    if(db->drv->after_commit)
-      db->drv->after_commit(db);
-  }
   return rc;
 }
 

@@ -31,7 +31,6 @@ struct sq_cached {
 struct sq_conn {
   const struct db_driver *drv; /* must be first (see db.c) */
   sqlite3 *h;
-  int wal_pages;               /* the WAL's size after this connection's last commit */
   struct sq_cached cache[SQ_CACHE];
 };
 
@@ -102,36 +101,6 @@ static int sq_busy(void *arg, int count)
   return 1;
 }
 
-/* The WAL is copied back into the database (a checkpoint, which syncs the
- * files) past SQ_WAL_CHECKPOINT pages, SQLite's own default. SQLite does it
- * inside COMMIT, so the write turn (db.c) stayed held through the sync and
- * every waiting writer paid for it: 100-400 ms on a busy disk. Here a commit
- * only notes the WAL's size, and db_commit runs the checkpoint once the turn
- * is given (sq_after_commit); a passive one blocks no writer. A WAL far past
- * the mark (writes outside db_commit) is checkpointed at once as before. */
-#define SQ_WAL_CHECKPOINT 1000
-#define SQ_WAL_FORCE (8 * SQ_WAL_CHECKPOINT)
-
-static int sq_wal_hook(void *arg, sqlite3 *h, const char *name, int pages)
-{
-  struct sq_conn *c = arg;
-  c->wal_pages = pages;
-  if(pages >= SQ_WAL_FORCE) {
-    c->wal_pages = 0;
-    sqlite3_wal_checkpoint_v2(h, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-  }
-  return SQLITE_OK;
-}
-
-static void sq_after_commit(db_t *db)
-{
-  struct sq_conn *c = (struct sq_conn *)db;
-  if(c->wal_pages < SQ_WAL_CHECKPOINT)
-    return;
-  c->wal_pages = 0;
-  sqlite3_wal_checkpoint_v2(c->h, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-}
-
 static db_t *sq_open(const char *url, char *err, size_t errlen)
 {
   const char *path = url + strlen("sqlite://");
@@ -163,7 +132,6 @@ static db_t *sq_open(const char *url, char *err, size_t errlen)
     sqlite3_free(emsg);
     goto fail;
   }
-  sqlite3_wal_hook(c->h, sq_wal_hook, c); /* replaces the automatic checkpoint */
   return (db_t *)c;
 fail:
   sqlite3_close(c->h);
@@ -481,6 +449,5 @@ const struct db_driver db_sqlite_driver = {
   .changes = sq_changes,
   .data_version = sq_data_version,
   .begin_sql = "BEGIN IMMEDIATE",
-  .after_commit = sq_after_commit,
   .backup = sq_backup,
 };

@@ -21,8 +21,6 @@ struct db_driver {
   /* A value that changes whenever the data may have (NULL: not known). */
   int (*data_version)(db_t *db, uint64_t out[2]);
   const char *begin_sql;
-  /* Work a commit leaves for after the write turn is given (NULL: none). */
-  void (*after_commit)(db_t *db);
   /* Online copy of the database at `url` into `dest` (see db_backup). */
   int (*backup)(const char *url, const char *dest, int64_t *pages, char *err, size_t errlen);
 };

@@ -10,7 +10,14 @@ CREATE INDEX folders_tree_walk ON folders(owner_id, parent_id, name_key COLLATE 
   WHERE is_deleted = 0;
 -- @end
 
--- 2. Binning keeps the search index (SQLite): search_items now holds every
+-- 2. A restore brings a group's files back folder by folder: in the order
+-- of this index, a batch's rows sit together in the listing indexes (a few
+-- pages written a batch instead of a few per row). It serves every lookup
+-- by trashed_with the old index did.
+CREATE INDEX files_trashed_folder ON files(trashed_with, folder_id);
+DROP INDEX files_trashed;
+
+-- 3. Binning keeps the search index (SQLite): search_items now holds every
 -- file and folder, binned or not, and search joins the row and keeps the
 -- live ones (it always checked is_deleted). Moving an item into or out of
 -- the bin no longer deletes and re-inserts its name's trigrams in
