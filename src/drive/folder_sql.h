@@ -24,22 +24,36 @@
   "UNION SELECT f.id FROM folders f JOIN sub ON f.parent_id = sub.id "                \
   "WHERE f.is_deleted = 1 AND f.trashed_with = $3) SELECT id FROM sub"
 
-/* Siblings in name_key order, bytewise on both engines (as the tree always
- * was; PostgreSQL's index in migration 014; plans in test_listing_plan.c), each page after the last key
- * (live siblings' keys are unique: folders_sibling_name), each row with
- * whether it has live children (an index probe) so a leaf costs no query. */
-#define TREE_SELECT                                                                  \
-  "SELECT " FOLDER_COLS ", name_key, EXISTS (SELECT 1 FROM folders c WHERE "          \
-  "c.owner_id = $1 AND c.parent_id = folders.id AND c.is_deleted = 0) FROM folders "  \
-  "WHERE owner_id = $1 AND is_deleted = 0 AND "
-#define TREE_SQLITE_TAIL "name_key > $2 ORDER BY name_key LIMIT $3"
-#define TREE_PG_TAIL "name_key COLLATE \"C\" > $2 ORDER BY name_key COLLATE \"C\" LIMIT $3"
-
-/* $1 owner, $2 last key ("" first), $3 page; children: $4 the parent. */
-#define TREE_SQLITE_ROOTS TREE_SELECT "parent_id IS NULL AND " TREE_SQLITE_TAIL
-#define TREE_SQLITE_CHILDREN TREE_SELECT "parent_id = $4 AND " TREE_SQLITE_TAIL
-#define TREE_PG_ROOTS TREE_SELECT "parent_id IS NULL AND " TREE_PG_TAIL
-#define TREE_PG_CHILDREN TREE_SELECT "parent_id = $4 AND " TREE_PG_TAIL
+/* The tree as one walk (drive/folder_tree.c): a recursive query that steps
+ * from one row to the next in depth-first order, one row in, one row out,
+ * so a page of $6 steps costs one statement whatever the tree's shape.
+ * A row is an "open" (kind 0: the folder, its children follow) or a
+ * "close" (kind 1: its subtree is done). After an open: its first live
+ * child, else its close. After a close: its next live sibling, else its
+ * parent's close, else the end (parent "" = a root; id "" = before the
+ * first root). Siblings in name_key byte order (COLLATE "C" on PostgreSQL),
+ * each step an index probe of folders_by_name / folders_tree_walk (plans
+ * in test_listing_plan.c). The walk resumes after the row $2..$5 (kind,
+ * id, parent, name_key) of the page before; $1 the owner. */
+#define TREE_NEXT_CHILD(C, OVER)                                                      \
+  "(SELECT c.id FROM folders c WHERE c.owner_id = $1 AND c.is_deleted = 0 AND "   \
+  C " ORDER BY c.name_key" OVER " LIMIT 1)"
+#define TREE_WALK(COLL)                                                                \
+  "WITH RECURSIVE w(n, kind, id, parent, k) AS (SELECT 0, CAST($2 AS INTEGER), "      \
+  "CAST($3 AS TEXT), CAST($4 AS TEXT), CAST($5 AS TEXT) UNION ALL "                    \
+  "SELECT w.n + 1, CASE WHEN f.id = w.id OR f.id = w.parent THEN 1 ELSE 0 END, "       \
+  "f.id, COALESCE(f.parent_id, ''), f.name_key FROM w CROSS JOIN folders f "           \
+  "WHERE w.n < $6 AND f.id = CASE WHEN w.kind = 0 THEN COALESCE(CASE WHEN w.id = '' " \
+  "THEN " TREE_NEXT_CHILD("c.parent_id IS NULL", COLL) " ELSE "                        \
+  TREE_NEXT_CHILD("c.parent_id = w.id", COLL) " END, w.id) "                           \
+  "ELSE COALESCE(CASE WHEN w.parent = '' THEN "                                        \
+  TREE_NEXT_CHILD("c.parent_id IS NULL AND c.name_key" COLL " > w.k", COLL) " ELSE "   \
+  TREE_NEXT_CHILD("c.parent_id = w.parent AND c.name_key" COLL " > w.k", COLL)         \
+  " END, w.parent) END) "                                                              \
+  "SELECT " FOLDER_COLS_X ", w.kind, w.parent, w.k FROM w CROSS JOIN folders x "       \
+  "WHERE w.n > 0 AND x.id = w.id ORDER BY w.n"
+#define TREE_SQLITE_WALK TREE_WALK("")
+#define TREE_PG_WALK TREE_WALK(" COLLATE \"C\"")
 
 /** Copies a column text (NULL reads as "") into dst. */
 void folder_copy_text(char *dst, size_t n, const char *src);
