@@ -25,33 +25,43 @@
   "WHERE f.is_deleted = 1 AND f.trashed_with = $3) SELECT id FROM sub"
 
 /* The tree as one walk (drive/folder_tree.c): a recursive query that steps
- * from one row to the next in depth-first order, one row in, one row out,
- * so a page of $6 steps costs one statement whatever the tree's shape.
- * A row is an "open" (kind 0: the folder, its children follow) or a
- * "close" (kind 1: its subtree is done). After an open: its first live
- * child, else its close. After a close: its next live sibling, else its
- * parent's close, else the end (parent "" = a root; id "" = before the
- * first root). Siblings in name_key byte order (COLLATE "C" on PostgreSQL),
- * each step an index probe of folders_by_name / folders_tree_walk (plans
- * in test_listing_plan.c). The walk resumes after the row $2..$5 (kind,
- * id, parent, name_key) of the page before; $1 the owner. */
-#define TREE_NEXT_CHILD(C, OVER)                                                      \
+ * from one folder to the next in depth-first order, one row in, one row
+ * out, so a page of $7 steps costs one statement whatever the tree's shape.
+ * After a folder: its first live child (depth + 1), else its next live
+ * sibling, else a "climb" row for its parent (depth - 1; the walk then
+ * looks for the parent's next sibling), else the end; id "" is the start,
+ * before the first root. Siblings in name_key byte order (COLLATE "C" on
+ * PostgreSQL), each step an index probe of folders_by_name /
+ * folders_tree_walk and a primary key lookup (plans: test_listing_plan.c).
+ * A row carries its folder's columns, so nothing is joined after. The walk
+ * resumes after the last row of the page before: $2 its depth, $3 climb,
+ * $4 id, $5 parent ("" for a root), $6 name_key; $1 the owner. */
+#define TREE_FIRST(C, OVER)                                                            \
   "(SELECT c.id FROM folders c WHERE c.owner_id = $1 AND c.is_deleted = 0 AND "   \
   C " ORDER BY c.name_key" OVER " LIMIT 1)"
+#define TREE_NEXT_SIBLING(COLL)                                                        \
+  "CASE WHEN w.parent = '' THEN "                                                      \
+  TREE_FIRST("c.parent_id IS NULL AND c.name_key" COLL " > w.k", COLL) " ELSE "        \
+  TREE_FIRST("c.parent_id = w.parent AND c.name_key" COLL " > w.k", COLL) " END"
 #define TREE_WALK(COLL)                                                                \
-  "WITH RECURSIVE w(n, kind, id, parent, k) AS (SELECT 0, CAST($2 AS INTEGER), "      \
-  "CAST($3 AS TEXT), CAST($4 AS TEXT), CAST($5 AS TEXT) UNION ALL "                    \
-  "SELECT w.n + 1, CASE WHEN f.id = w.id OR f.id = w.parent THEN 1 ELSE 0 END, "       \
-  "f.id, COALESCE(f.parent_id, ''), f.name_key FROM w CROSS JOIN folders f "           \
-  "WHERE w.n < $6 AND f.id = CASE WHEN w.kind = 0 THEN COALESCE(CASE WHEN w.id = '' " \
-  "THEN " TREE_NEXT_CHILD("c.parent_id IS NULL", COLL) " ELSE "                        \
-  TREE_NEXT_CHILD("c.parent_id = w.id", COLL) " END, w.id) "                           \
-  "ELSE COALESCE(CASE WHEN w.parent = '' THEN "                                        \
-  TREE_NEXT_CHILD("c.parent_id IS NULL AND c.name_key" COLL " > w.k", COLL) " ELSE "   \
-  TREE_NEXT_CHILD("c.parent_id = w.parent AND c.name_key" COLL " > w.k", COLL)         \
-  " END, w.parent) END) "                                                              \
-  "SELECT " FOLDER_COLS_X ", w.kind, w.parent, w.k FROM w CROSS JOIN folders x "       \
-  "WHERE w.n > 0 AND x.id = w.id ORDER BY w.n"
+  "WITH RECURSIVE w(n, depth, climb, parent, k, " FOLDER_COLS ") AS ("                \
+  "SELECT 0, CAST($2 AS INTEGER), CAST($3 AS INTEGER), CAST($5 AS TEXT), "             \
+  "CAST($6 AS TEXT), CAST($4 AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), "       \
+  "CAST(NULL AS TEXT), CAST(NULL AS BIGINT), CAST(NULL AS INTEGER), "                  \
+  "CAST(NULL AS INTEGER), CAST(NULL AS BIGINT), CAST(NULL AS TEXT), "                  \
+  "CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) UNION ALL "                              \
+  "SELECT w.n + 1, CASE WHEN f.id = w.parent THEN w.depth - 1 "                        \
+  "WHEN COALESCE(f.parent_id, '') = w.id THEN w.depth + 1 ELSE w.depth END, "          \
+  "CASE WHEN f.id = w.parent THEN 1 ELSE 0 END, COALESCE(f.parent_id, ''), "           \
+  "f.name_key, " FOLDER_COLS_F " FROM w CROSS JOIN folders f WHERE w.n < $7 AND "      \
+  "f.id = CASE WHEN w.id = '' THEN " TREE_FIRST("c.parent_id IS NULL", COLL) " "       \
+  "WHEN w.climb = 0 THEN COALESCE(" TREE_FIRST("c.parent_id = w.id", COLL) ", "        \
+  TREE_NEXT_SIBLING(COLL) ", w.parent) "                                               \
+  "ELSE COALESCE(" TREE_NEXT_SIBLING(COLL) ", w.parent) END) "                         \
+  "SELECT " FOLDER_COLS ", depth, climb, parent, k FROM w WHERE n > 0 ORDER BY n"
+#define FOLDER_COLS_F                                                                        \
+  "f.id, f.parent_id, f.owner_id, f.name, f.size, f.is_deleted, f.is_starred, f.deleted_at, " \
+  "f.trashed_with, f.created_at, f.updated_at"
 #define TREE_SQLITE_WALK TREE_WALK("")
 #define TREE_PG_WALK TREE_WALK(" COLLATE \"C\"")
 

@@ -11,7 +11,7 @@
 struct folder_tree_cursor {
   char owner[FOLDER_OWNER_MAX];
   /* The last row read: where the next page resumes ("" id: the start). */
-  int64_t kind;
+  int64_t depth, climb;
   char id[ID_LEN + 1];
   char parent[ID_LEN + 1];
   char key[NAME_MAX_BYTES + 1];
@@ -34,16 +34,15 @@ bool folder_tree_done(const struct folder_tree_cursor *c)
   return c->done;
 }
 
-/* Closes what is still open at the end. Only a folder moved while the walk
- * ran leaves any: the reply stays well formed. */
-static int tree_finish(struct folder_tree_cursor *c, folder_tree_fn fn, void *arg)
+/* Closes folders until `depth` of them are open. */
+static int tree_close_to(struct folder_tree_cursor *c, size_t depth, folder_tree_fn fn,
+                         void *arg)
 {
   int rc = DRIVE_OK;
-  while(c->open > 0 && rc == DRIVE_OK) {
+  while(c->open > depth && rc == DRIVE_OK) {
     c->open--;
     rc = fn(arg, NULL);
   }
-  c->done = rc == DRIVE_OK;
   return rc;
 }
 
@@ -54,10 +53,10 @@ int folder_tree_next(struct folder_tree_cursor *c, size_t max, folder_tree_fn fn
   db_t *db = db_get();
   if(!db)
     return DRIVE_UNAVAILABLE;
-  /* Each folder takes two rows (its open and its close). */
-  int64_t rows = (int64_t)(max ? max : 1) * 2;
-  db_stmt_t *st = db_query(db, db_sql(TREE_SQLITE_WALK, TREE_PG_WALK), "tittti", c->owner,
-                           c->kind, c->id, c->parent, c->key, rows);
+  /* A step opens a folder or climbs out of one: a little more than max. */
+  int64_t rows = (int64_t)(max ? max : 1) * 3 / 2;
+  db_stmt_t *st = db_query(db, db_sql(TREE_SQLITE_WALK, TREE_PG_WALK), "tiittti", c->owner,
+                           c->depth, c->climb, c->id, c->parent, c->key, rows);
   if(!st)
     return DRIVE_DB;
   int rc = DB_DONE, frc = DRIVE_OK;
@@ -66,17 +65,19 @@ int folder_tree_next(struct folder_tree_cursor *c, size_t max, folder_tree_fn fn
     struct folder f;
     folder_from_row(st, &f);
     n++;
-    c->kind = db_col_int(st, 11);
+    c->depth = db_col_int(st, 11);
+    c->climb = db_col_int(st, 12);
     snprintf(c->id, sizeof(c->id), "%s", f.id);
-    db_col_copy(st, 12, c->parent, sizeof(c->parent));
-    db_col_copy(st, 13, c->key, sizeof(c->key));
-    if(c->kind == 0) {
+    db_col_copy(st, 13, c->parent, sizeof(c->parent));
+    db_col_copy(st, 14, c->key, sizeof(c->key));
+    if(c->climb || c->depth < 1)
+      continue;
+    /* A folder at depth d: close what is open down to its parent's level
+     * (only a folder moved mid-walk makes the levels disagree: clamp). */
+    frc = tree_close_to(c, (size_t)c->depth - 1, fn, arg);
+    if(frc == DRIVE_OK) {
       c->open++;
       frc = fn(arg, &f);
-    }
-    else if(c->open > 0) {
-      c->open--;
-      frc = fn(arg, NULL);
     }
   }
   if(frc != DRIVE_OK) {
@@ -84,8 +85,10 @@ int folder_tree_next(struct folder_tree_cursor *c, size_t max, folder_tree_fn fn
     return frc;
   }
   rc = drive_stmt_end(st, rc);
-  if(rc == DRIVE_OK && n < rows)
-    rc = tree_finish(c, fn, arg);
+  if(rc == DRIVE_OK && n < rows) {
+    rc = tree_close_to(c, 0, fn, arg);
+    c->done = rc == DRIVE_OK;
+  }
   return rc;
 }
 
