@@ -3,10 +3,13 @@
 -- order, after the last key read. SQLite's folders_by_name (migration 008)
 -- already serves that (its comparison is bytewise); PostgreSQL needs the
 -- "C" collation in the index for the range and the order to come from it.
--- The same index answers "has live children" (owner, parent prefix).
+-- The same index answers "has live children" (owner, parent prefix). On
+-- PostgreSQL the walk is one recursive query stepping folder to folder
+-- (first child, next sibling): with `id` in the index each step's probe
+-- is an index-only scan.
 
 -- @postgres
-CREATE INDEX folders_tree_walk ON folders(owner_id, parent_id, name_key COLLATE "C")
+CREATE INDEX folders_tree_walk ON folders(owner_id, parent_id, name_key COLLATE "C", id)
   WHERE is_deleted = 0;
 -- @end
 
