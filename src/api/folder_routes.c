@@ -10,9 +10,10 @@
 #include "api/render.h"
 #include "drive/folders.h"
 #include "util/jsonx.h"
+#include "util/log.h"
 
-/* Largest tree document we are willing to build in memory. */
-#define FOLDER_TREE_MAX (512u * 1024 * 1024)
+/* Largest piece of the tree held at once (a few hundred folders' JSON). */
+#define FOLDER_TREE_MAX (64u * 1024 * 1024)
 
 /* Replies for a failed drive call of the folder API. */
 static int folder_reply_error(struct http_req *r, int rc, const char *why)
@@ -124,37 +125,94 @@ static int folders_list(struct http_req *r)
   return listing_reply(r, &page, total, &key);
 }
 
-/* GET /api/v1/folders/tree: built flat, written without recursion. */
+/* GET /api/v1/folders/tree: streamed. The first page of roots is read
+ * before the status goes out (a fault still gets its 5xx); then the engine pulls
+ * the rest, TREE_STEPS folders at a time (drive/folder_tree.c), so the
+ * server holds a page per level, not the tree. */
+#define TREE_STEPS 256
+
+struct tree_stream {
+  struct folder_tree_cursor *cur;
+  buf_t out;
+  size_t sent;
+  bool first;      /* the next folder opens a list: no comma before it */
+  bool finished;
+};
+
+static int tree_step(void *arg, const struct folder *f)
+{
+  struct tree_stream *t = arg;
+  int rc;
+  if(!f) {
+    t->first = false;
+    return buf_puts(&t->out, "]}") == BUF_OK ? DRIVE_OK : DRIVE_INTERNAL;
+  }
+  rc = t->first ? BUF_OK : buf_puts(&t->out, ",");
+  if(rc == BUF_OK)
+    rc = render_tree_open(f, &t->out);
+  t->first = true;
+  return rc == BUF_OK ? DRIVE_OK : DRIVE_INTERNAL;
+}
+
+static void tree_stream_free(void *cls)
+{
+  struct tree_stream *t = cls;
+  folder_tree_close(t->cur);
+  buf_free(&t->out);
+  free(t);
+}
+
+/* The engine pulls the body: what is left of `out`, else the next steps of the
+ * walk, else the closing bracket. */
+static ssize_t tree_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+  struct tree_stream *t = cls;
+  (void)pos;
+  while(t->sent == t->out.len) {
+    if(t->finished)
+      return HTTP_READER_END_OF_STREAM;
+    buf_reset(&t->out);
+    t->sent = 0;
+    if(folder_tree_done(t->cur)) {
+      t->finished = true;
+      if(buf_puts(&t->out, "]") != BUF_OK)
+        return HTTP_READER_END_WITH_ERROR;
+    }
+    else if(folder_tree_next(t->cur, TREE_STEPS, tree_step, t) != DRIVE_OK) {
+      log_error("folders: a tree failed mid-reply; the connection is cut");
+      return HTTP_READER_END_WITH_ERROR;
+    }
+  }
+  size_t n = t->out.len - t->sent < max ? t->out.len - t->sent : max;
+  memcpy(buf, t->out.data + t->sent, n);
+  t->sent += n;
+  return (ssize_t)n;
+}
+
 static int folders_tree(struct http_req *r)
 {
-  struct folder_tree t;
-  buf_t out;
-  buf_init(&out, FOLDER_TREE_MAX);
-  int rc = folder_tree_load(api_user_id(r), &t);
-  if(rc) {
-    folder_reply_error(r, rc, NULL);
-    goto out;
+  struct tree_stream *t = calloc(1, sizeof(*t));
+  if(!t)
+    return folder_reply_error(r, DRIVE_INTERNAL, NULL);
+  buf_init(&t->out, FOLDER_TREE_MAX);
+  t->first = true;
+  int rc = folder_tree_open(api_user_id(r), &t->cur);
+  if(rc == DRIVE_OK && buf_puts(&t->out, "[") != BUF_OK)
+    rc = DRIVE_INTERNAL;
+  if(rc == DRIVE_OK)
+    rc = folder_tree_next(t->cur, TREE_STEPS, tree_step, t);
+  if(rc != DRIVE_OK) {
+    tree_stream_free(t);
+    return folder_reply_error(r, rc, NULL);
   }
-  if(render_folder_tree(&t, &out) != BUF_OK) {
-    rc = folder_reply_error(r, DRIVE_DB, NULL);
-    goto out;
-  }
-  size_t len = out.len;
-  char *text = buf_steal(&out);
-  struct http_response *resp =
-      http_response_buffer(len, text, HTTP_MEM_MUST_FREE);
+  struct http_response *resp = http_response_callback(
+      HTTP_SIZE_UNKNOWN, 64 * 1024, tree_stream_read, t, tree_stream_free);
   if(!resp) {
-    free(text);
-    rc = -1;
-    goto out;
+    tree_stream_free(t);
+    return folder_reply_error(r, DRIVE_INTERNAL, NULL);
   }
-  http_set_body_size(r, len);
   http_response_header(resp, HTTP_HEADER_CONTENT_TYPE, "application/json");
-  rc = http_reply_response(r, HTTP_OK, resp);
-out:
-  folder_tree_free(&t);
-  buf_free(&out);
-  return rc;
+  return http_reply_response(r, HTTP_OK, resp);
 }
 
 /* GET /api/v1/folders/{id} */

@@ -70,49 +70,12 @@ int render_folder_fields(buf_t *out, const struct folder *f)
   return rc;
 }
 
-/* Appends one node's fields and opens its "children" array. */
-static int render_tree_open(const struct folder *f, buf_t *out)
+int render_tree_open(const struct folder *f, buf_t *out)
 {
   int rc = jsonw_lit(out, "{");
   if(rc == BUF_OK)
     rc = render_folder_fields(out, f);
   return rc == BUF_OK ? jsonw_lit(out, ",\"children\":[") : rc;
-}
-
-int render_folder_tree(const struct folder_tree *t, buf_t *out)
-{
-  /* stack[i] is the open node at depth i; its next sibling comes after it. */
-  size_t *stack = NULL, depth = 0;
-  int rc = buf_puts(out, "[");
-  if(rc == BUF_OK && t->count) {
-    stack = malloc(t->count * sizeof(*stack));
-    if(!stack)
-      rc = BUF_NOMEM;
-  }
-  size_t cur = t->first_root;
-  bool first = true;
-  while(rc == BUF_OK) {
-    if(cur != FOLDER_NONE) {
-      if(!first)
-        rc = buf_puts(out, ",");
-      if(rc == BUF_OK)
-        rc = render_tree_open(&t->nodes[cur].f, out);
-      stack[depth++] = cur;
-      cur = t->nodes[cur].first_child;
-      first = true;
-    }
-    else if(depth > 0) {
-      rc = buf_puts(out, "]}");
-      cur = t->nodes[stack[--depth]].next_sibling;
-      first = false;
-    }
-    else
-      break;
-  }
-  if(rc == BUF_OK)
-    rc = buf_puts(out, "]");
-  free(stack);
-  return rc;
 }
 
 json_t *render_folder_path(const struct folder_crumb *crumbs, size_t count)

@@ -25,10 +25,10 @@ int render_folder_fields(buf_t *out, const struct folder *f);
  *  "is_deleted","is_starred","deleted_at"|null}. No storage internals. */
 int render_file(buf_t *out, const struct file_rec *f);
 
-/** Appends the tree as JSON text: an array of Folder objects, each with a
- *  "children" array, siblings in the tree's order. Iterative with an explicit
- *  stack, so any depth is fine. BUF_OK or a buf error. */
-int render_folder_tree(const struct folder_tree *t, buf_t *out);
+/** Appends one node of the tree (an array of Folder objects, each with a
+ *  "children" array): "{" its fields and the opened "children" array; the
+ *  caller closes it with "]}" after its children. BUF_OK or a buf error. */
+int render_tree_open(const struct folder *f, buf_t *out);
 
 /** Breadcrumbs: [{"id","name"}, ...] in the given order. */
 json_t *render_folder_path(const struct folder_crumb *crumbs, size_t count);

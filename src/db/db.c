@@ -235,6 +235,16 @@ int db_rollback(db_t *db)
   return rc;
 }
 
+int db_read_begin(db_t *db)
+{
+  return db_batch_depth ? DB_ERROR : db->drv->exec_script(db, "BEGIN");
+}
+
+int db_read_end(db_t *db)
+{
+  return db->drv->exec_script(db, "COMMIT");
+}
+
 int db_batch_begin(db_t *db)
 {
   int rc = db_begin(db);

@@ -63,6 +63,11 @@ bool db_ping(db_t *db);
 
 /** Transactions. db_begin takes the write lock at once (SQLite: IMMEDIATE). */
 int db_begin(db_t *db);
+/** A read-only transaction (one snapshot, no write turn) for a run of short
+ *  reads: SQLite then takes the WAL read lock once, not per query. End it
+ *  with db_read_end; never write inside it. */
+int db_read_begin(db_t *db);
+int db_read_end(db_t *db);
 int db_commit(db_t *db);
 int db_rollback(db_t *db);
 /** A batch for bulk loaders (bench/seed): one transaction on this thread

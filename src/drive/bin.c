@@ -20,10 +20,15 @@ int drive_bin_empty(const char *owner_id)
   int rc = drive_tx_begin(db);
   if(rc)
     return rc;
+  /* A file carried by a group whose top is live again is on its way back:
+   * the group's restore brings the files back in batches after the folders
+   * (DECISIONS "Emptying the bin during a restore"); it is no longer in the bin. */
   rc = purge_collect(&p, db_query(db,
-                                      "DELETE FROM files WHERE owner_id = $1 AND is_deleted = 1 "
-                                      "RETURNING content_id, size, is_deleted",
-                                      "t", owner_id));
+                                  "DELETE FROM files WHERE owner_id = $1 AND is_deleted = 1 "
+                                  "AND (trashed_with IS NULL OR NOT EXISTS (SELECT 1 FROM "
+                                  "folders g WHERE g.id = files.trashed_with AND "
+                                  "g.is_deleted = 0)) RETURNING content_id, size, is_deleted",
+                                  "t", owner_id));
   if(rc)
     goto out;
   rc = purge_finish(db, owner_id, &p);

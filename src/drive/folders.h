@@ -73,28 +73,23 @@ typedef int (*folder_each_fn)(const struct folder *f, void *arg);
 int folder_list(const char *owner_id, const struct drive_listing *q,
                 folder_each_fn each, void *arg, int64_t *total);
 
-/** No node (end of a child or sibling list). */
-#define FOLDER_NONE SIZE_MAX
-
-/** One folder of the tree with its links: children and siblings by name. */
-struct folder_node {
-  struct folder f;
-  size_t first_child;
-  size_t next_sibling;
-};
-
-/** The owner's live folders, flat, linked into a tree. */
-struct folder_tree {
-  struct folder_node *nodes;
-  size_t count;
-  size_t first_root;
-};
-
-/** Loads every live folder of the owner in one query and links them (no
- *  recursion, any depth). Free with folder_tree_free, also on failure. */
-int folder_tree_load(const char *owner_id, struct folder_tree *out);
-/** Releases a tree. */
-void folder_tree_free(struct folder_tree *t);
+/** A depth-first walk of the owner's live folders (the tree), read a page
+ *  at a time (drive/folder_tree.c: SQLite a page of siblings per query,
+ *  PostgreSQL a page of steps per recursive query): memory bounded by depth
+ *  and page, not by the tree's size. Siblings come in name_key byte order. */
+struct folder_tree_cursor;
+/** Called per step of the walk: a folder opens (its children follow), or
+ *  f == NULL: the folder opened last closes. Non-zero stops the walk. */
+typedef int (*folder_tree_fn)(void *arg, const struct folder *f);
+/** Opens the walk and reads the first page of roots, so a fault is known
+ *  before anything is sent. On DRIVE_OK close it with folder_tree_close. */
+int folder_tree_open(const char *owner_id, struct folder_tree_cursor **out);
+/** Runs up to `max` steps (each opens a folder) of the walk. */
+int folder_tree_next(struct folder_tree_cursor *c, size_t max, folder_tree_fn fn, void *arg);
+/** True once every folder was opened and closed. */
+bool folder_tree_done(const struct folder_tree_cursor *c);
+/** Releases a walk (NULL is fine). */
+void folder_tree_close(struct folder_tree_cursor *c);
 
 /** One breadcrumb. */
 struct folder_crumb {

@@ -198,6 +198,48 @@ static void test_file_restored_while_its_group_comes_back(void **state)
   assert_int_equal(testdrive_folder_size(UID, p), 3000);
 }
 
+/* Emptying the bin while a folder's restore is still bringing its files
+ * back (folders live, files still carried by the group): those files are on
+ * their way out of the bin and must survive, counted in the bin until their
+ * batch moves them; a restore of the live folder brings the rest back (what
+ * a restore cut short by a crash leaves). */
+static void test_empty_while_restore_under_way(void **state)
+{
+  char p[ID_LEN + 1], g[ID_LEN + 1], f1[ID_LEN + 1], f2[ID_LEN + 1], r[ID_LEN + 1];
+  mk(NULL, "p", p);
+  mk(p, "g", g);
+  up(UID, g, 1, 1000, f1);
+  up(UID, g, 2, 2000, f2);
+  up(UID, NULL, 3, 300, r);
+  assert_int_equal(file_bin(UID, r), DRIVE_OK);
+  assert_int_equal(folder_bin(UID, g), DRIVE_OK);
+  assert_int_equal(folder_restore(UID, g), DRIVE_OK);
+  /* The state between the restore's folders and its first batch of files. */
+  assert_int_equal(db_exec(db_get(), "UPDATE files SET is_deleted = 1, deleted_at = 1, "
+                                     "trashed_with = $1 WHERE folder_id = $1", "t", g), DB_OK);
+  assert_int_equal(db_exec(db_get(), "UPDATE users SET bin_bytes = bin_bytes + 3000 "
+                                     "WHERE id = $1", "t", UID), DB_OK);
+  testdrive_usage_is(UID, 3300, 3, 3300, 3300);
+
+  assert_int_equal(drive_bin_empty(UID), DRIVE_OK);
+  assert_false(file_exists(UID, r));       /* the real bin item went */
+  struct file_rec f;
+  assert_int_equal(file_get(UID, f1, &f), DRIVE_OK);
+  assert_int_equal(file_get(UID, f2, &f), DRIVE_OK);
+  assert_true(folder_exists(g));
+  testdrive_usage_is(UID, 3000, 2, 3000, 3000);
+  assert_int_equal(testdrive_folder_size(UID, p), 3000);
+
+  /* Restoring the live folder brings the rest back. */
+  assert_int_equal(folder_restore(UID, g), DRIVE_OK);
+  assert_int_equal(file_get(UID, f2, &f), DRIVE_OK);
+  assert_false(f.is_deleted);
+  assert_string_equal(f.folder_id, g);
+  testdrive_usage_is(UID, 3000, 2, 0, 3000);
+  assert_int_equal(testdrive_folder_size(UID, g), 3000);
+  assert_int_equal(testdrive_folder_size(UID, p), 3000);
+}
+
 static void test_empty_after_restore(void **state)
 {
   char a[ID_LEN + 1], a1[ID_LEN + 1], a2[ID_LEN + 1], a3[ID_LEN + 1];
@@ -311,6 +353,7 @@ int main(void)
     cmocka_unit_test_setup_teardown(test_empty_bin, setup, teardown),
     cmocka_unit_test_setup_teardown(test_empty_after_restore, setup, teardown),
     cmocka_unit_test_setup_teardown(test_file_restored_while_its_group_comes_back, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_empty_while_restore_under_way, setup, teardown),
     cmocka_unit_test_setup_teardown(test_purge_older_than, setup, teardown),
   };
   if(getenv("TEST_FILTER"))

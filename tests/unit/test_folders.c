@@ -226,6 +226,27 @@ static void test_purge_older_than(void **state)
   assert_int_equal(folder_get(UID, keep, &f), DRIVE_NOT_FOUND);
 }
 
+/* The tree walk rendered as GET /folders/tree does. */
+struct tree_out {
+  buf_t out;
+  bool first;
+  int opened;
+};
+
+static int tree_out_step(void *arg, const struct folder *f)
+{
+  struct tree_out *t = arg;
+  if(!f) {
+    t->first = false;
+    return buf_puts(&t->out, "]}");
+  }
+  if(!t->first)
+    buf_puts(&t->out, ",");
+  t->first = true;
+  t->opened++;
+  return render_tree_open(f, &t->out);
+}
+
 static void test_deep_chain(void **state)
 {
   enum { DEPTH = 3000 };
@@ -249,26 +270,30 @@ static void test_deep_chain(void **state)
   assert_string_equal(crumbs[DEPTH - 1].id, parent);
   free(crumbs);
 
-  struct folder_tree t;
-  buf_t out;
-  buf_init(&out, 64 * 1024 * 1024);
-  assert_int_equal(folder_tree_load(UID, &t), DRIVE_OK);
-  assert_int_equal(t.count, DEPTH);
-  assert_int_equal(render_folder_tree(&t, &out), BUF_OK);
-  folder_tree_free(&t);
+  struct tree_out to = {.first = true};
+  buf_t *out = &to.out;
+  buf_init(out, 64 * 1024 * 1024);
+  struct folder_tree_cursor *cur;
+  assert_int_equal(folder_tree_open(UID, &cur), DRIVE_OK);
+  buf_puts(out, "[");
+  while(!folder_tree_done(cur))   /* a few steps at a time, as a stream */
+    assert_int_equal(folder_tree_next(cur, 7, tree_out_step, &to), DRIVE_OK);
+  buf_puts(out, "]");
+  folder_tree_close(cur);
+  assert_int_equal(to.opened, DEPTH);
   /* Balanced, and nested DEPTH arrays deep below the top one (no string in
    * this tree holds a bracket). */
   int depth = 0, max = 0;
-  for(size_t i = 0; i < out.len; i++) {
-    depth += out.data[i] == '[' ? 1 : out.data[i] == ']' ? -1 : 0;
+  for(size_t i = 0; i < out->len; i++) {
+    depth += out->data[i] == '[' ? 1 : out->data[i] == ']' ? -1 : 0;
     assert_true(depth >= 0);
     if(depth > max)
       max = depth;
   }
   assert_int_equal(depth, 0);
   assert_int_equal(max, DEPTH + 1);
-  assert_int_equal(strncmp(out.data, "[{\"_id\"", 7), 0);
-  buf_free(&out);
+  assert_int_equal(strncmp(out->data, "[{\"_id\"", 7), 0);
+  buf_free(out);
 
   struct folder f;
   const char *why;

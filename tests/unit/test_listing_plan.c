@@ -9,6 +9,7 @@
 #include <cmocka.h>
 #include "db/db.h"
 #include "drive/files.h"
+#include "drive/folder_sql.h"
 #include "drive/folders.h"
 #include "drive/listing.h"
 #include "testdb.h"
@@ -69,11 +70,35 @@ static void test_folders_listing_needs_no_sort(void **state)
   check_table(&folders_sql, "folders");
 }
 
+/* The tree walk (drive/folder_tree.c): a page of siblings is a range of
+ * folders_by_name in order, and "has children" an index probe. */
+static void test_tree_walk_needs_no_sort(void **state)
+{
+  const char *const texts[] = {TREE_SQLITE_ROOTS, TREE_SQLITE_CHILDREN};
+  for(size_t i = 0; i < 2; i++) {
+    char sql[4096], plan[1024] = "";
+    snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", texts[i]);
+    db_stmt_t *st = i ? db_query(db_get(), sql, "ttit", "U", "", (int64_t)128, "F")
+                      : db_query(db_get(), sql, "tti", "U", "", (int64_t)128);
+    assert_non_null(st);
+    while(db_step(st) == DB_ROW) {
+      strncat(plan, db_col_text(st, 3), sizeof(plan) - strlen(plan) - 2);
+      strncat(plan, "; ", sizeof(plan) - strlen(plan) - 1);
+    }
+    db_finalize(st);
+    if(strstr(plan, "TEMP B-TREE") || strstr(plan, "SCAN") ||
+       !strstr(plan, "SEARCH folders USING INDEX folders_by_name") ||
+       !strstr(plan, "SEARCH c USING COVERING INDEX"))
+      fail_msg("tree walk %zu: %s", i, plan);
+  }
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_files_listing_needs_no_sort),
     cmocka_unit_test(test_folders_listing_needs_no_sort),
+    cmocka_unit_test(test_tree_walk_needs_no_sort),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
