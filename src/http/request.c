@@ -113,11 +113,10 @@ static struct http_req *req_new(struct http_conn *c)
   return r;
 }
 
-struct http_req *req_refuse(struct http_conn *c, unsigned status, const char *detail)
+/* Answers a request that never got a method and path (a refused or
+ * unparsable head) and closes after it; NULL when out of memory (r freed). */
+static struct http_req *req_refused(struct http_req *r, unsigned status, const char *detail)
 {
-  struct http_req *r = req_new(c);
-  if(!r)
-    return NULL;
   r->method = "-";
   r->path = strdup("-");
   if(!r->path) {
@@ -127,6 +126,12 @@ struct http_req *req_refuse(struct http_conn *c, unsigned status, const char *de
   http_add_header(r, HTTP_HEADER_CONNECTION, "close");
   http_reply_error(r, status, detail);
   return r;
+}
+
+struct http_req *req_refuse(struct http_conn *c, unsigned status, const char *detail)
+{
+  struct http_req *r = req_new(c);
+  return r ? req_refused(r, status, detail) : NULL;
 }
 
 /* Refuses a request whose body length is ambiguous (framing.h) before any
@@ -239,15 +244,7 @@ struct http_req *req_open(struct http_conn *c, char *head, size_t len)
   unsigned st = h1_head_parse(head, len, r->head, &detail);
   if(st) {
     r->head->nfields = 0;
-    r->method = "-";
-    r->path = strdup("-");
-    if(!r->path) {
-      req_close(r, false);
-      return NULL;
-    }
-    http_add_header(r, HTTP_HEADER_CONNECTION, "close");
-    http_reply_error(r, st, detail);
-    return r;
+    return req_refused(r, st, detail);
   }
   r->method = r->head->method;
   r->http10 = r->head->minor == 0;

@@ -17,6 +17,7 @@ Main pieces:
                 assert_folder, TS_RE
 """
 import base64
+import contextlib
 import email
 import email.policy
 import hashlib
@@ -121,6 +122,33 @@ def free_port():
         return s.getsockname()[1]
     finally:
         s.close()
+
+
+def raw_connect(port, src="127.0.0.1", timeout=10, rcvbuf=None):
+    """A raw TCP connection to the server on 127.0.0.1 from address `src`
+    (Linux routes all of 127/8 to lo, so each is another client address)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        if rcvbuf:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        s.bind((src, 0))
+        s.settimeout(timeout)
+        s.connect(("127.0.0.1", port))
+    except BaseException:
+        s.close()
+        raise
+    return s
+
+
+@contextlib.contextmanager
+def open_sockets():
+    """A list to append sockets to; every one is closed on the way out."""
+    socks = []
+    try:
+        yield socks
+    finally:
+        for s in socks:
+            s.close()
 
 
 def port_open(port, host="127.0.0.1"):

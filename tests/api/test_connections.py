@@ -5,7 +5,6 @@ the long timeout; bad values of the settings stop the start.
 
 All loopback: Linux routes the whole of 127/8 to lo, so binding a client socket
 to 127.0.0.2 makes a second client address. Every test closes its sockets."""
-import contextlib
 import select
 import socket
 import subprocess
@@ -14,33 +13,14 @@ import time
 import pytest
 
 from helpers import API, TIME_FACTOR, clean_env, free_port, make_user, multipart_body, \
-    netradrive_bin, upload_file
+    netradrive_bin, open_sockets, raw_connect, upload_file
 
 HEAD = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "  # never finished
 
 
 def _connect(port, src="127.0.0.1", rcvbuf=None):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        if rcvbuf:
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-        s.bind((src, 0))
-        s.settimeout(5)
-        s.connect(("127.0.0.1", port))
-    except BaseException:
-        s.close()
-        raise
-    return s
+    return raw_connect(port, src, timeout=5, rcvbuf=rcvbuf)
 
-
-@contextlib.contextmanager
-def _sockets():
-    socks = []
-    try:
-        yield socks
-    finally:
-        for s in socks:
-            s.close()
 
 
 def _is_closed(s):
@@ -105,7 +85,7 @@ def test_per_ip_cap_refuses_extra_connections(server_factory):
     s = server_factory(env={"MAX_CONNECTIONS_PER_IP": "8"})
     # From an address nothing else uses: the harness's own start-up check
     # from 127.0.0.1 may still hold a slot there for a moment.
-    with _sockets() as socks:
+    with open_sockets() as socks:
         _open_trickling(s.port, 30, "127.0.0.3", socks)
         # Meanwhile another address is served at once.
         status, took = _get(s.port, src="127.0.0.2")
@@ -117,7 +97,7 @@ def test_per_ip_cap_refuses_extra_connections(server_factory):
             c.close()
     deadline = time.monotonic() + 5
     while True:
-        with _sockets() as socks:
+        with open_sockets() as socks:
             _open_trickling(s.port, 8, "127.0.0.3", socks)
             if _still_open(socks, 0.3) == 8:
                 break
@@ -126,7 +106,7 @@ def test_per_ip_cap_refuses_extra_connections(server_factory):
 
 def test_trusted_proxy_is_exempt(server_factory):
     s = server_factory(env={"MAX_CONNECTIONS_PER_IP": "4", "TRUSTED_PROXIES": "127.0.0.1"})
-    with _sockets() as proxy, _sockets() as other:
+    with open_sockets() as proxy, open_sockets() as other:
         _open_trickling(s.port, 12, "127.0.0.1", proxy)
         _open_trickling(s.port, 12, "127.0.0.2", other)
         assert _still_open(proxy) == 12, "a trusted proxy was limited"
@@ -135,7 +115,7 @@ def test_trusted_proxy_is_exempt(server_factory):
 
 def test_idle_keepalive_closed_after_short_timeout(server_factory):
     s = server_factory(env={"KEEPALIVE_TIMEOUT": "2"})
-    with _sockets() as socks:
+    with open_sockets() as socks:
         c = _connect(s.port)
         socks.append(c)
         c.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -147,7 +127,7 @@ def test_idle_keepalive_closed_after_short_timeout(server_factory):
 
 def test_unfinished_head_closed_after_short_timeout(server_factory):
     s = server_factory(env={"KEEPALIVE_TIMEOUT": "2"})
-    with _sockets() as socks:
+    with open_sockets() as socks:
         _open_trickling(s.port, 1, "127.0.0.1", socks)
         took = _wait_closed(socks[0], 6)
         assert took is not None, "unfinished request head still open after 6 s"
@@ -164,7 +144,7 @@ def test_slow_upload_keeps_long_timeout(server_factory):
     head = (f"POST {API}/files/upload HTTP/1.1\r\nHost: x\r\n"
             f"Authorization: Bearer {u.access_token}\r\nContent-Type: {ctype}\r\n"
             f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
-    with _sockets() as socks:
+    with open_sockets() as socks:
         c = _connect(s.port)
         socks.append(c)
         c.sendall(head)
@@ -186,7 +166,7 @@ def test_slow_download_reader_keeps_long_timeout(server_factory):
     u = make_user(s)
     size = 8 * 1024 * 1024
     f = upload_file(u.client, "big.bin", b"\x5a" * size)
-    with _sockets() as socks:
+    with open_sockets() as socks:
         c = _connect(s.port, rcvbuf=4096)
         socks.append(c)
         c.sendall((f"GET {API}/files/{f['id']}/download HTTP/1.1\r\nHost: x\r\n"

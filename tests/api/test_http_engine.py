@@ -3,38 +3,14 @@ sockets: memory per idle keep-alive connection, pipelining, chunked bodies
 with extensions and trailers, Expect: 100-continue, HTTP/1.0 keep-alive rules,
 a slowloris head, and framing refusals. Every test closes its sockets."""
 import base64
-import contextlib
 import json
 import select
-import socket
 import time
 import uuid
 
 import pytest
 
-from helpers import API, TIME_FACTOR, multipart_body
-
-
-def _connect(port, src="127.0.0.1"):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.bind((src, 0))
-        s.settimeout(10)
-        s.connect(("127.0.0.1", port))
-    except BaseException:
-        s.close()
-        raise
-    return s
-
-
-@contextlib.contextmanager
-def _sockets():
-    socks = []
-    try:
-        yield socks
-    finally:
-        for s in socks:
-            s.close()
+from helpers import API, TIME_FACTOR, multipart_body, open_sockets, raw_connect
 
 
 class Reader:
@@ -117,17 +93,17 @@ def test_idle_keepalive_connections_hold_a_few_kib(server_factory):
     s = server_factory(env={"MAX_CONNECTIONS_PER_IP": "0"})
     n = 500
     req = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
-    with _sockets() as socks:
+    with open_sockets() as socks:
         # Warm up the threads' allocator with a few connections first.
         for _ in range(20):
-            c = _connect(s.port)
+            c = raw_connect(s.port)
             c.sendall(req)
             Reader(c).response()
             c.close()
         time.sleep(0.3)
         base = _rss_kib(s.proc.pid)
         for i in range(n):
-            c = _connect(s.port, f"127.0.2.{1 + i // 100}")
+            c = raw_connect(s.port, f"127.0.2.{1 + i // 100}")
             socks.append(c)
             r = Reader(c)
             for _ in range(2):
@@ -147,8 +123,8 @@ def test_idle_keepalive_connections_hold_a_few_kib(server_factory):
 
 
 def test_pipelined_requests_answered_in_order(server):
-    with _sockets() as socks:
-        c = _connect(server.port)
+    with open_sockets() as socks:
+        c = raw_connect(server.port)
         socks.append(c)
         c.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
                   b"GET /no-such-route HTTP/1.1\r\nHost: x\r\n\r\n"
@@ -183,8 +159,8 @@ def test_chunked_upload_with_extensions_and_trailers(server, user):
     data = bytes(range(256)) * 700   # 175 KiB
     body, ctype = multipart_body([("file", "ext.bin", data, "application/octet-stream")])
     wire = _chunked(body, 7000, ext=b';sig="a b";n=1', trailers=b"X-Checksum: 1\r\nX-More: two\r\n")
-    with _sockets() as socks:
-        c = _connect(server.port)
+    with open_sockets() as socks:
+        c = raw_connect(server.port)
         socks.append(c)
         c.sendall((f"POST {API}/files/upload HTTP/1.1\r\nHost: x\r\n"
                    f"Authorization: Bearer {user.access_token}\r\nContent-Type: {ctype}\r\n"
@@ -203,8 +179,8 @@ def test_chunked_upload_with_extensions_and_trailers(server, user):
 
 
 def test_malformed_chunked_body_400_and_close(server, user):
-    with _sockets() as socks:
-        c = _connect(server.port)
+    with open_sockets() as socks:
+        c = raw_connect(server.port)
         socks.append(c)
         c.sendall((f"POST {API}/folders HTTP/1.1\r\nHost: x\r\n"
                    f"Authorization: Bearer {user.access_token}\r\nContent-Type: application/json\r\n"
@@ -221,9 +197,9 @@ def test_expect_100_continue(server, user):
     body = json.dumps({"name": name}).encode()
     head = (f"POST {API}/folders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(body)}\r\nExpect: 100-continue\r\n").encode()
-    with _sockets() as socks:
+    with open_sockets() as socks:
         # Accepted by the route: 100 first, then the body is read.
-        c = _connect(server.port)
+        c = raw_connect(server.port)
         socks.append(c)
         c.sendall(head + f"Authorization: Bearer {user.access_token}\r\n\r\n".encode())
         r = Reader(c)
@@ -234,7 +210,7 @@ def test_expect_100_continue(server, user):
         assert st == 201 and json.loads(resp)["name"] == name
         # Refused before the body (no token): the final status, no 100, and
         # the connection closed since the body was never read.
-        c2 = _connect(server.port)
+        c2 = raw_connect(server.port)
         socks.append(c2)
         c2.sendall(head + b"\r\n")
         r2 = Reader(c2)
@@ -245,9 +221,9 @@ def test_expect_100_continue(server, user):
 
 
 def test_http10_keepalive_rules(server):
-    with _sockets() as socks:
+    with open_sockets() as socks:
         # HTTP/1.0 without keep-alive: answered, then closed.
-        c = _connect(server.port)
+        c = raw_connect(server.port)
         socks.append(c)
         c.sendall(b"GET /healthz HTTP/1.0\r\n\r\n")
         r = Reader(c)
@@ -256,7 +232,7 @@ def test_http10_keepalive_rules(server):
         assert h["connection"] == "close"
         assert r.closed()
         # HTTP/1.0 asking keep-alive: said back, and a second request is served.
-        c = _connect(server.port)
+        c = raw_connect(server.port)
         socks.append(c)
         r = Reader(c)
         for _ in range(2):
@@ -265,7 +241,7 @@ def test_http10_keepalive_rules(server):
             assert st == 200 and h["connection"] == "keep-alive"
         assert not r.closed(0.5)
         # HTTP/1.1 keeps the connection unless it says close.
-        c = _connect(server.port)
+        c = raw_connect(server.port)
         socks.append(c)
         r = Reader(c)
         c.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -281,8 +257,8 @@ def test_http10_unknown_length_reply_ends_with_close(server, user):
     """A body of unknown length (a streamed PROPFIND) cannot be chunked for
     HTTP/1.0: it is sent until the connection closes."""
     auth = base64.b64encode(f"{user.username}:{user.password}".encode()).decode()
-    with _sockets() as socks:
-        c = _connect(server.port)
+    with open_sockets() as socks:
+        c = raw_connect(server.port)
         socks.append(c)
         c.sendall((f"PROPFIND /dav/ HTTP/1.0\r\nConnection: keep-alive\r\nDepth: 1\r\n"
                    f"Authorization: Basic {auth}\r\n\r\n").encode())
@@ -298,8 +274,8 @@ def test_slowloris_head_closed_by_keepalive_timeout(server_factory):
     whole within KEEPALIVE_TIMEOUT of its first byte."""
     s = server_factory(env={"KEEPALIVE_TIMEOUT": "2"})
     head = b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"X-Slow: " + b"a" * 200
-    with _sockets() as socks:
-        c = _connect(s.port)
+    with open_sockets() as socks:
+        c = raw_connect(s.port)
         socks.append(c)
         t0 = time.monotonic()
         closed_at = None
@@ -325,8 +301,8 @@ def test_slowloris_head_closed_by_keepalive_timeout(server_factory):
 @pytest.mark.parametrize("value", ["+5", "5, 5", "0x5", "-1", " ", "5;"])
 def test_malformed_first_content_length_json_400(server, value):
     hidden = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
-    with _sockets() as socks:
-        c = _connect(server.port)
+    with open_sockets() as socks:
+        c = raw_connect(server.port)
         socks.append(c)
         c.sendall(f"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: {value}\r\n\r\n".encode()
                   + b"12345" + hidden)
@@ -352,14 +328,14 @@ def test_websocket_keeps_its_connection_slot(server_factory):
     try:
         for w in socks:
             assert w.recv_json()["event"] == "snapshot"
-        with _sockets() as extra:
-            c = _connect(s.port)
+        with open_sockets() as extra:
+            c = raw_connect(s.port)
             extra.append(c)
             assert Reader(c).closed(2.0), "a 4th connection from the address was accepted"
         socks.pop().close()
         time.sleep(0.3)
-        with _sockets() as extra:
-            c = _connect(s.port)
+        with open_sockets() as extra:
+            c = raw_connect(s.port)
             extra.append(c)
             c.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
             assert Reader(c).response()[0] == 200
@@ -373,8 +349,8 @@ def test_many_pipelined_requests_in_one_write(server):
     behind the thread's other connections, so the batch never holds the thread)."""
     n = 200
     reqs = b"".join(b"GET /no-such-%d HTTP/1.1\r\nHost: x\r\n\r\n" % i for i in range(n))
-    with _sockets() as socks:
-        c = _connect(server.port)
+    with open_sockets() as socks:
+        c = raw_connect(server.port)
         socks.append(c)
         c.sendall(reqs)
         r = Reader(c)
@@ -382,7 +358,7 @@ def test_many_pipelined_requests_in_one_write(server):
             st, _, body = r.response()
             assert (st, json.loads(body)) == (404, {"detail": "Not Found"}), i
         # Meanwhile-style check: another client is served at once.
-        c2 = _connect(server.port)
+        c2 = raw_connect(server.port)
         socks.append(c2)
         t0 = time.monotonic()
         c2.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
