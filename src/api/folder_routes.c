@@ -134,9 +134,7 @@ static int folders_list(struct http_req *r)
 struct tree_stream {
   struct folder_tree_cursor *cur;
   buf_t out;
-  size_t sent;
   bool first;      /* the next folder opens a list: no comma before it */
-  bool finished;
 };
 
 static int tree_step(void *arg, const struct folder *f)
@@ -162,31 +160,17 @@ static void tree_stream_free(void *cls)
   free(t);
 }
 
-/* The engine pulls the body: what is left of `out`, else the next steps of the
- * walk, else the closing bracket. */
-static ssize_t tree_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+/* The next steps of the walk, else the closing bracket. */
+static int tree_more(void *cls, buf_t *out)
 {
   struct tree_stream *t = cls;
-  (void)pos;
-  while(t->sent == t->out.len) {
-    if(t->finished)
-      return HTTP_READER_END_OF_STREAM;
-    buf_reset(&t->out);
-    t->sent = 0;
-    if(folder_tree_done(t->cur)) {
-      t->finished = true;
-      if(buf_puts(&t->out, "]") != BUF_OK)
-        return HTTP_READER_END_WITH_ERROR;
-    }
-    else if(folder_tree_next(t->cur, TREE_STEPS, tree_step, t) != DRIVE_OK) {
-      log_error("folders: a tree failed mid-reply; the connection is cut");
-      return HTTP_READER_END_WITH_ERROR;
-    }
+  if(folder_tree_done(t->cur))
+    return buf_puts(out, "]") == BUF_OK ? 0 : -1;
+  if(folder_tree_next(t->cur, TREE_STEPS, tree_step, t) != DRIVE_OK) {
+    log_error("folders: a tree failed mid-reply; the connection is cut");
+    return -1;
   }
-  size_t n = t->out.len - t->sent < max ? t->out.len - t->sent : max;
-  memcpy(buf, t->out.data + t->sent, n);
-  t->sent += n;
-  return (ssize_t)n;
+  return 1;
 }
 
 static int folders_tree(struct http_req *r)
@@ -205,8 +189,7 @@ static int folders_tree(struct http_req *r)
     tree_stream_free(t);
     return folder_reply_error(r, rc, NULL);
   }
-  struct http_response *resp = http_response_callback(
-      HTTP_SIZE_UNKNOWN, 64 * 1024, tree_stream_read, t, tree_stream_free);
+  struct http_response *resp = http_response_pages(&t->out, tree_more, t, tree_stream_free);
   if(!resp) {
     tree_stream_free(t);
     return folder_reply_error(r, DRIVE_INTERNAL, NULL);

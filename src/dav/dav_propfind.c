@@ -40,8 +40,6 @@ struct pf {
   int mode;
   struct dav_xnode *root;      /* the parsed request body */
   struct davfs_cursor *cur;    /* depth 1 of a folder: the children to go */
-  size_t sent;                 /* bytes of `out` handed to the reply */
-  bool finished;               /* `out` holds the closing tag */
   const struct dav_xnode *want;  /* PF_PROP: the <prop> element */
   buf_t out;
   buf_t ok, missing;           /* one response's propstats, reused */
@@ -269,31 +267,17 @@ static void pf_stream_free(void *cls)
   pf_free(cls);
 }
 
-/* The connection pulls the body: what is left of `out`, else the next page of
- * children, else the closing tag. */
-static ssize_t pf_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+/* The next page of children, else the closing tag. */
+static int pf_more(void *cls, buf_t *out)
 {
   struct pf *p = cls;
-  (void)pos;
-  while(p->sent == p->out.len) {
-    if(p->finished)
-      return HTTP_READER_END_OF_STREAM;
-    buf_reset(&p->out);
-    p->sent = 0;
-    if(davfs_cursor_done(p->cur)) {
-      p->finished = true;
-      if(PF_LIT(&p->out, "</D:multistatus>\n") != BUF_OK)
-        return HTTP_READER_END_WITH_ERROR;
-    }
-    else if(davfs_cursor_next(p->cur, PF_PAGE, pf_child, p) != DRIVE_OK) {
-      log_error("dav: a PROPFIND listing failed mid-reply; the connection is cut");
-      return HTTP_READER_END_WITH_ERROR;
-    }
+  if(davfs_cursor_done(p->cur))
+    return PF_LIT(out, "</D:multistatus>\n") == BUF_OK ? 0 : -1;
+  if(davfs_cursor_next(p->cur, PF_PAGE, pf_child, p) != DRIVE_OK) {
+    log_error("dav: a PROPFIND listing failed mid-reply; the connection is cut");
+    return -1;
   }
-  size_t n = p->out.len - p->sent < max ? p->out.len - p->sent : max;
-  memcpy(buf, p->out.data + p->sent, n);
-  p->sent += n;
-  return (ssize_t)n;
+  return 1;
 }
 
 /* 207 with the head already in p->out and the children streamed after
@@ -305,9 +289,7 @@ static int pf_reply_stream(struct http_req *r, struct pf *p)
     pf_free(p);
     return dav_reply_drive(r, rc);
   }
-  struct http_response *resp =
-      http_response_callback(HTTP_SIZE_UNKNOWN, 64 * 1024, pf_stream_read, p,
-                                        pf_stream_free);
+  struct http_response *resp = http_response_pages(&p->out, pf_more, p, pf_stream_free);
   if(!resp) {
     pf_free(p);
     return dav_reply_status(r, HTTP_INTERNAL_SERVER_ERROR);

@@ -42,6 +42,59 @@ struct http_response *http_response_callback(uint64_t size, size_t block, http_r
   return resp;
 }
 
+/* http_response_pages: the reader hands out `out`, refilling it from
+ * `more` each time it has all gone. */
+struct resp_pages {
+  buf_t *out;
+  size_t sent;
+  bool finished;
+  http_page_fn more;
+  void *cls;
+  void (*free_cb)(void *cls);
+};
+
+static ssize_t pages_read(void *arg, uint64_t pos, char *buf, size_t max)
+{
+  struct resp_pages *p = arg;
+  (void)pos;
+  while(p->sent == p->out->len) {
+    if(p->finished)
+      return HTTP_READER_END_OF_STREAM;
+    buf_reset(p->out);
+    p->sent = 0;
+    int rc = p->more(p->cls, p->out);
+    if(rc < 0)
+      return HTTP_READER_END_WITH_ERROR;
+    p->finished = rc == 0;
+  }
+  size_t n = p->out->len - p->sent < max ? p->out->len - p->sent : max;
+  memcpy(buf, p->out->data + p->sent, n);
+  p->sent += n;
+  return (ssize_t)n;
+}
+
+static void pages_free(void *arg)
+{
+  struct resp_pages *p = arg;
+  if(p->free_cb)
+    p->free_cb(p->cls);
+  free(p);
+}
+
+struct http_response *http_response_pages(buf_t *out, http_page_fn more, void *cls,
+                                          void (*free_cb)(void *cls))
+{
+  struct resp_pages *p = calloc(1, sizeof(*p));
+  if(!p)
+    return NULL;
+  *p = (struct resp_pages){.out = out, .more = more, .cls = cls, .free_cb = free_cb};
+  struct http_response *resp =
+      http_response_callback(HTTP_SIZE_UNKNOWN, 64 * 1024, pages_read, p, pages_free);
+  if(!resp)
+    free(p);
+  return resp;
+}
+
 struct http_response *http_response_upgrade(http_upgrade_fn fn, void *cls)
 {
   struct http_response *resp = calloc(1, sizeof(*resp));

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "util/buf.h"
 #include "util/cidr.h"
 
 #define HTTP_SIZE_UNKNOWN UINT64_MAX
@@ -69,6 +70,17 @@ struct http_response *http_response_buffer(size_t len, const void *data, enum ht
  *  caller's). */
 struct http_response *http_response_callback(uint64_t size, size_t block, http_reader_fn reader,
                                              void *cls, void (*free_cb)(void *cls));
+/** Appends the next part of a paged body to `out` (empty at each call):
+ *  1 when more follows, 0 when that was the last, -1 on a fault (the
+ *  connection is then cut: the status has long gone out). */
+typedef int (*http_page_fn)(void *cls, buf_t *out);
+/** A response of unknown length (chunked) built a page at a time, for
+ *  listings that must not be held whole: first what `out` already holds
+ *  (a head, a first page read before the status), then what `more` appends
+ *  page after page. `out` lies in `cls`; `free_cb(cls)` runs when the
+ *  response is freed (NULL when out of memory: `cls` is still the caller's). */
+struct http_response *http_response_pages(buf_t *out, http_page_fn more, void *cls,
+                                          void (*free_cb)(void *cls));
 /** A 101 response: `fn(cls, ...)` takes the socket once it is sent. */
 struct http_response *http_response_upgrade(http_upgrade_fn fn, void *cls);
 /** Adds a header field (copied). 0, or -1 when out of memory or the name
