@@ -66,10 +66,12 @@ static int metrics_get(struct http_req *r)
     return http_reply_error(r, HTTP_INTERNAL_SERVER_ERROR, "Internal server error");
   }
   size_t len = out.len;
-  struct http_response *resp =
-      http_response_buffer(len, buf_steal(&out), HTTP_MEM_MUST_FREE);
-  if(!resp)
+  char *text = buf_steal(&out);
+  struct http_response *resp = http_response_buffer(len, text, HTTP_MEM_MUST_FREE);
+  if(!resp) {
+    free(text);   /* not taken over when the response could not be made */
     return http_reply_error(r, HTTP_INTERNAL_SERVER_ERROR, "Internal server error");
+  }
   http_response_header(resp, HTTP_HEADER_CONTENT_TYPE, METRICS_CONTENT_TYPE);
   http_response_header(resp, HTTP_HEADER_CACHE_CONTROL, "no-store");
   http_set_body_size(r, len);

@@ -242,7 +242,9 @@ int db_read_begin(db_t *db)
 
 int db_read_end(db_t *db)
 {
-  return db->drv->exec_script(db, "COMMIT");
+  /* Nothing to keep: ROLLBACK ends it even where a COMMIT could fail and
+   * leave the snapshot open on this thread's connection. */
+  return db->drv->exec_script(db, "ROLLBACK");
 }
 
 int db_batch_begin(db_t *db)

@@ -36,6 +36,25 @@ bool h1_is_token(const char *s, size_t n)
   return true;
 }
 
+bool h1_list_has(const char *value, const char *token)
+{
+  size_t tn = strlen(token);
+  for(const char *p = value; *p;) {
+    while(*p == ' ' || *p == '\t' || *p == ',')
+      p++;
+    const char *e = p;
+    while(*e && *e != ',')
+      e++;
+    const char *t = e;
+    while(t > p && (t[-1] == ' ' || t[-1] == '\t'))
+      t--;
+    if((size_t)(t - p) == tn && !strncasecmp(p, token, tn))
+      return true;
+    p = e;
+  }
+  return false;
+}
+
 static size_t h1_lead(const char *buf, size_t len)
 {
   size_t n = 0;

@@ -67,5 +67,9 @@ size_t h1_chunked_run(struct h1_chunked *st, char *buf, size_t len, size_t *out)
 
 /** True when `s` is a token (RFC 9110 §5.6.2). */
 bool h1_is_token(const char *s, size_t n);
+/** True when the comma-separated list `value` (a Connection field) holds
+ *  `token` as one whole element, any case: "close" is in "Keep-Alive, close"
+ *  but not in "x-close-notify". */
+bool h1_list_has(const char *value, const char *token);
 
 #endif

@@ -61,6 +61,8 @@ static size_t req_unescape(char *s, bool plus)
 /* Splits the query into r->args (decoded, in order; lookups take the first). */
 static int req_parse_query(struct http_req *r, const char *q)
 {
+  if(!*q)
+    return 0;   /* the common case: nothing to allocate */
   size_t n = 1;
   for(const char *p = q; *p; p++)
     n += *p == '&';
@@ -159,14 +161,12 @@ static bool req_framing_bad(struct http_req *r)
  * only with "keep-alive". */
 static void req_connection_options(struct http_req *r)
 {
-  const char *conn = http_header(r, HTTP_HEADER_CONNECTION);
   bool close = false, keep = false;
   for(int i = 0; i < r->head->nfields; i++) {
-    if(strcasecmp(r->head->fields[i].name, "Connection") != 0)
+    if(strcasecmp(r->head->fields[i].name, HTTP_HEADER_CONNECTION) != 0)
       continue;
-    conn = r->head->fields[i].value;
-    close |= strcasestr(conn, "close") != NULL;
-    keep |= strcasestr(conn, "keep-alive") != NULL;
+    close |= h1_list_has(r->head->fields[i].value, "close");
+    keep |= h1_list_has(r->head->fields[i].value, "keep-alive");
   }
   r->keep_alive = r->http10 ? keep && !close : !close;
   const char *expect = http_header(r, "Expect");

@@ -131,7 +131,7 @@ int http_response_header(struct http_response *resp, const char *name, const cha
   else
     resp->fields = f;
   resp->fields_tail = f;
-  if(!strcasecmp(name, HTTP_HEADER_CONNECTION) && strcasestr(value, "close"))
+  if(!strcasecmp(name, HTTP_HEADER_CONNECTION) && h1_list_has(value, "close"))
     resp->close = true;
   return 0;
 }

@@ -279,9 +279,22 @@ static void test_chunked_incomplete(void **state)
   assert_null(dechunk("3\r\nabc\r\n0\r\n", 11, 2, &rest));
 }
 
+/* Connection options are whole list elements, any case (RFC 9110 §7.6.1). */
+static void test_list_has(void **state)
+{
+  assert_true(h1_list_has("close", "close"));
+  assert_true(h1_list_has("Keep-Alive, CLOSE", "close"));
+  assert_true(h1_list_has(" ,keep-alive\t, te", "keep-alive"));
+  assert_false(h1_list_has("x-close-notify", "close"));
+  assert_false(h1_list_has("not-keep-alive", "keep-alive"));
+  assert_false(h1_list_has("closed, upgrade", "close"));
+  assert_false(h1_list_has("", "close"));
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_list_has),
     cmocka_unit_test(test_simple_get),
     cmocka_unit_test(test_http10_and_bare_lf),
     cmocka_unit_test(test_leading_empty_lines),
