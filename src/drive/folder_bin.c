@@ -104,19 +104,24 @@ int folder_bin(const char *owner_id, const char *folder_id)
   return rc ? rc : folder_bin_files(db, owner_id, folder_id, now);
 }
 
-/* Runs one batch statement of files (UPDATE ... RETURNING size, `n` rows
- * at most) in its own transaction with the owner's bin bytes grown by
- * sign * the bytes moved; *moved says how many rows it changed. */
-static int folder_file_batch(db_t *db, const char *owner_id, const char *sql,
-                             const char *types, const char *a, int64_t b, int sign,
-                             int64_t n, int64_t *moved)
+/* Brings back at most `n` files of the bin group `group` in one
+ * transaction, while the group's top is live (binning it again stops it),
+ * the owner's bin bytes shrinking by what moved; *moved says how many. */
+static int folder_unbin_batch(db_t *db, const char *owner_id, const char *group, int64_t n,
+                              int64_t *moved)
 {
   int64_t bytes = 0;
   *moved = 0;
   int rc = drive_tx_begin(db);
   if(rc)
     return rc;
-  db_stmt_t *st = db_query(db, sql, types, a, owner_id, b, n);
+  db_stmt_t *st = db_query(db,
+                           "UPDATE files SET is_deleted = 0, deleted_at = NULL, "
+                           "trashed_with = NULL WHERE id IN (SELECT id FROM files WHERE "
+                           "trashed_with = $1 AND owner_id = $2 AND is_deleted = 1 "
+                           "AND EXISTS (SELECT 1 FROM folders g WHERE g.id = $1 AND "
+                           "g.is_deleted = 0) ORDER BY folder_id LIMIT $3) RETURNING size",
+                           "tti", group, owner_id, n);
   int step = DB_ERROR;
   if(st)
     while((step = db_step(st)) == DB_ROW) {
@@ -125,22 +130,8 @@ static int folder_file_batch(db_t *db, const char *owner_id, const char *sql,
     }
   rc = st ? drive_stmt_end(st, step) : DRIVE_DB;
   if(!rc && *moved)
-    rc = usage_add(db, owner_id, 0, 0, sign * bytes, 0);
+    rc = usage_add(db, owner_id, 0, 0, -bytes, 0);
   return drive_tx_end(db, rc);
-}
-
-/* Runs a batch statement (folder_file_batch) until a batch moves fewer rows
- * than it may, sizing each batch by how long the last one took. */
-static int folder_file_batches(db_t *db, const char *owner_id, const char *sql,
-                               const char *group, int64_t b, int sign)
-{
-  int64_t moved, n = FOLDER_BATCH_FIRST, t0;
-  int rc;
-  do {
-    t0 = folder_cpu_ms();
-    rc = folder_file_batch(db, owner_id, sql, "ttii", group, b, sign, n, &moved);
-  } while(!rc && moved == n && (n = folder_batch_next(n, folder_cpu_ms() - t0)) > 0);
-  return rc;
 }
 
 #define FOLDER_HAS_LIVE_FILES                                                    \
@@ -247,19 +238,20 @@ static int folder_bin_files(db_t *db, const char *owner_id, const char *folder_i
   return rc;
 }
 
-/* The files a restore of the bin group `group` brings back, in batches, while
- * the group's top is live (binning it again stops it). Folder by folder
- * (files_trashed_folder, migration 014): a batch's rows sit together in the
- * listing indexes, so it dirties a few pages, not a few per row. */
+/* The files a restore of the bin group `group` brings back, in batches
+ * (folder_unbin_batch) until one moves fewer rows than it may, each sized by
+ * how long the last took. Folder by folder (files_trashed_folder, migration
+ * 014): a batch's rows sit together in the listing indexes, so it dirties a
+ * few pages, not a few per row. */
 static int folder_unbin_files(db_t *db, const char *owner_id, const char *group)
 {
-  return folder_file_batches(db, owner_id,
-                             "UPDATE files SET is_deleted = 0, deleted_at = NULL, "
-                             "trashed_with = NULL WHERE id IN (SELECT id FROM files WHERE "
-                             "trashed_with = $1 AND owner_id = $2 AND is_deleted = 1 AND $3 = 0 "
-                             "AND EXISTS (SELECT 1 FROM folders g WHERE g.id = $1 AND "
-                             "g.is_deleted = 0) ORDER BY folder_id LIMIT $4) RETURNING size",
-                             group, 0, -1);
+  int64_t moved, n = FOLDER_BATCH_FIRST, t0;
+  int rc;
+  do {
+    t0 = folder_cpu_ms();
+    rc = folder_unbin_batch(db, owner_id, group, n, &moved);
+  } while(!rc && moved == n && (n = folder_batch_next(n, folder_cpu_ms() - t0)) > 0);
+  return rc;
 }
 
 /* "name (n)" for candidate n (n = 0: the name itself), the base cut at a
