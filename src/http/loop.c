@@ -27,6 +27,8 @@
 #define LOOP_EVENTS 64
 #define LOOP_ACCEPT_BATCH 32
 #define LOOP_LINGER_S 2    /* silence while discarding an unread body before closing */
+#define LOOP_ACCEPT_PAUSE_MS 100  /* out of descriptors: wait before accepting again */
+#define LOOP_ACCEPT_WARN_MS 10000 /* at most one such warning per this */
 
 struct http_loop {
   pthread_t thread;
@@ -36,7 +38,9 @@ struct http_loop {
   struct http_conn *all;              /* every connection */
   struct http_conn *dead;             /* closed in this batch, freed after it */
   struct http_conn *t_head[CT_COUNT], *t_tail[CT_COUNT];
-  bool listening;
+  bool listening;                     /* the listening socket is in ep */
+  bool accept_stopped;                /* quiescing: this thread no longer accepts */
+  int64_t accept_resume_ms;           /* paused for descriptors until then */
   char scratch[LOOP_SCRATCH];
 };
 
@@ -50,6 +54,7 @@ static atomic_int quiesced;
 static atomic_uint next_loop;   /* round-robin over the threads */
 static _Thread_local struct http_loop *cur_loop;
 static char listen_marker, wake_marker;
+static _Atomic int64_t accept_warned_ms;
 
 int64_t loop_now_ms(void)
 {
@@ -326,6 +331,30 @@ static void loop_adopt(struct http_loop *l, int fd, const struct sockaddr_storag
   }
 }
 
+/* Takes the listening socket in or out of this thread's epoll. */
+static void loop_listen_set(struct http_loop *l, bool on)
+{
+  struct epoll_event le = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = &listen_marker};
+  if(on == l->listening)
+    return;
+  if(epoll_ctl(l->ep, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, loop_listen_fd, on ? &le : NULL) == 0)
+    l->listening = on;
+}
+
+/* Out of descriptors: the connection stays queued in the kernel and the
+ * level-triggered listening socket stays readable, so retrying at once
+ * would spin. This thread stops watching it for a moment instead. */
+static void loop_accept_pause(struct http_loop *l, int err)
+{
+  int64_t now = loop_now_ms(), warned = atomic_load(&accept_warned_ms);
+  if(now - warned >= LOOP_ACCEPT_WARN_MS &&
+     atomic_compare_exchange_strong(&accept_warned_ms, &warned, now))
+    log_warn("http: accept: %s; new connections wait (open connections: %d)", strerror(err),
+             atomic_load(&open_conns));
+  loop_listen_set(l, false);
+  l->accept_resume_ms = now + LOOP_ACCEPT_PAUSE_MS;
+}
+
 static void loop_accept(struct http_loop *l)
 {
   for(int i = 0; i < LOOP_ACCEPT_BATCH; i++) {
@@ -333,8 +362,8 @@ static void loop_accept(struct http_loop *l)
     socklen_t len = sizeof(ss);
     int fd = accept4(loop_listen_fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if(fd < 0) {
-      if(errno == EMFILE || errno == ENFILE)
-        log_warn("http: accept: %s", strerror(errno));
+      if(errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+        loop_accept_pause(l, errno);
       return;   /* EAGAIN: another thread took it, or none left */
     }
     if(ss.ss_family != AF_INET && ss.ss_family != AF_INET6) {
@@ -369,12 +398,22 @@ static void *loop_main(void *arg)
   int64_t last_sweep = loop_now_ms();
   cur_loop = l;
   while(!atomic_load(&stop_now)) {
-    if(l->listening && atomic_load(&quiesce)) {
-      epoll_ctl(l->ep, EPOLL_CTL_DEL, loop_listen_fd, NULL);
-      l->listening = false;
-      atomic_fetch_add(&quiesced, 1);
+    int wait_ms = 250;
+    if(atomic_load(&quiesce)) {
+      if(!l->accept_stopped) {
+        loop_listen_set(l, false);
+        l->accept_stopped = true;
+        atomic_fetch_add(&quiesced, 1);
+      }
     }
-    int n = epoll_wait(l->ep, ev, LOOP_EVENTS, 250);
+    else if(!l->listening) {
+      int64_t left = l->accept_resume_ms - loop_now_ms();
+      if(left <= 0)
+        loop_listen_set(l, true);
+      else if(left < wait_ms)
+        wait_ms = (int)left;
+    }
+    int n = epoll_wait(l->ep, ev, LOOP_EVENTS, wait_ms);
     for(int i = 0; i < n; i++) {
       void *p = ev[i].data.ptr;
       if(p == &listen_marker)

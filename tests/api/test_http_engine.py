@@ -4,6 +4,8 @@ with extensions and trailers, Expect: 100-continue, HTTP/1.0 keep-alive rules,
 a slowloris head, and framing refusals. Every test closes its sockets."""
 import base64
 import json
+import os
+import resource
 import select
 import time
 import uuid
@@ -364,3 +366,48 @@ def test_many_pipelined_requests_in_one_write(server):
         c2.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
         assert Reader(c2).response()[0] == 200
         assert time.monotonic() - t0 < 2
+
+
+def _cpu_s(pid):
+    """The process's user + system CPU time in seconds (all threads)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_out_of_descriptors_pauses_accept_then_resumes(server_factory):
+    """When accept fails for want of file descriptors, the connection stays
+    in the kernel's queue and the level-triggered listening socket stays
+    readable: a thread that simply retried spun a whole core (and logged each
+    spin). Accepting pauses instead, and resumes once descriptors are free."""
+    s = server_factory(env={"MAX_CONNECTIONS_PER_IP": "0"})
+    pid = s.proc.pid
+    req = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+    soft, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+    used = len(os.listdir(f"/proc/{pid}/fd"))
+    # Room for two more descriptors: the third connection cannot be accepted.
+    resource.prlimit(pid, resource.RLIMIT_NOFILE, (used + 2, hard))
+    try:
+        with open_sockets() as socks:
+            for i in range(6):
+                socks.append(raw_connect(s.port, f"127.0.3.{1 + i}"))
+            time.sleep(0.5)   # the refused accepts have happened by now
+            before = _cpu_s(pid)
+            time.sleep(2.0)
+            spent = _cpu_s(pid) - before
+            assert spent < 0.5 * TIME_FACTOR, f"server spent {spent:.2f} s of CPU in 2 s while out of descriptors"
+            warnings = s.log().count("http: accept")
+            assert warnings <= 3, f"{warnings} accept warnings logged"
+        # Descriptors free again (the sockets are closed): a new client is served.
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (soft, hard))
+        time.sleep(0.2)
+        c = raw_connect(s.port)
+        try:
+            c.settimeout(5 * TIME_FACTOR)
+            c.sendall(req)
+            status, _, body = Reader(c).response()
+            assert status == 200 and body == b'{"status":"ok"}'
+        finally:
+            c.close()
+    finally:
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (soft, hard))
