@@ -65,6 +65,8 @@ struct http_conn {
 };
 
 /* ---- loop.c ---- */
+/** The monotonic clock, in microseconds and in milliseconds. */
+int64_t loop_now_us(void);
 int64_t loop_now_ms(void);
 /** Puts `c` on timer list `t` (CT_NONE: none) as just active. */
 void loop_touch(struct http_conn *c, enum conn_timer t);

@@ -292,28 +292,18 @@ static void loop_adopt(struct http_loop *l, int fd, const struct sockaddr_storag
 {
   struct cidr_addr a;
   bool counted = false;
-  if(atomic_fetch_add(&open_conns, 1) >= cfg.max_connections) {
-    atomic_fetch_sub(&open_conns, 1);
-    close(fd);
-    return;
-  }
+  struct http_conn *c = NULL;
+  if(atomic_fetch_add(&open_conns, 1) >= cfg.max_connections)
+    goto refuse;
   if(cfg.per_ip && cidr_addr_from_sockaddr((const struct sockaddr *)ss, &a) &&
      !conn_limit_exempt(&a)) {
-    if(!conn_limit_take(&a)) {
-      atomic_fetch_sub(&open_conns, 1);
-      close(fd);   /* no HTTP reply: one address may not hold more */
-      return;
-    }
+    if(!conn_limit_take(&a))
+      goto refuse;   /* no HTTP reply: one address may not hold more */
     counted = true;
   }
-  struct http_conn *c = calloc(1, sizeof(*c));
-  if(!c) {
-    if(counted)
-      conn_limit_give(&a);
-    atomic_fetch_sub(&open_conns, 1);
-    close(fd);
-    return;
-  }
+  c = calloc(1, sizeof(*c));
+  if(!c)
+    goto refuse;
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   c->fd = fd;
@@ -329,6 +319,12 @@ static void loop_adopt(struct http_loop *l, int fd, const struct sockaddr_storag
     c->fresh = true;
     http_conn_resume(c);   /* its thread links it */
   }
+  return;
+refuse:
+  if(counted)
+    conn_limit_give(&a);
+  atomic_fetch_sub(&open_conns, 1);
+  close(fd);
 }
 
 /* Takes the listening socket in or out of this thread's epoll. */
@@ -476,14 +472,20 @@ fail:
   return -1;
 }
 
-void loop_quiesce(void)
+/* Wakes every poll thread, so it sees a changed flag at once. */
+static void loop_wake_all(void)
 {
-  atomic_store(&quiesce, true);
   for(int i = 0; i < nloops; i++) {
     uint64_t one = 1;
     if(write(loops[i].evfd, &one, sizeof(one)) < 0)
-      continue;
+      continue;   /* the counter is full: the thread has a wake pending anyway */
   }
+}
+
+void loop_quiesce(void)
+{
+  atomic_store(&quiesce, true);
+  loop_wake_all();
   for(int waited = 0; waited < 1000 && atomic_load(&quiesced) < nloops; waited += 5)
     usleep(5000);
 }
@@ -491,11 +493,7 @@ void loop_quiesce(void)
 void loop_stop(void)
 {
   atomic_store(&stop_now, true);
-  for(int i = 0; i < nloops; i++) {
-    uint64_t one = 1;
-    if(write(loops[i].evfd, &one, sizeof(one)) < 0)
-      continue;
-  }
+  loop_wake_all();
   for(int i = 0; i < nthreads; i++)
     pthread_join(loops[i].thread, NULL);
   nthreads = 0;
