@@ -1,5 +1,6 @@
 /* db_listen: see db_listen.h. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include "db/db.h"
@@ -10,25 +11,16 @@ struct db_listen_thread {
   const struct db_listen_ops *ops;
   void *arg;
   pthread_t thread;
-  pthread_mutex_t lock;
-  bool running;   /* under lock */
+  atomic_bool running;
   size_t payload_max;
   char payload[];
 };
-
-static bool db_listen_running(struct db_listen_thread *t)
-{
-  pthread_mutex_lock(&t->lock);
-  bool running = t->running;
-  pthread_mutex_unlock(&t->lock);
-  return running;
-}
 
 static void *db_listen_main(void *arg)
 {
   struct db_listen_thread *t = arg;
   bool lost = false;
-  while(db_listen_running(t)) {
+  while(atomic_load(&t->running)) {
     int rc = db_listen_wait(t->conn, DB_LISTEN_WAIT_MS, t->payload, t->payload_max);
     if(rc == DB_UNAVAILABLE) {
       lost = true;
@@ -55,12 +47,10 @@ int db_listen_start(const char *listen_sql, size_t payload_max, const struct db_
   t->ops = ops;
   t->arg = arg;
   t->payload_max = payload_max + 1;
-  t->running = true;
-  pthread_mutex_init(&t->lock, NULL);
+  atomic_init(&t->running, true);
   if(!(t->conn = db_listen_open(listen_sql)) ||
      pthread_create(&t->thread, NULL, db_listen_main, t) != 0) {
     db_listen_close(t->conn);
-    pthread_mutex_destroy(&t->lock);
     free(t);
     return -1;
   }
@@ -72,11 +62,8 @@ void db_listen_stop(db_listen_thread_t *t)
 {
   if(!t)
     return;
-  pthread_mutex_lock(&t->lock);
-  t->running = false;
-  pthread_mutex_unlock(&t->lock);
+  atomic_store(&t->running, false);
   pthread_join(t->thread, NULL);
   db_listen_close(t->conn);
-  pthread_mutex_destroy(&t->lock);
   free(t);
 }

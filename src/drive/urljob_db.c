@@ -97,9 +97,7 @@ int urljob_db_unfinished(void (*fn)(struct urljob_row *r, void *arg), void *arg)
   while(n < URLJOB_RECOVER_BATCH && (rc = db_step(st)) == DB_ROW) {
     int64_t updated;
     if(urljob_db_read(st, &rows[n], &updated) == 0)
-      n++;
-    else
-      free(rows[n].url);
+      n++;   /* else out of memory for the URL (NULL): the row is skipped */
   }
   rc = drive_stmt_end(st, n == URLJOB_RECOVER_BATCH ? DB_DONE : rc);
   /* fn runs only now: on SQLite a connection with a statement still open
