@@ -56,11 +56,16 @@ static _Thread_local struct http_loop *cur_loop;
 static char listen_marker, wake_marker;
 static _Atomic int64_t accept_warned_ms;
 
-int64_t loop_now_ms(void)
+int64_t loop_now_us(void)
 {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t loop_now_ms(void)
+{
+  return loop_now_us() / 1000;
 }
 
 char *loop_scratch(void)

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include "http/access_log.h"
 #include "http/conn.h"
 #include "http/cors.h"
@@ -18,13 +17,6 @@
 #include "http/server_priv.h"
 #include "util/id.h"
 #include "util/log.h"
-
-static int64_t now_us(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static int unhex(int c)
 {
@@ -107,7 +99,7 @@ static struct http_req *req_new(struct http_conn *c)
   if(!r)
     return NULL;
   r->conn = c;
-  r->start_us = now_us();
+  r->start_us = loop_now_us();
   buf_init(&r->body, HTTP_BODY_MAX);
   id_new(r->request_id);
   atomic_fetch_add(&srv_inflight, 1);
@@ -319,7 +311,7 @@ void req_close(struct http_req *r, bool ok)
 {
   if(r->route && r->route->stream && r->route->stream->abort && (!r->stream_done || !ok))
     r->route->stream->abort(r);
-  double ms = (double)(now_us() - r->start_us) / 1000.0;
+  double ms = (double)(loop_now_us() - r->start_us) / 1000.0;
   if(r->path)
     http_access_log(r, ok, ms);
   http_req_metrics(r, ms / 1000.0);
