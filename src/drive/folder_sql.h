@@ -27,11 +27,14 @@
 /* SQLite's tree walk (drive/folder_tree.c): siblings in name_key order
  * (bytewise), each page after the last key (live siblings' keys are unique:
  * folders_sibling_name), each row with whether it has live children (an
- * index probe) so a leaf costs no query; plans in test_listing_plan.c.
+ * index probe) so a leaf costs no query; both read folders_tree (migration
+ * 017), which holds every column shown: the table is not read. Plans in
+ * test_listing_plan.c.
  * $1 owner, $2 last key ("" first), $3 page; children: $4 the parent. */
 #define TREE_SELECT                                                                  \
-  "SELECT " FOLDER_COLS ", name_key, EXISTS (SELECT 1 FROM folders c WHERE "          \
-  "c.owner_id = $1 AND c.parent_id = folders.id AND c.is_deleted = 0) FROM folders "  \
+  "SELECT " FOLDER_COLS ", name_key, EXISTS (SELECT 1 FROM folders c INDEXED BY "     \
+  "folders_tree WHERE c.owner_id = $1 AND c.parent_id = folders.id AND "              \
+  "c.is_deleted = 0) FROM folders INDEXED BY folders_tree "                           \
   "WHERE owner_id = $1 AND is_deleted = 0 AND "
 #define TREE_SQLITE_TAIL "name_key > $2 ORDER BY name_key LIMIT $3"
 #define TREE_SQLITE_ROOTS TREE_SELECT "parent_id IS NULL AND " TREE_SQLITE_TAIL
