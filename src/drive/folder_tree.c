@@ -199,10 +199,10 @@ static int pg_pop(struct folder_tree_cursor *c)
   struct tree_pg_cursor *k = &c->cursors[--c->ncursors];
   db_finalize(k->page);
   k->page = NULL;
-  if(tree_pg_live && --tree_pg_live == 0)
-    tree_pg_seq = 0;
   if(db_get() != c->db)
     return DRIVE_DB; /* not this thread's connection: it ends with its session */
+  if(tree_pg_live && --tree_pg_live == 0)
+    tree_pg_seq = 0;
   char sql[64];
   snprintf(sql, sizeof(sql), "CLOSE %s", k->name);
   return drive_db(db_exec(c->db, sql, ""));
