@@ -5,6 +5,7 @@
  * one page (a query is a function call there); PostgreSQL sorts the whole
  * walk in one query (folder_sql.h TREE_PG_DECLARE) read through a cursor a
  * page at a time, so a round trip serves hundreds of folders. */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,8 +48,8 @@ struct folder_tree_cursor {
   /* SQLite: the levels of the walk. */
   struct tree_level *levels;
   size_t depth, cap;
-  /* PostgreSQL: the cursors (one unless the tree is deeper than a cursor
-   * goes), on the connection they were declared on; folders open. */
+  /* PostgreSQL: the walk's own connection and its cursors (one unless the
+   * tree is deeper than a cursor goes); folders open. */
   db_t *db;
   struct tree_pg_cursor *cursors;
   size_t ncursors, cursors_cap;
@@ -149,13 +150,29 @@ static int pages_next(struct folder_tree_cursor *c, size_t max, folder_tree_fn f
   return rc;
 }
 
-/* PostgreSQL cursors open on this thread's connection, and the number the
- * next one is named after: names repeat from 0 once none is open, so the
- * FETCH statements stay in the connection's prepared-statement cache. */
-static _Thread_local unsigned tree_pg_live, tree_pg_seq;
+/* Trees streaming from PostgreSQL at once, each on a connection of its own
+ * (a cursor belongs to the session that declared it, and the walk is opened
+ * on the http_defer pool and pulled on a poll thread): at most
+ * TREE_PG_STREAMS, so slow readers cannot use up the server's connections. */
+#define TREE_PG_STREAMS 16
+static atomic_int tree_pg_streams;
 
 /* Rows per FETCH: a page of the reply (about 350 bytes of JSON each). */
 #define TREE_FETCH 512
+
+/* Takes one of the TREE_PG_STREAMS connections for this walk. */
+static int pg_connect(struct folder_tree_cursor *c)
+{
+  if(atomic_fetch_add(&tree_pg_streams, 1) >= TREE_PG_STREAMS) {
+    atomic_fetch_sub(&tree_pg_streams, 1);
+    return DRIVE_THROTTLED; /* 429: try again later */
+  }
+  if(!(c->db = db_open_own())) {
+    atomic_fetch_sub(&tree_pg_streams, 1);
+    return DRIVE_UNAVAILABLE;
+  }
+  return DRIVE_OK;
+}
 
 /* Declares the cursor for the subtree below folder `root` at depth `base`
  * (NULL, 0: the whole drive). The query runs whole here, at COMMIT, which
@@ -172,7 +189,7 @@ static int pg_declare(struct folder_tree_cursor *c, const char *root, int64_t ba
   }
   struct tree_pg_cursor *k = &c->cursors[c->ncursors];
   *k = (struct tree_pg_cursor){.base = base};
-  snprintf(k->name, sizeof(k->name), "netra_tree_%u", tree_pg_seq++);
+  snprintf(k->name, sizeof(k->name), "netra_tree_%zu", c->ncursors);
   char sql[sizeof(TREE_PG_TOP) + sizeof(k->name) + 8];
   snprintf(sql, sizeof(sql), root ? TREE_PG_SUB : TREE_PG_TOP, k->name);
   /* JIT would compile the plan for every tree (its cost estimate is
@@ -188,7 +205,6 @@ static int pg_declare(struct folder_tree_cursor *c, const char *root, int64_t ba
     db_read_end(c->db);
     return drive_db(rc);
   }
-  tree_pg_live++;
   c->ncursors++;
   return DRIVE_OK;
 }
@@ -199,10 +215,6 @@ static int pg_pop(struct folder_tree_cursor *c)
   struct tree_pg_cursor *k = &c->cursors[--c->ncursors];
   db_finalize(k->page);
   k->page = NULL;
-  if(db_get() != c->db)
-    return DRIVE_DB; /* not this thread's connection: it ends with its session */
-  if(tree_pg_live && --tree_pg_live == 0)
-    tree_pg_seq = 0;
   char sql[64];
   snprintf(sql, sizeof(sql), "CLOSE %s", k->name);
   return drive_db(db_exec(c->db, sql, ""));
@@ -223,8 +235,6 @@ static int tree_close_to(struct folder_tree_cursor *c, size_t depth, folder_tree
 /* PostgreSQL: up to `max` folders of the sorted walk. */
 static int sorted_next(struct folder_tree_cursor *c, size_t max, folder_tree_fn fn, void *arg)
 {
-  if(db_get() != c->db)
-    return DRIVE_DB; /* the cursors live on the connection that declared them */
   int rc = DRIVE_OK;
   size_t steps = 0;
   while(!c->done && steps < max && rc == DRIVE_OK) {
@@ -281,8 +291,10 @@ int folder_tree_open(const char *owner_id, struct folder_tree_cursor **out)
   c->sorted = db_dialect() == DB_POSTGRES;
   int rc = DRIVE_OK;
   if(c->sorted)
-    rc = (c->db = db_get()) ? pg_declare(c, NULL, 0) : DRIVE_UNAVAILABLE;
-  else
+    rc = pg_connect(c);
+  if(c->sorted && rc == DRIVE_OK)
+    rc = pg_declare(c, NULL, 0);
+  else if(!c->sorted)
     rc = tree_push(c, "");
   if(rc) {
     folder_tree_close(c);
@@ -310,9 +322,13 @@ void folder_tree_close(struct folder_tree_cursor *c)
     return;
   for(size_t i = 0; i < c->cap; i++)
     free(c->levels[i].rows);
-  while(c->ncursors)
-    pg_pop(c);
+  for(size_t i = 0; i < c->ncursors; i++) /* the cursors end with the session */
+    db_finalize(c->cursors[i].page);
   free(c->cursors);
+  if(c->db) {
+    db_close(c->db);
+    atomic_fetch_sub(&tree_pg_streams, 1);
+  }
   free(c->levels);
   free(c);
 }
