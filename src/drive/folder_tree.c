@@ -4,7 +4,9 @@
  * SQLite reads a page of siblings per query, each level of the walk holding
  * one page (a query is a function call there); PostgreSQL sorts the whole
  * walk in one query (folder_sql.h TREE_PG_DECLARE) read through a cursor a
- * page at a time, so a round trip serves hundreds of folders. */
+ * page at a time, so a round trip serves hundreds of folders; the cursor
+ * lives on a connection of the walk's own, since the walk is opened on one
+ * thread (the http_defer pool) and read on another (the poll thread). */
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
