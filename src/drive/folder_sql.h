@@ -49,11 +49,12 @@
  * in name_key byte order, each followed by its subtree. The children of a
  * folder are one parameterised index probe (the OFFSET 0 fence keeps the
  * planner from a merge join that would scan the owner's folders once per
- * level), so the plan does not depend on statistics. A cursor goes
- * TREE_PG_LEVELS levels down; a folder at the last level that has live
- * children (last column 1) gets a cursor of its own for its subtree, so a
- * path stays short and a 10,000-deep chain costs 10,000 / TREE_PG_LEVELS
- * cursors, not a sort of quadratic size. %s is the cursor's name; $1 the
+ * level; in the last column it keeps EXISTS a probe of the rows that ask
+ * rather than a hash of the owner's every folder), so the plan does not
+ * depend on statistics. A cursor goes TREE_PG_LEVELS levels down; a folder
+ * at the last level that has live children (last column 1) gets a cursor
+ * of its own for its subtree, so a path stays short and a 10,000-deep chain
+ * costs 10,000 / TREE_PG_LEVELS cursors, not a sort of quadratic size. %s is the cursor's name; $1 the
  * owner; $2 (sub) the folder whose subtree it walks. Columns: FOLDER_COLS,
  * the depth (1: the roots of this cursor), deeper. */
 #define TREE_PG_LEVELS 32
@@ -66,7 +67,7 @@
   "WHERE c.owner_id = $1 AND c.parent_id = t.id AND c.is_deleted = 0 OFFSET 0) f "        \
   "WHERE t.depth < " TREE_PG_LEVELS_S ") SELECT " FOLDER_COLS ", depth, "                  \
   "CASE WHEN depth = " TREE_PG_LEVELS_S " AND EXISTS (SELECT 1 FROM folders c WHERE "      \
-  "c.owner_id = $1 AND c.parent_id = t.id AND c.is_deleted = 0) THEN 1 ELSE 0 END "       \
+  "c.owner_id = $1 AND c.parent_id = t.id AND c.is_deleted = 0 OFFSET 0) THEN 1 ELSE 0 END " \
   "FROM t ORDER BY path COLLATE \"C\""
 #define FOLDER_COLS_F                                                                        \
   "f.id, f.parent_id, f.owner_id, f.name, f.size, f.is_deleted, f.is_starred, f.deleted_at, " \
