@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from helpers import API, RawConn, assert_folder, bin_folder, create_folder
+from helpers import API, RawConn, assert_folder, bin_folder, create_folder, raw_connect
 
 
 class Model:
@@ -154,6 +154,32 @@ def test_tree_wide_folder_spans_pages(fresh_user):
     m.add("zlast")
     tree = assert_tree(c, m)
     assert tree[1]["name"] == "wide" and len(tree[1]["children"]) == 697
+
+
+def test_tree_readers_that_hang_up_leave_nothing_behind(server, fresh_user):
+    """30 trees whose readers (small receive buffers) hang up after the first
+    bytes, 20 of them at once: each walk is closed with its connection (on
+    PostgreSQL its own database connection, of which at most 16 stream at
+    once), so a full tree still answers afterwards, right."""
+    c = fresh_user.client
+    m = Model(c)
+    for i in range(40):
+        top = m.add(f"top {i:02d}")
+        for j in range(10):
+            m.add(f"sub {j}", top)
+    req = (f"GET {API}/folders/tree HTTP/1.1\r\nHost: x\r\n"
+           f"Authorization: Bearer {fresh_user.access_token}\r\n\r\n").encode()
+    for batch in (20, 10):
+        socks = [raw_connect(server.port, rcvbuf=4096) for _ in range(batch)]
+        try:
+            for s in socks:
+                s.sendall(req)
+            for s in socks:
+                assert s.recv(256).startswith(b"HTTP/1.1 ")
+        finally:
+            for s in socks:
+                s.close()
+    assert_tree(c, m)
 
 
 @pytest.fixture
