@@ -125,16 +125,20 @@ static int folders_list(struct http_req *r)
   return listing_reply(r, &page, total, &key);
 }
 
-/* GET /api/v1/folders/tree: streamed. The first page of roots is read
- * before the status goes out (a fault still gets its 5xx); then the engine pulls
- * the rest, TREE_STEPS folders at a time (drive/folder_tree.c), so the
- * server holds a page per level, not the tree. */
+/* GET /api/v1/folders/tree: streamed. The walk is opened and its first page
+ * read on the http_defer pool (on PostgreSQL the open runs the whole sorted
+ * query: up to a second at 100,000 folders), so a fault still gets its 5xx
+ * and the poll thread does not wait; then the engine pulls the rest,
+ * TREE_STEPS folders at a time (drive/folder_tree.c), so the server holds a
+ * page, not the tree. */
 #define TREE_STEPS 256
 
 struct tree_stream {
   struct folder_tree_cursor *cur;
   buf_t out;
   bool first;      /* the next folder opens a list: no comma before it */
+  char owner[FOLDER_OWNER_MAX];
+  int rc;          /* the open's result */
 };
 
 static int tree_step(void *arg, const struct folder *f)
@@ -173,6 +177,43 @@ static int tree_more(void *cls, buf_t *out)
   return 1;
 }
 
+/* On the pool: opens the walk and renders its first page. */
+static void tree_open_work(void *arg)
+{
+  struct tree_stream *t = arg;
+  t->rc = folder_tree_open(t->owner, &t->cur);
+  if(t->rc == DRIVE_OK && buf_puts(&t->out, "[") != BUF_OK)
+    t->rc = DRIVE_INTERNAL;
+  if(t->rc == DRIVE_OK)
+    t->rc = folder_tree_next(t->cur, TREE_STEPS, tree_step, t);
+}
+
+/* Back on the request's thread: the reply, streamed from the open walk. */
+static void tree_open_done(struct http_req *r, void *arg)
+{
+  struct tree_stream *t = arg;
+  if(!r) {
+    tree_stream_free(t);
+    return;
+  }
+  if(t->rc != DRIVE_OK) {
+    int rc = t->rc;
+    tree_stream_free(t);
+    if(rc == DRIVE_THROTTLED)
+      http_add_header(r, "Retry-After", "1");
+    folder_reply_error(r, rc, NULL);
+    return;
+  }
+  struct http_response *resp = http_response_pages(&t->out, tree_more, t, tree_stream_free);
+  if(!resp) {
+    tree_stream_free(t);
+    folder_reply_error(r, DRIVE_INTERNAL, NULL);
+    return;
+  }
+  http_response_header(resp, HTTP_HEADER_CONTENT_TYPE, "application/json");
+  http_reply_response(r, HTTP_OK, resp);
+}
+
 static int folders_tree(struct http_req *r)
 {
   struct tree_stream *t = calloc(1, sizeof(*t));
@@ -180,22 +221,8 @@ static int folders_tree(struct http_req *r)
     return folder_reply_error(r, DRIVE_INTERNAL, NULL);
   buf_init(&t->out, FOLDER_TREE_MAX);
   t->first = true;
-  int rc = folder_tree_open(api_user_id(r), &t->cur);
-  if(rc == DRIVE_OK && buf_puts(&t->out, "[") != BUF_OK)
-    rc = DRIVE_INTERNAL;
-  if(rc == DRIVE_OK)
-    rc = folder_tree_next(t->cur, TREE_STEPS, tree_step, t);
-  if(rc != DRIVE_OK) {
-    tree_stream_free(t);
-    return folder_reply_error(r, rc, NULL);
-  }
-  struct http_response *resp = http_response_pages(&t->out, tree_more, t, tree_stream_free);
-  if(!resp) {
-    tree_stream_free(t);
-    return folder_reply_error(r, DRIVE_INTERNAL, NULL);
-  }
-  http_response_header(resp, HTTP_HEADER_CONTENT_TYPE, "application/json");
-  return http_reply_response(r, HTTP_OK, resp);
+  snprintf(t->owner, sizeof(t->owner), "%s", api_user_id(r));
+  return http_defer(r, tree_open_work, tree_open_done, t);
 }
 
 /* GET /api/v1/folders/{id} */

@@ -101,6 +101,15 @@ db_t *db_open_url(const char *url, char *err, size_t errlen)
   return drv->open(url, err, errlen);
 }
 
+db_t *db_open_own(void)
+{
+  char err[256];
+  db_t *db = db_drv && db_url ? db_drv->open(db_url, err, sizeof(err)) : NULL;
+  if(!db && db_drv && db_url)
+    log_error("db: %s", err);
+  return db;
+}
+
 void db_close(db_t *db)
 {
   if(db)

@@ -48,6 +48,11 @@ db_t *db_get(void);
  *  call below that takes a db_t works on it, on the thread that opened it.
  *  NULL with one line in err. Close it with db_close. */
 db_t *db_open_url(const char *url, char *err, size_t errlen);
+/** A connection of its own to the database db_init opened, outside the
+ *  per-thread ones: for state that outlives a call and moves between threads
+ *  (used by one at a time), such as a streamed reply's cursor. NULL (logged)
+ *  when it cannot be opened. Close it with db_close. */
+db_t *db_open_own(void);
 void db_close(db_t *db);
 /** The dialect of one connection (db_dialect() is the global one's). */
 enum db_dialect db_conn_dialect(db_t *db);

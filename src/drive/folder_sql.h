@@ -27,55 +27,53 @@
 /* SQLite's tree walk (drive/folder_tree.c): siblings in name_key order
  * (bytewise), each page after the last key (live siblings' keys are unique:
  * folders_sibling_name), each row with whether it has live children (an
- * index probe) so a leaf costs no query; plans in test_listing_plan.c.
+ * index probe) so a leaf costs no query; both read folders_tree (migration
+ * 017), which holds every column shown: the table is not read. Plans in
+ * test_listing_plan.c.
  * $1 owner, $2 last key ("" first), $3 page; children: $4 the parent. */
 #define TREE_SELECT                                                                  \
-  "SELECT " FOLDER_COLS ", name_key, EXISTS (SELECT 1 FROM folders c WHERE "          \
-  "c.owner_id = $1 AND c.parent_id = folders.id AND c.is_deleted = 0) FROM folders "  \
+  "SELECT " FOLDER_COLS ", name_key, EXISTS (SELECT 1 FROM folders c INDEXED BY "     \
+  "folders_tree WHERE c.owner_id = $1 AND c.parent_id = folders.id AND "              \
+  "c.is_deleted = 0) FROM folders INDEXED BY folders_tree "                           \
   "WHERE owner_id = $1 AND is_deleted = 0 AND "
 #define TREE_SQLITE_TAIL "name_key > $2 ORDER BY name_key LIMIT $3"
 #define TREE_SQLITE_ROOTS TREE_SELECT "parent_id IS NULL AND " TREE_SQLITE_TAIL
 #define TREE_SQLITE_CHILDREN TREE_SELECT "parent_id = $4 AND " TREE_SQLITE_TAIL
 
-/* PostgreSQL's tree walk (drive/folder_tree.c): a recursive query that steps
- * from one folder to the next in depth-first order, one row in, one row
- * out, so a page of $7 steps costs one statement whatever the tree's shape.
- * After a folder: its first live child (depth + 1), else its next live
- * sibling, else a "climb" row for its parent (depth - 1; the walk then
- * looks for the parent's next sibling), else the end; id "" is the start,
- * before the first root. Siblings in name_key byte order (COLLATE "C"),
- * each step an index probe (folders_tree_walk, migration 014) and a primary
- * key lookup: about 25 us a step inside the server (EXPLAIN ANALYZE).
- * A row carries its folder's columns, so nothing is joined after. The walk
- * resumes after the last row of the page before: $2 its depth, $3 climb,
- * $4 id, $5 parent ("" for a root), $6 name_key; $1 the owner. */
-#define TREE_FIRST(C, OVER)                                                            \
-  "(SELECT c.id FROM folders c WHERE c.owner_id = $1 AND c.is_deleted = 0 AND "   \
-  C " ORDER BY c.name_key" OVER " LIMIT 1)"
-#define TREE_NEXT_SIBLING(COLL)                                                        \
-  "CASE WHEN w.parent = '' THEN "                                                      \
-  TREE_FIRST("c.parent_id IS NULL AND c.name_key" COLL " > w.k", COLL) " ELSE "        \
-  TREE_FIRST("c.parent_id = w.parent AND c.name_key" COLL " > w.k", COLL) " END"
-#define TREE_WALK(COLL)                                                                \
-  "WITH RECURSIVE w(n, depth, climb, parent, k, " FOLDER_COLS ") AS ("                \
-  "SELECT 0, CAST($2 AS INTEGER), CAST($3 AS INTEGER), CAST($5 AS TEXT), "             \
-  "CAST($6 AS TEXT), CAST($4 AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), "       \
-  "CAST(NULL AS TEXT), CAST(NULL AS BIGINT), CAST(NULL AS INTEGER), "                  \
-  "CAST(NULL AS INTEGER), CAST(NULL AS BIGINT), CAST(NULL AS TEXT), "                  \
-  "CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) UNION ALL "                              \
-  "SELECT w.n + 1, CASE WHEN f.id = w.parent THEN w.depth - 1 "                        \
-  "WHEN COALESCE(f.parent_id, '') = w.id THEN w.depth + 1 ELSE w.depth END, "          \
-  "CASE WHEN f.id = w.parent THEN 1 ELSE 0 END, COALESCE(f.parent_id, ''), "           \
-  "f.name_key, " FOLDER_COLS_F " FROM w CROSS JOIN folders f WHERE w.n < $7 AND "      \
-  "f.id = CASE WHEN w.id = '' THEN " TREE_FIRST("c.parent_id IS NULL", COLL) " "       \
-  "WHEN w.climb = 0 THEN COALESCE(" TREE_FIRST("c.parent_id = w.id", COLL) ", "        \
-  TREE_NEXT_SIBLING(COLL) ", w.parent) "                                               \
-  "ELSE COALESCE(" TREE_NEXT_SIBLING(COLL) ", w.parent) END) "                         \
-  "SELECT " FOLDER_COLS ", depth, climb, parent, k FROM w WHERE n > 0 ORDER BY n"
+/* PostgreSQL's tree walk (drive/folder_tree.c): one query yields the owner's
+ * live folders in depth-first order, read through a cursor WITH HOLD (the
+ * server materialises it at COMMIT; the walk FETCHes a page per pull and
+ * holds one page). A recursive CTE carries each folder's path of name_keys,
+ * joined by chr(1) (below any byte a name may hold: control characters are
+ * refused), and the rows are sorted by it bytewise (COLLATE "C"): siblings
+ * in name_key byte order, each followed by its subtree. The children of a
+ * folder are one parameterised index probe (the OFFSET 0 fence keeps the
+ * planner from a merge join that would scan the owner's folders once per
+ * level; in the last column it keeps EXISTS a probe of the rows that ask
+ * rather than a hash of the owner's every folder), so the plan does not
+ * depend on statistics. A cursor goes TREE_PG_LEVELS levels down; a folder
+ * at the last level that has live children (last column 1) gets a cursor
+ * of its own for its subtree, so a path stays short and a 10,000-deep chain
+ * costs 10,000 / TREE_PG_LEVELS cursors, not a sort of quadratic size. %s is the cursor's name; $1 the
+ * owner; $2 (sub) the folder whose subtree it walks. Columns: FOLDER_COLS,
+ * the depth (1: the roots of this cursor), deeper. */
+#define TREE_PG_LEVELS 32
+#define TREE_PG_LEVELS_S "32"
+#define TREE_PG_DECLARE(ANCHOR)                                                           \
+  "DECLARE %s CURSOR WITH HOLD FOR WITH RECURSIVE t AS (SELECT " FOLDER_COLS              \
+  ", 1 AS depth, name_key AS path FROM folders WHERE owner_id = $1 AND is_deleted = 0 "   \
+  "AND " ANCHOR " UNION ALL SELECT " FOLDER_COLS_F ", t.depth + 1, "                       \
+  "t.path || chr(1) || f.name_key FROM t CROSS JOIN LATERAL (SELECT * FROM folders c "     \
+  "WHERE c.owner_id = $1 AND c.parent_id = t.id AND c.is_deleted = 0 OFFSET 0) f "        \
+  "WHERE t.depth < " TREE_PG_LEVELS_S ") SELECT " FOLDER_COLS ", depth, "                  \
+  "CASE WHEN depth = " TREE_PG_LEVELS_S " AND EXISTS (SELECT 1 FROM folders c WHERE "      \
+  "c.owner_id = $1 AND c.parent_id = t.id AND c.is_deleted = 0 OFFSET 0) THEN 1 ELSE 0 END " \
+  "FROM t ORDER BY path COLLATE \"C\""
 #define FOLDER_COLS_F                                                                        \
   "f.id, f.parent_id, f.owner_id, f.name, f.size, f.is_deleted, f.is_starred, f.deleted_at, " \
   "f.trashed_with, f.created_at, f.updated_at"
-#define TREE_PG_WALK TREE_WALK(" COLLATE \"C\"")
+#define TREE_PG_TOP TREE_PG_DECLARE("parent_id IS NULL")
+#define TREE_PG_SUB TREE_PG_DECLARE("parent_id = $2")
 
 /** Copies a column text (NULL reads as "") into dst. */
 void folder_copy_text(char *dst, size_t n, const char *src);

@@ -2,9 +2,12 @@
  * a reply streams with memory bounded by the walk's state, not the tree.
  * Two strategies, each the faster on its engine (docs/PERFORMANCE.md):
  * SQLite reads a page of siblings per query, each level of the walk holding
- * one page (a query is a function call there); PostgreSQL runs one recursive
- * query per page of steps (folder_sql.h TREE_WALK), resumed after the last
- * row, so a round trip serves hundreds of folders instead of one parent. */
+ * one page (a query is a function call there); PostgreSQL sorts the whole
+ * walk in one query (folder_sql.h TREE_PG_DECLARE) read through a cursor a
+ * page at a time, so a round trip serves hundreds of folders; the cursor
+ * lives on a connection of the walk's own, since the walk is opened on one
+ * thread (the http_defer pool) and read on another (the poll thread). */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,19 +33,28 @@ struct tree_level {
   char last_key[NAME_MAX_BYTES + 1];
 };
 
+/* PostgreSQL: one cursor WITH HOLD, walking the subtree below the folder
+ * at depth `base` (0: the whole drive) TREE_PG_LEVELS levels deep. */
+struct tree_pg_cursor {
+  char name[32];
+  db_stmt_t *page;      /* the last FETCH's rows not walked yet; NULL: none */
+  int64_t fetched;      /* rows of that page read so far */
+  bool exhausted;       /* a FETCH came back short: nothing left */
+  int64_t base;
+};
+
 struct folder_tree_cursor {
   char owner[FOLDER_OWNER_MAX];
   bool done;
-  bool stepwise;                  /* PostgreSQL: the recursive query */
+  bool sorted;                    /* PostgreSQL: the sorted query */
   /* SQLite: the levels of the walk. */
   struct tree_level *levels;
   size_t depth, cap;
-  /* PostgreSQL: the last row read, where the next page resumes ("" id:
-   * the start), and how many folders are open. */
-  int64_t row_depth, climb;
-  char id[ID_LEN + 1];
-  char parent[ID_LEN + 1];
-  char key[NAME_MAX_BYTES + 1];
+  /* PostgreSQL: the walk's own connection and its cursors (one unless the
+   * tree is deeper than a cursor goes); folders open. */
+  db_t *db;
+  struct tree_pg_cursor *cursors;
+  size_t ncursors, cursors_cap;
   size_t open;
 };
 
@@ -140,6 +152,76 @@ static int pages_next(struct folder_tree_cursor *c, size_t max, folder_tree_fn f
   return rc;
 }
 
+/* Trees streaming from PostgreSQL at once, each on a connection of its own
+ * (a cursor belongs to the session that declared it, and the walk is opened
+ * on the http_defer pool and pulled on a poll thread): at most
+ * TREE_PG_STREAMS, so slow readers cannot use up the server's connections. */
+#define TREE_PG_STREAMS 16
+static atomic_int tree_pg_streams;
+
+/* Rows per FETCH: a page of the reply (about 350 bytes of JSON each). */
+#define TREE_FETCH 512
+
+/* Takes one of the TREE_PG_STREAMS connections for this walk. */
+static int pg_connect(struct folder_tree_cursor *c)
+{
+  if(atomic_fetch_add(&tree_pg_streams, 1) >= TREE_PG_STREAMS) {
+    atomic_fetch_sub(&tree_pg_streams, 1);
+    return DRIVE_THROTTLED; /* 429: try again later */
+  }
+  if(!(c->db = db_open_own())) {
+    atomic_fetch_sub(&tree_pg_streams, 1);
+    return DRIVE_UNAVAILABLE;
+  }
+  return DRIVE_OK;
+}
+
+/* Declares the cursor for the subtree below folder `root` at depth `base`
+ * (NULL, 0: the whole drive). The query runs whole here, at COMMIT, which
+ * is what keeps a cursor WITH HOLD past its transaction. */
+static int pg_declare(struct folder_tree_cursor *c, const char *root, int64_t base)
+{
+  if(c->ncursors == c->cursors_cap) {
+    size_t ncap = c->cursors_cap ? c->cursors_cap * 2 : 4;
+    struct tree_pg_cursor *n = realloc(c->cursors, ncap * sizeof(*n));
+    if(!n)
+      return DRIVE_INTERNAL;
+    c->cursors = n;
+    c->cursors_cap = ncap;
+  }
+  struct tree_pg_cursor *k = &c->cursors[c->ncursors];
+  *k = (struct tree_pg_cursor){.base = base};
+  snprintf(k->name, sizeof(k->name), "netra_tree_%zu", c->ncursors);
+  char sql[sizeof(TREE_PG_TOP) + sizeof(k->name) + 8];
+  snprintf(sql, sizeof(sql), root ? TREE_PG_SUB : TREE_PG_TOP, k->name);
+  /* JIT would compile the plan for every tree (its cost estimate is
+   * high): half a second, more than the query. */
+  int rc = db_read_begin(c->db);
+  if(rc == DB_OK)
+    rc = db_exec(c->db, "SET LOCAL jit = off", "");
+  if(rc == DB_OK)
+    rc = root ? db_exec(c->db, sql, "tt", c->owner, root) : db_exec(c->db, sql, "t", c->owner);
+  if(rc == DB_OK)
+    rc = db_commit(c->db);
+  if(rc != DB_OK) {
+    db_read_end(c->db);
+    return drive_db(rc);
+  }
+  c->ncursors++;
+  return DRIVE_OK;
+}
+
+/* Closes the newest cursor. */
+static int pg_pop(struct folder_tree_cursor *c)
+{
+  struct tree_pg_cursor *k = &c->cursors[--c->ncursors];
+  db_finalize(k->page);
+  k->page = NULL;
+  char sql[64];
+  snprintf(sql, sizeof(sql), "CLOSE %s", k->name);
+  return drive_db(db_exec(c->db, sql, ""));
+}
+
 /* Closes folders until `depth` of them are open. */
 static int tree_close_to(struct folder_tree_cursor *c, size_t depth, folder_tree_fn fn,
                          void *arg)
@@ -152,47 +234,51 @@ static int tree_close_to(struct folder_tree_cursor *c, size_t depth, folder_tree
   return rc;
 }
 
-/* PostgreSQL: one query of about `max` steps of the recursive walk. */
-static int steps_next(struct folder_tree_cursor *c, size_t max, folder_tree_fn fn, void *arg)
+/* PostgreSQL: up to `max` folders of the sorted walk. */
+static int sorted_next(struct folder_tree_cursor *c, size_t max, folder_tree_fn fn, void *arg)
 {
-  db_t *db = db_get();
-  if(!db)
-    return DRIVE_UNAVAILABLE;
-  /* A step opens a folder or climbs out of one: a little more than max. */
-  int64_t rows = (int64_t)(max ? max : 1) * 3 / 2;
-  db_stmt_t *st = db_query(db, TREE_PG_WALK, "tiittti", c->owner,
-                           c->row_depth, c->climb, c->id, c->parent, c->key, rows);
-  if(!st)
-    return DRIVE_DB;
-  int rc = DB_DONE, frc = DRIVE_OK;
-  int64_t n = 0;
-  while(frc == DRIVE_OK && (rc = db_step(st)) == DB_ROW) {
-    struct folder f;
-    folder_from_row(st, &f);
-    n++;
-    c->row_depth = db_col_int(st, 11);
-    c->climb = db_col_int(st, 12);
-    snprintf(c->id, sizeof(c->id), "%s", f.id);
-    db_col_copy(st, 13, c->parent, sizeof(c->parent));
-    db_col_copy(st, 14, c->key, sizeof(c->key));
-    if(c->climb || c->row_depth < 1)
-      continue;
-    /* A folder at depth d: close what is open down to its parent's level
-     * (only a folder moved mid-walk makes the levels disagree: clamp). */
-    frc = tree_close_to(c, (size_t)c->row_depth - 1, fn, arg);
-    if(frc == DRIVE_OK) {
-      c->open++;
-      frc = fn(arg, &f);
+  int rc = DRIVE_OK;
+  size_t steps = 0;
+  while(!c->done && steps < max && rc == DRIVE_OK) {
+    if(c->ncursors == 0) {
+      rc = tree_close_to(c, 0, fn, arg);
+      c->done = rc == DRIVE_OK;
+      break;
     }
-  }
-  if(frc != DRIVE_OK) {
-    db_finalize(st);
-    return frc;
-  }
-  rc = drive_stmt_end(st, rc);
-  if(rc == DRIVE_OK && n < rows) {
-    rc = tree_close_to(c, 0, fn, arg);
-    c->done = rc == DRIVE_OK;
+    struct tree_pg_cursor *k = &c->cursors[c->ncursors - 1];
+    if(!k->page) {
+      if(k->exhausted) {
+        rc = pg_pop(c);
+        continue;
+      }
+      char sql[64];
+      snprintf(sql, sizeof(sql), "FETCH FORWARD %d FROM %s", TREE_FETCH, k->name);
+      k->fetched = 0;
+      if(!(k->page = db_query(c->db, sql, "")))
+        return DRIVE_DB;
+    }
+    int step = db_step(k->page);
+    if(step != DB_ROW) {
+      k->exhausted = k->fetched < TREE_FETCH;
+      rc = drive_stmt_end(k->page, step);
+      k->page = NULL;
+      continue;
+    }
+    k->fetched++;
+    struct folder f;
+    folder_from_row(k->page, &f);
+    int64_t depth = k->base + db_col_int(k->page, 11);
+    bool deeper = db_col_int(k->page, 12) != 0;
+    /* A folder at depth d: close what is open down to its parent's level
+     * (a folder moved between two cursors' snapshots may disagree: clamp). */
+    rc = tree_close_to(c, depth > 0 ? (size_t)depth - 1 : 0, fn, arg);
+    if(rc == DRIVE_OK) {
+      c->open++;
+      steps++;
+      rc = fn(arg, &f);
+    }
+    if(rc == DRIVE_OK && deeper)
+      rc = pg_declare(c, f.id, depth); /* k is stale from here */
   }
   return rc;
 }
@@ -204,8 +290,14 @@ int folder_tree_open(const char *owner_id, struct folder_tree_cursor **out)
   if(!c)
     return DRIVE_INTERNAL;
   snprintf(c->owner, sizeof(c->owner), "%s", owner_id);
-  c->stepwise = db_dialect() == DB_POSTGRES;
-  int rc = c->stepwise ? DRIVE_OK : tree_push(c, "");
+  c->sorted = db_dialect() == DB_POSTGRES;
+  int rc = DRIVE_OK;
+  if(c->sorted)
+    rc = pg_connect(c);
+  if(c->sorted && rc == DRIVE_OK)
+    rc = pg_declare(c, NULL, 0);
+  else if(!c->sorted)
+    rc = tree_push(c, "");
   if(rc) {
     folder_tree_close(c);
     return rc;
@@ -223,7 +315,7 @@ int folder_tree_next(struct folder_tree_cursor *c, size_t max, folder_tree_fn fn
 {
   if(c->done)
     return DRIVE_OK;
-  return c->stepwise ? steps_next(c, max, fn, arg) : pages_next(c, max, fn, arg);
+  return c->sorted ? sorted_next(c, max, fn, arg) : pages_next(c, max, fn, arg);
 }
 
 void folder_tree_close(struct folder_tree_cursor *c)
@@ -232,6 +324,13 @@ void folder_tree_close(struct folder_tree_cursor *c)
     return;
   for(size_t i = 0; i < c->cap; i++)
     free(c->levels[i].rows);
+  for(size_t i = 0; i < c->ncursors; i++) /* the cursors end with the session */
+    db_finalize(c->cursors[i].page);
+  free(c->cursors);
+  if(c->db) {
+    db_close(c->db);
+    atomic_fetch_sub(&tree_pg_streams, 1);
+  }
   free(c->levels);
   free(c);
 }

@@ -75,8 +75,11 @@ int folder_list(const char *owner_id, const struct drive_listing *q,
 
 /** A depth-first walk of the owner's live folders (the tree), read a page
  *  at a time (drive/folder_tree.c: SQLite a page of siblings per query,
- *  PostgreSQL a page of steps per recursive query): memory bounded by depth
- *  and page, not by the tree's size. Siblings come in name_key byte order. */
+ *  PostgreSQL a page of one sorted query's cursor): memory bounded by depth
+ *  and page, not by the tree's size. Siblings come in name_key byte order.
+ *  On PostgreSQL the walk has a connection of its own (at most 16 walks at
+ *  once: DRIVE_THROTTLED), so it may be opened on one thread and read on
+ *  another, one at a time. */
 struct folder_tree_cursor;
 /** Called per step of the walk: a folder opens (its children follow), or
  *  f == NULL: the folder opened last closes. Non-zero stops the walk. */
