@@ -14,8 +14,11 @@
 #include "drive/listing.h"
 #include "testdb.h"
 
-static const struct listing_sql files_sql = LISTING_SQL(FILE_COLUMNS, "files", "folder_id");
-static const struct listing_sql folders_sql = LISTING_SQL(FOLDER_COLS, "folders", "parent_id");
+/* As in drive/files.c and drive/folders.c. */
+static const struct listing_sql files_sql =
+  LISTING_SQL(FILE_COLUMNS, "files", "folder_id", FILE_IN_LIVE_FOLDER("files"), "$2 = 1");
+static const struct listing_sql folders_sql =
+  LISTING_SQL(FOLDER_COLS, "folders", "parent_id", "1 = 1", LISTING_DEL);
 
 static int setup(void **state)
 {
