@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "drive/content.h"
-#include "drive/files.h"
+#include "drive/file_sql.h"
 #include "drive/folder_sql.h"
 #include "drive/folders.h"
 #include "drive/listing.h"
