@@ -267,6 +267,10 @@ def big_changes(base, token, token_b, c, res, meta, ids, work):
              # A folder named Work now exists in the root: the restore renames.
              ("create Work (taken name)", "POST", "/folders", {"name": "Work"}),
              ("restore Work (name taken)", "PUT", f"/folders/{work}/restore", None)]
+    # REPEAT=n: n more rounds of bin and restore after those (their spread).
+    for i in range(int(os.environ.get("REPEAT", "0"))):
+        steps += [(f"bin Work #{i + 2}", "PUT", f"/folders/{work}/bin", None),
+                  (f"restore Work #{i + 2}", "PUT", f"/folders/{work}/restore", None)]
     for name, method, path, body in steps:
         stop, q_ = multiprocessing.Event(), multiprocessing.Queue()
         p = multiprocessing.Process(target=prober, args=(base, token_b, b_folder, stop, q_))

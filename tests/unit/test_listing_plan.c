@@ -96,12 +96,29 @@ static void test_tree_walk_needs_no_sort(void **state)
   }
 }
 
+/* A file's liveness (drive/file_sql.h) costs one primary key probe of its
+ * folder per row read, never a scan of the folders: in a folder's listing,
+ * in the starred view and in the bin browsed inside a binned folder. */
+static void test_file_liveness_probes_its_folder(void **state)
+{
+  const char *const texts[] = {files_sql.select[LISTING_PARENT][0][0],
+                               files_sql.select[LISTING_ANY][0][0],
+                               files_sql.select[LISTING_BINNED][2][1]};
+  for(size_t i = 0; i < 3; i++) {
+    char plan[1024];
+    plan_of(texts[i], i != 1, plan, sizeof(plan));
+    if(strstr(plan, "SCAN") || !strstr(plan, "SEARCH bf USING INDEX sqlite_autoindex_folders_1 (id=?)"))
+      fail_msg("file liveness %zu: %s", i, plan);
+  }
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_files_listing_needs_no_sort),
     cmocka_unit_test(test_folders_listing_needs_no_sort),
     cmocka_unit_test(test_tree_walk_needs_no_sort),
+    cmocka_unit_test(test_file_liveness_probes_its_folder),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
