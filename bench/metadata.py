@@ -142,6 +142,38 @@ def pct(values, p):
     return v[min(len(v) - 1, int(round(p / 100 * (len(v) - 1))))]
 
 
+def cpu_ms():
+    """CPU time (ms) of the server's process tree: the pids in SERVER_PIDS
+    (netradrive, and PostgreSQL's postmaster, whose backends do the SQL work)
+    and their descendants, from every thread's schedstat (nanoseconds; the
+    clock ticks of /proc/PID/stat are 10 ms). A busy machine inflates wall
+    times, not this."""
+    roots = {int(p) for p in os.environ.get("SERVER_PIDS", "").split() if p}
+    if not roots:
+        return float("nan")
+    parent = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                f = open(f"/proc/{d}/stat").read()
+            except OSError:
+                continue
+            parent[int(d)] = int(f[f.rindex(")") + 2:].split()[1])
+    total = 0
+    for pid in parent:
+        p, seen = pid, 0
+        while p in parent and p not in roots and seen < 64:
+            p, seen = parent[p], seen + 1
+        if p not in roots:
+            continue
+        try:
+            for t in os.listdir(f"/proc/{pid}/task"):
+                total += int(open(f"/proc/{pid}/task/{t}/schedstat").read().split()[0])
+        except OSError:
+            pass
+    return total / 1e6
+
+
 def prober(base, token, folder, stop, out):
     """Another user's cheap write (a new folder: a write transaction, which
     waits for the write lock on both engines), in a loop, while the big
@@ -189,6 +221,13 @@ def measure(base, token, token_b, meta_path, ids_path, out_path):
         json.dump(res, open(out_path, "w"), indent=1)
         return
     archive, projects, work = ids[meta["archive"]], ids[meta["projects"]], ids[meta["work"]]
+    if os.environ.get("ONLY") != "bin":  # ONLY=bin: only the big changes below
+        reads(c, res, run, meta, ids, archive, projects)
+    big_changes(base, token, token_b, c, res, meta, ids, work)
+    json.dump(res, open(out_path, "w"), indent=1)
+
+
+def reads(c, res, run, meta, ids, archive, projects):
     deep_off = int(meta["big"] * 0.8)
     n = 100
     for sort in ("name", "size", "created_at", "updated_at"):
@@ -219,7 +258,9 @@ def measure(base, token, token_b, meta_path, ids_path, out_path):
         lambda i: {"new_name": f"level twenty {i}"})
     tree_runs(c, res, run)
 
-    # The big changes, each with another user's requests running beside it.
+
+def big_changes(base, token, token_b, c, res, meta, ids, work):
+    """The big changes, each with another user's requests running beside it."""
     target = ids[meta["target"]]
     b_folder = json.loads(Client(base, token_b).call("POST", "/folders", {"name": f"Mine {time.time()}"})[1])["id"]
     steps = [("bin Work", "PUT", f"/folders/{work}/bin", None),
@@ -228,23 +269,31 @@ def measure(base, token, token_b, meta_path, ids_path, out_path):
              ("move Work back", "PUT", f"/folders/{work}/move", {"new_parent_id": None}),
              ("bin Work again", "PUT", f"/folders/{work}/bin", None),
              # A folder named Work now exists in the root: the restore renames.
-             ("create Work (taken name)", "POST", "/folders", {"name": "Work"}),
+             ("create Work (taken name)", "POST", "/folders",
+              lambda: {"name": json.loads(c.call("GET", f"/folders/{work}")[1])["name"]}),
              ("restore Work (name taken)", "PUT", f"/folders/{work}/restore", None)]
+    # REPEAT=n: n more rounds of bin and restore after those (their spread).
+    for i in range(int(os.environ.get("REPEAT", "0"))):
+        steps += [(f"bin Work #{i + 2}", "PUT", f"/folders/{work}/bin", None),
+                  (f"restore Work #{i + 2}", "PUT", f"/folders/{work}/restore", None)]
     for name, method, path, body in steps:
         stop, q_ = multiprocessing.Event(), multiprocessing.Queue()
         p = multiprocessing.Process(target=prober, args=(base, token_b, b_folder, stop, q_))
         p.start()
         time.sleep(0.3)
-        dt = c.call(method, path, body)[0]
+        cpu0 = cpu_ms()
+        dt = c.call(method, path, body() if callable(body) else body)[0]
+        cpu = cpu_ms() - cpu0
         time.sleep(0.1)
         stop.set()
         lat = q_.get(timeout=600)
         p.join()
         res[name] = {"ms": dt, "other_p99": pct(lat, 99), "other_max": max(lat),
-                     "other_n": len(lat)}
-        print(f"  {name:<34} {dt:8.1f} ms  other user's write p99 {pct(lat, 99):6.2f} ms, "
-              f"max {max(lat):6.2f} ms ({len(lat)} requests)", flush=True)
-    json.dump(res, open(out_path, "w"), indent=1)
+                     "other_n": len(lat), "server_cpu_ms": cpu,
+                     "load": os.getloadavg()[0]}
+        print(f"  {name:<34} {dt:8.1f} ms  server CPU {cpu:7.0f} ms  other user's write "
+              f"p50 {pct(lat, 50):6.2f} p99 {pct(lat, 99):6.2f} ms, max {max(lat):6.2f} ms "
+              f"({len(lat)} requests, load {os.getloadavg()[0]:.1f})", flush=True)
 
 
 def table(args):

@@ -381,21 +381,35 @@ int db_migrate(db_t *db, char *err, size_t errlen)
     return -1;
   }
   for(int i = 0; i < db_migration_count; i++) {
-    const struct db_migration *m = &db_migrations[i];
-    if(m->version <= version)
+    if(db_migrations[i].version <= version)
       continue;
-    const char *sql = db->drv->dialect == DB_POSTGRES ? m->sql_pg : m->sql;
-    if(db_begin(db) || db->drv->exec_script(db, sql) ||
-       db_exec(db, "INSERT INTO schema_version (version) VALUES ($1)", "i", (int64_t)m->version) ||
-       db_commit(db)) {
-      db_rollback(db);
-      snprintf(err, errlen, "DATABASE_URL: migration %03d_%s failed", m->version, m->name);
+    if(db_migration_apply(db, db_migrations[i].version, err, errlen))
       return -1;
-    }
-    log_info("db: applied migration %03d_%s", m->version, m->name);
-    version = m->version;
+    version = db_migrations[i].version;
   }
   return (int)version;
+}
+
+int db_migration_apply(db_t *db, int version, char *err, size_t errlen)
+{
+  const struct db_migration *m = NULL;
+  for(int i = 0; i < db_migration_count && !m; i++)
+    if(db_migrations[i].version == version)
+      m = &db_migrations[i];
+  if(!m) {
+    snprintf(err, errlen, "DATABASE_URL: no migration %03d", version);
+    return -1;
+  }
+  const char *sql = db->drv->dialect == DB_POSTGRES ? m->sql_pg : m->sql;
+  if(db_begin(db) || db->drv->exec_script(db, sql) ||
+     db_exec(db, "INSERT INTO schema_version (version) VALUES ($1)", "i", (int64_t)m->version) ||
+     db_commit(db)) {
+    db_rollback(db);
+    snprintf(err, errlen, "DATABASE_URL: migration %03d_%s failed", m->version, m->name);
+    return -1;
+  }
+  log_info("db: applied migration %03d_%s", m->version, m->name);
+  return 0;
 }
 
 int db_backup(const char *url, const char *dest, int64_t *pages, char *err, size_t errlen)

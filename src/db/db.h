@@ -63,6 +63,9 @@ enum db_dialect db_dialect(void);
 const char *db_sql(const char *sqlite_sql, const char *pg_sql);
 /** Applies pending migrations; returns the schema version or -1. */
 int db_migrate(db_t *db, char *err, size_t errlen);
+/** Applies the one migration `version` in a transaction and records it
+ *  (db_migrate's step; tests of an upgrade's data rewrite run it again). */
+int db_migration_apply(db_t *db, int version, char *err, size_t errlen);
 /** Cheap liveness query for /readyz. */
 bool db_ping(db_t *db);
 

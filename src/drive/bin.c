@@ -20,15 +20,19 @@ int drive_bin_empty(const char *owner_id)
   int rc = drive_tx_begin(db);
   if(rc)
     return rc;
-  /* A file carried by a group whose top is live again is on its way back:
-   * the group's restore brings the files back in batches after the folders
-   * (DECISIONS "Emptying the bin during a restore"); it is no longer in the bin. */
+  /* The files binned on their own, then every file of a binned folder (the
+   * bin is kept on folders: those rows are live themselves); all of them
+   * were counted in the bin. Files first: folders are their parents. */
   rc = purge_collect(&p, db_query(db,
                                   "DELETE FROM files WHERE owner_id = $1 AND is_deleted = 1 "
-                                  "AND (trashed_with IS NULL OR NOT EXISTS (SELECT 1 FROM "
-                                  "folders g WHERE g.id = files.trashed_with AND "
-                                  "g.is_deleted = 0)) RETURNING content_id, size, is_deleted",
+                                  "RETURNING content_id, size, 1",
                                   "t", owner_id));
+  if(!rc)
+    rc = purge_collect(&p, db_query(db,
+                                    "DELETE FROM files WHERE owner_id = $1 AND folder_id IN "
+                                    "(SELECT id FROM folders WHERE owner_id = $1 AND "
+                                    "is_deleted = 1) RETURNING content_id, size, 1",
+                                    "t", owner_id));
   if(rc)
     goto out;
   rc = purge_finish(db, owner_id, &p);

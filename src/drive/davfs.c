@@ -345,5 +345,5 @@ int davfs_set_mtime(const char *owner_id, const char *file_id, int64_t mtime_ms)
   if(!db)
     return DRIVE_UNAVAILABLE;
   return drive_db(db_exec(db, "UPDATE files SET updated_at = $1 WHERE id = $2 AND owner_id = $3 "
-                              "AND is_deleted = 0", "itt", mtime_ms, file_id, owner_id));
+                              "AND " FILE_LIVE("files"), "itt", mtime_ms, file_id, owner_id));
 }

@@ -27,7 +27,13 @@ void file_from_row(db_stmt_t *st, int col, struct file_rec *f)
   f->deleted_at = db_col_null(st, col + 10) ? 0 : db_col_int(st, col + 10);
   f->created_at = db_col_int(st, col + 11);
   f->updated_at = db_col_int(st, col + 12);
-  f->carried = db_col_int(st, col + 13) != 0;
+  /* A live row in a binned folder is in the bin with it (carried). A row
+   * binned on its own stays its own bin item wherever its folder is. */
+  f->carried = !f->is_deleted && !db_col_null(st, col + 13);
+  if(f->carried) {
+    f->is_deleted = true;
+    f->deleted_at = db_col_int(st, col + 13);
+  }
 }
 
 int file_get(const char *owner_id, const char *file_id, struct file_rec *f)
@@ -86,7 +92,7 @@ static int file_get_live(db_t *db, const char *owner_id, const char *file_id,
   if(!id_valid(file_id))
     return DRIVE_NOT_FOUND;
   return file_read_one(db_query(db, "SELECT " FILE_COLUMNS " FROM files WHERE id = $1 AND "
-                                    "owner_id = $2 AND is_deleted = 0",
+                                    "owner_id = $2 AND " FILE_LIVE("files"),
                                 "tt", file_id, owner_id),
                        out);
 }
@@ -99,7 +105,10 @@ static const char *nullable(const char *s)
 
 /* ---- listing ---- */
 
-static const struct listing_sql file_listing = LISTING_SQL(FILE_COLUMNS, "files", "folder_id");
+/* Starred files anywhere: only those in no binned folder. Inside a binned
+ * folder every file is in the bin, whatever its own flag. */
+static const struct listing_sql file_listing =
+  LISTING_SQL(FILE_COLUMNS, "files", "folder_id", FILE_IN_LIVE_FOLDER("files"), "$2 = 1");
 
 struct file_list_ctx {
   file_each_fn each;
@@ -126,7 +135,8 @@ int file_list(const char *owner_id, const struct drive_listing *q,
   int rc = q->parent_id ? folder_get(owner_id, q->parent_id, &parent) : DRIVE_OK;
   if(rc != DRIVE_OK)
     return rc;
-  return listing_run(db, owner_id, q, &file_listing, file_list_row, &c, total);
+  return listing_run(db, owner_id, q, q->parent_id && parent.is_deleted, &file_listing,
+                     file_list_row, &c, total);
 }
 
 /* ---- rename, move, star ---- */
@@ -151,7 +161,7 @@ int file_rename(const char *owner_id, const char *file_id, const char *new_name,
    * no sibling check to keep in step with it. */
   return file_read_one(db_query(db,
                                 "UPDATE files SET name = $1, name_key = $2, updated_at = $3 "
-                                "WHERE id = $4 AND owner_id = $5 AND is_deleted = 0 "
+                                "WHERE id = $4 AND owner_id = $5 AND " FILE_LIVE("files") " "
                                 "RETURNING " FILE_COLUMNS,
                                 "ttitt", clean, key, time_now_ms(), file_id, owner_id),
                        out);
@@ -210,7 +220,7 @@ int file_set_starred(const char *owner_id, const char *file_id, bool starred,
    * in Google Drive): updated_at stays. */
   return file_read_one(db_query(db,
                                 "UPDATE files SET is_starred = $1 "
-                                "WHERE id = $2 AND owner_id = $3 AND is_deleted = 0 "
+                                "WHERE id = $2 AND owner_id = $3 AND " FILE_LIVE("files") " "
                                 "RETURNING " FILE_COLUMNS,
                                 "btt", (int)starred, file_id, owner_id),
                        out);
@@ -278,26 +288,20 @@ int file_restore(const char *owner_id, const char *file_id)
     live = rc == DRIVE_OK;
     rc = DRIVE_OK;
   }
-  /* Carried into the bin by a folder, it counted in that bin group's sizes;
-   * restored on its own, it leaves them. */
-  if(f.carried && folder && !live) {
+  /* Carried (in the bin with its binned folder), it counted in that bin
+   * group's sizes; restored on its own, it leaves them for the root. */
+  if(f.carried) {
     rc = folder_add_size(db, folder, -f.size);
     if(rc)
       goto out;
   }
-  /* Carried, yet its folder is live: the folder's bin group was restored and
-   * its files are on their way back in batches (folder_bin.c). The group's
-   * sizes came back whole with its folders, this file's bytes included. */
-  bool counted = f.carried && live;
   const char *target = live ? folder : NULL; /* binned or gone: the root */
   int64_t updated = target == folder ? f.updated_at : time_now_ms();
   rc = drive_db(db_exec(db,
                         "UPDATE files SET is_deleted = 0, deleted_at = NULL, trashed_with = NULL, "
                         "folder_id = $1, updated_at = $2 WHERE id = $3",
                         "tit", target, updated, file_id));
-  if(rc)
-    goto out;
-  if(!counted)
+  if(!rc)
     rc = folder_add_size(db, target, f.size);
   if(!rc)
     rc = usage_add(db, owner_id, 0, 0, -f.size, 0);

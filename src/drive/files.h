@@ -5,14 +5,22 @@
  * and a missing one all give DRIVE_NOT_FOUND. Functions that change data run
  * their own transaction unless they say they run inside the caller's. A
  * file's size counts in the folders above it in its own state: live files in
- * live folders, a file carried into the bin in its folder's bin group, a file
- * binned directly nowhere. */
+ * live folders, a file in a binned folder in that folder's bin group, a file
+ * binned directly nowhere.
+ *
+ * The bin is kept on folders (DECISIONS "The bin is kept on folders"):
+ * binning a folder marks its folders, not its files. A file is live when
+ * its own row is not binned (is_deleted = 0) and its folder, if any, is not
+ * binned (FILE_IN_LIVE_FOLDER); a live row in a binned folder is "carried",
+ * in the bin with that folder, and is read as binned (file_from_row). Every
+ * query that decides whether a file is live tests both. */
 #ifndef NETRA_FILES_H
 #define NETRA_FILES_H
 #include <stdbool.h>
 #include <stdint.h>
 #include "db/db.h"
 #include "drive/drive.h"
+#include "drive/file_sql.h"
 
 struct file_rec {
   char id[32];
@@ -23,29 +31,16 @@ struct file_rec {
   char mime_type[128];
   char sha256[65];
   int64_t size;
-  bool is_deleted;
+  bool is_deleted;          /* in the bin: binned itself, or carried */
   bool is_starred;
-  int64_t deleted_at;       /* 0 = not deleted */
-  bool carried;             /* binned along with a folder (trashed_with set) */
+  int64_t deleted_at;       /* 0 = not deleted; carried: its folder's */
+  bool carried;             /* in the bin with its folder (the row itself is live) */
   int64_t created_at;
   int64_t updated_at;
 };
 
-/** The columns file_from_row expects, in order, for SELECT lists. */
-#define FILE_COLUMNS "id, owner_id, folder_id, content_id, name, mime_type, sha256, size, " \
-                     "is_deleted, is_starred, deleted_at, created_at, updated_at, " \
-                     "trashed_with IS NOT NULL"
-/** Same, qualified with the alias f. */
-#define FILE_COLUMNS_F "f.id, f.owner_id, f.folder_id, f.content_id, f.name, f.mime_type, " \
-                       "f.sha256, f.size, f.is_deleted, f.is_starred, f.deleted_at, " \
-                       "f.created_at, f.updated_at, f.trashed_with IS NOT NULL"
-
-/** Same, qualified with the alias x. */
-#define FILE_COLUMNS_X "x.id, x.owner_id, x.folder_id, x.content_id, x.name, x.mime_type, " \
-                       "x.sha256, x.size, x.is_deleted, x.is_starred, x.deleted_at, " \
-                       "x.created_at, x.updated_at, x.trashed_with IS NOT NULL"
-
-/** Fills a record from a row selected with FILE_COLUMNS starting at `col`. */
+/** Fills a record from a row selected with FILE_COLUMNS starting at `col`:
+ *  a live row in a binned folder reads as binned and carried. */
 void file_from_row(db_stmt_t *st, int col, struct file_rec *f);
 /** Loads the owner's file. DRIVE_OK or DRIVE_NOT_FOUND / DRIVE_DB. */
 int file_get(const char *owner_id, const char *file_id, struct file_rec *f);

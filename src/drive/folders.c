@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "drive/content.h"
+#include "drive/file_sql.h"
 #include "drive/folder_sql.h"
 #include "drive/folders.h"
 #include "drive/listing.h"
@@ -190,7 +191,9 @@ out:
 
 /* ---- listing ---- */
 
-static const struct listing_sql folder_listing = LISTING_SQL(FOLDER_COLS, "folders", "parent_id");
+/* A folder's own flag says it all: everything below a binned folder is binned. */
+static const struct listing_sql folder_listing =
+  LISTING_SQL(FOLDER_COLS, "folders", "parent_id", "1 = 1", LISTING_DEL);
 
 struct folder_list_ctx {
   folder_each_fn each;
@@ -217,7 +220,8 @@ int folder_list(const char *owner_id, const struct drive_listing *q,
   int rc = q->parent_id ? folder_get(owner_id, q->parent_id, &parent) : DRIVE_OK;
   if(rc != DRIVE_OK)
     return rc;
-  return listing_run(db, owner_id, q, &folder_listing, folder_list_row, &c, total);
+  return listing_run(db, owner_id, q, q->parent_id && parent.is_deleted, &folder_listing,
+                     folder_list_row, &c, total);
 }
 
 /* ---- path ---- */
@@ -405,11 +409,13 @@ int folder_purge(db_t *db, const char *owner_id, const char *folder_id)
       goto out;
   }
   /* File rows go first: before their contents (files.content_id references
-   * them) and before the folders (files.folder_id references those). */
+   * them) and before the folders (files.folder_id references those). A file
+   * was in the bin when binned itself or in a binned folder (its folder row
+   * is still there while the files go). */
   rc = purge_collect(&p, db_query(db,
-                                      "DELETE FROM files WHERE folder_id IN (" SUBTREE_ALL ") "
-                                      "RETURNING content_id, size, is_deleted",
-                                      "tt", folder_id, owner_id));
+                                  "DELETE FROM files WHERE folder_id IN (" SUBTREE_ALL ") "
+                                  "RETURNING content_id, size, " FILE_IN_BIN("files"),
+                                  "tt", folder_id, owner_id));
   if(rc)
     goto out;
   rc = purge_finish(db, owner_id, &p);

@@ -6,11 +6,13 @@
  * id and a missing one all give DRIVE_NOT_FOUND. Functions that change data
  * run their own transaction unless they say they run inside the caller's.
  *
- * The bin: binning folder X marks X (trashed_with NULL) and every live row
- * below it (trashed_with = X). X and the rows carried with it form one bin
- * group; restoring brings back exactly that group below the restored folder.
- * A folder's size is the total size of the files below it in its own state:
- * live folders count live files, a binned folder what was carried with it. */
+ * The bin: binning folder X marks X (trashed_with NULL) and every live
+ * folder below it (trashed_with = X); the files in them are in the bin with
+ * their folder without being touched (files.h). X and the folders carried
+ * with it form one bin group; restoring brings back exactly that group below
+ * the restored folder, and its files with it. A folder's size is the total
+ * size of the files below it in its own state: live folders count live
+ * files, a binned folder what was carried with it. */
 #ifndef NETRA_FOLDERS_H
 #define NETRA_FOLDERS_H
 #include <stddef.h>
@@ -122,7 +124,8 @@ int folder_set_starred(const char *owner_id, const char *folder_id, bool starred
                        struct folder *out);
 
 /** Moves a live folder and everything live below it (folders and files) to
- *  the bin. Binning a folder already in the bin changes nothing (DRIVE_OK). */
+ *  the bin: one transaction marking the folders, O(folders), not O(files).
+ *  Binning a folder already in the bin changes nothing (DRIVE_OK). */
 int folder_bin(const char *owner_id, const char *folder_id);
 
 /** Restores a binned folder and what was binned with it. It goes back to its

@@ -52,11 +52,16 @@ static db_stmt_t *listing_seek(db_t *db, const char *owner_id, const struct driv
 }
 
 int listing_run(db_t *db, const char *owner_id, const struct drive_listing *q,
-                const struct listing_sql *sql, listing_row_fn row, void *arg, int64_t *total)
+                bool parent_binned, const struct listing_sql *sql, listing_row_fn row, void *arg,
+                int64_t *total)
 {
   int mode;
+  if(q->parent_id && parent_binned && !q->in_bin) {
+    *total = 0; /* nothing in a binned folder is live */
+    return DRIVE_OK;
+  }
   if(q->parent_id)
-    mode = LISTING_PARENT;
+    mode = parent_binned ? LISTING_BINNED : LISTING_PARENT;
   else if(q->in_bin)
     mode = LISTING_BIN;
   else if(q->starred)
@@ -86,7 +91,7 @@ int listing_run(db_t *db, const char *owner_id, const struct drive_listing *q,
     if(deep)
       st = listing_seek(db, owner_id, q, sql, mode, sort, del, &k);
     else
-      st = mode == LISTING_PARENT
+      st = mode == LISTING_PARENT || mode == LISTING_BINNED
                ? db_query(db, text, "tiiiit", owner_id, del, star, ask, q->offset, q->parent_id)
                : db_query(db, text, "tiiii", owner_id, del, star, ask, q->offset);
     if(!st)
@@ -104,7 +109,7 @@ int listing_run(db_t *db, const char *owner_id, const struct drive_listing *q,
     return DRIVE_OK;
   }
   const char *count = star ? sql->count[mode] : sql->count_all[mode];
-  rc = mode == LISTING_PARENT
+  rc = mode == LISTING_PARENT || mode == LISTING_BINNED
            ? db_query_int(db, total, count, "tiit", owner_id, del, star, q->parent_id)
            : db_query_int(db, total, count, "tii", owner_id, del, star);
   return rc == DB_ROW ? DRIVE_OK : rc == DB_DONE ? DRIVE_DB : drive_from_db(rc);

@@ -9,28 +9,33 @@
 #include "db/db.h"
 #include "drive/drive.h"
 
-enum { LISTING_ROOT, LISTING_PARENT, LISTING_BIN, LISTING_ANY, LISTING_MODES };
+/* LISTING_BINNED: the bin browsed inside a binned folder, where every row
+ * is in the bin whatever its own flag (files; see files.h). */
+enum { LISTING_ROOT, LISTING_PARENT, LISTING_BIN, LISTING_ANY, LISTING_BINNED, LISTING_MODES };
 
 /* Parameters: $1 owner, $2 is_deleted, $3 starred-only, then $4 limit,
  * $5 offset, $6 parent (select) or $4 parent (count), keeping PostgreSQL's
- * placeholders contiguous. */
-#define LISTING_BASE(table) \
-  "FROM " table " WHERE owner_id = $1 AND is_deleted = $2 AND ($3 = 0 OR is_starred = 1) AND "
-#define LISTING_SEL(cols, table, w, order) \
-  "SELECT " cols " " LISTING_BASE(table) w " ORDER BY " order " LIMIT $4 OFFSET $5"
+ * placeholders contiguous. `del` tests the bin state ($2). */
+#define LISTING_DEL "is_deleted = $2"
+#define LISTING_BASE_D(table, del) \
+  "FROM " table " WHERE owner_id = $1 AND " del " AND ($3 = 0 OR is_starred = 1) AND "
+#define LISTING_BASE(table) LISTING_BASE_D(table, LISTING_DEL)
+#define LISTING_SEL(cols, table, del, w, order) \
+  "SELECT " cols " " LISTING_BASE_D(table, del) w " ORDER BY " order " LIMIT $4 OFFSET $5"
 /* Ties break by name then id in the same direction, so desc = reversed asc.
  * Rows follow enum drive_sort. */
-#define LISTING_SORTS(cols, table, w)                                                          \
+#define LISTING_SORTS_D(cols, table, del, w)                                                   \
   {                                                                                            \
-    {LISTING_SEL(cols, table, w, "name_key ASC, id ASC"),                                      \
-     LISTING_SEL(cols, table, w, "name_key DESC, id DESC")},                                   \
-    {LISTING_SEL(cols, table, w, "size ASC, name_key ASC, id ASC"),                            \
-     LISTING_SEL(cols, table, w, "size DESC, name_key DESC, id DESC")},                        \
-    {LISTING_SEL(cols, table, w, "created_at ASC, name_key ASC, id ASC"),                      \
-     LISTING_SEL(cols, table, w, "created_at DESC, name_key DESC, id DESC")},                  \
-    {LISTING_SEL(cols, table, w, "updated_at ASC, name_key ASC, id ASC"),                      \
-     LISTING_SEL(cols, table, w, "updated_at DESC, name_key DESC, id DESC")},                  \
+    {LISTING_SEL(cols, table, del, w, "name_key ASC, id ASC"),                                 \
+     LISTING_SEL(cols, table, del, w, "name_key DESC, id DESC")},                              \
+    {LISTING_SEL(cols, table, del, w, "size ASC, name_key ASC, id ASC"),                       \
+     LISTING_SEL(cols, table, del, w, "size DESC, name_key DESC, id DESC")},                   \
+    {LISTING_SEL(cols, table, del, w, "created_at ASC, name_key ASC, id ASC"),                 \
+     LISTING_SEL(cols, table, del, w, "created_at DESC, name_key DESC, id DESC")},             \
+    {LISTING_SEL(cols, table, del, w, "updated_at ASC, name_key ASC, id ASC"),                 \
+     LISTING_SEL(cols, table, del, w, "updated_at DESC, name_key DESC, id DESC")},             \
   }
+#define LISTING_SORTS(cols, table, w) LISTING_SORTS_D(cols, table, LISTING_DEL, w)
 
 /* Deep pages (offset >= LISTING_SEEK_FROM) of the root or a folder, not
  * starred-only: the row at the offset is found first by reading only the
@@ -81,8 +86,9 @@ enum { LISTING_ROOT, LISTING_PARENT, LISTING_BIN, LISTING_ANY, LISTING_MODES };
   }
 
 /* $3 is still bound (as in count), so the parameters stay the same. */
-#define LISTING_COUNT_ALL(table, w) \
-  "SELECT COUNT(*) FROM " table " WHERE owner_id = $1 AND is_deleted = $2 AND $3 = 0 AND " w
+#define LISTING_COUNT_ALL_D(table, del, w) \
+  "SELECT COUNT(*) FROM " table " WHERE owner_id = $1 AND " del " AND $3 = 0 AND " w
+#define LISTING_COUNT_ALL(table, w) LISTING_COUNT_ALL_D(table, LISTING_DEL, w)
 
 struct listing_sql {
   const char *count[LISTING_MODES];
@@ -97,21 +103,26 @@ struct listing_sql {
 
 /* The texts for `table` with `cols` selected and `parent` its parent column.
  * The bin lists what was binned directly (trashed_with IS NULL); starred
- * lists every starred row wherever it is. */
-#define LISTING_SQL(cols, table, parent)                                                       \
+ * lists every starred live row wherever it is (`live`: the row's other
+ * liveness test, "1 = 1" for none); `binned` tests $2 (1) inside a binned
+ * parent. */
+#define LISTING_SQL(cols, table, parent, live, binned)                                         \
   {                                                                                            \
     .count = {"SELECT COUNT(*) " LISTING_BASE(table) parent " IS NULL",                         \
               "SELECT COUNT(*) " LISTING_BASE(table) parent " = $4",                            \
               "SELECT COUNT(*) " LISTING_BASE(table) "trashed_with IS NULL",                    \
-              "SELECT COUNT(*) " LISTING_BASE(table) "1 = 1"},                                  \
+              "SELECT COUNT(*) " LISTING_BASE(table) live,                                      \
+              "SELECT COUNT(*) " LISTING_BASE_D(table, binned) parent " = $4"},                 \
     .count_all = {LISTING_COUNT_ALL(table, parent " IS NULL"),                                 \
                   LISTING_COUNT_ALL(table, parent " = $4"),                                    \
                   LISTING_COUNT_ALL(table, "trashed_with IS NULL"),                            \
-                  LISTING_COUNT_ALL(table, "1 = 1")},                                          \
+                  LISTING_COUNT_ALL(table, live),                                              \
+                  LISTING_COUNT_ALL_D(table, binned, parent " = $4")},                         \
     .select = {LISTING_SORTS(cols, table, parent " IS NULL"),                                  \
                LISTING_SORTS(cols, table, parent " = $6"),                                     \
                LISTING_SORTS(cols, table, "trashed_with IS NULL"),                             \
-               LISTING_SORTS(cols, table, "1 = 1")},                                           \
+               LISTING_SORTS(cols, table, live),                                               \
+               LISTING_SORTS_D(cols, table, binned, parent " = $6")},                          \
     .key = {LISTING_KEYS(table, parent " IS NULL"), LISTING_KEYS(table, parent " = $4")},      \
     .seek = {LISTING_SEEKS(cols, table, parent " IS NULL"),                                    \
              LISTING_SEEKS(cols, table, parent " = $7")},                                      \
@@ -123,8 +134,10 @@ typedef int (*listing_row_fn)(db_stmt_t *st, void *arg);
 
 /** Counts the rows `q` selects into *total and calls `row` for the page
  *  asked. The caller has checked the parent (q->parent_id, if any) is the
- *  owner's folder. DRIVE_OK or a DRIVE_* error. */
+ *  owner's folder; `parent_binned` says it is in the bin (then nothing in
+ *  it is live). DRIVE_OK or a DRIVE_* error. */
 int listing_run(db_t *db, const char *owner_id, const struct drive_listing *q,
-                const struct listing_sql *sql, listing_row_fn row, void *arg, int64_t *total);
+                bool parent_binned, const struct listing_sql *sql, listing_row_fn row, void *arg,
+                int64_t *total);
 
 #endif

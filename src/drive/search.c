@@ -21,31 +21,36 @@ _Static_assert(SEARCH_QUERY_MAX <= UTF8_NFC_MAX, "search_prepare NFC-normalises 
  * query or LIKE pattern (trigram); the scan has three. */
 #define SEARCH_TAIL " ORDER BY s.name_key, x.name, x.id LIMIT $3"
 
+/* `live`: the row is live (x.is_deleted = 0, and for files also no binned
+ * folder: FILE_LIVE, a primary key probe per candidate row). */
+#define SEARCH_LIVE_FILE FILE_LIVE("x")
+#define SEARCH_LIVE_FOLDER "x.is_deleted = 0"
+
 /* Prefix: a range of the (owner, kind, name_key) index. */
-#define SEARCH_PREFIX(kind, table, cols)                                          \
+#define SEARCH_PREFIX(kind, table, cols, live)                                    \
   "SELECT " cols " FROM search_items s JOIN " table " x ON x.id = s.item_id "    \
   "WHERE s.owner_id = $1 AND s.kind = '" kind "' AND s.name_key >= $2 AND "      \
-  "s.name_key < $4 AND x.is_deleted = 0" SEARCH_TAIL
+  "s.name_key < $4 AND " live SEARCH_TAIL
 /* Walk: names up to the SEARCH_WALK-th in name order (a bound read from the
  * index alone), those holding the query past their start, read in index
  * order so a common query stops after a page. */
-#define SEARCH_WALK_SQL(kind, table, cols)                                              \
+#define SEARCH_WALK_SQL(kind, table, cols, live)                                        \
   "SELECT " cols " FROM search_items s JOIN " table " x ON x.id = s.item_id WHERE "    \
   "s.owner_id = $1 AND s.kind = '" kind "' AND s.name_key <= COALESCE((SELECT "        \
   "name_key FROM search_items WHERE owner_id = $1 AND kind = '" kind "' ORDER BY "     \
   "name_key LIMIT 1 OFFSET $4), char(1114111)) AND instr(s.name_key, $2) > 1 AND "     \
-  "x.is_deleted = 0" SEARCH_TAIL
+  live SEARCH_TAIL
 /* Trigram index first (queries of 3+ characters), then the owner and the
  * literal check: few matches when the walk did not fill the page. */
-#define SEARCH_FTS(kind, table, cols)                                                   \
+#define SEARCH_FTS(kind, table, cols, live)                                             \
   "SELECT " cols " FROM search_fts JOIN search_items s ON s.sid = search_fts.rowid "   \
   "JOIN " table " x ON x.id = s.item_id WHERE search_fts MATCH $4 AND s.owner_id = $1 " \
-  "AND s.kind = '" kind "' AND instr(s.name_key, $2) > 1 AND x.is_deleted = 0" SEARCH_TAIL
+  "AND s.kind = '" kind "' AND instr(s.name_key, $2) > 1 AND " live SEARCH_TAIL
 /* Scan of the owner's names (short queries). */
-#define SEARCH_SCAN(kind, table, cols)                                        \
+#define SEARCH_SCAN(kind, table, cols, live)                                  \
   "SELECT " cols " FROM search_items s JOIN " table " x ON x.id = s.item_id " \
   "WHERE s.owner_id = $1 AND s.kind = '" kind "' AND instr(s.name_key, $2) > 1 " \
-  "AND x.is_deleted = 0" SEARCH_TAIL
+  "AND " live SEARCH_TAIL
 
 /* PostgreSQL: the tables themselves, with migration 011's (owner, name_key
  * COLLATE "C", id) indexes of live rows for prefix and walk (byte order, as
@@ -53,35 +58,35 @@ _Static_assert(SEARCH_QUERY_MAX <= UTF8_NFC_MAX, "search_prepare NFC-normalises 
  * serving LIKE ($4, search_like). */
 #define SEARCH_TAIL_PG " ORDER BY s.name_key COLLATE \"C\", x.name, x.id LIMIT $3"
 #define SEARCH_TAIL_PG_X " ORDER BY x.name_key COLLATE \"C\", x.name, x.id LIMIT $3"
-#define SEARCH_PREFIX_PG(table, cols)                                              \
+#define SEARCH_PREFIX_PG(table, cols, live)                                        \
   "SELECT " cols " FROM " table " x WHERE "        \
   "x.owner_id = $1 AND x.is_deleted = 0 AND x.name_key COLLATE \"C\" >= $2 AND "   \
-  "x.name_key COLLATE \"C\" < $4" SEARCH_TAIL_PG_X
-#define SEARCH_WALK_PG(table, cols)                                                  \
+  "x.name_key COLLATE \"C\" < $4 AND " live SEARCH_TAIL_PG_X
+#define SEARCH_WALK_PG(table, cols, live)                                            \
   "SELECT " cols " FROM (SELECT id, name_key FROM " table " WHERE owner_id = $1 AND " \
   "is_deleted = 0 ORDER BY name_key COLLATE \"C\" LIMIT $4) s JOIN " table " x ON "  \
-  "x.id = s.id WHERE strpos(s.name_key, $2) > 1 AND x.is_deleted = 0" SEARCH_TAIL_PG
-#define SEARCH_TRGM_PG(table, cols)                                                 \
+  "x.id = s.id WHERE strpos(s.name_key, $2) > 1 AND " live SEARCH_TAIL_PG
+#define SEARCH_TRGM_PG(table, cols, live)                                           \
   "SELECT " cols " FROM " table " x WHERE "         \
   "x.owner_id = $1 AND x.is_deleted = 0 AND x.name_key LIKE $4 AND "                \
-  "strpos(x.name_key, $2) > 1" SEARCH_TAIL_PG_X
-#define SEARCH_SCAN_PG(table, cols)                                                 \
+  "strpos(x.name_key, $2) > 1 AND " live SEARCH_TAIL_PG_X
+#define SEARCH_SCAN_PG(table, cols, live)                                           \
   "SELECT " cols " FROM " table " x WHERE "         \
-  "x.owner_id = $1 AND x.is_deleted = 0 AND strpos(x.name_key, $2) > 1" SEARCH_TAIL_PG_X
+  "x.owner_id = $1 AND x.is_deleted = 0 AND strpos(x.name_key, $2) > 1 AND " live    \
+  SEARCH_TAIL_PG_X
 
 enum { SEARCH_Q_PREFIX, SEARCH_Q_WALK, SEARCH_Q_TRIGRAM, SEARCH_Q_SCAN, SEARCH_QS };
 
+#define SEARCH_SETS(kind, table, cols, live)                                                \
+  {{SEARCH_PREFIX(kind, table, cols, live), SEARCH_WALK_SQL(kind, table, cols, live),      \
+    SEARCH_FTS(kind, table, cols, live), SEARCH_SCAN(kind, table, cols, live)},            \
+   {SEARCH_PREFIX_PG(table, cols, live), SEARCH_WALK_PG(table, cols, live),                \
+    SEARCH_TRGM_PG(table, cols, live), SEARCH_SCAN_PG(table, cols, live)}}
+
 /* [folders?][engine: 0 SQLite, 1 PostgreSQL][statement] */
 static const char *const search_sql[2][2][SEARCH_QS] = {
-  {{SEARCH_PREFIX("file", "files", FILE_COLUMNS_X), SEARCH_WALK_SQL("file", "files", FILE_COLUMNS_X),
-    SEARCH_FTS("file", "files", FILE_COLUMNS_X), SEARCH_SCAN("file", "files", FILE_COLUMNS_X)},
-   {SEARCH_PREFIX_PG("files", FILE_COLUMNS_X), SEARCH_WALK_PG("files", FILE_COLUMNS_X),
-    SEARCH_TRGM_PG("files", FILE_COLUMNS_X), SEARCH_SCAN_PG("files", FILE_COLUMNS_X)}},
-  {{SEARCH_PREFIX("folder", "folders", FOLDER_COLS_X),
-    SEARCH_WALK_SQL("folder", "folders", FOLDER_COLS_X),
-    SEARCH_FTS("folder", "folders", FOLDER_COLS_X), SEARCH_SCAN("folder", "folders", FOLDER_COLS_X)},
-   {SEARCH_PREFIX_PG("folders", FOLDER_COLS_X), SEARCH_WALK_PG("folders", FOLDER_COLS_X),
-    SEARCH_TRGM_PG("folders", FOLDER_COLS_X), SEARCH_SCAN_PG("folders", FOLDER_COLS_X)}},
+  SEARCH_SETS("file", "files", FILE_COLUMNS_X, SEARCH_LIVE_FILE),
+  SEARCH_SETS("folder", "folders", FOLDER_COLS_X, SEARCH_LIVE_FOLDER),
 };
 
 static bool search_is_space(char c)

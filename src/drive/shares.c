@@ -196,7 +196,8 @@ int share_open(const char *share_id, struct share *s, struct file_rec *f)
   db_stmt_t *st = db_query(db, "SELECT " SHARE_COLS_S ", " FILE_COLUMNS_F " FROM shares s "
                            "JOIN files f ON f.id = s.file_id AND f.owner_id = s.owner_id "
                            "WHERE s.id = $1 AND s.is_active = 1 "
-                           "AND (s.expires_at IS NULL OR s.expires_at > $2) AND f.is_deleted = 0",
+                           "AND (s.expires_at IS NULL OR s.expires_at > $2) AND "
+                           FILE_LIVE("f"),
                            "ti", share_id, time_now_ms());
   struct share_open_row row = {s, f};
   return drive_read_one(st, share_open_fill, &row);

@@ -169,75 +169,126 @@ static void test_empty_bin(void **state)
   testdrive_usage_is(UID, 9700, 3, 0, 9700);
 }
 
-/* A file restored out of a binned folder lands in the root and survives
- * emptying the bin; the last file of a shared content takes it along. */
-/* A folder's restore brings its folders back in one transaction and their
- * files in batches after it. A file restored on its own in between (its
- * folder live, itself still carried) must not be counted twice: the group's
- * sizes came back whole with the folders. */
-static void test_file_restored_while_its_group_comes_back(void **state)
+/* A file binned on its own, then its folder binned and restored: the file
+ * stays its own bin item (the folder's restore only brings back what was
+ * live in it), and restores into its folder afterwards. A file carried
+ * with its folder and restored alone goes to the root and leaves the
+ * binned folder's size. */
+static void test_file_alone_then_folder(void **state)
 {
-  char p[ID_LEN + 1], g[ID_LEN + 1], f1[ID_LEN + 1], f2[ID_LEN + 1];
+  char p[ID_LEN + 1], g[ID_LEN + 1], f1[ID_LEN + 1], f2[ID_LEN + 1], f3[ID_LEN + 1];
+  struct file_rec f;
   mk(NULL, "p", p);
   mk(p, "g", g);
   up(UID, g, 1, 1000, f1);
   up(UID, g, 2, 2000, f2);
+  up(UID, g, 3, 400, f3);
+  assert_int_equal(file_bin(UID, f1), DRIVE_OK);
   assert_int_equal(folder_bin(UID, g), DRIVE_OK);
+  testdrive_usage_is(UID, 3400, 3, 3400, 3400);
   assert_int_equal(testdrive_folder_size(UID, p), 0);
+  assert_int_equal(testdrive_folder_size(UID, g), 2400);
+  /* The carried files read as binned, dated by their folder's binning. */
+  assert_int_equal(file_get(UID, f2, &f), DRIVE_OK);
+  assert_true(f.is_deleted);
+  assert_true(f.carried);
+  assert_int_equal(f.deleted_at, q_int("SELECT deleted_at FROM folders WHERE id = $1", g));
+  assert_int_equal(file_get(UID, f1, &f), DRIVE_OK);
+  assert_true(f.is_deleted);
+  assert_false(f.carried);
+  /* Binned items are read-only; binning a carried file again is a no-op. */
+  const char *why;
+  assert_int_equal(file_rename(UID, f2, "x", &f, &why), DRIVE_NOT_FOUND);
+  assert_int_equal(file_set_starred(UID, f2, true, &f), DRIVE_NOT_FOUND);
+  assert_int_equal(file_move(UID, f2, NULL, &f, &why), DRIVE_NOT_FOUND);
+  assert_int_equal(file_bin(UID, f2), DRIVE_OK);
+  testdrive_usage_is(UID, 3400, 3, 3400, 3400);
+
+  /* f3 carried, restored alone: to the root, out of g's size. */
+  assert_int_equal(file_restore(UID, f3), DRIVE_OK);
+  assert_int_equal(file_get(UID, f3, &f), DRIVE_OK);
+  assert_false(f.is_deleted);
+  assert_string_equal(f.folder_id, "");
+  assert_int_equal(testdrive_folder_size(UID, g), 2000);
+  testdrive_usage_is(UID, 3400, 3, 3000, 3400);
+
   assert_int_equal(folder_restore(UID, g), DRIVE_OK);
-  assert_int_equal(testdrive_folder_size(UID, p), 3000);
-  /* The state between the restore's folders and its first batch of files. */
-  assert_int_equal(db_exec(db_get(), "UPDATE files SET is_deleted = 1, deleted_at = 1, "
-                                     "trashed_with = $1 WHERE folder_id = $1", "t", g), DB_OK);
+  assert_int_equal(file_get(UID, f2, &f), DRIVE_OK);
+  assert_false(f.is_deleted);
+  assert_false(f.carried);
+  assert_int_equal(f.deleted_at, 0);
+  assert_int_equal(file_get(UID, f1, &f), DRIVE_OK);
+  assert_true(f.is_deleted); /* binned on its own before: still in the bin */
+  assert_int_equal(testdrive_folder_size(UID, g), 2000);
+  assert_int_equal(testdrive_folder_size(UID, p), 2000);
+  testdrive_usage_is(UID, 3400, 3, 1000, 3400);
+
   assert_int_equal(file_restore(UID, f1), DRIVE_OK);
-  struct file_rec f;
   assert_int_equal(file_get(UID, f1, &f), DRIVE_OK);
   assert_false(f.is_deleted);
   assert_string_equal(f.folder_id, g);
-  assert_int_equal(testdrive_folder_size(UID, g), 3000);
   assert_int_equal(testdrive_folder_size(UID, p), 3000);
+  testdrive_usage_is(UID, 3400, 3, 0, 3400);
 }
 
-/* Emptying the bin while a folder's restore is still bringing its files
- * back (folders live, files still carried by the group): those files are on
- * their way out of the bin and must survive, counted in the bin until their
- * batch moves them; a restore of the live folder brings the rest back (what
- * a restore cut short by a crash leaves). */
-static void test_empty_while_restore_under_way(void **state)
+/* A database written by the code before migration 015, which marked every
+ * file of a binned folder (is_deleted = 1, trashed_with = the group) and
+ * moved them in batches: the migration brings its rows to the new form.
+ * g: binned, its files carried the old way; k: a restore cut short (folder
+ * live, a file still carried); m: a binning cut short (folder binned, a
+ * file not yet marked); a file binned on its own in g stays as it is. */
+static void test_upgrade_from_file_marks(void **state)
 {
-  char p[ID_LEN + 1], g[ID_LEN + 1], f1[ID_LEN + 1], f2[ID_LEN + 1], r[ID_LEN + 1];
-  mk(NULL, "p", p);
-  mk(p, "g", g);
-  up(UID, g, 1, 1000, f1);
-  up(UID, g, 2, 2000, f2);
-  up(UID, NULL, 3, 300, r);
-  assert_int_equal(file_bin(UID, r), DRIVE_OK);
-  assert_int_equal(folder_bin(UID, g), DRIVE_OK);
-  assert_int_equal(folder_restore(UID, g), DRIVE_OK);
-  /* The state between the restore's folders and its first batch of files. */
-  assert_int_equal(db_exec(db_get(), "UPDATE files SET is_deleted = 1, deleted_at = 1, "
-                                     "trashed_with = $1 WHERE folder_id = $1", "t", g), DB_OK);
-  assert_int_equal(db_exec(db_get(), "UPDATE users SET bin_bytes = bin_bytes + 3000 "
-                                     "WHERE id = $1", "t", UID), DB_OK);
-  testdrive_usage_is(UID, 3300, 3, 3300, 3300);
-
-  assert_int_equal(drive_bin_empty(UID), DRIVE_OK);
-  assert_false(file_exists(UID, r));       /* the real bin item went */
+  char g[ID_LEN + 1], k[ID_LEN + 1], m[ID_LEN + 1];
+  char g1[ID_LEN + 1], g2[ID_LEN + 1], g3[ID_LEN + 1], k1[ID_LEN + 1], m1[ID_LEN + 1];
   struct file_rec f;
-  assert_int_equal(file_get(UID, f1, &f), DRIVE_OK);
-  assert_int_equal(file_get(UID, f2, &f), DRIVE_OK);
-  assert_true(folder_exists(g));
-  testdrive_usage_is(UID, 3000, 2, 3000, 3000);
-  assert_int_equal(testdrive_folder_size(UID, p), 3000);
+  db_t *db = db_get();
+  mk(NULL, "g", g);
+  mk(NULL, "k", k);
+  mk(NULL, "m", m);
+  up(UID, g, 1, 1000, g1);
+  up(UID, g, 2, 2000, g2);
+  up(UID, g, 3, 700, g3);
+  up(UID, k, 4, 500, k1);
+  up(UID, m, 5, 600, m1);
+  assert_int_equal(file_bin(UID, g3), DRIVE_OK);
+  assert_int_equal(folder_bin(UID, g), DRIVE_OK);
+  assert_int_equal(folder_bin(UID, m), DRIVE_OK);
+  /* The old code's rows and bin bytes (it counted marked files only). */
+  assert_int_equal(db_exec(db, "UPDATE files SET is_deleted = 1, deleted_at = 5, trashed_with = "
+                               "folder_id WHERE folder_id IN ($1, $2) AND is_deleted = 0",
+                           "tt", g, k), DB_OK);
+  assert_int_equal(db_exec(db, "UPDATE users SET bin_bytes = 3000 + 700 + 500 WHERE id = $1",
+                           "t", UID), DB_OK);
+  /* Migration 015 again, alone (the later ones stay applied). */
+  assert_int_equal(db_exec(db, "DELETE FROM schema_version WHERE version = 15", ""), DB_OK);
+  char err[256];
+  assert_int_equal(db_migration_apply(db, 15, err, sizeof(err)), 0);
 
-  /* Restoring the live folder brings the rest back. */
-  assert_int_equal(folder_restore(UID, g), DRIVE_OK);
-  assert_int_equal(file_get(UID, f2, &f), DRIVE_OK);
+  assert_int_equal(q_int("SELECT COUNT(*) FROM files WHERE trashed_with IS NOT NULL", NULL), 0);
+  testdrive_usage_is(UID, 4800, 5, 3000 + 700 + 600, 4800);
+  assert_int_equal(file_get(UID, g1, &f), DRIVE_OK);
+  assert_true(f.is_deleted && f.carried);
+  assert_int_equal(file_get(UID, k1, &f), DRIVE_OK);
   assert_false(f.is_deleted);
-  assert_string_equal(f.folder_id, g);
-  testdrive_usage_is(UID, 3000, 2, 0, 3000);
+  assert_int_equal(file_get(UID, m1, &f), DRIVE_OK);
+  assert_true(f.is_deleted && f.carried);
+
+  /* And they work as new rows: restore g (g3 stays), empty the bin. */
+  assert_int_equal(folder_restore(UID, g), DRIVE_OK);
+  assert_int_equal(file_get(UID, g1, &f), DRIVE_OK);
+  assert_false(f.is_deleted);
+  assert_int_equal(file_get(UID, g3, &f), DRIVE_OK);
+  assert_true(f.is_deleted);
+  testdrive_usage_is(UID, 4800, 5, 1300, 4800);
+  assert_int_equal(drive_bin_empty(UID), DRIVE_OK);
+  assert_false(file_exists(UID, g3));
+  assert_false(file_exists(UID, m1));
+  assert_false(folder_exists(m));
+  assert_true(file_exists(UID, k1));
+  testdrive_usage_is(UID, 3500, 3, 0, 3500);
   assert_int_equal(testdrive_folder_size(UID, g), 3000);
-  assert_int_equal(testdrive_folder_size(UID, p), 3000);
+  assert_int_equal(testdrive_folder_size(UID, k), 500);
 }
 
 static void test_empty_after_restore(void **state)
@@ -352,8 +403,8 @@ int main(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown(test_empty_bin, setup, teardown),
     cmocka_unit_test_setup_teardown(test_empty_after_restore, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_file_restored_while_its_group_comes_back, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_empty_while_restore_under_way, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_file_alone_then_folder, setup, teardown),
+    cmocka_unit_test_setup_teardown(test_upgrade_from_file_marks, setup, teardown),
     cmocka_unit_test_setup_teardown(test_purge_older_than, setup, teardown),
   };
   if(getenv("TEST_FILTER"))

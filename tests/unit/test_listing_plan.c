@@ -14,8 +14,11 @@
 #include "drive/listing.h"
 #include "testdb.h"
 
-static const struct listing_sql files_sql = LISTING_SQL(FILE_COLUMNS, "files", "folder_id");
-static const struct listing_sql folders_sql = LISTING_SQL(FOLDER_COLS, "folders", "parent_id");
+/* As in drive/files.c and drive/folders.c. */
+static const struct listing_sql files_sql =
+  LISTING_SQL(FILE_COLUMNS, "files", "folder_id", FILE_IN_LIVE_FOLDER("files"), "$2 = 1");
+static const struct listing_sql folders_sql =
+  LISTING_SQL(FOLDER_COLS, "folders", "parent_id", "1 = 1", LISTING_DEL);
 
 static int setup(void **state)
 {
@@ -94,12 +97,29 @@ static void test_tree_walk_needs_no_sort(void **state)
   }
 }
 
+/* A file's liveness (drive/file_sql.h) costs one primary key probe of its
+ * folder per row read, never a scan of the folders: in a folder's listing,
+ * in the starred view and in the bin browsed inside a binned folder. */
+static void test_file_liveness_probes_its_folder(void **state)
+{
+  const char *const texts[] = {files_sql.select[LISTING_PARENT][0][0],
+                               files_sql.select[LISTING_ANY][0][0],
+                               files_sql.select[LISTING_BINNED][2][1]};
+  for(size_t i = 0; i < 3; i++) {
+    char plan[1024];
+    plan_of(texts[i], i != 1, plan, sizeof(plan));
+    if(strstr(plan, "SCAN") || !strstr(plan, "SEARCH bf USING INDEX sqlite_autoindex_folders_1 (id=?)"))
+      fail_msg("file liveness %zu: %s", i, plan);
+  }
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_files_listing_needs_no_sort),
     cmocka_unit_test(test_folders_listing_needs_no_sort),
     cmocka_unit_test(test_tree_walk_needs_no_sort),
+    cmocka_unit_test(test_file_liveness_probes_its_folder),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
