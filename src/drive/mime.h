@@ -11,7 +11,10 @@
 
 /** Writes the type of content starting with `head` (n bytes) named `name`. */
 void mime_sniff(const char *head, size_t n, const char *name, char *out, size_t outsz);
-/** Releases the libmagic handle (at shutdown). */
+/** The same with every libmagic rule, never the text shortcut (for tests
+ *  comparing the two). */
+void mime_sniff_full(const char *head, size_t n, const char *name, char *out, size_t outsz);
+/** Releases the libmagic handles (at shutdown). */
 void mime_shutdown(void);
 
 #endif
