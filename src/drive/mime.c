@@ -124,7 +124,7 @@ static bool mime_line_starts(const char *head, size_t n, const char *word, const
  * heads starting with markup ('<': SVG, XML dialects, PHP), '%'
  * (PostScript, PDF), '-' (PGP and key armour), '[' (desktop entries, INI
  * flavours) or '#!' (node scripts); anything its JavaScript rules could
- * match (`function`, `require(`, `exports`, `typeof`, a line starting
+ * match (`(function`, `require(`, `exports`, `typeof`, a line starting
  * with `export ` or `import "`, or `import` and ` from ` on one line),
  * SubRip cues (`-->`), a DXF `HEADER` line. Such heads keep the full
  * rules; tests/unit/test_mime.c compares the two over a corpus. */
@@ -140,7 +140,8 @@ static bool mime_head_plain(const char *head, size_t n)
   char c = head[i];
   if(c == '<' || c == '%' || c == '-' || c == '[' || (c == '#' && i + 1 < n && head[i + 1] == '!'))
     return false;
-  static const char *const words[] = {"function", "require(", "exports", "typeof", "-->"};
+  static const char *const words[] = {"(function", "(async function", "require(", "exports",
+                                          "typeof", "-->"};
   for(size_t k = 0; k < sizeof(words) / sizeof(words[0]); k++)
     if(memmem(head, n, words[k], strlen(words[k])))
       return false;
