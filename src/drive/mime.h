@@ -1,7 +1,9 @@
 /* mime: the MIME type of uploaded content (API §5): sniffed from the first
  * bytes with libmagic, with the name's extension as the fallback and as the
  * tie-breaker for what sniffing cannot tell apart (text formats, zip-based
- * office files). */
+ * office files). Text named as text is settled by libmagic's built-in
+ * checks without its rule file, where the rules could not change the
+ * answer (DECISIONS, "Small uploads"). */
 #ifndef NETRA_MIME_H
 #define NETRA_MIME_H
 #include <stddef.h>
