@@ -110,7 +110,8 @@ static bool mime_line_starts(const char *head, size_t n, const char *word, const
   for(size_t i = 0; i < n;) {
     while(i < n && (head[i] == ' ' || head[i] == '\t'))
       i++;
-    if(n - i > w && !memcmp(head + i, word, w) && (!next[0] || strchr(next, head[i + w])))
+    if(n - i >= w && !memcmp(head + i, word, w) &&
+       (!next[0] || (n - i > w && head[i + w] && strchr(next, head[i + w]))))
       return true;
     const char *nl = memchr(head + i, '\n', n - i);
     if(!nl)
