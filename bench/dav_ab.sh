@@ -17,7 +17,10 @@
 #        optional), ROUNDS (4), SMALL_FILES (1000, 16 KiB each), BIG_MIB (0 =
 #        no big file), TRANSFERS (rclone's, 4), BENCH_DIR (/tmp),
 #        PUT_FILES (1000; 0 = skip the direct PUTs), RCLONE_COPY=0 (only
-#        the direct PUTs)
+#        the direct PUTs), PUT_KIND=text (the direct PUTs send 16 KiB slices
+#        of /usr/share/common-licenses named .txt instead of random .bin)
+# The direct PUTs also print each NetraDrive's CPU time per PUT (user +
+# system from /proc, around each batch): the fair figure on a shared machine.
 # needs: rclone, curl, python3
 set -euo pipefail
 rounds=${ROUNDS:-4}; small=${SMALL_FILES:-1000}; big_mib=${BIG_MIB:-0}
@@ -46,6 +49,7 @@ start_nd() {   # name binary
   local port; port=$(free_port)
   PORT=$port DATA_DIR="$work/$1" LOG_LEVEL=warn "$2" serve &
   pids+=($!)
+  eval "pid_$1=$!"
   wait_http "http://127.0.0.1:$port/healthz" || { echo "bench: $1 did not start"; exit 1; }
   curl -sf -XPOST "http://127.0.0.1:$port/api/v1/auth/signup" -H 'Content-Type: application/json' \
     -d '{"username":"davbench","email":"davbench@example.com","password":"benchmark-pass"}' >/dev/null
@@ -93,17 +97,25 @@ if [ "$put_files" -gt 0 ]; then
     order=$(echo $servers | tr ' ' '\n' | awk -v k="$i" -v n="$n" '{a[NR]=$0} END {for (j=0;j<n;j++) print a[(j+k)%n+1]}')
     for srv in $order; do
       base=/dav; [ "$srv" = rc ] && base=""
-      t=$(/usr/bin/python3 - "$(port_of "$srv")" "$base/put$i" "$put_files" <<'PY'
-import base64, http.client, os, sys, threading, time
+      cpu0=0; [ "$srv" != rc ] && cpu0=$(eval "awk '{print \$14 + \$15}' /proc/\$pid_$srv/stat")
+      t=$(PUT_KIND=${PUT_KIND:-} /usr/bin/python3 - "$(port_of "$srv")" "$base/put$i" "$put_files" <<'PY'
+import base64, glob, http.client, os, sys, threading, time
 port, folder, n = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 auth = {"Authorization": "Basic " + base64.b64encode(b"davbench:benchmark-pass").decode()}
 c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
 c.request("MKCOL", folder + "/", headers=auth); c.getresponse().read()
-body = [os.urandom(16384) for _ in range(n)]
+if os.environ.get("PUT_KIND") == "text":
+    txt = b"".join(open(p, "rb").read() for p in sorted(glob.glob("/usr/share/common-licenses/*"))
+                   if os.path.isfile(p))
+    body = [txt[(i * 7919) % (len(txt) - 16384):][:16384] for i in range(n)]
+    ext = ".txt"
+else:
+    body = [os.urandom(16384) for _ in range(n)]
+    ext = ".bin"
 def put(k):
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     for i in range(k, n, 4):
-        c.request("PUT", f"{folder}/f{i:05d}.bin", body=body[i], headers=auth)
+        c.request("PUT", f"{folder}/f{i:05d}{ext}", body=body[i], headers=auth)
         r = c.getresponse(); r.read()
         assert r.status in (200, 201, 204), r.status
 ts = [threading.Thread(target=put, args=(k,)) for k in range(4)]
@@ -112,7 +124,8 @@ t0 = time.perf_counter()
 print(int((time.perf_counter() - t0) * 1000))
 PY
 )
-      [ "$i" -gt 0 ] && echo "$srv puts $t $t" >> "$work/res"
+      cpu=0; [ "$srv" != rc ] && cpu=$(( $(eval "awk '{print \$14 + \$15}' /proc/\$pid_$srv/stat") - cpu0 ))
+      [ "$i" -gt 0 ] && echo "$srv puts $t $t $(( cpu * 1000 / $(getconf CLK_TCK) ))" >> "$work/res"
     done
   done
 fi
@@ -141,4 +154,8 @@ for what in ("small", "big", "puts"):
             m = statistics.median(x[0] for x in t[s])
             print(f"  {s}: {amount / m:.1f} {unit} ({', '.join(f'{a:.1f}' for a, _ in t[s])} s)"
                   f"  ratio {rc / m:.2f}x, against rclone + sync {rcs / m:.2f}x")
+            if what == "puts":
+                cpu = [int(r[4]) / amount for r in rows if r[1] == what and r[0] == s]
+                print(f"      server CPU per PUT: {statistics.median(cpu):.2f} ms"
+                      f" ({', '.join(f'{c:.2f}' for c in cpu)})")
 PY

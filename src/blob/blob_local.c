@@ -146,6 +146,21 @@ static int fsync_dir(const char *dir)
   return rc;
 }
 
+/* Moves a synced chunk into its directory. The 4096 directories exist
+ * after the first few thousand chunks, so the rename is tried first and a
+ * missing directory made only when it fails (no mkdir walk per chunk). As
+ * before, the directory made is not synced into chunks/ on its own: the
+ * chunk directory's fsync that follows commits the file system's journal
+ * up to it, the mkdir included (ext4 and XFS commit metadata in order). */
+static int local_rename(const char *from, const char *to, const char *dir)
+{
+  if(rename(from, to) == 0)
+    return 0;
+  if(errno != ENOENT || fs_mkdir_p(dir, 0700) != 0)
+    return -1;
+  return rename(from, to);
+}
+
 /* Makes one spooled chunk durable and moves it into place; calls done. */
 static void local_store(struct local *b, const char *spool_path, uint64_t size, blob_done_fn done,
                         void *arg)
@@ -155,7 +170,7 @@ static void local_store(struct local *b, const char *spool_path, uint64_t size, 
   id_new(id);
   snprintf(locator, sizeof(locator), "%.2s/%s", id, id);
   snprintf(dir, sizeof(dir), "%s/chunks/%.2s", b->root, id);
-  if(local_path(b, locator, dest, sizeof(dest)) != BLOB_OK || fs_mkdir_p(dir, 0700) != 0)
+  if(local_path(b, locator, dest, sizeof(dest)) != BLOB_OK)
     goto out;
   int fd = open(spool_path, O_RDONLY | O_CLOEXEC);
   if(fd < 0)
@@ -168,7 +183,7 @@ static void local_store(struct local *b, const char *spool_path, uint64_t size, 
               (unsigned long long)size);
     goto out;
   }
-  if(rename(spool_path, dest) != 0 || fsync_dir(dir) != 0) {
+  if(local_rename(spool_path, dest, dir) != 0 || fsync_dir(dir) != 0) {
     log_error("blob_local: cannot store chunk %s: %s", dest, strerror(errno));
     goto out;
   }

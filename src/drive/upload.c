@@ -459,10 +459,17 @@ static int upload_commit(struct upload *u, db_t *db, const char *sha, const char
 
 int upload_finish(struct upload *u, char *file_id, size_t idsz)
 {
-  char sha[65], mime[128];
+  char sha[65];
   int rc = upload_flush_chunk(u);
   if(rc)
     return rc;
+  /* The type depends on the head and the name only: sniff it while the
+   * last chunk is hashed and made durable (the store's threads wait on the
+   * disk), not after. A small file's one chunk is still on its way here. */
+  if(!u->sniffed) {
+    mime_sniff(u->head, u->head_len, u->name, u->mime, sizeof(u->mime));
+    u->sniffed = true;
+  }
   rc = upload_backpressure(u, 0);   /* every chunk must have landed */
   if(rc)
     return rc;
@@ -470,7 +477,6 @@ int upload_finish(struct upload *u, char *file_id, size_t idsz)
     return DRIVE_STORAGE;
   if(hasher_stream_final(u->hash, sha) != 0)
     return DRIVE_STORAGE;
-  mime_sniff(u->head, u->head_len, u->name, mime, sizeof(mime));
 
   db_t *db = db_get();
   if(!db || idsz < ID_LEN + 1)
@@ -480,7 +486,7 @@ int upload_finish(struct upload *u, char *file_id, size_t idsz)
     return DRIVE_CANCELLED;
   if((rc = drive_tx_begin(db)) != DRIVE_OK)
     return rc;
-  rc = upload_commit(u, db, sha, mime, file_id);
+  rc = upload_commit(u, db, sha, u->mime, file_id);
   rc = drive_tx_end(db, rc);
   if(rc != DRIVE_OK)
     return rc;

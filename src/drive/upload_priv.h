@@ -71,6 +71,8 @@ struct upload {
   char prefix_state[CHECKSUM_STATE_MAX];  /* the file hash after them */
   char head[MIME_HEAD_MAX];
   size_t head_len;
+  char mime[128];                /* sniffed once, while the last chunks land */
+  bool sniffed;
 };
 
 #endif

@@ -179,6 +179,28 @@ def test_mime_type_detected_from_content(user, box):
         "text/plain"
 
 
+def test_mime_type_of_text_named_as_text(user, box):
+    """Text under a text extension takes the extension's type, unless libmagic's
+    rules name the content otherwise (the shortcut that skips them for plain
+    text must keep those answers)."""
+    cases = [
+        ("notes.md", b"# Notes\n\nplain words, a list:\n\n- one\n- two\n", "text/markdown"),
+        ("table.csv", b"a,b\n1,2\n3,4\n", "text/csv"),
+        ("main.c", b"#include <stdio.h>\nint main(void) { return 0; }\n", "text/x-c"),
+        ("prose.txt", b"Plain words on a line.\n" * 400, "text/plain"),
+        ("page.html", b"<p>hello</p>\n", "text/html"),
+        ("pic.txt", b'<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"></svg>\n',
+         "image/svg+xml"),
+        ("data.txt", b'{"a": 1, "b": [true, null]}\n', "application/json"),
+        ("code.txt", b"var x = 1;\n(function () { return x; })();\n", "application/javascript"),
+        ("print.txt", b"%!PS-Adobe-3.0\nshowpage\n", "application/postscript"),
+        ("image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01"
+                      b"\x08\x06\x00\x00\x00\x1f\x15\xc4\x89", "image/png"),
+    ]
+    for name, data, want in cases:
+        assert upload_file(user.client, name, data, box["id"])["mime_type"] == want, name
+
+
 def test_same_name_twice_in_one_folder(user, box):
     a = upload_file(user.client, "dup.txt", b"first", box["id"])
     b = upload_file(user.client, "dup.txt", b"second", box["id"])
