@@ -5,11 +5,14 @@ old per-file marks did: the file reads as binned, the starred view, search (each
 of its paths), sharing and downloads leave it out, the bin browses it, and
 emptying the bin or deleting the folder removes it with its bytes counted right."""
 import os
+import socket
+import time
 
 import pytest
+import requests
 
-from helpers import (API, assert_file, bin_folder, create_folder, list_files, names,
-                     restore_folder, storage_usage, upload_file)
+from helpers import (API, assert_file, bin_folder, create_folder, list_files, list_folders, names,
+                     restore_folder, storage_usage, upload_file, upload_head)
 
 
 @pytest.fixture
@@ -183,3 +186,190 @@ def test_empty_bin_and_delete_take_files_of_binned_folders(fresh):
     assert c.get(f"{API}/files/{keep['id']}/download").status_code == 200
     assert storage_usage(c)["stored_bytes"] == 500
     assert list_files(c, include_deleted="true") == ([], 0)
+
+
+# ---- review of the bin kept on folders: the paths the first tests left out ----
+
+def folder_size(c, fid):
+    return get_folder(c, fid)["size"]
+
+
+def test_restore_files_alone_from_a_binned_folder(fresh):
+    """A file binned on its own inside a folder binned later, and a file carried
+    by that folder, each restored alone: both go to the root (their folder is
+    binned), the carried one leaves the group's sizes, the bin bytes follow."""
+    c = fresh.client
+    top = create_folder(c, "top")
+    d = create_folder(c, "d", top["id"])
+    alone = upload_file(c, "alone", b"a" * 10, d["id"])
+    carried = upload_file(c, "carried", b"c" * 20, d["id"])
+    assert c.put(f"{API}/files/{alone['id']}/bin").status_code == 200
+    assert folder_size(c, top["id"]) == 20
+    bin_folder(c, top["id"])
+    assert usage(c) == (30, 2, 30)
+    assert c.put(f"{API}/files/{alone['id']}/restore").status_code == 200
+    assert usage(c) == (30, 2, 20)
+    assert folder_size(c, top["id"]) == 20
+    assert c.put(f"{API}/files/{carried['id']}/restore").status_code == 200
+    assert usage(c) == (30, 2, 0)
+    assert folder_size(c, top["id"]) == 0 and folder_size(c, d["id"]) == 0
+    listed, total = list_files(c)
+    assert names(listed) == ["alone", "carried"] and total == 2
+    for f in listed:
+        assert_file(f, deleted=False, folder_id=None)
+    restore_folder(c, top["id"])
+    assert list_files(c, folder_id=d["id"]) == ([], 0)
+    assert folder_size(c, top["id"]) == 0 and usage(c) == (30, 2, 0)
+
+
+def test_delete_for_good_inside_a_binned_folder(fresh):
+    """A carried file and a carried subfolder deleted for good: usage, bin bytes
+    and the group's sizes lose exactly their bytes; a carried subfolder
+    restored alone goes to the root with its files."""
+    c = fresh.client
+    top = create_folder(c, "top")
+    d = create_folder(c, "d", top["id"])
+    e = create_folder(c, "e", d["id"])
+    back = create_folder(c, "back", top["id"])
+    x = upload_file(c, "x", b"x" * 10, d["id"])
+    upload_file(c, "y", b"y" * 20, e["id"])
+    upload_file(c, "z", b"z" * 40, top["id"])
+    upload_file(c, "b", b"b" * 80, back["id"])
+    bin_folder(c, top["id"])
+    assert usage(c) == (150, 4, 150)
+    assert c.delete(f"{API}/files/{x['id']}").status_code == 200
+    assert usage(c) == (140, 3, 140)
+    assert folder_size(c, top["id"]) == 140 and folder_size(c, d["id"]) == 20
+    assert c.delete(f"{API}/folders/{e['id']}").status_code == 200
+    assert usage(c) == (120, 2, 120)
+    assert folder_size(c, top["id"]) == 120 and folder_size(c, d["id"]) == 0
+    restore_folder(c, back["id"])
+    got = get_folder(c, back["id"])
+    assert got["parent_id"] is None and got["is_deleted"] is False and got["size"] == 80
+    assert names(list_files(c, folder_id=back["id"])[0]) == ["b"]
+    assert usage(c) == (120, 2, 40) and folder_size(c, top["id"]) == 40
+    restore_folder(c, top["id"])
+    assert usage(c) == (120, 2, 0) and folder_size(c, top["id"]) == 40
+
+
+def test_nested_bin_groups_deleted_and_emptied(fresh):
+    """A folder binned inside one binned later stays its own bin item; a file
+    binned alone inside is counted once; deleting the outer folder for good
+    takes them all; emptying the bin counts a file binned alone once."""
+    c = fresh.client
+    a = create_folder(c, "a")
+    s = create_folder(c, "s", a["id"])
+    t = create_folder(c, "t", s["id"])
+    x = upload_file(c, "x", b"x" * 1, a["id"])
+    upload_file(c, "y", b"y" * 2, s["id"])
+    upload_file(c, "z", b"z" * 4, t["id"])
+    w = upload_file(c, "w", b"w" * 8, a["id"])
+    assert c.put(f"{API}/files/{x['id']}/bin").status_code == 200
+    bin_folder(c, s["id"])
+    assert folder_size(c, a["id"]) == 8
+    bin_folder(c, a["id"])
+    assert usage(c) == (15, 4, 15)
+    binned, total = list_folders(c, include_deleted="true")
+    assert names(binned) == ["a", "s"] and total == 2
+    restore_folder(c, t["id"])   # carried by s: to the root
+    assert usage(c) == (15, 4, 11) and folder_size(c, s["id"]) == 2
+    assert c.delete(f"{API}/folders/{a['id']}").status_code == 200
+    assert usage(c) == (4, 1, 0)
+    assert c.get(f"{API}/files/{w['id']}/download").status_code == 404
+
+    b = create_folder(c, "b")
+    alone = upload_file(c, "alone", b"1" * 16, b["id"])
+    upload_file(c, "kept", b"2" * 32, b["id"])
+    assert c.put(f"{API}/files/{alone['id']}/bin").status_code == 200
+    bin_folder(c, b["id"])
+    assert usage(c) == (52, 3, 48)
+    assert c.delete(f"{API}/bin").status_code == 200
+    assert usage(c) == (4, 1, 0)
+    assert storage_usage(c)["stored_bytes"] == 4
+
+
+def test_dedup_content_kept_while_a_binned_folder_holds_it(fresh):
+    """A content whose only reference left is a file in a binned folder stays
+    until the bin is emptied: the restored file downloads whole."""
+    c = fresh.client
+    d = create_folder(c, "d")
+    data = os.urandom(5000)
+    f = upload_file(c, "a.bin", data, d["id"])
+    bin_folder(c, d["id"])
+    twin = upload_file(c, "b.bin", data)
+    assert storage_usage(c)["stored_bytes"] == 5000
+    assert c.delete(f"{API}/files/{twin['id']}").status_code == 200
+    assert usage(c) == (5000, 1, 5000) and storage_usage(c)["stored_bytes"] == 5000
+    restore_folder(c, d["id"])
+    assert c.get(f"{API}/files/{f['id']}/download").content == data
+    bin_folder(c, d["id"])
+    assert c.delete(f"{API}/bin").status_code == 200
+    assert usage(c) == (0, 0, 0) and storage_usage(c)["stored_bytes"] == 0
+
+
+def test_upload_into_folder_binned_midway_is_404(fresh, server):
+    """A folder binned while a file is uploaded into it: the commit answers 404
+    and nothing is counted or listed."""
+    c = fresh.client
+    d = create_folder(c, "d")
+    b = "rawb0undary"
+    body = (f"--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"m.bin\"\r\n"
+            f"Content-Type: application/octet-stream\r\n\r\n").encode() + os.urandom(3 << 20) + \
+        f"\r\n--{b}--\r\n".encode()
+    head = upload_head(fresh.access_token, content_length=len(body), folder_id=d["id"], boundary=b)
+    s = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+    try:
+        s.sendall(head + body[:1 << 20])
+        time.sleep(0.3)
+        bin_folder(c, d["id"])
+        s.sendall(body[1 << 20:])
+        buf = b""
+        while (got := s.recv(65536)):
+            buf += got
+    finally:
+        s.close()
+    assert buf.startswith(b"HTTP/1.1 404 "), buf[:200]
+    assert storage_usage(c)["stored_bytes"] == 0 and usage(c) == (0, 0, 0)
+    assert list_files(c, folder_id=d["id"], include_deleted="true") == ([], 0)
+
+
+def dav(server, user, method, path, data=None, headers=None):
+    return requests.request(method, f"{server.url}/dav{path}", data=data, headers=headers or {},
+                            auth=(user.username, user.password), timeout=60)
+
+
+def test_webdav_with_binned_folders(fresh, server):
+    """WebDAV walks live folders only: nothing of a binned folder is reached,
+    its name is free again, a COPY or MOVE of a folder leaves its binned
+    content behind in the bin, restorable into the moved folder."""
+    c, u = fresh.client, fresh
+    d = create_folder(c, "d")
+    sub = create_folder(c, "sub", d["id"])
+    upload_file(c, "in.txt", b"inside", d["id"])
+    upload_file(c, "deep.txt", b"deep", sub["id"])
+    bin_folder(c, d["id"])
+    assert dav(server, u, "GET", "/d/in.txt").status_code == 404
+    assert dav(server, u, "PROPFIND", "/d", headers={"Depth": "1"}).status_code == 404
+    r = dav(server, u, "PROPFIND", "/", headers={"Depth": "1"})
+    assert r.status_code == 207 and "/dav/d" not in r.text, r.text
+    assert dav(server, u, "PUT", "/d/new.txt", data=b"n").status_code == 409
+    assert dav(server, u, "MKCOL", "/d").status_code == 201
+    assert dav(server, u, "PUT", "/d/in.txt", data=b"new").status_code == 201
+    assert usage(c) == (13, 3, 10)
+    restore_folder(c, d["id"])
+    assert get_folder(c, d["id"])["name"] == "d (1)"
+    assert dav(server, u, "GET", "/d (1)/in.txt").content == b"inside"
+    assert dav(server, u, "GET", "/d/in.txt").content == b"new"
+    assert dav(server, u, "DELETE", "/d (1)/sub").status_code == 204
+    assert usage(c) == (13, 3, 4)
+    r = dav(server, u, "COPY", "/d (1)",
+            headers={"Destination": f"{server.url}/dav/cp", "Depth": "infinity"})
+    assert r.status_code == 201, r.text
+    r = dav(server, u, "PROPFIND", "/cp", headers={"Depth": "1"})
+    assert r.status_code == 207 and "sub" not in r.text and "in.txt" in r.text, r.text
+    assert usage(c) == (19, 4, 4)
+    r = dav(server, u, "MOVE", "/d (1)", headers={"Destination": f"{server.url}/dav/mv"})
+    assert r.status_code == 201, r.text
+    restore_folder(c, sub["id"])
+    assert dav(server, u, "GET", "/mv/sub/deep.txt").content == b"deep"
+    assert usage(c) == (19, 4, 0) and folder_size(c, d["id"]) == 10

@@ -246,6 +246,30 @@ def test_into_folder_and_folder_checked_first(user, source):
     assert r.json() == {"detail": "Folder not found"}
 
 
+
+def test_folder_binned_while_downloading_fails_the_job(user_factory, source):
+    """The target folder binned while the job downloads: at the commit the
+    folder is no longer live, so the job fails with a clear message and
+    nothing lands in the bin (a file in a binned folder would be unreachable)
+    or counts in the usage."""
+    u = user_factory("urlbin")
+    c = u.client
+    r = c.post(f"{API}/folders/", json={"name": "target", "parent_id": None})
+    assert r.status_code == 201, r.text
+    fid = r.json()["id"]
+    url = source.add("/binned/slow.bin", Item(rand(512 * 1024), rate=128 * 1024))
+    job = submit(c, url, folder_id=fid)
+    assert wait_until(lambda: status(c, job)["transferred_bytes"] > 0, timeout=10)
+    assert c.put(f"{API}/folders/{fid}/bin").status_code == 200
+    st = wait_final(c, job)
+    assert st["status"] == "failed" and st["file_id"] is None, st
+    assert st["error_message"] == "The folder no longer exists", st
+    r = c.get(f"{API}/files", params={"folder_id": fid, "include_deleted": "true"})
+    assert r.status_code == 200 and r.json() == []
+    u_ = c.get(f"{API}/users/me/storage").json()
+    assert (u_["total_usage_bytes"], u_["file_count"], u_["bin_bytes"], u_["stored_bytes"]) == \
+        (0, 0, 0, 0)
+
 def test_empty_file_and_running_task(user, source):
     st = wait_final(user.client, submit(user.client, source.add("/empty/none.txt", Item(b""))))
     assert st["status"] == "completed" and st["total_bytes"] == 0, st
