@@ -191,6 +191,14 @@ def measure(base, token, token_b, meta_path, ids_path, out_path):
     archive, projects, work = ids[meta["archive"]], ids[meta["projects"]], ids[meta["work"]]
     deep_off = int(meta["big"] * 0.8)
     n = 100
+    if os.environ.get("ONLY") == "list":  # ONLY=list: first pages of the big folders (an A/B)
+        for sort in ("name", "size", "created_at", "updated_at"):
+            for order in ("asc", "desc"):
+                run(f"files first page {sort} {order}", n, "GET",
+                    lambda i, s=sort, o=order: f"/files?folder_id={archive}&sort={s}&order={o}&limit=100")
+        run("folders first page name", n, "GET", lambda i: f"/folders?parent_id={projects}&limit=100")
+        json.dump(res, open(out_path, "w"), indent=1)
+        return
     for sort in ("name", "size", "created_at", "updated_at"):
         for order in ("asc", "desc"):
             run(f"files first page {sort} {order}", n, "GET",
