@@ -203,7 +203,8 @@ static int maintenance(const char *cmd, struct config *cfg, bool flag)
   else {
     rc = maint_fsck(flag, stdout, stderr, &rep);
     /* Problems found and not (all) repaired. */
-    if(rc == 0 && (rep.files_damaged > rep.files_removed || rep.orphans_found > rep.orphans_removed))
+    if(rc == 0 && (rep.files_damaged > rep.files_removed || rep.orphans_found > rep.orphans_removed ||
+                   rep.counters_wrong > rep.counters_fixed))
       rc = 3;
   }
   drive_shutdown();

@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from helpers import (API, POSTGRES, create_folder, list_files, list_folders, make_user,
-                     pg_database_url, upload_file)
+                     pg_database_url, run_cmd, upload_file)
 
 
 def dav(server, user, method, path, data=None, headers=None):
@@ -275,3 +275,32 @@ def test_migration_counts_an_existing_database(server_factory):
     assert db_rows(srv, KEPT) == before
     user.client = srv.client(user.access_token)
     check_counts(srv, user)
+
+
+def test_fsck_finds_and_rebuilds_wrong_counters(server_factory, tmp_path):
+    """`netradrive fsck` recounts every folder's live children against its
+    counter: a wrong or missing row is reported (exit 3), --repair rebuilds
+    the table, and a clean database says nothing about counters."""
+    srv = server_factory(env={"STORAGE_BACKEND": "local"})
+    user = make_user(srv, "fsck")
+    seed_tree(Drive(srv, user, 3))
+    srv.stop()
+    env = {"DATA_DIR": srv.data_dir, "STORAGE_BACKEND": "local"}
+    p = run_cmd(["fsck"], tmp_path, env=env)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert b"child" not in p.stdout, p.stdout
+    top = db_rows(srv, "SELECT id FROM folders WHERE name = 'top1'")[0][0]
+    db_script(srv, f"UPDATE child_counts SET live_files = live_files + 2 WHERE folder_id = '{top}';"
+                   "DELETE FROM child_counts WHERE folder_id = '';")
+    p = run_cmd(["fsck"], tmp_path, env=env)
+    assert p.returncode == 3, p.stdout + p.stderr
+    out = p.stdout.decode()
+    assert f"child counts of folder {top} (owner {user.id}) off by 2 files, 0 folders" in out, out
+    assert f"child counts of the root (owner {user.id}) off by -3 files, -3 folders" in out, out
+    assert out.strip().splitlines()[-1].endswith(", 2 child counters wrong"), out
+    p = run_cmd(["fsck", "--repair"], tmp_path, env=env)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert p.stdout.decode().strip().endswith("2 child counters wrong (repaired)"), p.stdout
+    assert db_rows(srv, KEPT) == db_rows(srv, RECOUNT)
+    p = run_cmd(["fsck"], tmp_path, env=env)
+    assert p.returncode == 0 and b"child" not in p.stdout, p.stdout
