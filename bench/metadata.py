@@ -41,6 +41,7 @@ def plan(scale, plan_path, meta_path):
     n_folders = max(200, int(100_000 * scale))
     n_files = max(2000, int(1_000_000 * scale))
     big = max(500, int(50_000 * scale))          # direct children of the big folders
+    big = int(os.environ.get("BIG") or big)      # BIG=50000: full-size big folders at any SCALE
     work_items = max(1000, int(100_000 * scale))  # the subtree binned, restored, moved
     folders = []   # (idx, parent, name, depth)
     files = {}     # folder idx -> count
