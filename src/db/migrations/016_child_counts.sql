@@ -73,8 +73,11 @@ END;
 -- cannot deadlock on them. A negative delta only changes an existing row,
 -- never inserts one (an account's delete may cascade to child_counts
 -- before its files' statements fire). PostgreSQL allows no column list on
--- an UPDATE trigger with transition tables: every UPDATE runs it, and the
--- deltas of rows whose place and state did not change sum to zero.
+-- an UPDATE trigger with transition tables: every UPDATE runs it (a star,
+-- a rename, the folder sizes of every upload), so it first looks for a row
+-- whose place or state changed (20-30 us instead of ~50 us for the whole
+-- aggregation, EXPLAIN ANALYZE); where some did, the deltas of the others
+-- sum to zero.
 -- plpgsql plans a statement when it first runs it, so each branch may name
 -- the transition tables only its event has.
 CREATE FUNCTION child_counts_files() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -97,7 +100,9 @@ BEGIN
                                WHERE e.owner_id = d.owner_id AND e.folder_id = d.folder_id)
       ORDER BY d.owner_id, d.folder_id
       ON CONFLICT (owner_id, folder_id) DO UPDATE SET live_files = c.live_files + EXCLUDED.live_files;
-  ELSE
+  ELSIF EXISTS (SELECT 1 FROM old_rows o JOIN new_rows n ON n.id = o.id
+                WHERE n.is_deleted IS DISTINCT FROM o.is_deleted OR n.owner_id <> o.owner_id
+                   OR n.folder_id IS DISTINCT FROM o.folder_id) THEN
     WITH d AS (SELECT owner_id, folder_id, SUM(n) AS n FROM (SELECT owner_id, COALESCE(folder_id, '') AS folder_id, 1 AS n FROM new_rows WHERE is_deleted = 0
         UNION ALL SELECT owner_id, COALESCE(folder_id, '') AS folder_id, -1 AS n FROM old_rows WHERE is_deleted = 0) x
                GROUP BY owner_id, folder_id HAVING SUM(n) <> 0)
@@ -140,7 +145,9 @@ BEGIN
       ON CONFLICT (owner_id, folder_id) DO UPDATE SET live_folders = c.live_folders + EXCLUDED.live_folders;
     DELETE FROM child_counts c USING old_rows o
       WHERE c.owner_id = o.owner_id AND c.folder_id = o.id;
-  ELSE
+  ELSIF EXISTS (SELECT 1 FROM old_rows o JOIN new_rows n ON n.id = o.id
+                WHERE n.is_deleted IS DISTINCT FROM o.is_deleted OR n.owner_id <> o.owner_id
+                   OR n.parent_id IS DISTINCT FROM o.parent_id) THEN
     WITH d AS (SELECT owner_id, folder_id, SUM(n) AS n FROM (SELECT owner_id, COALESCE(parent_id, '') AS folder_id, 1 AS n FROM new_rows WHERE is_deleted = 0
         UNION ALL SELECT owner_id, COALESCE(parent_id, '') AS folder_id, -1 AS n FROM old_rows WHERE is_deleted = 0) x
                GROUP BY owner_id, folder_id HAVING SUM(n) <> 0)
