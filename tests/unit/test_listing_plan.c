@@ -1,6 +1,7 @@
 /* Unit test for the listing queries' plans (drive/listing.h, migration 008):
  * a folder's listing, in every sort order and direction, walks an index in
- * that order and never sorts every child in a temporary b-tree first. */
+ * that order and never sorts every child in a temporary b-tree first; its
+ * total is one probe of child_counts (migration 016). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,8 +15,8 @@
 #include "drive/listing.h"
 #include "testdb.h"
 
-static const struct listing_sql files_sql = LISTING_SQL(FILE_COLUMNS, "files", "folder_id");
-static const struct listing_sql folders_sql = LISTING_SQL(FOLDER_COLS, "folders", "parent_id");
+static const struct listing_sql files_sql = LISTING_SQL(FILE_COLUMNS, "files", "folder_id", "live_files");
+static const struct listing_sql folders_sql = LISTING_SQL(FOLDER_COLS, "folders", "parent_id", "live_folders");
 
 static int setup(void **state)
 {
@@ -93,12 +94,33 @@ static void test_tree_walk_needs_no_sort(void **state)
   }
 }
 
+/* A folder's total (migration 016): one probe of child_counts' key. */
+static void test_counter_is_one_probe(void **state)
+{
+  const struct listing_sql *sqls[] = {&files_sql, &folders_sql};
+  for(size_t i = 0; i < 2; i++) {
+    char sql[512], plan[512] = "";
+    snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", sqls[i]->counter);
+    db_stmt_t *st = db_query(db_get(), sql, "tt", "U", "F");
+    assert_non_null(st);
+    while(db_step(st) == DB_ROW) {
+      strncat(plan, db_col_text(st, 3), sizeof(plan) - strlen(plan) - 2);
+      strncat(plan, "; ", sizeof(plan) - strlen(plan) - 1);
+    }
+    db_finalize(st);
+    if(strcmp(plan, "SEARCH child_counts USING INDEX sqlite_autoindex_child_counts_1 "
+                    "(owner_id=? AND folder_id=?); "))
+      fail_msg("counter %zu: %s", i, plan);
+  }
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_files_listing_needs_no_sort),
     cmocka_unit_test(test_folders_listing_needs_no_sort),
     cmocka_unit_test(test_tree_walk_needs_no_sort),
+    cmocka_unit_test(test_counter_is_one_probe),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
