@@ -304,3 +304,21 @@ def test_fsck_finds_and_rebuilds_wrong_counters(server_factory, tmp_path):
     assert db_rows(srv, KEPT) == db_rows(srv, RECOUNT)
     p = run_cmd(["fsck"], tmp_path, env=env)
     assert p.returncode == 0 and b"child" not in p.stdout, p.stdout
+
+
+def test_account_delete_takes_its_counters(server_factory):
+    """No route deletes an account yet; the database's cascade from users
+    does, and the counters' triggers must not stand in its way (a decrement
+    never re-creates a row of a deleted owner) nor leave rows behind."""
+    srv = server_factory()
+    gone, kept = make_user(srv, "gone"), make_user(srv, "kept")
+    seed_tree(Drive(srv, gone, 5))
+    seed_tree(Drive(srv, kept, 6))
+    before = db_rows(srv, KEPT)
+    srv.stop()
+    db_script(srv, ("" if POSTGRES else "PRAGMA foreign_keys = ON;") +
+              f"DELETE FROM users WHERE id = '{gone.id}';")
+    after = db_rows(srv, KEPT)
+    assert after == [r for r in before if r[0] != gone.id] and len(after) >= 5, after
+    assert db_rows(srv, f"SELECT COUNT(*) FROM child_counts WHERE owner_id = '{gone.id}'") == [("0",)]
+    assert after == db_rows(srv, RECOUNT)
