@@ -101,7 +101,8 @@ static const char *nullable(const char *s)
 
 /* ---- listing ---- */
 
-static const struct listing_sql file_listing = LISTING_SQL(FILE_COLUMNS, "files", "folder_id", "live_files");
+static const struct listing_sql file_listing =
+  LISTING_SQL(FILE_COLUMNS, "files", "folder_id", "live_files");
 
 struct file_list_ctx {
   file_each_fn each;
@@ -402,8 +403,8 @@ int file_copies(const char *owner_id, const char *src_file_id, const char *folde
                         (int64_t)n, f.content_id));
   if(!rc)
     rc = drive_db(db_exec(db, db_sql(file_copies_sqlite, file_copies_pg), "tttttiti", rows,
-                          owner_id, folder_id, f.content_id, f.mime_type, f.size, f.sha256,
-                          time_now_ms()));
+                          owner_id, nullable(folder_id), f.content_id,
+                          f.mime_type, f.size, f.sha256, time_now_ms()));
   /* Sizes and usage once for the whole batch. */
   if(!rc)
     rc = folder_add_size(db, folder_id, f.size * (int64_t)n);

@@ -190,7 +190,8 @@ out:
 
 /* ---- listing ---- */
 
-static const struct listing_sql folder_listing = LISTING_SQL(FOLDER_COLS, "folders", "parent_id", "live_folders");
+static const struct listing_sql folder_listing =
+  LISTING_SQL(FOLDER_COLS, "folders", "parent_id", "live_folders");
 
 struct folder_list_ctx {
   folder_each_fn each;
