@@ -41,6 +41,7 @@ def plan(scale, plan_path, meta_path):
     n_folders = max(200, int(100_000 * scale))
     n_files = max(2000, int(1_000_000 * scale))
     big = max(500, int(50_000 * scale))          # direct children of the big folders
+    big = int(os.environ.get("BIG") or big)      # BIG=50000: full-size big folders at any SCALE
     work_items = max(1000, int(100_000 * scale))  # the subtree binned, restored, moved
     folders = []   # (idx, parent, name, depth)
     files = {}     # folder idx -> count
@@ -230,6 +231,14 @@ def measure(base, token, token_b, meta_path, ids_path, out_path):
 def reads(c, res, run, meta, ids, archive, projects):
     deep_off = int(meta["big"] * 0.8)
     n = 100
+    if os.environ.get("ONLY") == "list":  # ONLY=list: first pages of the big folders (an A/B)
+        for sort in ("name", "size", "created_at", "updated_at"):
+            for order in ("asc", "desc"):
+                run(f"files first page {sort} {order}", n, "GET",
+                    lambda i, s=sort, o=order: f"/files?folder_id={archive}&sort={s}&order={o}&limit=100")
+        run("folders first page name", n, "GET", lambda i: f"/folders?parent_id={projects}&limit=100")
+        json.dump(res, open(out_path, "w"), indent=1)
+        return
     for sort in ("name", "size", "created_at", "updated_at"):
         for order in ("asc", "desc"):
             run(f"files first page {sort} {order}", n, "GET",

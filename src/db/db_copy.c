@@ -151,18 +151,20 @@ static int copy_columns(db_t *db, const char *table, int64_t *ncols)
 }
 
 /* The target's schema must hold exactly the copied tables (besides
- * schema_version, derived search data and the state of running servers:
+ * schema_version, derived data (search, child_counts: the target's triggers
+ * rebuild it from the rows copied) and the state of running servers:
  * nodes, login_failures) with these column counts. */
 static int copy_check_schema(db_t *dst, FILE *errf)
 {
   static const char *sqlite_sql =
     "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
     "AND name NOT LIKE 'search_%' "
-    "AND name NOT IN ('schema_version', 'nodes', 'login_failures') ORDER BY name";
+    "AND name NOT IN ('schema_version', 'nodes', 'login_failures', 'child_counts') ORDER BY name";
   static const char *pg_sql =
     "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
     "AND table_type = 'BASE TABLE' "
-    "AND table_name NOT IN ('schema_version', 'nodes', 'login_failures') ORDER BY table_name";
+    "AND table_name NOT IN ('schema_version', 'nodes', 'login_failures', 'child_counts') "
+    "ORDER BY table_name";
   int rc, bad = 0, seen = 0;
   db_stmt_t *st = db_query(dst, db_conn_dialect(dst) == DB_POSTGRES ? pg_sql : sqlite_sql, "");
   while((rc = db_step(st)) == DB_ROW) {

@@ -1,7 +1,9 @@
 /* files: file records. Changes that touch more than one row (sizes, usage)
  * run in one transaction; single-row changes are one atomic statement. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <jansson.h>
 #include "drive/content.h"
 #include "drive/drive.h"
 #include "drive/folders.h"
@@ -108,7 +110,8 @@ static const char *nullable(const char *s)
 /* Starred files anywhere: only those in no binned folder. Inside a binned
  * folder every file is in the bin, whatever its own flag. */
 static const struct listing_sql file_listing =
-  LISTING_SQL(FILE_COLUMNS, "files", "folder_id", FILE_IN_LIVE_FOLDER("files"), "$2 = 1");
+  LISTING_SQL(FILE_COLUMNS, "files", "folder_id", FILE_IN_LIVE_FOLDER("files"), "$2 = 1",
+              "live_files");
 
 struct file_list_ctx {
   file_each_fn each;
@@ -337,6 +340,46 @@ int file_insert_row(db_t *db, const struct file_rec *f)
   return drive_db(rc);
 }
 
+/* The copies of one file_copies call as one INSERT: $1 is a JSON array of
+ * [id, name, name_key]. On PostgreSQL the child counter's trigger runs per
+ * statement, and one counter row updated once per row of a 50,000-row
+ * transaction grows its version chain quadratically (DECISIONS "Child
+ * counters"); one statement per batch also saves a round trip per copy. */
+#define FILE_COPIES_COLS                                                                 \
+  "INSERT INTO files (id, owner_id, folder_id, content_id, name, name_key, mime_type, "   \
+  "size, sha256, created_at, updated_at) "
+static const char file_copies_sqlite[] =
+  FILE_COPIES_COLS "SELECT json_extract(value, '$[0]'), $2, $3, $4, json_extract(value, '$[1]'), "
+  "json_extract(value, '$[2]'), $5, $6, $7, $8, $8 FROM json_each($1)";
+static const char file_copies_pg[] =
+  FILE_COPIES_COLS "SELECT e->>0, $2, $3, $4, e->>1, e->>2, $5, $6, $7, $8, $8 "
+  "FROM jsonb_array_elements(CAST($1 AS jsonb)) AS e";
+
+/* The rows JSON of file_copies into *out (free it): DRIVE_OK,
+ * DRIVE_INVALID with *why for a bad name, or DRIVE_INTERNAL (memory). */
+static int file_copies_rows(const char *const *names, size_t n, char **out, const char **why)
+{
+  json_t *rows = json_array();
+  int rc = rows ? DRIVE_OK : DRIVE_INTERNAL;
+  for(size_t i = 0; !rc && i < n; i++) {
+    char clean[NAME_MAX_BYTES + 1], key[1024], id[ID_LEN + 1];
+    *why = name_clean(names[i], clean, sizeof(clean));
+    if(*why) {
+      rc = DRIVE_INVALID;
+      break;
+    }
+    if(utf8_fold(clean, key, sizeof(key)) != 0)
+      snprintf(key, sizeof(key), "%s", clean);
+    id_new(id);
+    if(json_array_append_new(rows, json_pack("[sss]", id, clean, key)))
+      rc = DRIVE_INTERNAL;
+  }
+  if(!rc && !(*out = json_dumps(rows, JSON_COMPACT)))
+    rc = DRIVE_INTERNAL;
+  json_decref(rows);
+  return rc;
+}
+
 int file_copies(const char *owner_id, const char *src_file_id, const char *folder_id,
                 const char *const *names, size_t n, const char **why)
 {
@@ -344,10 +387,16 @@ int file_copies(const char *owner_id, const char *src_file_id, const char *folde
   if(!db)
     return DRIVE_UNAVAILABLE;
   struct file_rec f;
+  char *rows = NULL;
   *why = NULL;
-  int rc = drive_tx_begin(db);
+  int rc = file_copies_rows(names, n, &rows, why);
   if(rc)
     return rc;
+  rc = drive_tx_begin(db);
+  if(rc) {
+    free(rows);
+    return rc;
+  }
   rc = file_get_live(db, owner_id, src_file_id, &f);
   if(!rc)
     rc = folder_check_live(owner_id, folder_id);
@@ -356,24 +405,16 @@ int file_copies(const char *owner_id, const char *src_file_id, const char *folde
   /* One more reference per copy: the bytes are stored once (dedup). */
   rc = drive_db(db_exec(db, "UPDATE contents SET refcount = refcount + $1 WHERE id = $2", "it",
                         (int64_t)n, f.content_id));
-  snprintf(f.folder_id, sizeof(f.folder_id), "%s", folder_id ? folder_id : "");
-  f.created_at = f.updated_at = time_now_ms();
-  for(size_t i = 0; !rc && i < n; i++) {
-    char clean[NAME_MAX_BYTES + 1];
-    *why = name_clean(names[i], clean, sizeof(clean));
-    if(*why) {
-      rc = DRIVE_INVALID;
-      break;
-    }
-    snprintf(f.name, sizeof(f.name), "%s", clean);
-    id_new(f.id);
-    rc = file_insert_row(db, &f);
-  }
+  if(!rc)
+    rc = drive_db(db_exec(db, db_sql(file_copies_sqlite, file_copies_pg), "tttttiti", rows,
+                          owner_id, nullable(folder_id), f.content_id,
+                          f.mime_type, f.size, f.sha256, time_now_ms()));
   /* Sizes and usage once for the whole batch. */
   if(!rc)
     rc = folder_add_size(db, folder_id, f.size * (int64_t)n);
   if(!rc)
     rc = usage_add(db, owner_id, f.size * (int64_t)n, (int64_t)n, 0, 0);
 out:
+  free(rows);
   return drive_tx_end(db, rc);
 }

@@ -101,7 +101,7 @@ int file_insert_row(db_t *db, const struct file_rec *f);
 /** Makes `n` live copies of the owner's live file `src_file_id` named
  *  names[0..n-1] in `folder_id` (NULL = root), in one transaction: each a
  *  new row sharing the content (one more reference each, no bytes stored),
- *  the folder sizes and usage grown once. DRIVE_INVALID with *why for a bad
+ *  all inserted by one statement, the folder sizes and usage grown once. DRIVE_INVALID with *why for a bad
  *  name, DRIVE_NOT_FOUND when the file or folder is missing or binned.
  *  The bulk path of bench/metadata's seeding (bench/seed.c). */
 int file_copies(const char *owner_id, const char *src_file_id, const char *folder_id,

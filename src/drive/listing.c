@@ -108,6 +108,13 @@ int listing_run(db_t *db, const char *owner_id, const struct drive_listing *q,
     *total = q->offset + seen;
     return DRIVE_OK;
   }
+  if(!star && !del && (mode == LISTING_PARENT || mode == LISTING_ROOT)) {
+    /* A folder's live children: its counter, one row, not a walk. */
+    rc = db_query_int(db, total, sql->counter, "tt", owner_id, q->parent_id ? q->parent_id : "");
+    if(rc == DB_DONE)
+      *total = 0;
+    return rc == DB_ROW || rc == DB_DONE ? DRIVE_OK : drive_from_db(rc);
+  }
   const char *count = star ? sql->count[mode] : sql->count_all[mode];
   rc = mode == LISTING_PARENT || mode == LISTING_BINNED
            ? db_query_int(db, total, count, "tiit", owner_id, del, star, q->parent_id)

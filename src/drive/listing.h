@@ -99,14 +99,18 @@ struct listing_sql {
   const char *select[LISTING_MODES][4][2]; /* [mode][sort][desc] */
   const char *key[2][4][2];                /* [ROOT or PARENT][sort][desc] */
   const char *seek[2][4][2];
+  /* The live children of one folder or the root, not starred-only: its row
+   * of child_counts (migration 016), kept exact by triggers. $1 owner, $2
+   * folder ("" = root). No row: none ever. */
+  const char *counter;
 };
 
-/* The texts for `table` with `cols` selected and `parent` its parent column.
- * The bin lists what was binned directly (trashed_with IS NULL); starred
- * lists every starred live row wherever it is (`live`: the row's other
- * liveness test, "1 = 1" for none); `binned` tests $2 (1) inside a binned
- * parent. */
-#define LISTING_SQL(cols, table, parent, live, binned)                                         \
+/* The texts for `table` with `cols` selected, `parent` its parent column
+ * and `ccol` its column in child_counts. The bin lists what was binned
+ * directly (trashed_with IS NULL); starred lists every starred live row
+ * wherever it is (`live`: the row's other liveness test, "1 = 1" for none);
+ * `binned` tests $2 (1) inside a binned parent. */
+#define LISTING_SQL(cols, table, parent, live, binned, ccol)                                   \
   {                                                                                            \
     .count = {"SELECT COUNT(*) " LISTING_BASE(table) parent " IS NULL",                         \
               "SELECT COUNT(*) " LISTING_BASE(table) parent " = $4",                            \
@@ -126,6 +130,7 @@ struct listing_sql {
     .key = {LISTING_KEYS(table, parent " IS NULL"), LISTING_KEYS(table, parent " = $4")},      \
     .seek = {LISTING_SEEKS(cols, table, parent " IS NULL"),                                    \
              LISTING_SEEKS(cols, table, parent " = $7")},                                      \
+    .counter = "SELECT " ccol " FROM child_counts WHERE owner_id = $1 AND folder_id = $2",     \
   }
 
 /** Called once per row (columns as selected); non-zero stops the listing

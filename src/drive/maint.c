@@ -207,6 +207,53 @@ static int repair_content(db_t *db, const char *content_id, FILE *out, struct ma
   }
 }
 
+/* Live children per (owner, folder): kept minus counted, the keys where
+ * they differ (a missing row counts as zero). */
+#define MAINT_COUNT_DIFF                                                                      \
+  "SELECT owner_id, folder_id, SUM(f), SUM(d) FROM ("                                         \
+  "SELECT owner_id, folder_id, live_files AS f, live_folders AS d FROM child_counts "         \
+  "UNION ALL SELECT owner_id, COALESCE(folder_id, ''), -1, 0 FROM files WHERE is_deleted = 0 " \
+  "UNION ALL SELECT owner_id, COALESCE(parent_id, ''), 0, -1 FROM folders "                   \
+  "WHERE is_deleted = 0) x GROUP BY owner_id, folder_id HAVING SUM(f) <> 0 OR SUM(d) <> 0 "    \
+  "ORDER BY owner_id, folder_id"
+
+/* Recounts the child counters (migration 016's triggers keep them); with
+ * `repair` rebuilds the table from the rows, as the migration did. */
+static int check_counters(db_t *db, bool repair, FILE *out, struct maint_report *rep)
+{
+  db_stmt_t *st = db_query(db, MAINT_COUNT_DIFF, "");
+  if(!st)
+    return -1;
+  int rc;
+  while((rc = db_step(st)) == DB_ROW) {
+    rep->counters_wrong++;
+    const char *folder = db_col_text(st, 1);
+    fprintf(out, "child counts of %s%s (owner %s) off by %lld files, %lld folders\n",
+            *folder ? "folder " : "the root", folder, db_col_text(st, 0),
+            (long long)db_col_int(st, 2), (long long)db_col_int(st, 3));
+  }
+  if(db_finalize(st) != DB_OK || rc != DB_DONE)
+    return -1;
+  if(!repair || rep->counters_wrong == 0)
+    return 0;
+  if(db_begin(db) ||
+     db_exec(db, "DELETE FROM child_counts", "") ||
+     db_exec(db, "INSERT INTO child_counts (owner_id, folder_id, live_files) "
+                 "SELECT owner_id, COALESCE(folder_id, ''), COUNT(*) FROM files "
+                 "WHERE is_deleted = 0 GROUP BY owner_id, COALESCE(folder_id, '')", "") ||
+     db_exec(db, "INSERT INTO child_counts (owner_id, folder_id, live_folders) "
+                 "SELECT owner_id, COALESCE(parent_id, ''), COUNT(*) FROM folders "
+                 "WHERE is_deleted = 0 GROUP BY owner_id, COALESCE(parent_id, '') "
+                 "ON CONFLICT (owner_id, folder_id) DO UPDATE "
+                 "SET live_folders = excluded.live_folders", "") ||
+     db_commit(db)) {
+    db_rollback(db);
+    return -1;
+  }
+  rep->counters_fixed = rep->counters_wrong;
+  return 0;
+}
+
 int maint_fsck(bool repair, FILE *out, FILE *progress, struct maint_report *rep)
 {
   memset(rep, 0, sizeof(*rep));
@@ -266,9 +313,14 @@ int maint_fsck(bool repair, FILE *out, FILE *progress, struct maint_report *rep)
   struct orphan_walk w = {db, out, repair, time_now_ms(), repair ? 0 : ORPHAN_MIN_AGE_MS, rep,
                           NULL, 0};
   blob_list(store_blob(), orphan_visit, &w);
+  if(check_counters(db, repair, out, rep) != 0)
+    fprintf(out, "could not check the child counters\n");
+  char counters[64] = "";
+  if(rep->counters_wrong)
+    snprintf(counters, sizeof(counters), ", %ld child counters wrong", rep->counters_wrong);
   fprintf(out, "fsck: %ld chunks checked, %ld missing, %ld corrupt, %ld files damaged, "
-               "%ld unreferenced chunks%s\n", rep->chunks_checked, rep->chunks_missing,
-          rep->chunks_corrupt, rep->files_damaged, rep->orphans_found,
+               "%ld unreferenced chunks%s%s\n", rep->chunks_checked, rep->chunks_missing,
+          rep->chunks_corrupt, rep->files_damaged, rep->orphans_found, counters,
           repair ? " (repaired)" : "");
   return 0;
 }

@@ -15,6 +15,8 @@ struct maint_report {
   long orphans_removed;
   long garbage_removed;    /* pending deletions carried out */
   long files_removed;      /* damaged files removed by --repair */
+  long counters_wrong;     /* child_counts rows that differ from a recount */
+  long counters_fixed;     /* rebuilt by --repair */
 };
 
 /* Both run on the calling thread's connection and the open store; 0 or -1. */
@@ -33,7 +35,8 @@ int maint_gc(const char *data_dir, int64_t staged_age_ms, FILE *out, FILE *progr
  *  reports damaged files and unreferenced chunks older than an hour. With
  *  `repair` (run only while no server runs), damaged files are removed
  *  (their folder sizes and usage corrected) and unreferenced chunks of any
- *  age deleted. */
+ *  age deleted. It also recounts every folder's live children against its
+ *  child_counts row (the listing's X-Total-Count); --repair rebuilds them. */
 int maint_fsck(bool repair, FILE *out, FILE *progress, struct maint_report *rep);
 
 #endif

@@ -1,6 +1,7 @@
 /* Unit test for the listing queries' plans (drive/listing.h, migration 008):
  * a folder's listing, in every sort order and direction, walks an index in
- * that order and never sorts every child in a temporary b-tree first. */
+ * that order and never sorts every child in a temporary b-tree first; its
+ * total is one probe of child_counts (migration 016). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,9 +17,10 @@
 
 /* As in drive/files.c and drive/folders.c. */
 static const struct listing_sql files_sql =
-  LISTING_SQL(FILE_COLUMNS, "files", "folder_id", FILE_IN_LIVE_FOLDER("files"), "$2 = 1");
+  LISTING_SQL(FILE_COLUMNS, "files", "folder_id", FILE_IN_LIVE_FOLDER("files"), "$2 = 1",
+              "live_files");
 static const struct listing_sql folders_sql =
-  LISTING_SQL(FOLDER_COLS, "folders", "parent_id", "1 = 1", LISTING_DEL);
+  LISTING_SQL(FOLDER_COLS, "folders", "parent_id", "1 = 1", LISTING_DEL, "live_folders");
 
 static int setup(void **state)
 {
@@ -113,6 +115,26 @@ static void test_file_liveness_probes_its_folder(void **state)
   }
 }
 
+/* A folder's total (migration 016): one probe of child_counts' key. */
+static void test_counter_is_one_probe(void **state)
+{
+  const struct listing_sql *sqls[] = {&files_sql, &folders_sql};
+  for(size_t i = 0; i < 2; i++) {
+    char sql[512], plan[512] = "";
+    snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", sqls[i]->counter);
+    db_stmt_t *st = db_query(db_get(), sql, "tt", "U", "F");
+    assert_non_null(st);
+    while(db_step(st) == DB_ROW) {
+      strncat(plan, db_col_text(st, 3), sizeof(plan) - strlen(plan) - 2);
+      strncat(plan, "; ", sizeof(plan) - strlen(plan) - 1);
+    }
+    db_finalize(st);
+    if(strcmp(plan, "SEARCH child_counts USING INDEX sqlite_autoindex_child_counts_1 "
+                    "(owner_id=? AND folder_id=?); "))
+      fail_msg("counter %zu: %s", i, plan);
+  }
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -120,6 +142,7 @@ int main(void)
     cmocka_unit_test(test_folders_listing_needs_no_sort),
     cmocka_unit_test(test_tree_walk_needs_no_sort),
     cmocka_unit_test(test_file_liveness_probes_its_folder),
+    cmocka_unit_test(test_counter_is_one_probe),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
