@@ -246,8 +246,9 @@ def reads(c, res, run, meta, ids, archive, projects):
         run(f"files offset {deep_off} {sort}", n // 2, "GET",
             lambda i, s=sort: f"/files?folder_id={archive}&sort={s}&limit=100&offset={deep_off}")
     run("folders first page name", n, "GET", lambda i: f"/folders?parent_id={projects}&limit=100")
-    run(f"folders offset {len(ids) // 20} name", n // 2, "GET",
-        lambda i: f"/folders?parent_id={projects}&limit=100&offset={meta['big'] // 5 - 200}")
+    folder_off = max(0, meta['big'] // 5 - 200)   # a full page before the last subfolders
+    run(f"folders offset {folder_off} name", n // 2, "GET",
+        lambda i: f"/folders?parent_id={projects}&limit=100&offset={folder_off}")
     q = urllib.parse.quote
     for label, term in (("common short 're'", "re"), ("common 'report'", "report"),
                         ("common CJK '報告'", "報告"), ("cyrillic 'отчёт'", "отчёт"),
