@@ -7,7 +7,7 @@
  * page at a time, so a round trip serves hundreds of folders; the cursor
  * lives on a connection of the walk's own, since the walk is opened on one
  * thread (the http_defer pool) and read on another (the poll thread). */
-#include <stdatomic.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,9 +155,56 @@ static int pages_next(struct folder_tree_cursor *c, size_t max, folder_tree_fn f
 /* Trees streaming from PostgreSQL at once, each on a connection of its own
  * (a cursor belongs to the session that declared it, and the walk is opened
  * on the http_defer pool and pulled on a poll thread): at most
- * TREE_PG_STREAMS, so slow readers cannot use up the server's connections. */
+ * TREE_PG_STREAMS, so slow readers cannot use up the server's connections,
+ * and at most TREE_PG_PER_USER of them one user's, so one user's stalled
+ * readers cannot hold every stream until the write timeout. */
 #define TREE_PG_STREAMS 16
-static atomic_int tree_pg_streams;
+#define TREE_PG_PER_USER 4
+
+/* Who holds the streams: at most TREE_PG_STREAMS owners, one entry each. */
+static pthread_mutex_t tree_pg_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+  char owner[FOLDER_OWNER_MAX];
+  int streams;
+} tree_pg_users[TREE_PG_STREAMS];
+static int tree_pg_total;
+
+/* Takes a stream for `owner`; false when none is free for it. */
+static bool tree_pg_take(const char *owner)
+{
+  bool ok = false;
+  pthread_mutex_lock(&tree_pg_lock);
+  int at = -1, unused = -1;
+  for(int i = 0; i < TREE_PG_STREAMS && at < 0; i++) {
+    if(tree_pg_users[i].streams && !strcmp(tree_pg_users[i].owner, owner))
+      at = i;
+    else if(!tree_pg_users[i].streams && unused < 0)
+      unused = i;
+  }
+  if(at < 0 && unused >= 0) {
+    at = unused;
+    snprintf(tree_pg_users[at].owner, sizeof(tree_pg_users[at].owner), "%s", owner);
+  }
+  if(tree_pg_total < TREE_PG_STREAMS && at >= 0 && tree_pg_users[at].streams < TREE_PG_PER_USER) {
+    tree_pg_users[at].streams++;
+    tree_pg_total++;
+    ok = true;
+  }
+  pthread_mutex_unlock(&tree_pg_lock);
+  return ok;
+}
+
+static void tree_pg_give(const char *owner)
+{
+  pthread_mutex_lock(&tree_pg_lock);
+  for(int i = 0; i < TREE_PG_STREAMS; i++)
+    if(tree_pg_users[i].streams && !strcmp(tree_pg_users[i].owner, owner)) {
+      tree_pg_users[i].streams--;
+      tree_pg_total--;
+      break;
+    }
+  pthread_mutex_unlock(&tree_pg_lock);
+}
 
 /* Rows per FETCH: a page of the reply (about 350 bytes of JSON each). */
 #define TREE_FETCH 512
@@ -165,12 +212,10 @@ static atomic_int tree_pg_streams;
 /* Takes one of the TREE_PG_STREAMS connections for this walk. */
 static int pg_connect(struct folder_tree_cursor *c)
 {
-  if(atomic_fetch_add(&tree_pg_streams, 1) >= TREE_PG_STREAMS) {
-    atomic_fetch_sub(&tree_pg_streams, 1);
+  if(!tree_pg_take(c->owner))
     return DRIVE_THROTTLED; /* 429: try again later */
-  }
   if(!(c->db = db_open_own())) {
-    atomic_fetch_sub(&tree_pg_streams, 1);
+    tree_pg_give(c->owner);
     return DRIVE_UNAVAILABLE;
   }
   return DRIVE_OK;
@@ -329,7 +374,7 @@ void folder_tree_close(struct folder_tree_cursor *c)
   free(c->cursors);
   if(c->db) {
     db_close(c->db);
-    atomic_fetch_sub(&tree_pg_streams, 1);
+    tree_pg_give(c->owner);
   }
   free(c->levels);
   free(c);

@@ -6,10 +6,12 @@ FETCH (512), names whose byte order differs from a locale's or a case-sensitive
 order, binned folders at every depth, an empty drive. Each test compares the
 whole tree: names, ids, nesting and order."""
 import json
+import subprocess
 
 import pytest
 
-from helpers import API, RawConn, assert_folder, bin_folder, create_folder, raw_connect
+from helpers import (API, POSTGRES, RawConn, assert_folder, bin_folder, create_folder,
+                     pg_database_url, raw_connect)
 
 
 class Model:
@@ -180,6 +182,40 @@ def test_tree_readers_that_hang_up_leave_nothing_behind(server, fresh_user):
             for s in socks:
                 s.close()
     assert_tree(c, m)
+
+
+@pytest.mark.skipif(not POSTGRES, reason="the stream cap is PostgreSQL's (a connection per tree)")
+def test_tree_streams_per_user_cap(server, user_factory):
+    """On PostgreSQL each tree being sent holds a database connection: one
+    user's stalled readers get at most 4 of the 16, so another user's tree is
+    still answered (one user with 16 stalled readers made everyone else's
+    tree 429 until the write timeout cut them)."""
+    a, b = user_factory("treea"), user_factory("treeb")
+    # A tree far larger than the socket buffers (~20,000 folders, ~7 MB), so
+    # a reader that stops reading keeps its stream open.
+    sql = ("INSERT INTO folders (id, owner_id, parent_id, name, name_key, created_at, updated_at) "
+           f"SELECT substr(md5('t' || i), 1, 22), '{a.id}', NULL, 'folder ' || i, 'folder ' || i, "
+           "1700000000000, 1700000000000 FROM generate_series(1, 20000) i")
+    subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d",
+                    pg_database_url(server.data_dir), "-c", sql],
+                   check=True, capture_output=True, timeout=60)
+    req = (f"GET {API}/folders/tree HTTP/1.1\r\nHost: x\r\n"
+           f"Authorization: Bearer {a.access_token}\r\n\r\n").encode()
+    socks = []
+    try:
+        for i in range(5):
+            s = raw_connect(server.port, rcvbuf=4096)
+            socks.append(s)
+            s.sendall(req)
+            head = s.recv(256)
+            expect = b"HTTP/1.1 200 " if i < 4 else b"HTTP/1.1 429 "
+            assert head.startswith(expect), (i, head[:80])
+        # Another user's tree is answered while a's four streams stall.
+        r = b.client.get(f"{API}/folders/tree")
+        assert r.status_code == 200 and r.json() == []
+    finally:
+        for s in socks:
+            s.close()
 
 
 @pytest.fixture
