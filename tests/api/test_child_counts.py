@@ -265,7 +265,7 @@ def test_migration_counts_an_existing_database(server_factory):
     srv.stop()
     if POSTGRES:
         db_script(srv, "DROP TABLE child_counts; DROP FUNCTION child_counts_files() CASCADE; "
-                       "DROP FUNCTION child_counts_folders() CASCADE; "
+                       "DROP FUNCTION child_counts_folders() CASCADE; DROP FUNCTION child_counts_add; "
                        "DELETE FROM schema_version WHERE version = 16")
     else:
         drops = "".join(f"DROP TRIGGER counts_{t}_{e};" for t in ("files", "folders")
