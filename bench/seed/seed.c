@@ -20,6 +20,13 @@
 #define SEED_LINE 2048
 #define SEED_FOLDER_BATCH 500 /* folder_create calls per transaction */
 #define SEED_TX_FILES 50000   /* file copies per transaction (file_copies batches folded) */
+/* PostgreSQL: calls (file_copies, folder_create) per transaction. Each call
+ * updates the same few rows (the owner's usage, the sizes up the tree, the
+ * source's refcount), and every update inside one transaction leaves a row
+ * version the next lookup steps over: 5,000 calls a transaction made the
+ * seeding quadratic (heap_hot_search_buffer topped the profile). SQLite
+ * updates in place, so there the file and folder limits above decide. */
+#define SEED_PG_TX_CALLS 32
 
 struct seed_batch {
   long folder;
@@ -43,6 +50,10 @@ static const char *seed_folder_id(long idx)
   return idx < 0 || idx >= seed_nids || !seed_ids[idx][0] ? NULL : seed_ids[idx];
 }
 
+/* Calls per transaction: SEED_PG_TX_CALLS on PostgreSQL, else unbounded. */
+static long seed_tx_calls = 1L << 40;
+static long seed_calls; /* file_copies calls in the open transaction */
+
 static int seed_flush(const char *owner, char **srcs, struct seed_batch *b, long *in_tx)
 {
   const char *why = NULL;
@@ -53,9 +64,11 @@ static int seed_flush(const char *owner, char **srcs, struct seed_batch *b, long
     rc = file_copies(owner, srcs[b->src], seed_folder_id(b->folder),
                      (const char *const *)b->names, b->n, &why);
     *in_tx += (long)b->n;
+    seed_calls++;
   }
-  if(*in_tx >= SEED_TX_FILES || (rc && *in_tx)) {
+  if(*in_tx >= SEED_TX_FILES || seed_calls >= seed_tx_calls || (rc && *in_tx)) {
     *in_tx = 0;
+    seed_calls = 0;
     if(db_batch_end(db_get()) != DB_OK && !rc)
       rc = DRIVE_DB;
   }
@@ -94,10 +107,13 @@ int main(int argc, char **argv)
   if(db_dialect() == DB_SQLITE)
     db_exec(db_get(), "PRAGMA cache_size=-1048576", "");   /* 1 GiB */
   db_exec(db_get(), db_sql("PRAGMA synchronous=OFF", "SET synchronous_commit = off"), "");
+  long folder_batch = SEED_FOLDER_BATCH;
+  if(db_dialect() == DB_POSTGRES)
+    seed_tx_calls = folder_batch = SEED_PG_TX_CALLS;
   static struct seed_batch b;
   long in_tx = 0; /* file copies in the open db_batch, 0: none open */
   long folders = 0, files = 0;
-  bool in_batch = false; /* folder creations commit SEED_FOLDER_BATCH at a time */
+  bool in_batch = false; /* folder creations commit folder_batch at a time */
   double t0 = seed_now(), tf = 0;
   int rc = 0;
   while(!rc && fgets(line, sizeof(line), plan)) {
@@ -127,6 +143,7 @@ int main(int argc, char **argv)
         break;
       if(in_tx) { /* a folder after files: their transaction ends first */
         in_tx = 0;
+        seed_calls = 0;
         if((rc = db_batch_end(db_get())) != DB_OK)
           break;
       }
@@ -141,7 +158,7 @@ int main(int argc, char **argv)
       }
       memcpy(seed_ids[idx], f.id, ID_LEN + 1);
       fprintf(out, "%ld\t%s\n", idx, f.id);
-      if(++folders % SEED_FOLDER_BATCH == 0) {
+      if(++folders % folder_batch == 0) {
         in_batch = false;
         if((rc = db_batch_end(db_get())) != DB_OK)
           break;
