@@ -64,6 +64,23 @@ struct folder_tree_cursor {
   size_t open;
 };
 
+/* A row of TREE_COLS (folder_sql.h) into f: a folder of the tree is live
+ * and the owner's, which fills in the columns the row does not carry. */
+static void tree_row_read(db_stmt_t *st, const char *owner, struct folder *f)
+{
+  db_col_copy(st, 0, f->id, sizeof(f->id));
+  db_col_copy(st, 1, f->parent_id, sizeof(f->parent_id));
+  db_col_copy(st, 2, f->name, sizeof(f->name));
+  f->size = db_col_int(st, 3);
+  f->is_starred = db_col_int(st, 4) != 0;
+  f->created_at = db_col_int(st, 5);
+  f->updated_at = db_col_int(st, 6);
+  memcpy(f->owner_id, owner, sizeof(f->owner_id));
+  f->trashed_with[0] = 0;
+  f->is_deleted = false;
+  f->deleted_at = 0;
+}
+
 /* Forgets a level's batch: its next read starts at the first parent. */
 static void tree_level_reset(struct tree_level *l)
 {
@@ -137,9 +154,9 @@ static int tree_fetch(struct folder_tree_cursor *c, size_t k)
       rc = DB_ERROR;
       break;
     }
-    folder_from_row(st, &r->f);
-    r->parent = first + (size_t)db_col_int(st, 12);
-    const char *key = db_col_text(st, 11);
+    tree_row_read(st, c->owner, &r->f);
+    r->parent = first + (size_t)db_col_int(st, 8);
+    const char *key = db_col_text(st, 7);
     /* The pinned plan gives the order (folder_sql.h); a row out of it
      * would break the tree: refuse rather than send it. */
     const struct tree_row *prev = l->n > 1 ? &l->rows[l->n - 2] : NULL;
@@ -150,7 +167,12 @@ static int tree_fetch(struct folder_tree_cursor *c, size_t k)
       rc = DB_ERROR;
       break;
     }
-    snprintf(l->last_key, sizeof(l->last_key), "%s", key);
+    size_t klen = strlen(key);
+    if(klen >= sizeof(l->last_key)) {
+      rc = DB_ERROR;
+      break;
+    }
+    memcpy(l->last_key, key, klen + 1);
   }
   rc = drive_stmt_end(st, rc);
   if(rc != DRIVE_OK)
@@ -380,9 +402,9 @@ static int sorted_next(struct folder_tree_cursor *c, size_t max, folder_tree_fn 
     }
     k->fetched++;
     struct folder f;
-    folder_from_row(k->page, &f);
-    int64_t depth = k->base + db_col_int(k->page, 11);
-    bool deeper = db_col_int(k->page, 12) != 0;
+    tree_row_read(k->page, c->owner, &f);
+    int64_t depth = k->base + db_col_int(k->page, 7);
+    bool deeper = db_col_int(k->page, 8) != 0;
     /* A folder at depth d: close what is open down to its parent's level
      * (a folder moved between two cursors' snapshots may disagree: clamp). */
     rc = tree_close_to(c, depth > 0 ? (size_t)depth - 1 : 0, fn, arg);
