@@ -2,8 +2,9 @@
 model of the drive built from the creations, for the shapes a paged, depth-first
 walk could get wrong: chains deeper than one PostgreSQL cursor goes (32 levels),
 a folder wider than a batch of rows (SQLite 128), of a pull (256) and of a
-FETCH (512), more roots than a batch and batches that span parents, names whose byte order differs from a locale's or a case-sensitive
-order, binned folders at every depth, an empty drive. Each test compares the
+FETCH (512), more roots than a batch and batches that span parents, names
+whose byte order differs from a locale's or a case-sensitive order, binned
+folders at every depth, an empty drive. Each test compares the
 whole tree: names, ids, nesting and order."""
 import json
 import subprocess
