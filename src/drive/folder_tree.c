@@ -111,10 +111,15 @@ static size_t tree_window(const struct tree_level *up, size_t from, char *json, 
   size_t end = up->n - from > TREE_PAGE ? from + TREE_PAGE : up->n, len = 0;
   json[len++] = '[';
   for(size_t i = from; i < end; i++) {
-    int w = snprintf(json + len, cap - len, "%s\"%s\"", i > from ? "," : "", up->rows[i].f.id);
-    if(w < 0 || (size_t)w >= cap - len)
+    size_t n = strlen(up->rows[i].f.id);
+    if(len + n + 4 > cap)
       return 0;
-    len += (size_t)w;
+    if(i > from)
+      json[len++] = ',';
+    json[len++] = '"';
+    memcpy(json + len, up->rows[i].f.id, n);
+    len += n;
+    json[len++] = '"';
   }
   if(len + 2 > cap)
     return 0;
