@@ -24,21 +24,40 @@
   "UNION SELECT f.id FROM folders f JOIN sub ON f.parent_id = sub.id "                \
   "WHERE f.is_deleted = 1 AND f.trashed_with = $3) SELECT id FROM sub"
 
-/* SQLite's tree walk (drive/folder_tree.c): siblings in name_key order
- * (bytewise), each page after the last key (live siblings' keys are unique:
- * folders_sibling_name), each row with whether it has live children (an
- * index probe) so a leaf costs no query; both read folders_tree (migration
- * 017), which holds every column shown: the table is not read. Plans in
- * test_listing_plan.c.
- * $1 owner, $2 last key ("" first), $3 page; children: $4 the parent. */
-#define TREE_SELECT                                                                  \
-  "SELECT " FOLDER_COLS ", name_key, EXISTS (SELECT 1 FROM folders c INDEXED BY "     \
-  "folders_tree WHERE c.owner_id = $1 AND c.parent_id = folders.id AND "              \
-  "c.is_deleted = 0) FROM folders INDEXED BY folders_tree "                           \
-  "WHERE owner_id = $1 AND is_deleted = 0 AND "
-#define TREE_SQLITE_TAIL "name_key > $2 ORDER BY name_key LIMIT $3"
-#define TREE_SQLITE_ROOTS TREE_SELECT "parent_id IS NULL AND " TREE_SQLITE_TAIL
-#define TREE_SQLITE_CHILDREN TREE_SELECT "parent_id = $4 AND " TREE_SQLITE_TAIL
+/* A folder's columns, of the folders table named f. */
+#define FOLDER_COLS_F                                                                        \
+  "f.id, f.parent_id, f.owner_id, f.name, f.size, f.is_deleted, f.is_starred, f.deleted_at, " \
+  "f.trashed_with, f.created_at, f.updated_at"
+
+/* The columns of a folder the tree shows and cannot know: a tree's folders
+ * are live and its owner's (folder_tree.c fills in the rest), so each row
+ * carries 7 columns, not FOLDER_COLS' 11 (less to decode, and on
+ * PostgreSQL less to carry through the recursion and the sort). */
+#define TREE_COLS "id, parent_id, name, size, is_starred, created_at, updated_at"
+#define TREE_COLS_F "f.id, f.parent_id, f.name, f.size, f.is_starred, f.created_at, f.updated_at"
+
+/* SQLite's tree walk (drive/folder_tree.c) reads folders_tree (migration
+ * 017: every column shown, in walk order; the table is not read) a batch
+ * at a time. The roots: a page of them after the last key ($1 owner, $2
+ * last key, "" first, $3 page). The children of a window of up to a page of
+ * folders of the level above, in one statement: $2 a JSON array of their
+ * ids, in walk order; the children of the first after the key $3; $4 rows
+ * at most. The plan is pinned (CROSS JOIN: the array is the outer loop;
+ * the index is named), so rows come grouped by their parent's place in the
+ * array, each group in name_key order, and LIMIT stops the read: no sort,
+ * and a leaf costs no query and no probe of its own (one seek of the index
+ * per folder, in the batch of its parent's level). The walk checks that
+ * order on every row. Columns: TREE_COLS, name_key, the parent's place in
+ * the array (0 for the roots). Plans in test_listing_plan.c. */
+#define TREE_SQLITE_ROOTS                                                               \
+  "SELECT " TREE_COLS ", name_key, 0 FROM folders INDEXED BY folders_tree "           \
+  "WHERE owner_id = $1 AND is_deleted = 0 AND parent_id IS NULL AND name_key > $2 "     \
+  "ORDER BY name_key LIMIT $3"
+#define TREE_SQLITE_CHILDREN                                                            \
+  "SELECT " TREE_COLS_F ", f.name_key, p.key FROM json_each($2) p CROSS JOIN "        \
+  "folders f INDEXED BY folders_tree WHERE f.owner_id = $1 AND f.parent_id = p.value "  \
+  "AND f.is_deleted = 0 AND f.name_key > CASE WHEN p.key = 0 THEN $3 ELSE '' END "      \
+  "LIMIT $4"
 
 /* PostgreSQL's tree walk (drive/folder_tree.c): one query yields the owner's
  * live folders in depth-first order, read through a cursor WITH HOLD (the
@@ -55,23 +74,20 @@
  * at the last level that has live children (last column 1) gets a cursor
  * of its own for its subtree, so a path stays short and a 10,000-deep chain
  * costs 10,000 / TREE_PG_LEVELS cursors, not a sort of quadratic size. %s is the cursor's name; $1 the
- * owner; $2 (sub) the folder whose subtree it walks. Columns: FOLDER_COLS,
+ * owner; $2 (sub) the folder whose subtree it walks. Columns: TREE_COLS,
  * the depth (1: the roots of this cursor), deeper. */
 #define TREE_PG_LEVELS 32
 #define TREE_PG_LEVELS_S "32"
 #define TREE_PG_DECLARE(ANCHOR)                                                           \
-  "DECLARE %s CURSOR WITH HOLD FOR WITH RECURSIVE t AS (SELECT " FOLDER_COLS              \
+  "DECLARE %s CURSOR WITH HOLD FOR WITH RECURSIVE t AS (SELECT " TREE_COLS                \
   ", 1 AS depth, name_key AS path FROM folders WHERE owner_id = $1 AND is_deleted = 0 "   \
-  "AND " ANCHOR " UNION ALL SELECT " FOLDER_COLS_F ", t.depth + 1, "                       \
-  "t.path || chr(1) || f.name_key FROM t CROSS JOIN LATERAL (SELECT * FROM folders c "     \
-  "WHERE c.owner_id = $1 AND c.parent_id = t.id AND c.is_deleted = 0 OFFSET 0) f "        \
-  "WHERE t.depth < " TREE_PG_LEVELS_S ") SELECT " FOLDER_COLS ", depth, "                  \
-  "CASE WHEN depth = " TREE_PG_LEVELS_S " AND EXISTS (SELECT 1 FROM folders c WHERE "      \
-  "c.owner_id = $1 AND c.parent_id = t.id AND c.is_deleted = 0 OFFSET 0) THEN 1 ELSE 0 END " \
-  "FROM t ORDER BY path COLLATE \"C\""
-#define FOLDER_COLS_F                                                                        \
-  "f.id, f.parent_id, f.owner_id, f.name, f.size, f.is_deleted, f.is_starred, f.deleted_at, " \
-  "f.trashed_with, f.created_at, f.updated_at"
+  "AND " ANCHOR " UNION ALL SELECT " TREE_COLS_F ", t.depth + 1, "                         \
+  "t.path || chr(1) || f.name_key FROM t CROSS JOIN LATERAL (SELECT " TREE_COLS           \
+  ", name_key FROM folders c WHERE c.owner_id = $1 AND c.parent_id = t.id AND "           \
+  "c.is_deleted = 0 OFFSET 0) f WHERE t.depth < " TREE_PG_LEVELS_S ") SELECT " TREE_COLS  \
+  ", depth, CASE WHEN depth = " TREE_PG_LEVELS_S " AND EXISTS (SELECT 1 FROM folders c "   \
+  "WHERE c.owner_id = $1 AND c.parent_id = t.id AND c.is_deleted = 0 OFFSET 0) THEN 1 "   \
+  "ELSE 0 END FROM t ORDER BY path COLLATE \"C\""
 #define TREE_PG_TOP TREE_PG_DECLARE("parent_id IS NULL")
 #define TREE_PG_SUB TREE_PG_DECLARE("parent_id = $2")
 

@@ -13,24 +13,30 @@
 #include <string.h>
 #include "drive/folder_sql.h"
 #include "drive/folders.h"
+#include "util/id.h"
+#include "util/log.h"
 
-/* Siblings read per query. Each level of the walk holds one page, its room
- * grown to what the level needed (a 10,000-deep chain holds one row a level). */
+/* Rows read per statement, and folders of a level whose children one
+ * statement reads. Each level holds one batch, its room grown to what the
+ * level needed (a 10,000-deep chain holds one row a level). */
 #define TREE_PAGE 128
 
 struct tree_row {
   struct folder f;
-  bool has_children;
+  size_t parent;                  /* its parent's place in the level above */
 };
 
-/* One level of the walk: the children of `parent` ("" = the roots), a page
- * of them at a time, each page read after the last key of the one before. */
+/* One level of the SQLite walk: a batch of the children of the folders of
+ * the level above (the roots at the top), grouped by their parent's place
+ * there, each group in name_key order. The next batch starts at the
+ * parent `next` of the level above, after the key `last_key`. A level
+ * whose batch is replaced starts its child level afresh. */
 struct tree_level {
-  char parent[ID_LEN + 1];
   struct tree_row *rows;
   size_t n, pos, room;
-  bool more;                      /* the page was full: there may be more */
+  size_t next;
   char last_key[NAME_MAX_BYTES + 1];
+  bool complete;                  /* no child of the level above left to read */
 };
 
 /* PostgreSQL: one cursor WITH HOLD, walking the subtree below the folder
@@ -47,7 +53,7 @@ struct folder_tree_cursor {
   char owner[FOLDER_OWNER_MAX];
   bool done;
   bool sorted;                    /* PostgreSQL: the sorted query */
-  /* SQLite: the levels of the walk. */
+  /* SQLite: the levels of the walk; levels[depth - 1] is being walked. */
   struct tree_level *levels;
   size_t depth, cap;
   /* PostgreSQL: the walk's own connection and its cursors (one unless the
@@ -58,48 +64,136 @@ struct folder_tree_cursor {
   size_t open;
 };
 
-/* Reads the next page of level l's children. */
-static int tree_fetch(struct folder_tree_cursor *c, struct tree_level *l)
+/* A row of TREE_COLS (folder_sql.h) into f: a folder of the tree is live
+ * and the owner's, which fills in the columns the row does not carry. */
+static void tree_row_read(db_stmt_t *st, const char *owner, struct folder *f)
 {
+  db_col_copy(st, 0, f->id, sizeof(f->id));
+  db_col_copy(st, 1, f->parent_id, sizeof(f->parent_id));
+  db_col_copy(st, 2, f->name, sizeof(f->name));
+  f->size = db_col_int(st, 3);
+  f->is_starred = db_col_int(st, 4) != 0;
+  f->created_at = db_col_int(st, 5);
+  f->updated_at = db_col_int(st, 6);
+  memcpy(f->owner_id, owner, sizeof(f->owner_id));
+  f->trashed_with[0] = 0;
+  f->is_deleted = false;
+  f->deleted_at = 0;
+}
+
+/* Forgets a level's batch: its next read starts at the first parent. */
+static void tree_level_reset(struct tree_level *l)
+{
+  l->n = l->pos = l->next = 0;
+  l->last_key[0] = 0;
+  l->complete = false;
+}
+
+/* Appends a row's room to level l; NULL when out of memory. */
+static struct tree_row *tree_level_add(struct tree_level *l)
+{
+  if(l->n == l->room) {
+    size_t nroom = l->room ? l->room * 2 : 1;
+    struct tree_row *nr = realloc(l->rows, nroom * sizeof(*nr));
+    if(!nr)
+      return NULL;
+    l->rows = nr;
+    l->room = nroom;
+  }
+  return &l->rows[l->n++];
+}
+
+/* The ids of up to TREE_PAGE folders of level `up` from its row `from`, as
+ * a JSON array (an id needs no escaping: id_valid's alphabet); returns the
+ * row after the last one written, 0 when it does not fit. */
+static size_t tree_window(const struct tree_level *up, size_t from, char *json, size_t cap)
+{
+  size_t end = up->n - from > TREE_PAGE ? from + TREE_PAGE : up->n, len = 0;
+  json[len++] = '[';
+  for(size_t i = from; i < end; i++) {
+    size_t n = strlen(up->rows[i].f.id);
+    if(len + n + 4 > cap)
+      return 0;
+    if(i > from)
+      json[len++] = ',';
+    json[len++] = '"';
+    memcpy(json + len, up->rows[i].f.id, n);
+    len += n;
+    json[len++] = '"';
+  }
+  if(len + 2 > cap)
+    return 0;
+  json[len++] = ']';
+  json[len] = 0;
+  return end;
+}
+
+/* Reads the next batch of level k: the roots for k = 0, else the children
+ * of the next window of level k - 1's rows, after the last key. */
+static int tree_fetch(struct folder_tree_cursor *c, size_t k)
+{
+  struct tree_level *l = &c->levels[k];
   db_t *db = db_get();
   if(!db)
     return DRIVE_UNAVAILABLE;
+  char json[TREE_PAGE * (ID_LEN + 3) + 3];
+  size_t first = l->next, end = 1;
   db_stmt_t *st;
-  if(l->parent[0])
-    st = db_query(db,
-                  TREE_SQLITE_CHILDREN,
-                  "ttit", c->owner, l->last_key, (int64_t)TREE_PAGE, l->parent);
-  else
-    st = db_query(db,
-                  TREE_SQLITE_ROOTS,
-                  "tti", c->owner, l->last_key, (int64_t)TREE_PAGE);
+  if(k == 0)
+    st = db_query(db, TREE_SQLITE_ROOTS, "tti", c->owner, l->last_key, (int64_t)TREE_PAGE);
+  else {
+    if(!(end = tree_window(&c->levels[k - 1], first, json, sizeof(json))))
+      return DRIVE_INTERNAL;
+    st = db_query(db, TREE_SQLITE_CHILDREN, "ttti", c->owner, json, l->last_key,
+                  (int64_t)TREE_PAGE);
+  }
   if(!st)
     return DRIVE_DB;
-  int rc;
+  if(k + 1 < c->cap)
+    tree_level_reset(&c->levels[k + 1]); /* its batch was of the rows replaced */
   l->n = l->pos = 0;
-  while((rc = db_step(st)) == DB_ROW && l->n < TREE_PAGE) {
-    if(l->n == l->room) {
-      size_t nroom = l->room ? l->room * 2 : 1;
-      struct tree_row *nr = realloc(l->rows, nroom * sizeof(*nr));
-      if(!nr) {
-        rc = DB_ERROR;
-        break;
-      }
-      l->rows = nr;
-      l->room = nroom;
+  int rc;
+  while((rc = db_step(st)) == DB_ROW) {
+    struct tree_row *r = tree_level_add(l);
+    if(!r) {
+      rc = DB_ERROR;
+      break;
     }
-    struct tree_row *r = &l->rows[l->n++];
-    folder_from_row(st, &r->f);
-    db_col_copy(st, 11, l->last_key, sizeof(l->last_key));
-    r->has_children = db_col_int(st, 12) != 0;
+    tree_row_read(st, c->owner, &r->f);
+    r->parent = first + (size_t)db_col_int(st, 8);
+    const char *key = db_col_text(st, 7);
+    /* The pinned plan gives the order (folder_sql.h); a row out of it
+     * would break the tree: refuse rather than send it. */
+    const struct tree_row *prev = l->n > 1 ? &l->rows[l->n - 2] : NULL;
+    if(!key || r->parent >= end ||
+       (prev && (r->parent < prev->parent ||
+                 (r->parent == prev->parent && strcmp(key, l->last_key) <= 0)))) {
+      log_error("folders: a batch of the tree came out of order");
+      rc = DB_ERROR;
+      break;
+    }
+    size_t klen = strlen(key);
+    if(klen >= sizeof(l->last_key)) {
+      rc = DB_ERROR;
+      break;
+    }
+    memcpy(l->last_key, key, klen + 1);
   }
   rc = drive_stmt_end(st, rc);
-  l->more = rc == DRIVE_OK && l->n == TREE_PAGE;
-  return rc;
+  if(rc != DRIVE_OK)
+    return rc;
+  if(l->n == TREE_PAGE) /* maybe more: go on after the last row */
+    l->next = l->rows[l->n - 1].parent;
+  else {
+    l->next = end;
+    l->last_key[0] = 0;
+  }
+  l->complete = l->next >= (k ? c->levels[k - 1].n : 1);
+  return DRIVE_OK;
 }
 
-/* Opens a level for the children of `parent` and reads its first page. */
-static int tree_push(struct folder_tree_cursor *c, const char *parent)
+/* Enters the level below: the children of the row being walked. */
+static int tree_descend(struct folder_tree_cursor *c)
 {
   if(c->depth == c->cap) {
     size_t ncap = c->cap ? c->cap * 2 : 8;
@@ -110,14 +204,13 @@ static int tree_push(struct folder_tree_cursor *c, const char *parent)
     c->levels = nl;
     c->cap = ncap;
   }
-  struct tree_level *l = &c->levels[c->depth];
-  snprintf(l->parent, sizeof(l->parent), "%s", parent);
-  l->last_key[0] = 0;
   c->depth++;
-  return tree_fetch(c, l);
+  return DRIVE_OK;
 }
 
-/* SQLite: up to `max` steps of the page walk. */
+/* SQLite: up to `max` steps of the batched walk. The rows of level k whose
+ * parent is the row being walked at level k - 1 are its children; a folder
+ * whose group is empty is a leaf, and costs no query of its own. */
 static int pages_next(struct folder_tree_cursor *c, size_t max, folder_tree_fn fn, void *arg)
 {
   db_t *db = db_get();
@@ -129,23 +222,26 @@ static int pages_next(struct folder_tree_cursor *c, size_t max, folder_tree_fn f
   int rc = DRIVE_OK;
   size_t steps = 0;
   while(!c->done && steps < max && rc == DRIVE_OK) {
-    struct tree_level *l = &c->levels[c->depth - 1];
-    if(l->pos < l->n) {
-      struct tree_row *r = &l->rows[l->pos++];
-      steps++;
-      if((rc = fn(arg, &r->f)) != DRIVE_OK)
-        break;
-      if(r->has_children)
-        rc = tree_push(c, r->f.id); /* may move c->levels: l is stale now */
-      else
-        rc = fn(arg, NULL);
+    size_t k = c->depth - 1;
+    struct tree_level *l = &c->levels[k];
+    size_t parent = k ? c->levels[k - 1].pos : 0;
+    if(l->pos == l->n && !l->complete) {
+      rc = tree_fetch(c, k);
+      continue;
     }
-    else if(l->more)
-      rc = tree_fetch(c, l);
-    else if(--c->depth == 0)
+    if(l->pos < l->n && l->rows[l->pos].parent == parent) {
+      steps++;
+      if((rc = fn(arg, &l->rows[l->pos].f)) == DRIVE_OK)
+        rc = tree_descend(c); /* may move c->levels: l is stale now */
+      continue;
+    }
+    /* The group is over: close its folder, on to the next. */
+    if(--c->depth == 0) {
       c->done = true;
-    else
-      rc = fn(arg, NULL); /* the last of a folder's children: close it */
+      break;
+    }
+    rc = fn(arg, NULL);
+    c->levels[c->depth - 1].pos++;
   }
   if(tx)
     db_read_end(db);
@@ -311,9 +407,9 @@ static int sorted_next(struct folder_tree_cursor *c, size_t max, folder_tree_fn 
     }
     k->fetched++;
     struct folder f;
-    folder_from_row(k->page, &f);
-    int64_t depth = k->base + db_col_int(k->page, 11);
-    bool deeper = db_col_int(k->page, 12) != 0;
+    tree_row_read(k->page, c->owner, &f);
+    int64_t depth = k->base + db_col_int(k->page, 7);
+    bool deeper = db_col_int(k->page, 8) != 0;
     /* A folder at depth d: close what is open down to its parent's level
      * (a folder moved between two cursors' snapshots may disagree: clamp). */
     rc = tree_close_to(c, depth > 0 ? (size_t)depth - 1 : 0, fn, arg);
@@ -342,7 +438,7 @@ int folder_tree_open(const char *owner_id, struct folder_tree_cursor **out)
   if(c->sorted && rc == DRIVE_OK)
     rc = pg_declare(c, NULL, 0);
   else if(!c->sorted)
-    rc = tree_push(c, "");
+    rc = tree_descend(c); /* the roots: read by the first pull */
   if(rc) {
     folder_tree_close(c);
     return rc;

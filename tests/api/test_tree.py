@@ -1,9 +1,10 @@
 """GET /folders/tree's walk (drive/folder_tree.c, issue 14): the reply against a
 model of the drive built from the creations, for the shapes a paged, depth-first
 walk could get wrong: chains deeper than one PostgreSQL cursor goes (32 levels),
-a folder wider than a page of siblings (SQLite 128), of a pull (256) and of a
-FETCH (512), names whose byte order differs from a locale's or a case-sensitive
-order, binned folders at every depth, an empty drive. Each test compares the
+a folder wider than a batch of rows (SQLite 128), of a pull (256) and of a
+FETCH (512), more roots than a batch and batches that span parents, names
+whose byte order differs from a locale's or a case-sensitive order, binned
+folders at every depth, an empty drive. Each test compares the
 whole tree: names, ids, nesting and order."""
 import json
 import subprocess
@@ -156,6 +157,29 @@ def test_tree_wide_folder_spans_pages(fresh_user):
     m.add("zlast")
     tree = assert_tree(c, m)
     assert tree[1]["name"] == "wide" and len(tree[1]["children"]) == 697
+
+
+def test_tree_batches_span_parents(fresh_user):
+    """SQLite reads a level in batches of 128 rows, the children of up to 128
+    folders of the level above per statement: more roots than a batch, a
+    batch cut by its row limit inside one parent's children and between two
+    parents, a window of parents with no children at all, and levels whose
+    batch is read again after the level above moved on: every folder once,
+    in order, nested right."""
+    c = fresh_user.client
+    m = Model(c)
+    roots = [m.add(f"r{i:03d}") for i in range(150)]
+    # 14 folders of 20 children: the 280 rows cross 128 inside a folder's
+    # children (rows 128 and 256); some children have children of their own.
+    for i in range(14):
+        for j in range(20):
+            kid = m.add(f"k{j:02d}", roots[i * 10])
+            if (i * 20 + j) % 37 == 0:
+                m.add("g", kid)
+    # Past a window of 128 childless roots, one more parent.
+    m.add("late", roots[149])
+    m.add("later", m.add("deep", roots[148]))
+    assert_tree(c, m)
 
 
 def test_tree_readers_that_hang_up_leave_nothing_behind(server, fresh_user):
