@@ -245,3 +245,32 @@ def test_tree_streams_per_user_cap(server, user_factory):
 @pytest.fixture
 def fresh_user(user_factory):
     return user_factory("tree")
+
+
+@pytest.mark.skipif(not POSTGRES, reason="PostgreSQL's planner and its statistics")
+def test_tree_of_a_new_users_burst_with_stale_statistics(server, user_factory):
+    """Statistics taken while every folder was another user's make a new
+    owner look like one row: the tree's probe for each folder's children
+    went through an owner-only index and read all of the new owner's
+    20,000 folders for each of them (minutes; the reply never started).
+    Autovacuum is held off so the statistics stay stale for the request."""
+    old, new = user_factory("stale"), user_factory("burst")
+    for i in range(30):
+        create_folder(old.client, f"old {i}")
+    db = pg_database_url(server.data_dir)
+
+    def psql(sql):
+        subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db, "-c", sql],
+                       check=True, capture_output=True, timeout=60)
+    psql("ALTER TABLE folders SET (autovacuum_enabled = false)")
+    try:
+        psql("ANALYZE folders")
+        psql("INSERT INTO folders (id, owner_id, parent_id, name, name_key, created_at, updated_at) "
+             f"SELECT substr(md5('s' || i), 1, 22), '{new.id}', NULL, 'n ' || i, 'n ' || i, "
+             "1700000000000, 1700000000000 FROM generate_series(1, 20000) i")
+        r = new.client.get(f"{API}/folders/tree", timeout=20)
+        assert r.status_code == 200
+        names = [n["name"] for n in r.json()]
+        assert len(names) == 20000 and names == sorted(names, key=lambda s: s.encode())
+    finally:
+        psql("ALTER TABLE folders RESET (autovacuum_enabled)")
