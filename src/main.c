@@ -174,6 +174,8 @@ static void drive_options_from(const struct config *cfg, bool background,
     .max_upload_size = cfg->max_upload_size,
     .dedup_reject = cfg->dedup == DEDUP_REJECT,
     .bin_retention_days = cfg->bin_retention_days,
+    .bin_batch_folders = cfg->bin_batch_folders,
+    .bin_batch_pause_ms = cfg->bin_batch_pause_ms,
     .node_timeout_ms = (int64_t)cfg->node_timeout * 1000,
     .urljobs = {
       .allow_private = cfg->allow_private_urls,
