@@ -97,6 +97,12 @@ int folder_check_live(const char *owner_id, const char *folder_id)
   return rc == DB_DONE ? DRIVE_NOT_FOUND : drive_from_db(rc);
 }
 
+int folder_check_target(const char *owner_id, const char *folder_id)
+{
+  int rc = folder_ops_settle(owner_id);
+  return rc ? rc : folder_check_live(owner_id, folder_id);
+}
+
 /* Cleans a name and computes its case-folded key. */
 static int folder_name_prepare(const char *in, char name[NAME_MAX_BYTES + 1],
                                char key[NAME_MAX_BYTES + 1], const char **why)
