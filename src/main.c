@@ -175,6 +175,7 @@ static void drive_options_from(const struct config *cfg, bool background,
     .dedup_reject = cfg->dedup == DEDUP_REJECT,
     .bin_retention_days = cfg->bin_retention_days,
     .bin_batch_folders = cfg->bin_batch_folders,
+    .bin_batch_ms = cfg->bin_batch_ms,
     .bin_batch_pause_ms = cfg->bin_batch_pause_ms,
     .node_timeout_ms = (int64_t)cfg->node_timeout * 1000,
     .urljobs = {
