@@ -20,18 +20,18 @@
 #include "util/log.h"
 
 static atomic_int ops_batch = 1000;
-static atomic_int ops_budget_us = 10000;
+static atomic_int ops_budget_us = 5000;
 static atomic_int ops_pause_ms = 0;
 
 /* Frontier folders one statement starts from, and the rows it changes at
  * most: a batch stops close to its time budget. */
 #define OPS_PARENTS 32
-#define OPS_STEP_ROWS 64
+#define OPS_STEP_ROWS 16
 
 void folder_ops_configure(int batch_folders, int batch_ms, int pause_ms)
 {
   atomic_store(&ops_batch, batch_folders > 0 ? batch_folders : 1000); /* 0: the default */
-  atomic_store(&ops_budget_us, (batch_ms > 0 ? batch_ms : 10) * 1000);
+  atomic_store(&ops_budget_us, (batch_ms > 0 ? batch_ms : 5) * 1000);
   atomic_store(&ops_pause_ms, pause_ms > 0 ? pause_ms : 0);
 }
 
@@ -224,8 +224,10 @@ int folder_ops_finish(const struct folder_op *op)
   bool done = false;
   while(rc == DRIVE_OK && !done) {
     ops_pause();
+    int64_t tw = ops_now_us();
     if((rc = drive_tx_begin(db)) != DRIVE_OK)
       break;
+    int64_t tb = ops_now_us();
     /* Still pending? Another thread or node may have completed it. */
     int64_t one;
     int got = db_query_int(db, &one, "SELECT 1 FROM folder_ops WHERE folder_id = $1", "t",
@@ -238,7 +240,11 @@ int folder_ops_finish(const struct folder_op *op)
     if(!rc && done)
       rc = drive_db(db_exec(db, "DELETE FROM folder_ops WHERE folder_id = $1", "t",
                             op->folder_id));
+    int64_t tc = ops_now_us();
     rc = drive_tx_end(db, rc);
+    log_debug("folder_ops: %s batch: turn %lld us, work %lld us, commit %lld us",
+              op->folder_id, (long long)(tb - tw), (long long)(tc - tb),
+              (long long)(ops_now_us() - tc));
   }
   free(q.ids);
   return rc;

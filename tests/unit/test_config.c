@@ -176,7 +176,7 @@ static void test_defaults(void **state)
   assert_false(cfg.allow_private_urls);
   assert_int_equal(cfg.bin_retention_days, 30);
   assert_int_equal(cfg.bin_batch_folders, 1000);
-  assert_int_equal(cfg.bin_batch_ms, 10);
+  assert_int_equal(cfg.bin_batch_ms, 5);
   assert_int_equal(cfg.bin_batch_pause_ms, 0);
   assert_int_equal(cfg.log_level, LOG_INFO);
   assert_int_equal(cfg.threads, 4);
