@@ -164,7 +164,8 @@ static int64_t ops_now_us(void)
 }
 
 /* One batch in the caller's transaction: statements until it changed
- * BIN_BATCH_FOLDERS rows or spent BIN_BATCH_MS; *done when a queue rebuilt
+ * BIN_BATCH_FOLDERS rows or spent BIN_BATCH_MS while another writer waits
+ * (SQLite tells; on PostgreSQL the budget always applies); *done when a queue rebuilt
  * from the database yielded nothing (the operation is complete). */
 static int ops_batch_run(db_t *db, const struct folder_op *op, struct ops_queue *q, bool *done)
 {
@@ -172,7 +173,9 @@ static int ops_batch_run(db_t *db, const struct folder_op *op, struct ops_queue 
   int64_t total = 0, changed = 0, t0 = ops_now_us();
   int rc = DRIVE_OK;
   *done = false;
-  while(rc == DRIVE_OK && total < batch && ops_now_us() - t0 < budget) {
+  /* Past the time budget only while no other writer waits for its turn. */
+  while(rc == DRIVE_OK && total < batch &&
+        (ops_now_us() - t0 < budget || !db_writers_waiting(db))) {
     if(q->head == q->n) {
       if(q->rebuilt) {
         *done = true;
