@@ -27,6 +27,7 @@ static atomic_int ops_pause_ms = 0;
  * most: a batch stops close to its time budget. */
 #define OPS_PARENTS 32
 #define OPS_STEP_ROWS 16
+#define OPS_STEP_ROWS_PG 48   /* PostgreSQL: a statement's fixed cost is higher */
 
 void folder_ops_configure(int batch_folders, int batch_ms, int pause_ms)
 {
@@ -165,7 +166,9 @@ static int64_t ops_now_us(void)
 
 /* One batch in the caller's transaction: statements until it changed
  * BIN_BATCH_FOLDERS rows or spent BIN_BATCH_MS while another writer waits
- * (SQLite tells; on PostgreSQL the budget always applies); *done when a queue rebuilt
+ * (SQLite tells; on PostgreSQL the budget always applies: a long
+ * transaction's statements would each lengthen the version chain of the
+ * same child_counts rows); *done when a queue rebuilt
  * from the database yielded nothing (the operation is complete). */
 static int ops_batch_run(db_t *db, const struct folder_op *op, struct ops_queue *q, bool *done)
 {
@@ -188,7 +191,8 @@ static int ops_batch_run(db_t *db, const struct folder_op *op, struct ops_queue 
       rc = ops_rebuild(db, op, q);
       continue;
     }
-    int64_t want = batch - total < OPS_STEP_ROWS ? batch - total : OPS_STEP_ROWS;
+    int64_t step = db_conn_dialect(db) == DB_POSTGRES ? OPS_STEP_ROWS_PG : OPS_STEP_ROWS;
+    int64_t want = batch - total < step ? batch - total : step;
     rc = ops_step(db, op, q, want, &changed);
     total += changed;
   }

@@ -487,7 +487,8 @@ def test_owner_writes_during_batches_complete_them_first(server_factory, tmp_pat
     nothing lost; while a restore's run, they first complete it and then
     land in the restored folders. Sizes, bin bytes and counters stay exact."""
     from test_child_counts import check_counts
-    srv = server_factory(env=BATCH_ENV)
+    # Wider gaps: the targets are picked by a query that may come late under load.
+    srv = server_factory(env=dict(BATCH_ENV, BIN_BATCH_FOLDERS="2", BIN_BATCH_PAUSE_MS="700"))
     a = make_user(srv, "ownbin")
     c = a.client
     top = create_folder(c, "top")["id"]
