@@ -268,6 +268,47 @@ static int folders_delete(struct http_req *r)
             : folder_reply_message(r, "Folder permanently deleted");
 }
 
+/* A folder's bin or restore runs on the http_defer pool: a big subtree's
+ * batches take up to a second or two in all (DECISIONS "Bin in batches"),
+ * and the connections sharing this poll thread must not wait for them. */
+struct bin_job {
+  char owner[ID_LEN + 1];
+  char id[ID_LEN + 1];
+  bool restore;
+  int rc;
+};
+
+static void bin_job_work(void *arg)
+{
+  struct bin_job *b = arg;
+  b->rc = b->restore ? folder_restore(b->owner, b->id) : folder_bin(b->owner, b->id);
+}
+
+static void bin_job_done(struct http_req *r, void *arg)
+{
+  struct bin_job *b = arg;
+  if(r) {
+    if(b->rc)
+      folder_reply_error(r, b->rc, NULL);
+    else
+      folder_reply_message(r, b->restore ? "Folder restored" : "Folder moved to bin");
+  }
+  free(b);
+}
+
+static int bin_job_start(struct http_req *r, const char *id, bool restore)
+{
+  if(!id_valid(id))
+    return folder_reply_error(r, DRIVE_NOT_FOUND, NULL);
+  struct bin_job *b = calloc(1, sizeof(*b));
+  if(!b)
+    return folder_reply_error(r, DRIVE_INTERNAL, NULL);
+  snprintf(b->owner, sizeof(b->owner), "%s", api_user_id(r));
+  snprintf(b->id, sizeof(b->id), "%s", id);
+  b->restore = restore;
+  return http_defer(r, bin_job_work, bin_job_done, b);
+}
+
 int api_folder_item_action(struct http_req *r, enum item_action action, const char *id,
                            const json_t *body)
 {
@@ -290,11 +331,8 @@ int api_folder_item_action(struct http_req *r, enum item_action action, const ch
     rc = folder_set_starred(api_user_id(r), id, action == ITEM_STAR, &f);
     break;
   case ITEM_BIN:
-    rc = folder_bin(api_user_id(r), id);
-    return rc ? folder_reply_error(r, rc, NULL) : folder_reply_message(r, "Folder moved to bin");
   case ITEM_RESTORE:
-    rc = folder_restore(api_user_id(r), id);
-    return rc ? folder_reply_error(r, rc, NULL) : folder_reply_message(r, "Folder restored");
+    return bin_job_start(r, id, action == ITEM_RESTORE);
   }
   if(rc)
     return folder_reply_error(r, rc, why);

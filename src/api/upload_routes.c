@@ -110,7 +110,7 @@ static int up_begin(struct http_req *r)
   char boundary[MP_BOUNDARY_MAX + 1];
   if(folder && (!*folder || !strcmp(folder, "root") || !strcmp(folder, "null")))
     folder = NULL;
-  int rc = folder && !id_valid(folder) ? DRIVE_NOT_FOUND : folder_check_live(api_user_id(r), folder);
+  int rc = folder && !id_valid(folder) ? DRIVE_NOT_FOUND : folder_check_target(api_user_id(r), folder);
   if(rc != DRIVE_OK)
     return api_reply_error(r, rc, rc == DRIVE_NOT_FOUND ? "Folder not found" : NULL);
   if(!http_content_type_is(r, "multipart/form-data"))

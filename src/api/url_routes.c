@@ -20,7 +20,7 @@ static int url_submit(struct http_req *r)
   const char *folder = http_query(r, "folder_id"), *url = NULL, *name = NULL;
   if(folder && (!*folder || !strcmp(folder, "root") || !strcmp(folder, "null")))
     folder = NULL;
-  int rc = folder && !id_valid(folder) ? DRIVE_NOT_FOUND : folder_check_live(api_user_id(r), folder);
+  int rc = folder && !id_valid(folder) ? DRIVE_NOT_FOUND : folder_check_target(api_user_id(r), folder);
   if(rc != DRIVE_OK)
     return api_reply_error(r, rc, rc == DRIVE_NOT_FOUND ? "Folder not found" : NULL);
   json_t *body = http_json_body(r, false);

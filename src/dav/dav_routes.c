@@ -11,6 +11,7 @@
 #include "dav/dav_priv.h"
 #include "api/api.h"
 #include "drive/davcred.h"
+#include "drive/folder_ops.h"
 #include "util/log.h"
 
 #define DAV_ALLOW "OPTIONS, GET, HEAD, PUT, DELETE, MKCOL, COPY, MOVE, PROPFIND, PROPPATCH, " \
@@ -112,6 +113,14 @@ static int dav_unauthorized(struct http_req *r)
  * everything else collects its (small) body. */
 static int dav_start(struct http_req *r, struct dav_ctx *c)
 {
+  /* A write resolves its paths against the settled tree: the caller's own
+   * pending bin or restore batches first (drive/folder_ops.h). */
+  const char *m = r->method;
+  if(strcmp(m, "GET") && strcmp(m, "HEAD") && strcmp(m, "PROPFIND")) {
+    int rc = folder_ops_settle(c->user.id);
+    if(rc)
+      return dav_reply_drive(r, rc);
+  }
   if(!strcmp(r->method, "PUT"))
     return dav_put_begin(r, c);
   const char *cl = http_header(r, HTTP_HEADER_CONTENT_LENGTH);

@@ -212,6 +212,16 @@ static void db_turn_give(void)
   pthread_mutex_unlock(&db_turn_mu);
 }
 
+bool db_writers_waiting(db_t *db)
+{
+  if(db->drv->dialect != DB_SQLITE)
+    return true;   /* the advisory lock's queue is not seen from here */
+  pthread_mutex_lock(&db_turn_mu);
+  bool waiting = db_turn_next - db_turn_serving > (db_turn_held ? 1 : 0) + (uint64_t)db_turn_nskip;
+  pthread_mutex_unlock(&db_turn_mu);
+  return waiting;
+}
+
 int db_begin(db_t *db)
 {
   if(db_batch_depth)

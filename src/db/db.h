@@ -78,6 +78,11 @@ int db_read_begin(db_t *db);
 int db_read_end(db_t *db);
 int db_commit(db_t *db);
 int db_rollback(db_t *db);
+/** Inside a write transaction: true when another write transaction of this
+ *  process waits for its turn (SQLite; PostgreSQL: always true, its lock's
+ *  queue is not seen), so a long job in batches may end its batch early
+ *  only when someone waits. */
+bool db_writers_waiting(db_t *db);
 /** A batch for bulk loaders (bench/seed): one transaction on this thread
  *  that the db_begin/db_commit pairs run inside it join, so thousands of
  *  small changes commit once. A db_rollback inside fails the batch (later

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "drive/folder_ops.h"
 #include "drive/bin.h"
 #include "drive/purge.h"
 #include "drive/files.h"
@@ -17,7 +18,7 @@ int drive_bin_empty(const char *owner_id)
   if(!db)
     return DRIVE_UNAVAILABLE;
   struct purge p = {0};
-  int rc = drive_tx_begin(db);
+  int rc = folder_ops_tx_begin(db, owner_id);
   if(rc)
     return rc;
   /* The files binned on their own, then every file of a binned folder (the

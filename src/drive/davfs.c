@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "drive/folder_ops.h"
 #include "drive/content.h"
 #include "drive/davfs.h"
 #include "drive/drive.h"
@@ -325,7 +326,9 @@ int davfs_copy_file(const char *owner_id, const char *file_id, const char *folde
     *why = bad;
     return DRIVE_INVALID;
   }
-  int rc = file_get(owner_id, file_id, &src);
+  int rc = folder_ops_settle(owner_id);
+  if(rc == DRIVE_OK)
+    rc = file_get(owner_id, file_id, &src);
   if(rc != DRIVE_OK)
     return rc;
   if(src.is_deleted)
@@ -333,7 +336,7 @@ int davfs_copy_file(const char *owner_id, const char *file_id, const char *folde
   db_t *db = db_get();
   if(!db)
     return DRIVE_UNAVAILABLE;
-  if((rc = drive_tx_begin(db)) != DRIVE_OK)
+  if((rc = folder_ops_tx_begin(db, owner_id)) != DRIVE_OK)
     return rc;
   rc = drive_tx_end(db, davfs_copy_tx(db, &src, folder_id, clean, new_id));
   return rc == DRIVE_OK ? file_get(owner_id, new_id, out) : rc;
@@ -344,6 +347,9 @@ int davfs_set_mtime(const char *owner_id, const char *file_id, int64_t mtime_ms)
   db_t *db = db_get();
   if(!db)
     return DRIVE_UNAVAILABLE;
+  int rc = folder_ops_settle(owner_id);
+  if(rc)
+    return rc;
   return drive_db(db_exec(db, "UPDATE files SET updated_at = $1 WHERE id = $2 AND owner_id = $3 "
                               "AND " FILE_LIVE("files"), "itt", mtime_ms, file_id, owner_id));
 }

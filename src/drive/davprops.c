@@ -1,5 +1,6 @@
 /* davprops: the dav_props table. */
 #include <stdio.h>
+#include "drive/folder_ops.h"
 #include "drive/davprops.h"
 
 int davprops_each(const char *owner_id, const char *item_id, const char *ns, const char *name,
@@ -28,7 +29,7 @@ int davprops_apply(const char *owner_id, const char *item_id, size_t n, const ch
   db_t *db = db_get();
   if(!db)
     return DRIVE_UNAVAILABLE;
-  int rc = drive_tx_begin(db);
+  int rc = folder_ops_tx_begin(db, owner_id);
   for(size_t i = 0; rc == DRIVE_OK && i < n; i++) {
     rc = drive_db(db_exec(db, "DELETE FROM dav_props WHERE owner_id = $1 AND item_id = $2 AND "
                               "ns = $3 AND name = $4", "tttt", owner_id, item_id, ns[i], name[i]));

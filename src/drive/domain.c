@@ -6,6 +6,7 @@
 #include "drive/app_passwords.h"
 #include "drive/cred_bus.h"
 #include "drive/domain.h"
+#include "drive/folder_ops.h"
 #include "drive/hasher.h"
 #include "drive/janitor.h"
 #include "drive/mail.h"
@@ -94,6 +95,7 @@ int drive_init(const struct drive_options *o, char *err, size_t errlen)
     .dedup_reject = o->dedup_reject,
   };
   upload_init(&up);
+  folder_ops_configure(o->bin_batch_folders, o->bin_batch_ms, o->bin_batch_pause_ms);
   if(users_init(&uo) != 0) {
     snprintf(err, errlen, "users: cannot initialise (out of memory?)");
     goto fail;

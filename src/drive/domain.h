@@ -34,6 +34,9 @@ struct drive_options {
   uint64_t max_upload_size;        /* 0 = no limit */
   bool dedup_reject;
   int bin_retention_days;          /* 0 = keep binned items */
+  int bin_batch_folders;           /* folder rows per bin/restore batch at most (folder_ops.h) */
+  int bin_batch_ms;                /* a batch's time budget */
+  int bin_batch_pause_ms;          /* a pause between two batches (tests) */
   int64_t node_timeout_ms;         /* NODE_TIMEOUT: a node silent this long is dead */
   struct urljob_options urljobs;   /* uploads from a URL */
   bool background;                 /* the server: sweeper, janitor, mail; false for tools */

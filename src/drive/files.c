@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
+#include "drive/folder_ops.h"
 #include "drive/content.h"
 #include "drive/drive.h"
 #include "drive/folders.h"
@@ -160,6 +161,9 @@ int file_rename(const char *owner_id, const char *file_id, const char *new_name,
   }
   if(!id_valid(file_id))
     return DRIVE_NOT_FOUND;
+  int rc = folder_ops_settle(owner_id);
+  if(rc)
+    return rc;
   /* One statement, so atomic on its own; files may share names, so there is
    * no sibling check to keep in step with it. */
   return file_read_one(db_query(db,
@@ -180,7 +184,7 @@ int file_move(const char *owner_id, const char *file_id, const char *folder_id,
   *missing = "File";
   if(!id_valid(file_id))
     return DRIVE_NOT_FOUND;
-  int rc = drive_tx_begin(db);
+  int rc = folder_ops_tx_begin(db, owner_id);
   if(rc)
     return rc;
   rc = file_get_live(db, owner_id, file_id, &f);
@@ -219,6 +223,9 @@ int file_set_starred(const char *owner_id, const char *file_id, bool starred,
     return DRIVE_UNAVAILABLE;
   if(!id_valid(file_id))
     return DRIVE_NOT_FOUND;
+  int rc = folder_ops_settle(owner_id);
+  if(rc)
+    return rc;
   /* A star is the user's mark, not a change to the file (as for folders and
    * in Google Drive): updated_at stays. */
   return file_read_one(db_query(db,
@@ -242,7 +249,7 @@ static int file_tx_load(db_t **db, const char *owner_id, const char *file_id,
     return DRIVE_UNAVAILABLE;
   if(!id_valid(file_id))
     return DRIVE_NOT_FOUND;
-  int rc = drive_tx_begin(*db);
+  int rc = folder_ops_tx_begin(*db, owner_id);
   if(rc)
     return rc;
   rc = file_get(owner_id, file_id, f);
@@ -392,7 +399,7 @@ int file_copies(const char *owner_id, const char *src_file_id, const char *folde
   int rc = file_copies_rows(names, n, &rows, why);
   if(rc)
     return rc;
-  rc = drive_tx_begin(db);
+  rc = folder_ops_tx_begin(db, owner_id);
   if(rc) {
     free(rows);
     return rc;

@@ -1,13 +1,17 @@
 /* folder_bin: a folder into the bin with everything below it, and back
- * (API §4, DECISIONS "Folders and items", "The bin is kept on folders"):
- * each one transaction that changes the group's folder rows, the sizes up
- * the tree and the owner's bin bytes once, whatever the files below. */
+ * (API §4, DECISIONS "Folders and items", "The bin is kept on folders",
+ * "Bin in batches"): one transaction changes the sizes up the tree and the
+ * owner's bin bytes once, whatever the files below, marks or unmarks the
+ * folder itself and a first batch of its folders; a big subtree's other
+ * folders follow in batches of their own (drive/folder_ops.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "drive/content.h"
+#include "drive/folder_ops.h"
 #include "drive/folder_sql.h"
 #include "drive/folders.h"
+#include "util/log.h"
 #include "util/timefmt.h"
 
 /* How many "name (n)" candidates a restore tries before giving up. */
@@ -24,17 +28,42 @@ static int folder_tx_load(db_t **db, const char *owner_id, const char *folder_id
     return DRIVE_UNAVAILABLE;
   if(!id_valid(folder_id))
     return DRIVE_NOT_FOUND;
-  int rc = drive_tx_begin(*db);
+  int rc = folder_ops_tx_begin(*db, owner_id);
   if(rc)
     return rc;
   rc = folder_get(owner_id, folder_id, f);
   return rc ? drive_tx_end(*db, rc) : DRIVE_OK;
 }
 
+/* After the first transaction committed: the batches left, if any. The
+ * change is made and visible (sizes, the folder itself); a fault here
+ * leaves the operation recorded, and the owner's next write or the
+ * janitor completes it. */
+static int folder_op_finish(int rc, bool more, const struct folder_op *op)
+{
+  if(rc != DRIVE_OK || !more)
+    return rc;
+  if(folder_ops_finish(op) != DRIVE_OK)
+    log_warn("folder %s: batches of a bin or restore failed; completed later", op->folder_id);
+  return DRIVE_OK;
+}
+
+static void folder_op_init(struct folder_op *op, int kind, const char *owner_id,
+                           const char *folder_id, const char *group, int64_t at)
+{
+  op->op = kind;
+  op->at = at;
+  folder_copy_text(op->owner_id, sizeof(op->owner_id), owner_id);
+  folder_copy_text(op->folder_id, sizeof(op->folder_id), folder_id);
+  folder_copy_text(op->group_id, sizeof(op->group_id), group);
+}
+
 int folder_bin(const char *owner_id, const char *folder_id)
 {
   db_t *db;
   struct folder f;
+  struct folder_op op;
+  bool more = false;
   int rc = folder_tx_load(&db, owner_id, folder_id, &f);
   if(rc)
     return rc;
@@ -42,20 +71,23 @@ int folder_bin(const char *owner_id, const char *folder_id)
     return drive_tx_end(db, DRIVE_OK); /* already in the bin: nothing to do */
 
   /* The live ancestors no longer hold what goes to the bin ... */
+  folder_op_init(&op, FOLDER_OP_BIN, owner_id, folder_id, folder_id, time_now_ms());
   rc = folder_add_size(db, folder_nullable(f.parent_id), -f.size);
-  /* ... one statement marks the group: the folder itself (trashed_with NULL)
-   * and the live folders below it (trashed_with = it). Their files are not
-   * touched: a file in a binned folder is in the bin (files.h), and the
-   * folder's size is what they hold, all of it now in the bin. */
+  /* ... the folder itself is the group's top (trashed_with NULL), and the
+   * live folders below it join the group (trashed_with = it), top down, a
+   * batch at a time. Their files are not touched: a file in a binned
+   * folder is in the bin (files.h), and the folder's size is what they
+   * hold, all of it now in the bin. */
   if(!rc)
     rc = drive_db(db_exec(db,
-                          "UPDATE folders SET is_deleted = 1, deleted_at = $3, "
-                          "trashed_with = CASE WHEN id = $1 THEN NULL ELSE $1 END "
-                          "WHERE id IN (" SUBTREE_LIVE ")",
-                          "tti", folder_id, owner_id, time_now_ms()));
+                          "UPDATE folders SET is_deleted = 1, deleted_at = $2, "
+                          "trashed_with = NULL WHERE id = $1",
+                          "ti", folder_id, op.at));
   if(!rc && f.size)
     rc = usage_add(db, owner_id, 0, 0, f.size, 0);
-  return drive_tx_end(db, rc);
+  if(!rc)
+    rc = folder_ops_start(db, &op, &more);
+  return folder_op_finish(drive_tx_end(db, rc), more, &op);
 }
 
 /* "name (n)" for candidate n (n = 0: the name itself), the base cut at a
@@ -160,33 +192,12 @@ static int folder_free_name(db_t *db, const char *owner_id, const char *parent,
   return rc;
 }
 
-/* Brings the folders of bin group `group` below `folder_id` (itself
- * included) back to life; their files come back with them (files.h).
- * Restoring the group's top, the whole group comes back through the
- * trashed_with index; restoring a folder carried inside it needs a walk
- * down through the group. */
-static int folder_unbin_rows(db_t *db, const char *owner_id, const char *folder_id,
-                             const char *group)
-{
-  /* From the primary key and folders_trashed alone: the group's top was
-   * loaded as the owner's, and its carried folders are the owner's too. An
-   * owner test beside them made SQLite walk every folder of the owner (100 ms
-   * at 100,000 folders). */
-  if(!strcmp(folder_id, group))
-    return drive_db(db_exec(db,
-                            "UPDATE folders SET is_deleted = 0, deleted_at = NULL, "
-                            "trashed_with = NULL WHERE id = $1 OR trashed_with = $1",
-                            "t", group));
-  return drive_db(db_exec(db,
-                          "UPDATE folders SET is_deleted = 0, deleted_at = NULL, "
-                          "trashed_with = NULL WHERE id IN (" SUBTREE_GROUP ")",
-                          "ttt", folder_id, owner_id, group));
-}
-
 int folder_restore(const char *owner_id, const char *folder_id)
 {
   db_t *db;
   struct folder f;
+  struct folder_op op = {0};
+  bool more = false;
   char name[NAME_MAX_BYTES + 1], key[NAME_MAX_BYTES + 1], group[ID_LEN + 1];
   int rc = folder_tx_load(&db, owner_id, folder_id, &f);
   if(rc)
@@ -222,12 +233,20 @@ int folder_restore(const char *owner_id, const char *folder_id)
     if(rc)
       goto out;
   }
-  /* Its size is what came back with it: the files of the group below it. */
-  rc = folder_unbin_rows(db, owner_id, folder_id, group);
+  /* It comes back, then the folders of its group below it, top down, a
+   * batch at a time. Its size is what came back with it: the files of the
+   * group below it. */
+  rc = drive_db(db_exec(db,
+                        "UPDATE folders SET is_deleted = 0, deleted_at = NULL, "
+                        "trashed_with = NULL WHERE id = $1",
+                        "t", folder_id));
   if(!rc)
     rc = folder_add_size(db, parent, f.size);
   if(!rc && f.size)
     rc = usage_add(db, owner_id, 0, 0, -f.size, 0);
+  folder_op_init(&op, FOLDER_OP_RESTORE, owner_id, folder_id, group, 0);
+  if(!rc)
+    rc = folder_ops_start(db, &op, &more);
 out:
-  return drive_tx_end(db, rc);
+  return folder_op_finish(drive_tx_end(db, rc), more, &op);
 }

@@ -1,6 +1,7 @@
 /* folder_sql: what folders.c and folder_bin.c share: the SQL of the
- * folders table (owned by these two files) and the small helpers around
- * it. Private to drive/folders*.c. */
+ * folders table (owned by these two files, and folder_ops.c for the bin
+ * marks of a batched bin or restore) and the small helpers around it.
+ * Private to drive/folder*.c. */
 #ifndef NETRA_FOLDER_SQL_H
 #define NETRA_FOLDER_SQL_H
 #include <stdbool.h>
@@ -11,18 +12,6 @@
 #define SUBTREE_ALL                                                              \
   "WITH RECURSIVE sub(id) AS (SELECT id FROM folders WHERE id = $1 AND owner_id = $2 " \
   "UNION SELECT f.id FROM folders f JOIN sub ON f.parent_id = sub.id) SELECT id FROM sub"
-
-/* Folder $1 (of owner $2) and the live folders below it, through live ones. */
-#define SUBTREE_LIVE                                                             \
-  "WITH RECURSIVE sub(id) AS (SELECT id FROM folders WHERE id = $1 AND owner_id = $2 " \
-  "UNION SELECT f.id FROM folders f JOIN sub ON f.parent_id = sub.id "                \
-  "WHERE f.is_deleted = 0) SELECT id FROM sub"
-
-/* Folder $1 (of owner $2) and the folders below it in bin group $3. */
-#define SUBTREE_GROUP                                                            \
-  "WITH RECURSIVE sub(id) AS (SELECT id FROM folders WHERE id = $1 AND owner_id = $2 " \
-  "UNION SELECT f.id FROM folders f JOIN sub ON f.parent_id = sub.id "                \
-  "WHERE f.is_deleted = 1 AND f.trashed_with = $3) SELECT id FROM sub"
 
 /* A folder's columns, of the folders table named f. */
 #define FOLDER_COLS_F                                                                        \

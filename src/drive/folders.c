@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "drive/folder_ops.h"
 #include "drive/content.h"
 #include "drive/file_sql.h"
 #include "drive/folder_sql.h"
@@ -96,6 +97,12 @@ int folder_check_live(const char *owner_id, const char *folder_id)
   return rc == DB_DONE ? DRIVE_NOT_FOUND : drive_from_db(rc);
 }
 
+int folder_check_target(const char *owner_id, const char *folder_id)
+{
+  int rc = folder_ops_settle(owner_id);
+  return rc ? rc : folder_check_live(owner_id, folder_id);
+}
+
 /* Cleans a name and computes its case-folded key. */
 static int folder_name_prepare(const char *in, char name[NAME_MAX_BYTES + 1],
                                char key[NAME_MAX_BYTES + 1], const char **why)
@@ -163,7 +170,7 @@ int folder_create(const char *owner_id, const char *parent_id, const char *name,
     return rc;
   if(parent_id && !id_valid(parent_id))
     return DRIVE_NOT_FOUND;
-  rc = drive_tx_begin(db);
+  rc = folder_ops_tx_begin(db, owner_id);
   if(rc)
     return rc;
   rc = folder_check_live(owner_id, parent_id);
@@ -290,7 +297,7 @@ int folder_rename(const char *owner_id, const char *folder_id, const char *new_n
     return rc;
   if(!id_valid(folder_id))
     return DRIVE_NOT_FOUND;
-  rc = drive_tx_begin(db);
+  rc = folder_ops_tx_begin(db, owner_id);
   if(rc)
     return rc;
   rc = folder_get_live(db, owner_id, folder_id, out);
@@ -335,7 +342,7 @@ int folder_move(const char *owner_id, const char *folder_id,
   *why = NULL;
   if(!id_valid(folder_id))
     return DRIVE_NOT_FOUND;
-  int rc = drive_tx_begin(db);
+  int rc = folder_ops_tx_begin(db, owner_id);
   if(rc)
     return rc;
   rc = folder_get_live(db, owner_id, folder_id, &f);
@@ -385,6 +392,9 @@ int folder_set_starred(const char *owner_id, const char *folder_id, bool starred
     return DRIVE_UNAVAILABLE;
   if(!id_valid(folder_id))
     return DRIVE_NOT_FOUND;
+  int rc = folder_ops_settle(owner_id);
+  if(rc)
+    return rc;
   return folder_read_one(db_query(db,
                                   "UPDATE folders SET is_starred = $1 WHERE id = $2 AND "
                                   "owner_id = $3 AND is_deleted = 0 RETURNING " FOLDER_COLS,
@@ -437,7 +447,7 @@ int folder_delete(const char *owner_id, const char *folder_id)
     return DRIVE_UNAVAILABLE;
   if(!id_valid(folder_id))
     return DRIVE_NOT_FOUND;
-  int rc = drive_tx_begin(db);
+  int rc = folder_ops_tx_begin(db, owner_id);
   if(rc)
     return rc;
   return drive_tx_end(db, folder_purge(db, owner_id, folder_id));

@@ -64,6 +64,10 @@ int folder_get(const char *owner_id, const char *folder_id, struct folder *out);
  *  belongs to the owner and is not binned; else DRIVE_NOT_FOUND (or a db
  *  code). Runs inside the caller's transaction, if any. */
 int folder_check_live(const char *owner_id, const char *folder_id);
+/** folder_check_live for a write about to start (an upload, a URL job),
+ *  outside any transaction: the owner's pending bin or restore batches are
+ *  completed first (folder_ops.h), so the answer is the settled one. */
+int folder_check_target(const char *owner_id, const char *folder_id);
 
 /** Called once per listed folder; a non-zero return stops the listing and
  *  becomes folder_list's result. */

@@ -3,6 +3,7 @@
 #include <time.h>
 #include "db/db.h"
 #include "drive/bin.h"
+#include "drive/folder_ops.h"
 #include "drive/janitor.h"
 #include "drive/orphans.h"
 #include "drive/store.h"
@@ -25,6 +26,10 @@ void janitor_run_once(int bin_retention_days)
   /* One node's janitor at a time (several nodes on PostgreSQL). */
   if(!db || !db_job_try_lock(db, DB_JOB_JANITOR))
     return;
+  /* A big bin or restore cut short between its batches (a crash, another
+   * node that died): completed before anything reads the bin. */
+  if(folder_ops_settle(NULL) != DRIVE_OK)
+    log_warn("janitor: completing pending bin batches failed; will retry");
   int64_t now = time_now_ms();
   if(bin_retention_days > 0) {
     int64_t cutoff = now - (int64_t)bin_retention_days * 86400 * 1000;

@@ -2,6 +2,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include "drive/folder_ops.h"
 #include "drive/shares.h"
 #include "drive/throttle.h"
 #include "drive/throttle_db.h"
@@ -114,7 +115,7 @@ int share_generate(const char *owner_id, const char *file_id,
   /* Hashing is slow on purpose: do it before taking the write lock. */
   if(opt->password && users_hash_password(opt->password, s.password_hash) != 0)
     return DRIVE_DB;
-  int rc = drive_tx_begin(db);
+  int rc = folder_ops_tx_begin(db, owner_id);
   if(rc)
     return rc;
   int64_t now = time_now_ms();

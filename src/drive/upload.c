@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "drive/folder_ops.h"
 #include "drive/content.h"
 #include "drive/drive.h"
 #include "drive/files.h"
@@ -484,7 +485,7 @@ int upload_finish(struct upload *u, char *file_id, size_t idsz)
   /* Past this point a cancel is refused: the file is about to appear. */
   if(u->task && task_commit_begin(u->task) != DRIVE_OK)
     return DRIVE_CANCELLED;
-  if((rc = drive_tx_begin(db)) != DRIVE_OK)
+  if((rc = folder_ops_tx_begin(db, u->owner_id)) != DRIVE_OK)
     return rc;
   rc = upload_commit(u, db, sha, u->mime, file_id);
   rc = drive_tx_end(db, rc);

@@ -27,7 +27,7 @@ static const char *const all_vars[] = {
   "TELEGRAM_PARALLEL_UPLOADS", "CHUNK_SIZE", "MAX_UPLOAD_SIZE", "CACHE_SIZE", "DEDUP",
   "CORS_ORIGINS", "PUBLIC_URL", "SMTP_URL", "SMTP_FROM", "REQUIRE_EMAIL_VERIFICATION",
   "ALLOW_PRIVATE_URLS", "BIN_RETENTION_DAYS", "LOG_LEVEL", "THREADS", "LOGIN_MAX_FAILURES",
-  "LOGIN_WINDOW_SECONDS",
+  "LOGIN_WINDOW_SECONDS", "BIN_BATCH_FOLDERS", "BIN_BATCH_MS", "BIN_BATCH_PAUSE_MS",
 };
 
 struct fixture {
@@ -175,6 +175,9 @@ static void test_defaults(void **state)
   assert_false(cfg.require_email_verification);
   assert_false(cfg.allow_private_urls);
   assert_int_equal(cfg.bin_retention_days, 30);
+  assert_int_equal(cfg.bin_batch_folders, 1000);
+  assert_int_equal(cfg.bin_batch_ms, 5);
+  assert_int_equal(cfg.bin_batch_pause_ms, 0);
   assert_int_equal(cfg.log_level, LOG_INFO);
   assert_int_equal(cfg.threads, 4);
   assert_int_equal(cfg.login_max_failures, 5);
@@ -424,6 +427,9 @@ static void test_int_ranges(void **state)
     {"ACCESS_TOKEN_EXPIRE_MINUTES", 1, 525600},
     {"REFRESH_TOKEN_EXPIRE_DAYS", 1, 3650},
     {"BIN_RETENTION_DAYS", 0, 36500},
+    {"BIN_BATCH_FOLDERS", 1, 1000000},
+    {"BIN_BATCH_MS", 1, 10000},
+    {"BIN_BATCH_PAUSE_MS", 0, 60000},
     {"THREADS", 1, 256},
     {"LOGIN_MAX_FAILURES", 1, 1000},
     {"LOGIN_WINDOW_SECONDS", 1, 86400},

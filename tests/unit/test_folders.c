@@ -15,6 +15,7 @@
 #include "db/db.h"
 #include "drive/bin.h"
 #include "drive/content.h"
+#include "drive/folder_ops.h"
 #include "drive/folders.h"
 #include "util/timefmt.h"
 #include "testdb.h"
@@ -305,6 +306,78 @@ static void test_deep_chain(void **state)
   usage_is(0, 0, 0);
 }
 
+static int64_t count_of(const char *sql, const char *arg)
+{
+  int64_t v = -1;
+  assert_int_equal(db_query_int(db, &v, sql, "t", arg), DB_ROW);
+  return v;
+}
+
+/* A bin in batches of two folder rows (drive/folder_ops.h): the first
+ * transaction by hand, as folder_bin runs it, leaves the subtree half
+ * marked and the operation recorded; another user's write leaves it so,
+ * the owner's next write completes it first (and so finds its folder
+ * binned). Then a bin and a restore run whole, batch after batch. */
+static void test_batches_and_settle(void **state)
+{
+  (void)state;
+  folder_ops_configure(2, 1000, 0);
+  char top[ID_LEN + 1], a[ID_LEN + 1], b[ID_LEN + 1], leaf[ID_LEN + 1] = "", name[16];
+  mk(UID, NULL, "batched", top);
+  for(int i = 0; i < 3; i++) {
+    snprintf(name, sizeof(name), "a%d", i);
+    mk(UID, top, name, a);
+    for(int j = 0; j < 3; j++) {
+      snprintf(name, sizeof(name), "b%d", j);
+      mk(UID, a, name, b);
+      for(int k = 0; k < 3; k++) {
+        snprintf(name, sizeof(name), "c%d", k);
+        mk(UID, b, name, leaf);
+      }
+    }
+  }
+  put_file(leaf, 5);
+  struct folder_op op = {.op = FOLDER_OP_BIN, .at = 123};
+  memcpy(op.folder_id, top, sizeof(top));
+  memcpy(op.group_id, top, sizeof(top));
+  memcpy(op.owner_id, UID, sizeof(UID));
+  bool more = false;
+  assert_int_equal(db_begin(db), DB_OK);
+  assert_int_equal(db_exec(db, "UPDATE folders SET is_deleted = 1, deleted_at = 123 WHERE id = $1",
+                           "t", top), DB_OK);
+  assert_int_equal(folder_ops_start(db, &op, &more), DRIVE_OK);
+  assert_int_equal(db_commit(db), DB_OK);
+  assert_true(more);
+  const char *marked = "SELECT COUNT(*) FROM folders WHERE trashed_with = $1 AND is_deleted = 1";
+  const char *ops = "SELECT COUNT(*) FROM folder_ops WHERE owner_id = $1";
+  assert_int_equal(count_of(marked, top), 2);
+  assert_int_equal(count_of(ops, UID), 1);
+
+  char other[ID_LEN + 1], late[ID_LEN + 1];
+  mk(OTHER, NULL, "elsewhere", other);
+  assert_int_equal(count_of(ops, UID), 1);
+  struct folder f;
+  const char *why = NULL;
+  assert_int_equal(folder_create(UID, leaf, "late", &f, &why), DRIVE_NOT_FOUND);
+  assert_int_equal(count_of(ops, UID), 0);
+  assert_int_equal(count_of(marked, top), 39);
+
+  /* Whole, in batches: back, out again, back. */
+  assert_int_equal(folder_restore(UID, top), DRIVE_OK);
+  assert_int_equal(count_of(marked, top), 0);
+  mk(UID, leaf, "late", late);
+  assert_int_equal(folder_bin(UID, top), DRIVE_OK);
+  assert_int_equal(count_of(marked, top), 40);
+  assert_int_equal(count_of(ops, UID), 0);
+  assert_int_equal(folder_restore(UID, top), DRIVE_OK);
+  assert_int_equal(count_of(marked, top), 0);
+  assert_int_equal(count_of("SELECT COUNT(*) FROM folders WHERE owner_id = $1 AND is_deleted = 0",
+                            UID), 41);
+  assert_int_equal(size_of(top), 5);
+  assert_int_equal(folder_delete(UID, top), DRIVE_OK);
+  folder_ops_configure(0, 0, 0);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -312,6 +385,7 @@ int main(void)
     cmocka_unit_test(test_clash_cycle_and_scope),
     cmocka_unit_test(test_purge_older_than),
     cmocka_unit_test(test_deep_chain),
+    cmocka_unit_test(test_batches_and_settle),
   };
   return cmocka_run_group_tests(tests, setup_db, teardown_db);
 }
