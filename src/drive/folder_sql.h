@@ -66,13 +66,16 @@
  * owner; $2 (sub) the folder whose subtree it walks. Columns: TREE_COLS,
  * the depth (1: the roots of this cursor), deeper. */
 #define TREE_PG_LEVELS 32
-/* The children's owner test, kept out of every index (an expression no
- * index has): the probe must be driven by parent_id. With statistics from
- * before the owner had folders (a new user, then a burst of 20,000), the
- * owner looked like one row and PostgreSQL probed through an owner-only
- * index (folders_starred), reading all 20,000 folders for each: minutes.
- * A child is its parent's owner's anyway; the test only double-checks. */
-#define TREE_PG_OWNER "(c.owner_id || '') = $1"
+/* A PostgreSQL probe for the children (folders c) of one folder: their
+ * owner test is kept out of every index (an expression no index has), so
+ * the probe is driven by parent_id. With statistics from before the owner
+ * had folders (a new user, then a burst of 20,000), the owner looked like
+ * one row and PostgreSQL probed through an owner-only index
+ * (folders_starred), reading all 20,000 folders for each: minutes. A child
+ * is its parent's owner's anyway; the test only double-checks. P: the
+ * owner's parameter. (folder_ops' walks keep owner_id indexable: they need
+ * (owner_id, parent_id, is_deleted) to skip the children already done.) */
+#define PG_CHILD_OWNER(P) "(c.owner_id || '') = " P
 #define TREE_PG_LEVELS_S "32"
 #define TREE_PG_DECLARE(ANCHOR)                                                           \
   "DECLARE %s CURSOR WITH HOLD FOR WITH RECURSIVE t AS (SELECT " TREE_COLS                \
@@ -80,9 +83,9 @@
   "AND " ANCHOR " UNION ALL SELECT " TREE_COLS_F ", t.depth + 1, "                         \
   "t.path || chr(1) || f.name_key FROM t CROSS JOIN LATERAL (SELECT " TREE_COLS           \
   ", name_key FROM folders c WHERE c.parent_id = t.id AND c.is_deleted = 0 AND "         \
-  TREE_PG_OWNER " OFFSET 0) f WHERE t.depth < " TREE_PG_LEVELS_S ") SELECT " TREE_COLS     \
+  PG_CHILD_OWNER("$1") " OFFSET 0) f WHERE t.depth < " TREE_PG_LEVELS_S ") SELECT " TREE_COLS     \
   ", depth, CASE WHEN depth = " TREE_PG_LEVELS_S " AND EXISTS (SELECT 1 FROM folders c "   \
-  "WHERE c.parent_id = t.id AND c.is_deleted = 0 AND " TREE_PG_OWNER " OFFSET 0) THEN 1 " \
+  "WHERE c.parent_id = t.id AND c.is_deleted = 0 AND " PG_CHILD_OWNER("$1") " OFFSET 0) THEN 1 " \
   "ELSE 0 END FROM t ORDER BY path COLLATE \"C\""
 #define TREE_PG_TOP TREE_PG_DECLARE("parent_id IS NULL")
 #define TREE_PG_SUB TREE_PG_DECLARE("parent_id = $2")
