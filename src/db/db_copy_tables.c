@@ -178,5 +178,14 @@ const struct copy_table copy_tables[] = {
    "timeout_s, expires_at, created_at) VALUES ($1, $2, $3, CAST($4 AS INTEGER), CAST($5 AS "
    "INTEGER), $6, CAST($7 AS BIGINT), CAST($8 AS BIGINT), CAST($9 AS BIGINT)) ON CONFLICT DO "
    "NOTHING"},
+  /* A bin or restore whose batches were not all done: the target's janitor
+   * completes it (DECISIONS "Bin in batches"). */
+  {"folder_ops", 5, 1, {0},
+   "SELECT COUNT(*) FROM folder_ops",
+   "SELECT folder_id, owner_id, op, group_id, at FROM folder_ops ORDER BY folder_id LIMIT 500",
+   "SELECT folder_id, owner_id, op, group_id, at FROM folder_ops WHERE folder_id > $1 ORDER BY "
+   "folder_id LIMIT 500",
+   "INSERT INTO folder_ops (folder_id, owner_id, op, group_id, at) VALUES ($1, $2, CAST($3 AS "
+   "INTEGER), $4, CAST($5 AS BIGINT)) ON CONFLICT DO NOTHING"},
 };
 const int copy_table_count = (int)(sizeof(copy_tables) / sizeof(copy_tables[0]));

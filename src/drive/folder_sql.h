@@ -73,8 +73,8 @@
  * one row and PostgreSQL probed through an owner-only index
  * (folders_starred), reading all 20,000 folders for each: minutes. A child
  * is its parent's owner's anyway; the test only double-checks. P: the
- * owner's parameter. (folder_ops' walks keep owner_id indexable: they need
- * (owner_id, parent_id, is_deleted) to skip the children already done.) */
+ * owner's parameter. Used by the tree and by folder_ops' walks (which skip
+ * the children already done through folders_children's is_deleted, 019). */
 #define PG_CHILD_OWNER(P) "(c.owner_id || '') = " P
 #define TREE_PG_LEVELS_S "32"
 #define TREE_PG_DECLARE(ANCHOR)                                                           \

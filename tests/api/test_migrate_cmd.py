@@ -27,7 +27,7 @@ pytestmark = pytest.mark.skipif(not HAVE_PG, reason="no PostgreSQL binaries "
                                 "(/usr/lib/postgresql/*/bin; apt-get install postgresql)")
 TABLES = ("users", "used_tokens", "refresh_tokens", "folders", "contents", "chunks", "files",
           "shares", "tasks", "url_jobs", "url_job_resume", "url_job_chunks", "app_passwords",
-          "pending_deletes", "orphan_marks", "dav_props", "dav_locks")
+          "pending_deletes", "orphan_marks", "dav_props", "dav_locks", "folder_ops")
 VERIFY = re.compile(r"^verify (\w+) +(\d+) rows  sha256:([0-9a-f]{16})  ok$", re.M)
 
 
