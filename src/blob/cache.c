@@ -15,6 +15,7 @@
 #include "util/fsutil.h"
 #include "util/log.h"
 #include "util/metric_list.h"
+#include "util/grow.h"
 
 bool cache_key_valid(const char *key)
 {
@@ -212,14 +213,10 @@ static int cache_scan(struct cache *c)
       unlink(path); /* partial downloads and strays */
       continue;
     }
-    if(n == cap) {
-      size_t ncap = cap ? cap * 2 : 64;
-      struct cache_found *g = realloc(found, ncap * sizeof(*g));
-      if(!g)
-        break;
-      found = g;
-      cap = ncap;
-    }
+    struct cache_found *g = grow_room(found, &cap, n, sizeof(*g), 64);
+    if(!g)
+      break;
+    found = g;
     found[n].e = cache_entry_new(de->d_name, (uint64_t)st.st_size, true);
     found[n].mtime = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
     if(found[n].e)

@@ -12,6 +12,7 @@
 #include "drive/davprops.h"
 #include "drive/files.h"
 #include "drive/folders.h"
+#include "util/grow.h"
 
 static int unhex(int ch)
 {
@@ -75,14 +76,10 @@ struct kids {
 static int collect(const struct davfs_entry *e, void *arg)
 {
   struct kids *k = arg;
-  if(k->n == k->cap) {
-    size_t cap = k->cap ? k->cap * 2 : 32;
-    struct kid *m = realloc(k->v, cap * sizeof(*m));
-    if(!m)
-      return DRIVE_INTERNAL;
-    k->v = m;
-    k->cap = cap;
-  }
+  struct kid *m = grow_room(k->v, &k->cap, k->n, sizeof(*m), 32);
+  if(!m)
+    return DRIVE_INTERNAL;
+  k->v = m;
   struct kid *x = &k->v[k->n++];
   x->is_folder = e->is_folder;
   snprintf(x->id, sizeof(x->id), "%.22s", e->is_folder ? e->fo.id : e->fi.id);

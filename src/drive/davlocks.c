@@ -4,6 +4,7 @@
 #include <string.h>
 #include "drive/davlocks.h"
 #include "util/timefmt.h"
+#include "util/grow.h"
 
 int davlock_list(const char *owner_id, struct davlock **out, size_t *n)
 {
@@ -22,15 +23,12 @@ int davlock_list(const char *owner_id, struct davlock **out, size_t *n)
   size_t cap = 0;
   int step, rc = DRIVE_OK;
   while((step = db_step(st)) == DB_ROW) {
-    if(*n == cap) {
-      cap = cap ? cap * 2 : 4;
-      struct davlock *m = realloc(*out, cap * sizeof(**out));
-      if(!m) {
-        rc = DRIVE_INTERNAL;   /* a cut list could hide a lock: fail instead */
-        break;
-      }
-      *out = m;
+    struct davlock *m = grow_room(*out, &cap, *n, sizeof(*m), 4);
+    if(!m) {
+      rc = DRIVE_INTERNAL;   /* a cut list could hide a lock: fail instead */
+      break;
     }
+    *out = m;
     struct davlock *l = &(*out)[(*n)++];
     db_col_copy(st, 0, l->token, sizeof(l->token));
     db_col_copy(st, 1, l->path, sizeof(l->path));

@@ -15,6 +15,7 @@
 #include "drive/folders.h"
 #include "util/id.h"
 #include "util/log.h"
+#include "util/grow.h"
 
 /* Rows read per statement, and folders of a level whose children one
  * statement reads. Each level holds one batch, its room grown to what the
@@ -92,14 +93,10 @@ static void tree_level_reset(struct tree_level *l)
 /* Appends a row's room to level l; NULL when out of memory. */
 static struct tree_row *tree_level_add(struct tree_level *l)
 {
-  if(l->n == l->room) {
-    size_t nroom = l->room ? l->room * 2 : 1;
-    struct tree_row *nr = realloc(l->rows, nroom * sizeof(*nr));
-    if(!nr)
-      return NULL;
-    l->rows = nr;
-    l->room = nroom;
-  }
+  struct tree_row *nr = grow_room(l->rows, &l->room, l->n, sizeof(*nr), 1);
+  if(!nr)
+    return NULL;
+  l->rows = nr;
   return &l->rows[l->n++];
 }
 
@@ -322,14 +319,10 @@ static int pg_connect(struct folder_tree_cursor *c)
  * is what keeps a cursor WITH HOLD past its transaction. */
 static int pg_declare(struct folder_tree_cursor *c, const char *root, int64_t base)
 {
-  if(c->ncursors == c->cursors_cap) {
-    size_t ncap = c->cursors_cap ? c->cursors_cap * 2 : 4;
-    struct tree_pg_cursor *n = realloc(c->cursors, ncap * sizeof(*n));
-    if(!n)
-      return DRIVE_INTERNAL;
-    c->cursors = n;
-    c->cursors_cap = ncap;
-  }
+  struct tree_pg_cursor *n = grow_room(c->cursors, &c->cursors_cap, c->ncursors, sizeof(*n), 4);
+  if(!n)
+    return DRIVE_INTERNAL;
+  c->cursors = n;
   struct tree_pg_cursor *k = &c->cursors[c->ncursors];
   *k = (struct tree_pg_cursor){.base = base};
   snprintf(k->name, sizeof(k->name), "netra_tree_%zu", c->ncursors);

@@ -14,6 +14,7 @@
 #include "drive/listing.h"
 #include "drive/purge.h"
 #include "util/timefmt.h"
+#include "util/grow.h"
 
 /* Guards the breadcrumb walk (which cannot use UNION: it carries a depth). */
 #define FOLDER_PATH_MAX_DEPTH 1000000
@@ -256,16 +257,12 @@ int folder_path(const char *owner_id, const char *folder_id,
   if(!st)
     return DRIVE_DB;
   while((rc = db_step(st)) == DB_ROW) {
-    if(*count == cap) {
-      size_t ncap = cap ? cap * 2 : 16;
-      struct folder_crumb *nc = realloc(*out, ncap * sizeof(*nc));
-      if(!nc) {
-        rc = DB_ERROR;
-        break;
-      }
-      *out = nc;
-      cap = ncap;
+    struct folder_crumb *nc = grow_room(*out, &cap, *count, sizeof(*nc), 16);
+    if(!nc) {
+      rc = DB_ERROR;
+      break;
     }
+    *out = nc;
     struct folder_crumb *c = &(*out)[(*count)++];
     db_col_copy(st, 0, c->id, sizeof(c->id));
     db_col_copy(st, 1, c->name, sizeof(c->name));

@@ -8,6 +8,7 @@
 #include "drive/orphans.h"
 #include "drive/store.h"
 #include "util/log.h"
+#include "util/grow.h"
 
 #define ORPHANS_MAX_SERIES 256   /* Telegram: at most 64 chats */
 
@@ -60,16 +61,12 @@ static int orphans_collect(void *arg, const char *locator)
     k->nseries++;
   }
   struct orphans_series *s = &k->series[i];
-  if(s->n == s->cap) {
-    size_t cap = s->cap ? s->cap * 2 : 256;
-    int64_t *grown = realloc(s->ids, cap * sizeof(*grown));
-    if(!grown) {
-      k->oom = true;
-      return 1;
-    }
-    s->ids = grown;
-    s->cap = cap;
+  int64_t *grown = grow_room(s->ids, &s->cap, s->n, sizeof(*grown), 256);
+  if(!grown) {
+    k->oom = true;
+    return 1;
   }
+  s->ids = grown;
   s->ids[s->n++] = seq;
   return 0;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 #include "drive/content.h"
 #include "drive/purge.h"
+#include "util/grow.h"
 
 int purge_collect(struct purge *p, db_stmt_t *st)
 {
@@ -11,16 +12,12 @@ int purge_collect(struct purge *p, db_stmt_t *st)
     return DRIVE_DB;
   int rc;
   while((rc = db_step(st)) == DB_ROW) {
-    if(p->count == p->cap) {
-      size_t ncap = p->cap ? p->cap * 2 : 16;
-      char(*nc)[64] = realloc(p->contents, ncap * sizeof(*nc));
-      if(!nc) {
-        rc = DB_ERROR;
-        break;
-      }
-      p->contents = nc;
-      p->cap = ncap;
+    char(*nc)[64] = grow_room(p->contents, &p->cap, p->count, sizeof(*nc), 16);
+    if(!nc) {
+      rc = DB_ERROR;
+      break;
     }
+    p->contents = nc;
     const char *cid = db_col_text(st, 0);
     snprintf(p->contents[p->count++], sizeof(p->contents[0]), "%s", cid ? cid : "");
     int64_t size = db_col_int(st, 1);
