@@ -197,8 +197,10 @@ static int ops_batch_run(db_t *db, const struct folder_op *op, struct ops_queue 
   /* Past the time budget only while no other writer waits for its turn. */
   int64_t base = db_conn_dialect(db) == DB_POSTGRES ? OPS_STEP_ROWS_PG : OPS_STEP_ROWS;
   int64_t step = base;
-  while(rc == DRIVE_OK && total < batch &&
-        (ops_now_us() - t0 < budget || !db_writers_waiting(db))) {
+  while(rc == DRIVE_OK && total < batch) {
+    bool waiting = db_writers_waiting(db);
+    if(waiting && ops_now_us() - t0 >= budget)
+      break;
     if(q->head == q->n) {
       if(q->rebuilt) {
         *done = true;
@@ -207,7 +209,7 @@ static int ops_batch_run(db_t *db, const struct folder_op *op, struct ops_queue 
       rc = ops_rebuild(db, op, q);
       continue;
     }
-    if(db_writers_waiting(db))
+    if(waiting)
       step = base;
     else if(step < OPS_STEP_ROWS_MAX)
       step *= 2;

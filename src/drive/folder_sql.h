@@ -13,11 +13,6 @@
   "WITH RECURSIVE sub(id) AS (SELECT id FROM folders WHERE id = $1 AND owner_id = $2 " \
   "UNION SELECT f.id FROM folders f JOIN sub ON f.parent_id = sub.id) SELECT id FROM sub"
 
-/* A folder's columns, of the folders table named f. */
-#define FOLDER_COLS_F                                                                        \
-  "f.id, f.parent_id, f.owner_id, f.name, f.size, f.is_deleted, f.is_starred, f.deleted_at, " \
-  "f.trashed_with, f.created_at, f.updated_at"
-
 /* The columns of a folder the tree shows and cannot know: a tree's folders
  * are live and its owner's (folder_tree.c fills in the rest), so each row
  * carries 7 columns, not FOLDER_COLS' 11 (less to decode, and on
