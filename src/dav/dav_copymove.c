@@ -148,6 +148,40 @@ static int move_item(const char *user, const struct dav_item *src, const struct 
   return DRIVE_OK;
 }
 
+/* The change itself (on the pool for folders): the target binned when it
+ * existed, then the move or the copy. */
+static int copymove_job(struct dav_ctx *c)
+{
+  struct dav_item *src = &c->item, *dst = c->dst;
+  int rc = DRIVE_OK;
+  if(c->existed && (rc = dav_bin_item(c->user.id, dst)) != DRIVE_OK)
+    return rc;
+  if(c->move)
+    return move_item(c->user.id, src, dst);
+  if(src->kind == DAV_FILE) {
+    struct file_rec fi;
+    const char *why = NULL;
+    rc = davfs_copy_file(c->user.id, src->fi.id, dav_parent(dst), dst->name, &fi, &why);
+    if(rc == DRIVE_OK)
+      davprops_copy(c->user.id, src->fi.id, fi.id);
+    return rc;
+  }
+  return copy_folder(c->user.id, src->fo.id, dav_parent(dst), dst->name, c->deep, 0);
+}
+
+static int copymove_reply(struct http_req *r, struct dav_ctx *c)
+{
+  int rc = c->job_rc;
+  if(rc == DRIVE_OK) {
+    if(c->move)
+      dav_lock_drop_tree(c->user.id, c->item.path);
+    return dav_reply_status(r, c->existed ? HTTP_NO_CONTENT : HTTP_CREATED);
+  }
+  if(rc == DRIVE_INVALID)
+    return dav_reply_status(r, HTTP_FORBIDDEN);
+  return dav_reply_drive(r, rc == DRIVE_NOT_FOUND ? DRIVE_CONFLICT : rc);
+}
+
 int dav_copymove(struct http_req *r, struct dav_ctx *c, bool move)
 {
   char dpath[DAV_PATH_MAX];
@@ -199,29 +233,14 @@ int dav_copymove(struct http_req *r, struct dav_ctx *c, bool move)
     free(dst);
     return 0;
   }
-  if(existed && (rc = dav_bin_item(c->user.id, dst)) != DRIVE_OK)
-    goto fail;
-  const char *why = NULL;
-  if(move) {
-    rc = move_item(c->user.id, src, dst);
-    if(rc == DRIVE_OK)
-      dav_lock_drop_tree(c->user.id, src->path);
-  }
-  else if(src->kind == DAV_FILE) {
-    struct file_rec fi;
-    rc = davfs_copy_file(c->user.id, src->fi.id, dav_parent(dst), dst->name, &fi, &why);
-    if(rc == DRIVE_OK)
-      davprops_copy(c->user.id, src->fi.id, fi.id);
-  }
-  else
-    rc = copy_folder(c->user.id, src->fo.id, dav_parent(dst), dst->name, deep, 0);
-  if(rc != DRIVE_OK)
-    goto fail;
-  free(dst);
-  return dav_reply_status(r, existed ? HTTP_NO_CONTENT : HTTP_CREATED);
-fail:
-  free(dst);
-  if(rc == DRIVE_INVALID)
-    return dav_reply_status(r, HTTP_FORBIDDEN);
-  return dav_reply_drive(r, rc == DRIVE_NOT_FOUND ? DRIVE_CONFLICT : rc);
+  c->dst = dst;
+  c->move = move;
+  c->deep = deep;
+  c->existed = existed;
+  /* A folder copied, moved or overwritten may be a big tree (a copy writes
+   * every row of it; an overwrite bins it in batches): on the pool. */
+  if(src->kind == DAV_FOLDER || (existed && dst->kind == DAV_FOLDER))
+    return dav_defer(r, c, copymove_job, copymove_reply);
+  c->job_rc = copymove_job(c);
+  return copymove_reply(r, c);
 }

@@ -67,6 +67,19 @@ int dav_mkcol(struct http_req *r, struct dav_ctx *c)
   return dav_reply_status(r, HTTP_CREATED);
 }
 
+static int delete_job(struct dav_ctx *c)
+{
+  return dav_bin_item(c->user.id, &c->item);
+}
+
+static int delete_reply(struct http_req *r, struct dav_ctx *c)
+{
+  if(c->job_rc != DRIVE_OK)
+    return dav_reply_drive(r, c->job_rc);
+  dav_lock_drop_tree(c->user.id, c->item.path);
+  return dav_reply_status(r, HTTP_NO_CONTENT);
+}
+
 int dav_delete(struct http_req *r, struct dav_ctx *c)
 {
   if(!dav_existing(r, c))
@@ -75,11 +88,12 @@ int dav_delete(struct http_req *r, struct dav_ctx *c)
     return dav_reply_status(r, HTTP_FORBIDDEN);
   if(!dav_lock_allows(r, c, c->item.path, true, true))
     return 0;
-  int rc = dav_bin_item(c->user.id, &c->item);
-  if(rc != DRIVE_OK)
-    return dav_reply_drive(r, rc);
-  dav_lock_drop_tree(c->user.id, c->item.path);
-  return dav_reply_status(r, HTTP_NO_CONTENT);
+  /* A folder's bin runs in batches (a big one for a while): on the pool.
+   * A file's is one short write. */
+  if(c->item.kind == DAV_FOLDER)
+    return dav_defer(r, c, delete_job, delete_reply);
+  c->job_rc = delete_job(c);
+  return delete_reply(r, c);
 }
 
 static void put_suspend(void *arg)

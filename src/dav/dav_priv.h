@@ -38,7 +38,21 @@ struct dav_ctx {
   bool put_new;                    /* PUT made a new file: 201 */
   int put_fail;                    /* a drive code the upload gave up with */
   struct dav_item item;            /* PUT's target */
+  bool settled;                    /* the caller's pending bin batches are done */
+  /* A write's long part, on the http_defer pool (dav_defer). */
+  int (*job)(struct dav_ctx *c);
+  int (*job_reply)(struct http_req *r, struct dav_ctx *c);
+  int job_rc;
+  struct dav_item *dst;            /* COPY/MOVE's target (freed with the ctx) */
+  bool move, deep, existed;        /* COPY/MOVE */
 };
+
+/** Runs job(c) on the http_defer pool, then job_reply(r, c) (c->job_rc
+ *  set) on the request's thread: a write that may be long (a folder's bin
+ *  in batches, a tree copied) keeps the poll thread free. Returns what the
+ *  route's `end` or `begin` returns. */
+int dav_defer(struct http_req *r, struct dav_ctx *c, int (*job)(struct dav_ctx *c),
+              int (*job_reply)(struct http_req *r, struct dav_ctx *c));
 
 /** Resolves a request path ("/dav/a/b", decoded) for the user. DRIVE_OK
  *  (the item, or DAV_NONE with its parent), DRIVE_NOT_FOUND when a folder

@@ -23,6 +23,7 @@ static void dav_ctx_free(void *p)
   struct dav_ctx *c = p;
   upload_free(c->up);
   buf_free(&c->body);
+  free(c->dst);
   sodium_memzero(c->secret, sizeof(c->secret));
   free(c);
 }
@@ -109,17 +110,58 @@ static int dav_unauthorized(struct http_req *r)
   return dav_reply_status(r, HTTP_UNAUTHORIZED);
 }
 
+static void dav_job_work(void *arg)
+{
+  struct dav_ctx *c = arg;
+  c->job_rc = c->job(c);
+}
+
+static void dav_job_done(struct http_req *r, void *arg)
+{
+  struct dav_ctx *c = arg;
+  if(r)   /* else the request is gone: the ctx is r->ctx, freed with it */
+    c->job_reply(r, c);
+}
+
+int dav_defer(struct http_req *r, struct dav_ctx *c, int (*job)(struct dav_ctx *c),
+              int (*job_reply)(struct http_req *r, struct dav_ctx *c))
+{
+  c->job = job;
+  c->job_reply = job_reply;
+  return http_defer(r, dav_job_work, dav_job_done, c);
+}
+
+static int dav_start(struct http_req *r, struct dav_ctx *c);
+
+static int dav_settle_job(struct dav_ctx *c)
+{
+  return folder_ops_settle(c->user.id);
+}
+
+static int dav_settle_reply(struct http_req *r, struct dav_ctx *c)
+{
+  if(c->job_rc)
+    return dav_reply_drive(r, c->job_rc);
+  c->settled = true;
+  return dav_start(r, c);
+}
+
 /* The method's own start once the caller is known: PUT sets up its upload;
  * everything else collects its (small) body. */
 static int dav_start(struct http_req *r, struct dav_ctx *c)
 {
   /* A write resolves its paths against the settled tree: the caller's own
-   * pending bin or restore batches first (drive/folder_ops.h). */
+   * pending bin or restore batches first (drive/folder_ops.h), on the pool
+   * (they may take a while). */
   const char *m = r->method;
-  if(strcmp(m, "GET") && strcmp(m, "HEAD") && strcmp(m, "PROPFIND")) {
-    int rc = folder_ops_settle(c->user.id);
+  if(!c->settled && strcmp(m, "GET") && strcmp(m, "HEAD") && strcmp(m, "PROPFIND")) {
+    bool pending = false;
+    int rc = folder_ops_pending(c->user.id, &pending);
     if(rc)
       return dav_reply_drive(r, rc);
+    if(pending)
+      return dav_defer(r, c, dav_settle_job, dav_settle_reply);
+    c->settled = true;
   }
   if(!strcmp(r->method, "PUT"))
     return dav_put_begin(r, c);

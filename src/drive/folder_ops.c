@@ -323,6 +323,19 @@ int folder_ops_settle(const char *owner_id)
   }
 }
 
+int folder_ops_pending(const char *owner_id, bool *pending)
+{
+  db_t *db = db_get();
+  *pending = false;
+  if(!db)
+    return DRIVE_UNAVAILABLE;
+  int64_t one;
+  int q = db_query_int(db, &one, "SELECT 1 FROM folder_ops WHERE owner_id = $1 LIMIT 1", "t",
+                       owner_id);
+  *pending = q == DB_ROW;
+  return q == DB_ROW || q == DB_DONE ? DRIVE_OK : drive_from_db(q);
+}
+
 int folder_ops_tx_begin(db_t *db, const char *owner_id)
 {
   for(;;) {

@@ -50,5 +50,8 @@ int folder_ops_tx_begin(db_t *db, const char *owner_id);
 /** Completes `owner_id`'s pending operations (NULL: every owner's), for a
  *  write of one statement outside folder_ops_tx_begin, and the janitor. */
 int folder_ops_settle(const char *owner_id);
+/** Sets *pending when `owner_id` has an operation to complete: one indexed
+ *  probe, for a caller that would rather settle off its thread. */
+int folder_ops_pending(const char *owner_id, bool *pending);
 
 #endif

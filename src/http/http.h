@@ -211,7 +211,8 @@ int http_defer(struct http_req *r, http_work_fn work, http_done_fn done, void *a
 
 /* A streaming route's `begin` may defer too (checking a password): the core
  * calls `done` before the next body piece or `end`, and drops the body if
- * `done` replied. */
+ * `done` replied. Its `end` may defer (a long write): the core calls `done`
+ * in place of running `end` again. */
 
 /** Suspends/resumes a streaming request's connection (backpressure).
  *  http_suspend runs on the request's own thread; http_resume on any. */

@@ -285,8 +285,13 @@ void req_run(struct http_req *r)
   if(r->replied)
     return;
   if(r->route->stream) {
-    /* `end` may wait (suspended) for background work; it runs again. */
-    if(r->route->stream->end(r) == HTTP_PENDING && !r->replied)
+    /* `end` may wait (suspended) for background work; it runs again. Work
+     * it gave http_defer() is answered by that work's `done` instead. */
+    if(r->deferral)
+      http_defer_finish(r);
+    else if(r->route->stream->end(r) == HTTP_PENDING && !r->replied)
+      return;
+    if(r->deferral && !r->replied)
       return;
     r->stream_done = true;
   }

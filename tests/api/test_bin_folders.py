@@ -617,3 +617,35 @@ def test_wide_restore_with_skewed_statistics(server, user_factory):
         assert total == 10000 and not any(f["is_deleted"] for f in folders)
     finally:
         psql("ALTER TABLE folders RESET (autovacuum_enabled)")
+
+
+def test_dav_write_completes_pending_batches_off_the_poll_thread(server_factory):
+    """While a big bin's batches run (paused between them), the owner's
+    WebDAV write first completes them, on the background pool: the one poll
+    thread (THREADS=1) answers others meanwhile. Before, the write ran the
+    batches, pauses and all, on the poll thread, and every request waited."""
+    srv = server_factory(env=dict(BATCH_ENV, THREADS="1"))
+    a = make_user(srv, "davsettle")
+    c = a.client
+    top = create_folder(c, "top")["id"]
+    work, _, _, _ = big_tree(c, top)
+    auth = (a.username, a.password)
+    r = requests.request("PROPFIND", f"{srv.url}/dav/", headers={"Depth": "0"}, auth=auth,
+                         timeout=30)
+    assert r.status_code == 207   # the credential is cached from here on
+    t, out = in_thread(lambda: srv.client(a.access_token).put(f"{API}/folders/{work}/bin"))
+    time.sleep(0.3)
+    assert t.is_alive() and group_state(srv, work)[0], "the batches should be running"
+    t2, out2 = in_thread(lambda: requests.request("MKCOL", f"{srv.url}/dav/late", auth=auth,
+                                                  timeout=60))
+    time.sleep(0.2)
+    t0 = time.monotonic()
+    r = requests.options(f"{srv.url}/dav/", timeout=30)
+    took = time.monotonic() - t0
+    assert r.status_code == 200
+    assert took < 1.0 * TIME_FACTOR, f"OPTIONS waited {took:.2f}s behind the batches"
+    t.join(30)
+    t2.join(30)
+    assert out[0].status_code == 200, out[0].text
+    assert out2[0].status_code == 201, out2[0].text
+    assert group_state(srv, work)[0] == []

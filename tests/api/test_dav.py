@@ -4,14 +4,19 @@ UNLOCK against the real server; bad input; visibility both ways between
 WebDAV and the web API."""
 import base64
 import hashlib
+import os
 import re
 import socket
+import sqlite3
+import threading
 import time
 import urllib.parse
 
+import pytest
 import requests
 
-from helpers import API, create_folder, list_files, list_folders, make_user
+from helpers import (API, POSTGRES, TIME_FACTOR, create_folder, list_files, list_folders,
+                     make_user)
 
 PROPFIND_ALL = b'<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>'
 
@@ -285,3 +290,45 @@ def test_api_files_visible_over_dav_and_back(server, user):
     assert r.status_code == 201
     names = [f["name"] for f in list_files(user.client)[0]]
     assert "renamed-over-dav.txt" in names and "from-api.txt" not in names
+
+
+@pytest.mark.skipif(POSTGRES, reason="holds SQLite's write lock from outside")
+@pytest.mark.parametrize("method", ["DELETE", "COPY", "MOVE"])
+def test_folder_writes_leave_the_poll_thread_free(server_factory, method):
+    """A folder's DELETE (its bin runs in batches), COPY (every row of the
+    tree) or MOVE can take a while: they run on the background pool, so the
+    one poll thread (THREADS=1) answers others meanwhile. Held up here by
+    SQLite's write lock taken from outside; before, the write waited on the
+    poll thread and every other request waited with it."""
+    srv = server_factory(env={"THREADS": "1"})
+    u = make_user(srv, "davpool")
+    assert dav(srv, u, "MKCOL", "/tree").status_code == 201
+    assert dav(srv, u, "MKCOL", "/tree/sub").status_code == 201
+    db = sqlite3.connect(os.path.join(srv.data_dir, "netradrive.db"), timeout=5,
+                         isolation_level=None)
+    result = {}
+
+    def write():
+        headers = {"Destination": f"{srv.url}/dav/tree2"} if method != "DELETE" else None
+        result["status"] = dav(srv, u, method, "/tree", headers=headers).status_code
+
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        t = threading.Thread(target=write)
+        t.start()
+        time.sleep(0.5)   # the write is waiting for the lock by now
+        t0 = time.monotonic()
+        r = requests.options(f"{srv.url}/dav/", timeout=30)
+        took = time.monotonic() - t0
+        assert r.status_code == 200
+        assert took < 1.0 * TIME_FACTOR, f"OPTIONS waited {took:.2f}s behind the {method}"
+        assert t.is_alive()   # still waiting for the lock
+    finally:
+        time.sleep(0.3)
+        db.execute("ROLLBACK")
+        db.close()
+    t.join(30)
+    assert result["status"] == (204 if method == "DELETE" else 201), result
+    listing = dav(srv, u, "PROPFIND", "/", headers={"Depth": "1"}).text
+    assert ("/dav/tree/" in hrefs(listing)) == (method == "COPY")
+    assert ("/dav/tree2/" in hrefs(listing)) == (method != "DELETE")
