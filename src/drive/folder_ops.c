@@ -191,15 +191,11 @@ static int ops_batch_run(db_t *db, const struct folder_op *op, struct ops_queue 
   int64_t total = 0, changed = 0, t0 = ops_now_us();
   int rc = DRIVE_OK;
   *done = false;
-  /* PostgreSQL would JIT-compile the walk (its recursive estimate is large):
-   * 250-300 ms each statement, for a run of about 1 ms. And with statistics
-   * from before the subtree was made, it read every folder of the table for
-   * each folder walked (a sequential scan per row of the recursion: 15 s to
-   * restore 10,000 siblings): the walk's probes must use the index. */
+  /* PG_WALK_SETTINGS: JIT cost 250-300 ms each statement, for a run of
+   * about 1 ms; a sequential scan per row of the recursion made a restore
+   * of 10,000 siblings 15 s. */
   if(db_conn_dialect(db) == DB_POSTGRES)
-    rc = drive_db(db_exec(db, "SET LOCAL jit = off", ""));
-  if(rc == DRIVE_OK && db_conn_dialect(db) == DB_POSTGRES)
-    rc = drive_db(db_exec(db, "SET LOCAL enable_seqscan = off", ""));
+    rc = drive_db(db_exec(db, PG_WALK_SETTINGS, ""));
   /* Past the time budget only while no other writer waits for its turn. */
   int64_t base = db_conn_dialect(db) == DB_POSTGRES ? OPS_STEP_ROWS_PG : OPS_STEP_ROWS;
   int64_t step = base;

@@ -79,6 +79,12 @@
  * live folders then looked a few rows long, and the restore's walk read
  * all of it for each folder it probed (10,000 siblings: 35 s). */
 #define PG_CHILD_LIVE "c.is_deleted < 1"
+/* The settings of a transaction that walks down the tree on PostgreSQL, in
+ * one round trip: no JIT (the recursion's estimate is large: 250-500 ms of
+ * compiling for a walk of a few), no sequential scans (a probe must use the
+ * parent_id index even when the statistics predate the folders). */
+#define PG_WALK_SETTINGS                                                                  \
+  "SELECT set_config('jit', 'off', true), set_config('enable_seqscan', 'off', true)"
 #define TREE_PG_LEVELS_S "32"
 #define TREE_PG_DECLARE(ANCHOR)                                                           \
   "DECLARE %s CURSOR WITH HOLD FOR WITH RECURSIVE t AS (SELECT " TREE_COLS                \

@@ -328,16 +328,12 @@ static int pg_declare(struct folder_tree_cursor *c, const char *root, int64_t ba
   snprintf(k->name, sizeof(k->name), "netra_tree_%zu", c->ncursors);
   char sql[sizeof(TREE_PG_TOP) + sizeof(k->name) + 8];
   snprintf(sql, sizeof(sql), root ? TREE_PG_SUB : TREE_PG_TOP, k->name);
-  /* JIT would compile the plan for every tree (its cost estimate is
-   * high): half a second, more than the query. No sequential scans: the
-   * children's probe (PG_CHILD_OWNER) must use the parent_id index even
-   * when the statistics predate the folders (a 10,000-wide folder's tree
-   * scanned the table once per folder: 12-20 s). */
+  /* PG_WALK_SETTINGS: JIT compiled the plan for every tree (half a
+   * second, more than the query); a sequential scan per folder walked made
+   * a 10,000-wide folder's tree 12-20 s. */
   int rc = db_read_begin(c->db);
   if(rc == DB_OK)
-    rc = db_exec(c->db, "SET LOCAL jit = off", "");
-  if(rc == DB_OK)
-    rc = db_exec(c->db, "SET LOCAL enable_seqscan = off", "");
+    rc = db_exec(c->db, PG_WALK_SETTINGS, "");
   if(rc == DB_OK)
     rc = root ? db_exec(c->db, sql, "tt", c->owner, root) : db_exec(c->db, sql, "t", c->owner);
   if(rc == DB_OK)
