@@ -3,6 +3,7 @@
  * helpers they share. api/ never touches the database itself. */
 #ifndef NETRA_API_H
 #define NETRA_API_H
+#include <stdbool.h>
 #include "http/http.h"
 
 /** The NULL-terminated list of route tables for http_start. */
@@ -20,6 +21,16 @@ const char *api_auth_user(const void *auth);
 /** The signed-in caller of an HTTP_AUTH route: id and username. */
 const char *api_user_id(const struct http_req *r);
 const char *api_username(const struct http_req *r);
+/** Whether the caller's pending operations were found done (settle.c). */
+bool api_caller_settled(const struct http_req *r);
+void api_caller_mark_settled(struct http_req *r);
+
+/** For a write of the caller's drive (settle.c): true when it may run now,
+ *  nothing of the caller's pending. Else false, and the handler returns at
+ *  once: it replied (a fault), or the caller's pending bin or restore
+ *  batches are being completed on the http_defer pool, after which the
+ *  route's handler (a streaming route's `begin`) runs again. */
+bool api_settled(struct http_req *r);
 
 /** Replies for a drive/ result that is not DRIVE_OK: the status the code
  *  means (drive/drive.h), with `detail` as the message, or the code's

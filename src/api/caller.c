@@ -10,6 +10,7 @@
 struct api_caller {
   char id[ID_LEN + 1];
   char username[40];
+  bool settled;   /* no operation of the caller's pending (settle.c) */
 };
 
 int api_auth_bearer(struct http_req *r, const char *token, void **auth)
@@ -28,7 +29,7 @@ int api_auth_bearer(struct http_req *r, const char *token, void **auth)
     return HTTP_AUTH_UNAVAILABLE;
   if(rc != DRIVE_OK || c.iat < u.sessions_after)
     return -1;
-  struct api_caller *who = malloc(sizeof(*who));
+  struct api_caller *who = calloc(1, sizeof(*who));
   if(!who)
     return -1;
   snprintf(who->id, sizeof(who->id), "%s", u.id);
@@ -39,7 +40,7 @@ int api_auth_bearer(struct http_req *r, const char *token, void **auth)
 
 int api_caller_set(struct http_req *r, const char *id, const char *username)
 {
-  struct api_caller *who = malloc(sizeof(*who));
+  struct api_caller *who = calloc(1, sizeof(*who));
   if(!who)
     return -1;
   snprintf(who->id, sizeof(who->id), "%s", id);
@@ -73,4 +74,17 @@ const char *api_username(const struct http_req *r)
 {
   const struct api_caller *who = r->auth;
   return who ? who->username : "";
+}
+
+bool api_caller_settled(const struct http_req *r)
+{
+  const struct api_caller *who = r->auth;
+  return who && who->settled;
+}
+
+void api_caller_mark_settled(struct http_req *r)
+{
+  struct api_caller *who = r->auth;
+  if(who)
+    who->settled = true;
 }

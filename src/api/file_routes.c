@@ -63,6 +63,8 @@ static int files_list(struct http_req *r)
 /* DELETE /api/v1/files/{id} */
 static int files_delete(struct http_req *r)
 {
+  if(!api_settled(r))
+    return 0;
   int rc = file_delete(api_user_id(r), http_param(r, "id"));
   return rc ? file_reply_error(r, rc, NULL, NULL)
             : file_reply_message(r, "File permanently deleted");

@@ -74,6 +74,8 @@ static int folder_reply_message(struct http_req *r, const char *message)
 /* POST /api/v1/folders {name, parent_id} */
 static int folders_create(struct http_req *r)
 {
+  if(!api_settled(r))
+    return 0;
   struct folder f;
   const char *name = NULL, *parent = NULL, *why = NULL;
   json_t *body = http_json_body(r, false);
@@ -263,6 +265,8 @@ static int folders_restore(struct http_req *r)
 /* DELETE /api/v1/folders/{id} */
 static int folders_delete(struct http_req *r)
 {
+  if(!api_settled(r))
+    return 0;
   int rc = folder_delete(api_user_id(r), http_param(r, "id"));
   return rc ? folder_reply_error(r, rc, NULL)
             : folder_reply_message(r, "Folder permanently deleted");

@@ -18,6 +18,8 @@ static const struct item_kind {
 
 static int items_dispatch(struct http_req *r, enum item_action action)
 {
+  if(!api_settled(r))
+    return 0;
   const char *type = http_param(r, "item_type");
   const struct item_kind *kind = NULL;
   for(size_t i = 0; i < sizeof(item_kinds) / sizeof(item_kinds[0]); i++) {
@@ -71,6 +73,8 @@ static int items_restore(struct http_req *r)
 /* DELETE /api/v1/bin: empties the caller's bin. */
 static int items_bin_empty(struct http_req *r)
 {
+  if(!api_settled(r))
+    return 0;
   int rc = drive_bin_empty(api_user_id(r));
   if(rc)
     return api_reply_error(r, rc, NULL);

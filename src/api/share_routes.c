@@ -103,6 +103,8 @@ static void share_generate_done(struct http_req *r, void *arg)
 /* POST /api/v1/share/generate/{file_id} [{expires_in_seconds, password}] */
 static int share_generate_route(struct http_req *r)
 {
+  if(!api_settled(r))
+    return 0;
   struct share_options opt;
   struct share s;
   bool created = false;
@@ -159,6 +161,8 @@ static int share_list_route(struct http_req *r)
 /* DELETE /api/v1/share/{id} */
 static int share_revoke_route(struct http_req *r)
 {
+  if(!api_settled(r))
+    return 0;
   int rc = share_revoke(api_user_id(r), http_param(r, "id"));
   if(rc)
     return api_reply_error(r, rc, rc == DRIVE_NOT_FOUND ? SHARE_GONE : NULL);

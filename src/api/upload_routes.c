@@ -106,6 +106,8 @@ static const struct mp_callbacks up_callbacks = {up_part_begin, up_part_data, up
 
 static int up_begin(struct http_req *r)
 {
+  if(!api_settled(r))
+    return 0;
   const char *folder = http_query(r, "folder_id");
   char boundary[MP_BOUNDARY_MAX + 1];
   if(folder && (!*folder || !strcmp(folder, "root") || !strcmp(folder, "null")))

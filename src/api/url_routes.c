@@ -16,6 +16,8 @@
 /* POST /api/v1/upload/from-url?folder_id= {url, name?} */
 static int url_submit(struct http_req *r)
 {
+  if(!api_settled(r))
+    return 0;
   char why[320] = "", job_id[ID_LEN + 1];
   const char *folder = http_query(r, "folder_id"), *url = NULL, *name = NULL;
   if(folder && (!*folder || !strcmp(folder, "root") || !strcmp(folder, "null")))

@@ -619,13 +619,15 @@ def test_wide_restore_with_skewed_statistics(server, user_factory):
         psql("ALTER TABLE folders RESET (autovacuum_enabled)")
 
 
-def test_dav_write_completes_pending_batches_off_the_poll_thread(server_factory):
+@pytest.mark.parametrize("via", ["dav", "api", "upload"])
+def test_writes_complete_pending_batches_off_the_poll_thread(server_factory, via):
     """While a big bin's batches run (paused between them), the owner's
-    WebDAV write first completes them, on the background pool: the one poll
-    thread (THREADS=1) answers others meanwhile. Before, the write ran the
-    batches, pauses and all, on the poll thread, and every request waited."""
+    write (a WebDAV MKCOL, an API folder, an upload) first completes them, on
+    the background pool: the one poll thread (THREADS=1) answers others
+    meanwhile. Before, the write ran the batches, pauses and all, on the
+    poll thread, and every request waited."""
     srv = server_factory(env=dict(BATCH_ENV, THREADS="1"))
-    a = make_user(srv, "davsettle")
+    a = make_user(srv, "settle")
     c = a.client
     top = create_folder(c, "top")["id"]
     work, _, _, _ = big_tree(c, top)
@@ -633,11 +635,16 @@ def test_dav_write_completes_pending_batches_off_the_poll_thread(server_factory)
     r = requests.request("PROPFIND", f"{srv.url}/dav/", headers={"Depth": "0"}, auth=auth,
                          timeout=30)
     assert r.status_code == 207   # the credential is cached from here on
+    writes = {
+        "dav": lambda: requests.request("MKCOL", f"{srv.url}/dav/late", auth=auth, timeout=60),
+        "api": lambda: srv.client(a.access_token).post(f"{API}/folders", json={"name": "late"}),
+        "upload": lambda: upload_raw(srv.client(a.access_token),
+                                     [("file", "late.txt", b"late", "text/plain")]),
+    }
     t, out = in_thread(lambda: srv.client(a.access_token).put(f"{API}/folders/{work}/bin"))
     time.sleep(0.3)
     assert t.is_alive() and group_state(srv, work)[0], "the batches should be running"
-    t2, out2 = in_thread(lambda: requests.request("MKCOL", f"{srv.url}/dav/late", auth=auth,
-                                                  timeout=60))
+    t2, out2 = in_thread(writes[via])
     time.sleep(0.2)
     t0 = time.monotonic()
     r = requests.options(f"{srv.url}/dav/", timeout=30)
