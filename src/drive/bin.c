@@ -90,10 +90,8 @@ int drive_purge_bin_older_than(db_t *db, int64_t cutoff_ms)
   /* Folders binned directly, each with everything carried along (and any
    * older bin items below it), one transaction per folder. */
   for(;;) {
-    rc = bin_read_batch(db_query(db,
-                                 "SELECT id, owner_id FROM folders WHERE is_deleted = 1 AND "
-                                 "trashed_with IS NULL AND deleted_at < $1 LIMIT $2",
-                                 "ii", cutoff_ms, (int64_t)BIN_PURGE_BATCH),
+    rc = bin_read_batch(db_query(db, BIN_PURGE_PICK_ANY("folders"), "ii", cutoff_ms,
+                                 (int64_t)BIN_PURGE_BATCH),
                         items, &n);
     if(rc || n == 0)
       break;
@@ -112,10 +110,8 @@ int drive_purge_bin_older_than(db_t *db, int64_t cutoff_ms)
     return rc;
   /* Then the files binned directly, a batch per transaction. */
   for(;;) {
-    rc = bin_read_batch(db_query(db,
-                                 "SELECT id, owner_id FROM files WHERE is_deleted = 1 AND "
-                                 "trashed_with IS NULL AND deleted_at < $1 LIMIT $2",
-                                 "ii", cutoff_ms, (int64_t)BIN_PURGE_BATCH),
+    rc = bin_read_batch(db_query(db, BIN_PURGE_PICK_ANY("files"), "ii", cutoff_ms,
+                                 (int64_t)BIN_PURGE_BATCH),
                         items, &n);
     if(rc || n == 0)
       break;

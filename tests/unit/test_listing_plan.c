@@ -9,6 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "db/db.h"
+#include "drive/bin.h"
 #include "drive/files.h"
 #include "drive/folder_sql.h"
 #include "drive/folders.h"
@@ -140,6 +141,29 @@ static void test_counter_is_one_probe(void **state)
   }
 }
 
+/* The janitor's purge picks (drive/bin.h, migration 021): a range of the
+ * partial index of directly binned items, never a scan of the table. */
+static void test_bin_purge_reads_its_index(void **state)
+{
+  static const char *const tables[] = {"files", "folders"};
+  const char *const texts[] = {BIN_PURGE_PICK_ANY("files"), BIN_PURGE_PICK_ANY("folders")};
+  for(size_t i = 0; i < 2; i++) {
+    char sql[512], want[128], plan[512] = "";
+    snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", texts[i]);
+    db_stmt_t *st = db_query(db_get(), sql, "ii", (int64_t)1000, (int64_t)64);
+    assert_non_null(st);
+    while(db_step(st) == DB_ROW) {
+      strncat(plan, db_col_text(st, 3), sizeof(plan) - strlen(plan) - 2);
+      strncat(plan, "; ", sizeof(plan) - strlen(plan) - 1);
+    }
+    db_finalize(st);
+    snprintf(want, sizeof(want), "SEARCH %s USING INDEX %s_bin_age (deleted_at<?); ",
+             tables[i], tables[i]);
+    if(strcmp(plan, want))
+      fail_msg("purge pick %s: %s", tables[i], plan);
+  }
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -148,6 +172,7 @@ int main(void)
     cmocka_unit_test(test_tree_walk_needs_no_sort),
     cmocka_unit_test(test_file_liveness_probes_its_folder),
     cmocka_unit_test(test_counter_is_one_probe),
+    cmocka_unit_test(test_bin_purge_reads_its_index),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
