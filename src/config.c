@@ -384,7 +384,7 @@ static int cfg_load_service(struct cfg_ctx *c, struct config *cfg)
      cfg_bool(c, "ALLOW_PRIVATE_URLS", false, &cfg->allow_private_urls) ||
      cfg_int32(c, "BIN_RETENTION_DAYS", 30, 0, 36500, &cfg->bin_retention_days) ||
      cfg_int32(c, "BIN_BATCH_FOLDERS", 1000, 1, 1000000, &cfg->bin_batch_folders) ||
-     cfg_int32(c, "BIN_BATCH_MS", 5, 1, 10000, &cfg->bin_batch_ms) ||
+     cfg_int32(c, "BIN_BATCH_MS", 0, 0, 10000, &cfg->bin_batch_ms) ||
      cfg_int32(c, "BIN_BATCH_PAUSE_MS", 0, 0, 60000, &cfg->bin_batch_pause_ms) ||
      cfg_int32(c, "MAX_URL_JOBS_PER_USER", 3, 1, 1000, &cfg->max_url_jobs_per_user) ||
      cfg_int32(c, "MAX_URL_JOBS", 16, 1, 10000, &cfg->max_url_jobs) ||

@@ -43,7 +43,7 @@ struct config {
   int url_idle_timeout;           /* URL_IDLE_TIMEOUT seconds (60) */
   int bin_retention_days;         /* BIN_RETENTION_DAYS (30) */
   int bin_batch_folders;          /* BIN_BATCH_FOLDERS: folder rows per bin/restore batch at most (1000) */
-  int bin_batch_ms;               /* BIN_BATCH_MS: a batch's time budget (5) */
+  int bin_batch_ms;               /* BIN_BATCH_MS: a batch's time budget (0: per engine) */
   int bin_batch_pause_ms;         /* BIN_BATCH_PAUSE_MS: sleep between batches, for tests (0) */
   int node_timeout;               /* NODE_TIMEOUT seconds (30): a node silent this long is dead */
   int log_level;                  /* LOG_LEVEL debug|info|warn|error (info) */

@@ -176,7 +176,7 @@ static void test_defaults(void **state)
   assert_false(cfg.allow_private_urls);
   assert_int_equal(cfg.bin_retention_days, 30);
   assert_int_equal(cfg.bin_batch_folders, 1000);
-  assert_int_equal(cfg.bin_batch_ms, 5);
+  assert_int_equal(cfg.bin_batch_ms, 0);   /* per engine: folder_ops.c */
   assert_int_equal(cfg.bin_batch_pause_ms, 0);
   assert_int_equal(cfg.log_level, LOG_INFO);
   assert_int_equal(cfg.threads, 4);
@@ -428,7 +428,7 @@ static void test_int_ranges(void **state)
     {"REFRESH_TOKEN_EXPIRE_DAYS", 1, 3650},
     {"BIN_RETENTION_DAYS", 0, 36500},
     {"BIN_BATCH_FOLDERS", 1, 1000000},
-    {"BIN_BATCH_MS", 1, 10000},
+    {"BIN_BATCH_MS", 0, 10000},
     {"BIN_BATCH_PAUSE_MS", 0, 60000},
     {"THREADS", 1, 256},
     {"LOGIN_MAX_FAILURES", 1, 1000},
