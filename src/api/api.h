@@ -31,6 +31,10 @@ void api_caller_mark_settled(struct http_req *r);
  *  batches are being completed on the http_defer pool, after which the
  *  route's handler (a streaming route's `begin`) runs again. */
 bool api_settled(struct http_req *r);
+/** The same with `again` run after the batches instead of the route (NULL:
+ *  the route), and `fail` replying for a fault (NULL: api_reply_error). */
+bool api_settled_then(struct http_req *r, int (*again)(struct http_req *r),
+                      int (*fail)(struct http_req *r, int rc));
 
 /** Replies for a drive/ result that is not DRIVE_OK: the status the code
  *  means (drive/drive.h), with `detail` as the message, or the code's

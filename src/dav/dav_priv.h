@@ -38,7 +38,6 @@ struct dav_ctx {
   bool put_new;                    /* PUT made a new file: 201 */
   int put_fail;                    /* a drive code the upload gave up with */
   struct dav_item item;            /* PUT's target */
-  bool settled;                    /* the caller's pending bin batches are done */
   /* A write's long part, on the http_defer pool (dav_defer). */
   int (*job)(struct dav_ctx *c);
   int (*job_reply)(struct http_req *r, struct dav_ctx *c);

@@ -11,7 +11,6 @@
 #include "dav/dav_priv.h"
 #include "api/api.h"
 #include "drive/davcred.h"
-#include "drive/folder_ops.h"
 #include "util/log.h"
 
 #define DAV_ALLOW "OPTIONS, GET, HEAD, PUT, DELETE, MKCOL, COPY, MOVE, PROPFIND, PROPPATCH, " \
@@ -133,17 +132,9 @@ int dav_defer(struct http_req *r, struct dav_ctx *c, int (*job)(struct dav_ctx *
 
 static int dav_start(struct http_req *r, struct dav_ctx *c);
 
-static int dav_settle_job(struct dav_ctx *c)
+static int dav_start_again(struct http_req *r)
 {
-  return folder_ops_settle(c->user.id);
-}
-
-static int dav_settle_reply(struct http_req *r, struct dav_ctx *c)
-{
-  if(c->job_rc)
-    return dav_reply_drive(r, c->job_rc);
-  c->settled = true;
-  return dav_start(r, c);
+  return dav_start(r, r->ctx);
 }
 
 /* The method's own start once the caller is known: PUT sets up its upload;
@@ -151,18 +142,11 @@ static int dav_settle_reply(struct http_req *r, struct dav_ctx *c)
 static int dav_start(struct http_req *r, struct dav_ctx *c)
 {
   /* A write resolves its paths against the settled tree: the caller's own
-   * pending bin or restore batches first (drive/folder_ops.h), on the pool
-   * (they may take a while). */
+   * pending bin or restore batches first, on the pool (api/settle.c). */
   const char *m = r->method;
-  if(!c->settled && strcmp(m, "GET") && strcmp(m, "HEAD") && strcmp(m, "PROPFIND")) {
-    bool pending = false;
-    int rc = folder_ops_pending(c->user.id, &pending);
-    if(rc)
-      return dav_reply_drive(r, rc);
-    if(pending)
-      return dav_defer(r, c, dav_settle_job, dav_settle_reply);
-    c->settled = true;
-  }
+  if(strcmp(m, "GET") && strcmp(m, "HEAD") && strcmp(m, "PROPFIND") &&
+     !api_settled_then(r, dav_start_again, dav_reply_drive))
+    return 0;
   if(!strcmp(r->method, "PUT"))
     return dav_put_begin(r, c);
   const char *cl = http_header(r, HTTP_HEADER_CONTENT_LENGTH);

@@ -3,10 +3,10 @@
  * A runner (the request that started the operation, an owner's write that
  * completes it, the janitor) keeps a queue of folders whose subtrees may
  * still hold folders to change: the frontier. A statement walks down from
- * a few of them, breadth first, through the folders still to change and
- * changes the first ones it meets; what it changed joins the queue, and
- * the folders it started from leave it once the walk below them came out
- * short (nothing left there). Each statement costs the rows it changes,
+ * a few of them, breadth first, through the folders still to change (one
+ * level on SQLite, OPS_WALK_SQLITE) and changes the first ones it meets;
+ * what it changed joins the queue, and the folders it started from leave
+ * it once the walk below them came out short (nothing left there). Each statement costs the rows it changes,
  * not the part already done. A runner that starts, or finds its queue
  * empty, rebuilds it from the database (the folders done so far): another
  * runner may have changed folders it never saw. The operation is complete
@@ -18,6 +18,7 @@
 #include <time.h>
 #include "drive/folder_ops.h"
 #include "drive/folder_sql.h"
+#include "util/grow.h"
 #include "util/log.h"
 
 static atomic_int ops_batch = 1000;
@@ -117,14 +118,10 @@ static int ops_push(struct ops_queue *q, const char *id)
       q->n -= q->head;
       q->head = 0;
     }
-    if(q->n == q->cap) {
-      size_t cap = q->cap ? q->cap * 2 : 256;
-      void *grown = realloc(q->ids, cap * sizeof(*q->ids));
-      if(!grown)
-        return DRIVE_INTERNAL;
-      q->ids = grown;
-      q->cap = cap;
-    }
+    void *grown = grow_room(q->ids, &q->cap, q->n, sizeof(*q->ids), 256);
+    if(!grown)
+      return DRIVE_INTERNAL;
+    q->ids = grown;
   }
   snprintf(q->ids[q->n++], ID_LEN + 1, "%s", id);
   return DRIVE_OK;
@@ -304,6 +301,17 @@ static void ops_fill(db_stmt_t *st, void *arg)
   op->at = db_col_int(st, 4);
 }
 
+/* A recorded operation (ops_fill's columns). */
+#define OPS_ONE "SELECT folder_id, owner_id, op, group_id, at FROM folder_ops "
+
+/* Whether `owner_id` has an operation recorded: DB_ROW, DB_DONE or a fault. */
+static int ops_owner_pending(db_t *db, const char *owner_id)
+{
+  int64_t one;
+  return db_query_int(db, &one, "SELECT 1 FROM folder_ops WHERE owner_id = $1 LIMIT 1", "t",
+                      owner_id);
+}
+
 int folder_ops_settle(const char *owner_id)
 {
   db_t *db = db_get();
@@ -311,14 +319,9 @@ int folder_ops_settle(const char *owner_id)
     return DRIVE_UNAVAILABLE;
   for(;;) {
     struct folder_op op;
-    int rc = drive_read_one(owner_id ? db_query(db,
-                                                "SELECT folder_id, owner_id, op, group_id, at "
-                                                "FROM folder_ops WHERE owner_id = $1 LIMIT 1",
-                                                "t", owner_id)
-                                     : db_query(db,
-                                                "SELECT folder_id, owner_id, op, group_id, at "
-                                                "FROM folder_ops LIMIT 1",
-                                                ""),
+    int rc = drive_read_one(owner_id ? db_query(db, OPS_ONE "WHERE owner_id = $1 LIMIT 1", "t",
+                                                owner_id)
+                                     : db_query(db, OPS_ONE "LIMIT 1", ""),
                             ops_fill, &op);
     if(rc == DRIVE_NOT_FOUND)
       return DRIVE_OK;
@@ -335,9 +338,7 @@ int folder_ops_pending(const char *owner_id, bool *pending)
   *pending = false;
   if(!db)
     return DRIVE_UNAVAILABLE;
-  int64_t one;
-  int q = db_query_int(db, &one, "SELECT 1 FROM folder_ops WHERE owner_id = $1 LIMIT 1", "t",
-                       owner_id);
+  int q = ops_owner_pending(db, owner_id);
   *pending = q == DB_ROW;
   return q == DB_ROW || q == DB_DONE ? DRIVE_OK : drive_from_db(q);
 }
@@ -350,9 +351,7 @@ int folder_ops_tx_begin(db_t *db, const char *owner_id)
       return rc;
     /* Inside the write transaction: writers are serialised (db.h), so no
      * operation of this owner can start before it ends. */
-    int64_t one;
-    int q = db_query_int(db, &one, "SELECT 1 FROM folder_ops WHERE owner_id = $1 LIMIT 1", "t",
-                         owner_id);
+    int q = ops_owner_pending(db, owner_id);
     if(q == DB_DONE)
       return DRIVE_OK;
     db_rollback(db);

@@ -80,11 +80,15 @@ if POSTGRES and not PG_URL:
 _PG_DBS = {}  # realpath(DATA_DIR) -> DATABASE_URL
 
 
+def pg_exec(url, sql, timeout=60):
+    """Runs one SQL command on the PostgreSQL database at `url` (psql)."""
+    subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql],
+                   check=True, timeout=timeout, stdin=subprocess.DEVNULL, capture_output=True)
+
+
 def pg_admin(sql, timeout=30):
     """Runs one SQL command on the test cluster's postgres database (psql)."""
-    subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", PG_URL + "/postgres",
-                    "-c", sql], check=True, timeout=timeout, stdin=subprocess.DEVNULL,
-                   capture_output=True)
+    pg_exec(PG_URL + "/postgres", sql, timeout)
 
 
 def pg_database_url(data_dir):

@@ -6,7 +6,6 @@ of its paths), sharing and downloads leave it out, the bin browses it, and
 emptying the bin or deleting the folder removes it with its bytes counted right."""
 import os
 import socket
-import subprocess
 import threading
 import time
 
@@ -14,7 +13,7 @@ import pytest
 import requests
 
 from helpers import (API, POSTGRES, TIME_FACTOR, assert_file, bin_folder, create_folder,
-                     list_files, list_folders, make_user, names, pg_database_url,
+                     list_files, list_folders, make_user, names, pg_database_url, pg_exec,
                      restore_folder, run_cmd, storage_usage, upload_file, upload_head,
                      upload_raw)
 
@@ -596,8 +595,7 @@ def test_wide_restore_with_skewed_statistics(server, user_factory):
     db = pg_database_url(server.data_dir)
 
     def psql(sql):
-        subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db, "-c", sql],
-                       check=True, capture_output=True, timeout=60)
+        pg_exec(db, sql)
     psql("ALTER TABLE folders SET (autovacuum_enabled = false)")
     try:
         psql("INSERT INTO folders (id, owner_id, parent_id, name, name_key, created_at, "

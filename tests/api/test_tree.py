@@ -7,12 +7,11 @@ whose byte order differs from a locale's or a case-sensitive order, binned
 folders at every depth, an empty drive. Each test compares the
 whole tree: names, ids, nesting and order."""
 import json
-import subprocess
 
 import pytest
 
 from helpers import (API, POSTGRES, RawConn, assert_folder, bin_folder, create_folder,
-                     pg_database_url, raw_connect)
+                     pg_database_url, pg_exec, raw_connect)
 
 
 class Model:
@@ -220,9 +219,7 @@ def test_tree_streams_per_user_cap(server, user_factory):
     sql = ("INSERT INTO folders (id, owner_id, parent_id, name, name_key, created_at, updated_at) "
            f"SELECT substr(md5('t' || i), 1, 22), '{a.id}', NULL, 'folder ' || i, 'folder ' || i, "
            "1700000000000, 1700000000000 FROM generate_series(1, 20000) i")
-    subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d",
-                    pg_database_url(server.data_dir), "-c", sql],
-                   check=True, capture_output=True, timeout=60)
+    pg_exec(pg_database_url(server.data_dir), sql)
     req = (f"GET {API}/folders/tree HTTP/1.1\r\nHost: x\r\n"
            f"Authorization: Bearer {a.access_token}\r\n\r\n").encode()
     socks = []
@@ -260,8 +257,7 @@ def test_tree_of_a_new_users_burst_with_stale_statistics(server, user_factory):
     db = pg_database_url(server.data_dir)
 
     def psql(sql):
-        subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db, "-c", sql],
-                       check=True, capture_output=True, timeout=60)
+        pg_exec(db, sql)
     psql("ALTER TABLE folders SET (autovacuum_enabled = false)")
     try:
         psql("ANALYZE folders")
