@@ -40,23 +40,23 @@ const struct copy_table copy_tables[] = {
    "INSERT INTO refresh_tokens (jti, user_id, family_id, revoked, created_at, expires_at) "
    "VALUES ($1, $2, $3, CAST($4 AS BIGINT), CAST($5 AS BIGINT), CAST($6 AS BIGINT)) ON "
    "CONFLICT DO NOTHING"},
-  {"folders", 12, 2, {12, 0},
+  {"folders", 13, 2, {13, 0},
    "SELECT COUNT(*) FROM folders",
    "WITH RECURSIVE tree(fid, depth) AS (SELECT id, 0 FROM folders WHERE parent_id IS NULL "
    "UNION ALL SELECT f.id, t.depth + 1 FROM folders f JOIN tree t ON f.parent_id = t.fid "
    "WHERE t.depth < 10000) SELECT f.id, f.owner_id, f.parent_id, f.name, f.name_key, f.size, "
    "f.is_deleted, f.is_starred, f.deleted_at, f.trashed_with, f.created_at, f.updated_at, "
-   "t.depth FROM folders f JOIN tree t ON t.fid = f.id ORDER BY t.depth, f.id LIMIT 500",
+   "f.tree_key, t.depth FROM folders f JOIN tree t ON t.fid = f.id ORDER BY t.depth, f.id LIMIT 500",
    "WITH RECURSIVE tree(fid, depth) AS (SELECT id, 0 FROM folders WHERE parent_id IS NULL "
    "UNION ALL SELECT f.id, t.depth + 1 FROM folders f JOIN tree t ON f.parent_id = t.fid "
    "WHERE t.depth < 10000) SELECT f.id, f.owner_id, f.parent_id, f.name, f.name_key, f.size, "
    "f.is_deleted, f.is_starred, f.deleted_at, f.trashed_with, f.created_at, f.updated_at, "
-   "t.depth FROM folders f JOIN tree t ON t.fid = f.id WHERE (t.depth, f.id) > (CAST($1 AS "
+   "f.tree_key, t.depth FROM folders f JOIN tree t ON t.fid = f.id WHERE (t.depth, f.id) > (CAST($1 AS "
    "BIGINT), $2) ORDER BY t.depth, f.id LIMIT 500",
    "INSERT INTO folders (id, owner_id, parent_id, name, name_key, size, is_deleted, "
-   "is_starred, deleted_at, trashed_with, created_at, updated_at) VALUES ($1, $2, $3, $4, "
+   "is_starred, deleted_at, trashed_with, created_at, updated_at, tree_key) VALUES ($1, $2, $3, $4, "
    "$5, CAST($6 AS BIGINT), CAST($7 AS BIGINT), CAST($8 AS BIGINT), CAST($9 AS BIGINT), $10, "
-   "CAST($11 AS BIGINT), CAST($12 AS BIGINT)) ON CONFLICT DO NOTHING"},
+   "CAST($11 AS BIGINT), CAST($12 AS BIGINT), $13) ON CONFLICT DO NOTHING"},
   {"contents", 9, 1, {0},
    "SELECT COUNT(*) FROM contents",
    "SELECT id, owner_id, sha256, size, chunk_size, chunk_count, backend, refcount, "
@@ -178,14 +178,15 @@ const struct copy_table copy_tables[] = {
    "timeout_s, expires_at, created_at) VALUES ($1, $2, $3, CAST($4 AS INTEGER), CAST($5 AS "
    "INTEGER), $6, CAST($7 AS BIGINT), CAST($8 AS BIGINT), CAST($9 AS BIGINT)) ON CONFLICT DO "
    "NOTHING"},
-  /* A bin or restore whose batches were not all done: the target's janitor
-   * completes it (DECISIONS "Bin in batches"). */
-  {"folder_ops", 5, 1, {0},
+  /* A bin, restore or rekey whose batches were not all done: the target's
+   * janitor completes it (DECISIONS "Bin in batches"). */
+  {"folder_ops", 7, 1, {0},
    "SELECT COUNT(*) FROM folder_ops",
-   "SELECT folder_id, owner_id, op, group_id, at FROM folder_ops ORDER BY folder_id LIMIT 500",
-   "SELECT folder_id, owner_id, op, group_id, at FROM folder_ops WHERE folder_id > $1 ORDER BY "
+   "SELECT folder_id, owner_id, op, group_id, at, old_key, new_key FROM folder_ops ORDER BY "
    "folder_id LIMIT 500",
-   "INSERT INTO folder_ops (folder_id, owner_id, op, group_id, at) VALUES ($1, $2, CAST($3 AS "
-   "INTEGER), $4, CAST($5 AS BIGINT)) ON CONFLICT DO NOTHING"},
+   "SELECT folder_id, owner_id, op, group_id, at, old_key, new_key FROM folder_ops WHERE "
+   "folder_id > $1 ORDER BY folder_id LIMIT 500",
+   "INSERT INTO folder_ops (folder_id, owner_id, op, group_id, at, old_key, new_key) VALUES "
+   "($1, $2, CAST($3 AS INTEGER), $4, CAST($5 AS BIGINT), $6, $7) ON CONFLICT DO NOTHING"},
 };
 const int copy_table_count = (int)(sizeof(copy_tables) / sizeof(copy_tables[0]));

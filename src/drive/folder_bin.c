@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "drive/content.h"
+#include "drive/folder_key.h"
 #include "drive/folder_ops.h"
 #include "drive/folder_sql.h"
 #include "drive/folders.h"
@@ -35,24 +36,12 @@ static int folder_tx_load(db_t **db, const char *owner_id, const char *folder_id
   return rc ? drive_tx_end(*db, rc) : DRIVE_OK;
 }
 
-/* After the first transaction committed: the batches left, if any. The
- * change is made and visible (sizes, the folder itself); a fault here
- * leaves the operation recorded, and the owner's next write or the
- * janitor completes it. */
-static int folder_op_finish(int rc, bool more, const struct folder_op *op)
-{
-  if(rc != DRIVE_OK || !more)
-    return rc;
-  if(folder_ops_finish(op) != DRIVE_OK)
-    log_warn("folder %s: batches of a bin or restore failed; completed later", op->folder_id);
-  return DRIVE_OK;
-}
-
 static void folder_op_init(struct folder_op *op, int kind, const char *owner_id,
                            const char *folder_id, const char *group, int64_t at)
 {
   op->op = kind;
   op->at = at;
+  op->old_key[0] = op->new_key[0] = 0;
   folder_copy_text(op->owner_id, sizeof(op->owner_id), owner_id);
   folder_copy_text(op->folder_id, sizeof(op->folder_id), folder_id);
   folder_copy_text(op->group_id, sizeof(op->group_id), group);
@@ -87,7 +76,7 @@ int folder_bin(const char *owner_id, const char *folder_id)
     rc = usage_add(db, owner_id, 0, 0, f.size, 0);
   if(!rc)
     rc = folder_ops_start(db, &op, &more);
-  return folder_op_finish(drive_tx_end(db, rc), more, &op);
+  return folder_ops_after(drive_tx_end(db, rc), more, &op);
 }
 
 /* "name (n)" for candidate n (n = 0: the name itself), the base cut at a
@@ -196,8 +185,8 @@ int folder_restore(const char *owner_id, const char *folder_id)
 {
   db_t *db;
   struct folder f;
-  struct folder_op op = {0};
-  bool more = false;
+  struct folder_op op = {0}, rekey = {0};
+  bool more = false, rekey_more = false;
   char name[NAME_MAX_BYTES + 1], key[NAME_MAX_BYTES + 1], group[ID_LEN + 1];
   int rc = folder_tx_load(&db, owner_id, folder_id, &f);
   if(rc)
@@ -224,12 +213,18 @@ int folder_restore(const char *owner_id, const char *folder_id)
   rc = folder_free_name(db, owner_id, parent, folder_id, f.name, name, key);
   if(rc)
     goto out;
-  /* Settle place and name while still binned (outside the unique index). */
+  /* Settle place and name while still binned (outside the unique index);
+   * its subtree's tree keys follow. */
   if(strcmp(name, f.name) || !parent != !folder_nullable(f.parent_id)) {
-    rc = drive_db(db_exec(db,
-                          "UPDATE folders SET parent_id = $1, name = $2, name_key = $3, "
-                          "updated_at = $4 WHERE id = $5",
-                          "tttit", parent, name, key, time_now_ms(), folder_id));
+    struct folder_key old;
+    rc = folder_key_read(db, folder_id, &old);
+    if(!rc)
+      rc = drive_db(db_exec(db,
+                            "UPDATE folders SET parent_id = $1, name = $2, name_key = $3, "
+                            "updated_at = $4 WHERE id = $5",
+                            "tttit", parent, name, key, time_now_ms(), folder_id));
+    if(!rc)
+      rc = folder_key_moved(db, owner_id, folder_id, &old, &rekey, &rekey_more);
     if(rc)
       goto out;
   }
@@ -248,5 +243,6 @@ int folder_restore(const char *owner_id, const char *folder_id)
   if(!rc)
     rc = folder_ops_start(db, &op, &more);
 out:
-  return folder_op_finish(drive_tx_end(db, rc), more, &op);
+  rc = folder_ops_after(drive_tx_end(db, rc), more, &op);
+  return folder_ops_after(rc, rekey_more, &rekey);
 }

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "drive/folder_key.h"
 #include "drive/folder_ops.h"
 #include "drive/folder_sql.h"
 #include "util/grow.h"
@@ -210,7 +211,7 @@ static int ops_batch_run(db_t *db, const struct folder_op *op, struct ops_queue 
     bool waiting = db_writers_waiting(db);
     if(waiting && ops_now_us() - t0 >= budget)
       break;
-    if(q->head == q->n) {
+    if(op->op != FOLDER_OP_REKEY && q->head == q->n) {
       if(q->rebuilt) {
         *done = true;
         break;
@@ -223,7 +224,14 @@ static int ops_batch_run(db_t *db, const struct folder_op *op, struct ops_queue 
     else if(step < OPS_STEP_ROWS_MAX)
       step *= 2;
     int64_t want = batch - total < step ? batch - total : step;
-    rc = ops_step(db, op, q, want, &changed);
+    if(op->op == FOLDER_OP_REKEY) {
+      /* The key range is the state: a short statement emptied it. */
+      rc = folder_key_step(db, op, want, &changed);
+      *done = rc == DRIVE_OK && changed < want;
+      if(*done)
+        break;
+    } else
+      rc = ops_step(db, op, q, want, &changed);
     total += changed;
   }
   return rc;
@@ -234,7 +242,7 @@ int folder_ops_start(db_t *db, const struct folder_op *op, bool *more)
   struct ops_queue q = {0};
   bool done = false;
   *more = false;
-  int rc = ops_push(&q, op->folder_id);
+  int rc = op->op == FOLDER_OP_REKEY ? DRIVE_OK : ops_push(&q, op->folder_id);
   if(!rc)
     rc = ops_batch_run(db, op, &q, &done);
   free(q.ids);
@@ -242,10 +250,10 @@ int folder_ops_start(db_t *db, const struct folder_op *op, bool *more)
     return rc;
   *more = true;
   return drive_db(db_exec(db,
-                          "INSERT INTO folder_ops (folder_id, owner_id, op, group_id, at) "
-                          "VALUES ($1, $2, $3, $4, $5)",
-                          "ttiti", op->folder_id, op->owner_id, (int64_t)op->op, op->group_id,
-                          op->at));
+                          "INSERT INTO folder_ops (folder_id, owner_id, op, group_id, at, "
+                          "old_key, new_key) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                          "ttititt", op->folder_id, op->owner_id, (int64_t)op->op, op->group_id,
+                          op->at, op->old_key, folder_nullable(op->new_key)));
 }
 
 static void ops_pause(void)
@@ -291,6 +299,15 @@ int folder_ops_finish(const struct folder_op *op)
   return rc;
 }
 
+int folder_ops_after(int rc, bool more, const struct folder_op *op)
+{
+  if(rc != DRIVE_OK || !more)
+    return rc;
+  if(folder_ops_finish(op) != DRIVE_OK)
+    log_warn("folder_ops: batches of %s failed; completed later", op->folder_id);
+  return DRIVE_OK;
+}
+
 static void ops_fill(db_stmt_t *st, void *arg)
 {
   struct folder_op *op = arg;
@@ -299,10 +316,15 @@ static void ops_fill(db_stmt_t *st, void *arg)
   op->op = (int)db_col_int(st, 2);
   db_col_copy(st, 3, op->group_id, sizeof(op->group_id));
   op->at = db_col_int(st, 4);
+  op->old_key[0] = op->new_key[0] = 0;
+  if(!db_col_null(st, 5))
+    db_col_copy(st, 5, op->old_key, sizeof(op->old_key));
+  if(!db_col_null(st, 6))
+    db_col_copy(st, 6, op->new_key, sizeof(op->new_key));
 }
 
 /* A recorded operation (ops_fill's columns). */
-#define OPS_ONE "SELECT folder_id, owner_id, op, group_id, at FROM folder_ops "
+#define OPS_ONE "SELECT folder_id, owner_id, op, group_id, at, old_key, new_key FROM folder_ops "
 
 /* Whether `owner_id` has an operation recorded: DB_ROW, DB_DONE or a fault. */
 static int ops_owner_pending(db_t *db, const char *owner_id)

@@ -14,17 +14,25 @@
 #include "drive/drive.h"
 #include "util/id.h"
 
-enum folder_op_kind { FOLDER_OP_BIN = 1, FOLDER_OP_RESTORE = 2 };
+enum folder_op_kind { FOLDER_OP_BIN = 1, FOLDER_OP_RESTORE = 2, FOLDER_OP_REKEY = 3 };
+
+/* The longest tree key (folder_key.h); its SQL spelling. */
+#define FOLDER_KEY_MAX 2400
+#define FOLDER_KEY_MAX_S "2400"
 
 /** One operation: bin group `group_id` grows below its top (bin: group_id
  *  is folder_id, `at` the group's deleted_at), or the part of it below a
- *  restored folder comes back (restore). */
+ *  restored folder comes back (restore), or the tree keys that start with
+ *  `old_key` start with `new_key` instead ("": none) (rekey; folder_id is
+ *  the operation's own id then). */
 struct folder_op {
   char folder_id[ID_LEN + 1];
   char owner_id[ID_LEN + 1];
   char group_id[ID_LEN + 1];
   int op;
   int64_t at;
+  char old_key[FOLDER_KEY_MAX + 1];
+  char new_key[FOLDER_KEY_MAX + 1];
 };
 
 /** A batch ends once it changed `batch_folders` folder rows
@@ -43,6 +51,11 @@ int folder_ops_start(db_t *db, const struct folder_op *op, bool *more);
  *  thread or node doing the same. */
 int folder_ops_finish(const struct folder_op *op);
 
+/** After the transaction that started `op` ended with `rc`: when it
+ *  committed and batches remain (`more`), runs them. The change is made
+ *  and visible; a fault here leaves the operation recorded, and the
+ *  owner's next write or the janitor completes it: still DRIVE_OK. */
+int folder_ops_after(int rc, bool more, const struct folder_op *op);
 /** Starts a write transaction for a change to `owner_id`'s drive: when the
  *  owner has an operation pending, it is completed first (the folders of a
  *  half-marked subtree must not be written). On DRIVE_OK the caller ends

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "drive/folder_key.h"
 #include "drive/folder_ops.h"
 #include "drive/content.h"
 #include "drive/file_sql.h"
@@ -187,12 +188,17 @@ int folder_create(const char *owner_id, const char *parent_id, const char *name,
   folder_copy_text(out->owner_id, sizeof(out->owner_id), owner_id);
   folder_copy_text(out->name, sizeof(out->name), clean);
   out->created_at = out->updated_at = time_now_ms();
+  struct folder_key tk;
+  rc = folder_key_new(db, parent_id, key, out->id, &tk);
+  if(rc)
+    goto out;
   /* The unique index still guards a race the check above cannot see. */
   rc = drive_db(db_exec(db,
                         "INSERT INTO folders (id, owner_id, parent_id, name, name_key, size, "
-                        "is_deleted, is_starred, created_at, updated_at) "
-                        "VALUES ($1, $2, $3, $4, $5, 0, 0, 0, $6, $6)",
-                        "ttttti", out->id, owner_id, parent_id, clean, key, out->created_at));
+                        "is_deleted, is_starred, created_at, updated_at, tree_key) "
+                        "VALUES ($1, $2, $3, $4, $5, 0, 0, 0, $6, $6, $7)",
+                        "tttttit", out->id, owner_id, parent_id, clean, key, out->created_at,
+                        folder_nullable(tk.s)));
 out:
   return drive_tx_end(db, rc);
 }
@@ -289,6 +295,9 @@ int folder_rename(const char *owner_id, const char *folder_id, const char *new_n
   if(!db)
     return DRIVE_UNAVAILABLE;
   char clean[NAME_MAX_BYTES + 1], key[NAME_MAX_BYTES + 1];
+  struct folder_key old;
+  struct folder_op op;
+  bool more = false;
   int rc = folder_name_prepare(new_name, clean, key, why);
   if(rc)
     return rc;
@@ -303,13 +312,18 @@ int folder_rename(const char *owner_id, const char *folder_id, const char *new_n
   rc = folder_name_taken(db, owner_id, out->parent_id, key, folder_id);
   if(rc)
     goto out;
+  rc = folder_key_read(db, folder_id, &old);
+  if(rc)
+    goto out;
   rc = folder_read_one(db_query(db,
                                 "UPDATE folders SET name = $1, name_key = $2, updated_at = $3 "
                                 "WHERE id = $4 RETURNING " FOLDER_COLS,
                                 "ttit", clean, key, time_now_ms(), folder_id),
                        out);
+  if(!rc)
+    rc = folder_key_moved(db, owner_id, folder_id, &old, &op, &more);
 out:
-  return drive_tx_end(db, rc);
+  return folder_ops_after(drive_tx_end(db, rc), more, &op);
 }
 
 /* DRIVE_INVALID when `target` is `folder_id` or lies below it: walks up from
@@ -336,6 +350,9 @@ int folder_move(const char *owner_id, const char *folder_id,
     return DRIVE_UNAVAILABLE;
   char key[NAME_MAX_BYTES + 1];
   struct folder f;
+  struct folder_key old;
+  struct folder_op op;
+  bool more = false;
   *why = NULL;
   if(!id_valid(folder_id))
     return DRIVE_NOT_FOUND;
@@ -372,13 +389,18 @@ int folder_move(const char *owner_id, const char *folder_id,
     if(rc)
       goto out;
   }
+  rc = folder_key_read(db, folder_id, &old);
+  if(rc)
+    goto out;
   rc = folder_read_one(db_query(db,
                                 "UPDATE folders SET parent_id = $1, updated_at = $2 "
                                 "WHERE id = $3 RETURNING " FOLDER_COLS,
                                 "tit", new_parent_id, time_now_ms(), folder_id),
                        out);
+  if(!rc)
+    rc = folder_key_moved(db, owner_id, folder_id, &old, &op, &more);
 out:
-  return drive_tx_end(db, rc);
+  return folder_ops_after(drive_tx_end(db, rc), more, &op);
 }
 
 int folder_set_starred(const char *owner_id, const char *folder_id, bool starred,

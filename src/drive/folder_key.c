@@ -1,0 +1,144 @@
+/* folder_key: the folders' stored depth-first order (folder_key.h). */
+#include <stdio.h>
+#include <string.h>
+#include "drive/folder_key.h"
+#include "drive/folder_sql.h"
+#include "util/id.h"
+#include "util/names.h"
+
+/* A key's length in bytes, per engine (length() counts characters). */
+#define KEY_BYTES_SQLITE(X) "length(CAST(" X " AS BLOB))"
+#define KEY_BYTES_PG(X) "octet_length(" X ")"
+/* A rekey's statement: the keys in [$2, $4) of owner $3 that start with
+ * $2 start with $1 instead (NULL when $1 is, or past FOLDER_KEY_MAX), at
+ * most $5 of them; a key so rewritten leaves the range, so each statement
+ * takes the next ones and a crash loses nothing (the range is the state). */
+#define REKEY_NEW "CAST($1 AS TEXT) || substr(tree_key, length(CAST($2 AS TEXT)) + 1)"
+#define REKEY(BYTES)                                                                      \
+  "UPDATE folders SET tree_key = CASE WHEN " BYTES(REKEY_NEW) " <= " FOLDER_KEY_MAX_S     \
+  " THEN " REKEY_NEW " END WHERE id IN (SELECT id FROM folders WHERE owner_id = $3 AND "   \
+  "tree_key >= $2 AND tree_key < $4 LIMIT $5) RETURNING id"
+
+/* Appends name_key, chr(1), id, chr(1) to the key in k (a parent's, or
+ * "" for a root); "" when it does not fit. */
+static void key_append(struct folder_key *k, const char *name_key, const char *id)
+{
+  size_t len = strlen(k->s);
+  int n = snprintf(k->s + len, sizeof(k->s) - len, "%s\001%s\001", name_key, id);
+  if(n < 0 || (size_t)n >= sizeof(k->s) - len)
+    k->s[0] = 0;
+}
+
+static void key_fill(db_stmt_t *st, void *arg)
+{
+  struct folder_key *k = arg;
+  k->s[0] = 0;
+  if(!db_col_null(st, 0))
+    db_col_copy(st, 0, k->s, sizeof(k->s));
+}
+
+int folder_key_read(db_t *db, const char *id, struct folder_key *k)
+{
+  k->s[0] = 0;
+  return drive_read_one(db_query(db, "SELECT tree_key FROM folders WHERE id = $1", "t", id),
+                        key_fill, k);
+}
+
+int folder_key_new(db_t *db, const char *parent_id, const char *name_key, const char *id,
+                   struct folder_key *k)
+{
+  k->s[0] = 0;
+  if(parent_id) {
+    int rc = folder_key_read(db, parent_id, k);
+    if(rc)
+      return rc;
+    if(!k->s[0])
+      return DRIVE_OK; /* below a folder without a key: none */
+  }
+  key_append(k, name_key, id);
+  return DRIVE_OK;
+}
+
+/* The first key past every key that starts with `key` (its last byte, the
+ * chr(1) closing it, plus one). */
+static void key_successor(const char *key, char *out, size_t cap)
+{
+  snprintf(out, cap, "%s", key);
+  size_t len = strlen(out);
+  if(len)
+    out[len - 1]++;
+}
+
+int folder_key_step(db_t *db, const struct folder_op *op, int64_t limit, int64_t *changed)
+{
+  char hi[FOLDER_KEY_MAX + 1];
+  key_successor(op->old_key, hi, sizeof(hi));
+  db_stmt_t *st = db_query(db, db_sql(REKEY(KEY_BYTES_SQLITE), REKEY(KEY_BYTES_PG)), "tttti",
+                           folder_nullable(op->new_key), op->old_key, op->owner_id, hi, limit);
+  int rc, n = 0;
+  if(!st)
+    return DRIVE_DB;
+  while((rc = db_step(st)) == DB_ROW)
+    n++;
+  *changed = n;
+  return drive_stmt_end(st, rc);
+}
+
+/* A folder's place: its parent and name_key. */
+struct key_place {
+  char parent[ID_LEN + 1];
+  char name_key[NAME_MAX_BYTES + 1];
+};
+
+static void place_fill(db_stmt_t *st, void *arg)
+{
+  struct key_place *p = arg;
+  db_col_copy(st, 0, p->parent, sizeof(p->parent));
+  db_col_copy(st, 1, p->name_key, sizeof(p->name_key));
+}
+
+int folder_key_moved(db_t *db, const char *owner_id, const char *id,
+                     const struct folder_key *old, struct folder_op *op, bool *more)
+{
+  struct folder_key now;
+  struct key_place p;
+  *more = false;
+  int rc = drive_read_one(db_query(db, "SELECT parent_id, name_key FROM folders WHERE id = $1",
+                                   "t", id),
+                          place_fill, &p);
+  if(!rc)
+    rc = folder_key_new(db, folder_nullable(p.parent), p.name_key, id, &now);
+  if(rc || !strcmp(now.s, old->s))
+    return rc;
+  if(!old->s[0]) {
+    /* No key to find its subtree by: it gets one only when it has no
+     * folder below it (DECISIONS "The tree's stored order"). */
+    int64_t one;
+    int q = db_query_int(db, &one, "SELECT 1 FROM folders WHERE parent_id = $1 LIMIT 1", "t", id);
+    if(q == DB_DONE && now.s[0])
+      return drive_db(db_exec(db, "UPDATE folders SET tree_key = $1 WHERE id = $2", "tt", now.s,
+                              id));
+    return q == DB_ROW || q == DB_DONE ? DRIVE_OK : drive_from_db(q);
+  }
+  memset(op, 0, sizeof(*op));
+  op->op = FOLDER_OP_REKEY;
+  id_new(op->folder_id);
+  snprintf(op->owner_id, sizeof(op->owner_id), "%s", owner_id);
+  snprintf(op->group_id, sizeof(op->group_id), "%s", id);
+  snprintf(op->old_key, sizeof(op->old_key), "%s", old->s);
+  snprintf(op->new_key, sizeof(op->new_key), "%s", now.s);
+  return folder_ops_start(db, op, more);
+}
+
+int folder_key_usable(db_t *db, const char *owner_id, bool *keyed)
+{
+  int64_t one;
+  *keyed = false;
+  int q = db_query_int(db, &one,
+                       "SELECT 1 FROM folders WHERE owner_id = $1 AND tree_key IS NULL AND "
+                       "is_deleted = 0 UNION ALL SELECT 1 FROM folder_ops WHERE owner_id = $1 "
+                       "LIMIT 1",
+                       "t", owner_id);
+  *keyed = q == DB_DONE;
+  return q == DB_ROW || q == DB_DONE ? DRIVE_OK : drive_from_db(q);
+}

@@ -1,0 +1,46 @@
+/* folder_key: each folder's stored place in the tree's depth-first order
+ * (migration 022, DECISIONS "The tree's stored order"): its parent's key,
+ * then its own name_key, chr(1), its id, chr(1); NULL when longer than
+ * FOLDER_KEY_MAX bytes or below a folder without one. Sorted bytewise, an
+ * owner's keys are the tree, and a folder's subtree is the keys that start
+ * with its own, so the tree is one range read (folder_tree.c) and a rename
+ * or move rewrites one key range (folder_ops' rekey, in batches). Owns the
+ * folders.tree_key column. Private to drive/folder*.c. */
+#ifndef NETRA_FOLDER_KEY_H
+#define NETRA_FOLDER_KEY_H
+#include <stdbool.h>
+#include <stddef.h>
+#include "drive/drive.h"
+#include "drive/folder_ops.h"
+
+/** A folder's key, "" when it has none. */
+struct folder_key {
+  char s[FOLDER_KEY_MAX + 1];
+};
+
+/** Reads folder `id`'s key into k ("" when NULL); DRIVE_NOT_FOUND when
+ *  there is no such folder. */
+int folder_key_read(db_t *db, const char *id, struct folder_key *k);
+
+/** The key of a folder named `name_key` with id `id` under `parent_id`
+ *  (NULL: a root); "" when the parent has none or it would be too long. */
+int folder_key_new(db_t *db, const char *parent_id, const char *name_key, const char *id,
+                   struct folder_key *k);
+
+/** In the caller's write transaction, after folder `id` of `owner_id`,
+ *  whose key was `old`, took its new parent and name: rewrites its key and
+ *  its subtree's, the first batch here; when more remain the operation is
+ *  recorded in `op` and *more set (the caller runs folder_ops_finish after
+ *  its commit). */
+int folder_key_moved(db_t *db, const char *owner_id, const char *id,
+                     const struct folder_key *old, struct folder_op *op, bool *more);
+
+/** One statement of a rekey: up to `limit` keys of op's range rewritten;
+ *  *changed: how many (fewer than `limit`: the range is empty now). */
+int folder_key_step(db_t *db, const struct folder_op *op, int64_t limit, int64_t *changed);
+
+/** Sets *keyed when every live folder of `owner_id` has its key and no
+ *  operation of the owner is pending: the tree may be read by key. */
+int folder_key_usable(db_t *db, const char *owner_id, bool *keyed);
+
+#endif
