@@ -272,74 +272,99 @@ static int folders_delete(struct http_req *r)
             : folder_reply_message(r, "Folder permanently deleted");
 }
 
-/* A folder's bin or restore runs on the http_defer pool: a big subtree's
- * batches take up to a second or two in all (DECISIONS "Bin in batches"),
- * and the connections sharing this poll thread must not wait for them. */
-struct bin_job {
+/* A folder's bin, restore, rename and move run on the http_defer pool: a
+ * big subtree's batches (the bin's marks, a rename's or move's tree keys)
+ * take up to a second or two in all (DECISIONS "Bin in batches", "The
+ * tree's stored order"), and the connections sharing this poll thread must
+ * not wait for them. */
+struct folder_job {
   char owner[ID_LEN + 1];
   char id[ID_LEN + 1];
-  bool restore;
+  enum item_action action;
+  char *value;                     /* rename: the name; move: the parent (NULL: root) */
+  struct folder f;
+  const char *why;
   int rc;
 };
 
-static void bin_job_work(void *arg)
+static void folder_job_work(void *arg)
 {
-  struct bin_job *b = arg;
-  b->rc = b->restore ? folder_restore(b->owner, b->id) : folder_bin(b->owner, b->id);
+  struct folder_job *b = arg;
+  const char *v = b->value;
+  switch(b->action) {
+  case ITEM_RENAME:
+    b->rc = folder_rename(b->owner, b->id, v, &b->f, &b->why);
+    break;
+  case ITEM_MOVE:
+    b->rc = folder_move(b->owner, b->id, v, &b->f, &b->why);
+    break;
+  case ITEM_RESTORE:
+    b->rc = folder_restore(b->owner, b->id);
+    break;
+  default:
+    b->rc = folder_bin(b->owner, b->id);
+    break;
+  }
 }
 
-static void bin_job_done(struct http_req *r, void *arg)
+static void folder_job_done(struct http_req *r, void *arg)
 {
-  struct bin_job *b = arg;
-  if(r) {
-    if(b->rc)
-      folder_reply_error(r, b->rc, NULL);
-    else
-      folder_reply_message(r, b->restore ? "Folder restored" : "Folder moved to bin");
-  }
+  struct folder_job *b = arg;
+  if(!r)
+    ;
+  else if(b->rc)
+    folder_reply_error(r, b->rc, b->why);
+  else if(b->action == ITEM_RENAME || b->action == ITEM_MOVE)
+    render_reply_folder(r, HTTP_OK, &b->f);
+  else
+    folder_reply_message(r, b->action == ITEM_RESTORE ? "Folder restored" : "Folder moved to bin");
+  free(b->value);
   free(b);
 }
 
-static int bin_job_start(struct http_req *r, const char *id, bool restore)
+static int folder_job_start(struct http_req *r, const char *id, enum item_action action,
+                            const char *value)
 {
   if(!id_valid(id))
     return folder_reply_error(r, DRIVE_NOT_FOUND, NULL);
-  struct bin_job *b = calloc(1, sizeof(*b));
+  struct folder_job *b = calloc(1, sizeof(*b));
   if(!b)
     return folder_reply_error(r, DRIVE_INTERNAL, NULL);
   snprintf(b->owner, sizeof(b->owner), "%s", api_user_id(r));
   snprintf(b->id, sizeof(b->id), "%s", id);
-  b->restore = restore;
-  return http_defer(r, bin_job_work, bin_job_done, b);
+  b->action = action;
+  if(value && !(b->value = strdup(value))) {
+    free(b);
+    return folder_reply_error(r, DRIVE_INTERNAL, NULL);
+  }
+  return http_defer(r, folder_job_work, folder_job_done, b);
 }
 
 int api_folder_item_action(struct http_req *r, enum item_action action, const char *id,
                            const json_t *body)
 {
   struct folder f;
-  const char *why = NULL, *s = NULL;
+  const char *s = NULL;
   int rc = DRIVE_DB;
   switch(action) {
   case ITEM_RENAME:
     if(folder_name_field(r, body, "new_name", &s) != 0)
       return -1;
-    rc = folder_rename(api_user_id(r), id, s, &f, &why);
-    break;
+    return folder_job_start(r, id, action, s);
   case ITEM_MOVE:
     if(folder_parent_field(r, body, "new_parent_id", &s) != 0)
       return -1;
-    rc = folder_move(api_user_id(r), id, s, &f, &why);
-    break;
+    return folder_job_start(r, id, action, s);
   case ITEM_STAR:
   case ITEM_UNSTAR:
     rc = folder_set_starred(api_user_id(r), id, action == ITEM_STAR, &f);
     break;
   case ITEM_BIN:
   case ITEM_RESTORE:
-    return bin_job_start(r, id, action == ITEM_RESTORE);
+    return folder_job_start(r, id, action, NULL);
   }
   if(rc)
-    return folder_reply_error(r, rc, why);
+    return folder_reply_error(r, rc, NULL);
   return render_reply_folder(r, HTTP_OK, &f);
 }
 

@@ -6,19 +6,6 @@
 #include "util/id.h"
 #include "util/names.h"
 
-/* A key's length in bytes, per engine (length() counts characters). */
-#define KEY_BYTES_SQLITE(X) "length(CAST(" X " AS BLOB))"
-#define KEY_BYTES_PG(X) "octet_length(" X ")"
-/* A rekey's statement: the keys in [$2, $4) of owner $3 that start with
- * $2 start with $1 instead (NULL when $1 is, or past FOLDER_KEY_MAX), at
- * most $5 of them; a key so rewritten leaves the range, so each statement
- * takes the next ones and a crash loses nothing (the range is the state). */
-#define REKEY_NEW "CAST($1 AS TEXT) || substr(tree_key, length(CAST($2 AS TEXT)) + 1)"
-#define REKEY(BYTES)                                                                      \
-  "UPDATE folders SET tree_key = CASE WHEN " BYTES(REKEY_NEW) " <= " FOLDER_KEY_MAX_S     \
-  " THEN " REKEY_NEW " END WHERE id IN (SELECT id FROM folders WHERE owner_id = $3 AND "   \
-  "tree_key >= $2 AND tree_key < $4 LIMIT $5) RETURNING id"
-
 /* Appends name_key, chr(1), id, chr(1) to the key in k (a parent's, or
  * "" for a root); "" when it does not fit. */
 static void key_append(struct folder_key *k, const char *name_key, const char *id)

@@ -13,6 +13,20 @@
 #include "drive/drive.h"
 #include "drive/folder_ops.h"
 
+/* A key's length in bytes, per engine (length() counts characters). */
+#define KEY_BYTES_SQLITE(X) "length(CAST(" X " AS BLOB))"
+#define KEY_BYTES_PG(X) "octet_length(" X ")"
+
+/* A rekey's statement (folder_key_step; plan in test_listing_plan.c): the keys in [$2, $4) of owner $3 that start with
+ * $2 start with $1 instead (NULL when $1 is, or past FOLDER_KEY_MAX), at
+ * most $5 of them; a key so rewritten leaves the range, so each statement
+ * takes the next ones and a crash loses nothing (the range is the state). */
+#define REKEY_NEW "CAST($1 AS TEXT) || substr(tree_key, length(CAST($2 AS TEXT)) + 1)"
+#define REKEY(BYTES)                                                                      \
+  "UPDATE folders SET tree_key = CASE WHEN " BYTES(REKEY_NEW) " <= " FOLDER_KEY_MAX_S     \
+  " THEN " REKEY_NEW " END WHERE id IN (SELECT id FROM folders WHERE owner_id = $3 AND "   \
+  "tree_key >= $2 AND tree_key < $4 LIMIT $5) RETURNING id"
+
 /** A folder's key, "" when it has none. */
 struct folder_key {
   char s[FOLDER_KEY_MAX + 1];

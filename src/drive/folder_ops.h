@@ -17,8 +17,8 @@
 enum folder_op_kind { FOLDER_OP_BIN = 1, FOLDER_OP_RESTORE = 2, FOLDER_OP_REKEY = 3 };
 
 /* The longest tree key (folder_key.h); its SQL spelling. */
-#define FOLDER_KEY_MAX 2400
-#define FOLDER_KEY_MAX_S "2400"
+#define FOLDER_KEY_MAX 2000
+#define FOLDER_KEY_MAX_S "2000"
 
 /** One operation: bin group `group_id` grows below its top (bin: group_id
  *  is folder_id, `at` the group's deleted_at), or the part of it below a

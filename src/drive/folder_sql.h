@@ -111,6 +111,10 @@
 #define TREE_PG_TOP TREE_PG_DECLARE("parent_id IS NULL")
 #define TREE_PG_SUB TREE_PG_DECLARE("parent_id = $2")
 
+struct folder;
+/** A row of TREE_COLS into f: a folder of the tree is live and the
+ *  owner's, which fills in the columns the row does not carry. */
+void folder_tree_row(db_stmt_t *st, const char *owner, struct folder *f);
 /** Copies a column text (NULL reads as "") into dst. */
 void folder_copy_text(char *dst, size_t n, const char *src);
 /** NULL for "", else s: optional ids travel as "" in structs. */

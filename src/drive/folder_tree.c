@@ -1,6 +1,8 @@
 /* folder_tree: the owner's live folders as a tree, walked depth first so
  * a reply streams with memory bounded by the walk's state, not the tree.
- * Two strategies, each the faster on its engine (docs/PERFORMANCE.md):
+ * When every live folder of the owner has its stored key, the walk is one
+ * range read in key order (folder_tree_keyed.c); otherwise, two
+ * strategies, each the faster on its engine (docs/PERFORMANCE.md):
  * SQLite reads a page of siblings per query, each level of the walk holding
  * one page (a query is a function call there); PostgreSQL sorts the whole
  * walk in one query (folder_sql.h TREE_PG_DECLARE) read through a cursor a
@@ -11,11 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "drive/folder_key.h"
+#include "drive/folder_tree_keyed.h"
 #include "drive/folder_sql.h"
 #include "drive/folders.h"
 #include "util/id.h"
 #include "util/log.h"
+#include "util/metric_list.h"
 #include "util/grow.h"
 
 /* Rows read per statement, and folders of a level whose children one
@@ -51,19 +54,6 @@ struct tree_pg_cursor {
   int64_t base;
 };
 
-/* The keyed walk (both engines, when every live folder has its key and no
- * operation is pending: folder_key_usable): a page of the owner's live
- * folders in tree_key order after the last key read, and the ids of the
- * folders open, top last. */
-struct tree_keyed {
-  struct folder *rows;
-  size_t n, pos, room;
-  bool end;                       /* a page came back short: nothing left */
-  char last_key[FOLDER_KEY_MAX + 1];
-  char (*open)[ID_LEN + 1];
-  size_t depth, cap;
-};
-
 struct folder_tree_cursor {
   char owner[FOLDER_OWNER_MAX];
   bool done;
@@ -81,9 +71,7 @@ struct folder_tree_cursor {
   size_t open;
 };
 
-/* A row of TREE_COLS (folder_sql.h) into f: a folder of the tree is live
- * and the owner's, which fills in the columns the row does not carry. */
-static void tree_row_read(db_stmt_t *st, const char *owner, struct folder *f)
+void folder_tree_row(db_stmt_t *st, const char *owner, struct folder *f)
 {
   db_col_copy(st, 0, f->id, sizeof(f->id));
   db_col_copy(st, 1, f->parent_id, sizeof(f->parent_id));
@@ -172,7 +160,7 @@ static int tree_fetch(struct folder_tree_cursor *c, size_t k)
       rc = DB_ERROR;
       break;
     }
-    tree_row_read(st, c->owner, &r->f);
+    folder_tree_row(st, c->owner, &r->f);
     r->parent = first + (size_t)db_col_int(st, 8);
     const char *key = db_col_text(st, 7);
     /* The pinned plan gives the order (folder_sql.h); a row out of it
@@ -417,7 +405,7 @@ static int sorted_next(struct folder_tree_cursor *c, size_t max, folder_tree_fn 
     }
     k->fetched++;
     struct folder f;
-    tree_row_read(k->page, c->owner, &f);
+    folder_tree_row(k->page, c->owner, &f);
     int64_t depth = k->base + db_col_int(k->page, 7);
     bool deeper = db_col_int(k->page, 8) != 0;
     /* A folder at depth d: close what is open down to its parent's level
@@ -434,83 +422,6 @@ static int sorted_next(struct folder_tree_cursor *c, size_t max, folder_tree_fn 
   return rc;
 }
 
-/* Rows of the keyed walk per statement: on PostgreSQL each is a round
- * trip, on SQLite a function call (a page is held: ~400 bytes a row). */
-#define TREE_KEYED_PAGE_SQLITE 512
-#define TREE_KEYED_PAGE_PG 2048
-
-/* The keyed walk's next page, after the last key read. */
-static int keyed_fetch(struct folder_tree_cursor *c)
-{
-  struct tree_keyed *k = &c->k;
-  db_t *db = db_get();
-  if(!db)
-    return DRIVE_UNAVAILABLE;
-  int64_t page = db_dialect() == DB_POSTGRES ? TREE_KEYED_PAGE_PG : TREE_KEYED_PAGE_SQLITE;
-  db_stmt_t *st = db_query(db, db_sql(TREE_KEYED_SQLITE, TREE_KEYED_PG), "tti", c->owner,
-                           k->last_key, page);
-  if(!st)
-    return DRIVE_DB;
-  k->n = k->pos = 0;
-  int rc;
-  while((rc = db_step(st)) == DB_ROW) {
-    struct folder *nr = grow_room(k->rows, &k->room, k->n, sizeof(*nr), 64);
-    if(!nr) {
-      rc = DB_ERROR;
-      break;
-    }
-    k->rows = nr;
-    tree_row_read(st, c->owner, &k->rows[k->n++]);
-    db_col_copy(st, 7, k->last_key, sizeof(k->last_key));
-  }
-  k->end = k->n < (size_t)page;
-  return drive_stmt_end(st, rc);
-}
-
-/* Up to `max` folders of the keyed walk. A folder follows its parent in
- * key order, so its parent is open: the folders opened after the parent
- * close first. A folder whose parent is not open (moved while the reply
- * streamed) is left out, and so is its subtree (their parents are not
- * open either): the reply stays a tree. */
-static int keyed_next(struct folder_tree_cursor *c, size_t max, folder_tree_fn fn, void *arg)
-{
-  struct tree_keyed *k = &c->k;
-  int rc = DRIVE_OK;
-  size_t steps = 0;
-  while(!c->done && steps < max && rc == DRIVE_OK) {
-    if(k->pos == k->n) {
-      if(k->end) {
-        for(; k->depth > 0 && rc == DRIVE_OK; k->depth--)
-          rc = fn(arg, NULL);
-        c->done = rc == DRIVE_OK;
-        break;
-      }
-      rc = keyed_fetch(c);
-      continue;
-    }
-    const struct folder *f = &k->rows[k->pos++];
-    size_t keep = 0;
-    if(f->parent_id[0]) {
-      for(keep = k->depth; keep > 0 && strcmp(k->open[keep - 1], f->parent_id); keep--)
-        ;
-      if(keep == 0)
-        continue;
-    }
-    for(; k->depth > keep && rc == DRIVE_OK; k->depth--)
-      rc = fn(arg, NULL);
-    char(*no)[ID_LEN + 1] = grow_room(k->open, &k->cap, k->depth, sizeof(*no), 16);
-    if(rc || !no) {
-      rc = rc ? rc : DRIVE_INTERNAL;
-      break;
-    }
-    k->open = no;
-    memcpy(k->open[k->depth++], f->id, sizeof(*no));
-    steps++;
-    rc = fn(arg, f);
-  }
-  return rc;
-}
-
 int folder_tree_open(const char *owner_id, struct folder_tree_cursor **out)
 {
   struct folder_tree_cursor *c = calloc(1, sizeof(*c));
@@ -520,9 +431,13 @@ int folder_tree_open(const char *owner_id, struct folder_tree_cursor **out)
   snprintf(c->owner, sizeof(c->owner), "%s", owner_id);
   db_t *db = db_get();
   int rc = db ? folder_key_usable(db, c->owner, &c->keyed) : DRIVE_UNAVAILABLE;
+  if(!rc) {
+    const char *walk[] = {c->keyed ? "keyed" : "walked"};
+    metric_inc(&metric_folder_trees, walk);
+  }
   if(rc || c->keyed) {
     if(!rc)
-      rc = keyed_fetch(c);
+      rc = tree_keyed_fetch(&c->k, c->owner);
     if(rc) {
       folder_tree_close(c);
       return rc;
@@ -555,7 +470,7 @@ int folder_tree_next(struct folder_tree_cursor *c, size_t max, folder_tree_fn fn
   if(c->done)
     return DRIVE_OK;
   if(c->keyed)
-    return keyed_next(c, max, fn, arg);
+    return tree_keyed_next(&c->k, c->owner, max, fn, arg, &c->done);
   return c->sorted ? sorted_next(c, max, fn, arg) : pages_next(c, max, fn, arg);
 }
 
@@ -568,8 +483,7 @@ void folder_tree_close(struct folder_tree_cursor *c)
   for(size_t i = 0; i < c->ncursors; i++) /* the cursors end with the session */
     db_finalize(c->cursors[i].page);
   free(c->cursors);
-  free(c->k.rows);
-  free(c->k.open);
+  tree_keyed_free(&c->k);
   if(c->db) {
     db_close(c->db);
     tree_pg_give(c->owner);

@@ -10,6 +10,7 @@
 #include "drive/drive.h"
 #include "drive/garbage.h"
 #include "drive/files.h"
+#include "drive/folder_key.h"
 #include "drive/maint.h"
 #include "drive/orphans.h"
 #include "drive/store.h"
@@ -254,6 +255,54 @@ static int check_counters(db_t *db, bool repair, FILE *out, struct maint_report 
   return 0;
 }
 
+/* Folders whose tree key (migration 022, drive/folder_key.h) is not the
+ * one their parent's key and their own name_key and id make. A folder may
+ * lack a key its place allows (one moved out of an unkeyed subtree with
+ * folders below it: the owner's tree is walked), but a key present must be
+ * right. An owner whose rekey is pending is skipped. */
+#define MAINT_KEY_WANT(CHR)                                                                   \
+  "CASE WHEN c.parent_id IS NOT NULL AND p.tree_key IS NULL THEN NULL ELSE "                  \
+  "COALESCE(p.tree_key, '') || c.name_key || " CHR " || c.id || " CHR " END"
+#define MAINT_KEY_WRONG(CHR, BYTES)                                                           \
+  "SELECT c.id, c.owner_id FROM folders c LEFT JOIN folders p ON p.id = c.parent_id "         \
+  "WHERE c.tree_key IS NOT NULL AND c.owner_id NOT IN (SELECT owner_id FROM folder_ops) "     \
+  "AND c.tree_key IS DISTINCT FROM CASE WHEN " BYTES(MAINT_KEY_WANT(CHR)) " <= "              \
+  FOLDER_KEY_MAX_S " THEN " MAINT_KEY_WANT(CHR) " END ORDER BY c.owner_id, c.id"
+/* --repair: every key again, top down (the migration's own statement). */
+#define MAINT_KEY_REBUILD(CHR, BYTES)                                                          \
+  "WITH RECURSIVE k(id, key) AS (SELECT id, name_key || " CHR " || id || " CHR " FROM "        \
+  "folders WHERE parent_id IS NULL UNION ALL SELECT f.id, k.key || f.name_key || " CHR         \
+  " || f.id || " CHR " FROM folders f JOIN k ON f.parent_id = k.id WHERE " BYTES("k.key") " <= " \
+  FOLDER_KEY_MAX_S ") UPDATE folders SET tree_key = k.key FROM k WHERE k.id = folders.id "     \
+  "AND " BYTES("k.key") " <= " FOLDER_KEY_MAX_S
+
+static int check_keys(db_t *db, bool repair, FILE *out, struct maint_report *rep)
+{
+  db_stmt_t *st = db_query(db, db_sql(MAINT_KEY_WRONG("char(1)", KEY_BYTES_SQLITE),
+                                      MAINT_KEY_WRONG("chr(1)", KEY_BYTES_PG)), "");
+  if(!st)
+    return -1;
+  int rc;
+  while((rc = db_step(st)) == DB_ROW) {
+    rep->keys_wrong++;
+    fprintf(out, "tree key of folder %s (owner %s) is wrong\n", db_col_text(st, 0),
+            db_col_text(st, 1));
+  }
+  if(db_finalize(st) != DB_OK || rc != DB_DONE)
+    return -1;
+  if(!repair || rep->keys_wrong == 0)
+    return 0;
+  if(db_begin(db) || db_exec(db, "UPDATE folders SET tree_key = NULL", "") ||
+     db_exec(db, db_sql(MAINT_KEY_REBUILD("char(1)", KEY_BYTES_SQLITE),
+                        MAINT_KEY_REBUILD("chr(1)", KEY_BYTES_PG)), "") ||
+     db_commit(db)) {
+    db_rollback(db);
+    return -1;
+  }
+  rep->keys_fixed = rep->keys_wrong;
+  return 0;
+}
+
 int maint_fsck(bool repair, FILE *out, FILE *progress, struct maint_report *rep)
 {
   memset(rep, 0, sizeof(*rep));
@@ -315,12 +364,16 @@ int maint_fsck(bool repair, FILE *out, FILE *progress, struct maint_report *rep)
   blob_list(store_blob(), orphan_visit, &w);
   if(check_counters(db, repair, out, rep) != 0)
     fprintf(out, "could not check the child counters\n");
-  char counters[64] = "";
+  if(check_keys(db, repair, out, rep) != 0)
+    fprintf(out, "could not check the tree keys\n");
+  char counters[64] = "", keys[64] = "";
   if(rep->counters_wrong)
     snprintf(counters, sizeof(counters), ", %ld child counters wrong", rep->counters_wrong);
+  if(rep->keys_wrong)
+    snprintf(keys, sizeof(keys), ", %ld tree keys wrong", rep->keys_wrong);
   fprintf(out, "fsck: %ld chunks checked, %ld missing, %ld corrupt, %ld files damaged, "
-               "%ld unreferenced chunks%s%s\n", rep->chunks_checked, rep->chunks_missing,
-          rep->chunks_corrupt, rep->files_damaged, rep->orphans_found, counters,
+               "%ld unreferenced chunks%s%s%s\n", rep->chunks_checked, rep->chunks_missing,
+          rep->chunks_corrupt, rep->files_damaged, rep->orphans_found, counters, keys,
           repair ? " (repaired)" : "");
   return 0;
 }

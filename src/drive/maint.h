@@ -17,6 +17,8 @@ struct maint_report {
   long files_removed;      /* damaged files removed by --repair */
   long counters_wrong;     /* child_counts rows that differ from a recount */
   long counters_fixed;     /* rebuilt by --repair */
+  long keys_wrong;         /* folders whose tree key is not their place's */
+  long keys_fixed;         /* rebuilt by --repair */
 };
 
 /* Both run on the calling thread's connection and the open store; 0 or -1. */

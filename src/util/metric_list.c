@@ -64,6 +64,10 @@ METRIC_FAMILY(metric_db_errors, "netradrive_db_errors_total",
 METRIC_FAMILY(metric_db_busy_waits, "netradrive_db_busy_waits_total",
               "Waits for a database lock held by another connection (SQLITE_BUSY).",
               METRIC_COUNTER, 1, 0);
+/* drive */
+METRIC_FAMILY(metric_folder_trees, "netradrive_folder_trees_total",
+              "Folder trees served, by how they were read: keyed or walked.", METRIC_COUNTER, 4, 1,
+              "walk");
 
 struct metric_family *const metric_all[] = {
   &metric_http_requests, &metric_http_duration, &metric_http_received_bytes,
@@ -74,6 +78,7 @@ struct metric_family *const metric_all[] = {
   &metric_cache_fill_bytes, &metric_cache_bytes,
   &metric_tasks, &metric_tasks_finished,
   &metric_db_errors, &metric_db_busy_waits,
+  &metric_folder_trees,
   NULL,
 };
 

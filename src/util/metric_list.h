@@ -29,6 +29,8 @@ extern struct metric_family metric_tasks_finished;       /* {state} counter */
 /* database */
 extern struct metric_family metric_db_errors;            /* {kind} */
 extern struct metric_family metric_db_busy_waits;
+/* drive */
+extern struct metric_family metric_folder_trees;         /* {walk} */
 
 /** Every family above, in rendering order, NULL-terminated. */
 extern struct metric_family *const metric_all[];

@@ -11,6 +11,7 @@
 #include "db/db.h"
 #include "drive/bin.h"
 #include "drive/files.h"
+#include "drive/folder_key.h"
 #include "drive/folder_sql.h"
 #include "drive/folders.h"
 #include "drive/listing.h"
@@ -105,6 +106,38 @@ static void test_tree_walk_needs_no_sort(void **state)
   }
 }
 
+/* The tree in its stored order (migration 022) is one range of
+ * folders_keyed, which holds every column read, in key order: no sort,
+ * no table. A rekey's step finds the next keys of its range the same way. */
+static void test_keyed_tree_and_rekey_read_one_range(void **state)
+{
+  char sql[4096], plan[1024] = "";
+  snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", TREE_KEYED_SQLITE);
+  db_stmt_t *st = db_query(db_get(), sql, "tti", "U", "", (int64_t)512);
+  assert_non_null(st);
+  while(db_step(st) == DB_ROW) {
+    strncat(plan, db_col_text(st, 3), sizeof(plan) - strlen(plan) - 2);
+    strncat(plan, "; ", sizeof(plan) - strlen(plan) - 1);
+  }
+  db_finalize(st);
+  if(strcmp(plan, "SEARCH folders USING COVERING INDEX folders_keyed "
+                  "(owner_id=? AND tree_key>?); "))
+    fail_msg("keyed tree: %s", plan);
+  plan[0] = 0;
+  snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", REKEY(KEY_BYTES_SQLITE));
+  st = db_query(db_get(), sql, "tttti", "b\001", "a\001", "U", "a\002", (int64_t)16);
+  assert_non_null(st);
+  while(db_step(st) == DB_ROW) {
+    strncat(plan, db_col_text(st, 3), sizeof(plan) - strlen(plan) - 2);
+    strncat(plan, "; ", sizeof(plan) - strlen(plan) - 1);
+  }
+  db_finalize(st);
+  if(!strstr(plan, "SEARCH folders USING COVERING INDEX folders_keyed "
+                   "(owner_id=? AND tree_key>? AND tree_key<?)") ||
+     strstr(plan, "SCAN folders"))
+    fail_msg("rekey step: %s", plan);
+}
+
 /* A file's liveness (drive/file_sql.h) costs one primary key probe of its
  * folder per row read, never a scan of the folders: in a folder's listing,
  * in the starred view and in the bin browsed inside a binned folder. */
@@ -173,6 +206,7 @@ int main(void)
     cmocka_unit_test(test_file_liveness_probes_its_folder),
     cmocka_unit_test(test_counter_is_one_probe),
     cmocka_unit_test(test_bin_purge_reads_its_index),
+    cmocka_unit_test(test_keyed_tree_and_rekey_read_one_range),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

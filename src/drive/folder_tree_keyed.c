@@ -1,0 +1,86 @@
+/* folder_tree_keyed: the tree in its stored order (folder_tree_keyed.h). */
+#include <stdlib.h>
+#include <string.h>
+#include "drive/folder_sql.h"
+#include "drive/folder_tree_keyed.h"
+#include "util/grow.h"
+
+/* Rows per statement: on PostgreSQL each is a round trip, on SQLite a
+ * function call (a page is held: ~400 bytes a row). */
+#define TREE_KEYED_PAGE_SQLITE 512
+#define TREE_KEYED_PAGE_PG 2048
+
+int tree_keyed_fetch(struct tree_keyed *k, const char *owner)
+{
+  db_t *db = db_get();
+  if(!db)
+    return DRIVE_UNAVAILABLE;
+  int64_t page = db_dialect() == DB_POSTGRES ? TREE_KEYED_PAGE_PG : TREE_KEYED_PAGE_SQLITE;
+  db_stmt_t *st = db_query(db, db_sql(TREE_KEYED_SQLITE, TREE_KEYED_PG), "tti", owner,
+                           k->last_key, page);
+  if(!st)
+    return DRIVE_DB;
+  k->n = k->pos = 0;
+  int rc;
+  while((rc = db_step(st)) == DB_ROW) {
+    struct folder *nr = grow_room(k->rows, &k->room, k->n, sizeof(*nr), 64);
+    if(!nr) {
+      rc = DB_ERROR;
+      break;
+    }
+    k->rows = nr;
+    folder_tree_row(st, owner, &k->rows[k->n++]);
+    db_col_copy(st, 7, k->last_key, sizeof(k->last_key));
+  }
+  k->end = k->n < (size_t)page;
+  return drive_stmt_end(st, rc);
+}
+
+/* A folder follows its parent in key order, so its parent is open: the
+ * folders opened after the parent close first. A folder whose parent is
+ * not open (moved while the reply streamed) is left out, and so is its
+ * subtree (their parents are not open either): the reply stays a tree. */
+int tree_keyed_next(struct tree_keyed *k, const char *owner, size_t max, folder_tree_fn fn,
+                    void *arg, bool *done)
+{
+  int rc = DRIVE_OK;
+  size_t steps = 0;
+  while(!*done && steps < max && rc == DRIVE_OK) {
+    if(k->pos == k->n) {
+      if(k->end) {
+        for(; k->depth > 0 && rc == DRIVE_OK; k->depth--)
+          rc = fn(arg, NULL);
+        *done = rc == DRIVE_OK;
+        break;
+      }
+      rc = tree_keyed_fetch(k, owner);
+      continue;
+    }
+    const struct folder *f = &k->rows[k->pos++];
+    size_t keep = 0;
+    if(f->parent_id[0]) {
+      for(keep = k->depth; keep > 0 && strcmp(k->open[keep - 1], f->parent_id); keep--)
+        ;
+      if(keep == 0)
+        continue;
+    }
+    for(; k->depth > keep && rc == DRIVE_OK; k->depth--)
+      rc = fn(arg, NULL);
+    char(*no)[ID_LEN + 1] = rc ? NULL : grow_room(k->open, &k->cap, k->depth, sizeof(*no), 16);
+    if(!no) {
+      rc = rc ? rc : DRIVE_INTERNAL;
+      break;
+    }
+    k->open = no;
+    memcpy(k->open[k->depth++], f->id, sizeof(*no));
+    steps++;
+    rc = fn(arg, f);
+  }
+  return rc;
+}
+
+void tree_keyed_free(struct tree_keyed *k)
+{
+  free(k->rows);
+  free(k->open);
+}
