@@ -43,9 +43,10 @@ static const struct cli_command {
    "unreferenced chunks of any age (only while no server runs)."},
   {"fsck", "[--repair] [FLAGS]",
    "Read every stored chunk back and check its size and checksum; report damaged files\n"
-   "and unreferenced chunks; recount every folder's live children against its counter.\n"
-   "Exits 3 when it found problems it did not repair. --repair: remove damaged files and\n"
-   "unreferenced chunks, rebuild the counters (only while no server runs)."},
+   "and unreferenced chunks; recount every folder's live children against its counter;\n"
+   "check every folder's tree key against its place. Exits 3 when it found problems it\n"
+   "did not repair. --repair: remove damaged files and unreferenced chunks, rebuild the\n"
+   "counters and the tree keys (only while no server runs)."},
   {"backup", "DEST_FILE [FLAGS]",
    "Copy the SQLite database into DEST_FILE while the server keeps running (SQLite's\n"
    "backup API; written to DEST_FILE.tmp, fsynced, then renamed). Local chunks under\n"
@@ -208,7 +209,7 @@ static int maintenance(const char *cmd, struct config *cfg, bool flag)
     rc = maint_fsck(flag, stdout, stderr, &rep);
     /* Problems found and not (all) repaired. */
     if(rc == 0 && (rep.files_damaged > rep.files_removed || rep.orphans_found > rep.orphans_removed ||
-                   rep.counters_wrong > rep.counters_fixed))
+                   rep.counters_wrong > rep.counters_fixed || rep.keys_wrong > rep.keys_fixed))
       rc = 3;
   }
   drive_shutdown();

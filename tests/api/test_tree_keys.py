@@ -171,6 +171,7 @@ def test_fsck_finds_and_repairs_wrong_keys(srv, tmp_path):
     p = fsck(srv, tmp_path)
     assert b"tree key of folder " + mid.encode() in p.stdout, p.stdout
     assert b"2 tree keys wrong" in p.stdout, p.stdout   # mid, and leaf below it
+    assert p.returncode == 3
     p = fsck(srv, tmp_path, repair=True)
     assert b"(repaired)" in p.stdout, p.stdout
     assert keys_wrong(srv) == []
@@ -318,3 +319,36 @@ def test_rekey_cut_short_by_a_crash_completes_at_start(server_factory, tmp_path)
     assert trees_read(srv) == {"walked": 1, "keyed": 1}
     p = fsck(srv, tmp_path)
     assert b"tree key" not in p.stdout, p.stdout
+
+
+def test_migration_keys_an_existing_database(srv):
+    """Migration 022 on a database with folders (renamed, moved, binned, a
+    chain too long for keys): every folder gets the key the running code
+    gave it, NULL where too long. Dropped and migrated again by a restart."""
+    a = make_user(srv, "migkeys")
+    c = a.client
+    m = Drive(c)
+    top = m.add("Top")
+    kids = [m.add(f"k{i}", top) for i in range(5)]
+    for k in kids:
+        m.add("inner", k)
+    m.rename(kids[0], "zz")
+    m.move(kids[1], None)
+    m.binned(kids[2])
+    parent = top
+    for depth in range(9):
+        parent = m.add(f"{depth}" + "l" * 249, parent)
+    keys = "SELECT id, tree_key FROM folders ORDER BY id"
+    before = db_rows(srv, keys)
+    assert sum(1 for _, k in before if not k) == 2 and len(before) == 20
+    srv.stop()
+    db_script(srv, "DROP INDEX folders_keyed; DROP INDEX folders_unkeyed; "
+                   "ALTER TABLE folders DROP COLUMN tree_key; "
+                   "ALTER TABLE folder_ops DROP COLUMN old_key; "
+                   "ALTER TABLE folder_ops DROP COLUMN new_key; "
+                   "DELETE FROM schema_version WHERE version = 22;")
+    srv.start()
+    assert db_rows(srv, keys) == before
+    c = srv.client(a.access_token)
+    m.c = c
+    assert_tree_read(srv, c, m, "walked")   # the long chain's last two have no key
