@@ -80,12 +80,13 @@ int folder_list(const char *owner_id, const struct drive_listing *q,
                 folder_each_fn each, void *arg, int64_t *total);
 
 /** A depth-first walk of the owner's live folders (the tree), read a page
- *  at a time (drive/folder_tree.c: SQLite a page of siblings per query,
- *  PostgreSQL a page of one sorted query's cursor): memory bounded by depth
- *  and page, not by the tree's size. Siblings come in name_key byte order.
- *  On PostgreSQL the walk has a connection of its own (at most 16 walks at
- *  once: DRIVE_THROTTLED), so it may be opened on one thread and read on
- *  another, one at a time. */
+ *  at a time (drive/folder_tree.c: in the stored tree order when every live
+ *  folder has its key, else SQLite a page of siblings per query, PostgreSQL
+ *  a page of one sorted query's cursor): memory bounded by depth and page,
+ *  not by the tree's size. Siblings come in name_key byte order. A walk
+ *  may be opened on one thread and read on another, one at a time; on
+ *  PostgreSQL the cursor's walk has a connection of its own (at most 16 at
+ *  once: DRIVE_THROTTLED). */
 struct folder_tree_cursor;
 /** Called per step of the walk: a folder opens (its children follow), or
  *  f == NULL: the folder opened last closes. Non-zero stops the walk. */
