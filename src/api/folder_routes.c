@@ -310,13 +310,11 @@ static void folder_job_work(void *arg)
 static void folder_job_done(struct http_req *r, void *arg)
 {
   struct folder_job *b = arg;
-  if(!r)
-    ;
-  else if(b->rc)
+  if(r && b->rc)
     folder_reply_error(r, b->rc, b->why);
-  else if(b->action == ITEM_RENAME || b->action == ITEM_MOVE)
+  else if(r && (b->action == ITEM_RENAME || b->action == ITEM_MOVE))
     render_reply_folder(r, HTTP_OK, &b->f);
-  else
+  else if(r)
     folder_reply_message(r, b->action == ITEM_RESTORE ? "Folder restored" : "Folder moved to bin");
   free(b->value);
   free(b);

@@ -249,6 +249,17 @@ int folder_ops_start(db_t *db, const struct folder_op *op, bool *more)
   if(rc || done)
     return rc;
   *more = true;
+  return folder_ops_record(db, op);
+}
+
+int64_t folder_ops_first_rows(int64_t most)
+{
+  int64_t batch = atomic_load(&ops_batch);
+  return batch < most ? batch : most;
+}
+
+int folder_ops_record(db_t *db, const struct folder_op *op)
+{
   return drive_db(db_exec(db,
                           "INSERT INTO folder_ops (folder_id, owner_id, op, group_id, at, "
                           "old_key, new_key) VALUES ($1, $2, $3, $4, $5, $6, $7)",

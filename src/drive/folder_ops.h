@@ -46,6 +46,12 @@ void folder_ops_configure(int batch_folders, int batch_ms, int pause_ms);
  *  or unmarked: changes the first batch of folders below it; when more
  *  remain, records the operation and sets *more. */
 int folder_ops_start(db_t *db, const struct folder_op *op, bool *more);
+/** `most`, or BIN_BATCH_FOLDERS when smaller: the rows a caller's own
+ *  first step may change. */
+int64_t folder_ops_first_rows(int64_t most);
+/** Records `op` as pending, in the caller's write transaction (a caller
+ *  that ran its own first step). */
+int folder_ops_record(db_t *db, const struct folder_op *op);
 /** Runs the remaining batches of a recorded operation, each in its own
  *  write transaction (no transaction open on entry). Safe beside another
  *  thread or node doing the same. */
