@@ -59,17 +59,25 @@ static void key_successor(const char *key, char *out, size_t cap)
     out[len - 1]++;
 }
 
-int folder_key_step(db_t *db, const struct folder_op *op, int64_t limit, int64_t *changed)
+int folder_key_step(db_t *db, const struct folder_op *op, int64_t limit, char *last,
+                    int64_t *changed)
 {
   char hi[FOLDER_KEY_MAX + 1];
   key_successor(op->old_key, hi, sizeof(hi));
-  db_stmt_t *st = db_query(db, db_sql(REKEY(KEY_BYTES_SQLITE), REKEY(KEY_BYTES_PG)), "tttti",
-                           folder_nullable(op->new_key), op->old_key, op->owner_id, hi, limit);
+  db_stmt_t *st = db_conn_dialect(db) == DB_POSTGRES
+                    ? db_query(db, REKEY_PG, "ttttit", folder_nullable(op->new_key), op->old_key,
+                               op->owner_id, hi, limit, last)
+                    : db_query(db, REKEY_SQLITE, "tttti", folder_nullable(op->new_key),
+                               op->old_key, op->owner_id, hi, limit);
   int rc, n = 0;
   if(!st)
     return DRIVE_DB;
-  while((rc = db_step(st)) == DB_ROW)
+  while((rc = db_step(st)) == DB_ROW) {
+    const char *old = db_col_text(st, 0);
+    if(old && *old && strcmp(old, last) > 0)
+      snprintf(last, FOLDER_KEY_MAX + 1, "%s", old);
     n++;
+  }
   *changed = n;
   return drive_stmt_end(st, rc);
 }
@@ -124,7 +132,8 @@ int folder_key_moved(db_t *db, const char *owner_id, const char *id,
    * batch here the other user's longest wait beside a renaming restore on
    * PostgreSQL was 46-57 ms, 26-32 ms before the keys). */
   int64_t changed = 0, first = folder_ops_first_rows(KEY_FIRST_ROWS);
-  rc = folder_key_step(db, op, first, &changed);
+  char last[FOLDER_KEY_MAX + 1] = "";
+  rc = folder_key_step(db, op, first, last, &changed);
   if(rc || changed < first)
     return rc;
   *more = true;

@@ -17,15 +17,29 @@
 #define KEY_BYTES_SQLITE(X) "length(CAST(" X " AS BLOB))"
 #define KEY_BYTES_PG(X) "octet_length(" X ")"
 
-/* A rekey's statement (folder_key_step; plan in test_listing_plan.c): the keys in [$2, $4) of owner $3 that start with
- * $2 start with $1 instead (NULL when $1 is, or past FOLDER_KEY_MAX), at
- * most $5 of them; a key so rewritten leaves the range, so each statement
- * takes the next ones and a crash loses nothing (the range is the state). */
-#define REKEY_NEW "CAST($1 AS TEXT) || substr(tree_key, length(CAST($2 AS TEXT)) + 1)"
-#define REKEY(BYTES)                                                                      \
-  "UPDATE folders SET tree_key = CASE WHEN " BYTES(REKEY_NEW) " <= " FOLDER_KEY_MAX_S     \
-  " THEN " REKEY_NEW " END WHERE id IN (SELECT id FROM folders WHERE owner_id = $3 AND "   \
-  "tree_key >= $2 AND tree_key < $4 LIMIT $5) RETURNING id"
+/* A rekey's statement (folder_key_step; plan in test_listing_plan.c): the
+ * keys in [$2, $4) of owner $3 that start with $2 start with $1 instead
+ * (NULL when $1 is, or past FOLDER_KEY_MAX), at most $5 of them; a key so
+ * rewritten leaves the range, so each statement takes the next ones and a
+ * crash loses nothing (the range is the state). SQLite rewrites an index
+ * entry in place. PostgreSQL leaves the old one behind, dead, until a
+ * vacuum: a statement that started at $2 again stepped over every key
+ * rewritten so far, each a visit to the table (quadratic: a 10,000-folder
+ * rekey's last statements took tens of milliseconds each), so there each
+ * statement also starts after $6, the last old key the runner rewrote
+ * ("" at first), and returns the old keys. */
+#define REKEY_NEW(OLD) "CAST($1 AS TEXT) || substr(" OLD ", length(CAST($2 AS TEXT)) + 1)"
+#define REKEY_SQLITE                                                                      \
+  "UPDATE folders SET tree_key = CASE WHEN " KEY_BYTES_SQLITE(REKEY_NEW("tree_key"))       \
+  " <= " FOLDER_KEY_MAX_S " THEN " REKEY_NEW("tree_key") " END WHERE id IN (SELECT id "    \
+  "FROM folders WHERE owner_id = $3 AND tree_key >= $2 AND tree_key < $4 LIMIT $5) "       \
+  "RETURNING ''"
+#define REKEY_PG                                                                          \
+  "WITH pick AS (SELECT id, tree_key AS old FROM folders WHERE owner_id = $3 AND "         \
+  "tree_key >= $2 AND tree_key < $4 AND tree_key > $6 ORDER BY tree_key LIMIT $5) "        \
+  "UPDATE folders SET tree_key = CASE WHEN " KEY_BYTES_PG(REKEY_NEW("pick.old")) " <= "    \
+  FOLDER_KEY_MAX_S " THEN " REKEY_NEW("pick.old") " END FROM pick WHERE folders.id = "     \
+  "pick.id RETURNING pick.old"
 
 /** A folder's key, "" when it has none. */
 struct folder_key {
@@ -50,8 +64,11 @@ int folder_key_moved(db_t *db, const char *owner_id, const char *id,
                      const struct folder_key *old, struct folder_op *op, bool *more);
 
 /** One statement of a rekey: up to `limit` keys of op's range rewritten;
- *  *changed: how many (fewer than `limit`: the range is empty now). */
-int folder_key_step(db_t *db, const struct folder_op *op, int64_t limit, int64_t *changed);
+ *  *changed: how many (fewer than `limit`: the range is empty now). `last`
+ *  (FOLDER_KEY_MAX + 1 bytes, "" at first) is the runner's progress: the
+ *  last old key rewritten, kept from one statement to the next. */
+int folder_key_step(db_t *db, const struct folder_op *op, int64_t limit, char *last,
+                    int64_t *changed);
 
 /** Sets *keyed when every live folder of `owner_id` has its key and no
  *  operation of the owner is pending: the tree may be read by key. */

@@ -109,6 +109,7 @@ struct ops_queue {
   char (*ids)[ID_LEN + 1];
   size_t head, n, cap;
   bool rebuilt;   /* filled from the database, and nothing changed since */
+  char last_key[FOLDER_KEY_MAX + 1];   /* a rekey's progress (folder_key_step) */
 };
 
 static int ops_push(struct ops_queue *q, const char *id)
@@ -226,7 +227,7 @@ static int ops_batch_run(db_t *db, const struct folder_op *op, struct ops_queue 
     int64_t want = batch - total < step ? batch - total : step;
     if(op->op == FOLDER_OP_REKEY) {
       /* The key range is the state: a short statement emptied it. */
-      rc = folder_key_step(db, op, want, &changed);
+      rc = folder_key_step(db, op, want, q->last_key, &changed);
       *done = rc == DRIVE_OK && changed < want;
       if(*done)
         break;

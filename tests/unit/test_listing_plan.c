@@ -124,7 +124,7 @@ static void test_keyed_tree_and_rekey_read_one_range(void **state)
                   "(owner_id=? AND tree_key>?); "))
     fail_msg("keyed tree: %s", plan);
   plan[0] = 0;
-  snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", REKEY(KEY_BYTES_SQLITE));
+  snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", REKEY_SQLITE);
   st = db_query(db_get(), sql, "tttti", "b\001", "a\001", "U", "a\002", (int64_t)16);
   assert_non_null(st);
   while(db_step(st) == DB_ROW) {
