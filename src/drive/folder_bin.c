@@ -224,7 +224,7 @@ int folder_restore(const char *owner_id, const char *folder_id)
                             "updated_at = $4 WHERE id = $5",
                             "tttit", parent, name, key, time_now_ms(), folder_id));
     if(!rc)
-      rc = folder_key_moved(db, owner_id, folder_id, &old, &rekey, &rekey_more);
+      rc = folder_key_moved(db, owner_id, folder_id, &old, 0, &rekey, &rekey_more);
     if(rc)
       goto out;
   }
@@ -243,9 +243,10 @@ int folder_restore(const char *owner_id, const char *folder_id)
   if(!rc)
     rc = folder_ops_start(db, &op, &more);
 out:
-  /* The keys first, while the subtree is still binned: a binned folder is
-   * in fewer indexes (PostgreSQL's partial name and trigram indexes), so
-   * each rewritten row costs less than after it is back. */
-  rc = folder_ops_after(drive_tx_end(db, rc), rekey_more, &rekey);
-  return folder_ops_after(rc, more, &op);
+  /* The folders come back first, then their keys follow (none rewritten
+   * in the first transaction, which holds the name search and the first
+   * batch already): a rekey leaves each folder row a dead old version on
+   * PostgreSQL, which the restore's walk by parent would step over. */
+  rc = folder_ops_after(drive_tx_end(db, rc), more, &op);
+  return folder_ops_after(rc, rekey_more, &rekey);
 }

@@ -6,9 +6,6 @@
 #include "util/id.h"
 #include "util/names.h"
 
-/* Keys a rename or move rewrites in its own transaction, at most. */
-#define KEY_FIRST_ROWS 64
-
 /* Appends name_key, chr(1), id, chr(1) to the key in k (a parent's, or
  * "" for a root); "" when it does not fit. */
 static void key_append(struct folder_key *k, const char *name_key, const char *id)
@@ -96,7 +93,8 @@ static void place_fill(db_stmt_t *st, void *arg)
 }
 
 int folder_key_moved(db_t *db, const char *owner_id, const char *id,
-                     const struct folder_key *old, struct folder_op *op, bool *more)
+                     const struct folder_key *old, int64_t first, struct folder_op *op,
+                     bool *more)
 {
   struct folder_key now;
   struct key_place p;
@@ -125,16 +123,13 @@ int folder_key_moved(db_t *db, const char *owner_id, const char *id,
   snprintf(op->group_id, sizeof(op->group_id), "%s", id);
   snprintf(op->old_key, sizeof(op->old_key), "%s", old->s);
   snprintf(op->new_key, sizeof(op->new_key), "%s", now.s);
-  /* One short statement here: most folders have few below them, and their
+  /* At most `first` keys here: most folders have few below them, and their
    * keys change with them. A bigger subtree's keys follow in batches after
-   * the commit: the change's own transaction (a restore's name search, its
-   * first bin batch) must not grow by a batch's budget (with a full first
-   * batch here the other user's longest wait beside a renaming restore on
-   * PostgreSQL was 46-57 ms, 26-32 ms before the keys). */
-  int64_t changed = 0, first = folder_ops_first_rows(KEY_FIRST_ROWS);
+   * the commit, so the change's own transaction does not grow by a batch. */
+  int64_t changed = 0;
   char last[FOLDER_KEY_MAX + 1] = "";
-  rc = folder_key_step(db, op, first, last, &changed);
-  if(rc || changed < first)
+  first = folder_ops_first_rows(first);
+  if(first > 0 && ((rc = folder_key_step(db, op, first, last, &changed)) || changed < first))
     return rc;
   *more = true;
   return folder_ops_record(db, op);
