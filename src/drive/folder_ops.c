@@ -1,4 +1,5 @@
-/* folder_ops: a big folder's bin or restore in batches (folder_ops.h).
+/* folder_ops: a big folder's bin or restore in batches (folder_ops.h); a
+ * rekey's batches are folder_key_step's, its key range their state.
  *
  * A runner (the request that started the operation, an owner's write that
  * completes it, the janitor) keeps a queue of folders whose subtrees may

@@ -1,5 +1,6 @@
-/* folder_ops: a big folder's bin or restore, in batches (issue 14,
- * DECISIONS "Bin in batches"). The first transaction (folder_bin.c) changes
+/* folder_ops: a big folder's bin or restore, and the tree keys of a big
+ * renamed or moved subtree (folder_key.h), in batches (issue 14, DECISIONS
+ * "Bin in batches", "The tree's stored order"). The first transaction (folder_bin.c) changes
  * the sizes and bin bytes and marks or unmarks the folder itself, then its
  * folders below, a batch at a time, top down, each batch a short write
  * transaction of its own, so another user's write waits for one batch at
