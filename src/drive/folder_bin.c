@@ -224,7 +224,7 @@ int folder_restore(const char *owner_id, const char *folder_id)
                             "updated_at = $4 WHERE id = $5",
                             "tttit", parent, name, key, time_now_ms(), folder_id));
     if(!rc)
-      rc = folder_key_moved(db, owner_id, folder_id, &old, 0, &rekey, &rekey_more);
+      rc = folder_key_moved(db, owner_id, folder_id, parent, key, &old, 0, &rekey, &rekey_more);
     if(rc)
       goto out;
   }

@@ -4,7 +4,6 @@
 #include "drive/folder_key.h"
 #include "drive/folder_sql.h"
 #include "util/id.h"
-#include "util/names.h"
 
 /* Appends name_key, chr(1), id, chr(1) to the key in k (a parent's, or
  * "" for a root); "" when it does not fit. */
@@ -79,31 +78,13 @@ int folder_key_step(db_t *db, const struct folder_op *op, int64_t limit, char *l
   return drive_stmt_end(st, rc);
 }
 
-/* A folder's place: its parent and name_key. */
-struct key_place {
-  char parent[ID_LEN + 1];
-  char name_key[NAME_MAX_BYTES + 1];
-};
-
-static void place_fill(db_stmt_t *st, void *arg)
-{
-  struct key_place *p = arg;
-  db_col_copy(st, 0, p->parent, sizeof(p->parent));
-  db_col_copy(st, 1, p->name_key, sizeof(p->name_key));
-}
-
-int folder_key_moved(db_t *db, const char *owner_id, const char *id,
-                     const struct folder_key *old, int64_t first, struct folder_op *op,
-                     bool *more)
+int folder_key_moved(db_t *db, const char *owner_id, const char *id, const char *parent_id,
+                     const char *name_key, const struct folder_key *old, int64_t first,
+                     struct folder_op *op, bool *more)
 {
   struct folder_key now;
-  struct key_place p;
   *more = false;
-  int rc = drive_read_one(db_query(db, "SELECT parent_id, name_key FROM folders WHERE id = $1",
-                                   "t", id),
-                          place_fill, &p);
-  if(!rc)
-    rc = folder_key_new(db, folder_nullable(p.parent), p.name_key, id, &now);
+  int rc = folder_key_new(db, parent_id, name_key, id, &now);
   if(rc || !strcmp(now.s, old->s))
     return rc;
   if(!old->s[0]) {

@@ -56,13 +56,14 @@ int folder_key_new(db_t *db, const char *parent_id, const char *name_key, const 
                    struct folder_key *k);
 
 /** In the caller's write transaction, after folder `id` of `owner_id`,
- *  whose key was `old`, took its new parent and name: rewrites its key and
+ *  whose key was `old`, took its new parent `parent_id` (NULL: the root)
+ *  and name (folded: `name_key`): rewrites its key and
  *  its subtree's, at most `first` of them here (0: none); when more remain
  *  the operation is recorded in `op` and *more set (the caller runs
  *  folder_ops_after after its commit). */
-int folder_key_moved(db_t *db, const char *owner_id, const char *id,
-                     const struct folder_key *old, int64_t first, struct folder_op *op,
-                     bool *more);
+int folder_key_moved(db_t *db, const char *owner_id, const char *id, const char *parent_id,
+                     const char *name_key, const struct folder_key *old, int64_t first,
+                     struct folder_op *op, bool *more);
 /** What a rename or move rewrites in its own transaction, at most. */
 #define FOLDER_KEY_FIRST 64
 

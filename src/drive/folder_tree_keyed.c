@@ -31,7 +31,8 @@ int tree_keyed_fetch(struct tree_keyed *k, const char *owner)
     }
     k->rows = nr;
     folder_tree_row(st, owner, &k->rows[k->n++]);
-    db_col_copy(st, 7, k->last_key, sizeof(k->last_key));
+    if(k->n == (size_t)page) /* the next page starts after it; a short page is the last */
+      db_col_copy(st, 7, k->last_key, sizeof(k->last_key));
   }
   k->end = k->n < (size_t)page;
   return drive_stmt_end(st, rc);

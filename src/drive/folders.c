@@ -321,7 +321,8 @@ int folder_rename(const char *owner_id, const char *folder_id, const char *new_n
                                 "ttit", clean, key, time_now_ms(), folder_id),
                        out);
   if(!rc)
-    rc = folder_key_moved(db, owner_id, folder_id, &old, FOLDER_KEY_FIRST, &op, &more);
+    rc = folder_key_moved(db, owner_id, folder_id, folder_nullable(out->parent_id), key, &old,
+                          FOLDER_KEY_FIRST, &op, &more);
 out:
   return folder_ops_after(drive_tx_end(db, rc), more, &op);
 }
@@ -398,7 +399,8 @@ int folder_move(const char *owner_id, const char *folder_id,
                                 "tit", new_parent_id, time_now_ms(), folder_id),
                        out);
   if(!rc)
-    rc = folder_key_moved(db, owner_id, folder_id, &old, FOLDER_KEY_FIRST, &op, &more);
+    rc = folder_key_moved(db, owner_id, folder_id, folder_nullable(new_parent_id), key, &old,
+                          FOLDER_KEY_FIRST, &op, &more);
 out:
   return folder_ops_after(drive_tx_end(db, rc), more, &op);
 }

@@ -35,13 +35,9 @@ static int teardown(void **state)
   return 0;
 }
 
-/* The plan of `text` (placeholders bound to plausible values) as one line. */
-static void plan_of(const char *text, bool parent, char *out, size_t outsz)
+/* An EXPLAIN QUERY PLAN statement's rows as one line; finalizes it. */
+static void plan_read(db_stmt_t *st, char *out, size_t outsz)
 {
-  char sql[4096];
-  snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", text);
-  db_stmt_t *st = parent ? db_query(db_get(), sql, "tiiiit", "U", 0, 0, 100, 0, "F")
-                         : db_query(db_get(), sql, "tiiii", "U", 0, 0, 100, 0);
   assert_non_null(st);
   out[0] = 0;
   while(db_step(st) == DB_ROW) {
@@ -49,6 +45,16 @@ static void plan_of(const char *text, bool parent, char *out, size_t outsz)
     strncat(out, "; ", outsz - strlen(out) - 1);
   }
   db_finalize(st);
+}
+
+/* The plan of `text` (placeholders bound to plausible values) as one line. */
+static void plan_of(const char *text, bool parent, char *out, size_t outsz)
+{
+  char sql[4096];
+  snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", text);
+  db_stmt_t *st = parent ? db_query(db_get(), sql, "tiiiit", "U", 0, 0, 100, 0, "F")
+                         : db_query(db_get(), sql, "tiiii", "U", 0, 0, 100, 0);
+  plan_read(st, out, outsz);
 }
 
 static void check_table(const struct listing_sql *sql, const char *table)
@@ -94,12 +100,7 @@ static void test_tree_walk_needs_no_sort(void **state)
     snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", texts[i]);
     db_stmt_t *st = i ? db_query(db_get(), sql, "ttti", "U", "[\"F\"]", "", (int64_t)128)
                       : db_query(db_get(), sql, "tti", "U", "", (int64_t)128);
-    assert_non_null(st);
-    while(db_step(st) == DB_ROW) {
-      strncat(plan, db_col_text(st, 3), sizeof(plan) - strlen(plan) - 2);
-      strncat(plan, "; ", sizeof(plan) - strlen(plan) - 1);
-    }
-    db_finalize(st);
+    plan_read(st, plan, sizeof(plan));
     if(strstr(plan, "TEMP B-TREE") || strstr(plan, "SCAN f") || strstr(plan, "SCAN folders") ||
        !strstr(plan, want[i]) || (i && strncmp(plan, "SCAN p VIRTUAL TABLE", 20) != 0))
       fail_msg("tree walk %zu: %s", i, plan);
@@ -114,24 +115,13 @@ static void test_keyed_tree_and_rekey_read_one_range(void **state)
   char sql[4096], plan[1024] = "";
   snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", TREE_KEYED_SQLITE);
   db_stmt_t *st = db_query(db_get(), sql, "tti", "U", "", (int64_t)512);
-  assert_non_null(st);
-  while(db_step(st) == DB_ROW) {
-    strncat(plan, db_col_text(st, 3), sizeof(plan) - strlen(plan) - 2);
-    strncat(plan, "; ", sizeof(plan) - strlen(plan) - 1);
-  }
-  db_finalize(st);
+  plan_read(st, plan, sizeof(plan));
   if(strcmp(plan, "SEARCH folders USING COVERING INDEX folders_keyed "
                   "(owner_id=? AND tree_key>?); "))
     fail_msg("keyed tree: %s", plan);
-  plan[0] = 0;
   snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", REKEY_SQLITE);
   st = db_query(db_get(), sql, "tttti", "b\001", "a\001", "U", "a\002", (int64_t)16);
-  assert_non_null(st);
-  while(db_step(st) == DB_ROW) {
-    strncat(plan, db_col_text(st, 3), sizeof(plan) - strlen(plan) - 2);
-    strncat(plan, "; ", sizeof(plan) - strlen(plan) - 1);
-  }
-  db_finalize(st);
+  plan_read(st, plan, sizeof(plan));
   if(!strstr(plan, "SEARCH folders USING COVERING INDEX folders_keyed "
                    "(owner_id=? AND tree_key>? AND tree_key<?)") ||
      strstr(plan, "SCAN folders"))
@@ -162,12 +152,7 @@ static void test_counter_is_one_probe(void **state)
     char sql[512], plan[512] = "";
     snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", sqls[i]->counter);
     db_stmt_t *st = db_query(db_get(), sql, "tt", "U", "F");
-    assert_non_null(st);
-    while(db_step(st) == DB_ROW) {
-      strncat(plan, db_col_text(st, 3), sizeof(plan) - strlen(plan) - 2);
-      strncat(plan, "; ", sizeof(plan) - strlen(plan) - 1);
-    }
-    db_finalize(st);
+    plan_read(st, plan, sizeof(plan));
     if(strcmp(plan, "SEARCH child_counts USING INDEX sqlite_autoindex_child_counts_1 "
                     "(owner_id=? AND folder_id=?); "))
       fail_msg("counter %zu: %s", i, plan);
@@ -184,12 +169,7 @@ static void test_bin_purge_reads_its_index(void **state)
     char sql[512], want[128], plan[512] = "";
     snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", texts[i]);
     db_stmt_t *st = db_query(db_get(), sql, "ii", (int64_t)1000, (int64_t)64);
-    assert_non_null(st);
-    while(db_step(st) == DB_ROW) {
-      strncat(plan, db_col_text(st, 3), sizeof(plan) - strlen(plan) - 2);
-      strncat(plan, "; ", sizeof(plan) - strlen(plan) - 1);
-    }
-    db_finalize(st);
+    plan_read(st, plan, sizeof(plan));
     snprintf(want, sizeof(want), "SEARCH %s USING INDEX %s_bin_age (deleted_at<?); ",
              tables[i], tables[i]);
     if(strcmp(plan, want))
