@@ -56,6 +56,8 @@ int db_init(const char *url, char *err, size_t errlen)
 
 void db_shutdown(void)
 {
+  if(db_drv && db_drv->stop)
+    db_drv->stop();
   pthread_mutex_lock(&db_lock);
   for(int i = 0; i < db_nconns; i++)
     db_drv->close(db_conns[i]);

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "db/driver.h"
+#include "db/sq_ckpt.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/metric_list.h"
@@ -133,6 +134,7 @@ static db_t *sq_open(const char *url, char *err, size_t errlen)
     sqlite3_free(emsg);
     goto fail;
   }
+  sq_ckpt_attach(c->h, path);
   return (db_t *)c;
 fail:
   sqlite3_close(c->h);
@@ -479,4 +481,5 @@ const struct db_driver db_sqlite_driver = {
   .data_version = sq_data_version,
   .begin_sql = "BEGIN IMMEDIATE",
   .backup = sq_backup,
+  .stop = sq_ckpt_stop,
 };

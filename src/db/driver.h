@@ -23,6 +23,8 @@ struct db_driver {
   const char *begin_sql;
   /* Online copy of the database at `url` into `dest` (see db_backup). */
   int (*backup)(const char *url, const char *dest, int64_t *pages, char *err, size_t errlen);
+  /* Stops the driver's own threads before its connections close (NULL: none). */
+  void (*stop)(void);
 };
 
 extern const struct db_driver db_sqlite_driver;

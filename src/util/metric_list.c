@@ -64,6 +64,9 @@ METRIC_FAMILY(metric_db_errors, "netradrive_db_errors_total",
 METRIC_FAMILY(metric_db_busy_waits, "netradrive_db_busy_waits_total",
               "Waits for a database lock held by another connection (SQLITE_BUSY).",
               METRIC_COUNTER, 1, 0);
+METRIC_FAMILY(metric_db_checkpoints, "netradrive_db_checkpoints_total",
+              "SQLite WAL checkpoints, by who ran them: the checkpoint thread, or a commit.",
+              METRIC_COUNTER, 4, 1, "by");
 /* drive */
 METRIC_FAMILY(metric_folder_trees, "netradrive_folder_trees_total",
               "Folder trees served, by how they were read: keyed or walked.", METRIC_COUNTER, 4, 1,
@@ -77,7 +80,7 @@ struct metric_family *const metric_all[] = {
   &metric_storage_rate_limited, &metric_cache_hits, &metric_cache_misses,
   &metric_cache_fill_bytes, &metric_cache_bytes,
   &metric_tasks, &metric_tasks_finished,
-  &metric_db_errors, &metric_db_busy_waits,
+  &metric_db_errors, &metric_db_busy_waits, &metric_db_checkpoints,
   &metric_folder_trees,
   NULL,
 };

@@ -29,6 +29,7 @@ extern struct metric_family metric_tasks_finished;       /* {state} counter */
 /* database */
 extern struct metric_family metric_db_errors;            /* {kind} */
 extern struct metric_family metric_db_busy_waits;
+extern struct metric_family metric_db_checkpoints;     /* {by} */
 /* drive */
 extern struct metric_family metric_folder_trees;         /* {walk} */
 
