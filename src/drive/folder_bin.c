@@ -116,13 +116,15 @@ static long folder_suffix_number(const char *key)
 /* Finds a name for `name` that is free under `parent`: the name itself, or
  * the first free "name (1)", "name (2)", ... One read of the siblings whose
  * key starts like the candidates marks the numbers taken (a restore next to
- * 100,000 copies made 100,000 queries before); a last check of the pick
- * guards what folding could blur. */
+ * 100,000 copies made 100,000 queries before; a filter on every sibling
+ * instead of a range held the write lock 20-30 ms among 18,000 of them); a
+ * last check of the pick guards what folding could blur. */
 static int folder_free_name(db_t *db, const char *owner_id, const char *parent,
                             const char *self, const char *name,
                             char out[NAME_MAX_BYTES + 1], char key[NAME_MAX_BYTES + 1])
 {
   char cand[NAME_MAX_BYTES + 1], ckey[NAME_MAX_BYTES + 1], prefix[NAME_MAX_BYTES + 1];
+  char upper[NAME_MAX_BYTES + 5];
   folder_copy_text(out, NAME_MAX_BYTES + 1, name);
   if(utf8_fold(out, key, NAME_MAX_BYTES + 1) != 0)
     return DRIVE_DB;
@@ -141,14 +143,12 @@ static int folder_free_name(db_t *db, const char *owner_id, const char *parent,
     free(taken);
     return DRIVE_DB;
   }
-  int64_t chars = 0;
-  for(const char *p = prefix; *p; p++)
-    chars += ((unsigned char)*p & 0xC0) != 0x80;
-  db_stmt_t *st = db_query(db,
-                           "SELECT name_key FROM folders WHERE owner_id = $1 AND "
-                           "COALESCE(parent_id, '') = $2 AND is_deleted = 0 AND "
-                           "substr(name_key, 1, CAST($3 AS INTEGER)) = $4",
-                           "ttit", owner_id, parent ? parent : "", chars, prefix);
+  snprintf(upper, sizeof(upper), "%s\xF4\x8F\xBF\xBF", prefix);
+  db_stmt_t *st =
+    parent ? db_query(db, db_sql(FOLDER_PREFIX_IN_SQLITE, FOLDER_PREFIX_IN_PG), "tttt", owner_id,
+                      prefix, upper, parent)
+           : db_query(db, db_sql(FOLDER_PREFIX_ROOT_SQLITE, FOLDER_PREFIX_ROOT_PG), "ttt",
+                      owner_id, prefix, upper);
   if(!st) {
     free(taken);
     return DRIVE_DB;

@@ -13,6 +13,19 @@
   "WITH RECURSIVE sub(id) AS (SELECT id FROM folders WHERE id = $1 AND owner_id = $2 " \
   "UNION SELECT f.id FROM folders f JOIN sub ON f.parent_id = sub.id) SELECT id FROM sub"
 
+/* The live folders under a parent (NULL: the root) whose name_key starts
+ * with a prefix: keys from $2, the prefix, up to $3, the prefix + U+10FFFF
+ * (bytewise), one range of folders_tree (SQLite) or folders_tree_walk
+ * (PostgreSQL, "C"); $1 the owner, $4 the parent. A restore's name search
+ * (folder_bin.c); its plan in test_listing_plan.c. */
+#define FOLDER_PREFIX_SQL(parent, c)                                                    \
+  "SELECT name_key FROM folders WHERE owner_id = $1 AND " parent " AND is_deleted = 0 " \
+  "AND name_key" c " >= $2 AND name_key" c " < $3"
+#define FOLDER_PREFIX_ROOT_SQLITE FOLDER_PREFIX_SQL("parent_id IS NULL", "")
+#define FOLDER_PREFIX_IN_SQLITE FOLDER_PREFIX_SQL("parent_id = $4", "")
+#define FOLDER_PREFIX_ROOT_PG FOLDER_PREFIX_SQL("parent_id IS NULL", " COLLATE \"C\"")
+#define FOLDER_PREFIX_IN_PG FOLDER_PREFIX_SQL("parent_id = $4", " COLLATE \"C\"")
+
 /* The columns of a folder the tree shows and cannot know: a tree's folders
  * are live and its owner's (folder_tree.c fills in the rest), so each row
  * carries 7 columns, not FOLDER_COLS' 11 (less to decode, and on

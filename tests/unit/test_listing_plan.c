@@ -128,6 +128,25 @@ static void test_keyed_tree_and_rekey_read_one_range(void **state)
     fail_msg("rekey step: %s", plan);
 }
 
+/* A restore's name search (folder_bin.c) reads one range of the parent's
+ * live children by name_key, never every sibling of the parent. */
+static void test_name_search_reads_one_range(void **state)
+{
+  char sql[4096], plan[1024] = "";
+  snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", FOLDER_PREFIX_ROOT_SQLITE);
+  plan_read(db_query(db_get(), sql, "ttt", "U", "work", "work\xF4\x8F\xBF\xBF"), plan,
+            sizeof(plan));
+  if(!strstr(plan, "USING COVERING INDEX") || !strstr(plan, "name_key>? AND name_key<?)") ||
+     strstr(plan, "SCAN"))
+    fail_msg("name search at the root: %s", plan);
+  snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", FOLDER_PREFIX_IN_SQLITE);
+  plan_read(db_query(db_get(), sql, "tttt", "U", "work", "work\xF4\x8F\xBF\xBF", "F"), plan,
+            sizeof(plan));
+  if(!strstr(plan, "USING COVERING INDEX") || !strstr(plan, "name_key>? AND name_key<?)") ||
+     strstr(plan, "SCAN"))
+    fail_msg("name search in a folder: %s", plan);
+}
+
 /* A file's liveness (drive/file_sql.h) costs one primary key probe of its
  * folder per row read, never a scan of the folders: in a folder's listing,
  * in the starred view and in the bin browsed inside a binned folder. */
@@ -187,6 +206,7 @@ int main(void)
     cmocka_unit_test(test_counter_is_one_probe),
     cmocka_unit_test(test_bin_purge_reads_its_index),
     cmocka_unit_test(test_keyed_tree_and_rekey_read_one_range),
+    cmocka_unit_test(test_name_search_reads_one_range),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
