@@ -326,6 +326,13 @@ def big_changes(base, token, token_b, c, res, meta, ids, work):
         print(f"  {name:<34} {dt:8.1f} ms  server CPU {cpu:7.0f} ms  other user's write "
               f"p50 {pct(lat, 50):6.2f} p99 {pct(lat, 99):6.2f} ms, max {max(lat):6.2f} ms "
               f"({len(lat)} requests, load {os.getloadavg()[0]:.1f})", flush=True)
+    # SQLite's checkpoints: by its thread, or by a commit (the thread behind).
+    u = urllib.parse.urlparse(base)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+    conn.request("GET", "/metrics")
+    lines = [l for l in conn.getresponse().read().decode().splitlines()
+             if l.startswith("netradrive_db_checkpoints_total")]
+    print("  checkpoints: " + (", ".join(lines) or "none"), flush=True)
 
 
 def table(args):
