@@ -261,6 +261,14 @@ int db_read_begin(db_t *db)
   return db_batch_depth ? DB_ERROR : db->drv->exec_script(db, "BEGIN");
 }
 
+int db_read_begin_snapshot(db_t *db)
+{
+  return db_batch_depth ? DB_ERROR
+         : db->drv->exec_script(db, db->drv->dialect == DB_POSTGRES
+                                      ? "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+                                      : "BEGIN");
+}
+
 int db_read_end(db_t *db)
 {
   /* Nothing to keep: ROLLBACK ends it even where a COMMIT could fail and

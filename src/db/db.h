@@ -75,6 +75,9 @@ int db_begin(db_t *db);
  *  reads: SQLite then takes the WAL read lock once, not per query. End it
  *  with db_read_end; never write inside it. */
 int db_read_begin(db_t *db);
+/** The same, its statements all reading one snapshot on PostgreSQL too
+ *  (REPEATABLE READ; a SQLite read transaction always is). */
+int db_read_begin_snapshot(db_t *db);
 int db_read_end(db_t *db);
 int db_commit(db_t *db);
 int db_rollback(db_t *db);

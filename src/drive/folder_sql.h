@@ -59,13 +59,15 @@
 /* The keyed walk (drive/folder_tree.c, both engines): a page of the
  * owner's live folders in tree_key order after the key $2 ("" first), $3
  * rows. SQLite reads folders_keyed alone (it holds every column shown);
- * PostgreSQL its (owner_id, tree_key) index in order. Columns: TREE_COLS,
- * tree_key. Plans in test_listing_plan.c. */
+ * PostgreSQL too (the index INCLUDEs them). Columns: TREE_COLS, and on
+ * SQLite tree_key; PostgreSQL leaves the keys out (on the wire they were
+ * more than half the bytes) and reads the page's last key apart, in the
+ * same snapshot. Plans in test_listing_plan.c. */
 #define TREE_KEYED_SQLITE                                                                 \
   "SELECT " TREE_COLS ", tree_key FROM folders INDEXED BY folders_keyed WHERE "            \
   "owner_id = $1 AND tree_key > $2 AND is_deleted = 0 ORDER BY tree_key LIMIT $3"
 #define TREE_KEYED_PG                                                                     \
-  "SELECT " TREE_COLS ", tree_key FROM folders WHERE owner_id = $1 AND tree_key > $2 "     \
+  "SELECT " TREE_COLS " FROM folders WHERE owner_id = $1 AND tree_key > $2 "               \
   "AND is_deleted = 0 ORDER BY tree_key LIMIT $3"
 
 /* PostgreSQL's tree walk (drive/folder_tree.c): one query yields the owner's

@@ -158,6 +158,35 @@ def test_keys_follow_renames_moves_and_restores(srv, tmp_path):
     assert p.returncode == 0 and b"tree key" not in p.stdout, p.stdout + p.stderr
 
 
+def test_tree_spans_key_pages(srv):
+    """More folders than a page of the keyed read (512 rows on SQLite, 4,096 on
+    PostgreSQL, where the page's last key is read apart from its rows): each
+    page starts after the last key of the one before, also where a page ends
+    inside a subtree, so every folder comes once, in order, nested right."""
+    u = make_user(srv, prefix="pages")
+    m = Drive(u.client)
+    raw = RawConn(srv.port, u.access_token)
+
+    def add(name, parent=None):
+        f = raw.json("POST", f"{API}/folders", {"name": name, "parent_id": parent}, expect=201)
+        m.kids[parent].append(f)
+        m.kids[f["id"]] = []
+        m.parent[f["id"]] = parent
+        return f["id"]
+
+    try:
+        for i in range(41):   # 41 x 101 = 4,141 folders, then some deeper
+            top = add(f"t{i:02d}")
+            for j in range(100):
+                kid = add(f"k{j:03d}", top)
+                if i in (5, 40) and j % 10 == 0:
+                    add("deeper", kid)
+    finally:
+        raw.close()
+    tree = assert_tree_read(srv, u.client, m, "keyed")
+    assert len(tree) == 41 and all(len(t["children"]) == 100 for t in tree)
+
+
 def test_fsck_finds_and_repairs_wrong_keys(srv, tmp_path):
     """A key that is not its place's is reported by fsck and rebuilt, with
     every other key, by fsck --repair; the tree is then read by key again."""
