@@ -310,11 +310,13 @@ static void folder_job_work(void *arg)
 static void folder_job_done(struct http_req *r, void *arg)
 {
   struct folder_job *b = arg;
-  if(r && b->rc)
+  if(!r) /* refused by a full pool, or the client gone: nothing to answer */
+    ;
+  else if(b->rc)
     folder_reply_error(r, b->rc, b->why);
-  else if(r && (b->action == ITEM_RENAME || b->action == ITEM_MOVE))
+  else if(b->action == ITEM_RENAME || b->action == ITEM_MOVE)
     render_reply_folder(r, HTTP_OK, &b->f);
-  else if(r)
+  else
     folder_reply_message(r, b->action == ITEM_RESTORE ? "Folder restored" : "Folder moved to bin");
   free(b->value);
   free(b);

@@ -26,6 +26,7 @@ static char ck_path[4096];    /* the file served; "" before the first attach */
 static pthread_t ck_thread;
 static sqlite3 *ck_conn;      /* the thread's own connection */
 static bool ck_running, ck_due, ck_stopping;
+static bool ck_failed;        /* could not start: commits checkpoint until the next stop */
 
 static void *ck_main(void *arg)
 {
@@ -55,7 +56,7 @@ static bool ck_start(void)
 {
   if(ck_running)
     return true;
-  if(!ck_path[0])   /* stopped: no file to serve */
+  if(!ck_path[0] || ck_failed)   /* stopped, or failed once: not tried at every commit */
     return false;
   if(sqlite3_open_v2(ck_path, &ck_conn, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
      SQLITE_OK)
@@ -74,6 +75,7 @@ fail:
            ck_conn ? sqlite3_errmsg(ck_conn) : "out of memory");
   sqlite3_close(ck_conn);
   ck_conn = NULL;
+  ck_failed = true;
   return false;
 }
 
@@ -119,6 +121,7 @@ void sq_ckpt_stop(void)
   pthread_mutex_lock(&ck_mu);
   if(!ck_running) {
     ck_path[0] = '\0';
+    ck_failed = false;
     pthread_mutex_unlock(&ck_mu);
     return;
   }
@@ -131,5 +134,6 @@ void sq_ckpt_stop(void)
   ck_conn = NULL;
   ck_running = ck_due = ck_stopping = false;
   ck_path[0] = '\0';   /* the next attach names the file */
+  ck_failed = false;
   pthread_mutex_unlock(&ck_mu);
 }

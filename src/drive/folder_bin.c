@@ -13,6 +13,7 @@
 #include "drive/folder_sql.h"
 #include "drive/folders.h"
 #include "util/log.h"
+#include "util/names.h"
 #include "util/timefmt.h"
 
 /* How many "name (n)" candidates a restore tries before giving up. */
@@ -143,7 +144,7 @@ static int folder_free_name(db_t *db, const char *owner_id, const char *parent,
     free(taken);
     return DRIVE_DB;
   }
-  snprintf(upper, sizeof(upper), "%s\xF4\x8F\xBF\xBF", prefix);
+  snprintf(upper, sizeof(upper), "%s" UTF8_TOP, prefix);
   db_stmt_t *st =
     parent ? db_query(db, db_sql(FOLDER_PREFIX_IN_SQLITE, FOLDER_PREFIX_IN_PG), "tttt", owner_id,
                       prefix, upper, parent)

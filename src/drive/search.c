@@ -260,9 +260,8 @@ int search_names(const char *owner_id, const char *key, int64_t limit,
       return DRIVE_INVALID;
     match = fts;
   }
-  /* Every name starting with key sorts from key up to key + U+10FFFF (the
-   * highest character; byte order is code point order in UTF-8). */
-  snprintf(upper, sizeof(upper), "%s\xF4\x8F\xBF\xBF", key);
+  /* Every name starting with key sorts from key up to key + U+10FFFF. */
+  snprintf(upper, sizeof(upper), "%s" UTF8_TOP, key);
   int rc = search_kind(db, true, owner_id, key, limit, upper, match, sink);
   if(rc == DRIVE_OK)
     rc = search_kind(db, false, owner_id, key, limit, upper, match, sink);

@@ -29,6 +29,11 @@ const char *name_clean(const char *in, char *out, size_t outsz);
  *  fit `outsz` (then `out` is an empty string when outsz > 0). */
 int utf8_nfc(const char *in, size_t n, char *out, size_t outsz);
 
+/** U+10FFFF in UTF-8, the highest character: every string that starts with
+ *  a prefix sorts (bytewise, which is code point order in UTF-8) from the
+ *  prefix up to the prefix followed by this. */
+#define UTF8_TOP "\xF4\x8F\xBF\xBF"
+
 /** True when the `n` bytes at `s` are strict UTF-8: shortest form only, no
  *  surrogates (U+D800–U+DFFF), nothing above U+10FFFF. NUL bytes are allowed. */
 bool utf8_valid(const char *s, size_t n);
