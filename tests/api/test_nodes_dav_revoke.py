@@ -1,5 +1,6 @@
 """WebDAV credentials revoked on one node end on the others (issue 15 with
-issue 13's several nodes; src/drive/cred_bus.c). Each node caches a verified
+issue 13's several nodes; src/drive/cred_bus.c), and so do API access tokens
+a password reset voids. Each node caches a verified
 Basic credential for a minute (credcache, CREDCACHE_TTL_MS); revoking an app
 password or resetting the password on node A must end node B's cached
 acceptance within a few seconds (PostgreSQL LISTEN/NOTIFY), not when B's
@@ -18,6 +19,7 @@ NODE_ENV = {"STORAGE_BACKEND": "local", "SHARED_DATA_DIR": "true",
             "MAX_CONNECTIONS_PER_IP": "0", "LOGIN_MAX_FAILURES": "1000"}
 PUBLIC_URL = "http://drive.example:8080"
 CACHE_TTL_S = 60
+TOKEN_TTL_S = 10   # credcache.h CREDCACHE_TOKEN_TTL_MS
 # How long node B may go on accepting a revoked credential: the notification
 # takes milliseconds; the bound stays far below the cache's minute, so
 # the test cannot pass by the entry expiring.
@@ -87,6 +89,7 @@ def test_password_reset_on_a_ends_the_old_password_on_b(server_factory, smtp_sin
     a = server_factory(env={**NODE_ENV, "SMTP_URL": smtp_sink.url,
                             "SMTP_FROM": "netradrive@drive.example", "PUBLIC_URL": PUBLIC_URL})
     b = server_factory(env=NODE_ENV, data_dir=a.data_dir)
+    cached_at = time.monotonic()  # B remembers u's access token from make_user's call on
     u = make_user(b, "rsn")
     cached_on(b, u.username, u.password)
     cached_on(b, u.email, u.password)
@@ -95,12 +98,23 @@ def test_password_reset_on_a_ends_the_old_password_on_b(server_factory, smtp_sin
     assert r.status_code == 200, r.text
     token = smtp_sink.wait_for(u.email).token(PUBLIC_URL, "reset-password")
     new_pw = "after-reset-" + u.password
+    # The API's access token too: B remembers whose it is (credcache) and
+    # must forget it with the reset, not when the entry expires.
+    time.sleep(1.1)   # token times are whole seconds: it was issued before the reset's
+    bearer = {"Authorization": f"Bearer {u.access_token}"}
+    for _ in range(2):
+        assert requests.get(f"{b.url}{API}/users/me", headers=bearer, timeout=30).status_code == 200
     r = a.client().post(f"{API}/auth/reset-password",
                         json={"token": token, "new_password": new_pw})
     assert r.status_code == 200, r.text
 
     refused_within(b, u.username, u.password, BOUND_S)
     refused_within(b, u.email, u.password, BOUND_S)
+    while (requests.get(f"{b.url}{API}/users/me", headers=bearer, timeout=30).status_code == 200
+           and time.monotonic() - cached_at < 2 * TOKEN_TTL_S):
+        time.sleep(0.05)
+    # Refused before B's entry could have expired (CREDCACHE_TOKEN_TTL_MS).
+    assert time.monotonic() - cached_at < TOKEN_TTL_S, "B forgot the token only by expiry"
     for node in (a, b):
         assert propfind(node, u.username, u.password) == 401
         assert propfind(node, u.username, new_pw) == 207

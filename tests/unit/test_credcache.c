@@ -1,7 +1,8 @@
 /* Unit tests for drive/credcache: hits only for the exact login and secret,
  * expiry after the TTL, forgetting a user at once (and only that user), the
- * epoch that keeps a check racing a revoke out of the cache, the bound on
- * entries, and many threads at once. */
+ * epoch that keeps a check racing a revoke out of the cache, access tokens
+ * kept apart from Basic credentials, the bound on entries, and many
+ * threads at once. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -75,6 +76,28 @@ static void test_forget_user(void **state)
   assert_true(credcache_get("bob", "pw3", T0, &out));
   assert_string_equal(out.id, b.id);
   assert_int_equal(credcache_size(T0), 1);
+}
+
+/* An access token: its own lifetime, forgotten with its user, and never
+ * taken for a Basic credential (nor one for it) whatever the login. */
+static void test_tokens(void **state)
+{
+  struct user a = mk_user("AAAAAAAAAAAAAAAAAAAAAA", "alice"), out;
+  credcache_token_put("tok.en", &a, credcache_epoch(), T0);
+  assert_true(credcache_token_get("tok.en", T0 + CREDCACHE_TOKEN_TTL_MS - 1, &out));
+  assert_string_equal(out.id, a.id);
+  assert_false(credcache_token_get("tok.en", T0 + CREDCACHE_TOKEN_TTL_MS, &out));
+  assert_false(credcache_token_get("tok.e", T0, &out));
+  assert_false(credcache_get("", "tok.en", T0, &out));
+  assert_false(credcache_get("alice", "tok.en", T0, &out));
+  credcache_put("", "pw", &a, credcache_epoch(), T0);
+  assert_false(credcache_token_get("pw", T0, &out));
+  credcache_forget_user(a.id);
+  assert_false(credcache_token_get("tok.en", T0, &out));
+  uint64_t before = credcache_epoch();
+  credcache_forget_user(a.id);
+  credcache_token_put("tok.en", &a, before, T0);
+  assert_false(credcache_token_get("tok.en", T0, &out));
 }
 
 /* A check that read the epoch before a revoke must not cache its result. */
@@ -159,6 +182,7 @@ int main(void)
     cmocka_unit_test_setup(test_expires, reset),
     cmocka_unit_test_setup(test_forget_user, reset),
     cmocka_unit_test_setup(test_epoch_race, reset),
+    cmocka_unit_test_setup(test_tokens, reset),
     cmocka_unit_test_setup(test_bounded, reset),
     cmocka_unit_test_setup(test_threads, reset),
   };
