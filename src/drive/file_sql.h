@@ -32,6 +32,8 @@
 #define FILE_COLUMNS "id, owner_id, folder_id, content_id, name, mime_type, sha256, size, " \
                      "is_deleted, is_starred, deleted_at, created_at, updated_at, " \
                      FILE_FOLDER_BINNED("files")
+/** How many FILE_COLUMNS are (the first column after them is this index). */
+#define FILE_NCOLS 14
 /** Same, qualified with the alias f. */
 #define FILE_COLUMNS_F "f.id, f.owner_id, f.folder_id, f.content_id, f.name, f.mime_type, " \
                        "f.sha256, f.size, f.is_deleted, f.is_starred, f.deleted_at, " \

@@ -111,7 +111,7 @@ static const char *nullable(const char *s)
 /* Starred files anywhere: only those in no binned folder. Inside a binned
  * folder every file is in the bin, whatever its own flag. */
 static const struct listing_sql file_listing =
-  LISTING_SQL(FILE_COLUMNS, "files", "folder_id", FILE_IN_LIVE_FOLDER("files"), "$2 = 1",
+  LISTING_SQL(FILE_COLUMNS, FILE_NCOLS, "files", "folder_id", FILE_IN_LIVE_FOLDER("files"), "$2 = 1",
               "live_files");
 
 struct file_list_ctx {

@@ -207,7 +207,7 @@ out:
 
 /* A folder's own flag says it all: everything below a binned folder is binned. */
 static const struct listing_sql folder_listing =
-  LISTING_SQL(FOLDER_COLS, "folders", "parent_id", "1 = 1", LISTING_DEL, "live_folders");
+  LISTING_SQL(FOLDER_COLS, FOLDER_NCOLS, "folders", "parent_id", "1 = 1", LISTING_DEL, "live_folders");
 
 struct folder_list_ctx {
   folder_each_fn each;

@@ -42,6 +42,8 @@ struct folder {
 #define FOLDER_COLS                                                                        \
   "id, parent_id, owner_id, name, size, is_deleted, is_starred, deleted_at, trashed_with, " \
   "created_at, updated_at"
+/** How many FOLDER_COLS are (the first column after them is this index). */
+#define FOLDER_NCOLS 11
 /** Same, qualified with the alias x. */
 #define FOLDER_COLS_X                                                                        \
   "x.id, x.parent_id, x.owner_id, x.name, x.size, x.is_deleted, x.is_starred, x.deleted_at, " \

@@ -81,6 +81,10 @@ int listing_run(db_t *db, const char *owner_id, const struct drive_listing *q,
   struct listing_key k;
   bool deep = q->offset >= LISTING_SEEK_FROM && !star &&
               (mode == LISTING_PARENT || mode == LISTING_ROOT);
+  /* The page's statement of the root or a folder also reads its counter. */
+  bool counted = !deep && !star && !del && (mode == LISTING_PARENT || mode == LISTING_ROOT);
+  bool counter_read = false;
+  int64_t counter = 0;
   if(deep) {
     /* A deep page: the key at the offset from the index alone, then a seek. */
     krc = listing_key_at(db, owner_id, q, sql, mode, sort, del, &k);
@@ -97,6 +101,10 @@ int listing_run(db_t *db, const char *owner_id, const struct drive_listing *q,
     if(!st)
       return DRIVE_DB;
     while(!stop && (rc = db_step(st)) == DB_ROW) {
+      if(seen == 0 && counted && !db_col_null(st, sql->counter_col)) {
+        counter = db_col_int(st, sql->counter_col);
+        counter_read = true;
+      }
       if(seen++ < q->limit)
         stop = row(st, arg);
     }
@@ -106,6 +114,10 @@ int listing_run(db_t *db, const char *owner_id, const struct drive_listing *q,
   }
   if(seen <= q->limit && (seen > 0 || q->offset == 0)) {
     *total = q->offset + seen;
+    return DRIVE_OK;
+  }
+  if(counter_read) {
+    *total = counter; /* read with the page, in the same snapshot */
     return DRIVE_OK;
   }
   if(!star && !del && (mode == LISTING_PARENT || mode == LISTING_ROOT)) {

@@ -103,14 +103,24 @@ struct listing_sql {
    * of child_counts (migration 016), kept exact by triggers. $1 owner, $2
    * folder ("" = root). No row: none ever. */
   const char *counter;
+  /* The same counter, read by the page's own statement of the root or a
+   * folder as one more column after the row's (at this index): a full
+   * first page then costs one statement, not two (on PostgreSQL, one
+   * round trip less). Meaningful when not in the bin nor starred-only. */
+  int counter_col;
 };
 
-/* The texts for `table` with `cols` selected, `parent` its parent column
- * and `ccol` its column in child_counts. The bin lists what was binned
- * directly (trashed_with IS NULL); starred lists every starred live row
- * wherever it is (`live`: the row's other liveness test, "1 = 1" for none);
- * `binned` tests $2 (1) inside a binned parent. */
-#define LISTING_SQL(cols, table, parent, live, binned, ccol)                                   \
+/* The counter column of a page of the root or a folder: a scalar subquery,
+ * evaluated once per statement. NULL: no counter row (none ever). */
+#define LISTING_COUNTER_COL(ccol, folder) \
+  ", (SELECT " ccol " FROM child_counts WHERE owner_id = $1 AND folder_id = " folder ")"
+
+/* The texts for `table` with `cols` (`ncols` of them) selected, `parent`
+ * its parent column and `ccol` its column in child_counts. The bin lists
+ * what was binned directly (trashed_with IS NULL); starred lists every
+ * starred live row wherever it is (`live`: the row's other liveness test,
+ * "1 = 1" for none); `binned` tests $2 (1) inside a binned parent. */
+#define LISTING_SQL(cols, ncols, table, parent, live, binned, ccol)                            \
   {                                                                                            \
     .count = {"SELECT COUNT(*) " LISTING_BASE(table) parent " IS NULL",                         \
               "SELECT COUNT(*) " LISTING_BASE(table) parent " = $4",                            \
@@ -122,8 +132,8 @@ struct listing_sql {
                   LISTING_COUNT_ALL(table, "trashed_with IS NULL"),                            \
                   LISTING_COUNT_ALL(table, live),                                              \
                   LISTING_COUNT_ALL_D(table, binned, parent " = $4")},                         \
-    .select = {LISTING_SORTS(cols, table, parent " IS NULL"),                                  \
-               LISTING_SORTS(cols, table, parent " = $6"),                                     \
+    .select = {LISTING_SORTS(cols LISTING_COUNTER_COL(ccol, "''"), table, parent " IS NULL"),  \
+               LISTING_SORTS(cols LISTING_COUNTER_COL(ccol, "$6"), table, parent " = $6"),      \
                LISTING_SORTS(cols, table, "trashed_with IS NULL"),                             \
                LISTING_SORTS(cols, table, live),                                               \
                LISTING_SORTS_D(cols, table, binned, parent " = $6")},                          \
@@ -131,6 +141,7 @@ struct listing_sql {
     .seek = {LISTING_SEEKS(cols, table, parent " IS NULL"),                                    \
              LISTING_SEEKS(cols, table, parent " = $7")},                                      \
     .counter = "SELECT " ccol " FROM child_counts WHERE owner_id = $1 AND folder_id = $2",     \
+    .counter_col = ncols,                                                                      \
   }
 
 /** Called once per row (columns as selected); non-zero stops the listing

@@ -19,10 +19,10 @@
 
 /* As in drive/files.c and drive/folders.c. */
 static const struct listing_sql files_sql =
-  LISTING_SQL(FILE_COLUMNS, "files", "folder_id", FILE_IN_LIVE_FOLDER("files"), "$2 = 1",
+  LISTING_SQL(FILE_COLUMNS, FILE_NCOLS, "files", "folder_id", FILE_IN_LIVE_FOLDER("files"), "$2 = 1",
               "live_files");
 static const struct listing_sql folders_sql =
-  LISTING_SQL(FOLDER_COLS, "folders", "parent_id", "1 = 1", LISTING_DEL, "live_folders");
+  LISTING_SQL(FOLDER_COLS, FOLDER_NCOLS, "folders", "parent_id", "1 = 1", LISTING_DEL, "live_folders");
 
 static int setup(void **state)
 {
@@ -66,7 +66,14 @@ static void check_table(const struct listing_sql *sql, const char *table)
         char plan[1024];
         plan_of(sql->select[modes[m]][sort][desc], modes[m] == LISTING_PARENT, plan,
                 sizeof(plan));
-        if(strstr(plan, "TEMP B-TREE") || !strstr(plan, "INDEX"))
+        char own[64];
+        snprintf(own, sizeof(own), " %s USING ", table);
+        /* The table's own rows through an index; the counter column one
+         * probe of child_counts' key. */
+        const char *at = strstr(plan, own);
+        if(strstr(plan, "TEMP B-TREE") || !at || !strstr(at, "INDEX") ||
+           !strstr(plan, "SEARCH child_counts USING INDEX sqlite_autoindex_child_counts_1 "
+                         "(owner_id=? AND folder_id=?)"))
           fail_msg("%s mode %d sort %d desc %d: %s", table, modes[m], sort, desc, plan);
       }
     }
@@ -178,6 +185,31 @@ static void test_counter_is_one_probe(void **state)
   }
 }
 
+/* Columns in a SELECT list: its commas outside parentheses, plus one. */
+static int columns_in(const char *cols)
+{
+  int n = 1, depth = 0;
+  for(const char *p = cols; *p; p++) {
+    depth += *p == '(' ? 1 : *p == ')' ? -1 : 0;
+    n += *p == ',' && depth == 0;
+  }
+  return n;
+}
+
+/* The page's counter column (listing_run reads it at counter_col) comes
+ * right after the row's columns: a wrong index would read a row column, or
+ * nothing, and the page would pay the separate counter statement again. */
+static void test_counter_column_follows_the_row(void **state)
+{
+  assert_int_equal(columns_in(FILE_COLUMNS), FILE_NCOLS);
+  assert_int_equal(columns_in(FOLDER_COLS), FOLDER_NCOLS);
+  assert_int_equal(files_sql.counter_col, FILE_NCOLS);
+  assert_int_equal(folders_sql.counter_col, FOLDER_NCOLS);
+  static const char head[] = "SELECT " FILE_COLUMNS ", (SELECT live_files FROM child_counts ";
+  for(int m = LISTING_ROOT; m <= LISTING_PARENT; m++)
+    assert_int_equal(strncmp(files_sql.select[m][0][0], head, strlen(head)), 0);
+}
+
 /* The janitor's purge picks (drive/bin.h, migration 021): a range of the
  * partial index of directly binned items, never a scan of the table. */
 static void test_bin_purge_reads_its_index(void **state)
@@ -204,6 +236,7 @@ int main(void)
     cmocka_unit_test(test_tree_walk_needs_no_sort),
     cmocka_unit_test(test_file_liveness_probes_its_folder),
     cmocka_unit_test(test_counter_is_one_probe),
+    cmocka_unit_test(test_counter_column_follows_the_row),
     cmocka_unit_test(test_bin_purge_reads_its_index),
     cmocka_unit_test(test_keyed_tree_and_rekey_read_one_range),
     cmocka_unit_test(test_name_search_reads_one_range),
