@@ -177,6 +177,12 @@ static void local_store(struct local *b, const char *spool_path, uint64_t size, 
     goto out;
   struct stat stb;
   int ok = fstat(fd, &stb) == 0 && (uint64_t)stb.st_size == size && fsync(fd) == 0;
+  /* Durable now, so its pages are clean and were read for the last time by
+   * the hashers: let them go. A big upload then recycles its own few
+   * chunks' worth of page cache instead of pushing out everything else
+   * cached (the database's pages, chunks being downloaded) a GiB at a time. */
+  if(ok)
+    (void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
   close(fd);
   if(!ok) {
     log_error("blob_local: spooled chunk %s is not %llu bytes or cannot be synced", spool_path,

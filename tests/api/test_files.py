@@ -1036,3 +1036,49 @@ def test_bad_item_type_404(user, box, t):
     r = _put(user.client, t, f["id"], "rename", {"new_name": "x"})
     assert_error(r, 404, "Not Found")
     assert names(list_files(user.client, folder_id=box["id"])[0]) == ["it.bin"]
+
+
+def _resident_pages(path):
+    """How many of the file's pages are in the page cache (mincore on a
+    mapping that is never touched, so looking does not fault them in)."""
+    import ctypes
+    import mmap
+    import os
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
+                          ctypes.c_int, ctypes.c_long]
+    libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+    libc.mincore.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p]
+    size = os.path.getsize(path)
+    pages = (size + mmap.PAGESIZE - 1) // mmap.PAGESIZE
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        addr = libc.mmap(None, size, mmap.PROT_READ, mmap.MAP_SHARED, fd, 0)
+        assert addr not in (None, ctypes.c_void_p(-1).value), ctypes.get_errno()
+        vec = ctypes.create_string_buffer(pages)
+        try:
+            assert libc.mincore(addr, size, vec) == 0, ctypes.get_errno()
+        finally:
+            libc.munmap(addr, size)
+    finally:
+        os.close(fd)
+    return sum(b & 1 for b in vec.raw[:pages]), pages
+
+
+def test_stored_chunks_leave_the_page_cache(server_factory):
+    """A local chunk, once fsynced, is dropped from the page cache
+    (blob_local.c): a big upload recycles a few chunks' worth of cache
+    instead of pushing out everything else, a GiB at a time. The bytes
+    still come back whole (from the disk)."""
+    srv = server_factory(env={"STORAGE_BACKEND": "local", "CHUNK_SIZE": "1M"})
+    u = make_user(srv, "pc")
+    data = rbytes(5 * 1024 * 1024 + 123, seed=7)
+    f = upload_file(u.client, "cache.bin", data)
+    files = stored_chunks(srv)
+    assert len(files) == 6, files
+    for path in files:
+        resident, pages = _resident_pages(path)
+        # The type sniff may have read the first chunk's first pages again.
+        assert resident <= 4, f"{path}: {resident} of {pages} pages still cached"
+    assert download(u.client, f["id"]) == data
