@@ -5,13 +5,14 @@
  *
  * An entry is keyed by a keyed hash (BLAKE2b with a random per-process key)
  * of the login and the secret: the secret itself is never kept, and the key
- * is useless outside this process. Entries live CREDCACHE_TTL_MS at most; the
- * table is bounded (CREDCACHE_SLOTS entries, set-associative, the entry
- * closest to expiry making room). Anything that voids a user's credentials
- * (an app password revoked, a password reset, the account deleted) calls
+ * is useless outside this process. Entries live CREDCACHE_TTL_MS at most (an
+ * access token's CREDCACHE_TOKEN_TTL_MS); the table is bounded
+ * (CREDCACHE_SLOTS entries, set-associative, the entry closest to expiry
+ * making room). Anything that voids a user's credentials (an app password
+ * revoked, a password reset, the account deleted) calls
  * credcache_forget_user, which drops that user's entries at once; an epoch
  * counter keeps a check that was running meanwhile from putting a stale
- * entry back. Per process: other nodes forget by their TTL (docs/DECISIONS).
+ * entry back. Per process: other nodes hear of it through drive/cred_bus.h.
  * All functions are thread-safe and cheap (no database, no slow hashing), so
  * they may run on a poll thread. Times are time_mono_ms() milliseconds. */
 #ifndef NETRA_CREDCACHE_H

@@ -2,8 +2,11 @@
 checks, size cap, aborted uploads), byte-exact round trips up to ~300 MB,
 listing rules, bin / restore / delete, emptying the bin, and the item actions
 (rename, move, star, unstar) on files."""
+import ctypes
 import hashlib
 import json
+import mmap
+import os
 import random
 import time
 import uuid
@@ -1041,9 +1044,6 @@ def test_bad_item_type_404(user, box, t):
 def _resident_pages(path):
     """How many of the file's pages are in the page cache (mincore on a
     mapping that is never touched, so looking does not fault them in)."""
-    import ctypes
-    import mmap
-    import os
     libc = ctypes.CDLL(None, use_errno=True)
     libc.mmap.restype = ctypes.c_void_p
     libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,

@@ -412,8 +412,11 @@ def test_url_job_of_a_killed_node_fails_cleanly_on_another(server_factory, url_s
     on_b = b.client(u.access_token)
     st = _wait_status(on_b, job, ("failed",), timeout=15)
     assert st["error_message"] == "Interrupted: the server node running it stopped", st
-    task = next(t for t in on_b.get(f"{API}/tasks/").json() if t["task_id"] == job)
-    assert task["status"] == "failed" and task["type"] == "url_upload", task
+    # The job's row is failed first, its task right after (urljob_recover):
+    # a request in between may still see the task running, for milliseconds.
+    task_of = lambda: next(t for t in on_b.get(f"{API}/tasks/").json() if t["task_id"] == job)
+    assert wait_until(lambda: task_of()["status"] == "failed", timeout=5), task_of()
+    assert task_of()["type"] == "url_upload"
     assert psql(url, f"SELECT status FROM tasks WHERE id = '{job}'") == "failed"
     assert psql(url, f"SELECT COUNT(*) FROM nodes WHERE id = '{runner}'") == "0"
 
