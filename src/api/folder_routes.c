@@ -307,17 +307,21 @@ static void folder_job_work(void *arg)
   }
 }
 
-static void folder_job_done(struct http_req *r, void *arg)
+static void folder_job_reply(struct http_req *r, const struct folder_job *b)
 {
-  struct folder_job *b = arg;
-  if(!r) /* refused by a full pool, or the client gone: nothing to answer */
-    ;
-  else if(b->rc)
+  if(b->rc)
     folder_reply_error(r, b->rc, b->why);
   else if(b->action == ITEM_RENAME || b->action == ITEM_MOVE)
     render_reply_folder(r, HTTP_OK, &b->f);
   else
     folder_reply_message(r, b->action == ITEM_RESTORE ? "Folder restored" : "Folder moved to bin");
+}
+
+static void folder_job_done(struct http_req *r, void *arg)
+{
+  struct folder_job *b = arg;
+  if(r) /* NULL: refused by a full pool, or the client gone: nothing to answer */
+    folder_job_reply(r, b);
   free(b->value);
   free(b);
 }

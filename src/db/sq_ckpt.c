@@ -119,20 +119,16 @@ void sq_ckpt_attach(sqlite3 *h, const char *path)
 void sq_ckpt_stop(void)
 {
   pthread_mutex_lock(&ck_mu);
-  if(!ck_running) {
-    ck_path[0] = '\0';
-    ck_failed = false;
+  if(ck_running) {
+    ck_stopping = true;
+    pthread_cond_signal(&ck_cv);
     pthread_mutex_unlock(&ck_mu);
-    return;
+    pthread_join(ck_thread, NULL);
+    pthread_mutex_lock(&ck_mu);
+    sqlite3_close(ck_conn);
+    ck_conn = NULL;
+    ck_running = ck_due = ck_stopping = false;
   }
-  ck_stopping = true;
-  pthread_cond_signal(&ck_cv);
-  pthread_mutex_unlock(&ck_mu);
-  pthread_join(ck_thread, NULL);
-  pthread_mutex_lock(&ck_mu);
-  sqlite3_close(ck_conn);
-  ck_conn = NULL;
-  ck_running = ck_due = ck_stopping = false;
   ck_path[0] = '\0';   /* the next attach names the file */
   ck_failed = false;
   pthread_mutex_unlock(&ck_mu);

@@ -79,12 +79,12 @@ int listing_run(db_t *db, const char *owner_id, const struct drive_listing *q,
   db_stmt_t *st;
   int rc, stop = 0, krc = DB_ROW;
   struct listing_key k;
-  bool deep = q->offset >= LISTING_SEEK_FROM && !star &&
-              (mode == LISTING_PARENT || mode == LISTING_ROOT);
-  /* The page's statement of the root or a folder also reads its counter. */
-  bool counted = !deep && !star && !del && (mode == LISTING_PARENT || mode == LISTING_ROOT);
-  bool counter_read = false;
-  int64_t counter = 0;
+  bool in_folder = mode == LISTING_PARENT || mode == LISTING_ROOT;
+  bool deep = q->offset >= LISTING_SEEK_FROM && !star && in_folder;
+  /* A folder's live children are counted by its child_counts row, which
+   * the page's own statement also reads (-1: not read). */
+  bool live_children = in_folder && !star && !del;
+  int64_t counter = -1;
   if(deep) {
     /* A deep page: the key at the offset from the index alone, then a seek. */
     krc = listing_key_at(db, owner_id, q, sql, mode, sort, del, &k);
@@ -101,10 +101,8 @@ int listing_run(db_t *db, const char *owner_id, const struct drive_listing *q,
     if(!st)
       return DRIVE_DB;
     while(!stop && (rc = db_step(st)) == DB_ROW) {
-      if(seen == 0 && counted && !db_col_null(st, sql->counter_col)) {
+      if(seen == 0 && live_children && !deep && !db_col_null(st, sql->counter_col))
         counter = db_col_int(st, sql->counter_col);
-        counter_read = true;
-      }
       if(seen++ < q->limit)
         stop = row(st, arg);
     }
@@ -116,12 +114,12 @@ int listing_run(db_t *db, const char *owner_id, const struct drive_listing *q,
     *total = q->offset + seen;
     return DRIVE_OK;
   }
-  if(counter_read) {
+  if(counter >= 0) {
     *total = counter; /* read with the page, in the same snapshot */
     return DRIVE_OK;
   }
-  if(!star && !del && (mode == LISTING_PARENT || mode == LISTING_ROOT)) {
-    /* A folder's live children: its counter, one row, not a walk. */
+  if(live_children) {
+    /* The counter by itself (a deep page reads none): one row, not a walk. */
     rc = db_query_int(db, total, sql->counter, "tt", owner_id, q->parent_id ? q->parent_id : "");
     if(rc == DB_DONE)
       *total = 0;
